@@ -1,0 +1,342 @@
+/* test_wire.c: the wire codec against protocol.md: golden bytes, round trips,
+ * every header and record rule, waybill validity and S10 check digits. */
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "ps_wire.h"
+
+/* A scan record written out by hand from the spec's table. */
+static const uint8_t golden_scan[64] = {
+	'E', 'A', '1', '2', '3', '4', '5', '6', '7', '8', '5', 'C', 'N', 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0,                         /* waybill */
+	0x00, 0x00, 0x00, 0x4D, 0x04, 0x26, 0x4A, 0xE9,    /* 330782100201 */
+	0x00, 0x00, 0x01, 0xA1, 0xB2, 0xC3, 0xD4, 0xE5,    /* ts_ms */
+	0x00, 0x00, 0x30, 0x39,                            /* weight 12345 */
+	0x01, 0x2C, 0x00, 0xC8, 0x00, 0x64,                /* 300 200 100 */
+	0x00, 0x07,                                        /* device 7 */
+	0x02, 0x11,                                        /* DWS, cold|tdef */
+	'E', 'M',                                          /* carrier */
+	0xDE, 0xAD, 0xBE, 0xEF,                            /* event_seq */
+	0, 0, 0, 0,
+};
+
+static const uint8_t golden_hdr[16] = {
+	0x50, 0x53, 0x01, 0x01, 0x00, 0x01, 0x00, 0x00,
+	0x00, 0x32, 0x79, 0x2C,       /* site 3307820 */
+	0x00, 0x00, 0x00, 0x2A,       /* seq 42 */
+};
+
+static const uint8_t golden_decision[48] = {
+	'E', 'A', '1', '2', '3', '4', '5', '6', '7', '8', '5', 'C', 'N', 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0xDE, 0xAD, 0xBE, 0xEF,       /* event_seq */
+	0x00, 0x29,                   /* chute 41 */
+	0x04, 0x00,                   /* village, ROUTED */
+	0x00, 0x00, 0x01, 0x9A,       /* hub 410 */
+	0x00, 0x00, 0x00, 0x03,       /* plan 3 */
+	0x00, 0x00, 0x00, 0x4D, 0x04, 0x26, 0x4A, 0xE9,
+};
+
+Test(wire, golden_header_decode_and_encode)
+{
+	uint8_t pkt[16 + 64];
+	memcpy(pkt, golden_hdr, 16);
+	memcpy(pkt + 16, golden_scan, 64);
+	struct ps_header h;
+	cr_assert_eq(ps_header_check(pkt, sizeof(pkt), &h), PS_HDR_OK);
+	cr_assert_eq(h.magic, 0x5053);
+	cr_assert_eq(h.count, 1);
+	cr_assert_eq(h.site, 3307820u);
+	cr_assert_eq(h.seq, 42u);
+	uint8_t out[16];
+	ps_header_encode(out, &h);
+	cr_assert_arr_eq(out, golden_hdr, 16);
+}
+
+Test(wire, golden_scan_decode)
+{
+	struct ps_scan s;
+	cr_assert_eq(ps_scan_decode(golden_scan, &s), PS_CLASS_SORTABLE);
+	cr_assert_eq(s.waybill, golden_scan, "decode must not copy");
+	cr_assert_eq(s.waybill_len, 13);
+	cr_assert_eq(s.region, 330782100201ull);
+	cr_assert_eq(s.ts_ms, 0x1A1B2C3D4E5ull);
+	cr_assert_eq(s.weight_g, 12345u);
+	cr_assert_eq(s.length_mm, 300);
+	cr_assert_eq(s.width_mm, 200);
+	cr_assert_eq(s.height_mm, 100);
+	cr_assert_eq(s.device, 7);
+	cr_assert_eq(s.scan_type, PS_SCAN_DWS);
+	cr_assert_eq(s.service, PS_SVC_COLD_CHAIN | PS_SVC_TIME_DEFINITE);
+	cr_assert_eq(s.carrier, ('E' << 8) | 'M');
+	cr_assert_eq(s.event_seq, 0xDEADBEEFu);
+}
+
+Test(wire, scan_round_trip)
+{
+	struct ps_scan s;
+	uint8_t out[64];
+	ps_scan_decode(golden_scan, &s);
+	ps_scan_encode(out, &s);
+	cr_assert_arr_eq(out, golden_scan, 64);
+}
+
+Test(wire, golden_decision_encode_and_decode)
+{
+	struct ps_decision d = { .event_seq = 0xDEADBEEF, .chute = 41,
+				 .tier = PS_TIER_VILLAGE, .reason = PS_R_ROUTED,
+				 .hub = 410, .plan_version = 3,
+				 .matched_prefix = 330782100201ull };
+	uint8_t out[48], wb[24];
+	ps_decision_encode(out, golden_scan, &d);
+	cr_assert_arr_eq(out, golden_decision, 48);
+	struct ps_decision back;
+	ps_decision_decode(out, &back, wb);
+	cr_assert_arr_eq(wb, golden_scan, 24);
+	cr_assert_eq(back.event_seq, d.event_seq);
+	cr_assert_eq(back.chute, d.chute);
+	cr_assert_eq(back.tier, d.tier);
+	cr_assert_eq(back.reason, d.reason);
+	cr_assert_eq(back.hub, d.hub);
+	cr_assert_eq(back.plan_version, d.plan_version);
+	cr_assert_eq(back.matched_prefix, d.matched_prefix);
+}
+
+/* A request of n copies of the golden record, seq 42. */
+static size_t make_request(uint8_t *buf, unsigned n)
+{
+	struct ps_header h = { PS_MAGIC, 1, 1, (uint16_t)n, 0, 3307820, 42 };
+	ps_header_encode(buf, &h);
+	for (unsigned i = 0; i < n; i++) {
+		memcpy(buf + 16 + 64 * i, golden_scan, 64);
+		buf[16 + 64 * i + 59] = (uint8_t)i;   /* event_seq low byte */
+		buf[16 + 64 * i + 9] = (uint8_t)('0' + i % 10);
+	}
+	return 16 + 64 * (size_t)n;
+}
+
+Test(wire, header_rules)
+{
+	uint8_t buf[PS_MAX_REQUEST + 64];
+	struct ps_header h;
+	size_t len = make_request(buf, 3);
+	cr_assert_eq(ps_header_check(buf, len, &h), PS_HDR_OK);
+	cr_assert_eq(ps_header_check(buf, 15, &h), PS_HDR_SHORT);
+	cr_assert_eq(ps_header_check(buf, 0, &h), PS_HDR_SHORT);
+
+	struct { size_t off; uint8_t val; enum ps_hdr_status want; } cases[] = {
+		{ 0, 0x51, PS_HDR_MAGIC },   { 1, 0x00, PS_HDR_MAGIC },
+		{ 2, 0x00, PS_HDR_VERSION }, { 2, 0x02, PS_HDR_VERSION },
+		{ 3, 0x02, PS_HDR_KIND },    { 3, 0x00, PS_HDR_KIND },
+		{ 3, 0x03, PS_HDR_KIND },    { 6, 0x01, PS_HDR_FLAGS },
+		{ 7, 0x80, PS_HDR_FLAGS },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		make_request(buf, 3);
+		buf[cases[i].off] = cases[i].val;
+		cr_assert_eq(ps_header_check(buf, len, &h), cases[i].want,
+			     "case %zu", i);
+	}
+	/* count 0 and 23 */
+	make_request(buf, 3);
+	buf[4] = 0; buf[5] = 0;
+	cr_assert_eq(ps_header_check(buf, 16, &h), PS_HDR_COUNT);
+	buf[5] = 23;
+	cr_assert_eq(ps_header_check(buf, 16 + 64 * 23, &h), PS_HDR_COUNT);
+	/* payload length must be exactly 16 + 64 * count */
+	make_request(buf, 3);
+	cr_assert_eq(ps_header_check(buf, len - 1, &h), PS_HDR_LENGTH);
+	cr_assert_eq(ps_header_check(buf, len + 1, &h), PS_HDR_LENGTH);
+	cr_assert_eq(ps_header_check(buf, len + 64, &h), PS_HDR_LENGTH);
+	/* 22 records is the maximum and fits */
+	len = make_request(buf, 22);
+	cr_assert_eq(len, 1424u);
+	cr_assert_eq(ps_header_check(buf, len, &h), PS_HDR_OK);
+}
+
+static enum ps_scan_class classify_with(size_t off, const uint8_t *bytes,
+					size_t n, struct ps_scan *s)
+{
+	static uint8_t rec[64];
+	memcpy(rec, golden_scan, 64);
+	memcpy(rec + off, bytes, n);
+	return ps_scan_decode(rec, s);
+}
+
+Test(wire, record_rules)
+{
+	struct ps_scan s;
+	/* region 0 is allowed; 109999999999 and 1000000000000 are not */
+	const uint8_t r0[8] = { 0 };
+	cr_assert_eq(classify_with(24, r0, 8, &s), PS_CLASS_SORTABLE);
+	const uint8_t rlow[8] = { 0, 0, 0, 0x19, 0x9C, 0x82, 0xCB, 0xFF };
+	cr_assert_eq(classify_with(24, rlow, 8, &s), PS_CLASS_MALFORMED);
+	cr_assert_eq(s.malformed, PS_MAL_REGION);
+	const uint8_t rmin[8] = { 0, 0, 0, 0x19, 0x9C, 0x82, 0xCC, 0x00 };
+	cr_assert_eq(classify_with(24, rmin, 8, &s), PS_CLASS_SORTABLE);
+	cr_assert_eq(s.region, PS_REGION_MIN);
+	const uint8_t rmax[8] = { 0, 0, 0, 0xE8, 0xD4, 0xA5, 0x0F, 0xFF };
+	cr_assert_eq(classify_with(24, rmax, 8, &s), PS_CLASS_SORTABLE);
+	cr_assert_eq(s.region, PS_REGION_MAX);
+	const uint8_t rhigh[8] = { 0, 0, 0, 0xE8, 0xD4, 0xA5, 0x10, 0x00 };
+	cr_assert_eq(classify_with(24, rhigh, 8, &s), PS_CLASS_MALFORMED);
+	/* scan types 0 and 9 */
+	uint8_t t = 0;
+	cr_assert_eq(classify_with(52, &t, 1, &s), PS_CLASS_MALFORMED);
+	cr_assert_eq(s.malformed, PS_MAL_SCAN_TYPE);
+	t = 9;
+	cr_assert_eq(classify_with(52, &t, 1, &s), PS_CLASS_MALFORMED);
+	t = 255;
+	cr_assert_eq(classify_with(52, &t, 1, &s), PS_CLASS_MALFORMED);
+	/* reserved service bit */
+	uint8_t svc = 0x80;
+	cr_assert_eq(classify_with(53, &svc, 1, &s), PS_CLASS_MALFORMED);
+	cr_assert_eq(s.malformed, PS_MAL_SERVICE);
+	svc = 0x7F;
+	cr_assert_eq(classify_with(53, &svc, 1, &s), PS_CLASS_SORTABLE);
+	/* reserved field, any byte */
+	for (int i = 0; i < 4; i++) {
+		uint8_t one = 1;
+		cr_assert_eq(classify_with(60 + i, &one, 1, &s),
+			     PS_CLASS_MALFORMED);
+		cr_assert_eq(s.malformed, PS_MAL_RESERVED);
+	}
+	/* malformed wins over track-only and noread */
+	uint8_t bad2[2] = { PS_SCAN_SIGN, 0x80 };
+	cr_assert_eq(classify_with(52, bad2, 2, &s), PS_CLASS_MALFORMED);
+}
+
+Test(wire, scan_types)
+{
+	struct ps_scan s;
+	for (uint8_t t = 1; t <= 8; t++) {
+		enum ps_scan_class want =
+			t == 1 || t == 2 ? PS_CLASS_SORTABLE
+			: t == 7 ? PS_CLASS_NOREAD : PS_CLASS_TRACK_ONLY;
+		cr_assert_eq(classify_with(52, &t, 1, &s), want, "type %u", t);
+	}
+	/* track-only scans do not have their waybills checked */
+	uint8_t rec[64];
+	memcpy(rec, golden_scan, 64);
+	memcpy(rec, "bad*", 4);
+	rec[52] = PS_SCAN_LOAD;
+	cr_assert_eq(ps_scan_decode(rec, &s), PS_CLASS_TRACK_ONLY);
+	rec[52] = PS_SCAN_INDUCT;
+	cr_assert_eq(ps_scan_decode(rec, &s), PS_CLASS_BAD_BARCODE);
+	/* an all-NUL waybill on INDUCT is NOREAD */
+	memset(rec, 0, 24);
+	cr_assert_eq(ps_scan_decode(rec, &s), PS_CLASS_NOREAD);
+	/* a NOREAD scan is NOREAD even with a waybill */
+	memcpy(rec, golden_scan, 24);
+	rec[52] = PS_SCAN_NOREAD;
+	cr_assert_eq(ps_scan_decode(rec, &s), PS_CLASS_NOREAD);
+}
+
+static enum ps_waybill_status wb(const char *s)
+{
+	uint8_t b[24] = { 0 };
+	uint8_t len;
+	memcpy(b, s, strlen(s) > 24 ? 24 : strlen(s));
+	return ps_waybill_check(b, &len);
+}
+
+Test(wire, waybill_validity)
+{
+	cr_assert_eq(wb("12345678"), PS_WB_VALID);          /* 8: minimum */
+	cr_assert_eq(wb("1234567"), PS_WB_LENGTH);          /* 7 */
+	cr_assert_eq(wb("A"), PS_WB_LENGTH);
+	cr_assert_eq(wb("ABCDEFGHIJKLMNOPQRSTUVWX"), PS_WB_VALID); /* 24 */
+	cr_assert_eq(wb("JDX000123456789-1-1-"), PS_WB_VALID);
+	cr_assert_eq(wb("SF1234567890123"), PS_WB_VALID);
+	cr_assert_eq(wb("sf1234567890123"), PS_WB_CHARSET);
+	cr_assert_eq(wb("SF12345 7890123"), PS_WB_CHARSET);
+	cr_assert_eq(wb("SF123456_890123"), PS_WB_CHARSET);
+	cr_assert_eq(wb(""), PS_WB_EMPTY);
+	uint8_t b[24] = { 0 }, len;
+	memcpy(b, "SF1234567890", 12);
+	b[20] = 'X';                                        /* after padding */
+	cr_assert_eq(ps_waybill_check(b, &len), PS_WB_PADDING);
+	memset(b, 0, 24);
+	b[3] = 'A';                                         /* leading NULs */
+	cr_assert_eq(ps_waybill_check(b, &len), PS_WB_PADDING);
+	memset(b, 0, 24);
+	b[0] = 0xC3;                                        /* UTF-8 byte */
+	memcpy(b + 1, "1234567890", 10);
+	cr_assert_eq(ps_waybill_check(b, &len), PS_WB_CHARSET);
+}
+
+Test(wire, s10_check_digits)
+{
+	cr_assert_eq(ps_s10_check_digit("12345678"), 5);
+	cr_assert_eq(ps_s10_check_digit("47312482"), 9);
+	/* sum mod 11 == 1 -> c = 10 -> 0; sum mod 11 == 0 -> c = 11 -> 5 */
+	cr_assert_eq(ps_s10_check_digit("00000000"), 5);
+	cr_assert_eq(ps_s10_check_digit("00004000"), 0);  /* 4*3=12, 12%11=1 */
+	cr_assert_eq(wb("EA123456785CN"), PS_WB_VALID);
+	cr_assert_eq(wb("RR473124829CN"), PS_WB_VALID);
+	cr_assert_eq(wb("EA123456784CN"), PS_WB_S10);
+	cr_assert_eq(wb("RR473124820CN"), PS_WB_S10);
+	/* 13 characters not in S10 form are ordinary waybills */
+	cr_assert_eq(wb("7712345678901"), PS_WB_VALID);
+	cr_assert_eq(wb("EA12345678XCN"), PS_WB_VALID);
+	cr_assert_eq(wb("E1123456784CN"), PS_WB_VALID);
+	/* S10 form is exactly 13: a longer code with that start is not */
+	cr_assert_eq(wb("EA123456784CN1"), PS_WB_VALID);
+}
+
+Test(wire, waybill_hash_is_stable)
+{
+	uint8_t a[24] = "SF1234567890123";
+	/* FNV-1a 64 over 24 bytes, folded: a fixed value across runs */
+	uint32_t h = ps_waybill_hash(a);
+	cr_assert_eq(h, ps_waybill_hash(a));
+	uint8_t b[24] = "SF1234567890124";
+	cr_assert_neq(h, ps_waybill_hash(b));
+	uint8_t z[24] = { 0 };
+	uint64_t x = 0xcbf29ce484222325ull;
+	for (int i = 0; i < 24; i++)
+		x *= 0x100000001b3ull;
+	cr_assert_eq(ps_waybill_hash(z), (uint32_t)(x ^ (x >> 32)));
+}
+
+Test(wire, reply_in_place_22_records)
+{
+	uint8_t buf[PS_MAX_REQUEST], orig[PS_MAX_REQUEST];
+	size_t len = make_request(buf, 22);
+	memcpy(orig, buf, len);
+	struct ps_header h;
+	struct ps_scan s[22];
+	struct ps_decision d[22];
+	cr_assert_eq(ps_header_check(buf, len, &h), PS_HDR_OK);
+	cr_assert_eq(ps_scan_decode_burst(buf, &h, s), 22);
+	for (unsigned i = 0; i < 22; i++) {
+		cr_assert_eq(s[i].waybill, buf + 16 + 64 * i);
+		cr_assert_eq(s[i].event_seq, 0xDEADBE00u | i);
+		d[i] = (struct ps_decision){ s[i].event_seq, (uint16_t)(100 + i),
+					     2, 0, 200, 7, 330782000000ull };
+	}
+	size_t rlen = ps_reply_build_inplace(buf, &h, 3307820, s, d);
+	cr_assert_eq(rlen, 16 + 48 * 22u);
+	cr_assert_lt(rlen, len);
+	cr_assert_eq(buf[3], PS_KIND_DECISION);
+	cr_assert_eq(buf[15], 42);
+	for (unsigned i = 0; i < 22; i++) {
+		struct ps_decision back;
+		uint8_t w[24];
+		ps_decision_decode(buf + 16 + 48 * i, &back, w);
+		cr_assert_arr_eq(w, orig + 16 + 64 * i, 24, "waybill %u", i);
+		cr_assert_eq(back.event_seq, 0xDEADBE00u | i);
+		cr_assert_eq(back.chute, 100 + i);
+	}
+}
+
+Test(wire, region_pad_and_names)
+{
+	cr_assert_eq(ps_region_pad(3307, 4), 330700000000ull);
+	cr_assert_eq(ps_region_pad(330782100, 9), 330782100000ull);
+	cr_assert_eq(ps_region_pad(330782100201ull, 12), 330782100201ull);
+	cr_assert_str_eq(ps_reason_name(PS_R_CHUTE_UNAVAILABLE),
+			 "CHUTE_UNAVAILABLE");
+	cr_assert_str_eq(ps_reason_name(10), "NO_PLAN");
+	cr_assert_str_eq(ps_tier_name(PS_TIER_VILLAGE), "village");
+}

@@ -1,0 +1,225 @@
+/* ps_frame.c: parse and build Ethernet / 802.1Q / IPv4 / IPv6 / UDP frames on
+ * raw bytes, with the Internet checksum. */
+#include "ps_frame.h"
+
+#include <string.h>
+
+static inline uint16_t ld16(const uint8_t *p)
+{
+	return (uint16_t)((p[0] << 8) | p[1]);
+}
+static inline void st16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+uint32_t ps_csum_partial(const void *data, size_t len, uint32_t sum)
+{
+	const uint8_t *p = data;
+	uint64_t s = sum;
+	while (len >= 2) {
+		s += ld16(p);
+		p += 2;
+		len -= 2;
+	}
+	if (len)
+		s += (uint32_t)p[0] << 8;
+	while (s >> 32)
+		s = (s & 0xffffffffu) + (s >> 32);
+	return (uint32_t)s;
+}
+
+uint16_t ps_csum_fold(uint32_t sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+uint16_t ps_l4_csum(uint8_t ip_ver, const uint8_t *src, const uint8_t *dst,
+		    uint8_t proto, const uint8_t *l4, size_t l4_len)
+{
+	uint32_t sum;
+	unsigned alen = ip_ver == 4 ? 4 : 16;
+	sum = ps_csum_partial(src, alen, 0);
+	sum = ps_csum_partial(dst, alen, sum);
+	sum += proto;
+	sum += (uint32_t)l4_len;
+	sum = ps_csum_partial(l4, l4_len, sum);
+	return ps_csum_fold(sum);
+}
+
+/* IPv4 header at l3; fills f and returns status. */
+static enum ps_frame_status parse_ipv4(const uint8_t *l3, size_t avail,
+				       struct ps_frame *f)
+{
+	if (avail < 20)
+		return PS_FRAME_SHORT;
+	unsigned ihl = (l3[0] & 0x0fu) * 4u;
+	unsigned tot = ld16(l3 + 2);
+	if ((l3[0] >> 4) != 4 || ihl < 20 || tot < ihl || tot > avail)
+		return PS_FRAME_IP_HEADER;
+	if (ps_csum_fold(ps_csum_partial(l3, ihl, 0)) != 0)
+		return PS_FRAME_IP_CSUM;
+	if (ld16(l3 + 6) & 0x3fffu)     /* MF flag or fragment offset */
+		return PS_FRAME_FRAGMENT;
+	f->ip_ver = 4;
+	f->proto = l3[9];
+	f->hop_limit = l3[8];
+	memcpy(f->src, l3 + 12, 4);
+	memcpy(f->dst, l3 + 16, 4);
+	f->l4_off = (uint16_t)(f->l3_off + ihl);
+	f->l4_len = (uint16_t)(tot - ihl);
+	return PS_FRAME_UDP;
+}
+
+/* IPv6 header at l3, skipping hop-by-hop, routing and destination options. */
+static enum ps_frame_status parse_ipv6(const uint8_t *l3, size_t avail,
+				       struct ps_frame *f)
+{
+	if (avail < 40)
+		return PS_FRAME_SHORT;
+	unsigned plen = ld16(l3 + 4);
+	if ((l3[0] >> 4) != 6 || 40u + plen > avail)
+		return PS_FRAME_IP_HEADER;
+	uint8_t nh = l3[6];
+	unsigned off = 40, end = 40 + plen;
+	for (int hops = 0; hops < 8; hops++) {
+		if (nh == 44)
+			return PS_FRAME_FRAGMENT;
+		if (nh != 0 && nh != 43 && nh != 60)
+			break;
+		if (off + 8 > end)
+			return PS_FRAME_IP_HEADER;
+		nh = l3[off];
+		off += (l3[off + 1] + 1u) * 8u;
+		if (off > end)
+			return PS_FRAME_IP_HEADER;
+	}
+	if (nh == 0 || nh == 43 || nh == 60)
+		return PS_FRAME_IP_HEADER;
+	f->ip_ver = 6;
+	f->proto = nh;
+	f->hop_limit = l3[7];
+	memcpy(f->src, l3 + 8, 16);
+	memcpy(f->dst, l3 + 24, 16);
+	f->l4_off = (uint16_t)(f->l3_off + off);
+	f->l4_len = (uint16_t)(end - off);
+	return PS_FRAME_UDP;
+}
+
+static enum ps_frame_status parse_udp(const uint8_t *frame, struct ps_frame *f)
+{
+	const uint8_t *u = frame + f->l4_off;
+	if (f->l4_len < 8)
+		return PS_FRAME_UDP_LEN;
+	unsigned ulen = ld16(u + 4);
+	if (ulen < 8 || ulen != f->l4_len)
+		return PS_FRAME_UDP_LEN;
+	uint16_t ck = ld16(u + 6);
+	if (ck == 0 && f->ip_ver == 6)
+		return PS_FRAME_UDP_CSUM;
+	if (ck != 0 &&
+	    ps_l4_csum(f->ip_ver, f->src, f->dst, PS_IPPROTO_UDP, u, ulen) != 0)
+		return PS_FRAME_UDP_CSUM;
+	f->sport = ld16(u);
+	f->dport = ld16(u + 2);
+	f->payload_off = (uint16_t)(f->l4_off + 8);
+	f->payload_len = (uint16_t)(ulen - 8);
+	return PS_FRAME_UDP;
+}
+
+enum ps_frame_status ps_frame_parse(const uint8_t *frame, size_t len,
+				    struct ps_frame *f)
+{
+	memset(f, 0, sizeof(*f));
+	if (len < PS_ETH_HLEN || len > 0xffff)
+		return PS_FRAME_SHORT;
+	unsigned off = 12;
+	uint16_t et = ld16(frame + off);
+	if (et == PS_ETH_P_VLAN) {
+		if (len < PS_ETH_HLEN + PS_VLAN_HLEN)
+			return PS_FRAME_SHORT;
+		f->has_vlan = 1;
+		f->vlan_tci = ld16(frame + 14);
+		off += 4;
+		et = ld16(frame + off);
+	}
+	off += 2;
+	f->ethertype = et;
+	f->l3_off = (uint16_t)off;
+	enum ps_frame_status st;
+	if (et == PS_ETH_P_IPV4)
+		st = parse_ipv4(frame + off, len - off, f);
+	else if (et == PS_ETH_P_IPV6)
+		st = parse_ipv6(frame + off, len - off, f);
+	else
+		return PS_FRAME_ETHERTYPE;
+	if (st != PS_FRAME_UDP)
+		return st;
+	if (f->proto != PS_IPPROTO_UDP)
+		return PS_FRAME_PROTO;
+	return parse_udp(frame, f);
+}
+
+size_t ps_frame_build_udp(uint8_t *buf, size_t cap,
+			  const struct ps_endpoints *ep,
+			  const uint8_t *payload, size_t plen)
+{
+	size_t l2 = PS_ETH_HLEN + (ep->vlan ? PS_VLAN_HLEN : 0);
+	size_t l3 = ep->ip_ver == 4 ? 20 : 40;
+	size_t total = l2 + l3 + 8 + plen;
+	if (total > cap || 8 + plen > 0xffff - 40)
+		return 0;
+	uint8_t *p = buf;
+	memcpy(p, ep->dst_mac, 6);
+	memcpy(p + 6, ep->src_mac, 6);
+	p += 12;
+	if (ep->vlan) {
+		st16(p, PS_ETH_P_VLAN);
+		st16(p + 2, ep->vlan & 0x0fffu);
+		p += 4;
+	}
+	st16(p, ep->ip_ver == 4 ? PS_ETH_P_IPV4 : PS_ETH_P_IPV6);
+	p += 2;
+	uint8_t *ip = p;
+	uint8_t *udp = ip + l3;
+	if (ep->ip_ver == 4) {
+		memset(ip, 0, 20);
+		ip[0] = 0x45;
+		st16(ip + 2, (uint16_t)(20 + 8 + plen));
+		st16(ip + 6, 0x4000);        /* DF */
+		ip[8] = 64;
+		ip[9] = PS_IPPROTO_UDP;
+		memcpy(ip + 12, ep->src_ip, 4);
+		memcpy(ip + 16, ep->dst_ip, 4);
+		st16(ip + 10, ps_csum_fold(ps_csum_partial(ip, 20, 0)));
+	} else {
+		memset(ip, 0, 40);
+		ip[0] = 0x60;
+		st16(ip + 4, (uint16_t)(8 + plen));
+		ip[6] = PS_IPPROTO_UDP;
+		ip[7] = 64;
+		memcpy(ip + 8, ep->src_ip, 16);
+		memcpy(ip + 24, ep->dst_ip, 16);
+	}
+	st16(udp, ep->sport);
+	st16(udp + 2, ep->dport);
+	st16(udp + 4, (uint16_t)(8 + plen));
+	st16(udp + 6, 0);
+	memcpy(udp + 8, payload, plen);
+	uint16_t ck = ps_l4_csum(ep->ip_ver, ep->src_ip, ep->dst_ip,
+				 PS_IPPROTO_UDP, udp, 8 + plen);
+	st16(udp + 6, ck == 0 ? 0xffff : ck);
+	return total;
+}
+
+const char *ps_frame_status_name(unsigned s)
+{
+	static const char *const n[PS_FRAME_STATUS_COUNT] = {
+		"udp", "short", "ethertype", "ip_header", "ip_checksum",
+		"fragment", "protocol", "udp_length", "udp_checksum",
+	};
+	return s < PS_FRAME_STATUS_COUNT ? n[s] : "?";
+}

@@ -1,0 +1,345 @@
+/* ps_wire.c: codec of the parcelsort wire protocol v1: header checks, scan
+ * record decoding and classification, waybill validity (charset, length,
+ * padding, UPU S10 check digit), decision encoding, in-place reply build. */
+#include "ps_wire.h"
+
+#include <endian.h>
+#include <string.h>
+
+static inline uint16_t ld16(const uint8_t *p)
+{
+	uint16_t v;
+	memcpy(&v, p, 2);
+	return be16toh(v);
+}
+static inline uint32_t ld32(const uint8_t *p)
+{
+	uint32_t v;
+	memcpy(&v, p, 4);
+	return be32toh(v);
+}
+static inline uint64_t ld64(const uint8_t *p)
+{
+	uint64_t v;
+	memcpy(&v, p, 8);
+	return be64toh(v);
+}
+static inline void st16(uint8_t *p, uint16_t v)
+{
+	v = htobe16(v);
+	memcpy(p, &v, 2);
+}
+static inline void st32(uint8_t *p, uint32_t v)
+{
+	v = htobe32(v);
+	memcpy(p, &v, 4);
+}
+static inline void st64(uint8_t *p, uint64_t v)
+{
+	v = htobe64(v);
+	memcpy(p, &v, 8);
+}
+
+/* ---------------------------------------------------------------- header */
+
+enum ps_hdr_status ps_header_check(const uint8_t *p, size_t len,
+				   struct ps_header *h)
+{
+	if (len < PS_HDR_LEN)
+		return PS_HDR_SHORT;
+	h->magic = ld16(p);
+	h->version = p[2];
+	h->kind = p[3];
+	h->count = ld16(p + 4);
+	h->flags = ld16(p + 6);
+	h->site = ld32(p + 8);
+	h->seq = ld32(p + 12);
+	if (h->magic != PS_MAGIC)
+		return PS_HDR_MAGIC;
+	if (h->version != PS_VERSION)
+		return PS_HDR_VERSION;
+	if (h->kind != PS_KIND_SCAN)
+		return PS_HDR_KIND;
+	if (h->count < 1 || h->count > PS_MAX_RECORDS)
+		return PS_HDR_COUNT;
+	if (h->flags != 0)
+		return PS_HDR_FLAGS;
+	if (len != PS_HDR_LEN + (size_t)PS_SCAN_LEN * h->count)
+		return PS_HDR_LENGTH;
+	return PS_HDR_OK;
+}
+
+void ps_header_encode(uint8_t *out, const struct ps_header *h)
+{
+	st16(out, h->magic);
+	out[2] = h->version;
+	out[3] = h->kind;
+	st16(out + 4, h->count);
+	st16(out + 6, h->flags);
+	st32(out + 8, h->site);
+	st32(out + 12, h->seq);
+}
+
+/* --------------------------------------------------------------- waybill */
+
+/* 1 for [0-9A-Z-], 0 otherwise */
+static const uint8_t wb_char_ok[256] = {
+	['-'] = 1,
+	['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1,
+	['5'] = 1, ['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1,
+	['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1,
+	['G'] = 1, ['H'] = 1, ['I'] = 1, ['J'] = 1, ['K'] = 1, ['L'] = 1,
+	['M'] = 1, ['N'] = 1, ['O'] = 1, ['P'] = 1, ['Q'] = 1, ['R'] = 1,
+	['S'] = 1, ['T'] = 1, ['U'] = 1, ['V'] = 1, ['W'] = 1, ['X'] = 1,
+	['Y'] = 1, ['Z'] = 1,
+};
+
+static inline int is_digit(uint8_t c) { return c >= '0' && c <= '9'; }
+static inline int is_upper(uint8_t c) { return c >= 'A' && c <= 'Z'; }
+
+unsigned ps_s10_check_digit(const char *d)
+{
+	static const unsigned w[8] = { 8, 6, 4, 2, 3, 5, 9, 7 };
+	unsigned sum = 0;
+	for (int i = 0; i < 8; i++)
+		sum += (unsigned)(d[i] - '0') * w[i];
+	unsigned c = 11 - sum % 11;
+	if (c == 10)
+		c = 0;
+	else if (c == 11)
+		c = 5;
+	return c;
+}
+
+/* Two letters, eight digits, one check digit, two letters. */
+static int s10_form(const uint8_t *wb)
+{
+	if (!is_upper(wb[0]) || !is_upper(wb[1]) ||
+	    !is_upper(wb[11]) || !is_upper(wb[12]))
+		return 0;
+	for (int i = 2; i < 11; i++)
+		if (!is_digit(wb[i]))
+			return 0;
+	return 1;
+}
+
+enum ps_waybill_status ps_waybill_check(const uint8_t *wb, uint8_t *len_out)
+{
+	unsigned len = 0;
+	while (len < PS_WAYBILL_LEN && wb[len] != 0)
+		len++;
+	*len_out = (uint8_t)len;
+	unsigned bad_pad = 0, bad_char = 0;
+	for (unsigned i = len; i < PS_WAYBILL_LEN; i++)
+		bad_pad |= wb[i];
+	for (unsigned i = 0; i < len; i++)
+		bad_char |= wb_char_ok[wb[i]] ^ 1u;
+	if (len == 0 && bad_pad == 0)
+		return PS_WB_EMPTY;
+	if (bad_pad)
+		return PS_WB_PADDING;
+	if (bad_char)
+		return PS_WB_CHARSET;
+	if (len < PS_WAYBILL_MIN)
+		return PS_WB_LENGTH;
+	if (len == 13 && s10_form(wb) &&
+	    ps_s10_check_digit((const char *)wb + 2) != (unsigned)(wb[10] - '0'))
+		return PS_WB_S10;
+	return PS_WB_VALID;
+}
+
+uint32_t ps_waybill_hash(const uint8_t *wb)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+	for (unsigned i = 0; i < PS_WAYBILL_LEN; i++) {
+		h ^= wb[i];
+		h *= 0x100000001b3ull;
+	}
+	return (uint32_t)(h ^ (h >> 32));
+}
+
+/* ----------------------------------------------------------- scan record */
+
+static enum ps_malformed_cause record_rules(const struct ps_scan *s)
+{
+	if (s->region != 0 &&
+	    (s->region < PS_REGION_MIN || s->region > PS_REGION_MAX))
+		return PS_MAL_REGION;
+	if (s->scan_type < 1 || s->scan_type > PS_SCAN_TYPE_MAX)
+		return PS_MAL_SCAN_TYPE;
+	if (s->service & PS_SVC_RESERVED)
+		return PS_MAL_SERVICE;
+	if (s->reserved != 0)
+		return PS_MAL_RESERVED;
+	return PS_MAL_NONE;
+}
+
+static enum ps_scan_class classify(struct ps_scan *s)
+{
+	enum ps_waybill_status wb = ps_waybill_check(s->waybill, &s->waybill_len);
+
+	s->malformed = (uint8_t)record_rules(s);
+	if (s->malformed != PS_MAL_NONE)
+		return PS_CLASS_MALFORMED;
+	switch (s->scan_type) {
+	case PS_SCAN_INDUCT:
+	case PS_SCAN_DWS:
+		break;
+	case PS_SCAN_NOREAD:
+		return PS_CLASS_NOREAD;
+	default:
+		return PS_CLASS_TRACK_ONLY;
+	}
+	if (wb == PS_WB_EMPTY)
+		return PS_CLASS_NOREAD;
+	if (wb != PS_WB_VALID)
+		return PS_CLASS_BAD_BARCODE;
+	return PS_CLASS_SORTABLE;
+}
+
+enum ps_scan_class ps_scan_decode(const uint8_t *r, struct ps_scan *s)
+{
+	s->waybill = r;
+	s->region = ld64(r + 24);
+	s->ts_ms = ld64(r + 32);
+	s->weight_g = ld32(r + 40);
+	s->length_mm = ld16(r + 44);
+	s->width_mm = ld16(r + 46);
+	s->height_mm = ld16(r + 48);
+	s->device = ld16(r + 50);
+	s->scan_type = r[52];
+	s->service = r[53];
+	s->carrier = ld16(r + 54);
+	s->event_seq = ld32(r + 56);
+	s->reserved = ld32(r + 60);
+	s->pad_ = 0;
+	s->klass = (uint8_t)classify(s);
+	return (enum ps_scan_class)s->klass;
+}
+
+unsigned ps_scan_decode_burst(const uint8_t *payload, const struct ps_header *h,
+			      struct ps_scan *out)
+{
+	const uint8_t *r = payload + PS_HDR_LEN;
+	for (unsigned i = 0; i < h->count; i++, r += PS_SCAN_LEN)
+		ps_scan_decode(r, &out[i]);
+	return h->count;
+}
+
+void ps_scan_encode(uint8_t *r, const struct ps_scan *s)
+{
+	memcpy(r, s->waybill, PS_WAYBILL_LEN);
+	st64(r + 24, s->region);
+	st64(r + 32, s->ts_ms);
+	st32(r + 40, s->weight_g);
+	st16(r + 44, s->length_mm);
+	st16(r + 46, s->width_mm);
+	st16(r + 48, s->height_mm);
+	st16(r + 50, s->device);
+	r[52] = s->scan_type;
+	r[53] = s->service;
+	st16(r + 54, s->carrier);
+	st32(r + 56, s->event_seq);
+	st32(r + 60, s->reserved);
+}
+
+/* ------------------------------------------------------- decision record */
+
+void ps_decision_encode(uint8_t *r, const uint8_t *wb,
+			const struct ps_decision *d)
+{
+	memmove(r, wb, PS_WAYBILL_LEN);
+	st32(r + 24, d->event_seq);
+	st16(r + 28, d->chute);
+	r[30] = d->tier;
+	r[31] = d->reason;
+	st32(r + 32, d->hub);
+	st32(r + 36, d->plan_version);
+	st64(r + 40, d->matched_prefix);
+}
+
+void ps_decision_decode(const uint8_t *r, struct ps_decision *d, uint8_t *wb)
+{
+	if (wb)
+		memcpy(wb, r, PS_WAYBILL_LEN);
+	d->event_seq = ld32(r + 24);
+	d->chute = ld16(r + 28);
+	d->tier = r[30];
+	d->reason = r[31];
+	d->hub = ld32(r + 32);
+	d->plan_version = ld32(r + 36);
+	d->matched_prefix = ld64(r + 40);
+}
+
+size_t ps_reply_build_inplace(uint8_t *payload, const struct ps_header *req,
+			      uint32_t site, const struct ps_scan *scans,
+			      const struct ps_decision *dec)
+{
+	/* Decision i lands at 16 + 48 i, below request record i at 16 + 64 i,
+	 * so writing in ascending order never overwrites a record not yet
+	 * echoed; the waybill echo may overlap its source (memmove). */
+	struct ps_header h = *req;
+	h.kind = PS_KIND_DECISION;
+	h.site = site;
+	uint8_t *out = payload + PS_HDR_LEN;
+	for (unsigned i = 0; i < req->count; i++, out += PS_DECISION_LEN)
+		ps_decision_encode(out, scans[i].waybill, &dec[i]);
+	ps_header_encode(payload, &h);
+	return PS_HDR_LEN + (size_t)PS_DECISION_LEN * req->count;
+}
+
+/* ------------------------------------------------------------------ names */
+
+const char *ps_reason_name(unsigned r)
+{
+	static const char *const n[PS_REASON_COUNT] = {
+		"ROUTED", "OVERRIDE", "DEFAULT", "DUPLICATE", "TRACK_ONLY",
+		"NO_ROUTE", "NOREAD", "BAD_BARCODE", "MALFORMED_RECORD",
+		"CHUTE_UNAVAILABLE", "NO_PLAN",
+	};
+	return r < PS_REASON_COUNT ? n[r] : "?";
+}
+
+const char *ps_tier_name(unsigned t)
+{
+	static const char *const n[PS_TIER_COUNT] = {
+		"none", "trunk", "county", "township", "village", "special",
+	};
+	return t < PS_TIER_COUNT ? n[t] : "?";
+}
+
+const char *ps_scan_type_name(unsigned t)
+{
+	static const char *const n[PS_SCAN_TYPE_MAX + 1] = {
+		"?", "INDUCT", "DWS", "LOAD", "ARRIVE", "DISPATCH", "SIGN",
+		"NOREAD", "EXCEPTION",
+	};
+	return t <= PS_SCAN_TYPE_MAX ? n[t] : "?";
+}
+
+const char *ps_hdr_status_name(unsigned s)
+{
+	static const char *const n[PS_HDR_STATUS_COUNT] = {
+		"ok", "short", "magic", "version", "kind", "count", "flags",
+		"length",
+	};
+	return s < PS_HDR_STATUS_COUNT ? n[s] : "?";
+}
+
+const char *ps_malformed_name(unsigned c)
+{
+	static const char *const n[] = {
+		"none", "region", "scan_type", "service", "reserved",
+	};
+	return c <= PS_MAL_RESERVED ? n[c] : "?";
+}
+
+uint64_t ps_region_pad(uint64_t prefix, unsigned digits)
+{
+	static const uint64_t mul[13] = {
+		1000000000000ull, 100000000000ull, 10000000000ull,
+		1000000000ull, 100000000ull, 10000000ull, 1000000ull,
+		100000ull, 10000ull, 1000ull, 100ull, 10ull, 1ull,
+	};
+	return digits <= 12 ? prefix * mul[digits] : 0;
+}
