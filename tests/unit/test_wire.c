@@ -340,3 +340,52 @@ Test(wire, region_pad_and_names)
 	cr_assert_str_eq(ps_reason_name(10), "NO_PLAN");
 	cr_assert_str_eq(ps_tier_name(PS_TIER_VILLAGE), "village");
 }
+
+/* Count heap allocations made while decoding: none are allowed. */
+extern void *__libc_malloc(size_t);
+extern void *__libc_calloc(size_t, size_t);
+extern void *__libc_realloc(void *, size_t);
+static volatile int counting, allocations;
+void *malloc(size_t n)
+{
+	if (counting)
+		allocations++;
+	return __libc_malloc(n);
+}
+void *calloc(size_t a, size_t b)
+{
+	if (counting)
+		allocations++;
+	return __libc_calloc(a, b);
+}
+void *realloc(void *p, size_t n)
+{
+	if (counting)
+		allocations++;
+	return __libc_realloc(p, n);
+}
+
+Test(wire, decode_22_records_without_allocating)
+{
+	uint8_t buf[PS_MAX_REQUEST];
+	size_t len = make_request(buf, 22);
+	struct ps_header h;
+	struct ps_scan s[22];
+	struct ps_decision d[22] = { 0 };
+	allocations = 0;
+	counting = 1;
+	enum ps_hdr_status st = ps_header_check(buf, len, &h);
+	unsigned n = ps_scan_decode_burst(buf, &h, s);
+	size_t rlen = ps_reply_build_inplace(buf, &h, 1, s, d);
+	counting = 0;
+	cr_assert_eq(st, PS_HDR_OK);
+	cr_assert_eq(n, 22);
+	cr_assert_eq(rlen, 16 + 48 * 22u);
+	cr_assert_eq(allocations, 0);
+	/* the counter works: an allocation while counting is seen */
+	counting = 1;
+	void *p = malloc(16);
+	counting = 0;
+	free(p);
+	cr_assert_eq(allocations, 1);
+}
