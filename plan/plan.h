@@ -1,0 +1,133 @@
+/* plan.h: a compiled sort plan, immutable once built and shared read-only by
+ * every dataplane core, and the decision API (steps 7-10 of the protocol's
+ * decision order) over bursts of decoded scan records.
+ *
+ * Layout (docs/sort-plan.md explains the choice):
+ *  - routes: a decimal DIR table in three strides 6-3-3. Level 1 is indexed
+ *    by the first six digits (10^6 entries); an entry is a next hop or a
+ *    county node of 1000 township entries; a township entry is a next hop
+ *    or a village block, a sorted run of (3-digit suffix, next hop) pairs.
+ *    2- and 4-digit routes are expanded into level 1, 6 digits fill one
+ *    level-1 entry, 9 digits one township entry, 12 digits one village pair.
+ *  - rules: one bitset per distinct field value or interval (service
+ *    combination, carrier, device, weight interval, size interval, region
+ *    interval); the rules that match a record are the AND of six bitsets,
+ *    and the first match is the lowest set bit (rules sorted by priority).
+ *  - next hops: hub, tier, matched prefix and a slice of the chute pool.
+ */
+#ifndef PS_PLAN_H
+#define PS_PLAN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "chutes.h"
+#include "plan_src.h"
+#include "ps_wire.h"
+
+/* A next hop: where a route, a rule or the default sends a parcel. */
+struct ps_nh {
+	uint64_t matched_prefix;  /* padded to 12 digits; 0 for rules/default */
+	uint32_t hub;
+	uint32_t chute_off;       /* into chutes[] */
+	uint16_t n_chutes;
+	uint8_t tier;
+	uint8_t reason;           /* PS_R_ROUTED, PS_R_OVERRIDE, PS_R_DEFAULT */
+};
+
+struct ps_village_block {
+	uint32_t base;            /* entry when no village pair matches */
+	uint32_t start;           /* into vkey/vval */
+	uint32_t count;
+};
+
+/* Field classifiers of the rule set. */
+struct ps_rule_index {
+	uint32_t n;               /* rules, sorted by priority */
+	uint32_t words;           /* 64-bit words per bitset */
+	uint32_t *nh;             /* next hop of each rule */
+	uint16_t *priority;
+	uint64_t *svc;            /* 128 bitsets, by service byte & 0x7f */
+	uint16_t *car_key;        /* sorted distinct carriers named */
+	uint64_t *car;            /* n_car + 1 bitsets (last: other) */
+	uint32_t n_car;
+	uint16_t *dev_key;
+	uint64_t *dev;
+	uint32_t n_dev;
+	uint64_t *w_bound;        /* sorted interval starts, w_bound[0] = 0 */
+	uint64_t *w;              /* n_w bitsets, one per interval */
+	uint32_t n_w;
+	uint64_t *s_bound;
+	uint64_t *s;
+	uint32_t n_s;
+	uint64_t *r_bound;
+	uint64_t *r;
+	uint32_t n_r;
+	size_t bytes;
+};
+
+struct ps_plan {
+	uint32_t version;
+	uint32_t site;
+	uint16_t reject;
+	char name[64];
+	uint64_t committed_ms;    /* wall clock of the commit */
+
+	uint32_t *l1;             /* 10^6 entries */
+	uint32_t *l2;             /* n_l2 county nodes of 1000 entries */
+	uint32_t n_l2;
+	struct ps_village_block *blk;
+	uint32_t n_blk;
+	uint16_t *vkey;
+	uint32_t *vval;
+	uint32_t n_v;
+
+	struct ps_nh *nh;         /* nh[0]: no route */
+	uint32_t n_nh;
+	uint16_t *chutes;
+	uint32_t n_chutes;
+	uint32_t default_nh;      /* 0: none */
+	struct ps_rule_index rules;
+
+	size_t bytes;             /* memory held by this structure */
+};
+
+/* Entry encoding of l1/l2: top two bits say what the rest is. */
+#define PS_E_TYPE_SHIFT 30
+#define PS_E_LEAF       0u          /* rest: next-hop index (0: none) */
+#define PS_E_NODE       1u          /* rest: county node index (l1 only) */
+#define PS_E_BLOCK      2u          /* rest: village block index (l2 only) */
+#define PS_E_INDEX_MAX  ((1u << PS_E_TYPE_SHIFT) - 1)
+
+/* Compile a validated plan model. Returns the plan, or NULL with the reason
+ * in errs (e.g. a table larger than the structure can index). */
+struct ps_plan *ps_plan_compile(const struct ps_plan_src *src,
+				uint32_t version, struct ps_errors *errs);
+void ps_plan_free(struct ps_plan *p);
+
+/* Longest-prefix match of a region: next-hop index, 0 when none. */
+uint32_t ps_plan_lpm(const struct ps_plan *p, uint64_t region);
+/* First matching rule: next-hop index, 0 when none. */
+uint32_t ps_plan_rule_match(const struct ps_plan *p, const struct ps_scan *s);
+
+/* Decide records (steps 7-10): for each *scans[i] (a sortable record) fill
+ * *dec[i]: chute, tier, reason, hub, plan_version, matched_prefix and
+ * event_seq. No allocation, no locks, no syscalls. */
+void ps_plan_decide_burst(const struct ps_plan *p,
+			  const struct ps_chute_state *cs,
+			  const struct ps_scan *const *scans,
+			  struct ps_decision *const *dec, unsigned n);
+void ps_plan_decide_one(const struct ps_plan *p,
+			const struct ps_chute_state *cs,
+			const struct ps_scan *s, struct ps_decision *d);
+/* Which rule (its priority) or which route decided: for `route get`.
+ * Returns the next-hop index used; *rule_prio is -1 when no rule matched. */
+uint32_t ps_plan_explain(const struct ps_plan *p, const struct ps_scan *s,
+			 int *rule_prio);
+
+/* Pick one enabled chute of a next hop by the waybill hash; 0 if none. */
+uint16_t ps_plan_pick_chute(const struct ps_plan *p,
+			    const struct ps_chute_state *cs,
+			    const struct ps_nh *nh, uint32_t hash);
+
+#endif

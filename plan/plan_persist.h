@@ -1,0 +1,31 @@
+/* plan_persist.h: crash-safe files of the plan state directory: every file
+ * is written to a temporary name, fsync'd and renamed into place, and plan
+ * files end with a length and CRC-32 trailer so a damaged file is refused
+ * whole, never half-read. */
+#ifndef PS_PLAN_PERSIST_H
+#define PS_PLAN_PERSIST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "plan_src.h"
+#include "plan_store.h"
+
+int ps_persist_write_plan(const char *dir, const char *fname,
+			  const struct ps_plan_src *src,
+			  const struct ps_history_entry *meta, uint64_t at_ms,
+			  int no_fsync, char *err, size_t errlen);
+/* Read, check the trailer, parse. Returns 0, or -1 with errs. */
+int ps_persist_read_plan(const char *path, struct ps_plan_src *src,
+			 struct ps_history_entry *meta, uint64_t *at_ms,
+			 struct ps_errors *errs);
+/* Only the metadata header (history listing), trailer checked. */
+int ps_persist_read_meta(const char *path, struct ps_history_entry *meta);
+
+int ps_persist_write_small(const char *dir, const char *fname,
+			   const char *content, size_t len, int no_fsync,
+			   char *err, size_t errlen);
+/* Read a small file into buf (NUL-terminated). Returns length or -1. */
+long ps_persist_read_small(const char *path, char *buf, size_t cap);
+
+#endif

@@ -1,0 +1,103 @@
+/* plan_store.h: the control side of sort plans. Commits (full loads, staged
+ * edits, rollbacks, scheduled activations) all go one way: validate,
+ * compile away from the dataplane, persist atomically, publish with one RCU
+ * pointer exchange, free the old plan after a QSBR grace period. Keeps the
+ * last 16 committed plans for rollback and the chute state.
+ *
+ * Dataplane cores read the active plan with ps_store_plan() between
+ * rcu_quiescent_state() calls; everything else here is for one control
+ * thread at a time (calls are serialised by an internal mutex). */
+#ifndef PS_PLAN_STORE_H
+#define PS_PLAN_STORE_H
+
+#include <stdint.h>
+
+#include <urcu-qsbr.h>
+
+#include "chutes.h"
+#include "plan.h"
+#include "plan_src.h"
+
+#define PS_HISTORY 16
+
+struct ps_history_entry {
+	uint32_t version;
+	uint64_t committed_ms;
+	char name[64];
+	char origin[128];        /* "load FILE", "edit", "rollback to 7" ... */
+	uint32_t hubs, routes, rules;
+};
+
+struct ps_store_cfg {
+	const char *state_dir;   /* required: where committed plans live */
+	const char *initial_plan;/* used when the state holds no plan */
+	int no_fsync;            /* tests and benchmarks only */
+};
+
+struct ps_store;
+
+/* Open the store: restore the active plan, history, schedule and chute
+ * state from state_dir. A missing or corrupt state never yields a
+ * half-read plan: the store then starts from initial_plan or with no plan,
+ * and says why in *warn (may be NULL). Returns NULL with errs on a fatal
+ * error (e.g. state_dir unusable, initial_plan invalid). */
+struct ps_store *ps_store_open(const struct ps_store_cfg *cfg,
+			       struct ps_errors *errs, char *warn,
+			       size_t warn_len);
+void ps_store_close(struct ps_store *s);
+
+/* The active plan for a registered RCU reader (NULL: no plan). */
+static inline struct ps_plan *ps_store_plan_rcu(struct ps_plan **slot)
+{
+	return rcu_dereference(*slot);
+}
+struct ps_plan **ps_store_plan_slot(struct ps_store *s);
+struct ps_chute_state *ps_store_chutes(struct ps_store *s);
+
+/* Commit a full plan from a file or text. at_ms > now schedules it instead
+ * (one pending schedule; a new one replaces it). Returns 0 and the version
+ * (0 when scheduled), or -1 with every reason in errs; the active plan
+ * stays in force on any failure. */
+int ps_store_load_file(struct ps_store *s, const char *path, uint64_t at_ms,
+		       struct ps_errors *errs, uint32_t *version);
+int ps_store_load_text(struct ps_store *s, const char *text, size_t len,
+		       const char *name, uint64_t at_ms,
+		       struct ps_errors *errs, uint32_t *version);
+/* Re-commit a plan of the history as a new version (0: the one before the
+ * active plan). */
+int ps_store_rollback(struct ps_store *s, uint32_t version,
+		      struct ps_errors *errs, uint32_t *new_version);
+/* Activate the scheduled plan when its time has come. Returns 1 when it
+ * did, 0 when nothing was due, -1 when the activation failed (errs). */
+int ps_store_tick(struct ps_store *s, uint64_t now_ms, struct ps_errors *errs);
+/* The pending schedule: 1 and its time, or 0. */
+int ps_store_scheduled(struct ps_store *s, uint64_t *at_ms, char *name,
+		       size_t name_len);
+
+/* History, newest first; returns the count (at most PS_HISTORY). */
+unsigned ps_store_history(struct ps_store *s, struct ps_history_entry *out);
+/* A copy of the active plan's model (for show, diff, route get). */
+int ps_store_active_src(struct ps_store *s, struct ps_plan_src *out,
+			uint32_t *version);
+
+/* Staged edits: begin, apply lines of plan syntax ("route 3307 100 10"),
+ * delete by key, then commit or abort. One transaction at a time. */
+int ps_txn_begin(struct ps_store *s, struct ps_errors *errs);
+int ps_txn_apply(struct ps_store *s, const char *line, struct ps_errors *errs);
+enum ps_txn_del { PS_DEL_ROUTE, PS_DEL_RULE, PS_DEL_HUB, PS_DEL_DEFAULT };
+int ps_txn_delete(struct ps_store *s, enum ps_txn_del what, const char *key,
+		  struct ps_errors *errs);
+int ps_txn_commit(struct ps_store *s, struct ps_errors *errs,
+		  uint32_t *version);
+int ps_txn_abort(struct ps_store *s, struct ps_errors *errs);
+int ps_txn_open(struct ps_store *s);
+/* A copy of the staged model, for diffs (0, or -1 with no transaction). */
+int ps_txn_src(struct ps_store *s, struct ps_plan_src *out);
+
+/* Chutes: change state (persisted). Returns 0 or -1 (errs). */
+int ps_store_chute_set(struct ps_store *s, const uint16_t *chutes,
+		       unsigned n, int enable, struct ps_errors *errs);
+
+uint64_t ps_now_ms(void);
+
+#endif
