@@ -282,6 +282,11 @@ void ps_plan_free(struct ps_plan *p)
 {
 	if (!p)
 		return;
+	/* poison what a reader would touch, so a use after free shows up as
+	 * a wrong decision in the tests and not as silence */
+	if (p->nh)
+		memset(p->nh, 0xff, p->n_nh * sizeof(*p->nh));
+	p->version = 0xdeadbeef;
 	free(p->l1);
 	free(p->l2);
 	free(p->blk);

@@ -1,0 +1,432 @@
+/* test_plan_store.c: the commit path: load, refusal keeps the old plan,
+ * staged edits, history and rollback, persistence across restarts, damaged
+ * state, scheduled activation, disk errors, kill -9 during saves, and RCU
+ * readers deciding while thousands of versions are published. */
+#include <criterion/criterion.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "plan_store.h"
+
+static char dir[64];
+
+static void mkstate(void)
+{
+	strcpy(dir, "/tmp/ps-store-XXXXXX");
+	cr_assert_not_null(mkdtemp(dir));
+}
+
+static void rmstate(void)
+{
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	cr_assert_eq(system(cmd), 0);
+}
+
+TestSuite(store, .init = mkstate, .fini = rmstate);
+
+static struct ps_store *open_store(const char *initial, int no_fsync,
+				   char *warn)
+{
+	struct ps_store_cfg cfg = { .state_dir = dir, .initial_plan = initial,
+				    .no_fsync = no_fsync };
+	struct ps_errors e;
+	char w[512];
+	ps_errors_init(&e);
+	struct ps_store *s = ps_store_open(&cfg, &e, warn ? warn : w, 512);
+	cr_assert_not_null(s, "%s", e.n ? e.msg[0] : "");
+	ps_errors_free(&e);
+	return s;
+}
+
+/* A plan whose hub id and chutes tell which version it was meant to be. */
+static int plan_text(char *buf, size_t n, uint32_t tag)
+{
+	return snprintf(buf, n,
+			"plan v%u\nsite 1 33\nreject 999\n"
+			"hub %u county tagged\n"
+			"route 33 %u %u,%u\n", tag, tag, tag, 1 + tag % 50,
+			101 + tag % 50);
+}
+
+static uint32_t load(struct ps_store *s, uint32_t tag)
+{
+	char t[256];
+	struct ps_errors e;
+	uint32_t v = 0;
+	ps_errors_init(&e);
+	int n = plan_text(t, sizeof(t), tag);
+	cr_assert_eq(ps_store_load_text(s, t, (size_t)n, "t.plan", 0, &e, &v),
+		     0, "%s", e.n ? e.msg[0] : "");
+	ps_errors_free(&e);
+	return v;
+}
+
+static struct ps_plan *active(struct ps_store *s)
+{
+	return *ps_store_plan_slot(s);
+}
+
+static uint32_t hub_of_33(struct ps_store *s)
+{
+	struct ps_plan *p = active(s);
+	uint32_t nh = ps_plan_lpm(p, 330782000000ull);
+	return nh ? p->nh[nh].hub : 0;
+}
+
+Test(store, load_and_refuse)
+{
+	struct ps_store *s = open_store(NULL, 1, NULL);
+	cr_assert_null(active(s), "no plan before the first load");
+	cr_assert_eq(load(s, 1), 1);
+	cr_assert_eq(active(s)->version, 1);
+	cr_assert_eq(load(s, 2), 2);
+	struct ps_errors e;
+	uint32_t v = 99;
+	ps_errors_init(&e);
+	const char *bad = "plan x\nsite 1 33\nreject 9\nroute 33 5 1\nroute 3 5 1\n";
+	cr_assert_eq(ps_store_load_text(s, bad, strlen(bad), "bad.plan", 0, &e,
+					&v), -1);
+	cr_assert_eq(e.n, 2, "every error: %zu", e.n);
+	cr_assert(strstr(e.msg[0], "bad.plan:4:") || strstr(e.msg[1], "bad.plan:4:"));
+	cr_assert_eq(active(s)->version, 2, "the old plan stays in force");
+	cr_assert_eq(hub_of_33(s), 2);
+	ps_errors_free(&e);
+	ps_store_close(s);
+}
+
+Test(store, staged_edits)
+{
+	struct ps_store *s = open_store(NULL, 1, NULL);
+	load(s, 1);
+	struct ps_errors e;
+	uint32_t v;
+	ps_errors_init(&e);
+	cr_assert_eq(ps_txn_apply(s, "route 3307 1 7", &e), -1, "needs begin");
+	cr_assert_eq(ps_txn_begin(s, &e), 0);
+	cr_assert_eq(ps_txn_begin(s, &e), -1, "one transaction at a time");
+	cr_assert_eq(ps_txn_apply(s, "hub 2 township Fotang", &e), 0);
+	cr_assert_eq(ps_txn_apply(s, "route 3307 2 7,8", &e), 0);
+	cr_assert_eq(ps_txn_apply(s, "route 3307 2 9", &e), 0, "replaces");
+	cr_assert_eq(ps_txn_apply(s, "rule 5 2 60 carrier=SF", &e), 0);
+	cr_assert_eq(ps_txn_apply(s, "route 33x 2 9", &e), -1);
+	cr_assert_eq(ps_txn_apply(s, "route 11 77 9", &e), 0);
+	/* nothing is visible before the commit */
+	cr_assert_eq(active(s)->version, 1);
+	cr_assert_eq(ps_plan_lpm(active(s), 330782000000ull),
+		     ps_plan_lpm(active(s), 330100000000ull));
+	/* hub 77 is undefined: the commit is refused and stays open */
+	ps_errors_free(&e);
+	ps_errors_init(&e);
+	cr_assert_eq(ps_txn_commit(s, &e, &v), -1);
+	cr_assert(strstr(e.msg[0], "hub 77"), "%s", e.msg[0]);
+	cr_assert(ps_txn_open(s));
+	cr_assert_eq(ps_txn_delete(s, PS_DEL_ROUTE, "11", &e), 0);
+	cr_assert_eq(ps_txn_delete(s, PS_DEL_ROUTE, "11", &e), -1);
+	cr_assert_eq(ps_txn_commit(s, &e, &v), 0);
+	cr_assert_eq(v, 2);
+	struct ps_plan *p = active(s);
+	uint32_t nh = ps_plan_lpm(p, 330782000000ull);
+	cr_assert_eq(p->nh[nh].hub, 2);
+	cr_assert_eq(p->chutes[p->nh[nh].chute_off], 9);
+	cr_assert_eq(p->rules.n, 1);
+	/* abort throws the staged edits away */
+	cr_assert_eq(ps_txn_begin(s, &e), 0);
+	cr_assert_eq(ps_txn_delete(s, PS_DEL_RULE, "5", &e), 0);
+	cr_assert_eq(ps_txn_abort(s, &e), 0);
+	cr_assert_eq(ps_txn_abort(s, &e), -1);
+	cr_assert_eq(active(s)->version, 2);
+	cr_assert_eq(active(s)->rules.n, 1);
+	ps_errors_free(&e);
+	ps_store_close(s);
+}
+
+Test(store, history_and_rollback)
+{
+	struct ps_store *s = open_store(NULL, 1, NULL);
+	for (uint32_t t = 1; t <= 20; t++)
+		cr_assert_eq(load(s, t), t);
+	struct ps_history_entry h[PS_HISTORY];
+	cr_assert_eq(ps_store_history(s, h), 16);
+	cr_assert_eq(h[0].version, 20);
+	cr_assert_eq(h[15].version, 5);
+	cr_assert_str_eq(h[0].name, "v20");
+	cr_assert_eq(h[0].routes, 1);
+	struct ps_errors e;
+	uint32_t v;
+	ps_errors_init(&e);
+	cr_assert_eq(ps_store_rollback(s, 4, &e, &v), -1, "evicted");
+	cr_assert_eq(ps_store_rollback(s, 5, &e, &v), 0);
+	cr_assert_eq(v, 21, "a rollback is a new version");
+	cr_assert_eq(hub_of_33(s), 5);
+	ps_store_history(s, h);
+	cr_assert_str_eq(h[0].origin, "rollback to 5");
+	cr_assert_eq(ps_store_rollback(s, 0, &e, &v), 0, "back one");
+	cr_assert_eq(hub_of_33(s), 20);
+	ps_errors_free(&e);
+	ps_store_close(s);
+}
+
+Test(store, restart_restores_plan_history_and_chutes)
+{
+	struct ps_store *s = open_store(NULL, 0, NULL);
+	load(s, 1);
+	load(s, 2);
+	struct ps_errors e;
+	ps_errors_init(&e);
+	uint16_t c[] = { 3, 77 };
+	cr_assert_eq(ps_store_chute_set(s, c, 2, 0, &e), 0);
+	ps_store_close(s);
+	char warn[512];
+	s = open_store("/nonexistent/must-not-be-read.plan", 0, warn);
+	cr_assert_eq(warn[0], 0, "%s", warn);
+	cr_assert_eq(active(s)->version, 2);
+	cr_assert_eq(hub_of_33(s), 2);
+	cr_assert(!ps_chute_enabled(ps_store_chutes(s), 77));
+	cr_assert(ps_chute_enabled(ps_store_chutes(s), 78));
+	struct ps_history_entry h[PS_HISTORY];
+	cr_assert_eq(ps_store_history(s, h), 2);
+	cr_assert_eq(load(s, 3), 3, "versions keep counting");
+	ps_errors_free(&e);
+	ps_store_close(s);
+}
+
+static void corrupt(const char *name, long off, const char *bytes)
+{
+	char path[256];
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	FILE *f = fopen(path, "r+");
+	cr_assert_not_null(f, "%s", path);
+	fseek(f, off, off < 0 ? SEEK_END : SEEK_SET);
+	fwrite(bytes, 1, strlen(bytes), f);
+	fclose(f);
+}
+
+Test(store, damaged_plan_file_is_never_half_read)
+{
+	struct ps_store *s = open_store(NULL, 0, NULL);
+	load(s, 1);
+	ps_store_close(s);
+	corrupt("plan-0000000001.plan", -60, "X");
+	char warn[512];
+	s = open_store(NULL, 0, warn);
+	cr_assert_null(active(s), "no plan rather than a damaged one");
+	cr_assert(strstr(warn, "corrupt"), "%s", warn);
+	cr_assert(strstr(warn, "NO_PLAN"), "%s", warn);
+	ps_store_close(s);
+	/* with a --plan file the store starts from it instead */
+	char path[128];
+	snprintf(path, sizeof(path), "%s/../ps-initial-%d.plan", dir, getpid());
+	FILE *f = fopen(path, "w");
+	char t[256];
+	plan_text(t, sizeof(t), 42);
+	fputs(t, f);
+	fclose(f);
+	s = open_store(path, 0, warn);
+	cr_assert_not_null(active(s));
+	cr_assert_eq(hub_of_33(s), 42);
+	cr_assert(active(s)->version >= 2);
+	ps_store_close(s);
+	unlink(path);
+}
+
+Test(store, damaged_active_pointer)
+{
+	struct ps_store *s = open_store(NULL, 0, NULL);
+	load(s, 1);
+	ps_store_close(s);
+	corrupt("active", 0, "x");
+	char warn[512];
+	s = open_store(NULL, 0, warn);
+	cr_assert_null(active(s));
+	cr_assert(strstr(warn, "damaged"), "%s", warn);
+	ps_store_close(s);
+}
+
+Test(store, scheduled_activation_survives_restart)
+{
+	struct ps_store *s = open_store(NULL, 0, NULL);
+	load(s, 1);
+	char t[256];
+	int n = plan_text(t, sizeof(t), 9);
+	struct ps_errors e;
+	uint32_t v = 1234;
+	uint64_t at = ps_now_ms() + 60000, when;
+	ps_errors_init(&e);
+	cr_assert_eq(ps_store_load_text(s, t, (size_t)n, "shift.plan", at, &e,
+					&v), 0);
+	cr_assert_eq(v, 0, "scheduled, not active");
+	cr_assert_eq(hub_of_33(s), 1);
+	cr_assert_eq(ps_store_tick(s, ps_now_ms(), &e), 0);
+	cr_assert_eq(hub_of_33(s), 1);
+	ps_store_close(s);
+	s = open_store(NULL, 0, NULL);
+	cr_assert_eq(ps_store_scheduled(s, &when, NULL, 0), 1);
+	cr_assert_eq(when, at);
+	cr_assert_eq(ps_store_tick(s, at, &e), 1);
+	cr_assert_eq(hub_of_33(s), 9);
+	cr_assert_eq(active(s)->version, 2);
+	cr_assert_eq(ps_store_scheduled(s, &when, NULL, 0), 0);
+	ps_store_close(s);
+	s = open_store(NULL, 0, NULL);
+	cr_assert_eq(ps_store_scheduled(s, &when, NULL, 0), 0, "spent");
+	cr_assert_eq(hub_of_33(s), 9);
+	ps_errors_free(&e);
+	ps_store_close(s);
+}
+
+Test(store, write_error_refuses_commit_and_keeps_plan)
+{
+	struct ps_store *s = open_store(NULL, 0, NULL);
+	load(s, 1);
+	/* a file size limit makes every write beyond 64 bytes fail, as a full
+	 * disk would */
+	signal(SIGXFSZ, SIG_IGN);
+	struct rlimit rl = { 64, RLIM_INFINITY };
+	cr_assert_eq(setrlimit(RLIMIT_FSIZE, &rl), 0);
+	char t[256];
+	int n = plan_text(t, sizeof(t), 2);
+	struct ps_errors e;
+	uint32_t v;
+	ps_errors_init(&e);
+	cr_assert_eq(ps_store_load_text(s, t, (size_t)n, "t", 0, &e, &v), -1);
+	cr_assert(strstr(e.msg[0], "refused"), "%s", e.msg[0]);
+	cr_assert_eq(active(s)->version, 1);
+	cr_assert_eq(hub_of_33(s), 1);
+	rl.rlim_cur = RLIM_INFINITY;
+	cr_assert_eq(setrlimit(RLIMIT_FSIZE, &rl), 0);
+	ps_store_close(s);
+	s = open_store(NULL, 0, NULL);
+	cr_assert_eq(active(s)->version, 1, "nothing half-written survives");
+	cr_assert_eq(load(s, 3), 2);
+	ps_errors_free(&e);
+	ps_store_close(s);
+}
+
+Test(store, kill_during_commits_leaves_a_committed_plan, .timeout = 60)
+{
+	for (int round = 0; round < 8; round++) {
+		pid_t pid = fork();
+		cr_assert_geq(pid, 0);
+		if (pid == 0) {
+			struct ps_store_cfg cfg = { .state_dir = dir };
+			struct ps_errors e;
+			ps_errors_init(&e);
+			struct ps_store *s = ps_store_open(&cfg, &e, NULL, 0);
+			for (uint32_t i = 0;; i++) {
+				char t[256];
+				uint32_t v = 0;
+				/* tag = the version this commit will get */
+				struct ps_plan *p = *ps_store_plan_slot(s);
+				uint32_t next = p ? p->version + 1 : 1;
+				int n = plan_text(t, sizeof(t), next);
+				ps_store_load_text(s, t, (size_t)n, "k", 0, &e, &v);
+			}
+		}
+		usleep(20000 + (useconds_t)(round * 7919 % 30000));
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		struct ps_store *s = open_store(NULL, 0, NULL);
+		struct ps_plan *p = active(s);
+		if (p)
+			cr_assert_eq(hub_of_33(s), p->version,
+				     "round %d: plan v%u has another's content",
+				     round, p->version);
+		ps_store_close(s);
+	}
+}
+
+/* ------------------------------------------------- RCU under fire */
+
+struct reader {
+	struct ps_store *s;
+	volatile int *stop;
+	uint64_t decisions, unavailable;
+	int error;
+	char why[160];
+};
+
+static void *reader_main(void *arg)
+{
+	struct reader *r = arg;
+	uint8_t wb[24] = "SF1234567890123";
+	struct ps_scan sc = { .waybill = wb, .region = 330782100201ull,
+			      .scan_type = PS_SCAN_INDUCT };
+	uint32_t last = 0;
+	rcu_register_thread();
+	while (!*r->stop && !r->error) {
+		struct ps_plan *p = ps_store_plan_rcu(ps_store_plan_slot(r->s));
+		if (p) {
+			struct ps_decision d;
+			wb[5] = (uint8_t)('0' + r->decisions % 10);
+			ps_plan_decide_one(p, ps_store_chutes(r->s), &sc, &d);
+			uint32_t v = d.plan_version;
+			if (v < last) {
+				r->error = 1;
+				snprintf(r->why, sizeof(r->why),
+					 "version went back %u -> %u", last, v);
+			} else if (d.reason == PS_R_ROUTED) {
+				if (d.hub != v || (d.chute != 1 + v % 50 &&
+						   d.chute != 101 + v % 50)) {
+					r->error = 1;
+					snprintf(r->why, sizeof(r->why),
+						 "v%u decided hub %u chute %u",
+						 v, d.hub, d.chute);
+				}
+			} else if (d.reason == PS_R_CHUTE_UNAVAILABLE) {
+				r->unavailable++;
+				if (d.chute != 999 || d.hub != 0) {
+					r->error = 1;
+					snprintf(r->why, sizeof(r->why),
+						 "bad CHUTE_UNAVAILABLE");
+				}
+			} else {
+				r->error = 1;
+				snprintf(r->why, sizeof(r->why), "reason %u",
+					 d.reason);
+			}
+			last = v;
+			r->decisions++;
+		}
+		rcu_quiescent_state();
+	}
+	rcu_unregister_thread();
+	return NULL;
+}
+
+Test(store, readers_see_whole_versions_while_publishing, .timeout = 120)
+{
+	struct ps_store *s = open_store(NULL, 1, NULL);
+	volatile int stop = 0;
+	struct reader r[2] = { { s, &stop }, { s, &stop } };
+	pthread_t t[2];
+	load(s, 1);
+	for (int i = 0; i < 2; i++)
+		pthread_create(&t[i], NULL, reader_main, &r[i]);
+	struct ps_errors e;
+	ps_errors_init(&e);
+	for (uint32_t v = 2; v <= 3000; v++) {
+		cr_assert_eq(load(s, v), v);
+		uint16_t c[2] = { (uint16_t)(1 + v % 50), (uint16_t)(101 + v % 50) };
+		ps_store_chute_set(s, c, v % 3 == 0 ? 2 : 1, v % 2, &e);
+		if (r[0].error || r[1].error)
+			break;
+	}
+	stop = 1;
+	for (int i = 0; i < 2; i++)
+		pthread_join(t[i], NULL);
+	for (int i = 0; i < 2; i++) {
+		cr_assert_eq(r[i].error, 0, "reader %d: %s", i, r[i].why);
+		cr_assert_gt(r[i].decisions, 1000);
+	}
+	cr_assert_gt(r[0].unavailable + r[1].unavailable, 0,
+		     "chute toggles were seen");
+	ps_errors_free(&e);
+	ps_store_close(s);
+}
