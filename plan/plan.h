@@ -25,19 +25,36 @@
 #include "plan_src.h"
 #include "ps_wire.h"
 
-/* A next hop: where a route, a rule or the default sends a parcel. */
+/* A next hop: where a route, a rule or the default sends a parcel. 16
+ * bytes, four to a cache line. */
 struct ps_nh {
-	uint64_t matched_prefix;  /* padded to 12 digits; 0 for rules/default */
+	uint64_t pm;              /* matched prefix (bits 0-39, padded to 12
+				   * digits; 0 for rules and the default),
+				   * tier << 40, reason << 48 */
 	uint32_t hub;
-	uint32_t chute_off;       /* into chutes[] */
-	uint16_t n_chutes;
-	uint8_t tier;
-	uint8_t reason;           /* PS_R_ROUTED, PS_R_OVERRIDE, PS_R_DEFAULT */
+	uint32_t chute_ref;       /* PS_NH_INLINE | chute when it has one
+				   * chute; else an offset into chutes[]
+				   * where the count precedes the list */
 };
+#define PS_NH_INLINE      0x80000000u
+#define PS_NH_PREFIX_MASK ((1ull << 40) - 1)
+
+static inline uint64_t ps_nh_prefix(const struct ps_nh *nh)
+{
+	return nh->pm & PS_NH_PREFIX_MASK;
+}
+static inline uint8_t ps_nh_tier(const struct ps_nh *nh)
+{
+	return (uint8_t)(nh->pm >> 40);
+}
+static inline uint8_t ps_nh_reason(const struct ps_nh *nh)
+{
+	return (uint8_t)(nh->pm >> 48);
+}
 
 struct ps_village_block {
 	uint32_t base;            /* entry when no village pair matches */
-	uint32_t start;           /* into vkey/vval */
+	uint32_t start;           /* into vpair */
 	uint32_t count;
 };
 
@@ -66,20 +83,23 @@ struct ps_rule_index {
 	size_t bytes;
 };
 
+#define PS_PLAN_ALLOCS 8
+#define PS_BIG_ALLOC (2u << 20)
+
 struct ps_plan {
 	uint32_t version;
 	uint32_t site;
 	uint16_t reject;
 	char name[64];
 	uint64_t committed_ms;    /* wall clock of the commit */
+	uint64_t published_ns;    /* CLOCK_MONOTONIC when it was published */
 
 	uint32_t *l1;             /* 10^6 entries */
 	uint32_t *l2;             /* n_l2 county nodes of 1000 entries */
 	uint32_t n_l2;
 	struct ps_village_block *blk;
 	uint32_t n_blk;
-	uint16_t *vkey;
-	uint32_t *vval;
+	uint64_t *vpair;          /* suffix << 32 | entry, sorted per block */
 	uint32_t n_v;
 
 	struct ps_nh *nh;         /* nh[0]: no route */
@@ -90,6 +110,11 @@ struct ps_plan {
 	struct ps_rule_index rules;
 
 	size_t bytes;             /* memory held by this structure */
+	struct {
+		void *ptr;
+		size_t len;
+	} alloc[PS_PLAN_ALLOCS];  /* the tables, for freeing */
+	unsigned n_allocs;
 };
 
 /* Entry encoding of l1/l2: top two bits say what the rest is. */
@@ -124,6 +149,26 @@ void ps_plan_decide_one(const struct ps_plan *p,
  * Returns the next-hop index used; *rule_prio is -1 when no rule matched. */
 uint32_t ps_plan_explain(const struct ps_plan *p, const struct ps_scan *s,
 			 int *rule_prio);
+
+/* The chute list of a next hop: returns the count and points *list at it
+ * (tmp holds an inline single chute). */
+static inline uint16_t ps_nh_chutes(const struct ps_plan *p,
+				    const struct ps_nh *nh, uint16_t *tmp,
+				    const uint16_t **list)
+{
+	if (nh->chute_ref & PS_NH_INLINE) {
+		*tmp = (uint16_t)nh->chute_ref;
+		*list = tmp;
+		return 1;
+	}
+	*list = p->chutes + nh->chute_ref + 1;
+	return p->chutes[nh->chute_ref];
+}
+
+/* Longest-prefix match of a burst of regions into next-hop indexes, with
+ * the levels' memory accesses overlapped across the burst. */
+void ps_plan_lpm_burst(const struct ps_plan *p, const uint64_t *region,
+		       uint32_t *out, unsigned n);
 
 /* Pick one enabled chute of a next hop by the waybill hash; 0 if none. */
 uint16_t ps_plan_pick_chute(const struct ps_plan *p,

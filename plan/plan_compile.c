@@ -3,6 +3,7 @@
  * DIR route table, and the rule index. */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 
 #include "plan.h"
@@ -18,12 +19,43 @@ struct builder {
 	struct ps_errors *errs;
 };
 
+/* Zeroed memory for the tables. Large ones get their own mapping with
+ * transparent huge pages requested: random look-ups over tens of MB then
+ * miss the TLB far less. Each allocation is recorded for ps_plan_free. */
 static void *xcalloc(struct ps_plan *p, size_t n, size_t sz)
 {
-	void *m = calloc(n ? n : 1, sz);
-	if (m)
-		p->bytes += n * sz;
+	size_t len = (n ? n : 1) * sz;
+	void *m;
+	if (len < PS_BIG_ALLOC) {
+		m = calloc(1, len);
+	} else {
+		len = (len + PS_BIG_ALLOC - 1) & ~(size_t)(PS_BIG_ALLOC - 1);
+		m = mmap(NULL, len, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (m == MAP_FAILED)
+			return NULL;
+		madvise(m, len, MADV_HUGEPAGE);
+	}
+	if (!m)
+		return NULL;
+	p->bytes += len;
+	if (p->n_allocs < PS_PLAN_ALLOCS) {
+		p->alloc[p->n_allocs].ptr = m;
+		p->alloc[p->n_allocs].len = len;
+		p->n_allocs++;
+	}
 	return m;
+}
+
+static void xfree_all(struct ps_plan *p)
+{
+	for (unsigned i = 0; i < p->n_allocs; i++) {
+		if (p->alloc[i].len < PS_BIG_ALLOC)
+			free(p->alloc[i].ptr);
+		else
+			munmap(p->alloc[i].ptr, p->alloc[i].len);
+	}
+	p->n_allocs = 0;
 }
 
 /* Append a next hop with a copy of its chute list; returns its index. */
@@ -35,13 +67,15 @@ static uint32_t add_nh(struct builder *b, uint32_t hub_id, uint8_t tier,
 	uint32_t i = p->n_nh++;
 	struct ps_nh *nh = &p->nh[i];
 	nh->hub = hub_id;
-	nh->tier = tier;
-	nh->reason = reason;
-	nh->matched_prefix = prefix12;
-	nh->chute_off = p->n_chutes;
-	nh->n_chutes = cl.n;
-	memcpy(p->chutes + p->n_chutes, ps_plan_chutes(b->src, cl),
-	       cl.n * sizeof(uint16_t));
+	nh->pm = prefix12 | (uint64_t)tier << 40 | (uint64_t)reason << 48;
+	const uint16_t *c = ps_plan_chutes(b->src, cl);
+	if (cl.n == 1) {
+		nh->chute_ref = PS_NH_INLINE | c[0];
+		return i;
+	}
+	nh->chute_ref = p->n_chutes;
+	p->chutes[p->n_chutes++] = cl.n;
+	memcpy(p->chutes + p->n_chutes, c, cl.n * sizeof(uint16_t));
 	p->n_chutes += cl.n;
 	return i;
 }
@@ -124,9 +158,8 @@ static int build_routes(struct builder *b)
 	p->l1 = xcalloc(p, L1_SIZE, sizeof(uint32_t));
 	p->l2 = xcalloc(p, (size_t)n_nodes * L2_SIZE, sizeof(uint32_t));
 	p->blk = xcalloc(p, n_blocks, sizeof(*p->blk));
-	p->vkey = xcalloc(p, n_village, sizeof(uint16_t));
-	p->vval = xcalloc(p, n_village, sizeof(uint32_t));
-	if (!p->l1 || !p->l2 || !p->blk || !p->vkey || !p->vval)
+	p->vpair = xcalloc(p, n_village, sizeof(uint64_t));
+	if (!p->l1 || !p->l2 || !p->blk || !p->vpair)
 		goto oom;
 
 	for (i = 0; i < n; i++) {
@@ -165,8 +198,7 @@ static int build_routes(struct builder *b)
 			}
 			struct ps_village_block *bl =
 				&p->blk[*e & PS_E_INDEX_MAX];
-			p->vkey[p->n_v] = (uint16_t)(pad % 1000u);
-			p->vval[p->n_v++] = leaf;
+			p->vpair[p->n_v++] = (pad % 1000u) << 32 | leaf;
 			bl->count++;
 			break;
 		}
@@ -226,7 +258,7 @@ static void fill_tiers(struct ps_plan *p, const struct ps_plan_src *src,
 		       const struct ps_u64map *hubs)
 {
 	for (uint32_t i = 1; i < p->n_nh; i++)
-		p->nh[i].tier = hub_tier(hubs, src, p->nh[i].hub);
+		p->nh[i].pm |= (uint64_t)hub_tier(hubs, src, p->nh[i].hub) << 40;
 }
 
 struct ps_plan *ps_plan_compile(const struct ps_plan_src *src,
@@ -252,7 +284,13 @@ struct ps_plan *ps_plan_compile(const struct ps_plan_src *src,
 	size_t n_nh = 1 + src->n_routes + src->n_rules + 1;
 	if (too_big(&b, "routes and rules", n_nh))
 		goto fail;
-	size_t n_ch = src->n_chutes;
+	size_t n_ch = src->n_chutes + n_nh;        /* lists and their counts */
+	if (n_ch >= PS_NH_INLINE) {
+		ps_errors_add(errs, "plan", 0, "cannot build: %zu chute list "
+			      "entries exceed the limit of %u", n_ch,
+			      PS_NH_INLINE - 1);
+		goto fail;
+	}
 	p->nh = xcalloc(p, n_nh, sizeof(*p->nh));
 	p->chutes = xcalloc(p, n_ch, sizeof(uint16_t));
 	if (!p->nh || !p->chutes || ps_u64map_init(&hubs, src->n_hubs))
@@ -287,13 +325,7 @@ void ps_plan_free(struct ps_plan *p)
 	if (p->nh)
 		memset(p->nh, 0xff, p->n_nh * sizeof(*p->nh));
 	p->version = 0xdeadbeef;
-	free(p->l1);
-	free(p->l2);
-	free(p->blk);
-	free(p->vkey);
-	free(p->vval);
-	free(p->nh);
-	free(p->chutes);
+	xfree_all(p);
 	ps_rules_free(&p->rules);
 	free(p);
 }

@@ -1,22 +1,32 @@
 /* plan_lookup.c: the decision path over a compiled plan: rules, longest
  * prefix match, default, and the hash choice among enabled chutes. Runs on
  * dataplane cores: no allocation, no locks, no syscalls, no divisions by
- * variables. */
+ * variables. The burst path walks the route table level by level across
+ * the whole burst, prefetching the next level, so that the cache misses of
+ * a national plan overlap instead of adding up. */
 #include "plan.h"
 #include "plan_rules.h"
 
+#define L2_SIZE 1000u
+#define PS_PLAN_CHUNK 64u
+
 static inline uint32_t village_lookup(const struct ps_plan *p, uint32_t b,
-				      uint16_t suffix)
+				      uint32_t suffix)
 {
 	const struct ps_village_block *bl = &p->blk[b];
-	const uint16_t *k = p->vkey + bl->start;
+	const uint64_t *v = p->vpair + bl->start;
 	uint32_t lo = 0, len = bl->count;
 	while (len > 1) {
 		uint32_t half = len / 2;
-		lo = k[lo + half] <= suffix ? lo + half : lo;
+		lo = (uint32_t)(v[lo + half] >> 32) <= suffix ? lo + half : lo;
 		len -= half;
 	}
-	return k[lo] == suffix ? p->vval[bl->start + lo] : bl->base;
+	return (uint32_t)(v[lo] >> 32) == suffix ? (uint32_t)v[lo] : bl->base;
+}
+
+static inline uint32_t etype(uint32_t e)
+{
+	return e >> PS_E_TYPE_SHIFT;
 }
 
 uint32_t ps_plan_lpm(const struct ps_plan *p, uint64_t region)
@@ -24,15 +34,71 @@ uint32_t ps_plan_lpm(const struct ps_plan *p, uint64_t region)
 	/* region <= 999999999999, so the county index is below 10^6 */
 	uint32_t county = (uint32_t)(region / 1000000u);
 	uint32_t e = p->l1[county];
-	if (__builtin_expect((e >> PS_E_TYPE_SHIFT) == PS_E_LEAF, 1))
+	if (__builtin_expect(etype(e) == PS_E_LEAF, 1))
 		return e;
 	uint32_t rest = (uint32_t)(region - (uint64_t)county * 1000000u);
 	uint32_t town = rest / 1000u;
-	e = p->l2[(size_t)(e & PS_E_INDEX_MAX) * 1000u + town];
-	if ((e >> PS_E_TYPE_SHIFT) == PS_E_LEAF)
+	e = p->l2[(size_t)(e & PS_E_INDEX_MAX) * L2_SIZE + town];
+	if (etype(e) == PS_E_LEAF)
 		return e;
-	return village_lookup(p, e & PS_E_INDEX_MAX,
-			      (uint16_t)(rest - town * 1000u));
+	return village_lookup(p, e & PS_E_INDEX_MAX, rest - town * 1000u);
+}
+
+static void lpm_chunk(const struct ps_plan *p, const uint64_t *region,
+		      uint32_t *out, unsigned n)
+{
+	uint32_t rest[PS_PLAN_CHUNK];
+	unsigned i;
+	for (i = 0; i < n; i++) {
+		uint32_t county = (uint32_t)(region[i] / 1000000u);
+		rest[i] = (uint32_t)(region[i] - (uint64_t)county * 1000000u);
+		out[i] = county;
+		__builtin_prefetch(&p->l1[county]);
+	}
+	unsigned deep = 0;
+	for (i = 0; i < n; i++) {
+		uint32_t e = p->l1[out[i]];
+		out[i] = e;
+		if (etype(e) == PS_E_NODE) {
+			deep++;
+			__builtin_prefetch(&p->l2[(size_t)(e & PS_E_INDEX_MAX) *
+						  L2_SIZE + rest[i] / 1000u]);
+		}
+	}
+	if (!deep)
+		return;
+	unsigned blocks = 0;
+	for (i = 0; i < n; i++) {
+		if (etype(out[i]) != PS_E_NODE)
+			continue;
+		uint32_t e = p->l2[(size_t)(out[i] & PS_E_INDEX_MAX) * L2_SIZE +
+				   rest[i] / 1000u];
+		out[i] = e;
+		if (etype(e) == PS_E_BLOCK) {
+			blocks++;
+			__builtin_prefetch(&p->blk[e & PS_E_INDEX_MAX]);
+		}
+	}
+	if (!blocks)
+		return;
+	for (i = 0; i < n; i++)
+		if (etype(out[i]) == PS_E_BLOCK) {
+			const struct ps_village_block *bl =
+				&p->blk[out[i] & PS_E_INDEX_MAX];
+			__builtin_prefetch(&p->vpair[bl->start + bl->count / 2]);
+		}
+	for (i = 0; i < n; i++)
+		if (etype(out[i]) == PS_E_BLOCK)
+			out[i] = village_lookup(p, out[i] & PS_E_INDEX_MAX,
+						rest[i] % 1000u);
+}
+
+void ps_plan_lpm_burst(const struct ps_plan *p, const uint64_t *region,
+		       uint32_t *out, unsigned n)
+{
+	for (unsigned i = 0; i < n; i += PS_PLAN_CHUNK)
+		lpm_chunk(p, region + i, out + i,
+			  n - i < PS_PLAN_CHUNK ? n - i : PS_PLAN_CHUNK);
 }
 
 uint32_t ps_plan_rule_match(const struct ps_plan *p, const struct ps_scan *s)
@@ -47,8 +113,9 @@ uint16_t ps_plan_pick_chute(const struct ps_plan *p,
 			    const struct ps_chute_state *cs,
 			    const struct ps_nh *nh, uint32_t hash)
 {
-	const uint16_t *c = p->chutes + nh->chute_off;
-	uint32_t n = nh->n_chutes;
+	uint16_t one;
+	const uint16_t *c;
+	uint32_t n = ps_nh_chutes(p, nh, &one, &c);
 	if (__builtin_expect(!ps_chutes_any_disabled(cs), 1))
 		return c[((uint64_t)hash * n) >> 32];
 	/* Snapshot the enabled set once, then pick from the snapshot. */
@@ -103,10 +170,10 @@ static inline void decide(const struct ps_plan *p,
 		return;
 	}
 	d->chute = chute;
-	d->tier = nh->tier;
-	d->reason = nh->reason;
+	d->tier = ps_nh_tier(nh);
+	d->reason = ps_nh_reason(nh);
 	d->hub = nh->hub;
-	d->matched_prefix = nh->matched_prefix;
+	d->matched_prefix = ps_nh_prefix(nh);
 }
 
 static inline uint32_t resolve(const struct ps_plan *p,
@@ -127,24 +194,38 @@ void ps_plan_decide_one(const struct ps_plan *p,
 	decide(p, cs, s, d, resolve(p, s));
 }
 
-#define PREFETCH_AHEAD 4
+static void decide_chunk(const struct ps_plan *p,
+			 const struct ps_chute_state *cs,
+			 const struct ps_scan *const *scans,
+			 struct ps_decision *const *dec, unsigned n)
+{
+	uint64_t region[PS_PLAN_CHUNK];
+	uint32_t nhi[PS_PLAN_CHUNK], rule[PS_PLAN_CHUNK];
+	unsigned i;
+	for (i = 0; i < n; i++) {
+		rule[i] = ps_plan_rule_match(p, scans[i]);
+		region[i] = scans[i]->region;
+	}
+	ps_plan_lpm_burst(p, region, nhi, n);
+	for (i = 0; i < n; i++) {
+		if (rule[i])
+			nhi[i] = rule[i];
+		else if (!nhi[i])
+			nhi[i] = p->default_nh;
+		__builtin_prefetch(&p->nh[nhi[i]]);
+	}
+	for (i = 0; i < n; i++)
+		decide(p, cs, scans[i], dec[i], nhi[i]);
+}
 
 void ps_plan_decide_burst(const struct ps_plan *p,
 			  const struct ps_chute_state *cs,
 			  const struct ps_scan *const *scans,
 			  struct ps_decision *const *dec, unsigned n)
 {
-	unsigned i;
-	/* prefetch the level-1 entries a few records ahead */
-	for (i = 0; i < n && i < PREFETCH_AHEAD; i++)
-		__builtin_prefetch(&p->l1[scans[i]->region / 1000000u]);
-	for (i = 0; i < n; i++) {
-		if (i + PREFETCH_AHEAD < n)
-			__builtin_prefetch(
-				&p->l1[scans[i + PREFETCH_AHEAD]->region /
-				       1000000u]);
-		decide(p, cs, scans[i], dec[i], resolve(p, scans[i]));
-	}
+	for (unsigned i = 0; i < n; i += PS_PLAN_CHUNK)
+		decide_chunk(p, cs, scans + i, dec + i,
+			     n - i < PS_PLAN_CHUNK ? n - i : PS_PLAN_CHUNK);
 }
 
 uint32_t ps_plan_explain(const struct ps_plan *p, const struct ps_scan *s,

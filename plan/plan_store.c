@@ -119,6 +119,10 @@ static int commit_src(struct ps_store *s, const struct ps_plan_src *src,
 	}
 	s->next_version = v + 1;
 	history_push(s, &e);
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	np->published_ns = (uint64_t)ts.tv_sec * 1000000000u +
+			   (uint64_t)ts.tv_nsec;
 	struct ps_plan *old = rcu_xchg_pointer(&s->active, np);
 	synchronize_rcu();                 /* every core has moved on */
 	ps_plan_free(old);
@@ -613,7 +617,8 @@ static uint32_t scan_history(struct ps_store *s)
 		all[n++] = e;
 	}
 	closedir(d);
-	qsort(all, n, sizeof(*all), by_version_desc);
+	if (n)
+		qsort(all, n, sizeof(*all), by_version_desc);
 	s->n_hist = 0;
 	for (size_t i = 0; i < n; i++) {
 		if (i < PS_HISTORY) {

@@ -15,8 +15,6 @@ static void put_chutes(FILE *f, const struct ps_plan_src *p,
 		fprintf(f, i ? ",%u" : "%u", c[i]);
 }
 
-static const struct ps_plan_src *sort_ctx;
-
 static int by_hub_id(const void *a, const void *b)
 {
 	const struct ps_hub_src *x = a, *y = b;
@@ -43,10 +41,12 @@ int ps_plan_write(const struct ps_plan_src *src, FILE *f)
 	char pf[16], cond[64];
 	if (ps_plan_src_copy(&p, src))
 		return -1;
-	sort_ctx = &p;
-	qsort(p.hubs, p.n_hubs, sizeof(*p.hubs), by_hub_id);
-	qsort(p.routes, p.n_routes, sizeof(*p.routes), by_prefix);
-	qsort(p.rules, p.n_rules, sizeof(*p.rules), by_priority);
+	if (p.n_hubs)
+		qsort(p.hubs, p.n_hubs, sizeof(*p.hubs), by_hub_id);
+	if (p.n_routes)
+		qsort(p.routes, p.n_routes, sizeof(*p.routes), by_prefix);
+	if (p.n_rules)
+		qsort(p.rules, p.n_rules, sizeof(*p.rules), by_priority);
 	fprintf(f, "plan %s\n", p.name);
 	ps_format_prefix(pf, sizeof(pf), p.site_prefix, p.site_digits);
 	fprintf(f, "site %u %s\n", p.site, pf);

@@ -7,25 +7,39 @@ cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 BUILD=${PARCELSORT_BUILD:-build}
 
+ASAN_BUILD=${PARCELSORT_ASAN_BUILD:-build-asan}
+
 ./scripts/setup.sh || { echo "setup failed"; echo "0 passed, 1 failed"; exit 1; }
-if [ ! -f "$BUILD/build.ninja" ]; then
-    meson setup "$BUILD" >"$ROOT/.test-setup.log" 2>&1 ||
-        { cat "$ROOT/.test-setup.log"; echo "0 passed, 1 failed"; exit 1; }
-fi
-if ! ninja -C "$BUILD" >"$ROOT/.test-build.log" 2>&1; then
-    cat "$ROOT/.test-build.log"; echo "0 passed, 1 failed"; exit 1
-fi
-rm -f "$ROOT/.test-setup.log" "$ROOT/.test-build.log"
+
+# build DIR [meson options...]: configure once, then build.
+build() {
+    dir=$1
+    shift
+    if [ ! -f "$dir/build.ninja" ]; then
+        meson setup "$dir" "$@" >"$ROOT/.test-setup.log" 2>&1 ||
+            { cat "$ROOT/.test-setup.log"; echo "0 passed, 1 failed"; exit 1; }
+    fi
+    if ! ninja -C "$dir" >"$ROOT/.test-build.log" 2>&1; then
+        cat "$ROOT/.test-build.log"; echo "0 passed, 1 failed"; exit 1
+    fi
+    rm -f "$ROOT/.test-setup.log" "$ROOT/.test-build.log"
+}
+build "$BUILD"
+# AddressSanitizer + UndefinedBehaviorSanitizer build of the unit suites.
+build "$ASAN_BUILD" -Db_sanitize=address,undefined -Dbuildtype=debugoptimized \
+    -Db_lundef=false
+export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 
 passed=0
 failed=0
 LOG=$(mktemp -d /tmp/parcelsort-test.XXXXXX)
 trap 'rm -rf "$LOG"' EXIT
 
-# Criterion unit suites: every tests/test_* binary.
-for exe in "$BUILD"/tests/test_*; do
+# Criterion unit suites: every tests/test_* binary, plain and sanitized.
+for exe in "$BUILD"/tests/test_* "$ASAN_BUILD"/tests/test_*; do
     [ -f "$exe" ] && [ -x "$exe" ] || continue
     name=$(basename "$exe")
+    case "$exe" in "$ASAN_BUILD"/*) name="asan:$name" ;; esac
     "$exe" >"$LOG/$name" 2>&1
     line=$(grep 'Synthesis: Tested:' "$LOG/$name" | tail -1)
     if [ -z "$line" ]; then

@@ -150,12 +150,23 @@ enum ps_waybill_status ps_waybill_check(const uint8_t *wb, uint8_t *len_out)
 
 uint32_t ps_waybill_hash(const uint8_t *wb)
 {
-	uint64_t h = 0xcbf29ce484222325ull;
-	for (unsigned i = 0; i < PS_WAYBILL_LEN; i++) {
-		h ^= wb[i];
-		h *= 0x100000001b3ull;
-	}
-	return (uint32_t)(h ^ (h >> 32));
+	/* three 8-byte little-endian words, multiplied independently (they
+	 * run in parallel), mixed by the MurmurHash3 finaliser */
+	uint64_t w0, w1, w2;
+	memcpy(&w0, wb, 8);
+	memcpy(&w1, wb + 8, 8);
+	memcpy(&w2, wb + 16, 8);
+	w0 = le64toh(w0);
+	w1 = le64toh(w1);
+	w2 = le64toh(w2);
+	uint64_t h = w0 * 0x9e3779b97f4a7c15ull;
+	uint64_t a = w1 * 0xc2b2ae3d27d4eb4full;
+	uint64_t b = w2 * 0x165667b19e3779f9ull;
+	h += (a << 31 | a >> 33) + (b << 17 | b >> 47);
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdull;
+	h ^= h >> 33;
+	return (uint32_t)(h >> 32);
 }
 
 /* ----------------------------------------------------------- scan record */

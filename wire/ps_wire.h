@@ -173,7 +173,7 @@ enum ps_waybill_status ps_waybill_check(const uint8_t *wb,
 					uint8_t *len_out);
 /* UPU S10 check digit of eight ASCII digits. */
 unsigned ps_s10_check_digit(const char *digits);
-/* Stable 32-bit hash of the 24 waybill bytes (FNV-1a 64, folded). */
+/* Stable 32-bit hash of the 24 waybill bytes (docs/protocol.md). */
 uint32_t ps_waybill_hash(const uint8_t *wb);
 
 /* ---- scan record ---- */

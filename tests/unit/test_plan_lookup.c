@@ -518,11 +518,20 @@ Test(lookup, national_plan_every_village_its_own_route, .timeout = 120)
 	struct ps_plan *p = ps_plan_compile(&src, 1, &e);
 	cr_assert_not_null(p);
 	cr_assert_lt(p->bytes, 64u << 20, "structure %zu bytes", p->bytes);
+	uint32_t burst[64];
+	for (size_t i = 0; i + 64 <= reg.n; i += 64) {
+		ps_plan_lpm_burst(p, reg.code + i, burst, 64);
+		for (int k = 0; k < 64; k++)
+			cr_assert_eq(burst[k], ps_plan_lpm(p, reg.code[i + k]));
+	}
 	for (size_t i = 0; i < reg.n; i++) {
 		uint32_t nh = ps_plan_lpm(p, reg.code[i]);
 		cr_assert_neq(nh, 0);
-		cr_assert_eq(p->nh[nh].matched_prefix, reg.code[i]);
-		cr_assert_eq(p->chutes[p->nh[nh].chute_off], 1 + i % 60000);
+		cr_assert_eq(ps_nh_prefix(&p->nh[nh]), reg.code[i]);
+		uint16_t one;
+		const uint16_t *c;
+		cr_assert_eq(ps_nh_chutes(p, &p->nh[nh], &one, &c), 1);
+		cr_assert_eq(c[0], 1 + i % 60000);
 	}
 	/* a code next to a village but not in the table matches nothing */
 	cr_assert_eq(ps_plan_lpm(p, 330782100999ull), 0);

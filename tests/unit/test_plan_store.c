@@ -134,7 +134,10 @@ Test(store, staged_edits)
 	struct ps_plan *p = active(s);
 	uint32_t nh = ps_plan_lpm(p, 330782000000ull);
 	cr_assert_eq(p->nh[nh].hub, 2);
-	cr_assert_eq(p->chutes[p->nh[nh].chute_off], 9);
+	uint16_t one;
+	const uint16_t *c9;
+	cr_assert_eq(ps_nh_chutes(p, &p->nh[nh], &one, &c9), 1);
+	cr_assert_eq(c9[0], 9);
 	cr_assert_eq(p->rules.n, 1);
 	/* abort throws the staged edits away */
 	cr_assert_eq(ps_txn_begin(s, &e), 0);

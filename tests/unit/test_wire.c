@@ -287,16 +287,23 @@ Test(wire, s10_check_digits)
 Test(wire, waybill_hash_is_stable)
 {
 	uint8_t a[24] = "SF1234567890123";
-	/* FNV-1a 64 over 24 bytes, folded: a fixed value across runs */
+	/* the documented function: a fixed value across runs and builds */
 	uint32_t h = ps_waybill_hash(a);
 	cr_assert_eq(h, ps_waybill_hash(a));
 	uint8_t b[24] = "SF1234567890124";
 	cr_assert_neq(h, ps_waybill_hash(b));
 	uint8_t z[24] = { 0 };
-	uint64_t x = 0xcbf29ce484222325ull;
-	for (int i = 0; i < 24; i++)
-		x *= 0x100000001b3ull;
-	cr_assert_eq(ps_waybill_hash(z), (uint32_t)(x ^ (x >> 32)));
+	cr_assert_eq(ps_waybill_hash(z), 0);
+	/* "SF1234567890123": words 0x3635343332314653, 0x0033323130393837,
+	 * 0, computed by hand from the formula in docs/protocol.md */
+	uint64_t w0 = 0x3635343332314653ull, w1 = 0x0033323130393837ull;
+	uint64_t x = w0 * 0x9e3779b97f4a7c15ull;
+	uint64_t m = w1 * 0xc2b2ae3d27d4eb4full;
+	x += (m << 31 | m >> 33);
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdull;
+	x ^= x >> 33;
+	cr_assert_eq(h, (uint32_t)(x >> 32));
 }
 
 Test(wire, reply_in_place_22_records)
@@ -341,7 +348,9 @@ Test(wire, region_pad_and_names)
 	cr_assert_str_eq(ps_tier_name(PS_TIER_VILLAGE), "village");
 }
 
-/* Count heap allocations made while decoding: none are allowed. */
+/* Count heap allocations made while decoding: none are allowed. (Not in
+ * the sanitizer build, whose allocator cannot be interposed this way.) */
+#ifndef __SANITIZE_ADDRESS__
 extern void *__libc_malloc(size_t);
 extern void *__libc_calloc(size_t, size_t);
 extern void *__libc_realloc(void *, size_t);
@@ -389,3 +398,4 @@ Test(wire, decode_22_records_without_allocating)
 	free(p);
 	cr_assert_eq(allocations, 1);
 }
+#endif
