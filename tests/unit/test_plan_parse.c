@@ -268,3 +268,24 @@ Test(parse, canonical_write_round_trip)
 	free(buf2);
 	ps_plan_src_free(&back);
 }
+
+Test(parse, bundled_plans_are_valid)
+{
+	static const char *const plans[] = { "example.plan", "yiwu.plan" };
+	for (size_t i = 0; i < 2; i++) {
+		char path[256];
+		snprintf(path, sizeof(path), "%s/../config/%s", PS_DATA_DIR,
+			 plans[i]);
+		ps_plan_src_free(&src);
+		ps_plan_src_init(&src);
+		cr_assert_eq(ps_plan_parse_file(&src, path, &errs), 0, "%s: %s",
+			     plans[i], errs.n ? errs.msg[0] : "");
+	}
+	/* the Yiwu plan: every village of Yiwu has its own station */
+	size_t villages = 0;
+	for (size_t i = 0; i < src.n_routes; i++)
+		villages += src.routes[i].digits == 12 &&
+			    src.routes[i].prefix / 1000000 == 330782;
+	cr_assert_eq(villages, 544);
+	cr_assert_eq(src.n_rules, 4);
+}

@@ -1,0 +1,163 @@
+/* dedup.c: the shared duplicate window (see dedup.h). */
+#include "dedup.h"
+
+#include <endian.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+int ps_dedup_init(struct ps_dedup *d, uint64_t capacity, uint32_t window_s)
+{
+	uint64_t buckets = 1;
+	while (buckets * PS_DEDUP_WAYS < capacity)
+		buckets <<= 1;
+	memset(d, 0, sizeof(*d));
+	d->bytes = buckets * PS_DEDUP_WAYS * sizeof(struct ps_dedup_slot);
+	void *m = mmap(NULL, d->bytes, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (m == MAP_FAILED)
+		return -1;
+	madvise(m, d->bytes, MADV_HUGEPAGE);
+	d->slot = m;
+	d->mask = buckets - 1;
+	d->capacity = buckets * PS_DEDUP_WAYS;
+	d->window_s = window_s;
+	return 0;
+}
+
+void ps_dedup_free(struct ps_dedup *d)
+{
+	if (d->slot)
+		munmap(d->slot, d->bytes);
+	d->slot = NULL;
+}
+
+uint64_t ps_dedup_hash(const uint8_t *wb)
+{
+	uint64_t w[3];
+	memcpy(w, wb, 24);
+	uint64_t h = le64toh(w[0]) * 0xbf58476d1ce4e5b9ull;
+	h ^= le64toh(w[1]) * 0x94d049bb133111ebull;
+	h ^= (le64toh(w[2]) + 0x9e3779b97f4a7c15ull) * 0xd6e8feb86659fd93ull;
+	h ^= h >> 32;
+	h *= 0xd6e8feb86659fd93ull;
+	return h ^ (h >> 32);
+}
+
+static inline struct ps_dedup_slot *bucket(const struct ps_dedup *d,
+					   uint64_t hash)
+{
+	return d->slot + (hash & d->mask) * PS_DEDUP_WAYS;
+}
+
+void ps_dedup_prefetch(const struct ps_dedup *d, uint64_t hash)
+{
+	const struct ps_dedup_slot *b = bucket(d, hash);
+	for (int i = 0; i < PS_DEDUP_WAYS; i++)
+		__builtin_prefetch(&b[i]);
+}
+
+static inline int live(const struct ps_dedup *d, uint32_t t, uint32_t now)
+{
+	return t != 0 && now - (t - 1) < d->window_s;
+}
+
+static inline void slot_to_decision(const struct ps_dedup_slot *s,
+				    struct ps_decision *o)
+{
+	o->matched_prefix = s->matched_prefix;
+	o->hub = s->hub;
+	o->plan_version = s->plan_version;
+	o->chute = s->chute;
+	o->tier = s->tier;
+	o->reason = s->reason;
+}
+
+/* Read slot s if it holds wb live; 1 hit, 0 not, -1 being written. */
+static int read_slot(const struct ps_dedup *d, const struct ps_dedup_slot *s,
+		     const uint8_t *wb, uint32_t now, struct ps_decision *o)
+{
+	uint32_t q1 = __atomic_load_n(&s->seq, __ATOMIC_ACQUIRE);
+	if (q1 & 1)
+		return -1;
+	uint32_t t = s->t;
+	if (!live(d, t, now) || memcmp(s->key, wb, PS_WAYBILL_LEN))
+		return 0;
+	struct ps_decision tmp;
+	slot_to_decision(s, &tmp);
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	if (__atomic_load_n(&s->seq, __ATOMIC_RELAXED) != q1)
+		return -1;
+	*o = tmp;
+	return 1;
+}
+
+enum ps_dedup_result ps_dedup_lookup(const struct ps_dedup *d, uint64_t hash,
+				     const uint8_t *wb, uint32_t now_s,
+				     struct ps_decision *out)
+{
+	const struct ps_dedup_slot *b = bucket(d, hash);
+	int busy = 0;
+	for (int i = 0; i < PS_DEDUP_WAYS; i++) {
+		int r = read_slot(d, &b[i], wb, now_s, out);
+		if (r == 1)
+			return PS_DEDUP_HIT;
+		busy |= r < 0;
+	}
+	return busy ? PS_DEDUP_BUSY : PS_DEDUP_MISS;
+}
+
+enum ps_dedup_result ps_dedup_insert(struct ps_dedup *d, uint64_t hash,
+				     const uint8_t *wb, uint32_t now_s,
+				     const struct ps_decision *dec,
+				     const struct ps_chute_state *cs,
+				     struct ps_decision *out, int *evicted)
+{
+	struct ps_dedup_slot *b = bucket(d, hash);
+	*evicted = 0;
+	/* the same waybill may have been decided meanwhile by another core
+	 * or an earlier record of this burst: the first decision stands */
+	enum ps_dedup_result r = ps_dedup_lookup(d, hash, wb, now_s, out);
+	if (r == PS_DEDUP_BUSY ||
+	    (r == PS_DEDUP_HIT && ps_chute_enabled(cs, out->chute)))
+		return r;
+	/* a slot holding this waybill (expired or for a disabled chute), else
+	 * an empty or expired slot, else the oldest */
+	int pick = -1, same = -1;
+	uint32_t oldest = UINT32_MAX;
+	for (int i = 0; i < PS_DEDUP_WAYS; i++) {
+		uint32_t t = b[i].t;
+		if (!memcmp(b[i].key, wb, PS_WAYBILL_LEN))
+			same = i;
+		if (!live(d, t, now_s)) {
+			if (pick < 0 || live(d, b[pick].t, now_s))
+				pick = i;
+			oldest = 0;
+		} else if (oldest && t < oldest) {
+			oldest = t;
+			pick = i;
+		}
+	}
+	if (same >= 0)
+		pick = same;
+	else if (live(d, b[pick].t, now_s))
+		*evicted = 1;
+	struct ps_dedup_slot *s = &b[pick];
+	uint32_t q = __atomic_load_n(&s->seq, __ATOMIC_RELAXED);
+	if ((q & 1) || !__atomic_compare_exchange_n(&s->seq, &q, q + 1, 0,
+						    __ATOMIC_ACQUIRE,
+						    __ATOMIC_RELAXED)) {
+		*evicted = 0;
+		return PS_DEDUP_BUSY;
+	}
+	memcpy(s->key, wb, PS_WAYBILL_LEN);
+	s->t = now_s + 1;
+	s->matched_prefix = dec->matched_prefix;
+	s->hub = dec->hub;
+	s->plan_version = dec->plan_version;
+	s->chute = dec->chute;
+	s->tier = dec->tier;
+	s->reason = dec->reason;
+	__atomic_store_n(&s->seq, q + 2, __ATOMIC_RELEASE);
+	return PS_DEDUP_MISS;
+}

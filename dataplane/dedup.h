@@ -1,0 +1,68 @@
+/* dedup.h: the duplicate window, one table shared by every worker core.
+ *
+ * A set-associative cache of the decisions of recently sorted waybills:
+ * 64-byte slots (one cache line: the full 24-byte waybill, the time of the
+ * first decision, and what was decided), 4 slots a bucket, buckets chosen by
+ * a 64-bit hash of the waybill. Readers never wait: each slot carries a
+ * sequence number that a writer makes odd (by compare-and-swap) while it
+ * writes and even when done; a reader that sees it odd or changed treats the
+ * slot as absent. Entries older than the window are ignored and reused; when
+ * a bucket is full the oldest entry is evicted (counted). */
+#ifndef PS_DEDUP_H
+#define PS_DEDUP_H
+
+#include <stdint.h>
+
+#include "chutes.h"
+#include "ps_wire.h"
+
+#define PS_DEDUP_WAYS 4
+
+struct ps_dedup_slot {
+	uint32_t seq;            /* odd while being written */
+	uint32_t t;              /* dataplane seconds + 1 of the first decision; 0 = empty */
+	uint8_t key[PS_WAYBILL_LEN];
+	uint64_t matched_prefix;
+	uint32_t hub;
+	uint32_t plan_version;
+	uint16_t chute;
+	uint8_t tier;
+	uint8_t reason;
+	uint8_t pad[12];
+} __attribute__((aligned(64)));
+
+struct ps_dedup {
+	struct ps_dedup_slot *slot;
+	uint64_t mask;           /* buckets - 1 */
+	uint32_t window_s;
+	uint64_t capacity;       /* slots */
+	size_t bytes;
+};
+
+enum ps_dedup_result {
+	PS_DEDUP_MISS,
+	PS_DEDUP_HIT,            /* *out holds the first decision */
+	PS_DEDUP_BUSY,           /* another core is writing this waybill's slot */
+};
+
+/* capacity: at least this many waybills; window in seconds. */
+int ps_dedup_init(struct ps_dedup *d, uint64_t capacity, uint32_t window_s);
+void ps_dedup_free(struct ps_dedup *d);
+
+uint64_t ps_dedup_hash(const uint8_t *wb);
+void ps_dedup_prefetch(const struct ps_dedup *d, uint64_t hash);
+/* Look up a waybill at time now_s. */
+enum ps_dedup_result ps_dedup_lookup(const struct ps_dedup *d, uint64_t hash,
+				     const uint8_t *wb, uint32_t now_s,
+				     struct ps_decision *out);
+/* Remember a decision, unless a live entry for the waybill whose chute is
+ * enabled appeared in the meantime (then *out gets it and PS_DEDUP_HIT is
+ * returned); an entry whose chute is disabled is replaced. *evicted is set
+ * when a live entry of another waybill had to go. */
+enum ps_dedup_result ps_dedup_insert(struct ps_dedup *d, uint64_t hash,
+				     const uint8_t *wb, uint32_t now_s,
+				     const struct ps_decision *dec,
+				     const struct ps_chute_state *cs,
+				     struct ps_decision *out, int *evicted);
+
+#endif

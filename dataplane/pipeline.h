@@ -1,0 +1,64 @@
+/* pipeline.h: the dataplane's work on one burst of received frames, on raw
+ * buffers (the worker wraps mbufs around it; the fuzzers and tests call it
+ * directly): classify every frame, check and decode every request, look the
+ * sortable records up in the duplicate window, decide the rest with one
+ * burst call into the plan, remember the new decisions, and rewrite each
+ * request frame into its reply in place. */
+#ifndef PS_PIPELINE_H
+#define PS_PIPELINE_H
+
+#include <stdint.h>
+
+#include "counters.h"
+#include "dedup.h"
+#include "pkt.h"
+#include "plan.h"
+
+#define PS_BURST 32
+
+/* One exported event: a decision or a track-only scan. */
+struct ps_event {
+	uint8_t waybill[PS_WAYBILL_LEN];
+	uint64_t region;
+	uint64_t matched_prefix;
+	uint64_t ts_ms;          /* the scanner's time */
+	uint32_t event_seq;
+	uint32_t hub;
+	uint32_t plan_version;
+	uint32_t site;           /* sender's site id */
+	uint16_t chute;
+	uint16_t device;
+	uint8_t reason;
+	uint8_t tier;
+	uint8_t scan_type;
+	uint8_t pad;
+};
+
+typedef void (*ps_export_fn)(void *ctx, const struct ps_event *ev, unsigned n);
+
+struct ps_pipeline {
+	const struct ps_net_cfg *net;
+	struct ps_plan **plan_slot;     /* RCU-protected active plan */
+	const struct ps_chute_state *chutes;
+	struct ps_dedup *dedup;
+	uint32_t site;                  /* reply site id while no plan */
+	struct ps_counters *cnt;
+	ps_export_fn export_fn;         /* NULL: export off */
+	void *export_ctx;
+};
+
+/* A frame buffer: in: data, len, cap; out: verdict and out_len. */
+struct ps_pkt_buf {
+	uint8_t *data;
+	uint16_t len;
+	uint16_t cap;
+	uint16_t out_len;
+	uint8_t send;            /* 1: transmit out_len bytes back, 0: drop */
+	uint8_t is_request;
+};
+
+/* Process n <= PS_BURST frames at dataplane time now_s (seconds). */
+void ps_pipeline_run(struct ps_pipeline *pl, struct ps_pkt_buf *pkts,
+		     unsigned n, uint32_t now_s);
+
+#endif

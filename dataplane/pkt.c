@@ -1,0 +1,315 @@
+/* pkt.c: per-frame handling of the dataplane on raw bytes: destination
+ * filtering, ARP, IPv6 neighbour discovery, ICMP/ICMPv6 echo, the UDP
+ * request checks (port, allow-list) and the in-place reply rewrite. */
+#include "pkt.h"
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static inline uint16_t ld16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+static inline void st16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+
+void ps_net_cfg_finish(struct ps_net_cfg *c)
+{
+	static const uint8_t sn_prefix[13] = { 0xff, 0x02, 0, 0, 0, 0, 0, 0,
+					       0, 0, 0, 0x01, 0xff };
+	c->sn_mac[0] = 0x33;
+	c->sn_mac[1] = 0x33;
+	c->sn_mac[2] = 0xff;
+	memcpy(c->sn_mac + 3, c->ip6 + 13, 3);
+	memcpy(c->sn_ip6, sn_prefix, 13);
+	memcpy(c->sn_ip6 + 13, c->ip6 + 13, 3);
+}
+
+int ps_prefix_allowed(const struct ps_prefix *list, unsigned n, uint8_t ver,
+		      const uint8_t *addr)
+{
+	if (n == 0)
+		return 1;
+	for (unsigned i = 0; i < n; i++) {
+		const struct ps_prefix *p = &list[i];
+		if (p->ver != ver)
+			continue;
+		unsigned full = p->len / 8, rest = p->len % 8;
+		if (memcmp(p->addr, addr, full))
+			continue;
+		if (rest) {
+			uint8_t mask = (uint8_t)(0xff << (8 - rest));
+			if ((p->addr[full] & mask) != (addr[full] & mask))
+				continue;
+		}
+		return 1;
+	}
+	return 0;
+}
+
+int ps_prefix_parse(const char *s, struct ps_prefix *p)
+{
+	char buf[64];
+	const char *slash = strchr(s, '/');
+	size_t n = slash ? (size_t)(slash - s) : strlen(s);
+	if (n == 0 || n >= sizeof(buf))
+		return -1;
+	memcpy(buf, s, n);
+	buf[n] = 0;
+	memset(p, 0, sizeof(*p));
+	if (inet_pton(AF_INET, buf, p->addr) == 1)
+		p->ver = 4;
+	else if (inet_pton(AF_INET6, buf, p->addr) == 1)
+		p->ver = 6;
+	else
+		return -1;
+	unsigned max = p->ver == 4 ? 32 : 128;
+	if (!slash) {
+		p->len = (uint8_t)max;
+		return 0;
+	}
+	char *end;
+	unsigned long len = strtoul(slash + 1, &end, 10);
+	if (!slash[1] || *end || len > max)
+		return -1;
+	p->len = (uint8_t)len;
+	/* host bits must be zero: a typo like 198.18.0.1/15 is refused */
+	for (unsigned b = (unsigned)len; b < max; b++)
+		if (p->addr[b / 8] & (0x80 >> (b % 8)))
+			return -1;
+	return 0;
+}
+
+static void eth_answer(const struct ps_net_cfg *c, uint8_t *frame)
+{
+	memcpy(frame, frame + 6, 6);
+	memcpy(frame + 6, c->mac, 6);
+}
+
+/* ARP request for our IPv4 address -> reply in place. */
+static enum ps_pkt_verdict arp(const struct ps_net_cfg *c, uint8_t *frame,
+			       uint16_t len, const struct ps_frame *f,
+			       uint8_t *why, uint16_t *new_len)
+{
+	uint8_t *a = frame + f->l3_off;
+	if (len < f->l3_off + 28 || ld16(a) != 1 || ld16(a + 2) != 0x0800 ||
+	    a[4] != 6 || a[5] != 4 || ld16(a + 6) != 1 || !c->has_ip4 ||
+	    memcmp(a + 24, c->ip4, 4)) {
+		*why = PS_DROP_ARP;
+		return PS_PKT_DROP;
+	}
+	st16(a + 6, 2);
+	memcpy(a + 18, a + 8, 6);        /* tha = sha */
+	memcpy(a + 24, a + 14, 4);       /* tpa = spa */
+	memcpy(a + 8, c->mac, 6);        /* sha = ours */
+	memcpy(a + 14, c->ip4, 4);       /* spa = ours */
+	eth_answer(c, frame);
+	*why = PS_ANS_ARP;
+	*new_len = len;
+	return PS_PKT_ANSWER;
+}
+
+static void ipv4_finish(uint8_t *ip, uint16_t total)
+{
+	st16(ip + 2, total);
+	ip[8] = 64;
+	ip[10] = ip[11] = 0;
+	unsigned ihl = (ip[0] & 0x0fu) * 4u;
+	st16(ip + 10, ps_csum_fold(ps_csum_partial(ip, ihl, 0)));
+}
+
+static void swap(uint8_t *a, uint8_t *b, unsigned n)
+{
+	uint8_t t[16];
+	memcpy(t, a, n);
+	memcpy(a, b, n);
+	memcpy(b, t, n);
+}
+
+static enum ps_pkt_verdict icmp4(const struct ps_net_cfg *c, uint8_t *frame,
+				 uint16_t len, const struct ps_frame *f,
+				 uint8_t *why, uint16_t *new_len)
+{
+	uint8_t *ip = frame + f->l3_off, *ic = frame + f->l4_off;
+	if (f->l4_len < 8 || ic[0] != 8 || ic[1] != 0 ||
+	    ps_csum_fold(ps_csum_partial(ic, f->l4_len, 0)) != 0) {
+		*why = PS_DROP_ICMP;
+		return PS_PKT_DROP;
+	}
+	ic[0] = 0;                       /* echo reply */
+	ic[2] = ic[3] = 0;
+	st16(ic + 2, ps_csum_fold(ps_csum_partial(ic, f->l4_len, 0)));
+	swap(ip + 12, ip + 16, 4);
+	ipv4_finish(ip, ld16(ip + 2));
+	eth_answer(c, frame);
+	*why = PS_ANS_ICMP_ECHO;
+	*new_len = len;
+	return PS_PKT_ANSWER;
+}
+
+static void icmp6_csum(uint8_t *ip6, uint8_t *ic, uint16_t n)
+{
+	ic[2] = ic[3] = 0;
+	st16(ic + 2, ps_l4_csum(6, ip6 + 8, ip6 + 24, PS_IPPROTO_ICMPV6, ic, n));
+}
+
+/* Neighbour solicitation for our address -> advertisement. */
+static enum ps_pkt_verdict nd(const struct ps_net_cfg *c, uint8_t *frame,
+			      uint16_t len, uint16_t cap,
+			      const struct ps_frame *f, uint8_t *why,
+			      uint16_t *new_len)
+{
+	uint8_t *ip = frame + f->l3_off, *ic = frame + f->l4_off;
+	static const uint8_t unspec[16];
+	if (f->l4_len < 24 || ic[1] != 0 || f->hop_limit != 255 ||
+	    memcmp(ic + 8, c->ip6, 16) || !memcmp(ip + 8, unspec, 16) ||
+	    f->l4_off != f->l3_off + 40 ||
+	    (uint32_t)f->l3_off + 40 + 32 > cap) {
+		*why = PS_DROP_ICMP;
+		return PS_PKT_DROP;
+	}
+	(void)len;
+	memcpy(ip + 24, ip + 8, 16);     /* to the solicitor */
+	memcpy(ip + 8, c->ip6, 16);
+	st16(ip + 4, 32);
+	ip[6] = PS_IPPROTO_ICMPV6;
+	ip[7] = 255;
+	ic[0] = 136;                     /* neighbour advertisement */
+	ic[1] = 0;
+	ic[4] = 0x60;                    /* solicited, override */
+	ic[5] = ic[6] = ic[7] = 0;
+	memcpy(ic + 8, c->ip6, 16);
+	ic[24] = 2;                      /* target link-layer address */
+	ic[25] = 1;
+	memcpy(ic + 26, c->mac, 6);
+	icmp6_csum(ip, ic, 32);
+	eth_answer(c, frame);
+	*why = PS_ANS_ND;
+	*new_len = (uint16_t)(f->l3_off + 40 + 32);
+	return PS_PKT_ANSWER;
+}
+
+static enum ps_pkt_verdict icmp6(const struct ps_net_cfg *c, uint8_t *frame,
+				 uint16_t len, uint16_t cap,
+				 const struct ps_frame *f, int to_us,
+				 uint8_t *why, uint16_t *new_len)
+{
+	uint8_t *ip = frame + f->l3_off, *ic = frame + f->l4_off;
+	if (f->l4_len < 8 ||
+	    ps_l4_csum(6, f->src, f->dst, PS_IPPROTO_ICMPV6, ic, f->l4_len)) {
+		*why = PS_DROP_ICMP;
+		return PS_PKT_DROP;
+	}
+	if (ic[0] == 135)
+		return nd(c, frame, len, cap, f, why, new_len);
+	if (ic[0] != 128 || ic[1] != 0 || !to_us) {
+		*why = PS_DROP_ICMP;
+		return PS_PKT_DROP;
+	}
+	ic[0] = 129;                     /* echo reply */
+	swap(ip + 8, ip + 24, 16);
+	ip[7] = 64;
+	icmp6_csum(ip, ic, f->l4_len);
+	eth_answer(c, frame);
+	*why = PS_ANS_ICMP6_ECHO;
+	*new_len = len;
+	return PS_PKT_ANSWER;
+}
+
+static uint8_t drop_cause(enum ps_frame_status st, const uint8_t *frame,
+			  uint16_t len)
+{
+	switch (st) {
+	case PS_FRAME_SHORT:
+		return ld16(frame + 12) == PS_ETH_P_VLAN &&
+				       len < PS_ETH_HLEN + PS_VLAN_HLEN
+			       ? PS_DROP_L2 : PS_DROP_IP_HEADER;
+	case PS_FRAME_ETHERTYPE: return PS_DROP_ETHERTYPE;
+	case PS_FRAME_IP_HEADER: return PS_DROP_IP_HEADER;
+	case PS_FRAME_IP_CSUM: return PS_DROP_IP_CHECKSUM;
+	case PS_FRAME_FRAGMENT: return PS_DROP_FRAGMENT;
+	case PS_FRAME_UDP_LEN: return PS_DROP_UDP_LENGTH;
+	case PS_FRAME_UDP_CSUM: return PS_DROP_UDP_CHECKSUM;
+	default: return PS_DROP_PROTOCOL;
+	}
+}
+
+enum ps_pkt_verdict ps_pkt_input(const struct ps_net_cfg *c, uint8_t *frame,
+				 uint16_t len, uint16_t cap,
+				 struct ps_frame *f, uint8_t *why,
+				 uint16_t *new_len)
+{
+	if (len < PS_ETH_HLEN) {
+		*why = PS_DROP_L2;
+		return PS_PKT_DROP;
+	}
+	if (memcmp(frame, c->mac, 6) && memcmp(frame, bcast, 6) &&
+	    !(c->has_ip6 && !memcmp(frame, c->sn_mac, 6))) {
+		*why = PS_DROP_NOT_FOR_US;
+		return PS_PKT_DROP;
+	}
+	enum ps_frame_status st = ps_frame_parse(frame, len, f);
+	if (st == PS_FRAME_ETHERTYPE && f->ethertype == PS_ETH_P_ARP)
+		return arp(c, frame, len, f, why, new_len);
+	if (st != PS_FRAME_UDP && st != PS_FRAME_PROTO) {
+		*why = drop_cause(st, frame, len);
+		return PS_PKT_DROP;
+	}
+	int to_us = f->ip_ver == 4 ? c->has_ip4 && !memcmp(f->dst, c->ip4, 4)
+				   : c->has_ip6 && !memcmp(f->dst, c->ip6, 16);
+	if (st == PS_FRAME_PROTO) {
+		if (f->ip_ver == 4 && f->proto == PS_IPPROTO_ICMP && to_us)
+			return icmp4(c, frame, len, f, why, new_len);
+		if (f->ip_ver == 6 && f->proto == PS_IPPROTO_ICMPV6 &&
+		    (to_us || (c->has_ip6 && !memcmp(f->dst, c->sn_ip6, 16))))
+			return icmp6(c, frame, len, cap, f, to_us, why, new_len);
+		*why = to_us ? PS_DROP_PROTOCOL : PS_DROP_NOT_OUR_IP;
+		return PS_PKT_DROP;
+	}
+	if (!to_us) {
+		*why = PS_DROP_NOT_OUR_IP;
+		return PS_PKT_DROP;
+	}
+	if (f->dport != c->port) {
+		*why = PS_DROP_PORT;
+		return PS_PKT_DROP;
+	}
+	if (!ps_prefix_allowed(c->allow, c->n_allow, f->ip_ver, f->src)) {
+		*why = PS_DROP_NOT_ALLOWED;
+		return PS_PKT_DROP;
+	}
+	return PS_PKT_REQUEST;
+}
+
+uint16_t ps_pkt_reply_udp(const struct ps_net_cfg *c, uint8_t *frame,
+			  const struct ps_frame *f, uint16_t plen)
+{
+	uint8_t *ip = frame + f->l3_off, *u = frame + f->l4_off;
+	uint16_t ulen = (uint16_t)(8 + plen);
+	eth_answer(c, frame);
+	swap(u, u + 2, 2);
+	st16(u + 4, ulen);
+	u[6] = u[7] = 0;
+	if (f->ip_ver == 4) {
+		swap(ip + 12, ip + 16, 4);
+		ipv4_finish(ip, (uint16_t)(f->l4_off - f->l3_off + ulen));
+		uint16_t ck = ps_l4_csum(4, ip + 12, ip + 16, PS_IPPROTO_UDP,
+					 u, ulen);
+		st16(u + 6, ck ? ck : 0xffff);
+	} else {
+		swap(ip + 8, ip + 24, 16);
+		st16(ip + 4, (uint16_t)(f->l4_off - f->l3_off - 40 + ulen));
+		ip[7] = 64;
+		uint16_t ck = ps_l4_csum(6, ip + 8, ip + 24, PS_IPPROTO_UDP,
+					 u, ulen);
+		st16(u + 6, ck ? ck : 0xffff);
+	}
+	return (uint16_t)(f->l4_off + ulen);
+}

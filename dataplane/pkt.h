@@ -1,0 +1,62 @@
+/* pkt.h: what the dataplane does with one received Ethernet frame, on raw
+ * bytes (no mbufs, no EAL, so the fuzzers and tests call exactly this):
+ * answer ARP, IPv6 neighbour solicitations and pings in place, hand a UDP
+ * request on to the protocol, or drop the frame under one counted cause;
+ * and turn a request frame into its reply frame once the payload holds the
+ * decisions. */
+#ifndef PS_PKT_H
+#define PS_PKT_H
+
+#include <stdint.h>
+
+#include "counters.h"
+#include "ps_frame.h"
+
+struct ps_prefix {
+	uint8_t ver;             /* 4 or 6 */
+	uint8_t len;             /* prefix length in bits */
+	uint8_t addr[16];
+};
+
+/* The dataplane's own addresses and policy. */
+struct ps_net_cfg {
+	uint8_t mac[6];
+	uint8_t has_ip4, has_ip6;
+	uint8_t ip4[4];
+	uint8_t ip6[16];
+	uint8_t sn_mac[6];       /* 33:33:ff + low 24 bits of ip6 */
+	uint8_t sn_ip6[16];      /* ff02::1:ffXX:XXXX */
+	uint16_t port;
+	const struct ps_prefix *allow;  /* none: every sender is allowed */
+	unsigned n_allow;
+};
+
+/* Fill the derived fields (solicited-node addresses). */
+void ps_net_cfg_finish(struct ps_net_cfg *c);
+
+enum ps_pkt_verdict {
+	PS_PKT_DROP,             /* *why: enum ps_drop */
+	PS_PKT_ANSWER,           /* rewritten in place; *why: enum ps_answer */
+	PS_PKT_REQUEST,          /* a UDP datagram for us, f describes it */
+};
+
+/* Classify a received frame of len bytes in a buffer of cap bytes. An
+ * ANSWER has been written over the frame; *new_len is its length. */
+enum ps_pkt_verdict ps_pkt_input(const struct ps_net_cfg *cfg, uint8_t *frame,
+				 uint16_t len, uint16_t cap,
+				 struct ps_frame *f, uint8_t *why,
+				 uint16_t *new_len);
+
+/* Make the request frame described by f, whose UDP payload now holds plen
+ * bytes of reply, into the reply frame: addresses and ports swapped,
+ * lengths and checksums set. Returns the new frame length. */
+uint16_t ps_pkt_reply_udp(const struct ps_net_cfg *cfg, uint8_t *frame,
+			  const struct ps_frame *f, uint16_t plen);
+
+/* Is addr (4 or 16 bytes) inside one of the prefixes (or is the list empty)? */
+int ps_prefix_allowed(const struct ps_prefix *list, unsigned n, uint8_t ver,
+		      const uint8_t *addr);
+/* Parse "198.18.0.0/15" or "2001:db8::/32". Returns 0 or -1. */
+int ps_prefix_parse(const char *s, struct ps_prefix *p);
+
+#endif

@@ -1,0 +1,154 @@
+/* worker.c: the dataplane worker loop (see worker.h). */
+#include "worker.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include <rte_cycles.h>
+#include <rte_malloc.h>
+#include <rte_mbuf.h>
+#include <rte_prefetch.h>
+#include <urcu-qsbr.h>
+
+#define PREFETCH_OFFSET 3
+#define DRAIN_US 100
+
+volatile int ps_quit;
+
+static void tx_dropped(struct rte_mbuf **pkts, uint16_t n, void *arg)
+{
+	struct ps_counters *c = arg;
+	c->drops[PS_DROP_TX_FULL] += n;
+	for (uint16_t i = 0; i < n; i++) {
+		c->tx_frames--;
+		c->tx_bytes -= pkts[i]->pkt_len;
+	}
+	rte_pktmbuf_free_bulk(pkts, n);
+}
+
+int ps_worker_setup(struct ps_worker *w, unsigned id, unsigned lcore,
+		    const struct ps_ports *pp, const struct ps_pipeline *tmpl,
+		    struct ps_counters *cnt, char *err, size_t n)
+{
+	memset(w, 0, sizeof(*w));
+	w->id = id;
+	w->lcore = lcore;
+	w->cnt = cnt;
+	for (unsigned i = 0; i < pp->n && i < PS_MAX_PORTS; i++) {
+		w->pl[i] = *tmpl;
+		w->pl[i].net = &pp->net[i];
+		w->pl[i].cnt = cnt;
+		if (id >= pp->queues[i])
+			continue;      /* fewer queues than workers on this port */
+		w->rx[w->n_rx].port_idx = (uint16_t)i;
+		w->rx[w->n_rx].port = pp->id[i];
+		w->rx[w->n_rx].queue = (uint16_t)id;
+		w->n_rx++;
+		w->tx[i] = rte_zmalloc_socket("ps_txbuf",
+					      RTE_ETH_TX_BUFFER_SIZE(PS_BURST), 0,
+					      rte_lcore_to_socket_id(lcore));
+		if (!w->tx[i]) {
+			snprintf(err, n, "out of memory for TX buffers");
+			return -1;
+		}
+		rte_eth_tx_buffer_init(w->tx[i], PS_BURST);
+		rte_eth_tx_buffer_set_err_callback(w->tx[i], tx_dropped, cnt);
+	}
+	return 0;
+}
+
+static inline void handle_burst(struct ps_worker *w, unsigned r,
+				struct rte_mbuf **m, uint16_t nb,
+				uint32_t now_s)
+{
+	struct ps_pkt_buf buf[PS_BURST];
+	uint16_t pi = w->rx[r].port_idx, port = w->rx[r].port;
+	uint16_t q = w->rx[r].queue;
+	struct ps_counters *c = w->cnt;
+	for (uint16_t i = 0; i < nb && i < PREFETCH_OFFSET; i++)
+		rte_prefetch0(rte_pktmbuf_mtod(m[i], void *));
+	for (uint16_t i = 0; i < nb; i++) {
+		if (i + PREFETCH_OFFSET < nb)
+			rte_prefetch0(rte_pktmbuf_mtod(m[i + PREFETCH_OFFSET],
+						       void *));
+		buf[i].data = rte_pktmbuf_mtod(m[i], uint8_t *);
+		/* a frame split over segments is not ours: cut it to its
+		 * first segment, which fails the length checks */
+		buf[i].len = m[i]->data_len;
+		buf[i].cap = (uint16_t)(m[i]->data_len + rte_pktmbuf_tailroom(m[i]));
+	}
+	ps_pipeline_run(&w->pl[pi], buf, nb, now_s);
+	for (uint16_t i = 0; i < nb; i++) {
+		if (!buf[i].send) {
+			rte_pktmbuf_free(m[i]);
+			continue;
+		}
+		if (m[i]->nb_segs > 1) {
+			struct rte_mbuf *rest = m[i]->next;
+			m[i]->next = NULL;
+			m[i]->nb_segs = 1;
+			rte_pktmbuf_free(rest);
+		}
+		m[i]->data_len = buf[i].out_len;
+		m[i]->pkt_len = buf[i].out_len;
+		c->tx_frames++;
+		c->tx_bytes += buf[i].out_len;
+		rte_eth_tx_buffer(port, q, w->tx[pi], m[i]);
+	}
+}
+
+int ps_worker_main(void *arg)
+{
+	struct ps_worker *w = arg;
+	struct rte_mbuf *m[PS_BURST];
+	const uint64_t hz = rte_get_tsc_hz();
+	const uint64_t drain = (hz + 1000000 - 1) / 1000000 * DRAIN_US;
+	uint64_t prev = rte_rdtsc(), start = w->start_tsc;
+	uint32_t now_s = (uint32_t)((prev - start) / hz);
+	struct ps_counters *c = w->cnt;
+
+	rcu_register_thread();
+	if (w->n_rx == 0) {
+		/* nothing to poll: stay out of the grace periods */
+		rcu_thread_offline();
+		while (!ps_quit)
+			rte_delay_us_sleep(10000);
+		rcu_unregister_thread();
+		return 0;
+	}
+	while (!ps_quit) {
+		uint64_t t0 = rte_rdtsc();
+		if (t0 - prev > drain) {
+			for (unsigned r = 0; r < w->n_rx; r++) {
+				unsigned pi = w->rx[r].port_idx;
+				rte_eth_tx_buffer_flush(w->rx[r].port,
+							w->rx[r].queue,
+							w->tx[pi]);
+			}
+			now_s = (uint32_t)((t0 - start) / hz);
+			prev = t0;
+		}
+		unsigned got = 0;
+		for (unsigned r = 0; r < w->n_rx; r++) {
+			uint16_t nb = rte_eth_rx_burst(w->rx[r].port,
+						       w->rx[r].queue, m,
+						       PS_BURST);
+			if (!nb)
+				continue;
+			got += nb;
+			handle_burst(w, r, m, nb, now_s);
+		}
+		rcu_quiescent_state();
+		uint64_t t1 = rte_rdtsc();
+		if (got)
+			c->busy_cycles += t1 - t0;
+		else
+			c->idle_cycles += t1 - t0;
+		c->loops++;
+	}
+	for (unsigned r = 0; r < w->n_rx; r++)
+		rte_eth_tx_buffer_flush(w->rx[r].port, w->rx[r].queue,
+					w->tx[w->rx[r].port_idx]);
+	rcu_unregister_thread();
+	return 0;
+}

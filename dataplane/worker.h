@@ -1,0 +1,42 @@
+/* worker.h: a dataplane worker lcore, in the style of DPDK's l3fwd: a
+ * per-lcore conf with its RX queues and TX buffers; the loop receives a
+ * burst, runs it through the pipeline (parse all, one bulk decision,
+ * replies in place), buffers the replies on the queue pair the requests
+ * came in on, and drains the TX buffers on a timer. */
+#ifndef PS_WORKER_H
+#define PS_WORKER_H
+
+#include <stdint.h>
+
+#include <rte_ethdev.h>
+
+#include "counters.h"
+#include "pipeline.h"
+#include "port.h"
+
+#define PS_MAX_PORTS 16
+
+struct ps_worker {
+	unsigned id;
+	unsigned lcore;
+	unsigned n_rx;
+	struct {
+		uint16_t port_idx;
+		uint16_t port;
+		uint16_t queue;
+	} rx[PS_MAX_PORTS];
+	struct rte_eth_dev_tx_buffer *tx[PS_MAX_PORTS];
+	struct ps_pipeline pl[PS_MAX_PORTS];
+	struct ps_counters *cnt;
+	uint64_t start_tsc;
+} __attribute__((aligned(64)));
+
+extern volatile int ps_quit;
+
+/* Set up the worker's queues and TX buffers (main lcore, before launch). */
+int ps_worker_setup(struct ps_worker *w, unsigned id, unsigned lcore,
+		    const struct ps_ports *pp, const struct ps_pipeline *tmpl,
+		    struct ps_counters *cnt, char *err, size_t errlen);
+int ps_worker_main(void *arg);
+
+#endif
