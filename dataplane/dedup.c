@@ -44,15 +44,18 @@ uint64_t ps_dedup_hash(const uint8_t *wb)
 	return h ^ (h >> 32);
 }
 
+/* Two candidate buckets per waybill ("power of two choices"): a new entry
+ * goes to the emptier one, so buckets overflow far less at a given load. */
 static inline struct ps_dedup_slot *bucket(const struct ps_dedup *d,
-					   uint64_t hash)
+					   uint64_t hash, int which)
 {
-	return d->slot + (hash & d->mask) * PS_DEDUP_WAYS;
+	uint64_t h = which ? (hash >> 32) * 0x9e3779b97f4a7c15ull >> 20 : hash;
+	return d->slot + (h & d->mask) * PS_DEDUP_WAYS;
 }
 
 void ps_dedup_prefetch(const struct ps_dedup *d, uint64_t hash)
 {
-	const struct ps_dedup_slot *b = bucket(d, hash);
+	const struct ps_dedup_slot *b = bucket(d, hash, 0);
 	for (int i = 0; i < PS_DEDUP_WAYS; i++)
 		__builtin_prefetch(&b[i]);
 }
@@ -96,13 +99,15 @@ enum ps_dedup_result ps_dedup_lookup(const struct ps_dedup *d, uint64_t hash,
 				     const uint8_t *wb, uint32_t now_s,
 				     struct ps_decision *out)
 {
-	const struct ps_dedup_slot *b = bucket(d, hash);
 	int busy = 0;
-	for (int i = 0; i < PS_DEDUP_WAYS; i++) {
-		int r = read_slot(d, &b[i], wb, now_s, out);
-		if (r == 1)
-			return PS_DEDUP_HIT;
-		busy |= r < 0;
+	for (int k = 0; k < 2; k++) {
+		const struct ps_dedup_slot *b = bucket(d, hash, k);
+		for (int i = 0; i < PS_DEDUP_WAYS; i++) {
+			int r = read_slot(d, &b[i], wb, now_s, out);
+			if (r == 1)
+				return PS_DEDUP_HIT;
+			busy |= r < 0;
+		}
 	}
 	return busy ? PS_DEDUP_BUSY : PS_DEDUP_MISS;
 }
@@ -113,7 +118,6 @@ enum ps_dedup_result ps_dedup_insert(struct ps_dedup *d, uint64_t hash,
 				     const struct ps_chute_state *cs,
 				     struct ps_decision *out, int *evicted)
 {
-	struct ps_dedup_slot *b = bucket(d, hash);
 	*evicted = 0;
 	/* the same waybill may have been decided meanwhile by another core
 	 * or an earlier record of this burst: the first decision stands */
@@ -122,27 +126,30 @@ enum ps_dedup_result ps_dedup_insert(struct ps_dedup *d, uint64_t hash,
 	    (r == PS_DEDUP_HIT && ps_chute_enabled(cs, out->chute)))
 		return r;
 	/* a slot holding this waybill (expired or for a disabled chute), else
-	 * an empty or expired slot, else the oldest */
-	int pick = -1, same = -1;
+	 * an empty or expired slot of either bucket, else the oldest */
+	struct ps_dedup_slot *pick = NULL, *same = NULL;
 	uint32_t oldest = UINT32_MAX;
-	for (int i = 0; i < PS_DEDUP_WAYS; i++) {
-		uint32_t t = b[i].t;
-		if (!memcmp(b[i].key, wb, PS_WAYBILL_LEN))
-			same = i;
-		if (!live(d, t, now_s)) {
-			if (pick < 0 || live(d, b[pick].t, now_s))
-				pick = i;
-			oldest = 0;
-		} else if (oldest && t < oldest) {
-			oldest = t;
-			pick = i;
+	for (int k = 0; k < 2; k++) {
+		struct ps_dedup_slot *b = bucket(d, hash, k);
+		for (int i = 0; i < PS_DEDUP_WAYS; i++) {
+			uint32_t t = b[i].t;
+			if (!memcmp(b[i].key, wb, PS_WAYBILL_LEN))
+				same = &b[i];
+			if (!live(d, t, now_s)) {
+				if (!pick || live(d, pick->t, now_s))
+					pick = &b[i];
+				oldest = 0;
+			} else if (oldest && t < oldest) {
+				oldest = t;
+				pick = &b[i];
+			}
 		}
 	}
-	if (same >= 0)
+	if (same)
 		pick = same;
-	else if (live(d, b[pick].t, now_s))
+	else if (live(d, pick->t, now_s))
 		*evicted = 1;
-	struct ps_dedup_slot *s = &b[pick];
+	struct ps_dedup_slot *s = pick;
 	uint32_t q = __atomic_load_n(&s->seq, __ATOMIC_RELAXED);
 	if ((q & 1) || !__atomic_compare_exchange_n(&s->seq, &q, q + 1, 0,
 						    __ATOMIC_ACQUIRE,

@@ -2,8 +2,9 @@
  *
  * A set-associative cache of the decisions of recently sorted waybills:
  * 64-byte slots (one cache line: the full 24-byte waybill, the time of the
- * first decision, and what was decided), 4 slots a bucket, buckets chosen by
- * a 64-bit hash of the waybill. Readers never wait: each slot carries a
+ * first decision, and what was decided), 4 slots a bucket, two candidate
+ * buckets per waybill from a 64-bit hash (a new entry takes a free slot of
+ * either, so buckets rarely overflow below 50% load). Readers never wait: each slot carries a
  * sequence number that a writer makes odd (by compare-and-swap) while it
  * writes and even when done; a reader that sees it odd or changed treats the
  * slot as absent. Entries older than the window are ignored and reused; when

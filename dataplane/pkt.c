@@ -89,7 +89,9 @@ int ps_prefix_parse(const char *s, struct ps_prefix *p)
 
 static void eth_answer(const struct ps_net_cfg *c, uint8_t *frame)
 {
-	memcpy(frame, frame + 6, 6);
+	uint8_t src[6];
+	memcpy(src, frame + 6, 6);
+	memcpy(frame, src, 6);
 	memcpy(frame + 6, c->mac, 6);
 }
 
