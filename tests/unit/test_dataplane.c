@@ -1,0 +1,246 @@
+/* test_dataplane.c: the EAL-free dataplane pieces: the duplicate window
+ * (hits, ageing, replacing a disabled chute's entry, eviction counted,
+ * capacity), frame handling (ARP, ping, neighbour solicitation replies),
+ * and the pipeline's accounting: every frame answered or dropped once. */
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dedup.h"
+#include "pipeline.h"
+#include "pkt.h"
+#include "rng.h"
+
+static struct ps_chute_state cs;
+
+static void wbf(uint8_t *wb, int i)
+{
+	memset(wb, 0, 24);
+	snprintf((char *)wb, 24, "JT%013d", i);
+}
+
+Test(dedup, hit_age_and_replace)
+{
+	struct ps_dedup d;
+	ps_chutes_init(&cs);
+	cr_assert_eq(ps_dedup_init(&d, 4096, 600), 0);
+	cr_assert_geq(d.capacity, 4096);
+	uint8_t wb[24];
+	wbf(wb, 1);
+	uint64_t h = ps_dedup_hash(wb);
+	struct ps_decision dec = { .chute = 41, .tier = 4, .hub = 410,
+				   .plan_version = 3,
+				   .matched_prefix = 330782100201ull }, out;
+	int ev;
+	cr_assert_eq(ps_dedup_lookup(&d, h, wb, 10, &out), PS_DEDUP_MISS);
+	cr_assert_eq(ps_dedup_insert(&d, h, wb, 10, &dec, &cs, &out, &ev),
+		     PS_DEDUP_MISS);
+	cr_assert_eq(ps_dedup_lookup(&d, h, wb, 609, &out), PS_DEDUP_HIT);
+	cr_assert_eq(out.chute, 41);
+	cr_assert_eq(out.plan_version, 3);
+	cr_assert_eq(out.matched_prefix, 330782100201ull);
+	cr_assert_eq(ps_dedup_lookup(&d, h, wb, 610, &out), PS_DEDUP_MISS,
+		     "aged out after the window");
+	/* a second insert of a live entry returns the first decision */
+	struct ps_decision other = dec;
+	other.chute = 42;
+	cr_assert_eq(ps_dedup_insert(&d, h, wb, 20, &other, &cs, &out, &ev),
+		     PS_DEDUP_HIT);
+	cr_assert_eq(out.chute, 41);
+	/* unless its chute is disabled: then the new decision replaces it */
+	ps_chute_disable(&cs, 41);
+	cr_assert_eq(ps_dedup_insert(&d, h, wb, 20, &other, &cs, &out, &ev),
+		     PS_DEDUP_MISS);
+	cr_assert_eq(ps_dedup_lookup(&d, h, wb, 21, &out), PS_DEDUP_HIT);
+	cr_assert_eq(out.chute, 42);
+	ps_dedup_free(&d);
+}
+
+Test(dedup, full_table_evicts_oldest_and_counts)
+{
+	struct ps_dedup d;
+	ps_chutes_init(&cs);
+	cr_assert_eq(ps_dedup_init(&d, 1024, 600), 0);
+	struct ps_decision dec = { .chute = 5 }, out;
+	int evicted = 0, ev;
+	for (int i = 0; i < 4096; i++) {
+		uint8_t wb[24];
+		wbf(wb, i);
+		ps_dedup_insert(&d, ps_dedup_hash(wb), wb, (uint32_t)i / 100,
+				&dec, &cs, &out, &ev);
+		evicted += ev;
+	}
+	cr_assert_geq(evicted, 4096 - (int)d.capacity, "every overflow counted");
+	/* the newest are there, the oldest are gone */
+	uint8_t wb[24];
+	wbf(wb, 4095);
+	cr_assert_eq(ps_dedup_lookup(&d, ps_dedup_hash(wb), wb, 41, &out),
+		     PS_DEDUP_HIT);
+	int old_hits = 0;
+	for (int i = 0; i < 200; i++) {
+		wbf(wb, i);
+		old_hits += ps_dedup_lookup(&d, ps_dedup_hash(wb), wb, 41, &out)
+			    == PS_DEDUP_HIT;
+	}
+	cr_assert_lt(old_hits, 20);
+	ps_dedup_free(&d);
+}
+
+static struct ps_net_cfg net(void)
+{
+	struct ps_net_cfg c = { .mac = { 2, 0, 0, 0, 0, 2 }, .has_ip4 = 1,
+				.ip4 = { 198, 18, 0, 2 }, .has_ip6 = 1,
+				.ip6 = { 0x20, 1, 0xd, 0xb8, [15] = 2 },
+				.port = 7100 };
+	ps_net_cfg_finish(&c);
+	return c;
+}
+
+Test(pkt, arp_request_answered)
+{
+	struct ps_net_cfg c = net();
+	uint8_t f[64] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 2, 0, 0, 0, 0, 1,
+			  0x08, 0x06, 0, 1, 0x08, 0, 6, 4, 0, 1,
+			  2, 0, 0, 0, 0, 1, 198, 18, 0, 1,
+			  0, 0, 0, 0, 0, 0, 198, 18, 0, 2 };
+	struct ps_frame fr;
+	uint8_t why;
+	uint16_t nl;
+	cr_assert_eq(ps_pkt_input(&c, f, 60, 64, &fr, &why, &nl), PS_PKT_ANSWER);
+	cr_assert_eq(why, PS_ANS_ARP);
+	cr_assert_eq(f[21], 2, "an ARP reply");
+	uint8_t want_sha[6] = { 2, 0, 0, 0, 0, 2 }, cli[6] = { 2, 0, 0, 0, 0, 1 };
+	cr_assert_arr_eq(f + 22, want_sha, 6);
+	cr_assert_arr_eq(f, cli, 6);
+	cr_assert_eq(f[31], 2);
+	cr_assert_eq(f[41], 1);
+	/* for another address: dropped */
+	memset(f, 0xff, 6);
+	f[21] = 1;
+	f[41] = 9;
+	cr_assert_eq(ps_pkt_input(&c, f, 60, 64, &fr, &why, &nl), PS_PKT_DROP);
+	cr_assert_eq(why, PS_DROP_ARP);
+}
+
+Test(pkt, ping_and_neighbour_solicitation)
+{
+	struct ps_net_cfg c = net();
+	struct ps_endpoints e = { .src_mac = { 2, 0, 0, 0, 0, 1 },
+				  .dst_mac = { 2, 0, 0, 0, 0, 2 }, .ip_ver = 4,
+				  .src_ip = { 198, 18, 0, 1 },
+				  .dst_ip = { 198, 18, 0, 2 } };
+	uint8_t f[256], icmp[16] = { 8, 0, 0, 0, 0, 1, 0, 1, 'p', 'i', 'n', 'g' };
+	uint16_t ck = ps_csum_fold(ps_csum_partial(icmp, 16, 0));
+	icmp[2] = (uint8_t)(ck >> 8);
+	icmp[3] = (uint8_t)ck;
+	/* build an IPv4 frame around the ICMP bytes (UDP builder, then patch) */
+	size_t n = ps_frame_build_udp(f, sizeof(f), &e, icmp + 8, 8);
+	uint8_t *ip = f + 14;
+	ip[9] = 1;
+	memcpy(ip + 20, icmp, 16);
+	ip[10] = ip[11] = 0;
+	ck = ps_csum_fold(ps_csum_partial(ip, 20, 0));
+	ip[10] = (uint8_t)(ck >> 8);
+	ip[11] = (uint8_t)ck;
+	struct ps_frame fr;
+	uint8_t why;
+	uint16_t nl;
+	cr_assert_eq(ps_pkt_input(&c, f, (uint16_t)n, sizeof(f), &fr, &why, &nl),
+		     PS_PKT_ANSWER);
+	cr_assert_eq(why, PS_ANS_ICMP_ECHO);
+	cr_assert_eq(ip[20], 0, "echo reply");
+	cr_assert_eq(ps_csum_fold(ps_csum_partial(ip + 20, 16, 0)), 0);
+	cr_assert_eq(ps_csum_fold(ps_csum_partial(ip, 20, 0)), 0);
+	cr_assert_eq(ip[19], 1, "to the pinger");
+
+	/* neighbour solicitation to the solicited-node address */
+	uint8_t ns[256] = { 0x33, 0x33, 0xff, 0, 0, 2, 2, 0, 0, 0, 0, 1,
+			    0x86, 0xdd };
+	uint8_t *i6 = ns + 14, *ic = i6 + 40;
+	i6[0] = 0x60;
+	i6[5] = 32;
+	i6[6] = 58;
+	i6[7] = 255;
+	uint8_t src[16] = { 0x20, 1, 0xd, 0xb8, [15] = 1 };
+	memcpy(i6 + 8, src, 16);
+	memcpy(i6 + 24, c.sn_ip6, 16);
+	ic[0] = 135;
+	memcpy(ic + 8, c.ip6, 16);
+	ic[24] = 1;
+	ic[25] = 1;
+	memcpy(ic + 26, ns + 6, 6);
+	ck = ps_l4_csum(6, i6 + 8, i6 + 24, 58, ic, 32);
+	ic[2] = (uint8_t)(ck >> 8);
+	ic[3] = (uint8_t)ck;
+	cr_assert_eq(ps_pkt_input(&c, ns, 14 + 72, sizeof(ns), &fr, &why, &nl),
+		     PS_PKT_ANSWER);
+	cr_assert_eq(why, PS_ANS_ND);
+	cr_assert_eq(ic[0], 136, "an advertisement");
+	cr_assert_eq(ic[4], 0x60, "solicited, override");
+	cr_assert_arr_eq(ic + 26, c.mac, 6);
+	cr_assert_arr_eq(i6 + 24, src, 16);
+	cr_assert_eq(ps_l4_csum(6, i6 + 8, i6 + 24, 58, ic, 32), 0);
+	cr_assert_eq(nl, 14 + 72);
+}
+
+Test(pipeline, every_frame_answered_or_dropped_once)
+{
+	struct ps_net_cfg c = net();
+	struct ps_dedup d;
+	static struct ps_counters cnt;
+	struct ps_plan *none = NULL;
+	ps_chutes_init(&cs);
+	cr_assert_eq(ps_dedup_init(&d, 4096, 600), 0);
+	struct ps_pipeline pl = { .net = &c, .plan_slot = &none, .chutes = &cs,
+				  .dedup = &d, .cnt = &cnt };
+	struct ps_rng g;
+	ps_rng_seed(&g, 9);
+	static uint8_t bufs[PS_BURST][1600];
+	struct ps_endpoints e = { .src_mac = { 2, 0, 0, 0, 0, 1 },
+				  .dst_mac = { 2, 0, 0, 0, 0, 2 }, .ip_ver = 4,
+				  .src_ip = { 198, 18, 0, 1 },
+				  .dst_ip = { 198, 18, 0, 2 }, .sport = 5,
+				  .dport = 7100 };
+	uint64_t frames = 0;
+	for (int round = 0; round < 300; round++) {
+		struct ps_pkt_buf b[PS_BURST];
+		for (int i = 0; i < PS_BURST; i++) {
+			uint8_t payload[16 + 64] = { 0x50, 0x53, 1, 1, 0, 1 };
+			payload[16] = 'S';
+			size_t n = ps_frame_build_udp(bufs[i], 1600, &e, payload,
+						      sizeof(payload));
+			/* damage it at random: a byte, the length, or not */
+			unsigned how = (unsigned)ps_rng_below(&g, 4);
+			if (how == 1)
+				bufs[i][ps_rng_below(&g, n)] ^=
+					(uint8_t)(1 + ps_rng_below(&g, 255));
+			else if (how == 2)
+				n = ps_rng_below(&g, n);
+			else if (how == 3)
+				for (size_t k = 0; k < n; k++)
+					bufs[i][k] = (uint8_t)ps_rng_next(&g);
+			b[i].data = bufs[i];
+			b[i].len = (uint16_t)n;
+			b[i].cap = 1600;
+		}
+		ps_pipeline_run(&pl, b, PS_BURST, 1);
+		frames += PS_BURST;
+		for (int i = 0; i < PS_BURST; i++)
+			if (b[i].send)
+				cr_assert_leq(b[i].out_len, b[i].len,
+					      "never more bytes than received");
+	}
+	uint64_t sum = 0;
+	for (int i = 0; i < PS_DROP_COUNT; i++)
+		sum += cnt.drops[i];
+	for (int i = 0; i < PS_ANS_COUNT; i++)
+		sum += cnt.answered[i];
+	cr_assert_eq(cnt.rx_frames, frames);
+	cr_assert_eq(sum, frames, "answered + dropped = received");
+	cr_assert_gt(cnt.answered[PS_ANS_DECISION], 0);
+	cr_assert_eq(cnt.records_by_reason[PS_R_NO_PLAN] +
+			     cnt.records_by_reason[PS_R_MALFORMED_RECORD] +
+			     cnt.records_by_reason[PS_R_TRACK_ONLY],
+		     cnt.records);
+	ps_dedup_free(&d);
+}
