@@ -34,6 +34,8 @@ void ps_config_usage(FILE *f)
 "                          (default /var/lib/parcelsort)       [plan] state_dir\n"
 "  --ctl PATH              control socket\n"
 "                          (default /run/parcelsort/ctl.sock)  [control] socket\n"
+"  --metrics ADDR:PORT     Prometheus /metrics over HTTP (default\n"
+"                          127.0.0.1:9110; \"off\": none)      [metrics] listen\n"
 "  --dedup-window S        duplicate window in seconds (default 600)\n"
 "                                                              [dedup] window\n"
 "  --dedup-capacity N      waybills remembered (default 1048576)\n"
@@ -60,6 +62,7 @@ static void defaults(struct ps_dp_config *c)
 	c->net.allow = c->allow;
 	snprintf(c->state_dir, sizeof(c->state_dir), "/var/lib/parcelsort");
 	snprintf(c->ctl, sizeof(c->ctl), "/run/parcelsort/ctl.sock");
+	snprintf(c->metrics, sizeof(c->metrics), "127.0.0.1:9110");
 	c->dedup_window = 600;
 	c->dedup_capacity = 1048576;
 	c->export_ring = 65536;
@@ -171,6 +174,8 @@ static int apply(struct ps_dp_config *c, const char *key, const char *v,
 		return set_path(c->state_dir, sizeof(c->state_dir), key, v, err, n);
 	} else if (!strcmp(key, "control.socket")) {
 		return set_path(c->ctl, 108, key, v, err, n);
+	} else if (!strcmp(key, "metrics.listen")) {
+		return set_path(c->metrics, sizeof(c->metrics), key, v, err, n);
 	} else if (!strcmp(key, "dedup.window")) {
 		if (parse_u64(v, 1, 86400 * 30, &u))
 			return bad(err, n, key, v, "want 1..2592000 seconds");
@@ -251,7 +256,7 @@ int ps_config_parse(struct ps_dp_config *c, int argc, char **argv, char *err,
 		{ "mac", "dataplane.mac" }, { "site", "dataplane.site" },
 		{ "mbufs", "dataplane.mbufs" },
 		{ "plan", "plan.file" }, { "state-dir", "plan.state_dir" },
-		{ "ctl", "control.socket" },
+		{ "ctl", "control.socket" }, { "metrics", "metrics.listen" },
 		{ "dedup-window", "dedup.window" },
 		{ "dedup-capacity", "dedup.capacity" },
 		{ "export", "export.file" }, { "export-ring", "export.ring" },

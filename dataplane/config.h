@@ -21,6 +21,7 @@ struct ps_dp_config {
 	char plan[PATH_MAX];           /* initial plan, used if the state has none */
 	char state_dir[PATH_MAX];
 	char ctl[PATH_MAX];
+	char metrics[128];             /* ADDR:PORT of /metrics, "off" */
 	uint32_t dedup_window;
 	uint64_t dedup_capacity;
 	char export_path[PATH_MAX];    /* empty: export off */

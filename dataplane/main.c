@@ -16,6 +16,9 @@
 
 #include "config.h"
 #include "counters.h"
+#include "ctl_server.h"
+#include "metrics.h"
+#include "telemetry.h"
 #include "dedup.h"
 #include "export.h"
 #include "plan_store.h"
@@ -38,6 +41,8 @@ struct daemon {
 	struct ps_counters *counters;   /* one per worker */
 	unsigned n_workers;
 	uint64_t start_tsc;
+	struct ps_ctl_server *ctl;
+	struct ps_metrics *metrics;
 };
 
 static void sum_counters(const struct daemon *d, struct ps_counters *acc)
@@ -45,6 +50,63 @@ static void sum_counters(const struct daemon *d, struct ps_counters *acc)
 	memset(acc, 0, sizeof(*acc));
 	for (unsigned i = 0; i < d->n_workers; i++)
 		ps_counters_add(acc, &d->counters[i]);
+}
+
+static void sum_cb(void *arg, struct ps_counters *out)
+{
+	sum_counters(arg, out);
+}
+
+static void ports_cb(void *arg, struct ps_out *o, int json)
+{
+	const struct daemon *d = arg;
+	if (json)
+		ps_out_write(o, "[", 1);
+	for (unsigned i = 0; i < d->ports.n; i++) {
+		const uint8_t *m = d->ports.net[i].mac;
+		char mac[32];
+		snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", m[0],
+			 m[1], m[2], m[3], m[4], m[5]);
+		if (json) {
+			ps_out_printf(o, "%s{\"name\":", i ? "," : "");
+			ps_out_json_str(o, d->ports.name[i]);
+			ps_out_printf(o, ",\"mac\":\"%s\",\"queues\":%u}", mac,
+				      d->ports.queues[i]);
+		} else {
+			ps_out_printf(o, "port %u:    %s, %s, %u queue%s\n", i,
+				      d->ports.name[i], mac, d->ports.queues[i],
+				      d->ports.queues[i] == 1 ? "" : "s");
+		}
+	}
+	if (json)
+		ps_out_write(o, "]", 1);
+}
+
+static int start_control(struct daemon *d, char *err, size_t n)
+{
+	struct ps_ctl_daemon cd = {
+		.store = d->store,
+		.sum_counters = sum_cb,
+		.arg = d,
+		.describe_ports = ports_cb,
+		.n_workers = d->n_workers,
+		.start_ms = ps_now_ms(),
+		.dedup_bytes = d->dedup.bytes,
+		.dedup_capacity = d->dedup.capacity,
+		.dedup_window = d->cfg.dedup_window,
+	};
+	d->ctl = ps_ctl_start(d->cfg.ctl, &cd, err, n);
+	if (!d->ctl)
+		return -1;
+	if (strcmp(d->cfg.metrics, "off")) {
+		d->metrics = ps_metrics_start(d->cfg.metrics, d->ctl, err, n);
+		if (!d->metrics)
+			return -1;
+	}
+	if (ps_telemetry_register(d->ctl))
+		fprintf(stderr, "parcelsortd: warning: telemetry commands not "
+			"registered\n");
+	return 0;
 }
 
 static double elapsed_s(const struct daemon *d)
@@ -244,6 +306,8 @@ static void describe(const struct daemon *d)
 		       d->ports.name[i], m[0], m[1], m[2], m[3], m[4], m[5],
 		       d->ports.queues[i], d->ports.queues[i] == 1 ? "" : "s");
 	}
+	printf("\nparcelsortd: control socket %s, metrics %s",
+	       d->cfg.ctl, d->cfg.metrics);
 	printf("\nparcelsortd: UDP port %u, duplicate window %u s x %llu "
 	       "waybills (%.0f MB), plan %s",
 	       d->cfg.net.port, d->cfg.dedup_window,
@@ -309,7 +373,7 @@ int main(int argc, char **argv)
 	}
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
-	if (start(&d, err, sizeof(err))) {
+	if (start(&d, err, sizeof(err)) || start_control(&d, err, sizeof(err))) {
 		fprintf(stderr, "parcelsortd: %s\n", err);
 		rte_eal_cleanup();
 		return 2;
@@ -321,6 +385,8 @@ int main(int argc, char **argv)
 	control_loop(&d);
 	rte_eal_mp_wait_lcore();
 	double secs = elapsed_s(&d);
+	ps_metrics_stop(d.metrics);
+	ps_ctl_stop(d.ctl);
 	ps_export_stop(d.exporter);
 	if (d.cfg.summary)
 		print_summary(&d, secs);

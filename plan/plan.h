@@ -30,7 +30,8 @@
 struct ps_nh {
 	uint64_t pm;              /* matched prefix (bits 0-39, padded to 12
 				   * digits; 0 for rules and the default),
-				   * tier << 40, reason << 48 */
+				   * tier << 40, reason << 48, the route's
+				   * digits << 56 */
 	uint32_t hub;
 	uint32_t chute_ref;       /* PS_NH_INLINE | chute when it has one
 				   * chute; else an offset into chutes[]
@@ -50,6 +51,10 @@ static inline uint8_t ps_nh_tier(const struct ps_nh *nh)
 static inline uint8_t ps_nh_reason(const struct ps_nh *nh)
 {
 	return (uint8_t)(nh->pm >> 48);
+}
+static inline uint8_t ps_nh_digits(const struct ps_nh *nh)
+{
+	return (uint8_t)(nh->pm >> 56);
 }
 
 struct ps_village_block {

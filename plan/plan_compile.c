@@ -167,6 +167,7 @@ static int build_routes(struct builder *b)
 		uint64_t pad = ps_region_pad(rt->prefix, rt->digits);
 		uint32_t leaf = add_nh(b, rt->hub, 0, PS_R_ROUTED, pad,
 				       rt->chutes);
+		b->p->nh[leaf].pm |= (uint64_t)rt->digits << 56;
 		uint32_t c = (uint32_t)(pad / 1000000u);
 		switch (rt->digits) {
 		case 2:

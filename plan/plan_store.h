@@ -98,6 +98,31 @@ int ps_txn_src(struct ps_store *s, struct ps_plan_src *out);
 int ps_store_chute_set(struct ps_store *s, const uint16_t *chutes,
 		       unsigned n, int enable, struct ps_errors *errs);
 
+/* Why a record would be decided as it would (route get): the active plan,
+ * the matching rule, route or default, and the chute the waybill gets
+ * under the current chute state. */
+struct ps_explain {
+	int have_plan;
+	uint32_t version;
+	char plan_name[64];
+	int rule_priority;        /* -1: no rule matched */
+	char rule[512];           /* the rule's conditions */
+	int route_digits;         /* 0: no route matched */
+	uint64_t route_prefix;
+	int is_default;
+	uint32_t hub;
+	uint8_t tier;
+	char hub_name[256];
+	uint16_t n_chutes;
+	uint16_t chutes[64];
+	uint8_t enabled[64];
+	struct ps_decision d;     /* what a fresh decision would be */
+};
+int ps_store_explain(struct ps_store *s, const struct ps_scan *sc,
+		     struct ps_explain *e);
+/* Memory held by the active plan's structure, bytes. */
+size_t ps_store_plan_bytes(struct ps_store *s);
+
 uint64_t ps_now_ms(void);
 
 #endif

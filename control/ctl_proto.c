@@ -1,0 +1,91 @@
+/* ctl_proto.c: framing and argument parsing of the control protocol. */
+#include "ctl_proto.h"
+
+#include <arpa/inet.h>
+#include <string.h>
+
+void ps_ctl_hdr_encode(uint8_t *out, const struct ps_ctl_hdr *h)
+{
+	uint32_t m = htonl(h->magic), f = htonl(h->flags), l = htonl(h->len);
+	uint16_t v = htons(h->version), c = htons(h->code);
+	memcpy(out, &m, 4);
+	memcpy(out + 4, &v, 2);
+	memcpy(out + 6, &c, 2);
+	memcpy(out + 8, &f, 4);
+	memcpy(out + 12, &l, 4);
+}
+
+void ps_ctl_hdr_decode(const uint8_t *in, struct ps_ctl_hdr *h)
+{
+	uint32_t m, f, l;
+	uint16_t v, c;
+	memcpy(&m, in, 4);
+	memcpy(&v, in + 4, 2);
+	memcpy(&c, in + 6, 2);
+	memcpy(&f, in + 8, 4);
+	memcpy(&l, in + 12, 4);
+	h->magic = ntohl(m);
+	h->version = ntohs(v);
+	h->code = ntohs(c);
+	h->flags = ntohl(f);
+	h->len = ntohl(l);
+}
+
+int ps_ctl_req_check(const struct ps_ctl_hdr *h, const char **why)
+{
+	if (h->magic != PS_CTL_REQ_MAGIC) {
+		*why = "not a parcelsort control request (bad magic)";
+		return -1;
+	}
+	if (h->version != PS_CTL_VERSION) {
+		*why = "unsupported control protocol version";
+		return -1;
+	}
+	if (h->code < 1 || h->code >= PS_CTL_CMD_MAX) {
+		*why = "unknown command";
+		return -1;
+	}
+	if (h->flags & ~PS_CTL_F_JSON) {
+		*why = "unknown request flags";
+		return -1;
+	}
+	if (h->len > PS_CTL_MAX_REQUEST) {
+		*why = "request too large";
+		return -1;
+	}
+	return 0;
+}
+
+int ps_ctl_args_parse(const uint8_t *body, size_t len, struct ps_ctl_args *a,
+		      const char **why)
+{
+	a->n = 0;
+	size_t i = 0;
+	while (i < len) {
+		const uint8_t *nul = memchr(body + i, 0, len - i);
+		if (!nul) {
+			*why = "malformed arguments (unterminated)";
+			return -1;
+		}
+		if (a->n == PS_CTL_MAX_ARGS) {
+			*why = "too many arguments";
+			return -1;
+		}
+		a->v[a->n] = (const char *)body + i;
+		a->len[a->n] = (size_t)(nul - (body + i));
+		a->n++;
+		i = (size_t)(nul - body) + 1;
+	}
+	return 0;
+}
+
+const char *ps_ctl_cmd_name(unsigned cmd)
+{
+	static const char *const n[PS_CTL_CMD_MAX] = {
+		"?", "status", "plan load", "plan diff", "plan show",
+		"plan history", "plan rollback", "begin", "edit", "delete",
+		"commit", "abort", "route get", "chute list", "chute set",
+		"stats", "stats reset",
+	};
+	return cmd < PS_CTL_CMD_MAX ? n[cmd] : "?";
+}

@@ -1,0 +1,21 @@
+/* metrics.h: every counter in the Prometheus text exposition format, served
+ * over HTTP at /metrics by a small thread (loopback by default). */
+#ifndef PS_METRICS_H
+#define PS_METRICS_H
+
+#include <stddef.h>
+
+#include "ctl_server.h"
+#include "outbuf.h"
+
+struct ps_metrics;
+
+/* listen: "127.0.0.1:9110", "[::1]:9110"; returns NULL with err. */
+struct ps_metrics *ps_metrics_start(const char *listen,
+				    struct ps_ctl_server *ctl, char *err,
+				    size_t errlen);
+void ps_metrics_stop(struct ps_metrics *m);
+/* The exposition text (also used by tests). */
+void ps_metrics_render(struct ps_ctl_server *ctl, struct ps_out *o);
+
+#endif

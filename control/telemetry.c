@@ -1,0 +1,102 @@
+/* telemetry.c: DPDK telemetry commands of parcelsortd:
+ *   /parcelsort/status   version, uptime, workers, plan
+ *   /parcelsort/stats    frames, bytes, records, duplicate window
+ *   /parcelsort/reasons  records by reason
+ *   /parcelsort/drops    dropped frames by cause */
+#include "telemetry.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_telemetry.h>
+
+static struct ps_ctl_server *the_ctl;
+
+static int tel_status(const char *cmd, const char *params,
+		      struct rte_tel_data *d)
+{
+	(void)cmd;
+	(void)params;
+	const struct ps_ctl_daemon *dm = ps_ctl_daemon(the_ctl);
+	struct ps_plan *p = *ps_store_plan_slot(dm->store);
+	rte_tel_data_start_dict(d);
+	rte_tel_data_add_dict_string(d, "version", "0.1.0");
+	rte_tel_data_add_dict_u64(d, "uptime_s",
+				  (ps_now_ms() - dm->start_ms) / 1000);
+	rte_tel_data_add_dict_u64(d, "workers", dm->n_workers);
+	rte_tel_data_add_dict_string(d, "plan_name", p ? p->name : "");
+	rte_tel_data_add_dict_u64(d, "plan_version", p ? p->version : 0);
+	return 0;
+}
+
+static int with_counters(struct rte_tel_data *d, int what)
+{
+	struct ps_counters *c = malloc(sizeof(*c));
+	if (!c)
+		return -1;
+	const struct ps_ctl_daemon *dm = ps_ctl_daemon(the_ctl);
+	dm->sum_counters(dm->arg, c);
+	rte_tel_data_start_dict(d);
+	if (what == 0) {
+		rte_tel_data_add_dict_u64(d, "rx_frames", c->rx_frames);
+		rte_tel_data_add_dict_u64(d, "rx_bytes", c->rx_bytes);
+		rte_tel_data_add_dict_u64(d, "tx_frames", c->tx_frames);
+		rte_tel_data_add_dict_u64(d, "tx_bytes", c->tx_bytes);
+		rte_tel_data_add_dict_u64(d, "records", c->records);
+		rte_tel_data_add_dict_u64(d, "dedup_inserts", c->dedup_inserts);
+		rte_tel_data_add_dict_u64(d, "dedup_hits", c->dedup_hits);
+		rte_tel_data_add_dict_u64(d, "dedup_evictions",
+					  c->dedup_evictions);
+		rte_tel_data_add_dict_u64(d, "busy_cycles", c->busy_cycles);
+		rte_tel_data_add_dict_u64(d, "idle_cycles", c->idle_cycles);
+	} else if (what == 1) {
+		for (unsigned i = 0; i < PS_REASON_COUNT; i++)
+			rte_tel_data_add_dict_u64(d, ps_reason_name(i),
+						  c->records_by_reason[i]);
+	} else {
+		for (unsigned i = 0; i < PS_DROP_COUNT; i++)
+			rte_tel_data_add_dict_u64(d, ps_drop_name(i),
+						  c->drops[i]);
+	}
+	free(c);
+	return 0;
+}
+
+static int tel_stats(const char *cmd, const char *params,
+		     struct rte_tel_data *d)
+{
+	(void)cmd;
+	(void)params;
+	return with_counters(d, 0);
+}
+
+static int tel_reasons(const char *cmd, const char *params,
+		       struct rte_tel_data *d)
+{
+	(void)cmd;
+	(void)params;
+	return with_counters(d, 1);
+}
+
+static int tel_drops(const char *cmd, const char *params,
+		     struct rte_tel_data *d)
+{
+	(void)cmd;
+	(void)params;
+	return with_counters(d, 2);
+}
+
+int ps_telemetry_register(struct ps_ctl_server *ctl)
+{
+	the_ctl = ctl;
+	int rc = rte_telemetry_register_cmd("/parcelsort/status", tel_status,
+					    "parcelsortd status. No parameters");
+	rc |= rte_telemetry_register_cmd("/parcelsort/stats", tel_stats,
+					 "Frame, record and duplicate-window "
+					 "counters. No parameters");
+	rc |= rte_telemetry_register_cmd("/parcelsort/reasons", tel_reasons,
+					 "Records by reason. No parameters");
+	rc |= rte_telemetry_register_cmd("/parcelsort/drops", tel_drops,
+					 "Dropped frames by cause. No parameters");
+	return rc;
+}
