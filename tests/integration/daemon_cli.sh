@@ -6,11 +6,11 @@
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
-D="$BUILD/dataplane/parcelsortd"
+D="$BUILD/parcelsortd"
 T=$(mktemp -d /tmp/ps-daemon-cli.XXXXXX)
-trap 'rm -rf "$T"' EXIT
+trap 'rm -rf "$T" /var/run/dpdk/ps$$' EXIT
 check() { if eval "$2"; then echo "ok - $1"; else echo "not ok - $1"; fi; }
-EAL="-l 0-1 --no-huge -m 256 --no-pci --no-shconf --log-level=3"
+EAL="-l 0-1 --no-huge -m 256 --no-pci --no-shconf --log-level=3 --file-prefix ps$$"
 
 "$D" --help >"$T/help" 2>&1
 check "--help exits 0" '[ $? -eq 0 ]'
@@ -50,7 +50,7 @@ refused "missing --config file" "cannot read it" --config "$T/none.ini"
 
 printf 'plan bad\nsite 1 33\nreject 9\nroute 33 7 1\nroute 3 1 1\n' >"$T/bad.plan"
 "$D" $EAL --vdev net_null0 -- --ip 198.18.0.2 --plan "$T/bad.plan" \
-    --state-dir "$T/s1" >"$T/out" 2>&1
+    --state-dir "$T/s1" --ctl "$T/ctl.sock" --metrics off >"$T/out" 2>&1
 rc=$?
 check "invalid plan refused at start with exit 2 (rc $rc)" '[ $rc -eq 2 ]'
 check "every plan error as FILE:LINE" \
@@ -76,7 +76,8 @@ capacity = 65536
 file = $T/events.jsonl
 INI
 "$D" $EAL --vdev "net_pcap0,rx_pcap=$T/in.pcap,tx_pcap=$T/out.pcap" -- \
-    --config "$T/site.ini" --ip 198.18.0.2 --duration 2 >"$T/run" 2>&1
+    --config "$T/site.ini" --ip 198.18.0.2 --duration 2 --ctl "$T/ctl.sock" \
+    --metrics off >"$T/run" 2>&1
 rc=$?
 check "starts from a --config file with flags overriding (rc $rc)" '[ $rc -eq 0 ]'
 recs=$(python3 -c "

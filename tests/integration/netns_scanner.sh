@@ -35,6 +35,7 @@ cleanup() {
     stop_daemon
     ip netns del "$NS" 2>/dev/null
     ip link del "$VA" 2>/dev/null
+    rm -rf "/var/run/dpdk/ps$ID"
     [ -n "${KEEP:-}" ] || rm -rf "$T"
 }
 trap cleanup EXIT INT TERM
@@ -60,10 +61,12 @@ check "namespace and veth pair set up" '[ $? -eq 0 ]'
 start_daemon() {    # name, extra options...
     name=$1
     shift
-    "$BUILD/dataplane/parcelsortd" -l 0-1 --no-huge -m 512 --no-pci \
-        --no-shconf --log-level=3 --vdev "net_af_packet0,iface=$VA" -- \
+    "$BUILD/parcelsortd" -l 0-1 --no-huge -m 512 --no-pci \
+        --no-shconf --log-level=3 --file-prefix "ps$ID" \
+        --vdev "net_af_packet0,iface=$VA" -- \
         --ip 198.18.0.2 --ip6 2001:db8::2 \
         --allow 198.18.0.0/24,2001:db8::/64 --state-dir "$T/state-$name" \
+        --ctl "$T/ctl-$name.sock" --metrics off \
         "$@" >"$T/$name.log" 2>&1 &
     PID=$!
     for _ in $(seq 1 40); do

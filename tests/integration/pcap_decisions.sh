@@ -9,7 +9,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 T=$(mktemp -d /tmp/ps-pcap-test.XXXXXX)
 PID=""
-cleanup() { [ -n "$PID" ] && kill "$PID" 2>/dev/null; rm -rf "$T"; }
+cleanup() { [ -n "$PID" ] && kill "$PID" 2>/dev/null; rm -rf "$T" "/var/run/dpdk/ps$$"; }
 trap cleanup EXIT
 check() { if eval "$2"; then echo "ok - $1"; else echo "not ok - $1"; fi; }
 
@@ -20,11 +20,12 @@ run_case() {        # name, plan, generator options...
         --dst-mac 02:00:00:00:00:02 "$@"
     python3 "$HERE/reference.py" mutate "$T/gen.pcap" "$T/in.pcap" >/dev/null
     rm -f "$T/out.pcap"
-    "$BUILD/dataplane/parcelsortd" -l 0-1 --no-huge -m 512 --no-pci \
-        --no-shconf --log-level=3 \
+    "$BUILD/parcelsortd" -l 0-1 --no-huge -m 512 --no-pci \
+        --no-shconf --log-level=3 --file-prefix "ps$$" \
         --vdev "net_pcap0,rx_pcap=$T/in.pcap,tx_pcap=$T/out.pcap" -- \
         --ip 198.18.0.2 --ip6 2001:db8::2 --mac 02:00:00:00:00:02 \
         --plan "$plan" --state-dir "$T/state-$name" --duration 3 \
+        --ctl "$T/ctl.sock" --metrics off \
         --no-summary >"$T/daemon.log" 2>&1
     check "$name: daemon ran and exited 0" '[ $? -eq 0 ]'
     python3 "$HERE/reference.py" check "$plan" "$T/in.pcap" "$T/out.pcap" |
