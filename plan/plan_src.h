@@ -142,7 +142,8 @@ const char *ps_plan_hub_name(const struct ps_plan_src *p,
 static inline const uint16_t *ps_plan_chutes(const struct ps_plan_src *p,
 					     struct ps_chute_list l)
 {
-	return p->chutes + l.off;
+	static const uint16_t none[1];
+	return l.n ? p->chutes + l.off : none;   /* an empty model has no pool */
 }
 
 /* Field parsers shared with the CLI's staged edits. Return 0 or -1. */

@@ -75,5 +75,16 @@ for t in tests/integration/*.sh; do
     failed=$((failed + bad))
 done
 
+# Fuzz smoke: each libFuzzer harness for a bounded time (60 s on CI).
+FUZZ_SECONDS=${FUZZ_SECONDS:-$([ -n "${CI:-}" ] && echo 60 || echo 20)}
+./scripts/fuzz.sh "$FUZZ_SECONDS" >"$LOG/fuzz" 2>&1
+ok=$(grep -c '^ok ' "$LOG/fuzz")
+bad=$(grep -c '^not ok ' "$LOG/fuzz")
+[ $((ok + bad)) -eq 0 ] && bad=1
+echo "fuzz: $ok passed, $bad failed"
+[ "$bad" -gt 0 ] && tail -20 "$LOG/fuzz"
+passed=$((passed + ok))
+failed=$((failed + bad))
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -1,0 +1,67 @@
+#!/usr/bin/env python3
+"""make-corpus.py: write the seed corpora of the fuzzers (fuzz/corpus/).
+Run once; the seeds are committed. Frames come from parcelsort-gen's pcap
+(given as the first argument) plus hand-made ARP, neighbour solicitation,
+ping and broken frames; plans are the bundled plans and small broken ones;
+control requests are one of every command."""
+import os
+import struct
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "tests", "integration"))
+import reference as ref  # noqa: E402
+
+
+def put(kind, name, data):
+    d = os.path.join(HERE, "corpus", kind)
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, name), "wb") as f:
+        f.write(data)
+
+
+def burst(frames):
+    return b"".join(struct.pack("<H", len(f)) + f for f in frames)
+
+
+frames = ref.read_pcap(sys.argv[1])
+for i in range(0, min(len(frames), 40), 4):
+    put("frame", "gen-%02d" % i, burst(frames[i:i + 4]))
+mac_us, mac_them = bytes([2, 0, 0, 0, 0, 2]), bytes([2, 0, 0, 0, 0, 1])
+arp = (b"\xff" * 6 + mac_them + b"\x08\x06" + struct.pack(">HHBBH", 1, 0x800, 6, 4, 1)
+       + mac_them + bytes([198, 18, 0, 1]) + b"\0" * 6 + bytes([198, 18, 0, 2]))
+put("frame", "arp", burst([arp]))
+put("frame", "vlan-arp", burst([arp[:12] + b"\x81\x00\x00\x07" + arp[12:]]))
+put("frame", "truncated", burst([f[:n] for f in frames[:3] for n in (13, 20, 41)]))
+put("frame", "empty", b"")
+
+plans = os.path.join(HERE, "..", "config")
+put("plan", "example", open(os.path.join(plans, "example.plan"), "rb").read())
+put("plan", "yiwu", open(os.path.join(plans, "yiwu.plan"), "rb").read())
+put("plan", "broken", b"plan x\nsite 1 33\nreject 9\nhub 1 trunk T\nroute 33 7 1\n"
+    b"route 3307x 1 1\nrule 1 1 5,5 weight<10 carrier=S\n")
+put("plan", "rules", b"plan r\nsite 9 110101\nreject 1\nhub 5 special S\n"
+    b"rule 0 5 2 prefix=110101001001 device=3\nrule 65535 5 3,4 size>=100 "
+    b"service=return carrier=JD\ndefault 5 9\n")
+
+
+def req(cmd, args, flags=0):
+    body = b"".join(a + b"\0" for a in args)
+    return struct.pack(">IHHII", 0x50534331, 1, cmd, flags, len(body)) + body
+
+
+example = open(os.path.join(plans, "example.plan"), "rb").read()
+seeds = {
+    "status": req(1, []), "status-json": req(1, [], 1),
+    "load": req(2, [b"x.plan", example]), "diff": req(3, [b"x", example]),
+    "show": req(4, []), "history": req(5, [], 1), "rollback": req(6, [b"1"]),
+    "begin": req(7, []), "edit": req(8, [b"route 3307 1 5,6"]),
+    "delete": req(9, [b"route", b"33"]), "commit": req(10, []),
+    "abort": req(11, []),
+    "route-get": req(12, [b"330782100201", b"carrier=SF", b"weight=40000"]),
+    "chute-list": req(13, []), "chute-set": req(14, [b"disable", b"5"]),
+    "stats": req(15, [], 1), "reset": req(16, []),
+}
+for name, data in seeds.items():
+    put("ctl", name, data)
+print("corpora written")
