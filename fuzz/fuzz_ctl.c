@@ -12,6 +12,15 @@
 
 static struct ps_ctl_server *srv;
 static struct ps_counters zero;
+static char dir[] = "/tmp/ps-fuzz-ctl-XXXXXX";
+
+static void remove_state(void)
+{
+	char cmd[64];
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	if (system(cmd))
+		fprintf(stderr, "could not remove %s\n", dir);
+}
 
 static void sum(void *arg, struct ps_counters *out)
 {
@@ -29,9 +38,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
 	(void)argv;
-	static char dir[] = "/tmp/ps-fuzz-ctl-XXXXXX";
 	if (!mkdtemp(dir))
 		abort();
+	atexit(remove_state);
 	struct ps_store_cfg cfg = { .state_dir = dir, .no_fsync = 1 };
 	struct ps_errors e;
 	ps_errors_init(&e);

@@ -57,22 +57,27 @@ for exe in "$BUILD"/tests/test_* "$ASAN_BUILD"/tests/test_*; do
     failed=$((failed + bad))
 done
 
-# Integration suites: each prints "ok - NAME" / "not ok - NAME" lines.
-for t in tests/integration/*.sh; do
-    [ -f "$t" ] || continue
-    name=$(basename "$t" .sh)
-    BUILD="$ROOT/$BUILD" sh "$t" >"$LOG/$name" 2>&1
-    rc=$?
-    ok=$(grep -c '^ok ' "$LOG/$name")
-    bad=$(grep -c '^not ok ' "$LOG/$name")
-    if [ "$rc" -ne 0 ] && [ "$bad" -eq 0 ]; then
-        bad=1
-        echo "integration $name: exited $rc"
-    fi
-    echo "integration $name: $ok passed, $bad failed"
-    [ "$bad" -gt 0 ] && cat "$LOG/$name" | tail -40
-    passed=$((passed + ok))
-    failed=$((failed + bad))
+# Integration suites: each prints "ok - NAME" / "not ok - NAME" lines. They
+# run against the plain build, then against the sanitized one.
+for pre in "" "asan:"; do
+    b=$BUILD
+    [ -n "$pre" ] && b=$ASAN_BUILD
+    for t in tests/integration/*.sh; do
+        [ -f "$t" ] || continue
+        name=$pre$(basename "$t" .sh)
+        BUILD="$ROOT/$b" sh "$t" >"$LOG/$name" 2>&1
+        rc=$?
+        ok=$(grep -c '^ok ' "$LOG/$name")
+        bad=$(grep -c '^not ok ' "$LOG/$name")
+        if [ "$rc" -ne 0 ] && [ "$bad" -eq 0 ]; then
+            bad=1
+            echo "integration $name: exited $rc"
+        fi
+        echo "integration $name: $ok passed, $bad failed"
+        [ "$bad" -gt 0 ] && grep -v '^ok ' "$LOG/$name" | tail -40
+        passed=$((passed + ok))
+        failed=$((failed + bad))
+    done
 done
 
 # Fuzz smoke: each libFuzzer harness for a bounded time (60 s on CI).

@@ -27,7 +27,7 @@ start() {   # STATE_DIR [options...]
     shift
     "$BUILD/parcelsortd" -l 0-1 --no-huge -m 256 --no-pci --no-shconf \
         --log-level=3 --file-prefix "ps$$" --vdev net_null0 -- \
-        --ip 198.18.0.2 --state-dir "$st" --ctl "$CTL" "$@" \
+        --ip 198.18.0.2 --state-dir "$st" --ctl "$CTL" --metrics off "$@" \
         >"$T/log" 2>&1 &
     PID=$!
     for _ in $(seq 1 40); do
@@ -37,7 +37,7 @@ start() {   # STATE_DIR [options...]
     done
     return 1
 }
-stop() { kill -INT "$PID"; wait "$PID"; PID=""; }
+stop() { kill -INT "$PID" 2>/dev/null || { echo "# the daemon had died:"; tail -5 "$T/log"; }; wait "$PID"; PID=""; }
 crash() { kill -9 "$PID"; wait "$PID" 2>/dev/null; PID=""; }
 plan_k() {  # a plan whose chute for region 33... is k
     printf 'plan k%s\nsite 1 33\nreject 999\nhub 1 trunk T\nroute 33 1 %s\n' "$1" "$1" \
