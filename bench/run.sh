@@ -1,18 +1,31 @@
 #!/bin/sh
 # run.sh: build and run parcelsort's benchmarks side by side; results go to
-# results/<date>/ as markdown and JSON. Usage: bench/run.sh [--quick]
+# results/<time>/ (bench.md, bench.json, plan_bench.md/json, PNG charts).
+#   bench/run.sh            everything, 5 runs per configuration
+#   bench/run.sh --quick    without the national plan, fewer runs
 set -eu
 cd "$(dirname "$0")/.."
 BUILD=${PARCELSORT_BUILD:-build}
 ./scripts/setup.sh
+command -v gnuplot >/dev/null ||
+    { apt-get install -y -qq --no-install-recommends gnuplot-nox >/dev/null 2>&1 ||
+      echo "bench: gnuplot not installed, no charts" >&2; }
 [ -f "$BUILD/build.ninja" ] || meson setup "$BUILD" >/dev/null
 ninja -C "$BUILD" >/dev/null
-OUT=results/$(date -u +%Y%m%dT%H%M%SZ)
+OUT=$(pwd)/results/$(date -u +%Y%m%dT%H%M%SZ)
 mkdir -p "$OUT"
-EAL="-l 0 --no-huge -m 2048 --no-pci --no-shconf --log-level=1"
-QUICK=""
-[ "${1:-}" = "--quick" ] && QUICK="--quick --runs 3"
+EAL="-l 0 --no-huge -m 2048 --no-pci --no-shconf --log-level=1 --file-prefix psplan$$"
+PLAN_ARGS=""
+if [ "${1:-}" = "--quick" ]; then
+    PLAN_ARGS="--quick --runs 3"
+    export BENCH_QUICK=1 BENCH_RUNS=${BENCH_RUNS:-3}
+fi
+echo "== sort plan micro-benchmarks"
 # shellcheck disable=SC2086
-"$BUILD/bench/plan_bench" $EAL -- $QUICK --json "$OUT/plan_bench.json" |
+"$BUILD/bench/plan_bench" $EAL -- $PLAN_ARGS --json "$OUT/plan_bench.json" |
     tee "$OUT/plan_bench.md"
+rm -rf "/var/run/dpdk/psplan$$"
+echo "== dataplane side by side"
+PARCELSORT_BUILD=$(pwd)/$BUILD python3 bench/bench.py "$OUT"
+rm -rf "$OUT/work"
 echo "results in $OUT"

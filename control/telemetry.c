@@ -5,6 +5,7 @@
  *   /parcelsort/drops    dropped frames by cause */
 #include "telemetry.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -49,6 +50,19 @@ static int with_counters(struct rte_tel_data *d, int what)
 					  c->dedup_evictions);
 		rte_tel_data_add_dict_u64(d, "busy_cycles", c->busy_cycles);
 		rte_tel_data_add_dict_u64(d, "idle_cycles", c->idle_cycles);
+		rte_tel_data_add_dict_u64(d, "cyc_rx", c->cyc_rx);
+		rte_tel_data_add_dict_u64(d, "cyc_parse", c->cyc_parse);
+		rte_tel_data_add_dict_u64(d, "cyc_dedup", c->cyc_dedup);
+		rte_tel_data_add_dict_u64(d, "cyc_decide", c->cyc_decide);
+		rte_tel_data_add_dict_u64(d, "cyc_reply", c->cyc_reply);
+		rte_tel_data_add_dict_u64(d, "cyc_tx", c->cyc_tx);
+		rte_tel_data_add_dict_u64(d, "answered", c->answered[PS_ANS_DECISION]);
+	} else if (what == 3) {
+		char name[16];
+		for (unsigned i = 0; i < 32; i++) {
+			snprintf(name, sizeof(name), "le_%u_ns", 2u << i);
+			rte_tel_data_add_dict_u64(d, name, c->lat_hist[i]);
+		}
 	} else if (what == 1) {
 		for (unsigned i = 0; i < PS_REASON_COUNT; i++)
 			rte_tel_data_add_dict_u64(d, ps_reason_name(i),
@@ -86,6 +100,14 @@ static int tel_drops(const char *cmd, const char *params,
 	return with_counters(d, 2);
 }
 
+static int tel_latency(const char *cmd, const char *params,
+		       struct rte_tel_data *d)
+{
+	(void)cmd;
+	(void)params;
+	return with_counters(d, 3);
+}
+
 int ps_telemetry_register(struct ps_ctl_server *ctl)
 {
 	the_ctl = ctl;
@@ -96,6 +118,9 @@ int ps_telemetry_register(struct ps_ctl_server *ctl)
 					 "counters. No parameters");
 	rc |= rte_telemetry_register_cmd("/parcelsort/reasons", tel_reasons,
 					 "Records by reason. No parameters");
+	rc |= rte_telemetry_register_cmd("/parcelsort/latency", tel_latency,
+					 "Bursts by RX-to-TX time, log2 ns "
+					 "buckets. No parameters");
 	rc |= rte_telemetry_register_cmd("/parcelsort/drops", tel_drops,
 					 "Dropped frames by cause. No parameters");
 	return rc;

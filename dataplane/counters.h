@@ -60,6 +60,15 @@ struct ps_counters {
 	uint64_t dedup_busy;    /* a slot another core was writing: decided afresh */
 	uint64_t export_events, export_dropped;
 	uint64_t busy_cycles, idle_cycles, loops;
+	/* where the busy cycles go (TSC cycles, summed over bursts) */
+	uint64_t cyc_rx;        /* rte_eth_rx_burst */
+	uint64_t cyc_parse;     /* frame, header and record checks, decode */
+	uint64_t cyc_dedup;     /* duplicate window look-ups and inserts */
+	uint64_t cyc_decide;    /* the plan decision burst */
+	uint64_t cyc_reply;     /* replies in place, counters, export */
+	uint64_t cyc_tx;        /* TX buffering and flushes, freeing drops */
+	/* burst latency: RX return to replies handed to TX, log2 ns buckets */
+	uint64_t lat_hist[32];
 	uint64_t chute[PS_MAX_CHUTE_COUNTERS];
 } __attribute__((aligned(64)));
 

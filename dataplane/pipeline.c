@@ -5,6 +5,11 @@
 #include <string.h>
 #include <urcu-qsbr.h>
 
+static inline uint64_t tsc(void)
+{
+	return __builtin_ia32_rdtsc();
+}
+
 #define MAX_RECS (PS_BURST * PS_MAX_RECORDS)
 
 struct request {
@@ -143,6 +148,7 @@ static void decide(struct ps_pipeline *pl, const struct ps_plan *p,
 	struct ps_counters *c = pl->cnt;
 	struct ps_dedup *dd = pl->dedup;
 	unsigned nf = 0, i;
+	uint64_t t_start = tsc();
 	for (i = 0; i < ns; i++) {
 		unsigned k = b->sortable[i];
 		b->hash[k] = ps_dedup_hash(b->scan[k].waybill);
@@ -161,15 +167,21 @@ static void decide(struct ps_pipeline *pl, const struct ps_plan *p,
 			b->fresh[nf++] = (uint16_t)k;
 		}
 	}
-	if (!nf)
+	if (!nf) {
+		c->cyc_dedup += tsc() - t_start;
 		return;
+	}
 	const struct ps_scan *sp[MAX_RECS];
 	struct ps_decision *dp[MAX_RECS];
 	for (i = 0; i < nf; i++) {
 		sp[i] = &b->scan[b->fresh[i]];
 		dp[i] = &b->dec[b->fresh[i]];
 	}
+	uint64_t td = tsc();
+	c->cyc_dedup += td - t_start;
 	ps_plan_decide_burst(p, pl->chutes, sp, dp, nf);
+	uint64_t te = tsc();
+	c->cyc_decide += te - td;
 	for (i = 0; i < nf; i++) {
 		unsigned k = b->fresh[i];
 		if (!remembered(b->dec[k].reason))
@@ -192,6 +204,7 @@ static void decide(struct ps_pipeline *pl, const struct ps_plan *p,
 			c->dedup_evictions += (unsigned)evicted;
 		}
 	}
+	c->cyc_dedup += tsc() - te;
 }
 
 static void count_records(struct ps_counters *c, const struct burst *b)
@@ -263,17 +276,25 @@ void ps_pipeline_run(struct ps_pipeline *pl, struct ps_pkt_buf *pkts,
 		     unsigned n, uint32_t now_s)
 {
 	static __thread struct burst b;
+	struct ps_counters *c = pl->cnt;
+	uint64_t t0 = tsc(), t1, t2;
 	b.n_req = 0;
 	b.n_rec = 0;
 	classify(pl, pkts, n, &b);
-	if (!b.n_req)
+	if (!b.n_req) {
+		c->cyc_parse += tsc() - t0;
 		return;
+	}
 	const struct ps_plan *p = rcu_dereference(*pl->plan_slot);
 	unsigned ns = pre_decide(p, &b);
+	t1 = tsc();
+	c->cyc_parse += t1 - t0;
 	if (ns)
-		decide(pl, p, &b, ns, now_s);
+		decide(pl, p, &b, ns, now_s);   /* splits dedup and decide */
+	t2 = tsc();
 	count_records(pl->cnt, &b);
 	if (pl->export_fn)
 		export_events(pl, &b);
 	reply(pl, p, pkts, &b);
+	c->cyc_reply += tsc() - t2;
 }

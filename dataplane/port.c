@@ -32,9 +32,10 @@ static int setup_port(struct ps_ports *pp, unsigned idx, uint16_t port,
 	if (q > 1 && rss) {
 		conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
 		conf.rx_adv_conf.rss_conf.rss_hf = rss;
-	} else if (q > 1) {
-		q = 1;          /* no RSS: one queue, the first worker polls it */
 	}
+	/* without RSS a port still gets as many queue pairs as it has (a
+	 * net_pcap port reads one file per queue); with one queue, the first
+	 * worker polls it */
 	rc = rte_eth_dev_configure(port, q, q, &conf);
 	if (rc) {
 		snprintf(err, n, "port %u: configure failed (%s)", port,

@@ -78,6 +78,7 @@ static inline void handle_burst(struct ps_worker *w, unsigned r,
 		buf[i].cap = (uint16_t)(m[i]->data_len + rte_pktmbuf_tailroom(m[i]));
 	}
 	ps_pipeline_run(&w->pl[pi], buf, nb, now_s);
+	uint64_t t_tx = rte_rdtsc();
 	for (uint16_t i = 0; i < nb; i++) {
 		if (!buf[i].send) {
 			rte_pktmbuf_free(m[i]);
@@ -95,6 +96,7 @@ static inline void handle_burst(struct ps_worker *w, unsigned r,
 		c->tx_bytes += buf[i].out_len;
 		rte_eth_tx_buffer(port, q, w->tx[pi], m[i]);
 	}
+	c->cyc_tx += rte_rdtsc() - t_tx;
 }
 
 int ps_worker_main(void *arg)
@@ -130,13 +132,21 @@ int ps_worker_main(void *arg)
 		}
 		unsigned got = 0;
 		for (unsigned r = 0; r < w->n_rx; r++) {
+			uint64_t ta = rte_rdtsc();
 			uint16_t nb = rte_eth_rx_burst(w->rx[r].port,
 						       w->rx[r].queue, m,
 						       PS_BURST);
 			if (!nb)
 				continue;
+			uint64_t tb = rte_rdtsc();
+			c->cyc_rx += tb - ta;
 			got += nb;
 			handle_burst(w, r, m, nb, now_s);
+			/* scan-to-decision inside the box: from the burst's
+			 * arrival to its replies handed to TX */
+			uint64_t ns = (rte_rdtsc() - tb) * 1000000000ull / hz;
+			unsigned bucket = ns ? 63u - (unsigned)__builtin_clzll(ns) : 0;
+			c->lat_hist[bucket < 31 ? bucket : 31]++;
 		}
 		rcu_quiescent_state();
 		uint64_t t1 = rte_rdtsc();

@@ -16,15 +16,46 @@ static inline void st16(uint8_t *p, uint16_t v)
 
 uint32_t ps_csum_partial(const void *data, size_t len, uint32_t sum)
 {
+	/* One's complement sums are byte-order independent when folded in
+	 * the same order: add the data as native 32-bit words into a 64-bit
+	 * accumulator (four independent chains), then fold and swap to the
+	 * network-order 16-bit sum. */
 	const uint8_t *p = data;
-	uint64_t s = sum;
-	while (len >= 2) {
-		s += ld16(p);
+	uint64_t a = 0, b = 0, c = 0, d = 0;
+	while (len >= 16) {
+		uint32_t w[4];
+		memcpy(w, p, 16);
+		a += w[0];
+		b += w[1];
+		c += w[2];
+		d += w[3];
+		p += 16;
+		len -= 16;
+	}
+	a += b + c + d;
+	while (len >= 4) {
+		uint32_t w;
+		memcpy(&w, p, 4);
+		a += w;
+		p += 4;
+		len -= 4;
+	}
+	if (len >= 2) {
+		uint16_t w;
+		memcpy(&w, p, 2);
+		a += w;
 		p += 2;
 		len -= 2;
 	}
 	if (len)
-		s += (uint32_t)p[0] << 8;
+		a += p[0];             /* the odd byte is the high byte in
+					  network order: low byte natively */
+	while (a >> 16)
+		a = (a & 0xffff) + (a >> 16);
+	uint16_t folded = (uint16_t)a;
+	/* native little-endian sum -> network-order sum */
+	folded = (uint16_t)(folded << 8 | folded >> 8);
+	uint64_t s = (uint64_t)sum + folded;
 	while (s >> 32)
 		s = (s & 0xffffffffu) + (s >> 32);
 	return (uint32_t)s;
