@@ -634,6 +634,26 @@ static uint32_t scan_history(struct ps_store *s)
 	return max;
 }
 
+/* A plan file newer than the active plan is a commit that was persisted
+ * but never activated (the process died in between): it never decided a
+ * parcel, so it is removed rather than offered as history. Its version
+ * number stays used. */
+static void drop_interrupted(struct ps_store *s, uint32_t active)
+{
+	unsigned k = 0;
+	for (unsigned i = 0; i < s->n_hist; i++) {
+		if (s->hist[i].version > active) {
+			char f[64], path[2200];
+			plan_fname(f, sizeof(f), s->hist[i].version);
+			snprintf(path, sizeof(path), "%s/%s", s->dir, f);
+			unlink(path);
+			continue;
+		}
+		s->hist[k++] = s->hist[i];
+	}
+	s->n_hist = k;
+}
+
 /* Restore the active plan. 0 restored, 1 nothing to restore, -1 damaged. */
 static int restore_active(struct ps_store *s, char *why, size_t wl)
 {
@@ -725,6 +745,8 @@ struct ps_store *ps_store_open(const struct ps_store_cfg *cfg,
 	load_chutes(s);
 	char why[600];
 	int r = restore_active(s, why, sizeof(why));
+	if (r == 0)
+		drop_interrupted(s, s->active->version);
 	if (r < 0 && warn)
 		snprintf(warn, warn_len, "%s; starting %s", why,
 			 cfg->initial_plan ? "from the --plan file"

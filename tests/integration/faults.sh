@@ -62,8 +62,11 @@ for round in 1 2 3; do
     start "$T/st"
     v=$(version_now)
     c=$(chute_now)
-    check "round $round: after kill -9 the plan in force is whole (v$v decides chute $c)" \
-        '[ "$v" -ge 1 ] && [ "$v" = "$c" ]'
+    name=$(ctl plan show | sed -n 's/^plan k//p')
+    check "round $round: after kill -9 the plan in force is whole (v$v is plan k$name, decides chute $c)" \
+        '[ "$v" -ge 1 ] && [ "$name" = "$c" ]'
+    check "round $round: no interrupted commit is offered as history" \
+        '[ "$(ctl --json plan history | python3 -c "import json,sys; print(max(h[\"version\"] for h in json.load(sys.stdin)))")" = "$v" ]'
 done
 check "history survived the crashes" '[ "$(ctl plan history | grep -c "load ")" -ge 2 ]'
 stop
