@@ -16,10 +16,12 @@
 
 int main(int argc, char **argv)
 {
-	if (argc != 4) {
-		fprintf(stderr, "usage: kernel_load PCAP PORT SECONDS\n");
+	if (argc != 4 && argc != 5) {
+		fprintf(stderr, "usage: kernel_load PCAP [ADDR:]PORT SECONDS "
+			"[DATAGRAMS_PER_S]\n");
 		return 2;
 	}
+	double rate = argc == 5 ? atof(argv[4]) : 0;
 	struct ps_pcap pc;
 	static uint8_t frame[2048];
 	uint8_t **pl = NULL;
@@ -46,9 +48,15 @@ int main(int argc, char **argv)
 	int fd = socket(AF_INET, SOCK_DGRAM, 0);
 	int big = 32 << 20;
 	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &big, sizeof(big));
+	char host[64] = "127.0.0.1";
+	const char *colon = strrchr(argv[2], ':'), *port = argv[2];
+	if (colon) {
+		snprintf(host, sizeof(host), "%.*s", (int)(colon - argv[2]), argv[2]);
+		port = colon + 1;
+	}
 	struct sockaddr_in a = { .sin_family = AF_INET,
-				 .sin_port = htons((uint16_t)atoi(argv[2])) };
-	inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+				 .sin_port = htons((uint16_t)atoi(port)) };
+	inet_pton(AF_INET, host, &a.sin_addr);
 	connect(fd, (struct sockaddr *)&a, sizeof(a));
 	struct timespec t0, t;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -60,15 +68,23 @@ int main(int argc, char **argv)
 	unsigned long long sent = 0, got = 0;
 	for (;;) {
 		clock_gettime(CLOCK_MONOTONIC, &t);
-		if ((double)(t.tv_sec - t0.tv_sec) +
-			    (double)(t.tv_nsec - t0.tv_nsec) * 1e-9 >= secs)
+		double el = (double)(t.tv_sec - t0.tv_sec) +
+			    (double)(t.tv_nsec - t0.tv_nsec) * 1e-9;
+		if (el >= secs)
 			break;
-		for (int i = 0; i < BATCH; i++, next = (next + 1) % n) {
+		int batch = BATCH;
+		if (rate > 0) {
+			double allowed = rate * el - (double)sent;
+			if (allowed < 1)
+				continue;
+			batch = allowed < BATCH ? (int)allowed : BATCH;
+		}
+		for (int i = 0; i < batch; i++, next = (next + 1) % n) {
 			iov[i] = (struct iovec){ pl[next], len[next] };
 			m[i].msg_hdr = (struct msghdr){ .msg_iov = &iov[i],
 							.msg_iovlen = 1 };
 		}
-		int s = sendmmsg(fd, m, BATCH, 0);
+		int s = sendmmsg(fd, m, (unsigned)batch, 0);
 		if (s > 0)
 			sent += (unsigned)s;
 		for (int i = 0; i < BATCH; i++) {

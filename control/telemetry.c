@@ -58,9 +58,12 @@ static int with_counters(struct rte_tel_data *d, int what)
 		rte_tel_data_add_dict_u64(d, "cyc_tx", c->cyc_tx);
 		rte_tel_data_add_dict_u64(d, "answered", c->answered[PS_ANS_DECISION]);
 	} else if (what == 3) {
-		char name[16];
-		for (unsigned i = 0; i < 32; i++) {
-			snprintf(name, sizeof(name), "le_%u_ns", 2u << i);
+		char name[32];
+		for (unsigned i = 0; i < PS_LAT_BUCKETS; i++) {
+			if (!c->lat_hist[i])
+				continue;
+			snprintf(name, sizeof(name), "le_%llu_ns",
+				 (unsigned long long)ps_lat_upper(i));
 			rte_tel_data_add_dict_u64(d, name, c->lat_hist[i]);
 		}
 	} else if (what == 1) {
@@ -119,8 +122,8 @@ int ps_telemetry_register(struct ps_ctl_server *ctl)
 	rc |= rte_telemetry_register_cmd("/parcelsort/reasons", tel_reasons,
 					 "Records by reason. No parameters");
 	rc |= rte_telemetry_register_cmd("/parcelsort/latency", tel_latency,
-					 "Bursts by RX-to-TX time, log2 ns "
-					 "buckets. No parameters");
+					 "Bursts by RX-to-TX time: upper bound "
+					 "in ns -> count. No parameters");
 	rc |= rte_telemetry_register_cmd("/parcelsort/drops", tel_drops,
 					 "Dropped frames by cause. No parameters");
 	return rc;

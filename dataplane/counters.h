@@ -48,6 +48,24 @@ enum ps_answer {
 };
 
 #define PS_MAX_CHUTE_COUNTERS 65536
+#define PS_LAT_BUCKETS 128
+
+/* Upper bound (ns) of a latency bucket. */
+static inline uint64_t ps_lat_upper(unsigned b)
+{
+	unsigned e = b / 4, q = b % 4;
+	return e < 2 ? (uint64_t)b + 1 : ((4ull + q + 1) << e) >> 2;
+}
+
+/* Bucket of a latency in ns. */
+static inline unsigned ps_lat_bucket(uint64_t ns)
+{
+	if (ns < 8)
+		return (unsigned)ns;
+	unsigned e = 63u - (unsigned)__builtin_clzll(ns);
+	unsigned b = e * 4 + (unsigned)((ns >> (e - 2)) & 3);
+	return b < PS_LAT_BUCKETS ? b : PS_LAT_BUCKETS - 1;
+}
 
 struct ps_counters {
 	uint64_t rx_frames, rx_bytes, tx_frames, tx_bytes;
@@ -67,8 +85,9 @@ struct ps_counters {
 	uint64_t cyc_decide;    /* the plan decision burst */
 	uint64_t cyc_reply;     /* replies in place, counters, export */
 	uint64_t cyc_tx;        /* TX buffering and flushes, freeing drops */
-	/* burst latency: RX return to replies handed to TX, log2 ns buckets */
-	uint64_t lat_hist[32];
+	/* burst latency: RX return to replies handed to TX, in ns; bucket
+	 * 4*log2(ns) + the next two bits (four buckets per power of two) */
+	uint64_t lat_hist[PS_LAT_BUCKETS];
 	uint64_t chute[PS_MAX_CHUTE_COUNTERS];
 } __attribute__((aligned(64)));
 

@@ -145,8 +145,7 @@ int ps_worker_main(void *arg)
 			/* scan-to-decision inside the box: from the burst's
 			 * arrival to its replies handed to TX */
 			uint64_t ns = (rte_rdtsc() - tb) * 1000000000ull / hz;
-			unsigned bucket = ns ? 63u - (unsigned)__builtin_clzll(ns) : 0;
-			c->lat_hist[bucket < 31 ? bucket : 31]++;
+			c->lat_hist[ps_lat_bucket(ns)]++;
 		}
 		rcu_quiescent_state();
 		uint64_t t1 = rte_rdtsc();
