@@ -123,7 +123,10 @@ static int s10_form(const uint8_t *wb)
 	return 1;
 }
 
-enum ps_waybill_status ps_waybill_check(const uint8_t *wb, uint8_t *len_out)
+/* The checks byte by byte: the reference for the word-at-a-time version
+ * below (the tests compare them on random waybills). */
+enum ps_waybill_status ps_waybill_check_bytes(const uint8_t *wb,
+					      uint8_t *len_out)
 {
 	unsigned len = 0;
 	while (len < PS_WAYBILL_LEN && wb[len] != 0)
@@ -134,6 +137,70 @@ enum ps_waybill_status ps_waybill_check(const uint8_t *wb, uint8_t *len_out)
 		bad_pad |= wb[i];
 	for (unsigned i = 0; i < len; i++)
 		bad_char |= wb_char_ok[wb[i]] ^ 1u;
+	if (len == 0 && bad_pad == 0)
+		return PS_WB_EMPTY;
+	if (bad_pad)
+		return PS_WB_PADDING;
+	if (bad_char)
+		return PS_WB_CHARSET;
+	if (len < PS_WAYBILL_MIN)
+		return PS_WB_LENGTH;
+	if (len == 13 && s10_form(wb) &&
+	    ps_s10_check_digit((const char *)wb + 2) != (unsigned)(wb[10] - '0'))
+		return PS_WB_S10;
+	return PS_WB_VALID;
+}
+
+#define ONES  0x0101010101010101ull
+#define HIGHS 0x8080808080808080ull
+
+/* 0x80 in every byte of w (bytes < 0x80) that lies in [lo, hi]. */
+static inline uint64_t in_range(uint64_t w, unsigned lo, unsigned hi)
+{
+	return (w + ONES * (0x80 - lo)) & ~(w + ONES * (0x7f - hi)) & HIGHS;
+}
+
+/* Eight bytes at a time: where the text ends, what follows it, and whether
+ * every character is one of [0-9A-Z-]. */
+enum ps_waybill_status ps_waybill_check(const uint8_t *wb, uint8_t *len_out)
+{
+	uint64_t w[3];
+	memcpy(w, wb, sizeof(w));
+	unsigned len = PS_WAYBILL_LEN;
+	uint64_t bad_char = 0, bad_pad = 0;
+	for (unsigned k = 0; k < 3; k++) {
+		uint64_t x = le64toh(w[k]);
+		/* bytes that are zero (exact: no borrow across bytes here) */
+		uint64_t zero = ~(((x & ~HIGHS) + ~HIGHS) | x) & HIGHS;
+		uint64_t text;           /* 0x80 in the bytes before the end */
+		if (len == PS_WAYBILL_LEN) {
+			if (zero) {
+				unsigned first = (unsigned)__builtin_ctzll(zero) / 8;
+				len = k * 8 + first;
+				text = first ? HIGHS >> (64 - 8 * first) : 0;
+			} else {
+				text = HIGHS;
+			}
+		} else {
+			text = 0;
+		}
+		uint64_t ok = in_range(x, '0', '9') | in_range(x, 'A', 'Z') |
+			      in_range(x, '-', '-');
+		ok &= ~(x & HIGHS);      /* bytes >= 0x80 are never valid */
+		bad_char |= text & ~ok;
+		/* after the end every byte must be zero */
+		uint64_t after = HIGHS & ~text;
+		if (len != PS_WAYBILL_LEN && k * 8 <= len && len < k * 8 + 8) {
+			unsigned first = len - k * 8;
+			after = HIGHS & ~(first ? HIGHS >> (64 - 8 * first) : 0);
+		} else if (len != PS_WAYBILL_LEN && len < k * 8) {
+			after = HIGHS;
+		} else if (len == PS_WAYBILL_LEN || len >= k * 8 + 8) {
+			after = 0;
+		}
+		bad_pad |= after & ~zero;
+	}
+	*len_out = (uint8_t)len;
 	if (len == 0 && bad_pad == 0)
 		return PS_WB_EMPTY;
 	if (bad_pad)

@@ -171,6 +171,9 @@ enum ps_waybill_status {
 };
 enum ps_waybill_status ps_waybill_check(const uint8_t *wb,
 					uint8_t *len_out);
+/* The same checks byte by byte (the reference the tests compare with). */
+enum ps_waybill_status ps_waybill_check_bytes(const uint8_t *wb,
+					      uint8_t *len_out);
 /* UPU S10 check digit of eight ASCII digits. */
 unsigned ps_s10_check_digit(const char *digits);
 /* Stable 32-bit hash of the 24 waybill bytes (docs/protocol.md). */

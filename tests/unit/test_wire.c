@@ -284,6 +284,32 @@ Test(wire, s10_check_digits)
 	cr_assert_eq(wb("EA123456784CN1"), PS_WB_VALID);
 }
 
+Test(wire, word_at_a_time_check_equals_the_bytewise_one)
+{
+	/* random waybills biased towards the interesting cases: text of every
+	 * length, NULs, padding garbage, bytes >= 0x80, characters next to
+	 * the valid ranges */
+	static const uint8_t alphabet[] = "0123456789ABCDEFXYZ-/:@[`az \x7f\x80\xff";
+	uint64_t x = 88172645463325252ull;
+	for (int i = 0; i < 2000000; i++) {
+		uint8_t b[24] = { 0 }, l1, l2;
+		x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+		unsigned len = (unsigned)(x % 25);
+		for (unsigned k = 0; k < len; k++) {
+			x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+			b[k] = alphabet[x % (sizeof(alphabet) - 1)];
+			if (x % 97 == 0)
+				b[k] = 0;
+		}
+		if (x % 13 == 0)
+			b[(x >> 8) % 24] = (uint8_t)(x >> 16);
+		enum ps_waybill_status a = ps_waybill_check(b, &l1);
+		enum ps_waybill_status r = ps_waybill_check_bytes(b, &l2);
+		cr_assert_eq(a, r, "case %d: %d vs %d for %.24s", i, a, r, b);
+		cr_assert_eq(l1, l2, "case %d: length", i);
+	}
+}
+
 Test(wire, waybill_hash_is_stable)
 {
 	uint8_t a[24] = "SF1234567890123";
