@@ -123,6 +123,25 @@ static int s10_form(const uint8_t *wb)
 	return 1;
 }
 
+/* The order of the verdicts, once where the text ends, whether anything
+ * follows it and whether a character is out of [0-9A-Z-] are known. */
+static enum ps_waybill_status verdict(const uint8_t *wb, unsigned len,
+				      int bad_pad, int bad_char)
+{
+	if (len == 0 && !bad_pad)
+		return PS_WB_EMPTY;
+	if (bad_pad)
+		return PS_WB_PADDING;
+	if (bad_char)
+		return PS_WB_CHARSET;
+	if (len < PS_WAYBILL_MIN)
+		return PS_WB_LENGTH;
+	if (len == 13 && s10_form(wb) &&
+	    ps_s10_check_digit((const char *)wb + 2) != (unsigned)(wb[10] - '0'))
+		return PS_WB_S10;
+	return PS_WB_VALID;
+}
+
 /* The checks byte by byte: the reference for the word-at-a-time version
  * below (the tests compare them on random waybills). */
 enum ps_waybill_status ps_waybill_check_bytes(const uint8_t *wb,
@@ -137,18 +156,7 @@ enum ps_waybill_status ps_waybill_check_bytes(const uint8_t *wb,
 		bad_pad |= wb[i];
 	for (unsigned i = 0; i < len; i++)
 		bad_char |= wb_char_ok[wb[i]] ^ 1u;
-	if (len == 0 && bad_pad == 0)
-		return PS_WB_EMPTY;
-	if (bad_pad)
-		return PS_WB_PADDING;
-	if (bad_char)
-		return PS_WB_CHARSET;
-	if (len < PS_WAYBILL_MIN)
-		return PS_WB_LENGTH;
-	if (len == 13 && s10_form(wb) &&
-	    ps_s10_check_digit((const char *)wb + 2) != (unsigned)(wb[10] - '0'))
-		return PS_WB_S10;
-	return PS_WB_VALID;
+	return verdict(wb, len, bad_pad != 0, bad_char != 0);
 }
 
 #define ONES  0x0101010101010101ull
@@ -160,59 +168,36 @@ static inline uint64_t in_range(uint64_t w, unsigned lo, unsigned hi)
 	return (w + ONES * (0x80 - lo)) & ~(w + ONES * (0x7f - hi)) & HIGHS;
 }
 
-/* Eight bytes at a time: where the text ends, what follows it, and whether
- * every character is one of [0-9A-Z-]. */
+/* 0x80 in the first n bytes of a word (n may be negative or above 8). */
+static inline uint64_t first_bytes(int n)
+{
+	return n <= 0 ? 0 : n >= 8 ? HIGHS : HIGHS >> (64 - 8 * n);
+}
+
+/* Eight bytes at a time: where the text ends, that only NULs follow it,
+ * and that every character is one of [0-9A-Z-]. */
 enum ps_waybill_status ps_waybill_check(const uint8_t *wb, uint8_t *len_out)
 {
-	uint64_t w[3];
+	uint64_t w[3], zero[3];
 	memcpy(w, wb, sizeof(w));
 	unsigned len = PS_WAYBILL_LEN;
+	for (int k = 2; k >= 0; k--) {
+		w[k] = le64toh(w[k]);
+		/* 0x80 in every zero byte (exact: no borrow between bytes) */
+		zero[k] = ~(((w[k] & ~HIGHS) + ~HIGHS) | w[k]) & HIGHS;
+		if (zero[k])
+			len = (unsigned)k * 8 + (unsigned)__builtin_ctzll(zero[k]) / 8;
+	}
 	uint64_t bad_char = 0, bad_pad = 0;
-	for (unsigned k = 0; k < 3; k++) {
-		uint64_t x = le64toh(w[k]);
-		/* bytes that are zero (exact: no borrow across bytes here) */
-		uint64_t zero = ~(((x & ~HIGHS) + ~HIGHS) | x) & HIGHS;
-		uint64_t text;           /* 0x80 in the bytes before the end */
-		if (len == PS_WAYBILL_LEN) {
-			if (zero) {
-				unsigned first = (unsigned)__builtin_ctzll(zero) / 8;
-				len = k * 8 + first;
-				text = first ? HIGHS >> (64 - 8 * first) : 0;
-			} else {
-				text = HIGHS;
-			}
-		} else {
-			text = 0;
-		}
-		uint64_t ok = in_range(x, '0', '9') | in_range(x, 'A', 'Z') |
-			      in_range(x, '-', '-');
-		ok &= ~(x & HIGHS);      /* bytes >= 0x80 are never valid */
+	for (int k = 0; k < 3; k++) {
+		uint64_t text = first_bytes((int)len - 8 * k);
+		uint64_t ok = (in_range(w[k], '0', '9') | in_range(w[k], 'A', 'Z') |
+			       in_range(w[k], '-', '-')) & ~(w[k] & HIGHS);
 		bad_char |= text & ~ok;
-		/* after the end every byte must be zero */
-		uint64_t after = HIGHS & ~text;
-		if (len != PS_WAYBILL_LEN && k * 8 <= len && len < k * 8 + 8) {
-			unsigned first = len - k * 8;
-			after = HIGHS & ~(first ? HIGHS >> (64 - 8 * first) : 0);
-		} else if (len != PS_WAYBILL_LEN && len < k * 8) {
-			after = HIGHS;
-		} else if (len == PS_WAYBILL_LEN || len >= k * 8 + 8) {
-			after = 0;
-		}
-		bad_pad |= after & ~zero;
+		bad_pad |= HIGHS & ~text & ~zero[k];
 	}
 	*len_out = (uint8_t)len;
-	if (len == 0 && bad_pad == 0)
-		return PS_WB_EMPTY;
-	if (bad_pad)
-		return PS_WB_PADDING;
-	if (bad_char)
-		return PS_WB_CHARSET;
-	if (len < PS_WAYBILL_MIN)
-		return PS_WB_LENGTH;
-	if (len == 13 && s10_form(wb) &&
-	    ps_s10_check_digit((const char *)wb + 2) != (unsigned)(wb[10] - '0'))
-		return PS_WB_S10;
-	return PS_WB_VALID;
+	return verdict(wb, len, bad_pad != 0, bad_char != 0);
 }
 
 uint32_t ps_waybill_hash(const uint8_t *wb)
