@@ -141,6 +141,21 @@ assert \"parcelsort_plan_version 13\" in t, t[-300:]
 "'
 check "stats reset is a baseline" \
     'ctl stats reset >/dev/null && [ "$(ctl --json stats | python3 -c "import json,sys; print(json.load(sys.stdin)[\"records\"] < 100)")" = True ]'
+check "stats --watch refreshes (two screens)" \
+    '[ "$(ctl stats --watch 2 | grep -c "^records")" -eq 2 ]'
+
+# the generator's live mode, as a scanner would run it
+in_ns "$BUILD/gen/parcelsort-gen" --send 198.18.0.2:7100 --datagrams 300 \
+    --rate 2000 --json --seed 5 >"$T/live.json"
+check "parcelsort-gen live mode: every datagram answered, counted by reason" \
+    'python3 -c "
+import json
+d = json.load(open(\"$T/live.json\"))
+assert d[\"sent\"] == 300 and d[\"replies\"] == 300, d
+assert d[\"records_replied\"] == d[\"records_sent\"] == sum(d[\"by_reason\"].values())
+assert d[\"by_reason\"][\"ROUTED\"] + d[\"by_reason\"][\"DEFAULT\"] > 0
+"'
+
 python3 "$HERE/ctl_abuse.py" "$CTL" "$BUILD/control/parcelsortctl"
 stop_daemon
 check "daemon exits 0" '[ "$RC" -eq 0 ]'

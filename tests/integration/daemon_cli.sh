@@ -97,3 +97,14 @@ for l in open(\"$T/events.jsonl\"):
 "'
 check "replies went out ($(tcpdump -nr "$T/out.pcap" 2>/dev/null | wc -l))" \
     '[ "$(tcpdump -nr "$T/out.pcap" 2>/dev/null | wc -l)" -eq 500 ]'
+
+# an export ring too small for the rate: events dropped and counted, the
+# dataplane keeps answering at full speed
+"$D" $EAL --vdev "net_pcap0,rx_pcap=$T/in.pcap,infinite_rx=1" -- \
+    --ip 198.18.0.2 --mac 02:00:00:00:00:02 --plan "$ROOT/config/yiwu.plan" \
+    --state-dir "$T/s3" --ctl "$T/ctl.sock" --metrics off --mbufs 20000 \
+    --export "$T/ev2.jsonl" --export-ring 64 --duration 2 >"$T/run2" 2>&1
+check "a full export ring drops events and counts them" \
+    'grep -Eq "exported: [0-9]+ events, [1-9][0-9]* dropped" "$T/run2"'
+check "and the dataplane still answered everything it received" \
+    'grep -q "answered + dropped = rx: yes" "$T/run2" && grep -q "dropped 0 " "$T/run2"'
