@@ -95,6 +95,13 @@ static int read_slot(const struct ps_dedup *d, const struct ps_dedup_slot *s,
 	return 1;
 }
 
+/* A writer holds a slot for a few tens of nanoseconds: a reader that finds
+ * one mid-write retries a bounded number of times (a seqlock reader's
+ * retry), so that two cores seeing the same waybill at the same instant
+ * still agree on which scan came first. Past the bound (a writer
+ * descheduled mid-write) the slot counts as busy. */
+#define READ_RETRIES 256
+
 enum ps_dedup_result ps_dedup_lookup(const struct ps_dedup *d, uint64_t hash,
 				     const uint8_t *wb, uint32_t now_s,
 				     struct ps_decision *out)
@@ -103,7 +110,10 @@ enum ps_dedup_result ps_dedup_lookup(const struct ps_dedup *d, uint64_t hash,
 	for (int k = 0; k < 2; k++) {
 		const struct ps_dedup_slot *b = bucket(d, hash, k);
 		for (int i = 0; i < PS_DEDUP_WAYS; i++) {
-			int r = read_slot(d, &b[i], wb, now_s, out);
+			int r, tries = 0;
+			while ((r = read_slot(d, &b[i], wb, now_s, out)) < 0 &&
+			       ++tries < READ_RETRIES)
+				__builtin_ia32_pause();
 			if (r == 1)
 				return PS_DEDUP_HIT;
 			busy |= r < 0;
@@ -112,6 +122,12 @@ enum ps_dedup_result ps_dedup_lookup(const struct ps_dedup *d, uint64_t hash,
 	return busy ? PS_DEDUP_BUSY : PS_DEDUP_MISS;
 }
 
+static enum ps_dedup_result insert_locked(struct ps_dedup *d, uint64_t hash,
+					  const uint8_t *wb, uint32_t now_s,
+					  const struct ps_decision *dec,
+					  const struct ps_chute_state *cs,
+					  struct ps_decision *out, int *evicted);
+
 enum ps_dedup_result ps_dedup_insert(struct ps_dedup *d, uint64_t hash,
 				     const uint8_t *wb, uint32_t now_s,
 				     const struct ps_decision *dec,
@@ -119,6 +135,30 @@ enum ps_dedup_result ps_dedup_insert(struct ps_dedup *d, uint64_t hash,
 				     struct ps_decision *out, int *evicted)
 {
 	*evicted = 0;
+	uint32_t *lock = &bucket(d, hash, 0)[0].insert_lock;
+	int tries = 0;
+	for (;;) {
+		uint32_t free_ = 0;
+		if (__atomic_compare_exchange_n(lock, &free_, 1, 0,
+						__ATOMIC_ACQUIRE,
+						__ATOMIC_RELAXED))
+			break;
+		if (++tries == READ_RETRIES * 4)
+			return PS_DEDUP_BUSY;   /* its holder was descheduled */
+		__builtin_ia32_pause();
+	}
+	enum ps_dedup_result r = insert_locked(d, hash, wb, now_s, dec, cs,
+					       out, evicted);
+	__atomic_store_n(lock, 0, __ATOMIC_RELEASE);
+	return r;
+}
+
+static enum ps_dedup_result insert_locked(struct ps_dedup *d, uint64_t hash,
+					  const uint8_t *wb, uint32_t now_s,
+					  const struct ps_decision *dec,
+					  const struct ps_chute_state *cs,
+					  struct ps_decision *out, int *evicted)
+{
 	/* the same waybill may have been decided meanwhile by another core
 	 * or an earlier record of this burst: the first decision stands */
 	enum ps_dedup_result r = ps_dedup_lookup(d, hash, wb, now_s, out);

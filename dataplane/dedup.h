@@ -7,8 +7,12 @@
  * either, so buckets rarely overflow below 50% load). Readers never wait: each slot carries a
  * sequence number that a writer makes odd (by compare-and-swap) while it
  * writes and even when done; a reader that sees it odd or changed treats the
- * slot as absent. Entries older than the window are ignored and reused; when
- * a bucket is full the oldest entry is evicted (counted). */
+ * slot as absent. Two cores deciding the same waybill at the same instant
+ * must not both insert it: inserts of waybills with the same first-choice
+ * bucket take turns on a word in that bucket (held for the few tens of
+ * nanoseconds of the insert; look-ups never touch it). Entries older than
+ * the window are ignored and reused; when both buckets are full the oldest
+ * entry is evicted (counted). */
 #ifndef PS_DEDUP_H
 #define PS_DEDUP_H
 
@@ -29,7 +33,9 @@ struct ps_dedup_slot {
 	uint16_t chute;
 	uint8_t tier;
 	uint8_t reason;
-	uint8_t pad[12];
+	uint32_t insert_lock;    /* slot 0 of a bucket: inserts of the waybills
+				  * whose first choice it is take turns */
+	uint8_t pad[8];
 } __attribute__((aligned(64)));
 
 struct ps_dedup {
