@@ -464,7 +464,6 @@ def report():
         for i, c in enumerate(results["configs"]):
             f.write('%d "%s" %.4f\n' % (i, c["name"].replace('"', "'"),
                                          c["records_ps"]["median"] / 1e6))
-    lat = results["latency"].get("full_load_22", {})
     if shutil.which("gnuplot"):
         gp = """set terminal png size 1200,700
 set output '{o}/throughput.png'
@@ -493,7 +492,6 @@ set style fill solid
 plot '{o}/latency.dat' using 1:2 with boxes notitle
 """.format(o=OUT), text=True)
     log("\n".join(md))
-    del lat
 
 
 if __name__ == "__main__":

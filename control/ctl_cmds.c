@@ -10,8 +10,6 @@
 #include "ctl_server.h"
 #include "plan_diff.h"
 
-void ps_ctl_reset_baseline(struct ps_ctl_server *s);
-
 #define VERSION_STRING "0.1.0"
 
 struct req {
@@ -615,6 +613,18 @@ static int cmd_chute_set(struct req *r)
 
 /* ------------------------------------------------------------- stats */
 
+/* "NAME":{"a":1,"b":2} over a counter array and its names. */
+static void json_counts(struct ps_out *o, const char *name,
+			const char *(*label)(unsigned), const uint64_t *v,
+			unsigned n)
+{
+	ps_out_printf(o, ",\"%s\":{", name);
+	for (unsigned i = 0; i < n; i++)
+		ps_out_printf(o, "%s\"%s\":%llu", i ? "," : "", label(i),
+			      (unsigned long long)v[i]);
+	ps_out_write(o, "}", 1);
+}
+
 static int cmd_stats(struct req *r)
 {
 	static struct ps_counters c;
@@ -633,34 +643,21 @@ static int cmd_stats(struct req *r)
 			      "\"tx_frames\":%llu,\"tx_bytes\":%llu,"
 			      "\"records\":%llu,\"busy_percent\":%.1f,"
 			      "\"rates\":{\"rx_pps\":%.1f,\"tx_pps\":%.1f,"
-			      "\"records_per_s\":%.1f,\"drops_per_s\":%.1f},"
-			      "\"reasons\":{",
+			      "\"records_per_s\":%.1f,\"drops_per_s\":%.1f}",
 			      (unsigned long long)c.rx_frames,
 			      (unsigned long long)c.rx_bytes,
 			      (unsigned long long)c.tx_frames,
 			      (unsigned long long)c.tx_bytes,
 			      (unsigned long long)c.records, busy, rt.rx_pps,
 			      rt.tx_pps, rt.records_ps, rt.drops_ps);
-		for (int i = 0; i < PS_REASON_COUNT; i++)
-			ps_out_printf(r->o, "%s\"%s\":%llu", i ? "," : "",
-				      ps_reason_name((unsigned)i),
-				      (unsigned long long)c.records_by_reason[i]);
-		ps_out_write(r->o, "},\"tiers\":{", 11);
-		for (int i = 0; i < PS_TIER_COUNT; i++)
-			ps_out_printf(r->o, "%s\"%s\":%llu", i ? "," : "",
-				      ps_tier_name((unsigned)i),
-				      (unsigned long long)c.records_by_tier[i]);
-		ps_out_write(r->o, "},\"drops\":{", 11);
-		for (int i = 0; i < PS_DROP_COUNT; i++)
-			ps_out_printf(r->o, "%s\"%s\":%llu", i ? "," : "",
-				      ps_drop_name((unsigned)i),
-				      (unsigned long long)c.drops[i]);
-		ps_out_write(r->o, "},\"answered\":{", 14);
-		for (int i = 0; i < PS_ANS_COUNT; i++)
-			ps_out_printf(r->o, "%s\"%s\":%llu", i ? "," : "",
-				      ps_answer_name((unsigned)i),
-				      (unsigned long long)c.answered[i]);
-		ps_out_printf(r->o, "},\"dedup\":{\"inserts\":%llu,\"hits\":%llu,"
+		json_counts(r->o, "reasons", ps_reason_name,
+			    c.records_by_reason, PS_REASON_COUNT);
+		json_counts(r->o, "tiers", ps_tier_name, c.records_by_tier,
+			    PS_TIER_COUNT);
+		json_counts(r->o, "drops", ps_drop_name, c.drops, PS_DROP_COUNT);
+		json_counts(r->o, "answered", ps_answer_name, c.answered,
+			    PS_ANS_COUNT);
+		ps_out_printf(r->o, ",\"dedup\":{\"inserts\":%llu,\"hits\":%llu,"
 			      "\"evictions\":%llu,\"busy\":%llu},"
 			      "\"export\":{\"events\":%llu,\"dropped\":%llu}}\n",
 			      (unsigned long long)c.dedup_inserts,

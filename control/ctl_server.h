@@ -47,6 +47,8 @@ int ps_ctl_execute(struct ps_ctl_server *s, uint16_t cmd, uint32_t flags,
 /* The counters as they are now, less the baseline of the last reset. */
 void ps_ctl_counters(struct ps_ctl_server *s, struct ps_counters *out);
 void ps_ctl_rates(struct ps_ctl_server *s, struct ps_rates *r);
+/* `stats reset`: keep the counters as they are now as the baseline. */
+void ps_ctl_reset_baseline(struct ps_ctl_server *s);
 const struct ps_ctl_daemon *ps_ctl_daemon(struct ps_ctl_server *s);
 
 /* A server without a socket, for running commands in tests and fuzzers. */

@@ -79,36 +79,19 @@ static int with_counters(struct rte_tel_data *d, int what)
 	return 0;
 }
 
-static int tel_stats(const char *cmd, const char *params,
-		     struct rte_tel_data *d)
+/* /parcelsort/stats, /reasons, /latency, /drops: the summed counters. */
+static int tel_counters(const char *cmd, const char *params,
+			struct rte_tel_data *d)
 {
-	(void)cmd;
+	static const char *const which[] = { "/parcelsort/stats",
+					     "/parcelsort/reasons",
+					     "/parcelsort/drops",
+					     "/parcelsort/latency" };
 	(void)params;
-	return with_counters(d, 0);
-}
-
-static int tel_reasons(const char *cmd, const char *params,
-		       struct rte_tel_data *d)
-{
-	(void)cmd;
-	(void)params;
-	return with_counters(d, 1);
-}
-
-static int tel_drops(const char *cmd, const char *params,
-		     struct rte_tel_data *d)
-{
-	(void)cmd;
-	(void)params;
-	return with_counters(d, 2);
-}
-
-static int tel_latency(const char *cmd, const char *params,
-		       struct rte_tel_data *d)
-{
-	(void)cmd;
-	(void)params;
-	return with_counters(d, 3);
+	for (int i = 0; i < 4; i++)
+		if (!strcmp(cmd, which[i]))
+			return with_counters(d, i);
+	return -1;
 }
 
 int ps_telemetry_register(struct ps_ctl_server *ctl)
@@ -116,15 +99,15 @@ int ps_telemetry_register(struct ps_ctl_server *ctl)
 	the_ctl = ctl;
 	int rc = rte_telemetry_register_cmd("/parcelsort/status", tel_status,
 					    "parcelsortd status. No parameters");
-	rc |= rte_telemetry_register_cmd("/parcelsort/stats", tel_stats,
+	rc |= rte_telemetry_register_cmd("/parcelsort/stats", tel_counters,
 					 "Frame, record and duplicate-window "
 					 "counters. No parameters");
-	rc |= rte_telemetry_register_cmd("/parcelsort/reasons", tel_reasons,
+	rc |= rte_telemetry_register_cmd("/parcelsort/reasons", tel_counters,
 					 "Records by reason. No parameters");
-	rc |= rte_telemetry_register_cmd("/parcelsort/latency", tel_latency,
+	rc |= rte_telemetry_register_cmd("/parcelsort/latency", tel_counters,
 					 "Bursts by RX-to-TX time: upper bound "
 					 "in ns -> count. No parameters");
-	rc |= rte_telemetry_register_cmd("/parcelsort/drops", tel_drops,
+	rc |= rte_telemetry_register_cmd("/parcelsort/drops", tel_counters,
 					 "Dropped frames by cause. No parameters");
 	return rc;
 }

@@ -127,11 +127,9 @@ static unsigned pre_decide(const struct ps_plan *p, struct burst *b)
 static inline void as_duplicate(struct ps_decision *d,
 				const struct ps_decision *first)
 {
-	d->chute = first->chute;
-	d->tier = first->tier;
-	d->hub = first->hub;
-	d->plan_version = first->plan_version;
-	d->matched_prefix = first->matched_prefix;
+	uint32_t seq = d->event_seq;
+	*d = *first;
+	d->event_seq = seq;
 	d->reason = PS_R_DUPLICATE;
 }
 

@@ -105,6 +105,8 @@ int ps_worker_main(void *arg)
 	struct rte_mbuf *m[PS_BURST];
 	const uint64_t hz = rte_get_tsc_hz();
 	const uint64_t drain = (hz + 1000000 - 1) / 1000000 * DRAIN_US;
+	/* ns = cycles * ns_per_cycle, in 32.32 fixed point (bursts < 4 s) */
+	const uint64_t ns_per_cycle = (1000000000ull << 32) / hz;
 	uint64_t prev = rte_rdtsc(), start = w->start_tsc;
 	uint32_t now_s = (uint32_t)((prev - start) / hz);
 	struct ps_counters *c = w->cnt;
@@ -144,7 +146,7 @@ int ps_worker_main(void *arg)
 			handle_burst(w, r, m, nb, now_s);
 			/* scan-to-decision inside the box: from the burst's
 			 * arrival to its replies handed to TX */
-			uint64_t ns = (rte_rdtsc() - tb) * 1000000000ull / hz;
+			uint64_t ns = ((rte_rdtsc() - tb) * ns_per_cycle) >> 32;
 			c->lat_hist[ps_lat_bucket(ns)]++;
 		}
 		rcu_quiescent_state();

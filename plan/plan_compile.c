@@ -114,7 +114,7 @@ static uint32_t county_node(struct ps_plan *p, uint32_t c)
 }
 
 /* Count the county nodes and village blocks the deep routes need. */
-static int count_deep(struct builder *b, struct ps_route_src **r, size_t n,
+static int count_deep(struct ps_route_src **r, size_t n,
 		      uint32_t *n_nodes, uint32_t *n_blocks)
 {
 	struct ps_u64map counties, towns;
@@ -134,7 +134,6 @@ static int count_deep(struct builder *b, struct ps_route_src **r, size_t n,
 	*n_blocks = (uint32_t)towns.n;
 	ps_u64map_free(&counties);
 	ps_u64map_free(&towns);
-	(void)b;
 	return 0;
 }
 
@@ -151,7 +150,7 @@ static int build_routes(struct builder *b)
 	qsort(r, n, sizeof(*r), by_digits_then_prefix);
 
 	uint32_t n_nodes, n_blocks, n_village = 0;
-	if (count_deep(b, r, n, &n_nodes, &n_blocks))
+	if (count_deep(r, n, &n_nodes, &n_blocks))
 		goto oom;
 	for (i = 0; i < n; i++)
 		n_village += r[i]->digits == 12;

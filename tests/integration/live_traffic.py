@@ -67,7 +67,6 @@ def verify(log, versions):
             continue
         req, rep = bytes.fromhex(reqh), bytes.fromhex(reph)
         count = struct.unpack(">H", req[4:6])[0]
-        want = [struct.unpack(">H", req[4:6])[0]]
         for i in range(count):
             r = rep[16 + 48 * i:64 + 48 * i]
             reason, version = r[31], struct.unpack(">I", r[36:40])[0]
@@ -88,7 +87,6 @@ def verify(log, versions):
                 if bad < 4:
                     print("# record %d of request %d: want %s got %s" % (
                         i, n, exp.hex(), r.hex()))
-        del want
     for cond, name in [
             (lost == 0, "zero datagrams lost (%d requests)" % n),
             (bad == 0, "every decision agrees with the plan of the version "
