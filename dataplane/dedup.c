@@ -2,9 +2,11 @@
 #include "dedup.h"
 
 #include <endian.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <x86intrin.h>
 
 int ps_dedup_init(struct ps_dedup *d, uint64_t capacity, uint32_t window_s)
 {
@@ -95,12 +97,37 @@ static int read_slot(const struct ps_dedup *d, const struct ps_dedup_slot *s,
 	return 1;
 }
 
-/* A writer holds a slot for a few tens of nanoseconds: a reader that finds
- * one mid-write retries a bounded number of times (a seqlock reader's
+/* A writer holds a slot, and an inserter its bucket's turn word, for a few
+ * tens of nanoseconds: whoever finds one taken waits (a seqlock reader's
  * retry), so that two cores seeing the same waybill at the same instant
- * still agree on which scan came first. Past the bound (a writer
- * descheduled mid-write) the slot counts as busy. */
-#define READ_RETRIES 256
+ * still agree on which scan came first. Waiting first spins; a holder still
+ * there after that was preempted by the scheduler (only when worker cores
+ * share a CPU with other threads), so the waiter then yields the CPU until
+ * the holder runs again, up to a deadline past which the slot counts as
+ * busy (a holder that never comes back). */
+#define SPIN_ROUNDS 256
+#define WAIT_CYCLES (1ull << 28)     /* about 0.1 s at 2.5 GHz */
+
+struct waiter {
+	uint32_t rounds;
+	uint64_t deadline;
+};
+
+/* One more round of waiting; 0 once the deadline has passed. */
+static int wait_more(struct waiter *w)
+{
+	if (++w->rounds < SPIN_ROUNDS) {
+		__builtin_ia32_pause();
+		return 1;
+	}
+	uint64_t now = __rdtsc();
+	if (!w->deadline)
+		w->deadline = now + WAIT_CYCLES;
+	else if (now > w->deadline)
+		return 0;
+	sched_yield();
+	return 1;
+}
 
 enum ps_dedup_result ps_dedup_lookup(const struct ps_dedup *d, uint64_t hash,
 				     const uint8_t *wb, uint32_t now_s,
@@ -110,10 +137,11 @@ enum ps_dedup_result ps_dedup_lookup(const struct ps_dedup *d, uint64_t hash,
 	for (int k = 0; k < 2; k++) {
 		const struct ps_dedup_slot *b = bucket(d, hash, k);
 		for (int i = 0; i < PS_DEDUP_WAYS; i++) {
-			int r, tries = 0;
+			struct waiter w = { 0, 0 };
+			int r;
 			while ((r = read_slot(d, &b[i], wb, now_s, out)) < 0 &&
-			       ++tries < READ_RETRIES)
-				__builtin_ia32_pause();
+			       wait_more(&w))
+				;
 			if (r == 1)
 				return PS_DEDUP_HIT;
 			busy |= r < 0;
@@ -136,16 +164,15 @@ enum ps_dedup_result ps_dedup_insert(struct ps_dedup *d, uint64_t hash,
 {
 	*evicted = 0;
 	uint32_t *lock = &bucket(d, hash, 0)[0].insert_lock;
-	int tries = 0;
+	struct waiter w = { 0, 0 };
 	for (;;) {
 		uint32_t free_ = 0;
 		if (__atomic_compare_exchange_n(lock, &free_, 1, 0,
 						__ATOMIC_ACQUIRE,
 						__ATOMIC_RELAXED))
 			break;
-		if (++tries == READ_RETRIES * 4)
-			return PS_DEDUP_BUSY;   /* its holder was descheduled */
-		__builtin_ia32_pause();
+		if (!wait_more(&w))
+			return PS_DEDUP_BUSY;   /* its holder never came back */
 	}
 	enum ps_dedup_result r = insert_locked(d, hash, wb, now_s, dec, cs,
 					       out, evicted);
@@ -153,20 +180,13 @@ enum ps_dedup_result ps_dedup_insert(struct ps_dedup *d, uint64_t hash,
 	return r;
 }
 
-static enum ps_dedup_result insert_locked(struct ps_dedup *d, uint64_t hash,
-					  const uint8_t *wb, uint32_t now_s,
-					  const struct ps_decision *dec,
-					  const struct ps_chute_state *cs,
-					  struct ps_decision *out, int *evicted)
+/* The slot a new entry of wb goes to: one holding wb itself (expired or
+ * for a disabled chute), else an empty or expired slot of either bucket,
+ * else the oldest (*evicted set). */
+static struct ps_dedup_slot *pick_slot(struct ps_dedup *d, uint64_t hash,
+				       const uint8_t *wb, uint32_t now_s,
+				       int *evicted)
 {
-	/* the same waybill may have been decided meanwhile by another core
-	 * or an earlier record of this burst: the first decision stands */
-	enum ps_dedup_result r = ps_dedup_lookup(d, hash, wb, now_s, out);
-	if (r == PS_DEDUP_BUSY ||
-	    (r == PS_DEDUP_HIT && ps_chute_enabled(cs, out->chute)))
-		return r;
-	/* a slot holding this waybill (expired or for a disabled chute), else
-	 * an empty or expired slot of either bucket, else the oldest */
 	struct ps_dedup_slot *pick = NULL, *same = NULL;
 	uint32_t oldest = UINT32_MAX;
 	for (int k = 0; k < 2; k++) {
@@ -186,17 +206,14 @@ static enum ps_dedup_result insert_locked(struct ps_dedup *d, uint64_t hash,
 		}
 	}
 	if (same)
-		pick = same;
-	else if (live(d, pick->t, now_s))
-		*evicted = 1;
-	struct ps_dedup_slot *s = pick;
-	uint32_t q = __atomic_load_n(&s->seq, __ATOMIC_RELAXED);
-	if ((q & 1) || !__atomic_compare_exchange_n(&s->seq, &q, q + 1, 0,
-						    __ATOMIC_ACQUIRE,
-						    __ATOMIC_RELAXED)) {
-		*evicted = 0;
-		return PS_DEDUP_BUSY;
-	}
+		return same;
+	*evicted = live(d, pick->t, now_s);
+	return pick;
+}
+
+static void write_slot(struct ps_dedup_slot *s, const uint8_t *wb,
+		       uint32_t now_s, const struct ps_decision *dec)
+{
 	memcpy(s->key, wb, PS_WAYBILL_LEN);
 	s->t = now_s + 1;
 	s->matched_prefix = dec->matched_prefix;
@@ -205,6 +222,46 @@ static enum ps_dedup_result insert_locked(struct ps_dedup *d, uint64_t hash,
 	s->chute = dec->chute;
 	s->tier = dec->tier;
 	s->reason = dec->reason;
-	__atomic_store_n(&s->seq, q + 2, __ATOMIC_RELEASE);
-	return PS_DEDUP_MISS;
+}
+
+static enum ps_dedup_result insert_locked(struct ps_dedup *d, uint64_t hash,
+					  const uint8_t *wb, uint32_t now_s,
+					  const struct ps_decision *dec,
+					  const struct ps_chute_state *cs,
+					  struct ps_decision *out, int *evicted)
+{
+	struct waiter w = { 0, 0 };
+	for (;;) {
+		/* the same waybill may have been decided meanwhile by another
+		 * core or an earlier record of this burst: the first stands */
+		enum ps_dedup_result r = ps_dedup_lookup(d, hash, wb, now_s,
+							 out);
+		if (r == PS_DEDUP_BUSY ||
+		    (r == PS_DEDUP_HIT && ps_chute_enabled(cs, out->chute)))
+			return r;
+		*evicted = 0;
+		struct ps_dedup_slot *s = pick_slot(d, hash, wb, now_s,
+						    evicted);
+		uint32_t seen_t = s->t;
+		uint32_t q = __atomic_load_n(&s->seq, __ATOMIC_RELAXED);
+		if (!(q & 1) &&
+		    __atomic_compare_exchange_n(&s->seq, &q, q + 1, 0,
+						__ATOMIC_ACQUIRE,
+						__ATOMIC_RELAXED)) {
+			if (s->t == seen_t) {
+				write_slot(s, wb, now_s, dec);
+				__atomic_store_n(&s->seq, q + 2,
+						 __ATOMIC_RELEASE);
+				return PS_DEDUP_MISS;
+			}
+			/* filled since we chose it: leave it be */
+			__atomic_store_n(&s->seq, q + 2, __ATOMIC_RELEASE);
+		}
+		/* another core (inserting a waybill of another first-choice
+		 * bucket) took that slot first: choose again once it is done */
+		if (!wait_more(&w)) {
+			*evicted = 0;
+			return PS_DEDUP_BUSY;
+		}
+	}
 }

@@ -6,8 +6,8 @@
  * buckets per waybill from a 64-bit hash (a new entry takes a free slot of
  * either, so buckets rarely overflow below 50% load). Readers never wait: each slot carries a
  * sequence number that a writer makes odd (by compare-and-swap) while it
- * writes and even when done; a reader that sees it odd or changed treats the
- * slot as absent. Two cores deciding the same waybill at the same instant
+ * writes and even when done; a reader that sees it odd or changed waits and
+ * reads again (spinning, then yielding when the writer was preempted). Two cores deciding the same waybill at the same instant
  * must not both insert it: inserts of waybills with the same first-choice
  * bucket take turns on a word in that bucket (held for the few tens of
  * nanoseconds of the insert; look-ups never touch it). Entries older than
@@ -49,7 +49,7 @@ struct ps_dedup {
 enum ps_dedup_result {
 	PS_DEDUP_MISS,
 	PS_DEDUP_HIT,            /* *out holds the first decision */
-	PS_DEDUP_BUSY,           /* another core is writing this waybill's slot */
+	PS_DEDUP_BUSY,           /* a slot stayed mid-write for ~0.1 s */
 };
 
 /* capacity: at least this many waybills; window in seconds. */
