@@ -631,6 +631,10 @@ static int cmd_stats(struct req *r)
 	struct ps_rates rt;
 	ps_ctl_counters(r->s, &c);
 	ps_ctl_rates(r->s, &rt);
+	struct ps_export_totals et = { 0 };
+	const struct ps_ctl_daemon *dm = ps_ctl_daemon(r->s);
+	if (dm->export_totals)
+		dm->export_totals(dm->arg, &et);
 	uint64_t drops = 0;
 	for (int i = 0; i < PS_DROP_COUNT; i++)
 		drops += c.drops[i];
@@ -659,13 +663,21 @@ static int cmd_stats(struct req *r)
 			    PS_ANS_COUNT);
 		ps_out_printf(r->o, ",\"dedup\":{\"inserts\":%llu,\"hits\":%llu,"
 			      "\"evictions\":%llu,\"busy\":%llu},"
-			      "\"export\":{\"events\":%llu,\"dropped\":%llu}}\n",
+			      "\"export\":{\"events\":%llu,\"dropped\":%llu,"
+			      "\"written\":%llu,\"blocks\":%llu,"
+			      "\"spool_overflow\":%llu,\"spool_errors\":%llu,"
+			      "\"spool_bytes\":%llu}}\n",
 			      (unsigned long long)c.dedup_inserts,
 			      (unsigned long long)c.dedup_hits,
 			      (unsigned long long)c.dedup_evictions,
 			      (unsigned long long)c.dedup_busy,
 			      (unsigned long long)c.export_events,
-			      (unsigned long long)c.export_dropped);
+			      (unsigned long long)c.export_dropped,
+			      (unsigned long long)et.written,
+			      (unsigned long long)et.blocks,
+			      (unsigned long long)et.spool_overflow,
+			      (unsigned long long)et.spool_errors,
+			      (unsigned long long)et.spool_bytes);
 		return PS_CTL_OK;
 	}
 	ps_out_printf(r->o, "rates     rx %.3f Mpps  tx %.3f Mpps  %.3f M "
@@ -697,6 +709,16 @@ static int cmd_stats(struct req *r)
 		      "%llu evicted\n", (unsigned long long)c.dedup_inserts,
 		      (unsigned long long)c.dedup_hits,
 		      (unsigned long long)c.dedup_evictions);
+	if (dm->export_totals)
+		ps_out_printf(r->o, "export    %llu events, %llu dropped; "
+			      "%llu stored in %llu blocks, %llu refused by a "
+			      "full spool, spool %.1f MB\n",
+			      (unsigned long long)c.export_events,
+			      (unsigned long long)c.export_dropped,
+			      (unsigned long long)et.written,
+			      (unsigned long long)et.blocks,
+			      (unsigned long long)et.spool_overflow,
+			      et.spool_bytes / 1048576.0);
 	return PS_CTL_OK;
 }
 

@@ -8,12 +8,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "ctl_client.h"
 #include "ctl_proto.h"
 #include "outbuf.h"
 #include "plan.h"
@@ -79,94 +78,34 @@ struct request {
 
 static void arg(struct request *r, const char *s, size_t n)
 {
-	ps_out_write(&r->body, s, n);
-	ps_out_write(&r->body, "", 1);
-	r->body.buf[r->body.len - 1] = 0;
+	ps_ctl_arg(&r->body, s, n);
 }
 
 static void args(struct request *r, const char *s)
 {
-	arg(r, s, strlen(s));
-}
-
-static int write_all(int fd, const void *p, size_t n)
-{
-	const char *c = p;
-	while (n) {
-		ssize_t w = send(fd, c, n, MSG_NOSIGNAL);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		c += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
-static int read_all(int fd, void *p, size_t n)
-{
-	char *c = p;
-	while (n) {
-		ssize_t r = read(fd, c, n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return -1;
-		c += r;
-		n -= (size_t)r;
-	}
-	return 0;
+	ps_ctl_args(&r->body, s);
 }
 
 /* Send, receive, print; returns the exit code. */
 static int call(struct request *r, int quiet_ok)
 {
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	struct sockaddr_un a = { .sun_family = AF_UNIX };
-	if (strlen(ctl_path) >= sizeof(a.sun_path))
-		return bad_usage("--ctl path too long");
-	snprintf(a.sun_path, sizeof(a.sun_path), "%s", ctl_path);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof(a))) {
-		fprintf(stderr, "parcelsortctl: cannot reach parcelsortd at %s: "
-			"%s\n", ctl_path, strerror(errno));
-		if (fd >= 0)
-			close(fd);
+	struct ps_ctl_reply rep;
+	char err[512];
+	if (ps_ctl_call(ctl_path, r->cmd, json ? PS_CTL_F_JSON : 0, &r->body,
+			&rep, err, sizeof(err))) {
+		fprintf(stderr, "parcelsortctl: %s\n", err);
 		return EXIT_UNREACHABLE;
 	}
-	struct ps_ctl_hdr h = { PS_CTL_REQ_MAGIC, PS_CTL_VERSION, r->cmd,
-				json ? PS_CTL_F_JSON : 0,
-				(uint32_t)r->body.len };
-	uint8_t hb[16];
-	ps_ctl_hdr_encode(hb, &h);
-	if (write_all(fd, hb, 16) ||
-	    (r->body.len && write_all(fd, r->body.buf, r->body.len)) ||
-	    read_all(fd, hb, 16)) {
-		fprintf(stderr, "parcelsortctl: parcelsortd at %s closed the "
-			"connection\n", ctl_path);
-		close(fd);
-		return EXIT_UNREACHABLE;
-	}
-	ps_ctl_hdr_decode(hb, &h);
-	char *body = malloc((size_t)h.len + 1);
-	if (h.magic != PS_CTL_RESP_MAGIC || !body ||
-	    (h.len && read_all(fd, body, h.len))) {
-		fprintf(stderr, "parcelsortctl: bad answer from %s\n", ctl_path);
-		free(body);
-		close(fd);
-		return EXIT_UNREACHABLE;
-	}
-	close(fd);
-	body[h.len] = 0;
-	if (h.code == PS_CTL_OK) {
+	if (rep.status == PS_CTL_OK) {
 		if (!quiet_ok)
-			fputs(body, stdout);
+			fputs(rep.body, stdout);
 	} else {
-		fputs(body, json ? stdout : stderr);
+		fputs(rep.body, json ? stdout : stderr);
 	}
-	free(body);
-	return h.code == PS_CTL_OK ? EXIT_DONE
-	       : h.code == PS_CTL_ERR_USAGE ? EXIT_USAGE : EXIT_REFUSED;
+	int rc = rep.status == PS_CTL_OK ? EXIT_DONE
+		 : rep.status == PS_CTL_ERR_USAGE ? EXIT_USAGE : EXIT_REFUSED;
+	ps_ctl_reply_free(&rep);
+	return rc;
 }
 
 static int simple(uint16_t cmd, int argc, char **argv)

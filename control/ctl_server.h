@@ -25,6 +25,8 @@ struct ps_ctl_daemon {
 	uint64_t start_ms;
 	uint64_t dedup_bytes, dedup_capacity;
 	uint32_t dedup_window;
+	/* the event exporter's totals; NULL when export is off */
+	void (*export_totals)(void *arg, struct ps_export_totals *t);
 };
 
 /* Rates over the last second, sampled by the control thread. */

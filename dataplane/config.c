@@ -44,6 +44,13 @@ void ps_config_usage(FILE *f)
 "                          lines (\"-\": stdout; default off)     [export] file\n"
 "  --export-ring N         events buffered per worker (default 65536)\n"
 "                                                              [export] ring\n"
+"  --export-spool DIR      write the events into a bounded spool of blocks\n"
+"                          for the fleet agent (docs/fleet.md)  [export] spool\n"
+"  --spool-max-mb N        spool bound (default 256 MB); past it, blocks are\n"
+"                          dropped and counted           [export] spool_max_mb\n"
+"  --idle-sleep-us N       a worker that polled nothing 64 times in a row\n"
+"                          sleeps N us (default 0: always poll; for small\n"
+"                          stations and shared machines) [dataplane] idle_sleep_us\n"
 "  --duration S            stop after S seconds (default: run until a signal)\n"
 "  --stats S               print rates every S seconds (default 0: never)\n"
 "  --no-summary            do not print the final counters\n"
@@ -66,6 +73,7 @@ static void defaults(struct ps_dp_config *c)
 	c->dedup_window = 600;
 	c->dedup_capacity = 1048576;
 	c->export_ring = 65536;
+	c->spool_max_mb = 256;
 	c->summary = 1;
 }
 
@@ -192,6 +200,17 @@ static int apply(struct ps_dp_config *c, const char *key, const char *v,
 			return bad(err, n, key, v, "want a power of two "
 				   "64..16777216");
 		c->export_ring = (uint32_t)u;
+	} else if (!strcmp(key, "export.spool")) {
+		return set_path(c->spool_dir, sizeof(c->spool_dir), key, v,
+				err, n);
+	} else if (!strcmp(key, "export.spool_max_mb")) {
+		if (parse_u64(v, 1, 1u << 20, &u))
+			return bad(err, n, key, v, "want 1..1048576 MB");
+		c->spool_max_mb = (uint32_t)u;
+	} else if (!strcmp(key, "dataplane.idle_sleep_us")) {
+		if (parse_u64(v, 0, 100000, &u))
+			return bad(err, n, key, v, "want 0..100000 us");
+		c->idle_sleep_us = (uint32_t)u;
 	} else if (!strcmp(key, "run.duration")) {
 		if (parse_double(v, 0, 1e9, &c->duration))
 			return bad(err, n, key, v, "want seconds >= 0");
@@ -260,6 +279,9 @@ int ps_config_parse(struct ps_dp_config *c, int argc, char **argv, char *err,
 		{ "dedup-window", "dedup.window" },
 		{ "dedup-capacity", "dedup.capacity" },
 		{ "export", "export.file" }, { "export-ring", "export.ring" },
+		{ "export-spool", "export.spool" },
+		{ "spool-max-mb", "export.spool_max_mb" },
+		{ "idle-sleep-us", "dataplane.idle_sleep_us" },
 		{ "duration", "run.duration" }, { "stats", "run.stats" },
 	};
 	enum { N_MAP = sizeof(map) / sizeof(map[0]) };

@@ -26,6 +26,9 @@ struct ps_dp_config {
 	uint64_t dedup_capacity;
 	char export_path[PATH_MAX];    /* empty: export off */
 	uint32_t export_ring;
+	char spool_dir[PATH_MAX];      /* empty: no spool */
+	uint32_t spool_max_mb;
+	uint32_t idle_sleep_us;        /* 0: poll without pause */
 	double duration;               /* stop after this many seconds (0: never) */
 	double stats_interval;         /* print rates every N s (0: never) */
 	int summary;                   /* print the final summary */

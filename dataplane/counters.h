@@ -97,4 +97,15 @@ const char *ps_answer_name(unsigned a);
 /* acc += c, field by field. */
 void ps_counters_add(struct ps_counters *acc, const struct ps_counters *c);
 
+/* The exporter's own totals, written by its thread alone and read by the
+ * control thread (relaxed atomics). */
+struct ps_export_totals {
+	uint64_t written;         /* events stored: in the spool when there is
+				   * one, else in the file */
+	uint64_t blocks;          /* blocks of events */
+	uint64_t spool_overflow;  /* events refused by a full spool */
+	uint64_t spool_errors;    /* events lost to spool write errors */
+	uint64_t spool_bytes;     /* spool segments on disk */
+};
+
 #endif

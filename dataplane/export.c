@@ -13,6 +13,15 @@
 #include <rte_ring.h>
 #include <rte_ring_elem.h>
 
+#include "ps_spool.h"
+
+/* A block closes at this many events or bytes, or when the rings are empty
+ * (so an event waits at most about a millisecond). */
+#define BLOCK_EVENTS 256
+#define BLOCK_BYTES (96u << 10)
+#define EVENT_MAX 640            /* one formatted event, with margin */
+#define SPOOL_SEGMENT (8u << 20)
+
 struct worker_ctx {
 	struct rte_ring *ring;
 	struct ps_counters *cnt;
@@ -20,11 +29,15 @@ struct worker_ctx {
 
 struct ps_exporter {
 	FILE *out;
+	struct ps_spool_writer *spool;
 	pthread_t thread;
 	volatile int stop;
 	unsigned n;
 	struct worker_ctx w[RTE_MAX_LCORE];
-	uint64_t written;
+	uint64_t next_seq;               /* export_seq of the next event */
+	char block[BLOCK_BYTES + EVENT_MAX];
+	uint32_t block_len, block_events;
+	struct ps_export_totals tot;
 };
 
 void ps_export_push(void *ctx, const struct ps_event *ev, unsigned n)
@@ -36,9 +49,9 @@ void ps_export_push(void *ctx, const struct ps_event *ev, unsigned n)
 	w->cnt->export_dropped += n - done;
 }
 
-static void write_event(FILE *f, const struct ps_event *e)
+static int format_event(char *o, const struct ps_event *e, uint64_t seq)
 {
-	char wb[PS_WAYBILL_LEN * 4 + 1];
+	char wb[PS_WAYBILL_LEN * 6 + 1];
 	size_t k = 0;
 	for (unsigned i = 0; i < PS_WAYBILL_LEN && e->waybill[i]; i++) {
 		uint8_t c = e->waybill[i];
@@ -48,16 +61,57 @@ static void write_event(FILE *f, const struct ps_event *e)
 			k += (size_t)sprintf(wb + k, "\\u%04x", c);
 	}
 	wb[k] = 0;
-	fprintf(f, "{\"waybill\":\"%s\",\"event_seq\":%u,\"site\":%u,"
-		   "\"device\":%u,\"scan_type\":\"%s\",\"ts_ms\":%llu,"
-		   "\"region\":%llu,\"reason\":\"%s\",\"chute\":%u,"
-		   "\"tier\":\"%s\",\"hub\":%u,\"plan_version\":%u,"
-		   "\"matched_prefix\":%llu}\n",
+	return snprintf(o, EVENT_MAX,
+		"{\"waybill\":\"%s\",\"event_seq\":%u,\"site\":%u,"
+		"\"device\":%u,\"scan_type\":\"%s\",\"ts_ms\":%llu,"
+		"\"region\":%llu,\"reason\":\"%s\",\"chute\":%u,"
+		"\"tier\":\"%s\",\"hub\":%u,\"plan_version\":%u,"
+		"\"matched_prefix\":%llu,\"export_seq\":%llu}\n",
 		wb, e->event_seq, e->site, e->device,
 		ps_scan_type_name(e->scan_type), (unsigned long long)e->ts_ms,
 		(unsigned long long)e->region, ps_reason_name(e->reason),
 		e->chute, ps_tier_name(e->tier), e->hub, e->plan_version,
-		(unsigned long long)e->matched_prefix);
+		(unsigned long long)e->matched_prefix,
+		(unsigned long long)seq);
+}
+
+static void add(uint64_t *v, uint64_t n)
+{
+	__atomic_store_n(v, *v + n, __ATOMIC_RELAXED);
+}
+
+/* Write the block to the file and the spool, and start a new one. */
+static void flush_block(struct ps_exporter *x)
+{
+	if (!x->block_events)
+		return;
+	int stored = 1;
+	if (x->out)
+		fwrite(x->block, 1, x->block_len, x->out);
+	if (x->spool) {
+		int r = ps_spool_append(x->spool, x->block, x->block_len,
+					x->block_events);
+		if (r > 0)
+			add(&x->tot.spool_overflow, x->block_events);
+		else if (r < 0)
+			add(&x->tot.spool_errors, x->block_events);
+		stored = r == 0;
+		__atomic_store_n(&x->tot.spool_bytes,
+				 ps_spool_bytes(x->spool), __ATOMIC_RELAXED);
+	}
+	if (stored)
+		add(&x->tot.written, x->block_events);
+	add(&x->tot.blocks, 1);
+	x->block_len = 0;
+	x->block_events = 0;
+}
+
+static void add_event(struct ps_exporter *x, const struct ps_event *e)
+{
+	int k = format_event(x->block + x->block_len, e, x->next_seq++);
+	x->block_len += (uint32_t)(k < EVENT_MAX ? k : EVENT_MAX - 1);
+	if (++x->block_events == BLOCK_EVENTS || x->block_len >= BLOCK_BYTES)
+		flush_block(x);
 }
 
 static unsigned drain(struct ps_exporter *x)
@@ -68,10 +122,9 @@ static unsigned drain(struct ps_exporter *x)
 		unsigned got = rte_ring_sc_dequeue_burst_elem(
 			x->w[i].ring, ev, sizeof(ev[0]), 256, NULL);
 		for (unsigned k = 0; k < got; k++)
-			write_event(x->out, &ev[k]);
+			add_event(x, &ev[k]);
 		total += got;
 	}
-	x->written += total;
 	return total;
 }
 
@@ -80,38 +133,74 @@ static void *writer(void *arg)
 	struct ps_exporter *x = arg;
 	while (!x->stop) {
 		if (!drain(x)) {
-			fflush(x->out);
+			flush_block(x);
+			if (x->out)
+				fflush(x->out);
 			struct timespec ts = { 0, 1000000 };
 			nanosleep(&ts, NULL);
 		}
 	}
 	while (drain(x))
 		;
-	fflush(x->out);
+	flush_block(x);
+	if (x->out)
+		fflush(x->out);
 	return NULL;
 }
 
-struct ps_exporter *ps_export_start(const char *path, unsigned n_workers,
-				    unsigned ring_size, char *err,
-				    size_t errlen)
+static int open_outputs(struct ps_exporter *x, const struct ps_export_cfg *cfg,
+			char *err, size_t errlen)
+{
+	if (cfg->path) {
+		x->out = strcmp(cfg->path, "-") ? fopen(cfg->path, "a") : stdout;
+		if (!x->out) {
+			snprintf(err, errlen, "%s: %s", cfg->path,
+				 strerror(errno));
+			return -1;
+		}
+	}
+	if (cfg->spool_dir) {
+		struct timespec now;
+		clock_gettime(CLOCK_REALTIME, &now);
+		uint64_t boot = (uint64_t)now.tv_sec * 1000000000ull +
+				(uint64_t)now.tv_nsec;
+		x->spool = ps_spool_open(cfg->spool_dir, cfg->spool_max_bytes,
+					 SPOOL_SEGMENT, boot, err, errlen);
+		if (!x->spool)
+			return -1;
+		x->tot.spool_bytes = ps_spool_bytes(x->spool);
+	}
+	return 0;
+}
+
+static void close_outputs(struct ps_exporter *x)
+{
+	if (x->out && x->out != stdout)
+		fclose(x->out);
+	ps_spool_close(x->spool);
+}
+
+struct ps_exporter *ps_export_start(const struct ps_export_cfg *cfg,
+				    char *err, size_t errlen)
 {
 	struct ps_exporter *x = calloc(1, sizeof(*x));
 	if (!x) {
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	x->out = strcmp(path, "-") ? fopen(path, "a") : stdout;
-	if (!x->out) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+	x->next_seq = 1;
+	if (open_outputs(x, cfg, err, errlen)) {
+		close_outputs(x);
 		free(x);
 		return NULL;
 	}
-	x->n = n_workers;
-	for (unsigned i = 0; i < n_workers; i++) {
+	x->n = cfg->n_workers;
+	for (unsigned i = 0; i < x->n; i++) {
 		char name[32];
 		snprintf(name, sizeof(name), "ps_export_%u", i);
 		x->w[i].ring = rte_ring_create_elem(name, sizeof(struct ps_event),
-						    ring_size, SOCKET_ID_ANY,
+						    cfg->ring_size,
+						    SOCKET_ID_ANY,
 						    RING_F_SP_ENQ | RING_F_SC_DEQ);
 		if (!x->w[i].ring) {
 			snprintf(err, errlen, "cannot create export ring: %s",
@@ -133,20 +222,31 @@ void *ps_export_ctx(struct ps_exporter *x, unsigned worker,
 	return &x->w[worker];
 }
 
-void ps_export_stop(struct ps_exporter *x)
+void ps_export_stop(struct ps_exporter *x, struct ps_export_totals *final)
 {
 	if (!x)
 		return;
 	x->stop = 1;
 	pthread_join(x->thread, NULL);
-	if (x->out != stdout)
-		fclose(x->out);
+	if (final)
+		ps_export_totals(x, final);
+	close_outputs(x);
 	for (unsigned i = 0; i < x->n; i++)
 		rte_ring_free(x->w[i].ring);
 	free(x);
 }
 
-uint64_t ps_export_written(const struct ps_exporter *x)
+void ps_export_totals(const struct ps_exporter *x, struct ps_export_totals *t)
 {
-	return x ? x->written : 0;
+	memset(t, 0, sizeof(*t));
+	if (!x)
+		return;
+	t->written = __atomic_load_n(&x->tot.written, __ATOMIC_RELAXED);
+	t->blocks = __atomic_load_n(&x->tot.blocks, __ATOMIC_RELAXED);
+	t->spool_overflow = __atomic_load_n(&x->tot.spool_overflow,
+					    __ATOMIC_RELAXED);
+	t->spool_errors = __atomic_load_n(&x->tot.spool_errors,
+					  __ATOMIC_RELAXED);
+	t->spool_bytes = __atomic_load_n(&x->tot.spool_bytes,
+					 __ATOMIC_RELAXED);
 }

@@ -37,6 +37,7 @@ struct daemon {
 	struct ps_store *store;
 	struct ps_dedup dedup;
 	struct ps_exporter *exporter;
+	struct ps_export_totals export_final;
 	struct ps_worker *workers;
 	struct ps_counters *counters;   /* one per worker */
 	unsigned n_workers;
@@ -82,6 +83,12 @@ static void ports_cb(void *arg, struct ps_out *o, int json)
 		ps_out_write(o, "]", 1);
 }
 
+static void export_cb(void *arg, struct ps_export_totals *t)
+{
+	const struct daemon *d = arg;
+	ps_export_totals(d->exporter, t);
+}
+
 static int start_control(struct daemon *d, char *err, size_t n)
 {
 	struct ps_ctl_daemon cd = {
@@ -94,6 +101,7 @@ static int start_control(struct daemon *d, char *err, size_t n)
 		.dedup_bytes = d->dedup.bytes,
 		.dedup_capacity = d->dedup.capacity,
 		.dedup_window = d->cfg.dedup_window,
+		.export_totals = d->exporter ? export_cb : NULL,
 	};
 	d->ctl = ps_ctl_start(d->cfg.ctl, &cd, err, n);
 	if (!d->ctl)
@@ -204,10 +212,19 @@ static void print_summary(const struct daemon *d, double secs)
 		if (c.drops[i])
 			printf(" %s %llu", ps_drop_name(i),
 			       (unsigned long long)c.drops[i]);
-	if (d->exporter)
+	if (d->exporter) {
+		const struct ps_export_totals t = d->export_final;
 		printf("\nexported: %llu events, %llu dropped",
 		       (unsigned long long)c.export_events,
 		       (unsigned long long)c.export_dropped);
+		if (d->cfg.spool_dir[0])
+			printf("\nspooled: %llu events in %llu blocks, %llu "
+			       "refused by a full spool, %llu lost to write "
+			       "errors", (unsigned long long)t.written,
+			       (unsigned long long)t.blocks,
+			       (unsigned long long)t.spool_overflow,
+			       (unsigned long long)t.spool_errors);
+	}
 	printf("\n");
 	fflush(stdout);
 }
@@ -264,9 +281,17 @@ static int start(struct daemon *d, char *err, size_t n)
 		snprintf(err, n, "out of memory for the workers");
 		return -1;
 	}
-	if (d->cfg.export_path[0]) {
-		d->exporter = ps_export_start(d->cfg.export_path, d->n_workers,
-					      d->cfg.export_ring, err, n);
+	if (d->cfg.export_path[0] || d->cfg.spool_dir[0]) {
+		struct ps_export_cfg ec = {
+			.path = d->cfg.export_path[0] ? d->cfg.export_path
+						      : NULL,
+			.spool_dir = d->cfg.spool_dir[0] ? d->cfg.spool_dir
+							 : NULL,
+			.spool_max_bytes = (uint64_t)d->cfg.spool_max_mb << 20,
+			.n_workers = d->n_workers,
+			.ring_size = d->cfg.export_ring,
+		};
+		d->exporter = ps_export_start(&ec, err, n);
 		if (!d->exporter)
 			return -1;
 	}
@@ -289,6 +314,7 @@ static int start(struct daemon *d, char *err, size_t n)
 				    &d->counters[i], err, n))
 			return -1;
 		w->start_tsc = d->start_tsc;
+		w->idle_sleep_us = d->cfg.idle_sleep_us;
 		i++;
 	}
 	return 0;
@@ -387,7 +413,7 @@ int main(int argc, char **argv)
 	double secs = elapsed_s(&d);
 	ps_metrics_stop(d.metrics);
 	ps_ctl_stop(d.ctl);
-	ps_export_stop(d.exporter);
+	ps_export_stop(d.exporter, &d.export_final);
 	if (d.cfg.summary)
 		print_summary(&d, secs);
 	ps_ports_stop(&d.ports);

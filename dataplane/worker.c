@@ -99,6 +99,26 @@ static inline void handle_burst(struct ps_worker *w, unsigned r,
 	c->cyc_tx += rte_rdtsc() - t_tx;
 }
 
+static void flush_tx(struct ps_worker *w)
+{
+	for (unsigned r = 0; r < w->n_rx; r++)
+		rte_eth_tx_buffer_flush(w->rx[r].port, w->rx[r].queue,
+					w->tx[w->rx[r].port_idx]);
+}
+
+/* A worker with nothing to poll for a while may nap (--idle-sleep-us):
+ * replies go out first, and it is offline for the grace periods while it
+ * sleeps. */
+#define IDLE_LOOPS_BEFORE_SLEEP 64
+
+static void nap(struct ps_worker *w)
+{
+	flush_tx(w);
+	rcu_thread_offline();
+	rte_delay_us_sleep(w->idle_sleep_us);
+	rcu_thread_online();
+}
+
 int ps_worker_main(void *arg)
 {
 	struct ps_worker *w = arg;
@@ -110,6 +130,7 @@ int ps_worker_main(void *arg)
 	uint64_t prev = rte_rdtsc(), start = w->start_tsc;
 	uint32_t now_s = (uint32_t)((prev - start) / hz);
 	struct ps_counters *c = w->cnt;
+	unsigned idle_loops = 0;
 
 	rcu_register_thread();
 	if (w->n_rx == 0) {
@@ -123,12 +144,7 @@ int ps_worker_main(void *arg)
 	while (!ps_quit) {
 		uint64_t t0 = rte_rdtsc();
 		if (t0 - prev > drain) {
-			for (unsigned r = 0; r < w->n_rx; r++) {
-				unsigned pi = w->rx[r].port_idx;
-				rte_eth_tx_buffer_flush(w->rx[r].port,
-							w->rx[r].queue,
-							w->tx[pi]);
-			}
+			flush_tx(w);
 			now_s = (uint32_t)((t0 - start) / hz);
 			prev = t0;
 		}
@@ -151,15 +167,20 @@ int ps_worker_main(void *arg)
 		}
 		rcu_quiescent_state();
 		uint64_t t1 = rte_rdtsc();
-		if (got)
+		if (got) {
 			c->busy_cycles += t1 - t0;
-		else
+			idle_loops = 0;
+		} else {
 			c->idle_cycles += t1 - t0;
+			if (w->idle_sleep_us &&
+			    ++idle_loops >= IDLE_LOOPS_BEFORE_SLEEP) {
+				nap(w);
+				idle_loops = 0;
+			}
+		}
 		c->loops++;
 	}
-	for (unsigned r = 0; r < w->n_rx; r++)
-		rte_eth_tx_buffer_flush(w->rx[r].port, w->rx[r].queue,
-					w->tx[w->rx[r].port_idx]);
+	flush_tx(w);
 	rcu_unregister_thread();
 	return 0;
 }

@@ -29,6 +29,7 @@ struct ps_worker {
 	struct ps_pipeline pl[PS_MAX_PORTS];
 	struct ps_counters *cnt;
 	uint64_t start_tsc;
+	uint32_t idle_sleep_us;         /* 0: never sleep */
 } __attribute__((aligned(64)));
 
 extern volatile int ps_quit;
