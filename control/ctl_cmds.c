@@ -185,17 +185,32 @@ static int cmd_status(struct req *r)
 
 /* ------------------------------------------------------------- plans */
 
+static int printable(const char *s, size_t max)
+{
+	size_t n = strlen(s);
+	if (!n || n > max)
+		return 0;
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return 0;
+	return 1;
+}
+
 static int cmd_plan_load(struct req *r)
 {
 	const struct ps_ctl_args *a = r->a;
-	if (a->n < 2 || a->n > 3)
-		return usage(r, "plan load: NAME TEXT [AT_MS]");
-	uint64_t at = a->n == 3 ? strtoull(a->v[2], NULL, 10) : 0;
+	if (a->n < 2 || a->n > 4)
+		return usage(r, "plan load: NAME TEXT [AT_MS [ORIGIN]]");
+	uint64_t at = a->n >= 3 ? strtoull(a->v[2], NULL, 10) : 0;
+	const char *origin = a->n == 4 ? a->v[3] : NULL;
+	if (origin && !printable(origin, 100))
+		return usage(r, "plan load: ORIGIN must be 1..100 printable "
+			     "characters");
 	struct ps_errors e;
 	uint32_t v;
 	ps_errors_init(&e);
-	int rc = ps_store_load_text(r->st, a->v[1], a->len[1], a->v[0], at, &e,
-				    &v);
+	int rc = ps_store_load_text_as(r->st, a->v[1], a->len[1], a->v[0],
+				       origin, at, &e, &v);
 	if (rc) {
 		rc = refused(r, &e);
 		ps_errors_free(&e);

@@ -12,13 +12,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ctl_cli.h"
 #include "ctl_client.h"
 #include "ctl_proto.h"
 #include "outbuf.h"
 #include "plan.h"
 #include "plan_src.h"
 
-enum { EXIT_DONE = 0, EXIT_REFUSED = 1, EXIT_USAGE = 2, EXIT_UNREACHABLE = 3 };
 
 static const char *ctl_path = "/run/parcelsort/ctl.sock";
 static int json;
@@ -59,11 +59,23 @@ static void usage(FILE *f)
 "  stats [--watch]                 counters (--watch: refresh every second)\n"
 "  stats reset                     start the counters from zero (a baseline)\n"
 "\n"
+"Fleet commands talk to the NATS cluster (--nats URLS or $PARCELSORT_NATS,\n"
+"default nats://127.0.0.1:4222), not to one daemon (docs/fleet.md):\n"
+"  fleet init [--replicas N]       create the plan and status buckets and\n"
+"                                  the event stream\n"
+"  fleet push FILE --site ID | --sites ID,ID... [--no-check]\n"
+"                                  check a plan offline (unless --no-check:\n"
+"                                  then only the sites check it), then hand\n"
+"                                  it to the sites' agents\n"
+"  fleet status [--site ID]        per site: revision pushed and handled,\n"
+"                                  outcome, plan version, refusals, events\n"
+"  fleet events --site ID          audit the site's events in the stream\n"
+"\n"
 "Exit codes: 0 done, 1 refused (the reasons are printed), 2 usage,\n"
 "3 the daemon cannot be reached.\n");
 }
 
-static int bad_usage(const char *msg)
+int ctl_bad_usage(const char *msg)
 {
 	fprintf(stderr, "parcelsortctl: %s (--help for the commands)\n", msg);
 	return EXIT_USAGE;
@@ -121,7 +133,7 @@ static int simple(uint16_t cmd, int argc, char **argv)
 
 /* --------------------------------------------------------------- plans */
 
-static char *read_file(const char *path, size_t *len)
+char *ctl_read_file(const char *path, size_t *len)
 {
 	FILE *f = fopen(path, "rb");
 	struct stat st;
@@ -147,7 +159,7 @@ static char *read_file(const char *path, size_t *len)
 	return b;
 }
 
-static int plan_check(const char *path)
+int ctl_plan_check(const char *path, int json, int quiet_ok)
 {
 	struct ps_plan_src src;
 	struct ps_errors e;
@@ -173,7 +185,9 @@ static int plan_check(const char *path)
 		ps_plan_src_free(&src);
 		return EXIT_REFUSED;
 	}
-	if (json)
+	if (quiet_ok)
+		;
+	else if (json)
 		printf("{\"ok\":true,\"name\":\"%s\",\"hubs\":%zu,\"routes\":%zu,"
 		       "\"rules\":%zu,\"structure_bytes\":%zu}\n", src.name,
 		       src.n_hubs, src.n_routes, src.n_rules, p->bytes);
@@ -235,7 +249,7 @@ mk:
 static int plan_send(uint16_t cmd, const char *path, const char *at)
 {
 	size_t len;
-	char *text = read_file(path, &len);
+	char *text = ctl_read_file(path, &len);
 	if (!text)
 		return EXIT_USAGE;
 	struct request r = { .cmd = cmd };
@@ -247,7 +261,7 @@ static int plan_send(uint16_t cmd, const char *path, const char *at)
 		uint64_t ms = parse_at(at);
 		if (!ms) {
 			ps_out_free(&r.body);
-			return bad_usage("--at: not a time I understand");
+			return ctl_bad_usage("--at: not a time I understand");
 		}
 		char b[32];
 		snprintf(b, sizeof(b), "%llu", (unsigned long long)ms);
@@ -261,11 +275,11 @@ static int plan_send(uint16_t cmd, const char *path, const char *at)
 static int cmd_plan(int argc, char **argv)
 {
 	if (argc < 1)
-		return bad_usage("plan: check, load, diff, show, history or "
+		return ctl_bad_usage("plan: check, load, diff, show, history or "
 				 "rollback");
 	const char *sub = argv[0];
 	if (!strcmp(sub, "check") && argc == 2)
-		return plan_check(argv[1]);
+		return ctl_plan_check(argv[1], json, 0);
 	if (!strcmp(sub, "load") && (argc == 2 || (argc == 4 &&
 				     !strcmp(argv[2], "--at"))))
 		return plan_send(PS_CTL_PLAN_LOAD, argv[1],
@@ -278,7 +292,7 @@ static int cmd_plan(int argc, char **argv)
 		return simple(PS_CTL_PLAN_HISTORY, 0, NULL);
 	if (!strcmp(sub, "rollback") && argc <= 2)
 		return simple(PS_CTL_PLAN_ROLLBACK, argc - 1, argv + 1);
-	return bad_usage("plan: check FILE, load FILE [--at TIME], diff FILE, "
+	return ctl_bad_usage("plan: check FILE, load FILE [--at TIME], diff FILE, "
 			 "show, history, rollback [VERSION]");
 }
 
@@ -289,14 +303,14 @@ static int edit_line(const char *directive, int argc, char **argv, int min,
 		     int max)
 {
 	if (argc < min || (max && argc > max))
-		return bad_usage("wrong number of fields for this edit");
+		return ctl_bad_usage("wrong number of fields for this edit");
 	struct ps_out line;
 	ps_out_init(&line);
 	ps_out_printf(&line, "%s", directive);
 	for (int i = 0; i < argc; i++) {
 		if (strchr(argv[i], '\n') || strchr(argv[i], '#')) {
 			ps_out_free(&line);
-			return bad_usage("a field holds a newline or '#'");
+			return ctl_bad_usage("a field holds a newline or '#'");
 		}
 		ps_out_printf(&line, " %s", argv[i]);
 	}
@@ -309,7 +323,7 @@ static int edit_line(const char *directive, int argc, char **argv, int min,
 static int del(const char *kind, int argc, char **argv, int want)
 {
 	if (argc != want)
-		return bad_usage("wrong number of fields for this delete");
+		return ctl_bad_usage("wrong number of fields for this delete");
 	char *a[2] = { (char *)kind, want ? argv[0] : NULL };
 	return simple(PS_CTL_DELETE, want ? 2 : 1, a);
 }
@@ -319,7 +333,7 @@ static int del(const char *kind, int argc, char **argv, int want)
 static int route_get(int argc, char **argv)
 {
 	if (argc < 1)
-		return bad_usage("route get REGION [--carrier XY] ...");
+		return ctl_bad_usage("route get REGION [--carrier XY] ...");
 	struct request r = { .cmd = PS_CTL_ROUTE_GET };
 	ps_out_init(&r.body);
 	args(&r, argv[0]);
@@ -337,7 +351,7 @@ static int route_get(int argc, char **argv)
 			}
 		if (!ok) {
 			ps_out_free(&r.body);
-			return bad_usage("route get: options are --carrier, "
+			return ctl_bad_usage("route get: options are --carrier, "
 					 "--service, --weight, --size, "
 					 "--device, --waybill, each with a "
 					 "value");
@@ -380,7 +394,7 @@ static int stats(int argc, char **argv)
 		}
 		return EXIT_DONE;
 	}
-	return bad_usage("stats [--watch] | stats reset");
+	return ctl_bad_usage("stats [--watch] | stats reset");
 }
 
 /* ---------------------------------------------------------------- main */
@@ -455,5 +469,7 @@ int main(int argc, char **argv)
 		return simple(PS_CTL_CHUTE_SET, argc - 1, argv + 1);
 	if (!strcmp(c, "stats"))
 		return stats(argc - 1, argv + 1);
-	return bad_usage("unknown command or wrong arguments");
+	if (!strcmp(c, "fleet"))
+		return ctl_fleet(argc, argv, json);
+	return ctl_bad_usage("unknown command or wrong arguments");
 }

@@ -177,13 +177,24 @@ int ps_store_load_text(struct ps_store *s, const char *text, size_t len,
 		       const char *name, uint64_t at_ms,
 		       struct ps_errors *errs, uint32_t *version)
 {
+	return ps_store_load_text_as(s, text, len, name, NULL, at_ms, errs,
+				     version);
+}
+
+int ps_store_load_text_as(struct ps_store *s, const char *text, size_t len,
+			  const char *name, const char *by, uint64_t at_ms,
+			  struct ps_errors *errs, uint32_t *version)
+{
 	struct ps_plan_src src;
 	char origin[128];
 	ps_plan_src_init(&src);
 	pthread_mutex_lock(&s->lock);
 	int rc = ps_plan_parse(&src, text, len, name, errs);
 	if (rc == 0) {
-		snprintf(origin, sizeof(origin), "load %s", name);
+		if (by)
+			snprintf(origin, sizeof(origin), "%s", by);
+		else
+			snprintf(origin, sizeof(origin), "load %s", name);
 		rc = commit_or_schedule(s, &src, origin, at_ms, errs, version);
 	}
 	pthread_mutex_unlock(&s->lock);

@@ -63,6 +63,12 @@ int ps_store_load_file(struct ps_store *s, const char *path, uint64_t at_ms,
 int ps_store_load_text(struct ps_store *s, const char *text, size_t len,
 		       const char *name, uint64_t at_ms,
 		       struct ps_errors *errs, uint32_t *version);
+/* The same, with the origin the history records (NULL: "load NAME"); the
+ * fleet agent records "fleet revision N" there. */
+int ps_store_load_text_as(struct ps_store *s, const char *text, size_t len,
+			  const char *name, const char *origin,
+			  uint64_t at_ms, struct ps_errors *errs,
+			  uint32_t *version);
 /* Re-commit a plan of the history as a new version (0: the one before the
  * active plan). */
 int ps_store_rollback(struct ps_store *s, uint32_t version,

@@ -1,0 +1,501 @@
+/* ctl_fleet.c: parcelsortctl's fleet commands, against the NATS cluster
+ * rather than one daemon (docs/fleet.md):
+ *   fleet init [--replicas N]        create the buckets and the stream
+ *   fleet push FILE --site ID | --sites ID,ID... [--no-check]
+ *                                    check the plan offline, then put it in
+ *                                    the plan bucket under each site's key
+ *   fleet status [--site ID]         per site: revision pushed and handled,
+ *                                    outcome, plan version, when, refusals
+ *   fleet events --site ID           audit the stream: every event of the
+ *                                    site once? (doubled, missing)
+ * --nats URLS (or $PARCELSORT_NATS) names the cluster. */
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "ctl_cli.h"
+#include "fleet.h"
+#include "outbuf.h"
+
+struct fleet_args {
+	const char *nats;
+	const char *site;       /* --site */
+	const char *sites;      /* --sites */
+	int replicas;
+	int json;
+	int no_check;
+	int n_pos;
+	char **pos;             /* positional arguments after the subcommand */
+};
+
+static int parse(int argc, char **argv, struct fleet_args *fa)
+{
+	static const struct option lo[] = {
+		{ "nats", required_argument, 0, 'n' },
+		{ "site", required_argument, 0, 's' },
+		{ "sites", required_argument, 0, 'S' },
+		{ "replicas", required_argument, 0, 'r' },
+		{ "no-check", no_argument, 0, 'x' },
+		{ "json", no_argument, 0, 'j' },
+		{ 0, 0, 0, 0 },
+	};
+	int o;
+	optind = 0;      /* a fresh scan: the main options were parsed before */
+	while ((o = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+		if (o == 'n')
+			fa->nats = optarg;
+		else if (o == 's')
+			fa->site = optarg;
+		else if (o == 'S')
+			fa->sites = optarg;
+		else if (o == 'r')
+			fa->replicas = atoi(optarg);
+		else if (o == 'x')
+			fa->no_check = 1;
+		else if (o == 'j')
+			fa->json = 1;
+		else
+			return -1;
+	}
+	fa->n_pos = argc - optind;
+	fa->pos = argv + optind;
+	return 0;
+}
+
+static int open_fleet(struct ps_fleet *f, const struct fleet_args *fa)
+{
+	char err[512];
+	struct ps_fleet_opts o = { .servers = fa->nats,
+				   .name = "parcelsortctl",
+				   .replicas = fa->replicas };
+	if (ps_fleet_open(f, &o, err, sizeof(err))) {
+		fprintf(stderr, "parcelsortctl: %s\n", err);
+		return -1;
+	}
+	return 0;
+}
+
+static void close_fleet(struct ps_fleet *f)
+{
+	ps_fleet_close(f);
+	nats_Close();
+}
+
+/* ---------------------------------------------------------------- init */
+
+static int fleet_init(const struct fleet_args *fa)
+{
+	struct ps_fleet f;
+	if (fa->replicas < 1 || fa->replicas > 5)
+		return ctl_bad_usage("fleet init: --replicas 1..5");
+	if (open_fleet(&f, fa))
+		return EXIT_UNREACHABLE;
+	printf("fleet ready at %s: buckets %s (history %d) and %s, stream %s "
+	       "(%s>, de-duplication window %d s); replicas %d for what was "
+	       "created now\n", fa->nats, PS_FLEET_PLANS,
+	       PS_FLEET_PLAN_HISTORY, PS_FLEET_STATUS, PS_FLEET_EVENTS,
+	       PS_FLEET_SUBJECT, PS_FLEET_DUP_WINDOW_S, fa->replicas);
+	close_fleet(&f);
+	return EXIT_DONE;
+}
+
+/* ---------------------------------------------------------------- push */
+
+static int push_one(struct ps_fleet *f, const char *site, const char *text,
+		    size_t len, int json, int first)
+{
+	char key[PS_FLEET_SITE_MAX + 8];
+	uint64_t rev = 0;
+	ps_fleet_key(key, sizeof(key), site);
+	natsStatus s = kvStore_Put(&rev, f->plans, key, text, (int)len);
+	if (s != NATS_OK) {
+		fprintf(stderr, "parcelsortctl: site %s: not pushed: %s\n",
+			site, ps_fleet_error(s));
+		if (json)
+			printf("%s{\"site\":\"%s\",\"pushed\":false}",
+			       first ? "" : ",", site);
+		return -1;
+	}
+	if (json)
+		printf("%s{\"site\":\"%s\",\"pushed\":true,\"revision\":%"
+		       PRIu64 "}", first ? "" : ",", site, rev);
+	else
+		printf("site %s: revision %" PRIu64 "\n", site, rev);
+	return 0;
+}
+
+static int fleet_push(const struct fleet_args *fa)
+{
+	if (fa->n_pos != 1 || (!fa->site == !fa->sites))
+		return ctl_bad_usage("fleet push FILE --site ID | --sites "
+				     "ID,ID...");
+	char list[4096];
+	snprintf(list, sizeof(list), "%s", fa->site ? fa->site : fa->sites);
+	char *save = NULL, *ids[256];
+	int n = 0;
+	for (char *t = strtok_r(list, ",", &save); t && n < 256;
+	     t = strtok_r(NULL, ",", &save)) {
+		if (!ps_fleet_site_ok(t))
+			return ctl_bad_usage("a site id is 1..64 of A-Z a-z "
+					     "0-9 _ -");
+		ids[n++] = t;
+	}
+	if (!n)
+		return ctl_bad_usage("fleet push: no site");
+	/* a plan with errors never reaches the bucket, unless ops say it was
+	 * checked elsewhere (another parcelsort version than this one's):
+	 * then the site's own check is the one that counts */
+	if (!fa->no_check &&
+	    ctl_plan_check(fa->pos[0], fa->json, fa->json) != EXIT_DONE) {
+		fprintf(stderr, "parcelsortctl: %s refused; nothing pushed\n",
+			fa->pos[0]);
+		return EXIT_REFUSED;
+	}
+	size_t len;
+	char *text = ctl_read_file(fa->pos[0], &len);
+	if (!text)
+		return EXIT_USAGE;
+	struct ps_out o;
+	ps_out_init(&o);
+	ps_out_write(&o, text, len);
+	free(text);
+	ps_fleet_trailer(&o, fa->pos[0], ps_fleet_now_ms());
+	struct ps_fleet f;
+	if (o.oom || open_fleet(&f, fa)) {
+		ps_out_free(&o);
+		return EXIT_UNREACHABLE;
+	}
+	int bad = 0;
+	if (fa->json)
+		printf("[");
+	for (int i = 0; i < n; i++)
+		bad += push_one(&f, ids[i], o.buf, o.len, fa->json, i == 0) != 0;
+	if (fa->json)
+		printf("]\n");
+	ps_out_free(&o);
+	close_fleet(&f);
+	return bad ? EXIT_REFUSED : EXIT_DONE;
+}
+
+/* -------------------------------------------------------------- status */
+
+/* The sites named in either bucket, sorted, appended to *v. */
+static void add_keys(kvStore *kv, char ***v, int *n)
+{
+	kvKeysList l = { 0 };
+	if (kvStore_Keys(&l, kv, NULL) != NATS_OK)
+		return;
+	for (int i = 0; i < l.Count; i++) {
+		const char *site = l.Keys[i] + 5;     /* after "site." */
+		int dup = 0;
+		for (int k = 0; k < *n && !dup; k++)
+			dup = !strcmp((*v)[k], site);
+		if (dup || strncmp(l.Keys[i], "site.", 5))
+			continue;
+		char **nv = realloc(*v, (size_t)(*n + 1) * sizeof(**v));
+		if (!nv)
+			break;
+		*v = nv;
+		(*v)[(*n)++] = strdup(site);
+	}
+	kvKeysList_Destroy(&l);
+}
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void fmt_ms(char *out, size_t n, uint64_t ms)
+{
+	if (!ms) {
+		snprintf(out, n, "-");
+		return;
+	}
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+	localtime_r(&t, &tm);
+	strftime(out, n, "%Y-%m-%d %H:%M:%S", &tm);
+}
+
+struct site_view {
+	uint64_t pushed_rev, pushed_ms;
+	char file[128];
+	char *status;           /* JSON from the agent, or NULL */
+};
+
+static void read_site(struct ps_fleet *f, const char *site,
+		      struct site_view *sv)
+{
+	char key[PS_FLEET_SITE_MAX + 8];
+	kvEntry *e = NULL;
+	memset(sv, 0, sizeof(*sv));
+	snprintf(sv->file, sizeof(sv->file), "-");
+	ps_fleet_key(key, sizeof(key), site);
+	if (kvStore_Get(&e, f->plans, key) == NATS_OK && e) {
+		sv->pushed_rev = kvEntry_Revision(e);
+		if (kvEntry_Operation(e) == kvOp_Put)
+			ps_fleet_trailer_parse(kvEntry_Value(e),
+					       (size_t)kvEntry_ValueLen(e),
+					       sv->file, sizeof(sv->file),
+					       &sv->pushed_ms);
+		kvEntry_Destroy(e);
+	}
+	e = NULL;
+	if (kvStore_Get(&e, f->status, key) == NATS_OK && e) {
+		sv->status = strdup(kvEntry_ValueString(e));
+		kvEntry_Destroy(e);
+	}
+}
+
+static void print_site_text(const char *site, const struct site_view *sv)
+{
+	uint64_t rev = 0, ver = 0, at = 0, lat = 0, pub = 0, backlog = 0,
+		 beat = 0;
+	char outcome[32] = "no agent", when[32], lat_s[24];
+	const char *st = sv->status;
+	if (st) {
+		ps_json_u64(st, "revision", &rev);
+		ps_json_str(st, "outcome", outcome, sizeof(outcome));
+		ps_json_u64(st, "plan_version", &ver);
+		ps_json_u64(st, "applied_ms", &at);
+		ps_json_u64(st, "published", &pub);
+		ps_json_u64(st, "backlog_bytes", &backlog);
+		ps_json_u64(st, "heartbeat_ms", &beat);
+	}
+	fmt_ms(when, sizeof(when), at);
+	if (st && ps_json_u64(st, "latency_ms", &lat) == 0)
+		snprintf(lat_s, sizeof(lat_s), "%" PRIu64 " ms", lat);
+	else
+		snprintf(lat_s, sizeof(lat_s), "-");
+	uint64_t now = ps_fleet_now_ms();
+	char seen[24] = "never";
+	if (beat)
+		snprintf(seen, sizeof(seen), "%.0f s ago",
+			 (double)(now - beat) / 1000.0);
+	printf("%-16s %7" PRIu64 " %7" PRIu64 " %-9s %7" PRIu64 "  %-19s "
+	       "%8s %12" PRIu64 " %9.1f %10s%s\n", site, sv->pushed_rev,
+	       rev, outcome, ver, when, lat_s, pub, backlog / 1048576.0, seen,
+	       sv->pushed_rev > rev ? "  (pending)" : "");
+	if (st && !strcmp(outcome, "refused")) {
+		struct ps_out o;
+		ps_out_init(&o);
+		char file[128] = "?";
+		ps_json_str(st, "file", file, sizeof(file));
+		printf("    revision %" PRIu64 " (%s) refused; the site keeps "
+		       "plan version %" PRIu64 ":\n", rev, file, ver);
+		if (ps_json_str_array(st, "errors", &o) == 0 && o.len) {
+			ps_out_write(&o, "", 1);
+			for (char *l = o.buf, *nl; *l; l = nl + 1) {
+				nl = strchr(l, '\n');
+				if (!nl)
+					break;
+				printf("      %.*s\n", (int)(nl - l), l);
+			}
+		}
+		ps_out_free(&o);
+	}
+}
+
+static int fleet_status(const struct fleet_args *fa)
+{
+	struct ps_fleet f;
+	if (fa->site && !ps_fleet_site_ok(fa->site))
+		return ctl_bad_usage("a site id is 1..64 of A-Z a-z 0-9 _ -");
+	if (open_fleet(&f, fa))
+		return EXIT_UNREACHABLE;
+	char **sites = NULL;
+	int n = 0;
+	if (fa->site) {
+		sites = malloc(sizeof(*sites));
+		sites[n++] = strdup(fa->site);
+	} else {
+		add_keys(f.plans, &sites, &n);
+		add_keys(f.status, &sites, &n);
+		qsort(sites, (size_t)n, sizeof(*sites), by_name);
+	}
+	if (fa->json)
+		printf("[");
+	else
+		printf("%-16s %7s %7s %-9s %7s  %-19s %8s %12s %9s %10s\n",
+		       "site", "pushed", "handled", "outcome", "version",
+		       "since", "push->on", "events", "backlog MB", "seen");
+	for (int i = 0; i < n; i++) {
+		struct site_view sv;
+		read_site(&f, sites[i], &sv);
+		if (fa->json) {
+			printf("%s{\"site\":\"%s\",\"pushed_revision\":%" PRIu64
+			       ",\"pushed_file\":\"%s\",\"pushed_ms\":%" PRIu64
+			       ",\"status\":%s}", i ? "," : "", sites[i],
+			       sv.pushed_rev, sv.file, sv.pushed_ms,
+			       sv.status ? sv.status : "null");
+		} else {
+			print_site_text(sites[i], &sv);
+		}
+		free(sv.status);
+		free(sites[i]);
+	}
+	if (fa->json)
+		printf("]\n");
+	else if (!n)
+		printf("(no sites yet)\n");
+	free(sites);
+	close_fleet(&f);
+	return EXIT_DONE;
+}
+
+/* -------------------------------------------------------------- events */
+
+struct range {
+	uint64_t boot, first, count;
+};
+
+static int by_range(const void *a, const void *b)
+{
+	const struct range *x = a, *y = b;
+	if (x->boot != y->boot)
+		return x->boot < y->boot ? -1 : 1;
+	return x->first < y->first ? -1 : x->first > y->first;
+}
+
+static uint64_t header(natsMsg *m, const char *key, int base, int *ok)
+{
+	const char *v = NULL;
+	if (natsMsgHeader_Get(m, key, &v) != NATS_OK || !v) {
+		*ok = 0;
+		return 0;
+	}
+	return strtoull(v, NULL, base);
+}
+
+static uint64_t count_lines(const char *p, int n)
+{
+	uint64_t k = 0;
+	for (int i = 0; i < n; i++)
+		k += p[i] == '\n';
+	return k;
+}
+
+/* Read every message of the site's subject with an ordered consumer. */
+static int collect(struct ps_fleet *f, const char *site, struct range **out,
+		   size_t *n, uint64_t *malformed)
+{
+	char subject[PS_FLEET_SITE_MAX + 32];
+	snprintf(subject, sizeof(subject), PS_FLEET_SUBJECT "%s", site);
+	jsSubOptions so;
+	jsSubOptions_Init(&so);
+	so.Ordered = true;
+	natsSubscription *sub = NULL;
+	jsErrCode jerr = 0;
+	natsStatus s = js_SubscribeSync(&sub, f->js, subject, NULL, &so, &jerr);
+	if (s != NATS_OK) {
+		fprintf(stderr, "parcelsortctl: %s: %s\n", subject,
+			ps_fleet_error(s));
+		return -1;
+	}
+	size_t cap = 0;
+	natsMsg *m = NULL;
+	while (natsSubscription_NextMsg(&m, sub, 3000) == NATS_OK) {
+		int ok = 1;
+		struct range r = {
+			header(m, "Parcelsort-Boot", 16, &ok),
+			header(m, "Parcelsort-First", 10, &ok),
+			header(m, "Parcelsort-Count", 10, &ok),
+		};
+		if (!ok || count_lines(natsMsg_GetData(m),
+				       natsMsg_GetDataLength(m)) != r.count)
+			(*malformed)++;
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 1024;
+			struct range *nv = realloc(*out, cap * sizeof(**out));
+			if (!nv)
+				break;
+			*out = nv;
+		}
+		(*out)[(*n)++] = r;
+		jsMsgMetaData *meta = NULL;
+		uint64_t pending = 1;
+		if (natsMsg_GetMetaData(&meta, m) == NATS_OK) {
+			pending = meta->NumPending;
+			jsMsgMetaData_Destroy(meta);
+		}
+		natsMsg_Destroy(m);
+		if (!pending)
+			break;
+	}
+	natsSubscription_Destroy(sub);
+	return 0;
+}
+
+static int fleet_events(const struct fleet_args *fa)
+{
+	if (!fa->site || !ps_fleet_site_ok(fa->site))
+		return ctl_bad_usage("fleet events --site ID");
+	struct ps_fleet f;
+	if (open_fleet(&f, fa))
+		return EXIT_UNREACHABLE;
+	struct range *r = NULL;
+	size_t n = 0;
+	uint64_t malformed = 0;
+	if (collect(&f, fa->site, &r, &n, &malformed)) {
+		close_fleet(&f);
+		return EXIT_REFUSED;
+	}
+	qsort(r, n, sizeof(*r), by_range);
+	uint64_t events = 0, doubled = 0, missing = 0, boots = 0, next = 1;
+	for (size_t i = 0; i < n; i++) {
+		/* next: the first event number of this boot not yet seen */
+		if (!i || r[i - 1].boot != r[i].boot) {
+			boots++;
+			next = 1;
+		}
+		uint64_t end = r[i].first + r[i].count;
+		events += r[i].count;
+		if (r[i].first < next)
+			doubled += (end < next ? end : next) - r[i].first;
+		else
+			missing += r[i].first - next;
+		next = end > next ? end : next;
+	}
+	if (fa->json)
+		printf("{\"site\":\"%s\",\"messages\":%zu,\"events\":%" PRIu64
+		       ",\"boots\":%" PRIu64 ",\"doubled\":%" PRIu64
+		       ",\"missing\":%" PRIu64 ",\"malformed\":%" PRIu64 "}\n",
+		       fa->site, n, events, boots, doubled, missing, malformed);
+	else
+		printf("site %s: %zu messages, %" PRIu64 " events from %" PRIu64
+		       " daemon start%s; %" PRIu64 " doubled, %" PRIu64
+		       " missing, %" PRIu64 " malformed messages\n", fa->site,
+		       n, events, boots, boots == 1 ? "" : "s", doubled,
+		       missing, malformed);
+	free(r);
+	close_fleet(&f);
+	return doubled || malformed ? EXIT_REFUSED : EXIT_DONE;
+}
+
+int ctl_fleet(int argc, char **argv, int json)
+{
+	struct fleet_args fa = { .replicas = 1, .json = json };
+	fa.nats = getenv("PARCELSORT_NATS");
+	if (!fa.nats || !*fa.nats)
+		fa.nats = "nats://127.0.0.1:4222";
+	if (parse(argc, argv, &fa))
+		return ctl_bad_usage("fleet: unknown option");
+	if (fa.n_pos < 1)
+		return ctl_bad_usage("fleet init|push|status|events");
+	const char *sub = fa.pos[0];
+	fa.pos++;
+	fa.n_pos--;
+	if (!strcmp(sub, "init") && fa.n_pos == 0)
+		return fleet_init(&fa);
+	if (!strcmp(sub, "push"))
+		return fleet_push(&fa);
+	if (!strcmp(sub, "status") && fa.n_pos == 0)
+		return fleet_status(&fa);
+	if (!strcmp(sub, "events") && fa.n_pos == 0)
+		return fleet_events(&fa);
+	return ctl_bad_usage("fleet init|push|status|events");
+}

@@ -1,0 +1,54 @@
+/* agent.h: parcelsort-agent, the fleet's site agent: a small process
+ * beside one parcelsortd. One thread watches the site's key in the plan
+ * bucket and commits each new revision through the daemon's control socket
+ * (the same path as `parcelsortctl plan load`), reporting the outcome to
+ * the status bucket; another publishes the daemon's event spool to the
+ * JetStream stream. The two share this state. */
+#ifndef PS_AGENT_H
+#define PS_AGENT_H
+
+#include <limits.h>
+#include <stdint.h>
+
+#include "fleet.h"
+
+struct agent {
+	/* configuration */
+	char site[PS_FLEET_SITE_MAX + 1];
+	const char *ctl;                /* the daemon's control socket */
+	char state_dir[PATH_MAX];
+	const char *spool_dir;          /* NULL: no event export */
+	unsigned window;                /* blocks in flight */
+	struct ps_fleet fleet;
+	volatile int stop;
+	uint64_t started_ms;
+
+	/* plans (the plan thread's) */
+	uint64_t applied_rev;           /* last revision handled */
+	char last_outcome[32];
+	uint32_t plan_version;
+	char status_extra[4096];        /* errors and the like, JSON members */
+
+	/* events (written by the event thread, relaxed atomics) */
+	volatile int pub_failed;        /* set by the ack error handler */
+	uint64_t ev_published, ev_blocks, ev_retries, ev_skipped;
+	uint64_t ev_backlog, ev_torn;
+	int ev_connected;
+};
+
+/* agent_plans.c */
+int agent_plans_init(struct agent *a, char *err, size_t errlen);
+void agent_plans_run(struct agent *a);
+void agent_put_status(struct agent *a);
+
+/* agent_events.c */
+void *agent_events_run(void *arg);
+void agent_on_pub_error(jsCtx *js, jsPubAckErr *pae, void *closure);
+
+/* agent_state.c: small files in the state directory, replaced atomically */
+int agent_state_read(const struct agent *a, const char *name, char *buf,
+		     size_t n);
+int agent_state_write(const struct agent *a, const char *name,
+		      const char *text);
+
+#endif

@@ -1,0 +1,69 @@
+/* fleet.h: what the fleet's programs share about NATS JetStream: the
+ * names of the buckets and the stream, connecting with the cluster's
+ * addresses, creating or binding the buckets and the stream, site ids, the
+ * trailer a pushed plan carries, and small JSON helpers for the status
+ * records. parcelsortctl's fleet commands and parcelsort-agent link it;
+ * parcelsortd never does. docs/fleet.md describes the design. */
+#ifndef PS_FLEET_H
+#define PS_FLEET_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <nats/nats.h>
+
+#include "outbuf.h"
+
+#define PS_FLEET_PLANS   "PARCELSORT_PLANS"     /* KV: site.ID -> plan text */
+#define PS_FLEET_STATUS  "PARCELSORT_STATUS"    /* KV: site.ID -> JSON */
+#define PS_FLEET_EVENTS  "PARCELSORT_EVENTS"    /* stream */
+#define PS_FLEET_SUBJECT "parcelsort.events."   /* + site id */
+#define PS_FLEET_PLAN_HISTORY 16
+#define PS_FLEET_DUP_WINDOW_S 3600              /* de-duplication window */
+#define PS_FLEET_SITE_MAX 64
+
+struct ps_fleet {
+	natsConnection *nc;
+	jsCtx *js;
+	kvStore *plans, *status;
+};
+
+struct ps_fleet_opts {
+	const char *servers;      /* "nats://h:p,nats://h:p" */
+	const char *name;         /* connection name */
+	int replicas;             /* for buckets and the stream it creates */
+	int persistent;           /* keep trying to connect, reconnect forever */
+	jsPubAckErrHandler on_pub_error;
+	void *on_pub_error_arg;
+};
+
+/* Connect, then bind the buckets and the stream, creating those missing.
+ * 0, or -1 with the reason. */
+int ps_fleet_open(struct ps_fleet *f, const struct ps_fleet_opts *o,
+		  char *err, size_t errlen);
+void ps_fleet_close(struct ps_fleet *f);
+/* The NATS error behind status s, as text. */
+const char *ps_fleet_error(natsStatus s);
+
+/* Site ids: 1..64 of [A-Za-z0-9_-]. */
+int ps_fleet_site_ok(const char *site);
+void ps_fleet_key(char *out, size_t n, const char *site);   /* "site.ID" */
+
+/* A pushed plan ends with a comment line naming its file and push time,
+ * so line numbers stay those of the file:
+ *   "# parcelsort-fleet file=NAME pushed_ms=MS" */
+void ps_fleet_trailer(struct ps_out *o, const char *file, uint64_t ms);
+/* Read it back (file "fleet" and 0 when absent). */
+void ps_fleet_trailer_parse(const char *text, size_t len, char *file,
+			    size_t file_len, uint64_t *pushed_ms);
+
+/* Minimal JSON reading for the status records this code writes: the
+ * number or string value of a top-level or nested "key" (first match). */
+int ps_json_u64(const char *json, const char *key, uint64_t *v);
+int ps_json_str(const char *json, const char *key, char *out, size_t n);
+/* The strings of the array "key", decoded, one per line, into o. */
+int ps_json_str_array(const char *json, const char *key, struct ps_out *o);
+
+uint64_t ps_fleet_now_ms(void);
+
+#endif

@@ -1,0 +1,305 @@
+/* fleet_nats.c: connecting to the NATS cluster and binding the fleet's
+ * buckets and stream (see fleet.h). */
+#include "fleet.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+uint64_t ps_fleet_now_ms(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_REALTIME, &t);
+	return (uint64_t)t.tv_sec * 1000 + (uint64_t)t.tv_nsec / 1000000;
+}
+
+const char *ps_fleet_error(natsStatus s)
+{
+	const char *last = nats_GetLastError(NULL);
+	return last && *last ? last : natsStatus_GetText(s);
+}
+
+int ps_fleet_site_ok(const char *site)
+{
+	size_t n = strlen(site);
+	if (!n || n > PS_FLEET_SITE_MAX)
+		return 0;
+	for (; *site; site++)
+		if (!((*site >= 'a' && *site <= 'z') ||
+		      (*site >= 'A' && *site <= 'Z') ||
+		      (*site >= '0' && *site <= '9') || *site == '_' ||
+		      *site == '-'))
+			return 0;
+	return 1;
+}
+
+void ps_fleet_key(char *out, size_t n, const char *site)
+{
+	snprintf(out, n, "site.%s", site);
+}
+
+/* Split "a,b,c" into the options' server list. */
+static natsStatus set_servers(natsOptions *o, const char *servers)
+{
+	char *copy = strdup(servers), *save = NULL;
+	const char *v[32];
+	int n = 0;
+	if (!copy)
+		return NATS_NO_MEMORY;
+	for (char *t = strtok_r(copy, ",", &save); t && n < 32;
+	     t = strtok_r(NULL, ",", &save))
+		v[n++] = t;
+	natsStatus s = n ? natsOptions_SetServers(o, v, n) : NATS_INVALID_ARG;
+	free(copy);
+	return s;
+}
+
+static natsStatus connect_nats(struct ps_fleet *f, const struct ps_fleet_opts *o)
+{
+	natsOptions *no = NULL;
+	natsStatus s = natsOptions_Create(&no);
+	if (s == NATS_OK)
+		s = set_servers(no, o->servers);
+	if (s == NATS_OK)
+		s = natsOptions_SetName(no, o->name);
+	if (s == NATS_OK)
+		s = natsOptions_SetTimeout(no, 2000);
+	if (s == NATS_OK)
+		s = natsOptions_SetReconnectWait(no, 100);
+	if (s == NATS_OK)
+		s = natsOptions_SetMaxReconnect(no, o->persistent ? -1 : 20);
+	if (s == NATS_OK && o->persistent)
+		s = natsOptions_SetRetryOnFailedConnect(no, true, NULL, NULL);
+	if (s == NATS_OK)
+		s = natsOptions_SetReconnectBufSize(no, 32 << 20);
+	if (s == NATS_OK)
+		s = natsConnection_Connect(&f->nc, no);
+	natsOptions_Destroy(no);
+	return s;
+}
+
+static natsStatus open_js(struct ps_fleet *f, const struct ps_fleet_opts *o)
+{
+	jsOptions jo;
+	jsOptions_Init(&jo);
+	jo.Wait = 5000;
+	jo.PublishAsync.MaxPending = 256;
+	jo.PublishAsync.ErrHandler = o->on_pub_error;
+	jo.PublishAsync.ErrHandlerClosure = o->on_pub_error_arg;
+	return natsConnection_JetStream(&f->js, f->nc, &jo);
+}
+
+static natsStatus bind_kv(struct ps_fleet *f, kvStore **kv, const char *bucket,
+			  int history, int replicas)
+{
+	if (*kv)
+		return NATS_OK;          /* bound on an earlier try */
+	natsStatus s = js_KeyValue(kv, f->js, bucket);
+	if (s != NATS_NOT_FOUND)
+		return s;
+	kvConfig c;
+	kvConfig_Init(&c);
+	c.Bucket = bucket;
+	c.History = (uint8_t)history;
+	c.Replicas = replicas;
+	c.StorageType = js_FileStorage;
+	return js_CreateKeyValue(kv, f->js, &c);
+}
+
+static natsStatus bind_stream(struct ps_fleet *f, int replicas)
+{
+	jsStreamInfo *si = NULL;
+	jsErrCode jerr = 0;
+	natsStatus s = js_GetStreamInfo(&si, f->js, PS_FLEET_EVENTS, NULL,
+					&jerr);
+	if (s == NATS_OK) {
+		jsStreamInfo_Destroy(si);
+		return s;
+	}
+	if (s != NATS_NOT_FOUND)
+		return s;
+	jsStreamConfig c;
+	jsStreamConfig_Init(&c);
+	const char *subjects[] = { PS_FLEET_SUBJECT ">" };
+	c.Name = PS_FLEET_EVENTS;
+	c.Subjects = subjects;
+	c.SubjectsLen = 1;
+	c.Storage = js_FileStorage;
+	c.Replicas = replicas;
+	c.Duplicates = (int64_t)PS_FLEET_DUP_WINDOW_S * 1000000000;
+	c.AllowDirect = true;
+	s = js_AddStream(&si, f->js, &c, NULL, &jerr);
+	if (s == NATS_OK)
+		jsStreamInfo_Destroy(si);
+	return s;
+}
+
+static natsStatus bind_all(struct ps_fleet *f, int replicas)
+{
+	natsStatus s = bind_kv(f, &f->plans, PS_FLEET_PLANS,
+			       PS_FLEET_PLAN_HISTORY, replicas);
+	if (s == NATS_OK)
+		s = bind_kv(f, &f->status, PS_FLEET_STATUS, 1, replicas);
+	if (s == NATS_OK)
+		s = bind_stream(f, replicas);
+	return s;
+}
+
+int ps_fleet_open(struct ps_fleet *f, const struct ps_fleet_opts *o,
+		  char *err, size_t errlen)
+{
+	memset(f, 0, sizeof(*f));
+	natsStatus s = connect_nats(f, o);
+	if (s == NATS_OK)
+		s = open_js(f, o);
+	/* a cluster just started elects its JetStream leader first: a
+	 * persistent client waits for it, a command gives it ten seconds */
+	int tries = o->persistent ? -1 : 40;
+	while (s == NATS_OK && (s = bind_all(f, o->replicas)) != NATS_OK &&
+	       tries-- != 0) {
+		nats_Sleep(250);
+		s = NATS_OK;
+	}
+	if (s != NATS_OK) {
+		snprintf(err, errlen, "NATS at %s: %s", o->servers,
+			 ps_fleet_error(s));
+		ps_fleet_close(f);
+		return -1;
+	}
+	return 0;
+}
+
+void ps_fleet_close(struct ps_fleet *f)
+{
+	if (f->plans)
+		kvStore_Destroy(f->plans);
+	if (f->status)
+		kvStore_Destroy(f->status);
+	if (f->js)
+		jsCtx_Destroy(f->js);
+	if (f->nc)
+		natsConnection_Destroy(f->nc);
+	memset(f, 0, sizeof(*f));
+}
+
+/* ------------------------------------------------------------ trailer */
+
+static const char TRAILER[] = "# parcelsort-fleet file=";
+
+void ps_fleet_trailer(struct ps_out *o, const char *file, uint64_t ms)
+{
+	if (o->len && o->buf[o->len - 1] != '\n')
+		ps_out_write(o, "\n", 1);
+	const char *base = strrchr(file, '/');
+	base = base ? base + 1 : file;
+	char safe[128];
+	size_t k = 0;
+	for (; *base && k + 1 < sizeof(safe); base++)
+		safe[k++] = (*base > ' ' && *base < 0x7f) ? *base : '_';
+	safe[k] = 0;
+	ps_out_printf(o, "%s%s pushed_ms=%llu\n", TRAILER, safe,
+		      (unsigned long long)ms);
+}
+
+void ps_fleet_trailer_parse(const char *text, size_t len, char *file,
+			    size_t file_len, uint64_t *pushed_ms)
+{
+	snprintf(file, file_len, "fleet");
+	*pushed_ms = 0;
+	/* the last line */
+	size_t end = len;
+	while (end && (text[end - 1] == '\n' || text[end - 1] == '\r'))
+		end--;
+	size_t start = end;
+	while (start && text[start - 1] != '\n')
+		start--;
+	size_t tl = sizeof(TRAILER) - 1;
+	if (end - start <= tl || memcmp(text + start, TRAILER, tl))
+		return;
+	char line[256];
+	size_t n = end - start < sizeof(line) - 1 ? end - start
+						   : sizeof(line) - 1;
+	memcpy(line, text + start, n);
+	line[n] = 0;
+	char name[128];
+	unsigned long long ms;
+	if (sscanf(line + tl, "%127s pushed_ms=%llu", name, &ms) == 2) {
+		snprintf(file, file_len, "%s", name);
+		*pushed_ms = ms;
+	}
+}
+
+/* --------------------------------------------------------------- JSON */
+
+static const char *find_key(const char *json, const char *key)
+{
+	char pat[80];
+	snprintf(pat, sizeof(pat), "\"%s\":", key);
+	const char *p = strstr(json, pat);
+	return p ? p + strlen(pat) : NULL;
+}
+
+int ps_json_u64(const char *json, const char *key, uint64_t *v)
+{
+	const char *p = find_key(json, key);
+	if (!p || *p < '0' || *p > '9')
+		return -1;
+	*v = strtoull(p, NULL, 10);
+	return 0;
+}
+
+/* Decode the JSON string at p (after its opening quote) into o; returns
+ * the position after its closing quote, or NULL. */
+static const char *decode_str(const char *p, struct ps_out *o)
+{
+	while (*p && *p != '"') {
+		if (*p != '\\') {
+			ps_out_write(o, p++, 1);
+			continue;
+		}
+		p++;
+		char c = *p == 'n' ? '\n' : *p == 't' ? '\t' : *p;
+		if (*p == 'u' && p[1] && p[2] && p[3] && p[4]) {
+			char hex[5] = { p[1], p[2], p[3], p[4], 0 };
+			c = (char)strtoul(hex, NULL, 16);
+			p += 4;
+		}
+		if (!*p)
+			return NULL;
+		ps_out_write(o, &c, 1);
+		p++;
+	}
+	return *p == '"' ? p + 1 : NULL;
+}
+
+int ps_json_str(const char *json, const char *key, char *out, size_t n)
+{
+	const char *p = find_key(json, key);
+	if (!p || *p != '"')
+		return -1;
+	struct ps_out o;
+	ps_out_init(&o);
+	int rc = decode_str(p + 1, &o) && !o.oom ? 0 : -1;
+	snprintf(out, n, "%.*s", (int)o.len, o.len ? o.buf : "");
+	ps_out_free(&o);
+	return rc;
+}
+
+int ps_json_str_array(const char *json, const char *key, struct ps_out *o)
+{
+	const char *p = find_key(json, key);
+	if (!p || *p != '[')
+		return -1;
+	p++;
+	while (*p == '"') {
+		p = decode_str(p + 1, o);
+		if (!p)
+			return -1;
+		ps_out_write(o, "\n", 1);
+		if (*p == ',')
+			p++;
+	}
+	return *p == ']' ? 0 : -1;
+}
