@@ -1,0 +1,116 @@
+#!/bin/sh
+# fleet_bench.sh: the fleet's two numbers, on a 3-node NATS cluster with
+# JetStream on loopback (replicas 3), in one run:
+#   1. events per second one site's agent publishes through JetStream: a
+#      parcelsortd fills its spool from a generated capture, then an agent
+#      publishes it from cold, once per window size (blocks in flight);
+#      the agent's own log line gives events, blocks, seconds;
+#   2. push-to-active latency across a fleet of two sites: plans pushed to
+#      both, the latency each agent reports (its commit time less the push
+#      time in the plan's trailer), p50/p99/max.
+#   bench/fleet_bench.sh [OUT_DIR]      (results: OUT_DIR/fleet.md)
+set -u
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+BUILD=${PARCELSORT_BUILD:-$ROOT/build}
+OUT=${1:-$ROOT/results/fleet-$(date -u +%Y%m%dT%H%M%SZ)}
+mkdir -p "$OUT"
+T=$(mktemp -d /tmp/ps-fleetbench.XXXXXX)
+PUSHES=${FLEET_PUSHES:-40}
+PIDS=""
+. "$ROOT/tests/integration/lib/nats.sh"
+cleanup() {
+    for p in $PIDS; do kill -INT "$p" 2>/dev/null; done
+    sleep 1
+    for p in $PIDS; do kill -9 "$p" 2>/dev/null; done
+    nats_stop
+    rm -rf "$T" /var/run/dpdk/psfb$$*
+}
+trap cleanup EXIT INT TERM
+CTL="$BUILD/control/parcelsortctl"
+EAL="-l 0-1 --no-huge -m 512 --no-pci --no-shconf --log-level=3"
+
+nats_start || { echo "fleet_bench: NATS cluster did not start"; exit 1; }
+"$CTL" fleet init --replicas 3 >/dev/null || exit 1
+
+# ---- 1. export rate -----------------------------------------------------
+"$BUILD/gen/parcelsort-gen" --pcap "$T/traffic.pcap" --datagrams 100000 \
+    --records 1-16 --seed 5 --quiet --dst-mac 02:00:00:00:00:02
+"$BUILD/parcelsortd" $EAL --file-prefix "psfb$$" \
+    --vdev "net_pcap0,rx_pcap=$T/traffic.pcap,tx_pcap=/dev/null" -- \
+    --ip 198.18.0.2 --mac 02:00:00:00:00:02 --plan config/yiwu.plan \
+    --state-dir "$T/st" --ctl "$T/c.sock" --metrics off --duration 3 \
+    --export-spool "$T/spool.master" >"$T/fill.log" 2>&1
+spooled=$(sed -n 's/^spooled: \([0-9]*\) events in \([0-9]*\) blocks.*/\1 \2/p' "$T/fill.log")
+echo "spool filled: $spooled (events blocks)"
+{
+echo "# Fleet benchmark ($(date -u +%Y-%m-%dT%H:%MZ))"
+echo
+echo "3-node nats-server $(nats-server --version | sed 's/.*v//') cluster on loopback, JetStream"
+echo "file storage, stream and buckets with 3 replicas; $(nproc) cores shared by"
+echo "the three servers, the agent and this script."
+echo
+echo "## Events exported through JetStream, one site"
+echo
+echo "The daemon's spool holds $(echo $spooled | cut -d' ' -f1) events in $(echo $spooled | cut -d' ' -f2) blocks (up to 256 events"
+echo "each, one JetStream message per block); an agent publishes it from cold."
+echo
+echo "| window (blocks in flight) | events | blocks | seconds | events/s | MB/s |"
+echo "|---:|---:|---:|---:|---:|---:|"
+} >"$OUT/fleet.md"
+bytes=$(du -sb "$T/spool.master" | cut -f1)
+for w in 1 8 64 256; do
+    rm -rf "$T/spool" "$T/agent"
+    cp -r "$T/spool.master" "$T/spool"
+    "$BUILD/fleet/parcelsort-agent" --site "bench-w$w-$$" --nats "$NATS_URLS" \
+        --ctl "$T/none.sock" --state "$T/agent" --spool "$T/spool" \
+        --window "$w" >"$T/agent-$w.log" 2>&1 &
+    ap=$!
+    for _ in $(seq 1 1200); do
+        grep -q "events/s" "$T/agent-$w.log" && break
+        sleep 0.1
+    done
+    kill -INT "$ap"; wait "$ap" 2>/dev/null
+    line=$(grep "events/s" "$T/agent-$w.log" | head -1)
+    ev=$(echo "$line" | sed 's/.*published \([0-9]*\) events in \([0-9]*\) blocks in \([0-9.]*\) s.*/\1 \2 \3/')
+    set -- $ev
+    rate=$(python3 -c "print('%.0f %.1f' % ($1 / $3, $bytes / $3 / 1e6))")
+    echo "window $w: $1 events, $2 blocks, $3 s, $rate (events/s MB/s)"
+    echo "| $w | $1 | $2 | $3 | ${rate% *} | ${rate#* } |" >>"$OUT/fleet.md"
+done
+
+# ---- 2. push-to-active latency --------------------------------------------
+for s in s1 s2; do
+    "$BUILD/parcelsortd" $EAL --file-prefix "psfb$$$s" --vdev net_ring0 -- \
+        --ip 198.18.0.2 --plan config/example.plan --state-dir "$T/st-$s" \
+        --ctl "$T/ctl-$s.sock" --metrics off --idle-sleep-us 1000 \
+        --no-summary >"$T/d-$s.log" 2>&1 &
+    PIDS="$PIDS $!"
+    for _ in $(seq 1 40); do [ -S "$T/ctl-$s.sock" ] && break; sleep 0.25; done
+    "$BUILD/fleet/parcelsort-agent" --site "$s-$$" --nats "$NATS_URLS" \
+        --ctl "$T/ctl-$s.sock" --state "$T/ag-$s" >"$T/ag-$s.log" 2>&1 &
+    PIDS="$PIDS $!"
+done
+sleep 1
+for i in $(seq 1 "$PUSHES"); do
+    sed "s/^plan .*/plan bench-$i/" config/yiwu.plan >"$T/p.plan"
+    "$CTL" fleet push "$T/p.plan" --sites "s1-$$,s2-$$" >/dev/null
+    sleep 0.3
+done
+sleep 2
+cat "$T"/ag-s*.log | sed -n 's/.* \([0-9]*\) ms after the push/\1/p' >"$T/lat"
+python3 - "$T/lat" "$PUSHES" >>"$OUT/fleet.md" <<'PY'
+import sys
+v = sorted(int(x) for x in open(sys.argv[1]) if x.strip())
+n = len(v)
+def pct(p): return v[min(n - 1, int(p / 100.0 * n))]
+print("\n## Push-to-active latency, two sites\n")
+print("%s plans (the Yiwu plan, 598 routes) pushed to both sites, 0.3 s apart;" % sys.argv[2])
+print("latency = the agent's commit time less the push time in the plan's")
+print("trailer (one clock, milliseconds): bucket put, watch delivery, control")
+print("socket, parse, compile, RCU publication.\n")
+print("| commits | p50 ms | p99 ms | max ms |")
+print("|---:|---:|---:|---:|")
+print("| %d | %d | %d | %d |" % (n, pct(50), pct(99), v[-1]) if n else "| 0 | - | - | - |")
+PY
+cat "$OUT/fleet.md"
