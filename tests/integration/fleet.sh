@@ -104,7 +104,10 @@ check "fleet init creates the buckets and the stream" '[ $? -eq 0 ]'
 site_up a && site_up b
 check "two sites up (parcelsortd + agent each)" \
     'ctl a status >/dev/null && ctl b status >/dev/null'
-sleep 1
+for _ in $(seq 1 50); do
+    [ "$(field a outcome)" = waiting ] && [ "$(field b outcome)" = waiting ] && break
+    sleep 0.2
+done
 check "agents report to the status bucket" \
     '[ "$(field a outcome)" = waiting ] && [ "$(field b outcome)" = waiting ]'
 
