@@ -6,9 +6,12 @@
  *  - routes: a decimal DIR table in three strides 6-3-3. Level 1 is indexed
  *    by the first six digits (10^6 entries); an entry is a next hop or a
  *    county node of 1000 township entries; a township entry is a next hop
- *    or a village block, a sorted run of (3-digit suffix, next hop) pairs.
- *    2- and 4-digit routes are expanded into level 1, 6 digits fill one
- *    level-1 entry, 9 digits one township entry, 12 digits one village pair.
+ *    or says "this township has village routes". 2- and 4-digit routes are
+ *    expanded into level 1, 6 digits fill one level-1 entry, 9 digits one
+ *    township entry. 12-digit (village) routes live in an exact-match
+ *    hash of 64-byte buckets whose slots hold the decision itself: a
+ *    village parcel costs one cache line, a hash miss falls back to the
+ *    township's entry.
  *  - rules: one bitset per distinct field value or interval (service
  *    combination, carrier, device, weight interval, size interval, region
  *    interval); the rules that match a record are the AND of six bitsets,
@@ -57,11 +60,19 @@ static inline uint8_t ps_nh_digits(const struct ps_nh *nh)
 	return (uint8_t)(nh->pm >> 56);
 }
 
-struct ps_village_block {
-	uint32_t base;            /* entry when no village pair matches */
-	uint32_t start;           /* into vpair */
-	uint32_t count;
+/* A village route (12 digits) in the exact-match hash: the region, its
+ * next hop, and the decision itself, so that a village parcel is decided
+ * from this one cache line without reading its next hop. 16 bytes, four
+ * to a 64-byte bucket. */
+struct ps_vh_slot {
+	uint64_t key_nh;          /* region (bits 0-39) | next hop << 40;
+				   * 0: empty */
+	uint64_t dec;             /* hub (0-31) | chute (32-47; 0: several,
+				   * see the next hop) | tier << 48 |
+				   * reason << 56 */
 };
+#define PS_VH_KEY_MASK ((1ull << 40) - 1)
+#define PS_VH_NH_MAX   ((1u << 24) - 1)
 
 /* Field classifiers of the rule set. */
 struct ps_rule_index {
@@ -85,8 +96,18 @@ struct ps_rule_index {
 	uint64_t *r_bound;
 	uint64_t *r;
 	uint32_t n_r;
+	uint32_t active;          /* PS_RF_* of the fields some rule narrows */
+	uint64_t all;             /* up to 64 rules: a bit for each */
 	size_t bytes;
 };
+/* Fields of the rule index: one whose every bitset holds every rule never
+ * removes a candidate, and is not looked at. */
+#define PS_RF_SVC  0x01u
+#define PS_RF_CAR  0x02u
+#define PS_RF_DEV  0x04u
+#define PS_RF_W    0x08u
+#define PS_RF_S    0x10u
+#define PS_RF_R    0x20u
 
 #define PS_PLAN_ALLOCS 8
 #define PS_BIG_ALLOC (2u << 20)
@@ -102,10 +123,12 @@ struct ps_plan {
 	uint32_t *l1;             /* 10^6 entries */
 	uint32_t *l2;             /* n_l2 county nodes of 1000 entries */
 	uint32_t n_l2;
-	struct ps_village_block *blk;
-	uint32_t n_blk;
-	uint64_t *vpair;          /* suffix << 32 | entry, sorted per block */
-	uint32_t n_v;
+	uint32_t *vbase;          /* per township with village routes: the
+				   * entry when the village has none */
+	uint32_t n_vbase;
+	struct ps_vh_slot *vh;    /* village routes, exact-match hash */
+	uint32_t vh_mask;         /* buckets - 1 */
+	uint32_t n_vh;
 
 	struct ps_nh *nh;         /* nh[0]: no route */
 	uint32_t n_nh;
@@ -126,7 +149,8 @@ struct ps_plan {
 #define PS_E_TYPE_SHIFT 30
 #define PS_E_LEAF       0u          /* rest: next-hop index (0: none) */
 #define PS_E_NODE       1u          /* rest: county node index (l1 only) */
-#define PS_E_BLOCK      2u          /* rest: village block index (l2 only) */
+#define PS_E_BLOCK      2u          /* rest: vbase index (l2 only): the
+					     * township has village routes */
 #define PS_E_INDEX_MAX  ((1u << PS_E_TYPE_SHIFT) - 1)
 
 /* Compile a validated plan model. Returns the plan, or NULL with the reason
@@ -174,6 +198,32 @@ static inline uint16_t ps_nh_chutes(const struct ps_plan *p,
  * the levels' memory accesses overlapped across the burst. */
 void ps_plan_lpm_burst(const struct ps_plan *p, const uint64_t *region,
 		       uint32_t *out, unsigned n);
+
+/* The village hash: the bucket of a region, and the slot of its route
+ * (NULL when the region has no village route of its own). */
+static inline const struct ps_vh_slot *ps_vh_bucket(const struct ps_plan *p,
+						    uint64_t region)
+{
+	uint64_t h = (region * 0x9e3779b97f4a7c15ull) >> 32;
+	return p->vh + ((h & p->vh_mask) << 2);
+}
+
+static inline const struct ps_vh_slot *ps_vh_find(const struct ps_plan *p,
+						  const struct ps_vh_slot *b,
+						  uint64_t region)
+{
+	for (;;) {          /* ends: the table always has empty slots */
+		for (int k = 0; k < 4; k++) {
+			uint64_t kn = b[k].key_nh;
+			if (!kn)
+				return NULL;
+			if ((kn & PS_VH_KEY_MASK) == region)
+				return &b[k];
+		}
+		uint32_t next = ((uint32_t)((b - p->vh) >> 2) + 1) & p->vh_mask;
+		b = p->vh + ((size_t)next << 2);
+	}
+}
 
 /* Pick one enabled chute of a next hop by the waybill hash; 0 if none. */
 uint16_t ps_plan_pick_chute(const struct ps_plan *p,

@@ -17,6 +17,8 @@ struct builder {
 	struct ps_plan *p;
 	const struct ps_plan_src *src;
 	struct ps_errors *errs;
+	uint64_t *village;        /* region << 24 | next hop, for the hash */
+	uint32_t n_village;
 };
 
 /* Zeroed memory for the tables. Large ones get their own mapping with
@@ -113,7 +115,7 @@ static uint32_t county_node(struct ps_plan *p, uint32_t c)
 	return idx;
 }
 
-/* Count the county nodes and village blocks the deep routes need. */
+/* Count the county nodes and the townships with village routes. */
 static int count_deep(struct ps_route_src **r, size_t n,
 		      uint32_t *n_nodes, uint32_t *n_blocks)
 {
@@ -156,9 +158,9 @@ static int build_routes(struct builder *b)
 		n_village += r[i]->digits == 12;
 	p->l1 = xcalloc(p, L1_SIZE, sizeof(uint32_t));
 	p->l2 = xcalloc(p, (size_t)n_nodes * L2_SIZE, sizeof(uint32_t));
-	p->blk = xcalloc(p, n_blocks, sizeof(*p->blk));
-	p->vpair = xcalloc(p, n_village, sizeof(uint64_t));
-	if (!p->l1 || !p->l2 || !p->blk || !p->vpair)
+	p->vbase = xcalloc(p, n_blocks, sizeof(*p->vbase));
+	b->village = malloc((n_village ? n_village : 1) * sizeof(uint64_t));
+	if (!p->l1 || !p->l2 || !p->vbase || !b->village)
 		goto oom;
 
 	for (i = 0; i < n; i++) {
@@ -190,16 +192,11 @@ static int build_routes(struct builder *b)
 			uint32_t t = (uint32_t)(pad / 1000u % 1000u);
 			uint32_t *e = &p->l2[(size_t)node * L2_SIZE + t];
 			if ((*e >> PS_E_TYPE_SHIFT) != PS_E_BLOCK) {
-				struct ps_village_block *bl = &p->blk[p->n_blk];
-				bl->base = *e;
-				bl->start = p->n_v;
-				bl->count = 0;
-				*e = PS_E_BLOCK << PS_E_TYPE_SHIFT | p->n_blk++;
+				p->vbase[p->n_vbase] = *e;
+				*e = PS_E_BLOCK << PS_E_TYPE_SHIFT |
+				     p->n_vbase++;
 			}
-			struct ps_village_block *bl =
-				&p->blk[*e & PS_E_INDEX_MAX];
-			p->vpair[p->n_v++] = (pad % 1000u) << 32 | leaf;
-			bl->count++;
+			b->village[b->n_village++] = pad << 24 | leaf;
 			break;
 		}
 		}
@@ -211,6 +208,53 @@ oom:
 	ps_errors_add(b->errs, "plan", 0, "out of memory building the route "
 		      "table (%zu routes)", n);
 	return -1;
+}
+
+/* The village routes' exact-match hash: buckets of four 16-byte slots,
+ * at most three quarters full on average, so a bucket rarely overflows
+ * (an overflow goes on in the next bucket). Built last: a slot holds the
+ * decision, tier included. */
+static int build_village_hash(struct builder *b)
+{
+	struct ps_plan *p = b->p;
+	if (!b->n_village)
+		return 0;
+	if (p->n_nh > PS_VH_NH_MAX) {
+		ps_errors_add(b->errs, "plan", 0, "cannot build: %u next hops "
+			      "exceed the limit of %u of the village table",
+			      p->n_nh, PS_VH_NH_MAX);
+		return -1;
+	}
+	uint64_t buckets = 1;
+	while (buckets * 3 < b->n_village)
+		buckets <<= 1;
+	p->vh = xcalloc(p, buckets * 4, sizeof(*p->vh));
+	if (!p->vh) {
+		ps_errors_add(b->errs, "plan", 0, "out of memory building the "
+			      "village table (%u routes)", b->n_village);
+		return -1;
+	}
+	p->vh_mask = (uint32_t)(buckets - 1);
+	for (uint32_t i = 0; i < b->n_village; i++) {
+		uint64_t region = b->village[i] >> 24;
+		uint32_t leaf = (uint32_t)(b->village[i] & PS_VH_NH_MAX);
+		const struct ps_nh *nh = &p->nh[leaf];
+		struct ps_vh_slot *s = (struct ps_vh_slot *)ps_vh_bucket(p,
+									 region);
+		while (s->key_nh) {
+			s++;
+			if (s == p->vh + (buckets * 4))
+				s = p->vh;
+		}
+		s->key_nh = region | (uint64_t)leaf << 40;
+		s->dec = nh->hub |
+			 (uint64_t)(nh->chute_ref & PS_NH_INLINE
+				    ? (uint16_t)nh->chute_ref : 0) << 32 |
+			 (uint64_t)ps_nh_tier(nh) << 48 |
+			 (uint64_t)ps_nh_reason(nh) << 56;
+		p->n_vh++;
+	}
+	return 0;
 }
 
 static int by_priority(const void *a, const void *b)
@@ -306,12 +350,16 @@ struct ps_plan *ps_plan_compile(const struct ps_plan_src *src,
 	if (build_rules(&b))
 		goto fail;
 	fill_tiers(p, src, &hubs);
+	if (build_village_hash(&b))
+		goto fail;
 	ps_u64map_free(&hubs);
+	free(b.village);
 	return p;
 oom:
 	ps_errors_add(errs, "plan", 0, "out of memory compiling the plan");
 fail:
 	ps_u64map_free(&hubs);
+	free(b.village);
 	ps_plan_free(p);
 	return NULL;
 }

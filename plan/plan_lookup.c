@@ -10,18 +10,14 @@
 #define L2_SIZE 1000u
 #define PS_PLAN_CHUNK 64u
 
-static inline uint32_t village_lookup(const struct ps_plan *p, uint32_t b,
-				      uint32_t suffix)
+/* The next hop of a region under a township with village routes: its own
+ * route, else the township's entry. */
+static inline uint32_t village_lookup(const struct ps_plan *p, uint32_t blk,
+				      uint64_t region)
 {
-	const struct ps_village_block *bl = &p->blk[b];
-	const uint64_t *v = p->vpair + bl->start;
-	uint32_t lo = 0, len = bl->count;
-	while (len > 1) {
-		uint32_t half = len / 2;
-		lo = (uint32_t)(v[lo + half] >> 32) <= suffix ? lo + half : lo;
-		len -= half;
-	}
-	return (uint32_t)(v[lo] >> 32) == suffix ? (uint32_t)v[lo] : bl->base;
+	const struct ps_vh_slot *v = ps_vh_find(p, ps_vh_bucket(p, region),
+						region);
+	return v ? (uint32_t)(v->key_nh >> 40) : p->vbase[blk];
 }
 
 static inline uint32_t etype(uint32_t e)
@@ -41,7 +37,7 @@ uint32_t ps_plan_lpm(const struct ps_plan *p, uint64_t region)
 	e = p->l2[(size_t)(e & PS_E_INDEX_MAX) * L2_SIZE + town];
 	if (etype(e) == PS_E_LEAF)
 		return e;
-	return village_lookup(p, e & PS_E_INDEX_MAX, rest - town * 1000u);
+	return village_lookup(p, e & PS_E_INDEX_MAX, region);
 }
 
 static void lpm_chunk(const struct ps_plan *p, const uint64_t *region,
@@ -76,21 +72,15 @@ static void lpm_chunk(const struct ps_plan *p, const uint64_t *region,
 		out[i] = e;
 		if (etype(e) == PS_E_BLOCK) {
 			blocks++;
-			__builtin_prefetch(&p->blk[e & PS_E_INDEX_MAX]);
+			__builtin_prefetch(ps_vh_bucket(p, region[i]));
 		}
 	}
 	if (!blocks)
 		return;
 	for (i = 0; i < n; i++)
-		if (etype(out[i]) == PS_E_BLOCK) {
-			const struct ps_village_block *bl =
-				&p->blk[out[i] & PS_E_INDEX_MAX];
-			__builtin_prefetch(&p->vpair[bl->start + bl->count / 2]);
-		}
-	for (i = 0; i < n; i++)
 		if (etype(out[i]) == PS_E_BLOCK)
 			out[i] = village_lookup(p, out[i] & PS_E_INDEX_MAX,
-						rest[i] % 1000u);
+						region[i]);
 }
 
 void ps_plan_lpm_burst(const struct ps_plan *p, const uint64_t *region,
@@ -163,8 +153,12 @@ static inline void decide(const struct ps_plan *p,
 		return;
 	}
 	const struct ps_nh *nh = &p->nh[nhi];
-	uint16_t chute = ps_plan_pick_chute(p, cs, nh,
-					    ps_waybill_hash(s->waybill));
+	uint16_t chute;
+	if ((nh->chute_ref & PS_NH_INLINE) && !ps_chutes_any_disabled(cs))
+		chute = (uint16_t)nh->chute_ref;     /* one chute: no hash */
+	else
+		chute = ps_plan_pick_chute(p, cs, nh,
+					   ps_waybill_hash(s->waybill));
 	if (!chute) {
 		set_reject(p, d, PS_R_CHUTE_UNAVAILABLE);
 		return;
@@ -174,6 +168,28 @@ static inline void decide(const struct ps_plan *p,
 	d->reason = ps_nh_reason(nh);
 	d->hub = nh->hub;
 	d->matched_prefix = ps_nh_prefix(nh);
+}
+
+/* A village route's decision straight from its hash slot; through the
+ * next hop when it has several chutes or some chute is disabled. */
+static inline void decide_village(const struct ps_plan *p,
+				  const struct ps_chute_state *cs,
+				  const struct ps_scan *s, struct ps_decision *d,
+				  const struct ps_vh_slot *v)
+{
+	uint64_t dec = v->dec;
+	uint16_t chute = (uint16_t)(dec >> 32);
+	if (!chute || ps_chutes_any_disabled(cs)) {
+		decide(p, cs, s, d, (uint32_t)(v->key_nh >> 40));
+		return;
+	}
+	d->event_seq = s->event_seq;
+	d->plan_version = p->version;
+	d->chute = chute;
+	d->tier = (uint8_t)(dec >> 48);
+	d->reason = (uint8_t)(dec >> 56);
+	d->hub = (uint32_t)dec;
+	d->matched_prefix = v->key_nh & PS_VH_KEY_MASK;
 }
 
 static inline uint32_t resolve(const struct ps_plan *p,
@@ -194,6 +210,67 @@ void ps_plan_decide_one(const struct ps_plan *p,
 	decide(p, cs, s, d, resolve(p, s));
 }
 
+/* The rules' next hop for each record (0: no rule matched). */
+static inline void match_rules(const struct ps_plan *p,
+			       const struct ps_scan *const *scans,
+			       uint32_t *rule, unsigned n)
+{
+	const struct ps_rule_index *ri = &p->rules;
+	unsigned i;
+	if (!ri->n) {
+		for (i = 0; i < n; i++)
+			rule[i] = 0;
+	} else if (ri->words == 1) {
+		for (i = 0; i < n; i++) {
+			int r = ps_rules_first_word(ri, scans[i]);
+			rule[i] = r < 0 ? 0 : ri->nh[r];
+		}
+	} else {
+		for (i = 0; i < n; i++)
+			rule[i] = ps_plan_rule_match(p, scans[i]);
+	}
+}
+
+/* Plans with village routes: every record not taken by a rule first
+ * probes the village hash (one prefetched cache line, holding the
+ * decision); only the others walk the route table. */
+static void decide_chunk_villages(const struct ps_plan *p,
+				  const struct ps_chute_state *cs,
+				  const struct ps_scan *const *scans,
+				  struct ps_decision *const *dec, unsigned n)
+{
+	const struct ps_vh_slot *bk[PS_PLAN_CHUNK], *v[PS_PLAN_CHUNK];
+	uint64_t region[PS_PLAN_CHUNK];
+	uint32_t nhi[PS_PLAN_CHUNK], rule[PS_PLAN_CHUNK];
+	unsigned i, m = 0;
+	/* the buckets' cache misses first, the rules while they are on */
+	for (i = 0; i < n; i++) {
+		bk[i] = ps_vh_bucket(p, scans[i]->region);
+		__builtin_prefetch(bk[i]);
+	}
+	match_rules(p, scans, rule, n);
+	for (i = 0; i < n; i++) {
+		v[i] = rule[i] ? NULL : ps_vh_find(p, bk[i], scans[i]->region);
+		if (!v[i] && !rule[i])
+			region[m++] = scans[i]->region;
+	}
+	if (m)
+		ps_plan_lpm_burst(p, region, nhi, m);
+	for (i = 0; i < m; i++)
+		__builtin_prefetch(&p->nh[nhi[i] ? nhi[i] : p->default_nh]);
+	unsigned w = 0;
+	for (i = 0; i < n; i++) {
+		if (v[i]) {
+			decide_village(p, cs, scans[i], dec[i], v[i]);
+		} else if (rule[i]) {
+			decide(p, cs, scans[i], dec[i], rule[i]);
+		} else {
+			uint32_t x = nhi[w++];
+			decide(p, cs, scans[i], dec[i], x ? x : p->default_nh);
+		}
+	}
+}
+
 static void decide_chunk(const struct ps_plan *p,
 			 const struct ps_chute_state *cs,
 			 const struct ps_scan *const *scans,
@@ -202,10 +279,13 @@ static void decide_chunk(const struct ps_plan *p,
 	uint64_t region[PS_PLAN_CHUNK];
 	uint32_t nhi[PS_PLAN_CHUNK], rule[PS_PLAN_CHUNK];
 	unsigned i;
-	for (i = 0; i < n; i++) {
-		rule[i] = ps_plan_rule_match(p, scans[i]);
-		region[i] = scans[i]->region;
+	if (p->n_vh) {
+		decide_chunk_villages(p, cs, scans, dec, n);
+		return;
 	}
+	match_rules(p, scans, rule, n);
+	for (i = 0; i < n; i++)
+		region[i] = scans[i]->region;
 	ps_plan_lpm_burst(p, region, nhi, n);
 	for (i = 0; i < n; i++) {
 		if (rule[i])

@@ -185,6 +185,36 @@ static int build_keys(struct ps_rule_index *ri, const struct constraint *c,
 	return 0;
 }
 
+/* Does every one of the count bitsets hold all n rules? */
+static int holds_all(const uint64_t *sets, uint32_t count, uint32_t words,
+		     uint32_t n)
+{
+	for (uint32_t k = 0; k < count; k++)
+		for (uint32_t r = 0; r < n; r++)
+			if (!((sets[(size_t)k * words + r / 64] >> (r % 64)) & 1))
+				return 0;
+	return 1;
+}
+
+static void find_active(struct ps_rule_index *ri)
+{
+	uint32_t w = ri->words, n = ri->n;
+	ri->all = n >= 64 ? ~0ull : (1ull << n) - 1;
+	ri->active = 0;
+	if (!holds_all(ri->svc, 128, w, n))
+		ri->active |= PS_RF_SVC;
+	if (!holds_all(ri->car, ri->n_car + 1, w, n))
+		ri->active |= PS_RF_CAR;
+	if (!holds_all(ri->dev, ri->n_dev + 1, w, n))
+		ri->active |= PS_RF_DEV;
+	if (!holds_all(ri->w, ri->n_w, w, n))
+		ri->active |= PS_RF_W;
+	if (!holds_all(ri->s, ri->n_s, w, n))
+		ri->active |= PS_RF_S;
+	if (!holds_all(ri->r, ri->n_r, w, n))
+		ri->active |= PS_RF_R;
+}
+
 int ps_rules_build(struct ps_rule_index *ri, const struct ps_plan_src *src,
 		   const struct ps_rule_src *const *rules, const uint32_t *nh,
 		   uint32_t n, struct ps_errors *errs)
@@ -220,6 +250,7 @@ int ps_rules_build(struct ps_rule_index *ri, const struct ps_plan_src *src,
 			    offsetof(struct constraint, r_hi), &ri->r_bound,
 			    &ri->r, &ri->n_r))
 		goto oom;
+	find_active(ri);
 	free(c);
 	return 0;
 oom:

@@ -303,6 +303,7 @@ static uint64_t rand_region(struct ps_rng *g)
 }
 
 static const unsigned lens[] = { 2, 4, 6, 9, 12 };
+static int multi_chutes;   /* routes with 1 to 3 chutes (burst test) */
 
 static void rand_plan(struct ps_rng *g, struct ps_plan_src *p, int rules)
 {
@@ -323,8 +324,11 @@ static void rand_plan(struct ps_rng *g, struct ps_plan_src *p, int rules)
 			continue;
 		struct ps_route_src r = { .prefix = pre, .digits = (uint8_t)d,
 					  .hub = 1 + (uint32_t)ps_rng_below(g, 5) };
-		uint16_t c = (uint16_t)(1 + i);
-		ps_plan_add_chutes(p, &c, 1, &r.chutes);
+		uint16_t c[3] = { (uint16_t)(1 + i), (uint16_t)(101 + i),
+				  (uint16_t)(201 + i) };
+		ps_plan_add_chutes(p, c, multi_chutes
+				   ? 1 + (uint32_t)ps_rng_below(g, 3) : 1,
+				   &r.chutes);
 		ps_plan_add_route(p, &r);
 	}
 	if (ps_rng_below(g, 2)) {
@@ -463,31 +467,49 @@ Test(lookup, rules_match_brute_force_on_random_plans)
 	}
 }
 
+/* The burst path (village hash first, decisions from its slots) and the
+ * one-by-one path agree on every record: random plans with one to three
+ * chutes per route, some chutes disabled, rules and no rules. */
 Test(lookup, burst_equals_one_by_one)
 {
 	struct ps_rng g;
 	ps_rng_seed(&g, 44);
-	struct ps_plan_src src;
-	rand_plan(&g, &src, 30);
-	struct ps_errors e;
-	ps_errors_init(&e);
-	struct ps_plan *p = ps_plan_compile(&src, 3, &e);
-	struct rec r[32];
-	const struct ps_scan *sp[32];
-	struct ps_decision d[32], one, *dp[32];
-	for (int i = 0; i < 32; i++) {
-		rand_scan(&g, &r[i]);
-		sp[i] = &r[i].s;
-		dp[i] = &d[i];
+	multi_chutes = 1;
+	for (int plan = 0; plan < 300; plan++) {
+		struct ps_plan_src src;
+		rand_plan(&g, &src, plan % 3 ? 30 : 0);
+		struct ps_errors e;
+		ps_errors_init(&e);
+		struct ps_plan *p = ps_plan_compile(&src, 3, &e);
+		cr_assert_not_null(p);
+		ps_chutes_init(&cs);
+		if (plan % 2)
+			for (int k = 0; k < 8; k++)
+				ps_chute_disable(&cs, (uint16_t)(1 + ps_rng_below(&g, 240)));
+		struct rec r[64];
+		const struct ps_scan *sp[64];
+		struct ps_decision d[64], one, *dp[64];
+		for (int i = 0; i < 64; i++) {
+			rand_scan(&g, &r[i]);
+			memcpy(r[i].wb, i & 1 ? "JT0000000000123" : "SF1234567890123", 16);
+			r[i].wb[5] = (uint8_t)('0' + i % 10);
+			sp[i] = &r[i].s;
+			dp[i] = &d[i];
+		}
+		ps_plan_decide_burst(p, &cs, sp, dp, 64);
+		for (int i = 0; i < 64; i++) {
+			ps_plan_decide_one(p, &cs, &r[i].s, &one);
+			cr_assert_eq(memcmp(&one, &d[i], sizeof(one)), 0,
+				     "plan %d record %d: chute %u/%u reason "
+				     "%u/%u", plan, i, one.chute, d[i].chute,
+				     one.reason, d[i].reason);
+		}
+		ps_plan_free(p);
+		ps_plan_src_free(&src);
+		ps_errors_free(&e);
 	}
-	ps_plan_decide_burst(p, &cs, sp, dp, 32);
-	for (int i = 0; i < 32; i++) {
-		ps_plan_decide_one(p, &cs, &r[i].s, &one);
-		cr_assert_eq(memcmp(&one, &d[i], sizeof(one)), 0);
-	}
-	ps_plan_free(p);
-	ps_plan_src_free(&src);
-	ps_errors_free(&e);
+	multi_chutes = 0;
+	ps_chutes_init(&cs);
 }
 
 Test(lookup, national_plan_every_village_its_own_route, .timeout = 120)
