@@ -180,12 +180,19 @@ enum ps_dedup_result ps_dedup_insert(struct ps_dedup *d, uint64_t hash,
 	return r;
 }
 
+/* What a slot held when it was chosen: a writer may fill it between the
+ * choice and the claim, and then it is not ours to overwrite. */
+struct snapshot {
+	uint32_t t;
+	uint8_t key[PS_WAYBILL_LEN];
+};
+
 /* The slot a new entry of wb goes to: one holding wb itself (expired or
  * for a disabled chute), else an empty or expired slot of either bucket,
- * else the oldest (*evicted set). */
+ * else the oldest (*evicted set); what it held goes to *snap. */
 static struct ps_dedup_slot *pick_slot(struct ps_dedup *d, uint64_t hash,
 				       const uint8_t *wb, uint32_t now_s,
-				       int *evicted)
+				       int *evicted, struct snapshot *snap)
 {
 	struct ps_dedup_slot *pick = NULL, *same = NULL;
 	uint32_t oldest = UINT32_MAX;
@@ -206,9 +213,30 @@ static struct ps_dedup_slot *pick_slot(struct ps_dedup *d, uint64_t hash,
 		}
 	}
 	if (same)
-		return same;
-	*evicted = live(d, pick->t, now_s);
+		pick = same;
+	else
+		*evicted = live(d, pick->t, now_s);
+	snap->t = pick->t;
+	memcpy(snap->key, pick->key, PS_WAYBILL_LEN);
 	return pick;
+}
+
+/* Claim slot s for writing if it still holds what was chosen: its sequence
+ * number read first, then its content compared, then the sequence number
+ * moved on only if no writer came in between. Returns the even sequence
+ * number it had, or 1 (odd) when it is not ours. */
+static uint32_t claim(struct ps_dedup_slot *s, const struct snapshot *snap)
+{
+	uint32_t q = __atomic_load_n(&s->seq, __ATOMIC_ACQUIRE);
+	if (q & 1)
+		return 1;
+	if (__atomic_load_n(&s->t, __ATOMIC_RELAXED) != snap->t ||
+	    memcmp(s->key, snap->key, PS_WAYBILL_LEN))
+		return 1;
+	if (!__atomic_compare_exchange_n(&s->seq, &q, q + 1, 0,
+					 __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+		return 1;
+	return q;
 }
 
 static void write_slot(struct ps_dedup_slot *s, const uint8_t *wb,
@@ -240,22 +268,14 @@ static enum ps_dedup_result insert_locked(struct ps_dedup *d, uint64_t hash,
 		    (r == PS_DEDUP_HIT && ps_chute_enabled(cs, out->chute)))
 			return r;
 		*evicted = 0;
+		struct snapshot snap;
 		struct ps_dedup_slot *s = pick_slot(d, hash, wb, now_s,
-						    evicted);
-		uint32_t seen_t = s->t;
-		uint32_t q = __atomic_load_n(&s->seq, __ATOMIC_RELAXED);
-		if (!(q & 1) &&
-		    __atomic_compare_exchange_n(&s->seq, &q, q + 1, 0,
-						__ATOMIC_ACQUIRE,
-						__ATOMIC_RELAXED)) {
-			if (s->t == seen_t) {
-				write_slot(s, wb, now_s, dec);
-				__atomic_store_n(&s->seq, q + 2,
-						 __ATOMIC_RELEASE);
-				return PS_DEDUP_MISS;
-			}
-			/* filled since we chose it: leave it be */
+						    evicted, &snap);
+		uint32_t q = claim(s, &snap);
+		if (!(q & 1)) {
+			write_slot(s, wb, now_s, dec);
 			__atomic_store_n(&s->seq, q + 2, __ATOMIC_RELEASE);
+			return PS_DEDUP_MISS;
 		}
 		/* another core (inserting a waybill of another first-choice
 		 * bucket) took that slot first: choose again once it is done */
