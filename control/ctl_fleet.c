@@ -446,6 +446,9 @@ static int fleet_events(const struct fleet_args *fa)
 	}
 	qsort(r, n, sizeof(*r), by_range);
 	uint64_t events = 0, doubled = 0, missing = 0, boots = 0, next = 1;
+	/* next, at the end: one past the last event number of the last boot;
+	 * events refused after it by a full spool are not gaps, the daemon's
+	 * counters tell them */
 	for (size_t i = 0; i < n; i++) {
 		/* next: the first event number of this boot not yet seen */
 		if (!i || r[i - 1].boot != r[i].boot) {
@@ -463,13 +466,15 @@ static int fleet_events(const struct fleet_args *fa)
 	if (fa->json)
 		printf("{\"site\":\"%s\",\"messages\":%zu,\"events\":%" PRIu64
 		       ",\"boots\":%" PRIu64 ",\"doubled\":%" PRIu64
-		       ",\"missing\":%" PRIu64 ",\"malformed\":%" PRIu64 "}\n",
-		       fa->site, n, events, boots, doubled, missing, malformed);
+		       ",\"missing\":%" PRIu64 ",\"malformed\":%" PRIu64
+		       ",\"last\":%" PRIu64 "}\n", fa->site, n, events, boots,
+		       doubled, missing, malformed, n ? next - 1 : 0);
 	else
 		printf("site %s: %zu messages, %" PRIu64 " events from %" PRIu64
-		       " daemon start%s; %" PRIu64 " doubled, %" PRIu64
-		       " missing, %" PRIu64 " malformed messages\n", fa->site,
-		       n, events, boots, boots == 1 ? "" : "s", doubled,
+		       " daemon start%s (the last up to event %" PRIu64 "); %"
+		       PRIu64 " doubled, %" PRIu64 " missing, %" PRIu64
+		       " malformed messages\n", fa->site, n, events, boots,
+		       boots == 1 ? "" : "s", n ? next - 1 : 0, doubled,
 		       missing, malformed);
 	free(r);
 	close_fleet(&f);

@@ -105,6 +105,23 @@ void ps_metrics_render(struct ps_ctl_server *ctl, struct ps_out *o)
 	counter(o, "parcelsort_export_dropped_total",
 		"Events dropped because the export ring was full.",
 		(unsigned long long)c->export_dropped);
+	if (d->export_totals) {
+		struct ps_export_totals t;
+		d->export_totals(d->arg, &t);
+		counter(o, "parcelsort_export_stored_total",
+			"Events stored in the spool (or the file).",
+			(unsigned long long)t.written);
+		counter(o, "parcelsort_export_spool_overflow_total",
+			"Events refused by a full spool.",
+			(unsigned long long)t.spool_overflow);
+		counter(o, "parcelsort_export_spool_errors_total",
+			"Events lost to spool write errors.",
+			(unsigned long long)t.spool_errors);
+		head(o, "parcelsort_export_spool_bytes",
+		     "Bytes of spool segments on disk.", "gauge");
+		ps_out_printf(o, "parcelsort_export_spool_bytes %llu\n",
+			      (unsigned long long)t.spool_bytes);
+	}
 	counter(o, "parcelsort_worker_busy_cycles_total",
 		"TSC cycles of worker loop iterations that received frames.",
 		(unsigned long long)c->busy_cycles);

@@ -20,7 +20,10 @@
 #define BLOCK_EVENTS 256
 #define BLOCK_BYTES (96u << 10)
 #define EVENT_MAX 640            /* one formatted event, with margin */
-#define SPOOL_SEGMENT (8u << 20)
+/* Segments of at most 8 MB and at most an eighth of the bound, so the
+ * agent frees space in steps well below it. */
+#define SPOOL_SEGMENT_MAX (8u << 20)
+#define SPOOL_SEGMENT_MIN (64u << 10)
 
 struct worker_ctx {
 	struct rte_ring *ring;
@@ -38,6 +41,8 @@ struct ps_exporter {
 	char block[BLOCK_BYTES + EVENT_MAX];
 	uint32_t block_len, block_events;
 	struct ps_export_totals tot;
+	uint64_t overflow_since;         /* events refused in this overflow */
+	int overflowing;
 };
 
 void ps_export_push(void *ctx, const struct ps_event *ev, unsigned n)
@@ -80,6 +85,27 @@ static void add(uint64_t *v, uint64_t n)
 	__atomic_store_n(v, *v + n, __ATOMIC_RELAXED);
 }
 
+/* Say so in the log when the spool fills up and when it takes events
+ * again (the export thread's, never a worker's, output). */
+static void report_overflow(struct ps_exporter *x, int refused)
+{
+	if (refused) {
+		if (!x->overflowing)
+			fprintf(stderr, "parcelsortd: export spool full (%.1f MB):"
+				" events are dropped and counted until the "
+				"agent catches up\n",
+				ps_spool_bytes(x->spool) / 1048576.0);
+		x->overflowing = 1;
+		x->overflow_since += x->block_events;
+	} else if (x->overflowing) {
+		fprintf(stderr, "parcelsortd: export spool takes events again; "
+			"%llu were dropped\n",
+			(unsigned long long)x->overflow_since);
+		x->overflowing = 0;
+		x->overflow_since = 0;
+	}
+}
+
 /* Write the block to the file and the spool, and start a new one. */
 static void flush_block(struct ps_exporter *x)
 {
@@ -91,6 +117,7 @@ static void flush_block(struct ps_exporter *x)
 	if (x->spool) {
 		int r = ps_spool_append(x->spool, x->block, x->block_len,
 					x->block_events);
+		report_overflow(x, r > 0);
 		if (r > 0)
 			add(&x->tot.spool_overflow, x->block_events);
 		else if (r < 0)
@@ -164,8 +191,11 @@ static int open_outputs(struct ps_exporter *x, const struct ps_export_cfg *cfg,
 		clock_gettime(CLOCK_REALTIME, &now);
 		uint64_t boot = (uint64_t)now.tv_sec * 1000000000ull +
 				(uint64_t)now.tv_nsec;
+		uint64_t seg = cfg->spool_max_bytes / 8;
+		seg = seg > SPOOL_SEGMENT_MAX ? SPOOL_SEGMENT_MAX
+		      : seg < SPOOL_SEGMENT_MIN ? SPOOL_SEGMENT_MIN : seg;
 		x->spool = ps_spool_open(cfg->spool_dir, cfg->spool_max_bytes,
-					 SPOOL_SEGMENT, boot, err, errlen);
+					 seg, boot, err, errlen);
 		if (!x->spool)
 			return -1;
 		x->tot.spool_bytes = ps_spool_bytes(x->spool);

@@ -7,8 +7,11 @@
 # by the site, shows in `fleet status` with FILE:LINE, and the old plan
 # keeps deciding; one NATS node is killed during pushes and event export,
 # and an agent is killed and restarted mid-stream: pushes still land, no
-# old revision is applied again, and the stream holds exactly the events
-# the sites exported, none lost and none doubled.
+# old revision is applied again; then the whole cluster is down for 3 s:
+# the sites sort on, events wait in the spools (site b's small spool
+# overflows, counted and logged); at the end the stream holds exactly the
+# events the sites stored, none lost and none doubled, and the only gaps
+# are the events site b's full spool refused.
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
@@ -66,8 +69,10 @@ wait_handled() {
 }
 
 # a site: namespace + veth, parcelsortd with a spool, its agent
+# site_up NAME [daemon options...]
 site_up() {
     s=$1
+    shift
     ns="psf$s$ID" va="pfa$s$ID" vb="pfb$s$ID"
     ip netns add "$ns" && ip link add "$va" type veth peer name "$vb" &&
     ip link set "$vb" netns "$ns" &&
@@ -81,7 +86,7 @@ site_up() {
         --vdev "net_af_packet0,iface=$va" -- --ip 198.18.0.2 \
         --state-dir "$T/state-$s" --ctl "$T/ctl-$s.sock" --metrics off \
         --plan "$ROOT/config/example.plan" --export-spool "$T/spool-$s" \
-        --idle-sleep-us 200 >"$T/daemon-$s.log" 2>&1 &
+        --idle-sleep-us 200 "$@" >"$T/daemon-$s.log" 2>&1 &
     eval "DAEMON_$s=$!"
     for _ in $(seq 1 40); do
         grep -q "^parcelsortd: UDP port" "$T/daemon-$s.log" && break
@@ -101,7 +106,7 @@ nats_start
 check "3-node NATS cluster with JetStream up" '[ $? -eq 0 ]'
 fleet init --replicas 3 >"$T/init" 2>&1
 check "fleet init creates the buckets and the stream" '[ $? -eq 0 ]'
-site_up a && site_up b
+site_up a && site_up b --spool-max-mb 4      # b: a small spool, to overflow
 check "two sites up (parcelsortd + agent each)" \
     'ctl a status >/dev/null && ctl b status >/dev/null'
 for _ in $(seq 1 50); do
@@ -189,24 +194,45 @@ check "no revision applied twice at either site" \
     'for s in a b; do ctl $s plan history | grep -o "fleet revision [0-9]*" | sort | uniq -d | grep -q . && exit 1; done; true'
 nats_restart 1
 sleep 1
+
+# --- the whole cluster down for 3 s while the scanners go on ------------
+nats_stop
+sleep 1
+check "with NATS down, the sites still sort" \
+    '[ "$(in_ns a python3 "$HERE/ask.py" SF1000000000007 330782100201)" != "no reply" ]'
+sleep 2
+for i in 1 2 3; do nats_run $i; done
+sleep 3
 touch "$T/stop"
 sleep 1.5
 for s in a b; do
     ctl "$s" --json stats >"$T/stats-$s.json"
 done
 exported() { python3 -c 'import json,sys; e=json.load(open(sys.argv[1]))["export"]; print(e["written"], e["spool_overflow"], e["dropped"])' "$T/stats-$1.json"; }
-audit() { fleet --json events --site "$1" 2>/dev/null | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["events"], d["doubled"], d["missing"], d["malformed"])'; }
+audit() { fleet --json events --site "$1" 2>/dev/null | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["events"], d["doubled"], d["missing"], d["malformed"], d["last"])'; }
 for s in a b; do
     set -- $(exported "$s")
     written=$1 over=$2 dropped=$3
     got=""
-    for _ in $(seq 1 40); do
+    for _ in $(seq 1 60); do
         got=$(audit "$s")
         [ "${got%% *}" = "$written" ] && break
         sleep 0.5
     done
-    check "site $s: the stream holds exactly the $written events exported (got: $got; events doubled missing malformed)" \
-        '[ "$written" -gt 1000 ] && [ "$over" = 0 ] && [ "$dropped" = 0 ] && [ "$got" = "$written 0 0 0" ]'
+    eval "WRITTEN_$s=$written OVER_$s=$over GOT_$s=\"\$got\""
 done
+check "site a: the stream holds exactly the $WRITTEN_a events it stored, none doubled, none missing (got: $GOT_a; events doubled missing malformed last)" \
+    '[ "$WRITTEN_a" -gt 1000 ] && [ "$OVER_a" = 0 ] && [ "$GOT_a" = "$WRITTEN_a 0 0 0 $WRITTEN_a" ]'
+check "site b: its 4 MB spool overflowed during the outage ($OVER_b events), said so in its log" \
+    '[ "$OVER_b" -gt 0 ] && grep -q "export spool full" "$T/daemon-b.log" &&
+     grep -q "export spool takes events again" "$T/daemon-b.log"'
+# the refused events are the gaps in the numbers, and those after the last
+# stored one (refused when the scanners had stopped sending)
+set -- $GOT_b
+EV_b=$1 DOUBLED_b=$2 MISSING_b=$3 MALFORMED_b=$4 LAST_b=$5
+check "site b: the stream holds exactly the $WRITTEN_b events stored, none doubled; the $OVER_b refused are the gaps and the tail (got: $GOT_b)" \
+    '[ "$EV_b" = "$WRITTEN_b" ] && [ "$DOUBLED_b" = 0 ] && [ "$MALFORMED_b" = 0 ] &&
+     [ $((MISSING_b + WRITTEN_b + OVER_b - LAST_b)) -eq "$OVER_b" ] &&
+     [ "$MISSING_b" -le "$OVER_b" ]'
 check "the restarted agent skipped the blocks the stream already had ($(field a events | python3 -c 'import ast,sys; print(ast.literal_eval(sys.stdin.read())["skipped_blocks"])'))" \
     '[ "$(field a events | python3 -c "import ast,sys; print(ast.literal_eval(sys.stdin.read())[\"skipped_blocks\"])")" -gt 0 ]'
