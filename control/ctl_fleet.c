@@ -110,7 +110,14 @@ static int push_one(struct ps_fleet *f, const char *site, const char *text,
 	char key[PS_FLEET_SITE_MAX + 8];
 	uint64_t rev = 0;
 	ps_fleet_key(key, sizeof(key), site);
-	natsStatus s = kvStore_Put(&rev, f->plans, key, text, (int)len);
+	/* while the cluster elects a new leader for the bucket (a node just
+	 * died) a put times out or finds no responder: try again, for up to
+	 * about 20 s in all */
+	natsStatus s;
+	int tries = 0;
+	while ((s = kvStore_Put(&rev, f->plans, key, text, (int)len)) != NATS_OK &&
+	       (s == NATS_TIMEOUT || s == NATS_NO_RESPONDERS) && ++tries < 4)
+		nats_Sleep(500);
 	if (s != NATS_OK) {
 		fprintf(stderr, "parcelsortctl: site %s: not pushed: %s\n",
 			site, ps_fleet_error(s));
