@@ -106,7 +106,7 @@ nats_start
 check "3-node NATS cluster with JetStream up" '[ $? -eq 0 ]'
 fleet init --replicas 3 >"$T/init" 2>&1
 check "fleet init creates the buckets and the stream" '[ $? -eq 0 ]'
-site_up a && site_up b --spool-max-mb 4      # b: a small spool, to overflow
+site_up a && site_up b --spool-max-mb 2      # b: a small spool, to overflow
 check "two sites up (parcelsortd + agent each)" \
     'ctl a status >/dev/null && ctl b status >/dev/null'
 for _ in $(seq 1 50); do
@@ -223,7 +223,7 @@ for s in a b; do
 done
 check "site a: the stream holds exactly the $WRITTEN_a events it stored, none doubled, none missing (got: $GOT_a; events doubled missing malformed last)" \
     '[ "$WRITTEN_a" -gt 1000 ] && [ "$OVER_a" = 0 ] && [ "$GOT_a" = "$WRITTEN_a 0 0 0 $WRITTEN_a" ]'
-check "site b: its 4 MB spool overflowed during the outage ($OVER_b events), said so in its log" \
+check "site b: its 2 MB spool overflowed during the outage ($OVER_b events), said so in its log" \
     '[ "$OVER_b" -gt 0 ] && grep -q "export spool full" "$T/daemon-b.log" &&
      grep -q "export spool takes events again" "$T/daemon-b.log"'
 # the refused events are the gaps in the numbers, and those after the last
