@@ -11,6 +11,7 @@ static inline uint64_t tsc(void)
 }
 
 #define MAX_RECS (PS_BURST * PS_MAX_RECORDS)
+#define DEDUP_AHEAD 16
 
 struct request {
 	uint16_t pkt;            /* index into pkts */
@@ -147,13 +148,20 @@ static void decide(struct ps_pipeline *pl, const struct ps_plan *p,
 	struct ps_dedup *dd = pl->dedup;
 	unsigned nf = 0, i;
 	uint64_t t_start = tsc();
+	/* hashes first, then the look-ups with their buckets prefetched a
+	 * fixed distance ahead: far enough to hide a miss, near enough that
+	 * the line is still in L1 when its turn comes (a burst has up to
+	 * 32 x 22 records) */
 	for (i = 0; i < ns; i++) {
 		unsigned k = b->sortable[i];
 		b->hash[k] = ps_dedup_hash(b->scan[k].waybill);
-		ps_dedup_prefetch(dd, b->hash[k]);
+		if (i < DEDUP_AHEAD)
+			ps_dedup_prefetch(dd, b->hash[k]);
 	}
 	for (i = 0; i < ns; i++) {
 		unsigned k = b->sortable[i];
+		if (i + DEDUP_AHEAD < ns)
+			ps_dedup_prefetch(dd, b->hash[b->sortable[i + DEDUP_AHEAD]]);
 		struct ps_decision first;
 		enum ps_dedup_result r = ps_dedup_lookup(dd, b->hash[k],
 							 b->scan[k].waybill,
