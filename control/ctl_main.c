@@ -186,8 +186,8 @@ int ctl_plan_check(const char *path, int json, int quiet_ok)
 		return EXIT_REFUSED;
 	}
 	if (quiet_ok)
-		;
-	else if (json)
+		goto done;
+	if (json)
 		printf("{\"ok\":true,\"name\":\"%s\",\"hubs\":%zu,\"routes\":%zu,"
 		       "\"rules\":%zu,\"structure_bytes\":%zu}\n", src.name,
 		       src.n_hubs, src.n_routes, src.n_rules, p->bytes);
@@ -197,6 +197,7 @@ int ctl_plan_check(const char *path, int json, int quiet_ok)
 		       src.n_routes, src.n_rules,
 		       src.has_default ? "a default" : "no default",
 		       p->bytes / 1048576.0);
+done:
 	ps_plan_free(p);
 	ps_plan_src_free(&src);
 	ps_errors_free(&e);

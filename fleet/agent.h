@@ -27,7 +27,8 @@ struct agent {
 	uint64_t applied_rev;           /* last revision handled */
 	char last_outcome[32];
 	uint32_t plan_version;
-	char status_extra[4096];        /* errors and the like, JSON members */
+	struct ps_out status_extra;     /* file, times, errors: JSON members
+					 * of the status record */
 
 	/* events (written by the event thread, relaxed atomics) */
 	volatile int pub_failed;        /* set by the ack error handler */

@@ -101,6 +101,7 @@ int main(int argc, char **argv)
 	int replicas = 1;
 	char err[512];
 	agent.window = 64;
+	ps_out_init(&agent.status_extra);
 	if (!nats)
 		nats = "nats://127.0.0.1:4222";
 	if (parse(argc, argv, &nats, &replicas)) {
@@ -141,6 +142,7 @@ int main(int argc, char **argv)
 	       (unsigned long long)agent.ev_blocks,
 	       (unsigned long long)agent.ev_retries);
 	ps_fleet_close(&agent.fleet);
+	ps_out_free(&agent.status_extra);
 	nats_Close();
 	return 0;
 }

@@ -75,8 +75,9 @@ void agent_put_status(struct agent *a)
 		      "\"outcome\":\"%s\",\"plan_version\":%u%s%s,"
 		      "\"heartbeat_ms\":%" PRIu64 ",\"agent_started_ms\":%"
 		      PRIu64, a->site, a->applied_rev, a->last_outcome,
-		      a->plan_version, a->status_extra[0] ? "," : "",
-		      a->status_extra, ps_fleet_now_ms(), a->started_ms);
+		      a->plan_version, a->status_extra.len ? "," : "",
+		      a->status_extra.len ? a->status_extra.buf : "",
+		      ps_fleet_now_ms(), a->started_ms);
 	if (a->spool_dir)
 		ps_out_printf(&o, ",\"events\":{\"published\":%" PRIu64
 			      ",\"blocks\":%" PRIu64 ",\"retries\":%" PRIu64
@@ -159,7 +160,6 @@ static void apply(struct agent *a, kvEntry *e)
 	ps_out_init(&x);
 	if (kvEntry_Operation(e) != kvOp_Put) {
 		snprintf(a->last_outcome, sizeof(a->last_outcome), "deleted");
-		a->status_extra[0] = 0;
 		printf("parcelsort-agent: revision %" PRIu64 ": the site's plan "
 		       "was deleted from the bucket; the active plan stays\n",
 		       rev);
@@ -200,9 +200,8 @@ static void apply(struct agent *a, kvEntry *e)
 		printf("\n");
 		ps_ctl_reply_free(&rep);
 	}
-	snprintf(a->status_extra, sizeof(a->status_extra), "%.*s",
-		 (int)x.len, x.len ? x.buf : "");
-	ps_out_free(&x);
+	ps_out_free(&a->status_extra);
+	a->status_extra = x;            /* the record's members, whole */
 	a->applied_rev = rev;
 	char buf[32];
 	snprintf(buf, sizeof(buf), "%" PRIu64 "\n", rev);
