@@ -98,33 +98,28 @@ static int cmd_status(struct req *r)
 	const struct ps_ctl_daemon *d = ps_ctl_daemon(r->s);
 	struct ps_rates rt;
 	ps_ctl_rates(r->s, &rt);
-	struct ps_history_entry h[PS_HISTORY];
-	unsigned nh = ps_store_history(r->st, h);
-	struct ps_plan *p = *ps_store_plan_slot(r->st);
+	struct ps_plan_info pi;
+	ps_store_info(r->st, &pi);
 	uint64_t up = (ps_now_ms() - d->start_ms) / 1000, at;
-	size_t alloc, res, plan_bytes = ps_store_plan_bytes(r->st);
+	size_t alloc, res, plan_bytes = pi.bytes;
 	char when[64] = "", sname[64] = "";
 	jemalloc_stats(&alloc, &res);
 	int sched = ps_store_scheduled(r->st, &at, sname, sizeof(sname));
-	const struct ps_history_entry *cur = NULL;
-	for (unsigned i = 0; p && i < nh; i++)
-		if (h[i].version == p->version)
-			cur = &h[i];
-	if (cur)
-		fmt_time(when, sizeof(when), cur->committed_ms);
+	if (pi.have)
+		fmt_time(when, sizeof(when), pi.committed_ms);
 	if (r->json) {
 		ps_out_printf(r->o, "{\"version\":\"%s\",\"uptime_s\":%llu,"
 			      "\"workers\":%u,\"ports\":", VERSION_STRING,
 			      (unsigned long long)up, d->n_workers);
 		d->describe_ports(d->arg, r->o, 1);
 		ps_out_write(r->o, ",\"plan\":", 8);
-		if (p) {
+		if (pi.have) {
 			ps_out_printf(r->o, "{\"name\":");
-			ps_out_json_str(r->o, p->name);
+			ps_out_json_str(r->o, pi.name);
 			ps_out_printf(r->o, ",\"version\":%u,\"committed_ms\":%llu,"
-				      "\"origin\":", p->version,
-				      (unsigned long long)(cur ? cur->committed_ms : 0));
-			ps_out_json_str(r->o, cur ? cur->origin : "");
+				      "\"origin\":", pi.version,
+				      (unsigned long long)pi.committed_ms);
+			ps_out_json_str(r->o, pi.origin);
 			ps_out_printf(r->o, ",\"bytes\":%zu}", plan_bytes);
 		} else {
 			ps_out_write(r->o, "null", 4);
@@ -157,10 +152,11 @@ static int cmd_status(struct req *r)
 		      (unsigned long long)(up % 60), d->n_workers,
 		      d->n_workers == 1 ? "" : "s");
 	d->describe_ports(d->arg, r->o, 0);
-	if (p)
+	if (pi.have)
 		ps_out_printf(r->o, "plan:      %s v%u, committed %s (%s), "
-			      "%.1f MB\n", p->name, p->version, when,
-			      cur ? cur->origin : "?", plan_bytes / 1048576.0);
+			      "%.1f MB\n", pi.name, pi.version, when,
+			      pi.origin[0] ? pi.origin : "?",
+			      plan_bytes / 1048576.0);
 	else
 		ps_out_printf(r->o, "plan:      none (every sortable record "
 			      "gets NO_PLAN)\n");
@@ -297,7 +293,8 @@ static int cmd_plan_history(struct req *r)
 {
 	struct ps_history_entry h[PS_HISTORY];
 	unsigned n = ps_store_history(r->st, h);
-	struct ps_plan *p = *ps_store_plan_slot(r->st);
+	struct ps_plan_info pi;
+	ps_store_info(r->st, &pi);
 	if (r->json)
 		ps_out_write(r->o, "[", 1);
 	else
@@ -307,7 +304,7 @@ static int cmd_plan_history(struct req *r)
 	for (unsigned i = 0; i < n; i++) {
 		char t[64];
 		fmt_time(t, sizeof(t), h[i].committed_ms);
-		int active = p && p->version == h[i].version;
+		int active = pi.have && pi.version == h[i].version;
 		if (r->json) {
 			ps_out_printf(r->o, "%s{\"version\":%u,\"committed_ms\":"
 				      "%llu,\"name\":", i ? "," : "",

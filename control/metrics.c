@@ -128,10 +128,11 @@ void ps_metrics_render(struct ps_ctl_server *ctl, struct ps_out *o)
 	counter(o, "parcelsort_worker_idle_cycles_total",
 		"TSC cycles of empty worker loop iterations.",
 		(unsigned long long)c->idle_cycles);
-	struct ps_plan *p = *ps_store_plan_slot(d->store);
+	struct ps_plan_info pi;
+	ps_store_info(d->store, &pi);
 	head(o, "parcelsort_plan_version", "Version of the active sort plan "
 	     "(0: none).", "gauge");
-	ps_out_printf(o, "parcelsort_plan_version %u\n", p ? p->version : 0);
+	ps_out_printf(o, "parcelsort_plan_version %u\n", pi.version);
 	head(o, "parcelsort_chutes_disabled", "Chutes disabled now.", "gauge");
 	ps_out_printf(o, "parcelsort_chutes_disabled %u\n",
 		      ps_chutes_any_disabled(ps_store_chutes(d->store)));

@@ -19,14 +19,15 @@ static int tel_status(const char *cmd, const char *params,
 	(void)cmd;
 	(void)params;
 	const struct ps_ctl_daemon *dm = ps_ctl_daemon(the_ctl);
-	struct ps_plan *p = *ps_store_plan_slot(dm->store);
+	struct ps_plan_info pi;
+	ps_store_info(dm->store, &pi);
 	rte_tel_data_start_dict(d);
 	rte_tel_data_add_dict_string(d, "version", "0.1.0");
 	rte_tel_data_add_dict_u64(d, "uptime_s",
 				  (ps_now_ms() - dm->start_ms) / 1000);
 	rte_tel_data_add_dict_u64(d, "workers", dm->n_workers);
-	rte_tel_data_add_dict_string(d, "plan_name", p ? p->name : "");
-	rte_tel_data_add_dict_u64(d, "plan_version", p ? p->version : 0);
+	rte_tel_data_add_dict_string(d, "plan_name", pi.name);
+	rte_tel_data_add_dict_u64(d, "plan_version", pi.version);
 	return 0;
 }
 

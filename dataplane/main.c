@@ -127,7 +127,8 @@ static void print_rates(const struct daemon *d, struct ps_counters *prev,
 {
 	static struct ps_counters now;
 	sum_counters(d, &now);
-	struct ps_plan *p = *ps_store_plan_slot(d->store);
+	struct ps_plan_info pi;
+	ps_store_info(d->store, &pi);
 	uint64_t drops = 0;
 	for (unsigned i = 0; i < PS_DROP_COUNT; i++)
 		drops += now.drops[i] - prev->drops[i];
@@ -141,8 +142,8 @@ static void print_rates(const struct daemon *d, struct ps_counters *prev,
 				  prev->records_by_reason[PS_R_DUPLICATE]) /
 				 (now.records - prev->records)
 		       : 0.0,
-	       (unsigned long long)drops, p ? p->name : "-",
-	       p ? p->version : 0);
+	       (unsigned long long)drops, pi.have ? pi.name : "-",
+	       pi.version);
 	fflush(stdout);
 	*prev = now;
 }
@@ -322,7 +323,8 @@ static int start(struct daemon *d, char *err, size_t n)
 
 static void describe(const struct daemon *d)
 {
-	struct ps_plan *p = *ps_store_plan_slot(d->store);
+	struct ps_plan_info pi;
+	ps_store_info(d->store, &pi);
 	printf("parcelsortd: %u worker%s, %u port%s:", d->n_workers,
 	       d->n_workers == 1 ? "" : "s", d->ports.n,
 	       d->ports.n == 1 ? "" : "s");
@@ -338,9 +340,9 @@ static void describe(const struct daemon *d)
 	       "waybills (%.0f MB), plan %s",
 	       d->cfg.net.port, d->cfg.dedup_window,
 	       (unsigned long long)d->dedup.capacity, d->dedup.bytes / 1048576.0,
-	       p ? p->name : "none (NO_PLAN)");
-	if (p)
-		printf(" v%u", p->version);
+	       pi.have ? pi.name : "none (NO_PLAN)");
+	if (pi.have)
+		printf(" v%u", pi.version);
 	printf("\n");
 	fflush(stdout);
 }

@@ -299,6 +299,33 @@ unsigned ps_store_history(struct ps_store *s, struct ps_history_entry *out)
 	return n;
 }
 
+void ps_store_info(struct ps_store *s, struct ps_plan_info *out)
+{
+	memset(out, 0, sizeof(*out));
+	pthread_mutex_lock(&s->lock);
+	const struct ps_plan *p = s->active;
+	if (p) {
+		out->have = 1;
+		out->version = p->version;
+		snprintf(out->name, sizeof(out->name), "%s", p->name);
+		out->committed_ms = p->committed_ms;
+		out->published_ns = p->published_ns;
+		out->bytes = p->bytes;
+		for (unsigned i = 0; i < s->n_hist; i++) {
+			const struct ps_history_entry *h = &s->hist[i];
+			if (h->version != p->version)
+				continue;
+			snprintf(out->origin, sizeof(out->origin), "%s",
+				 h->origin);
+			out->committed_ms = h->committed_ms;
+			out->hubs = h->hubs;
+			out->routes = h->routes;
+			out->rules = h->rules;
+		}
+	}
+	pthread_mutex_unlock(&s->lock);
+}
+
 int ps_store_active_src(struct ps_store *s, struct ps_plan_src *out,
 			uint32_t *version)
 {

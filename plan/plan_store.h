@@ -52,6 +52,21 @@ static inline struct ps_plan *ps_store_plan_rcu(struct ps_plan **slot)
 	return rcu_dereference(*slot);
 }
 struct ps_plan **ps_store_plan_slot(struct ps_store *s);
+
+/* What readers outside the workers (control commands, metrics, telemetry,
+ * logs) may know of the active plan: a copy taken under the store's lock,
+ * never a pointer into the plan, which a commit may free at any time. */
+struct ps_plan_info {
+	int have;                 /* 0: no plan is active */
+	uint32_t version;
+	char name[64];
+	char origin[128];         /* as the history records it */
+	uint64_t committed_ms;    /* wall clock of the commit */
+	uint64_t published_ns;    /* CLOCK_MONOTONIC when it was published */
+	size_t bytes;             /* memory held by the compiled structure */
+	uint32_t hubs, routes, rules;
+};
+void ps_store_info(struct ps_store *s, struct ps_plan_info *out);
 struct ps_chute_state *ps_store_chutes(struct ps_store *s);
 
 /* Commit a full plan from a file or text. at_ms > now schedules it instead
