@@ -25,6 +25,7 @@
 
 #include "plan.h"
 #include "plan_rules.h"
+#include "plan_reader.h"
 #include "plan_store.h"
 #include "regions.h"
 #include "rng.h"
@@ -821,7 +822,7 @@ static void *watch(void *arg)
 	uint32_t last = 0;
 	rcu_register_thread();
 	while (!w->stop) {
-		struct ps_plan *p = ps_store_plan_rcu(ps_store_plan_slot(w->s));
+		struct ps_plan *p = ps_store_plan_rcu(ps_store_dataplane_slot(w->s));
 		if (p && p->version != last) {
 			struct timespec ts;
 			clock_gettime(CLOCK_MONOTONIC, &ts);

@@ -21,6 +21,7 @@
 #include "telemetry.h"
 #include "dedup.h"
 #include "export.h"
+#include "plan_reader.h"        /* the workers' slot, QSBR readers only */
 #include "plan_store.h"
 #include "port.h"
 #include "worker.h"
@@ -297,7 +298,7 @@ static int start(struct daemon *d, char *err, size_t n)
 			return -1;
 	}
 	struct ps_pipeline tmpl = {
-		.plan_slot = ps_store_plan_slot(d->store),
+		.plan_slot = ps_store_dataplane_slot(d->store),
 		.chutes = ps_store_chutes(d->store),
 		.dedup = &d->dedup,
 		.site = d->cfg.site,

@@ -10,6 +10,8 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "ps_fault.h"
+
 #define TRAILER "# end crc32 "
 
 static int write_all(int fd, const char *p, size_t n)
@@ -25,6 +27,20 @@ static int write_all(int fd, const char *p, size_t n)
 		n -= (size_t)w;
 	}
 	return 0;
+}
+
+/* fsync the directory so a rename in it survives a crash. 0 or -1. */
+static int sync_dir(const char *dir)
+{
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return -1;
+	int e = ps_fault_hit(PS_FAULT_DIR_FSYNC);
+	int rc = e ? -1 : fsync(dfd);
+	e = errno;
+	close(dfd);
+	errno = e;
+	return rc;
 }
 
 int ps_persist_write_small(const char *dir, const char *fname,
@@ -50,12 +66,10 @@ int ps_persist_write_small(const char *dir, const char *fname,
 		errno = e;
 		goto fail;
 	}
-	if (!no_fsync) {
-		int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (dfd >= 0) {
-			fsync(dfd);
-			close(dfd);
-		}
+	if (!no_fsync && sync_dir(dir)) {
+		snprintf(err, errlen, "cannot make %s durable (fsync of %s: "
+			 "%s)", dst, dir, strerror(errno));
+		return -1;
 	}
 	return 0;
 fail:

@@ -8,8 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "plan_history.h"
 #include "plan_src.h"
-#include "plan_store.h"
 
 int ps_persist_write_plan(const char *dir, const char *fname,
 			  const struct ps_plan_src *src,
@@ -22,6 +22,10 @@ int ps_persist_read_plan(const char *path, struct ps_plan_src *src,
 /* Only the metadata header (history listing), trailer checked. */
 int ps_persist_read_meta(const char *path, struct ps_history_entry *meta);
 
+/* Write a file atomically: temporary name, fsync, rename, fsync of the
+ * directory. Returns 0, or -1 with err when any step failed, the directory
+ * fsync included (the rename may then not survive a crash, so the caller
+ * must not count the file as saved). */
 int ps_persist_write_small(const char *dir, const char *fname,
 			   const char *content, size_t len, int no_fsync,
 			   char *err, size_t errlen);

@@ -8,6 +8,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "ps_errors.h"      /* struct ps_errors, shared (common/) */
+
 /* A list of chutes: a slice of the plan's chute pool. */
 struct ps_chute_list {
 	uint32_t off;
@@ -80,20 +82,6 @@ struct ps_plan_src {
 	/* lines of the singleton directives, 0 when absent */
 	uint32_t line_plan, line_site, line_reject, line_default;
 };
-
-/* Every error found, each "FILE:LINE: message" (or "FILE: message"). */
-struct ps_errors {
-	char **msg;
-	size_t n, cap;
-	size_t dropped;          /* beyond PS_ERRORS_MAX, counted only */
-};
-#define PS_ERRORS_MAX 1000
-
-void ps_errors_init(struct ps_errors *e);
-void ps_errors_free(struct ps_errors *e);
-void ps_errors_add(struct ps_errors *e, const char *file, uint32_t line,
-		   const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-void ps_errors_print(const struct ps_errors *e, FILE *f);
 
 void ps_plan_src_init(struct ps_plan_src *p);
 void ps_plan_src_free(struct ps_plan_src *p);

@@ -1,49 +1,23 @@
-/* plan_store.c: commit path of sort plans (validate, compile, persist,
- * publish by RCU, free after a grace period), history and rollback,
- * scheduled activation, staged edits and chute state. */
-#include "plan_store.h"
+/* plan_store.c: the commit path of sort plans: validate, compile, persist,
+ * publish by RCU, free after a grace period; history and rollback;
+ * scheduled activation with retries; open (restore) and close. Staged
+ * edits, route get and chute persistence live beside it (plan_txn.c,
+ * plan_explain.c, plan_chute_save.c) on the same struct (plan_store_int.h). */
+#include "plan_store_int.h"
 
 #include <dirent.h>
 #include <errno.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "plan_persist.h"
+#include "plan_reader.h"
+#include "ps_fault.h"
 
-struct ps_store {
-	pthread_mutex_t lock;
-	char dir[2048];
-	int no_fsync;
-	struct ps_plan *active;            /* RCU-protected */
-	struct ps_plan_src active_src;
-	int have_src;
-	uint32_t next_version;
-	struct ps_history_entry hist[PS_HISTORY];  /* newest first */
-	unsigned n_hist;
-	/* pending schedule */
-	int sched;
-	uint64_t sched_at;
-	struct ps_plan_src sched_src;
-	char sched_origin[128];
-	/* staged edits */
-	int txn;
-	struct ps_plan_src txn_src;
-	struct ps_chute_state chutes;
-};
-
-uint64_t ps_now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-struct ps_plan **ps_store_plan_slot(struct ps_store *s)
+struct ps_plan **ps_store_dataplane_slot(struct ps_store *s)
 {
 	return &s->active;
 }
@@ -58,14 +32,22 @@ static void plan_fname(char *buf, size_t n, uint32_t version)
 	snprintf(buf, n, "plan-%010u.plan", version);
 }
 
+static void plan_path(const struct ps_store *s, char *buf, size_t n,
+		      uint32_t version)
+{
+	char f[64];
+	plan_fname(f, sizeof(f), version);
+	snprintf(buf, n, "%s/%s", s->dir, f);
+}
+
 /* ------------------------------------------------------------ history */
 
 static void history_push(struct ps_store *s, const struct ps_history_entry *e)
 {
 	if (s->n_hist == PS_HISTORY) {
-		char f[64], path[2200];
-		plan_fname(f, sizeof(f), s->hist[PS_HISTORY - 1].version);
-		snprintf(path, sizeof(path), "%s/%s", s->dir, f);
+		char path[2200];
+		plan_path(s, path, sizeof(path),
+			  s->hist[PS_HISTORY - 1].version);
 		unlink(path);               /* the 17th plan back goes */
 		s->n_hist--;
 	}
@@ -76,16 +58,76 @@ static void history_push(struct ps_store *s, const struct ps_history_entry *e)
 
 /* ------------------------------------------------------------- commit */
 
-/* The one way a plan becomes active. src must be validated. */
-static int commit_src(struct ps_store *s, const struct ps_plan_src *src,
-		      const char *origin, struct ps_errors *errs,
-		      uint32_t *version)
+/* Point `active` back at the plan in force (or remove it when there is
+ * none) after a refused commit may have renamed it; 0 when that is done. */
+static int restore_pointer(struct ps_store *s)
 {
-	char err[512], f[64];
+	char err[512], buf[32], path[2200];
+	if (!s->active) {
+		snprintf(path, sizeof(path), "%s/active", s->dir);
+		return unlink(path) && errno != ENOENT ? -1 : 0;
+	}
+	int n = snprintf(buf, sizeof(buf), "%u\n", s->active->version);
+	return ps_persist_write_small(s->dir, "active", buf, (size_t)n,
+				      s->no_fsync, err, sizeof(err));
+}
+
+/* Save plan file and `active` pointer, both durable, or neither. */
+static int persist_commit(struct ps_store *s, const struct ps_plan_src *src,
+			  const struct ps_history_entry *e, char *err,
+			  size_t errlen)
+{
+	char f[64], active[32], path[2200];
+	plan_fname(f, sizeof(f), e->version);
+	plan_path(s, path, sizeof(path), e->version);
+	int alen = snprintf(active, sizeof(active), "%u\n", e->version);
+	if (ps_persist_write_plan(s->dir, f, src, e, 0, s->no_fsync, err,
+				  errlen)) {
+		unlink(path);
+		return -1;
+	}
+	if (ps_persist_write_small(s->dir, "active", active, (size_t)alen,
+				   s->no_fsync, err, errlen) == 0)
+		return 0;
+	/* the pointer may already name the new plan: point it back */
+	if (restore_pointer(s) == 0) {
+		unlink(path);
+		return -1;
+	}
+	/* the disk may name the refused plan at the next start: keep its
+	 * file so that start finds a whole plan, and never reuse its number */
+	s->next_version = e->version + 1;
+	size_t k = strlen(err);
+	snprintf(err + k, errlen - k, "; the state directory could not be "
+		 "pointed back at the plan in force");
+	return -1;
+}
+
+/* A copy of the model for the store: made before anything is published,
+ * so the model never lags behind the plan in force. */
+static int copy_model(struct ps_plan_src *dst, const struct ps_plan_src *src)
+{
+	if (ps_fault_hit(PS_FAULT_MODEL_COPY))
+		return -1;
+	return ps_plan_src_copy(dst, src);
+}
+
+int ps_store_commit_src(struct ps_store *s, const struct ps_plan_src *src,
+			const char *origin, struct ps_errors *errs,
+			uint32_t *version)
+{
+	char err[768];
 	uint32_t v = s->next_version;
+	struct ps_plan_src model;
 	struct ps_plan *np = ps_plan_compile(src, v, errs);
 	if (!np)
 		return -1;
+	if (copy_model(&model, src)) {
+		ps_plan_free(np);
+		ps_errors_add(errs, "commit", 0, "refused, the plan in force "
+			      "stays: out of memory copying the plan's model");
+		return -1;
+	}
 	struct ps_history_entry e = {
 		.version = v, .committed_ms = np->committed_ms,
 		.hubs = (uint32_t)src->n_hubs,
@@ -94,35 +136,22 @@ static int commit_src(struct ps_store *s, const struct ps_plan_src *src,
 	};
 	snprintf(e.name, sizeof(e.name), "%s", src->name);
 	snprintf(e.origin, sizeof(e.origin), "%s", origin);
-	plan_fname(f, sizeof(f), v);
-	char active[32];
-	int alen = snprintf(active, sizeof(active), "%u\n", v);
 	/* persist first: if the disk refuses, nothing changes */
-	if (ps_persist_write_plan(s->dir, f, src, &e, 0, s->no_fsync, err,
-				  sizeof(err)) ||
-	    ps_persist_write_small(s->dir, "active", active, (size_t)alen,
-				   s->no_fsync, err, sizeof(err))) {
-		char path[2200];
-		snprintf(path, sizeof(path), "%s/%s", s->dir, f);
-		unlink(path);
+	if (persist_commit(s, src, &e, err, sizeof(err))) {
+		ps_plan_src_free(&model);
 		ps_plan_free(np);
 		ps_errors_add(errs, "commit", 0, "refused, the plan in force "
 			      "stays: %s", err);
 		return -1;
 	}
-	struct ps_plan_src copy;
-	if (ps_plan_src_copy(&copy, src) == 0) {
-		if (s->have_src)
-			ps_plan_src_free(&s->active_src);
-		s->active_src = copy;
-		s->have_src = 1;
-	}
+	/* from here on nothing can fail */
+	if (s->have_src)
+		ps_plan_src_free(&s->active_src);
+	s->active_src = model;
+	s->have_src = 1;
 	s->next_version = v + 1;
 	history_push(s, &e);
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	np->published_ns = (uint64_t)ts.tv_sec * 1000000000u +
-			   (uint64_t)ts.tv_nsec;
+	np->published_ns = ps_mono_ns();
 	struct ps_plan *old = rcu_xchg_pointer(&s->active, np);
 	synchronize_rcu();                 /* every core has moved on */
 	ps_plan_free(old);
@@ -131,33 +160,78 @@ static int commit_src(struct ps_store *s, const struct ps_plan_src *src,
 	return 0;
 }
 
+/* ----------------------------------------------------------- schedule */
+
+static void schedule_path(const struct ps_store *s, char *buf, size_t n)
+{
+	snprintf(buf, n, "%s/scheduled.plan", s->dir);
+}
+
+static void schedule_reset_attempts(struct ps_store *s)
+{
+	s->sched_attempts = 0;
+	s->sched_next_try = 0;
+	s->sched_error[0] = 0;
+}
+
+/* Forget the pending schedule and its file. */
+static void schedule_drop(struct ps_store *s)
+{
+	char path[2200];
+	if (!s->sched)
+		return;
+	ps_plan_src_free(&s->sched_src);
+	s->sched = 0;
+	schedule_reset_attempts(s);
+	schedule_path(s, path, sizeof(path));
+	unlink(path);
+}
+
+static int schedule_save(struct ps_store *s, const struct ps_plan_src *src,
+			 const char *origin, uint64_t at_ms, char *err,
+			 size_t errlen)
+{
+	struct ps_history_entry e = { .version = 0 };
+	snprintf(e.origin, sizeof(e.origin), "%s", origin);
+	return ps_persist_write_plan(s->dir, "scheduled.plan", src, &e, at_ms,
+				     s->no_fsync, err, errlen);
+}
+
 static int schedule_src(struct ps_store *s, const struct ps_plan_src *src,
 			const char *origin, uint64_t at_ms,
 			struct ps_errors *errs)
 {
-	char err[512];
-	struct ps_history_entry e = { .version = 0 };
-	snprintf(e.origin, sizeof(e.origin), "%s", origin);
+	char err[512], path[2200];
+	struct ps_plan_src copy;
 	/* compile once to be sure it can be built when its time comes */
 	struct ps_plan *probe = ps_plan_compile(src, 0, errs);
 	if (!probe)
 		return -1;
 	ps_plan_free(probe);
-	if (ps_persist_write_plan(s->dir, "scheduled.plan", src, &e, at_ms,
-				  s->no_fsync, err, sizeof(err))) {
+	if (ps_plan_src_copy(&copy, src)) {
+		ps_errors_add(errs, "schedule", 0, "refused: out of memory");
+		return -1;
+	}
+	if (schedule_save(s, src, origin, at_ms, err, sizeof(err))) {
+		ps_plan_src_free(&copy);
 		ps_errors_add(errs, "schedule", 0, "refused: %s", err);
+		/* the file may have been replaced: put the pending one back */
+		if (s->sched)
+			schedule_save(s, &s->sched_src, s->sched_origin,
+				      s->sched_at, err, sizeof(err));
+		else {
+			schedule_path(s, path, sizeof(path));
+			unlink(path);
+		}
 		return -1;
 	}
 	if (s->sched)
 		ps_plan_src_free(&s->sched_src);
-	if (ps_plan_src_copy(&s->sched_src, src)) {
-		s->sched = 0;
-		ps_errors_add(errs, "schedule", 0, "out of memory");
-		return -1;
-	}
+	s->sched_src = copy;
 	s->sched = 1;
 	s->sched_at = at_ms;
 	snprintf(s->sched_origin, sizeof(s->sched_origin), "%s", origin);
+	schedule_reset_attempts(s);
 	return 0;
 }
 
@@ -170,7 +244,7 @@ static int commit_or_schedule(struct ps_store *s,
 		*version = 0;
 	if (at_ms > ps_now_ms())
 		return schedule_src(s, src, origin, at_ms, errs);
-	return commit_src(s, src, origin, errs, version);
+	return ps_store_commit_src(s, src, origin, errs, version);
 }
 
 int ps_store_load_text(struct ps_store *s, const char *text, size_t len,
@@ -240,54 +314,101 @@ int ps_store_rollback(struct ps_store *s, uint32_t version,
 			      "last %d committed plans", version, PS_HISTORY);
 		goto out;
 	}
-	char f[64], path[2200], origin[128];
-	plan_fname(f, sizeof(f), version);
-	snprintf(path, sizeof(path), "%s/%s", s->dir, f);
+	char path[2200], origin[128];
+	plan_path(s, path, sizeof(path), version);
 	struct ps_plan_src src;
 	struct ps_history_entry meta;
 	if (ps_persist_read_plan(path, &src, &meta, NULL, errs))
 		goto out;
 	snprintf(origin, sizeof(origin), "rollback to %u", version);
-	rc = commit_src(s, &src, origin, errs, new_version);
+	rc = ps_store_commit_src(s, &src, origin, errs, new_version);
 	ps_plan_src_free(&src);
 out:
 	pthread_mutex_unlock(&s->lock);
 	return rc;
 }
 
+/* Remember why an activation failed (errs from index `from` on) and when
+ * to try again: 1 s after the first failure, doubling, at most 60 s. */
+static void schedule_failed(struct ps_store *s, uint64_t now_ms,
+			    const struct ps_errors *errs, size_t from)
+{
+	size_t k = 0;
+	s->sched_error[0] = 0;
+	for (size_t i = from; i < errs->n && k + 1 < sizeof(s->sched_error);
+	     i++)
+		k += (size_t)snprintf(s->sched_error + k,
+				      sizeof(s->sched_error) - k, "%s%s",
+				      k ? "; " : "", errs->msg[i]);
+	if (!s->sched_error[0])
+		snprintf(s->sched_error, sizeof(s->sched_error), "activation "
+			 "failed");
+	unsigned shift = s->sched_attempts < 7 ? s->sched_attempts : 7;
+	uint64_t delay = (uint64_t)PS_SCHED_RETRY_MIN_MS << shift;
+	if (delay > PS_SCHED_RETRY_MAX_MS)
+		delay = PS_SCHED_RETRY_MAX_MS;
+	s->sched_attempts++;
+	s->sched_next_try = now_ms + delay;
+}
+
 int ps_store_tick(struct ps_store *s, uint64_t now_ms, struct ps_errors *errs)
 {
 	int rc = 0;
 	pthread_mutex_lock(&s->lock);
-	if (s->sched && now_ms >= s->sched_at) {
+	if (s->sched && now_ms >= s->sched_at &&
+	    now_ms >= s->sched_next_try) {
 		char origin[160];
+		size_t from = errs->n;
 		snprintf(origin, sizeof(origin), "scheduled %s",
 			 s->sched_origin);
 		origin[127] = 0;
-		rc = commit_src(s, &s->sched_src, origin, errs, NULL) ? -1 : 1;
-		/* activated or refused: either way the schedule is spent */
-		ps_plan_src_free(&s->sched_src);
-		s->sched = 0;
-		char path[2200];
-		snprintf(path, sizeof(path), "%s/scheduled.plan", s->dir);
-		unlink(path);
+		if (ps_store_commit_src(s, &s->sched_src, origin, errs,
+					NULL) == 0) {
+			schedule_drop(s);
+			rc = 1;
+		} else {
+			/* stays pending, file and all: retried later */
+			schedule_failed(s, now_ms, errs, from);
+			ps_errors_add(errs, "scheduled plan", 0, "activation "
+				      "attempt %u failed; next try in %llu s",
+				      s->sched_attempts, (unsigned long long)
+				      (s->sched_next_try - now_ms) / 1000);
+			rc = -1;
+		}
 	}
 	pthread_mutex_unlock(&s->lock);
 	return rc;
 }
 
+void ps_store_schedule_info(struct ps_store *s, struct ps_schedule_info *out)
+{
+	memset(out, 0, sizeof(*out));
+	pthread_mutex_lock(&s->lock);
+	if (s->sched) {
+		out->pending = 1;
+		out->at_ms = s->sched_at;
+		snprintf(out->name, sizeof(out->name), "%s", s->sched_src.name);
+		snprintf(out->origin, sizeof(out->origin), "%s",
+			 s->sched_origin);
+		out->attempts = s->sched_attempts;
+		out->next_try_ms = s->sched_next_try;
+		snprintf(out->last_error, sizeof(out->last_error), "%s",
+			 s->sched_error);
+	}
+	pthread_mutex_unlock(&s->lock);
+}
+
 int ps_store_scheduled(struct ps_store *s, uint64_t *at_ms, char *name,
 		       size_t name_len)
 {
-	pthread_mutex_lock(&s->lock);
-	int r = s->sched;
-	if (r) {
-		*at_ms = s->sched_at;
+	struct ps_schedule_info si;
+	ps_store_schedule_info(s, &si);
+	if (si.pending) {
+		*at_ms = si.at_ms;
 		if (name)
-			snprintf(name, name_len, "%s", s->sched_src.name);
+			snprintf(name, name_len, "%s", si.name);
 	}
-	pthread_mutex_unlock(&s->lock);
-	return r;
+	return si.pending;
 }
 
 unsigned ps_store_history(struct ps_store *s, struct ps_history_entry *out)
@@ -340,281 +461,6 @@ int ps_store_active_src(struct ps_store *s, struct ps_plan_src *out,
 	return rc;
 }
 
-/* ------------------------------------------------------- staged edits */
-
-int ps_txn_open(struct ps_store *s)
-{
-	pthread_mutex_lock(&s->lock);
-	int r = s->txn;
-	pthread_mutex_unlock(&s->lock);
-	return r;
-}
-
-int ps_txn_src(struct ps_store *s, struct ps_plan_src *out)
-{
-	pthread_mutex_lock(&s->lock);
-	int rc = s->txn ? ps_plan_src_copy(out, &s->txn_src) : -1;
-	pthread_mutex_unlock(&s->lock);
-	return rc;
-}
-
-int ps_txn_begin(struct ps_store *s, struct ps_errors *errs)
-{
-	int rc = -1;
-	pthread_mutex_lock(&s->lock);
-	if (s->txn) {
-		ps_errors_add(errs, "begin", 0, "a transaction is already open "
-			      "(commit or abort it first)");
-	} else if (s->have_src) {
-		if (ps_plan_src_copy(&s->txn_src, &s->active_src) == 0) {
-			s->txn = 1;
-			rc = 0;
-		} else {
-			ps_errors_add(errs, "begin", 0, "out of memory");
-		}
-	} else {
-		/* no plan yet: edits build one from nothing */
-		ps_plan_src_init(&s->txn_src);
-		s->txn = 1;
-		rc = 0;
-	}
-	pthread_mutex_unlock(&s->lock);
-	return rc;
-}
-
-/* Merge what one parsed line defined into the staged model (replacing an
- * entry with the same key). */
-static int merge(struct ps_plan_src *dst, const struct ps_plan_src *add)
-{
-	if (add->line_plan) {
-		memcpy(dst->name, add->name, sizeof(dst->name));
-		dst->line_plan = 1;
-	}
-	if (add->line_site) {
-		dst->site = add->site;
-		dst->site_prefix = add->site_prefix;
-		dst->site_digits = add->site_digits;
-		dst->line_site = 1;
-	}
-	if (add->line_reject) {
-		dst->reject = add->reject;
-		dst->line_reject = 1;
-	}
-	if (add->has_default) {
-		if (ps_plan_add_chutes(dst, ps_plan_chutes(add,
-				       add->default_chutes),
-				       add->default_chutes.n,
-				       &dst->default_chutes))
-			return -1;
-		dst->default_hub = add->default_hub;
-		dst->has_default = 1;
-		dst->line_default = 1;
-	}
-	for (size_t i = 0; i < add->n_hubs; i++) {
-		const struct ps_hub_src *h = &add->hubs[i];
-		long k = ps_plan_find_hub(dst, h->id);
-		if (k >= 0)
-			ps_plan_del_hub(dst, (size_t)k);
-		const char *n = ps_plan_hub_name(add, h);
-		if (ps_plan_add_hub(dst, h->id, h->tier, n, strlen(n), 0))
-			return -1;
-	}
-	for (size_t i = 0; i < add->n_routes; i++) {
-		struct ps_route_src r = add->routes[i];
-		long k = ps_plan_find_route(dst, r.prefix, r.digits);
-		if (k >= 0)
-			ps_plan_del_route(dst, (size_t)k);
-		r.line = 0;
-		if (ps_plan_add_chutes(dst, ps_plan_chutes(add, r.chutes),
-				       r.chutes.n, &r.chutes) ||
-		    ps_plan_add_route(dst, &r))
-			return -1;
-	}
-	for (size_t i = 0; i < add->n_rules; i++) {
-		struct ps_rule_src r = add->rules[i];
-		long k = ps_plan_find_rule(dst, r.priority);
-		if (k >= 0)
-			ps_plan_del_rule(dst, (size_t)k);
-		r.line = 0;
-		if (ps_plan_add_chutes(dst, ps_plan_chutes(add, r.chutes),
-				       r.chutes.n, &r.chutes) ||
-		    ps_plan_add_rule(dst, &r, add->conds + r.cond_off))
-			return -1;
-	}
-	return 0;
-}
-
-int ps_txn_apply(struct ps_store *s, const char *line, struct ps_errors *errs)
-{
-	struct ps_plan_src add;
-	int rc = -1;
-	ps_plan_src_init(&add);
-	pthread_mutex_lock(&s->lock);
-	if (!s->txn) {
-		ps_errors_add(errs, "edit", 0, "no transaction is open (begin "
-			      "one first)");
-	} else if (strchr(line, '\n')) {
-		ps_errors_add(errs, "edit", 0, "one directive per edit");
-	} else if (ps_plan_parse_lines(&add, line, strlen(line), "edit",
-				       errs) == 0) {
-		rc = merge(&s->txn_src, &add);
-		if (rc)
-			ps_errors_add(errs, "edit", 0, "out of memory");
-	}
-	pthread_mutex_unlock(&s->lock);
-	ps_plan_src_free(&add);
-	return rc;
-}
-
-int ps_txn_delete(struct ps_store *s, enum ps_txn_del what, const char *key,
-		  struct ps_errors *errs)
-{
-	int rc = -1;
-	uint64_t v;
-	uint8_t digits;
-	char *end;
-	pthread_mutex_lock(&s->lock);
-	struct ps_plan_src *p = &s->txn_src;
-	long k = -1;
-	if (!s->txn) {
-		ps_errors_add(errs, "edit", 0, "no transaction is open (begin "
-			      "one first)");
-		goto out;
-	}
-	switch (what) {
-	case PS_DEL_ROUTE:
-		if (ps_parse_prefix(key, strlen(key), &v, &digits)) {
-			ps_errors_add(errs, "edit", 0, "bad route prefix '%s'",
-				      key);
-			goto out;
-		}
-		k = ps_plan_find_route(p, v, digits);
-		if (k >= 0)
-			ps_plan_del_route(p, (size_t)k);
-		break;
-	case PS_DEL_RULE:
-	case PS_DEL_HUB:
-		errno = 0;
-		v = strtoull(key, &end, 10);
-		if (!*key || *end || errno ||
-		    v > (what == PS_DEL_RULE ? 65535u : UINT32_MAX)) {
-			ps_errors_add(errs, "edit", 0, "bad %s '%s'",
-				      what == PS_DEL_RULE ? "priority" : "hub id",
-				      key);
-			goto out;
-		}
-		k = what == PS_DEL_RULE ? ps_plan_find_rule(p, (uint16_t)v)
-					: ps_plan_find_hub(p, (uint32_t)v);
-		if (k >= 0 && what == PS_DEL_RULE)
-			ps_plan_del_rule(p, (size_t)k);
-		else if (k >= 0)
-			ps_plan_del_hub(p, (size_t)k);
-		break;
-	case PS_DEL_DEFAULT:
-		k = p->has_default ? 0 : -1;
-		p->has_default = 0;
-		p->line_default = 0;
-		break;
-	}
-	if (k < 0)
-		ps_errors_add(errs, "edit", 0, "nothing to delete: '%s' is not "
-			      "in the staged plan", key);
-	else
-		rc = 0;
-out:
-	pthread_mutex_unlock(&s->lock);
-	return rc;
-}
-
-int ps_txn_commit(struct ps_store *s, struct ps_errors *errs,
-		  uint32_t *version)
-{
-	int rc = -1;
-	pthread_mutex_lock(&s->lock);
-	if (!s->txn) {
-		ps_errors_add(errs, "commit", 0, "no transaction is open");
-	} else if (ps_plan_validate(&s->txn_src, "staged", errs) == 0) {
-		rc = commit_src(s, &s->txn_src, "edit", errs, version);
-		if (rc == 0) {
-			ps_plan_src_free(&s->txn_src);
-			s->txn = 0;
-		}
-	}
-	/* a refused commit leaves the transaction open to fix or abort */
-	pthread_mutex_unlock(&s->lock);
-	return rc;
-}
-
-int ps_txn_abort(struct ps_store *s, struct ps_errors *errs)
-{
-	int rc = -1;
-	pthread_mutex_lock(&s->lock);
-	if (!s->txn) {
-		ps_errors_add(errs, "abort", 0, "no transaction is open");
-	} else {
-		ps_plan_src_free(&s->txn_src);
-		s->txn = 0;
-		rc = 0;
-	}
-	pthread_mutex_unlock(&s->lock);
-	return rc;
-}
-
-/* ------------------------------------------------------------- chutes */
-
-static int save_chutes(struct ps_store *s, char *err, size_t errlen)
-{
-	char *buf = malloc(65536 * 7 + 64);
-	size_t n = 0;
-	if (!buf) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
-	n += (size_t)sprintf(buf, "# disabled chutes\n");
-	for (uint32_t c = 1; c < 65536; c++)
-		if (!ps_chute_enabled(&s->chutes, (uint16_t)c))
-			n += (size_t)sprintf(buf + n, "%u\n", c);
-	int rc = ps_persist_write_small(s->dir, "chutes", buf, n, s->no_fsync,
-					err, errlen);
-	free(buf);
-	return rc;
-}
-
-int ps_store_chute_set(struct ps_store *s, const uint16_t *chutes,
-		       unsigned n, int enable, struct ps_errors *errs)
-{
-	char err[512];
-	pthread_mutex_lock(&s->lock);
-	for (unsigned i = 0; i < n; i++) {
-		if (enable)
-			ps_chute_enable(&s->chutes, chutes[i]);
-		else
-			ps_chute_disable(&s->chutes, chutes[i]);
-	}
-	int rc = save_chutes(s, err, sizeof(err));
-	if (rc)
-		ps_errors_add(errs, "chutes", 0, "applied but not saved: %s",
-			      err);
-	pthread_mutex_unlock(&s->lock);
-	return rc;
-}
-
-static void load_chutes(struct ps_store *s)
-{
-	char path[2200];
-	snprintf(path, sizeof(path), "%s/chutes", s->dir);
-	FILE *f = fopen(path, "r");
-	char line[64];
-	if (!f)
-		return;
-	while (fgets(line, sizeof(line), f)) {
-		unsigned long c = strtoul(line, NULL, 10);
-		if (c >= 1 && c <= 65535)
-			ps_chute_disable(&s->chutes, (uint16_t)c);
-	}
-	fclose(f);
-}
-
 /* -------------------------------------------------------- open, close */
 
 static int by_version_desc(const void *a, const void *b)
@@ -662,9 +508,8 @@ static uint32_t scan_history(struct ps_store *s)
 		if (i < PS_HISTORY) {
 			s->hist[s->n_hist++] = all[i];
 		} else {
-			char f[64], path[2200];
-			plan_fname(f, sizeof(f), all[i].version);
-			snprintf(path, sizeof(path), "%s/%s", s->dir, f);
+			char path[2200];
+			plan_path(s, path, sizeof(path), all[i].version);
 			unlink(path);
 		}
 	}
@@ -681,9 +526,8 @@ static void drop_interrupted(struct ps_store *s, uint32_t active)
 	unsigned k = 0;
 	for (unsigned i = 0; i < s->n_hist; i++) {
 		if (s->hist[i].version > active) {
-			char f[64], path[2200];
-			plan_fname(f, sizeof(f), s->hist[i].version);
-			snprintf(path, sizeof(path), "%s/%s", s->dir, f);
+			char path[2200];
+			plan_path(s, path, sizeof(path), s->hist[i].version);
 			unlink(path);
 			continue;
 		}
@@ -706,9 +550,7 @@ static int restore_active(struct ps_store *s, char *why, size_t wl)
 		snprintf(why, wl, "state file %s is damaged", path);
 		return -1;
 	}
-	char f[64];
-	plan_fname(f, sizeof(f), (uint32_t)v);
-	snprintf(path, sizeof(path), "%s/%s", s->dir, f);
+	plan_path(s, path, sizeof(path), (uint32_t)v);
 	struct ps_errors errs;
 	struct ps_history_entry meta;
 	struct ps_plan_src src;
@@ -780,7 +622,7 @@ struct ps_store *ps_store_open(const struct ps_store_cfg *cfg,
 		goto fail;
 	}
 	s->next_version = scan_history(s) + 1;
-	load_chutes(s);
+	ps_store_load_chutes(s);
 	char why[600];
 	int r = restore_active(s, why, sizeof(why));
 	if (r == 0)
@@ -815,75 +657,4 @@ void ps_store_close(struct ps_store *s)
 		ps_plan_src_free(&s->txn_src);
 	pthread_mutex_destroy(&s->lock);
 	free(s);
-}
-
-/* ---------------------------------------------------------- explain */
-
-int ps_store_explain(struct ps_store *s, const struct ps_scan *sc,
-		     struct ps_explain *e)
-{
-	memset(e, 0, sizeof(*e));
-	e->rule_priority = -1;
-	pthread_mutex_lock(&s->lock);    /* no commit frees the plan meanwhile */
-	const struct ps_plan *p = s->active;
-	if (!p) {
-		pthread_mutex_unlock(&s->lock);
-		return 0;
-	}
-	e->have_plan = 1;
-	e->version = p->version;
-	snprintf(e->plan_name, sizeof(e->plan_name), "%s", p->name);
-	int prio;
-	uint32_t nhi = ps_plan_explain(p, sc, &prio);
-	ps_plan_decide_one(p, &s->chutes, sc, &e->d);
-	if (nhi) {
-		const struct ps_nh *nh = &p->nh[nhi];
-		e->hub = nh->hub;
-		e->tier = ps_nh_tier(nh);
-		e->rule_priority = prio;
-		e->is_default = nhi == p->default_nh && prio < 0;
-		if (prio < 0 && !e->is_default) {
-			e->route_digits = ps_nh_digits(nh);
-			e->route_prefix = ps_nh_prefix(nh) /
-					  ps_region_pad(1, ps_nh_digits(nh));
-		}
-		uint16_t one;
-		const uint16_t *c;
-		uint16_t n = ps_nh_chutes(p, nh, &one, &c);
-		e->n_chutes = n > 64 ? 64 : n;
-		for (uint16_t i = 0; i < e->n_chutes; i++) {
-			e->chutes[i] = c[i];
-			e->enabled[i] = (uint8_t)ps_chute_enabled(&s->chutes, c[i]);
-		}
-	}
-	if (s->have_src) {
-		long h = ps_plan_find_hub(&s->active_src, e->hub);
-		if (h >= 0)
-			snprintf(e->hub_name, sizeof(e->hub_name), "%s",
-				 ps_plan_hub_name(&s->active_src,
-						  &s->active_src.hubs[h]));
-		long r = prio >= 0 ? ps_plan_find_rule(&s->active_src,
-						       (uint16_t)prio) : -1;
-		if (r >= 0) {
-			const struct ps_rule_src *rs = &s->active_src.rules[r];
-			size_t k = 0;
-			for (uint16_t i = 0; i < rs->n_conds && k < 400; i++) {
-				char cond[64];
-				ps_format_cond(cond, sizeof(cond),
-					       &s->active_src.conds[rs->cond_off + i]);
-				k += (size_t)snprintf(e->rule + k, sizeof(e->rule) - k,
-						      "%s%s", i ? " " : "", cond);
-			}
-		}
-	}
-	pthread_mutex_unlock(&s->lock);
-	return 0;
-}
-
-size_t ps_store_plan_bytes(struct ps_store *s)
-{
-	pthread_mutex_lock(&s->lock);
-	size_t b = s->active ? s->active->bytes : 0;
-	pthread_mutex_unlock(&s->lock);
-	return b;
 }

@@ -4,29 +4,27 @@
  * pointer exchange, free the old plan after a QSBR grace period. Keeps the
  * last 16 committed plans for rollback and the chute state.
  *
- * Dataplane cores read the active plan with ps_store_plan() between
- * rcu_quiescent_state() calls; everything else here is for one control
- * thread at a time (calls are serialised by an internal mutex). */
+ * Who may read what:
+ * - The dataplane workers (QSBR-registered threads that announce quiescent
+ *   states) read the active plan itself, through the slot that only
+ *   plan_reader.h hands out, once, to the pipeline at setup.
+ * - Everything else (control commands, metrics, telemetry, logs, the fleet
+ *   agent) gets copies taken under the store's lock: ps_store_info(),
+ *   ps_store_history(), ps_store_schedule_info(), ps_store_active_src(),
+ *   ps_store_explain(). This header offers no pointer into a plan, which a
+ *   commit or a scheduled activation may free at any moment.
+ * Calls are serialised by the store's mutex; any thread may make them. */
 #ifndef PS_PLAN_STORE_H
 #define PS_PLAN_STORE_H
 
+#include <stddef.h>
 #include <stdint.h>
-
-#include <urcu-qsbr.h>
 
 #include "chutes.h"
 #include "plan.h"
+#include "plan_history.h"
 #include "plan_src.h"
-
-#define PS_HISTORY 16
-
-struct ps_history_entry {
-	uint32_t version;
-	uint64_t committed_ms;
-	char name[64];
-	char origin[128];        /* "load FILE", "edit", "rollback to 7" ... */
-	uint32_t hubs, routes, rules;
-};
+#include "ps_clock.h"            /* ps_now_ms(), long declared here */
 
 struct ps_store_cfg {
 	const char *state_dir;   /* required: where committed plans live */
@@ -46,13 +44,6 @@ struct ps_store *ps_store_open(const struct ps_store_cfg *cfg,
 			       size_t warn_len);
 void ps_store_close(struct ps_store *s);
 
-/* The active plan for a registered RCU reader (NULL: no plan). */
-static inline struct ps_plan *ps_store_plan_rcu(struct ps_plan **slot)
-{
-	return rcu_dereference(*slot);
-}
-struct ps_plan **ps_store_plan_slot(struct ps_store *s);
-
 /* What readers outside the workers (control commands, metrics, telemetry,
  * logs) may know of the active plan: a copy taken under the store's lock,
  * never a pointer into the plan, which a commit may free at any time. */
@@ -67,6 +58,7 @@ struct ps_plan_info {
 	uint32_t hubs, routes, rules;
 };
 void ps_store_info(struct ps_store *s, struct ps_plan_info *out);
+/* The chute state: atomic bits, safe to read from any thread. */
 struct ps_chute_state *ps_store_chutes(struct ps_store *s);
 
 /* Commit a full plan from a file or text. at_ms > now schedules it instead
@@ -88,10 +80,28 @@ int ps_store_load_text_as(struct ps_store *s, const char *text, size_t len,
  * active plan). */
 int ps_store_rollback(struct ps_store *s, uint32_t version,
 		      struct ps_errors *errs, uint32_t *new_version);
+
 /* Activate the scheduled plan when its time has come. Returns 1 when it
- * did, 0 when nothing was due, -1 when the activation failed (errs). */
+ * did, 0 when nothing was due (or a failed activation waits for its next
+ * retry), -1 when an activation was tried and failed (errs says why). A
+ * failed activation keeps the schedule and its saved file, and is retried
+ * on a later tick: 1 s after the first failure, doubling up to 60 s. */
 int ps_store_tick(struct ps_store *s, uint64_t now_ms, struct ps_errors *errs);
-/* The pending schedule: 1 and its time, or 0. */
+#define PS_SCHED_RETRY_MIN_MS 1000u
+#define PS_SCHED_RETRY_MAX_MS 60000u
+
+/* The pending schedule, for status: a copy taken under the lock. */
+struct ps_schedule_info {
+	int pending;              /* 0: nothing scheduled (the rest is 0) */
+	uint64_t at_ms;           /* when it was meant to become active */
+	char name[64];
+	char origin[128];
+	uint32_t attempts;        /* failed activations so far (0: none) */
+	uint64_t next_try_ms;     /* when a failed one is tried again */
+	char last_error[512];     /* why the last attempt failed ("" if none) */
+};
+void ps_store_schedule_info(struct ps_store *s, struct ps_schedule_info *out);
+/* The pending schedule: 1 and its time (and name), or 0. */
 int ps_store_scheduled(struct ps_store *s, uint64_t *at_ms, char *name,
 		       size_t name_len);
 
@@ -101,49 +111,11 @@ unsigned ps_store_history(struct ps_store *s, struct ps_history_entry *out);
 int ps_store_active_src(struct ps_store *s, struct ps_plan_src *out,
 			uint32_t *version);
 
-/* Staged edits: begin, apply lines of plan syntax ("route 3307 100 10"),
- * delete by key, then commit or abort. One transaction at a time. */
-int ps_txn_begin(struct ps_store *s, struct ps_errors *errs);
-int ps_txn_apply(struct ps_store *s, const char *line, struct ps_errors *errs);
-enum ps_txn_del { PS_DEL_ROUTE, PS_DEL_RULE, PS_DEL_HUB, PS_DEL_DEFAULT };
-int ps_txn_delete(struct ps_store *s, enum ps_txn_del what, const char *key,
-		  struct ps_errors *errs);
-int ps_txn_commit(struct ps_store *s, struct ps_errors *errs,
-		  uint32_t *version);
-int ps_txn_abort(struct ps_store *s, struct ps_errors *errs);
-int ps_txn_open(struct ps_store *s);
-/* A copy of the staged model, for diffs (0, or -1 with no transaction). */
-int ps_txn_src(struct ps_store *s, struct ps_plan_src *out);
-
 /* Chutes: change state (persisted). Returns 0 or -1 (errs). */
 int ps_store_chute_set(struct ps_store *s, const uint16_t *chutes,
 		       unsigned n, int enable, struct ps_errors *errs);
 
-/* Why a record would be decided as it would (route get): the active plan,
- * the matching rule, route or default, and the chute the waybill gets
- * under the current chute state. */
-struct ps_explain {
-	int have_plan;
-	uint32_t version;
-	char plan_name[64];
-	int rule_priority;        /* -1: no rule matched */
-	char rule[512];           /* the rule's conditions */
-	int route_digits;         /* 0: no route matched */
-	uint64_t route_prefix;
-	int is_default;
-	uint32_t hub;
-	uint8_t tier;
-	char hub_name[256];
-	uint16_t n_chutes;
-	uint16_t chutes[64];
-	uint8_t enabled[64];
-	struct ps_decision d;     /* what a fresh decision would be */
-};
-int ps_store_explain(struct ps_store *s, const struct ps_scan *sc,
-		     struct ps_explain *e);
-/* Memory held by the active plan's structure, bytes. */
-size_t ps_store_plan_bytes(struct ps_store *s);
-
-uint64_t ps_now_ms(void);
+#include "plan_explain.h"        /* route get: ps_store_explain() */
+#include "plan_txn.h"            /* staged edits: ps_txn_*() */
 
 #endif

@@ -1,18 +1,25 @@
 /* test_plan_store.c: the commit path: load, refusal keeps the old plan,
  * staged edits, history and rollback, persistence across restarts, damaged
- * state, scheduled activation, disk errors, kill -9 during saves, and RCU
- * readers deciding while thousands of versions are published. */
+ * state, scheduled activation and its retries, disk errors (a failed
+ * directory fsync included), a failed model copy, kill -9 during saves, RCU
+ * readers deciding while thousands of versions are published, and readers
+ * outside the workers taking copies while plans are committed. */
 #include <criterion/criterion.h>
+#include <dirent.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "plan_reader.h"
 #include "plan_store.h"
+#include "ps_fault.h"
 
 static char dir[64];
 
@@ -68,9 +75,11 @@ static uint32_t load(struct ps_store *s, uint32_t tag)
 	return v;
 }
 
+/* The test thread is the only one that commits here, so the plan it reads
+ * cannot be freed under it (no other reader may do this: plan_reader.h). */
 static struct ps_plan *active(struct ps_store *s)
 {
-	return *ps_store_plan_slot(s);
+	return *ps_store_dataplane_slot(s);
 }
 
 static uint32_t hub_of_33(struct ps_store *s)
@@ -312,6 +321,21 @@ Test(store, write_error_refuses_commit_and_keeps_plan)
 	ps_store_close(s);
 }
 
+static uint32_t highest_plan_file(void)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	unsigned v, max = 0;
+	char tail;
+	while (d && (de = readdir(d)))
+		if (sscanf(de->d_name, "plan-%u.plan%c", &v, &tail) == 1 &&
+		    v > max)
+			max = v;
+	if (d)
+		closedir(d);
+	return max;
+}
+
 Test(store, kill_during_commits_leaves_a_committed_plan, .timeout = 60)
 {
 	for (int round = 0; round < 8; round++) {
@@ -322,14 +346,17 @@ Test(store, kill_during_commits_leaves_a_committed_plan, .timeout = 60)
 			struct ps_errors e;
 			ps_errors_init(&e);
 			struct ps_store *s = ps_store_open(&cfg, &e, NULL, 0);
+			/* tag = the version this commit will get: one past
+			 * every plan file, even one an earlier kill left
+			 * uncommitted (its number stays used) */
+			uint32_t next = highest_plan_file() + 1;
 			for (uint32_t i = 0;; i++) {
 				char t[256];
 				uint32_t v = 0;
-				/* tag = the version this commit will get */
-				struct ps_plan *p = *ps_store_plan_slot(s);
-				uint32_t next = p ? p->version + 1 : 1;
 				int n = plan_text(t, sizeof(t), next);
-				ps_store_load_text(s, t, (size_t)n, "k", 0, &e, &v);
+				if (ps_store_load_text(s, t, (size_t)n, "k", 0,
+						       &e, &v) == 0)
+					next = v + 1;
 			}
 		}
 		usleep(20000 + (useconds_t)(round * 7919 % 30000));
@@ -364,7 +391,8 @@ static void *reader_main(void *arg)
 	uint32_t last = 0;
 	rcu_register_thread();
 	while (!*r->stop && !r->error) {
-		struct ps_plan *p = ps_store_plan_rcu(ps_store_plan_slot(r->s));
+		struct ps_plan *p = ps_store_plan_rcu(
+			ps_store_dataplane_slot(r->s));
 		if (p) {
 			struct ps_decision d;
 			wb[5] = (uint8_t)('0' + r->decisions % 10);
