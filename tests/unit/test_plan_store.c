@@ -461,3 +461,276 @@ Test(store, readers_see_whole_versions_while_publishing, .timeout = 120)
 	ps_errors_free(&e);
 	ps_store_close(s);
 }
+
+/* ------------------------------------- readers outside the workers */
+
+/* Issue #12 item 5: control, metrics and telemetry read the store from
+ * threads that are not QSBR readers while commits and scheduled
+ * activations swap and free plans. They get copies taken under the
+ * store's lock, which must stay whole and never touch freed memory (run
+ * under ASan: build-asan). Every plan is tagged with its own version. */
+struct copier {
+	struct ps_store *s;
+	volatile int *stop;
+	uint64_t rounds;
+	int error;
+	char why[200];
+};
+
+static int tag_of(const char *name)
+{
+	unsigned t;
+	return sscanf(name, "v%u", &t) == 1 ? (int)t : -1;
+}
+
+static void copier_check(struct copier *c)
+{
+	struct ps_plan_info in;
+	struct ps_history_entry h[PS_HISTORY];
+	struct ps_plan_src src;
+	struct ps_schedule_info si;
+	uint32_t v = 0;
+	ps_store_info(c->s, &in);
+	if (in.have && (tag_of(in.name) != (int)in.version || in.hubs != 1 ||
+			in.routes != 1 || in.bytes == 0))
+		snprintf(c->why, sizeof(c->why), "info: v%u named %s, %u hubs",
+			 in.version, in.name, in.hubs);
+	unsigned n = ps_store_history(c->s, h);
+	for (unsigned i = 0; i < n; i++)
+		if (tag_of(h[i].name) != (int)h[i].version ||
+		    (i && h[i].version >= h[i - 1].version))
+			snprintf(c->why, sizeof(c->why), "history[%u]: v%u "
+				 "named %s", i, h[i].version, h[i].name);
+	if (ps_store_active_src(c->s, &src, &v) == 0) {
+		if (tag_of(src.name) != (int)v || src.n_hubs != 1 ||
+		    src.hubs[0].id != v)
+			snprintf(c->why, sizeof(c->why), "model of v%u: %s, "
+				 "hub %u", v, src.name,
+				 src.n_hubs ? src.hubs[0].id : 0);
+		ps_plan_src_free(&src);
+	}
+	ps_store_schedule_info(c->s, &si);
+	uint64_t at;
+	char name[64];
+	if (si.pending && tag_of(si.name) < 0)
+		snprintf(c->why, sizeof(c->why), "schedule named %s", si.name);
+	if (ps_store_scheduled(c->s, &at, name, sizeof(name)) &&
+	    tag_of(name) < 0)
+		snprintf(c->why, sizeof(c->why), "scheduled named %s", name);
+	c->error = c->why[0] != 0;
+}
+
+static void *copier_main(void *arg)
+{
+	struct copier *c = arg;      /* deliberately not an RCU reader */
+	while (!*c->stop && !c->error) {
+		copier_check(c);
+		c->rounds++;
+	}
+	return NULL;
+}
+
+static void schedule_tagged(struct ps_store *s, uint32_t tag, uint64_t at)
+{
+	char t[256];
+	struct ps_errors e;
+	uint32_t v = 1;
+	ps_errors_init(&e);
+	int n = plan_text(t, sizeof(t), tag);
+	cr_assert_eq(ps_store_load_text(s, t, (size_t)n, "s.plan", at, &e, &v),
+		     0, "%s", e.n ? e.msg[0] : "");
+	cr_assert_eq(v, 0);
+	ps_errors_free(&e);
+}
+
+Test(store, copies_stay_whole_while_plans_are_committed, .timeout = 120)
+{
+	struct ps_store *s = open_store(NULL, 1, NULL);
+	volatile int stop = 0;
+	struct copier c = { s, &stop };
+	pthread_t t;
+	struct ps_errors e;
+	ps_errors_init(&e);
+	load(s, 1);
+	pthread_create(&t, NULL, copier_main, &c);
+	uint32_t v = 2;
+	while (v <= 1500 && !c.error) {
+		if (v % 5 == 0) {
+			/* a scheduled activation: it gets the next version */
+			uint64_t at = ps_now_ms() + 3600000;
+			schedule_tagged(s, v, at);
+			cr_assert_eq(ps_store_tick(s, at, &e), 1);
+		} else {
+			cr_assert_eq(load(s, v), v);
+		}
+		v++;
+	}
+	stop = 1;
+	pthread_join(t, NULL);
+	cr_assert_eq(c.error, 0, "%s", c.why);
+	cr_assert_gt(c.rounds, 100, "the reader ran alongside the commits");
+	copier_check(&c);
+	cr_assert_eq(c.error, 0, "%s", c.why);
+	struct ps_plan_info in;
+	ps_store_info(s, &in);
+	cr_assert_eq(in.version, 1500);
+	ps_errors_free(&e);
+	ps_store_close(s);
+}
+
+/* A thread that is not a registered QSBR reader cannot read the plan
+ * through the workers' slot: it would read plans a commit frees. */
+static void *unregistered_read(void *arg)
+{
+	return ps_store_plan_rcu(ps_store_dataplane_slot(arg));
+}
+
+Test(store, slot_refuses_unregistered_readers, .signal = SIGABRT)
+{
+	struct ps_store *s = open_store(NULL, 1, NULL);
+	pthread_t t;
+	load(s, 1);
+	pthread_create(&t, NULL, unregistered_read, s);
+	pthread_join(t, NULL);
+}
+
+/* --------------------------------------- failures the store survives */
+
+static int exists(const char *name)
+{
+	char path[256];
+	struct stat st;
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	return stat(path, &st) == 0;
+}
+
+/* Issue #12 item 7: a scheduled activation that fails stays pending with
+ * its saved file, says why, and is retried at a bounded rate. */
+Test(store, failed_scheduled_activation_stays_pending_and_retries)
+{
+	struct ps_store *s = open_store(NULL, 0, NULL);
+	load(s, 1);
+	uint64_t at = ps_now_ms() + 3600000;
+	schedule_tagged(s, 2, at);
+	/* a directory where the commit writes its temporary file: the
+	 * activation fails as a disk error would (root ignores modes) */
+	char blocker[256];
+	snprintf(blocker, sizeof(blocker), "%s/.plan-0000000002.plan.tmp", dir);
+	cr_assert_eq(mkdir(blocker, 0700), 0);
+	struct ps_errors e;
+	ps_errors_init(&e);
+	cr_assert_eq(ps_store_tick(s, at, &e), -1);
+	cr_assert_gt(e.n, 0);
+	cr_assert_eq(active(s)->version, 1, "the plan in force stays");
+	struct ps_schedule_info si;
+	ps_store_schedule_info(s, &si);
+	cr_assert_eq(si.pending, 1, "a failed activation stays pending");
+	cr_assert_eq(si.at_ms, at);
+	cr_assert_str_eq(si.name, "v2");
+	cr_assert_eq(si.attempts, 1);
+	cr_assert(strstr(si.last_error, "Is a directory"), "%s",
+		  si.last_error);
+	cr_assert_geq(si.next_try_ms, at + PS_SCHED_RETRY_MIN_MS);
+	cr_assert(exists("scheduled.plan"), "its saved file stays");
+	/* not retried before its time, even once the cause is gone */
+	cr_assert_eq(ps_store_tick(s, at + 10, &e), 0);
+	ps_store_schedule_info(s, &si);
+	cr_assert_eq(si.attempts, 1);
+	/* a second failure doubles the wait */
+	cr_assert_eq(ps_store_tick(s, si.next_try_ms, &e), -1);
+	uint64_t first = si.next_try_ms;
+	ps_store_schedule_info(s, &si);
+	cr_assert_eq(si.attempts, 2);
+	cr_assert_eq(si.next_try_ms, first + 2 * PS_SCHED_RETRY_MIN_MS);
+	/* it survives a restart */
+	ps_store_close(s);
+	s = open_store(NULL, 0, NULL);
+	cr_assert_eq(ps_store_tick(s, at, &e), -1, "still failing");
+	/* the cause fixed, the next due tick activates it */
+	cr_assert_eq(rmdir(blocker), 0);
+	ps_store_schedule_info(s, &si);
+	ps_errors_free(&e);
+	ps_errors_init(&e);
+	cr_assert_eq(ps_store_tick(s, si.next_try_ms, &e), 1, "%s",
+		     e.n ? e.msg[0] : "");
+	cr_assert_eq(active(s)->version, 2);
+	cr_assert_eq(hub_of_33(s), 2);
+	ps_store_schedule_info(s, &si);
+	cr_assert_eq(si.pending, 0);
+	cr_assert_eq(si.attempts, 0);
+	cr_assert(!exists("scheduled.plan"), "spent");
+	ps_errors_free(&e);
+	ps_store_close(s);
+}
+
+/* Issue #12 item 11: a commit whose directory fsync fails may not survive
+ * a crash, so it is refused and the old plan stays, on disk too. */
+Test(store, failed_directory_fsync_refuses_commit)
+{
+	struct ps_store *s = open_store(NULL, 0, NULL);
+	load(s, 1);
+	char t[256];
+	int n = plan_text(t, sizeof(t), 2);
+	struct ps_errors e;
+	uint32_t v = 0;
+	ps_errors_init(&e);
+	/* first the plan file's directory fsync, then the pointer's */
+	for (unsigned skip = 0; skip < 2; skip++) {
+		ps_fault_arm(PS_FAULT_DIR_FSYNC, skip, 1, EIO);
+		cr_assert_eq(ps_store_load_text(s, t, (size_t)n, "t", 0, &e,
+						&v), -1, "skip %u", skip);
+		cr_assert(strstr(e.msg[e.n - 1], "refused"), "%s",
+			  e.msg[e.n - 1]);
+		cr_assert(strstr(e.msg[e.n - 1], "fsync"), "%s",
+			  e.msg[e.n - 1]);
+		cr_assert_eq(active(s)->version, 1);
+		struct ps_plan_info in;
+		ps_store_info(s, &in);
+		cr_assert_eq(in.version, 1);
+		struct ps_history_entry h[PS_HISTORY];
+		cr_assert_eq(ps_store_history(s, h), 1);
+		cr_assert(!exists("plan-0000000002.plan"));
+	}
+	ps_fault_arm(PS_FAULT_DIR_FSYNC, 0, 0, 0);
+	ps_store_close(s);
+	s = open_store(NULL, 0, NULL);
+	cr_assert_eq(active(s)->version, 1, "the disk names the old plan");
+	cr_assert_eq(hub_of_33(s), 1);
+	cr_assert_eq(load(s, 2), 2);
+	ps_errors_free(&e);
+	ps_store_close(s);
+}
+
+/* Issue #12 item 12: the stored model is copied before the plan is
+ * published; a failed copy refuses the commit whole. */
+Test(store, failed_model_copy_refuses_commit)
+{
+	struct ps_store *s = open_store(NULL, 1, NULL);
+	load(s, 1);
+	char t[256];
+	int n = plan_text(t, sizeof(t), 2);
+	struct ps_errors e;
+	uint32_t v = 0;
+	ps_errors_init(&e);
+	ps_fault_arm(PS_FAULT_MODEL_COPY, 0, 1, ENOMEM);
+	cr_assert_eq(ps_store_load_text(s, t, (size_t)n, "t", 0, &e, &v), -1);
+	cr_assert(strstr(e.msg[0], "out of memory"), "%s", e.msg[0]);
+	cr_assert_eq(active(s)->version, 1, "not published");
+	struct ps_plan_src src;
+	cr_assert_eq(ps_store_active_src(s, &src, &v), 0);
+	cr_assert_eq(v, 1);
+	cr_assert_str_eq(src.name, "v1", "the model is the plan in force");
+	ps_plan_src_free(&src);
+	/* staged edits start from the plan in force */
+	cr_assert_eq(ps_txn_begin(s, &e), 0);
+	cr_assert_eq(ps_txn_src(s, &src), 0);
+	cr_assert_str_eq(src.name, "v1");
+	ps_plan_src_free(&src);
+	cr_assert_eq(ps_txn_abort(s, &e), 0);
+	cr_assert_eq(load(s, 2), 2, "the next commit goes through");
+	cr_assert_eq(ps_store_active_src(s, &src, &v), 0);
+	cr_assert_str_eq(src.name, "v2");
+	ps_plan_src_free(&src);
+	ps_errors_free(&e);
+	ps_store_close(s);
+}
