@@ -15,6 +15,8 @@
 #include <zlib.h>
 
 static const char MAGIC[4] = { 'P', 'S', 'B', '1' };
+static const char BOOT_FILE[] = "last-boot";
+static const char BOOT_TMP[] = "last-boot.tmp";
 
 static int is_segment(const char *name)
 {
@@ -99,8 +101,92 @@ static int push_seg(struct ps_spool_writer *w, const char *name, uint64_t size)
 	return 0;
 }
 
+/* The boot id in the counter file: 1 read, 0 no file, -1 unreadable. */
+static int read_boot_file(int dirfd, uint64_t *boot)
+{
+	char buf[32] = "";
+	int fd = openat(dirfd, BOOT_FILE, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -1;
+	ssize_t k = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (k != 17 || buf[16] != '\n' ||
+	    strspn(buf, "0123456789abcdef") != 16) {
+		errno = EINVAL;
+		return -1;
+	}
+	*boot = strtoull(buf, NULL, 16);
+	return 1;
+}
+
+/* The highest boot id this spool has seen: the counter file's, or a
+ * segment's name if higher (segments of the version before the counter). */
+static int last_boot(int dirfd, const char *dir, uint64_t *last, char *err,
+		     size_t errlen)
+{
+	*last = 0;
+	if (read_boot_file(dirfd, last) < 0) {
+		snprintf(err, errlen, "%s/%s: %s (it should hold the last "
+			 "boot id, 16 hex digits; remove it to take the "
+			 "segments' names instead)", dir, BOOT_FILE,
+			 errno == EINVAL ? "not a boot id" : strerror(errno));
+		return -1;
+	}
+	unsigned n;
+	char (*names)[PS_SPOOL_NAME] = list_segments(dirfd, &n);
+	if (n) {
+		uint64_t b = strtoull(names[n - 1], NULL, 16);
+		*last = b > *last ? b : *last;
+	}
+	free(names);
+	return 0;
+}
+
+/* Store boot as the last boot id, durably, before any of its segments. */
+static int save_boot(int dirfd, uint64_t boot)
+{
+	char buf[32];
+	int len = snprintf(buf, sizeof(buf), "%016" PRIx64 "\n", boot);
+	int fd = openat(dirfd, BOOT_TMP,
+			O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+	if (fd < 0)
+		return -1;
+	int ok = write(fd, buf, (size_t)len) == len && fsync(fd) == 0;
+	int e = errno;
+	close(fd);
+	if (!ok || renameat(dirfd, BOOT_TMP, dirfd, BOOT_FILE) ||
+	    fsync(dirfd)) {
+		if (!ok)
+			errno = e ? e : EIO;
+		return -1;
+	}
+	return 0;
+}
+
+/* This boot's id: the clock's reading if it is past the last boot's id,
+ * else the last boot's id + 1, so that ids only ever grow (and segment
+ * names sort in writing order) whatever the clock says. */
+static int new_boot(struct ps_spool_writer *w, const char *dir,
+		    uint64_t clock_ns, char *err, size_t errlen)
+{
+	uint64_t last;
+	if (last_boot(w->dirfd, dir, &last, err, errlen))
+		return -1;
+	if (last == UINT64_MAX) {
+		snprintf(err, errlen, "%s: boot ids used up", dir);
+		return -1;
+	}
+	w->boot = clock_ns > last ? clock_ns : last + 1;
+	if (save_boot(w->dirfd, w->boot)) {
+		snprintf(err, errlen, "%s/%s: %s", dir, BOOT_FILE,
+			 strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 struct ps_spool_writer *ps_spool_open(const char *dir, uint64_t max_bytes,
-				      uint64_t seg_bytes, uint64_t boot,
+				      uint64_t seg_bytes, uint64_t clock_ns,
 				      char *err, size_t errlen)
 {
 	if (mkdir(dir, 0750) && errno != EEXIST) {
@@ -119,7 +205,11 @@ struct ps_spool_writer *ps_spool_open(const char *dir, uint64_t max_bytes,
 		free(w);
 		return NULL;
 	}
-	w->boot = boot;
+	if (new_boot(w, dir, clock_ns, err, errlen)) {
+		close(w->dirfd);
+		free(w);
+		return NULL;
+	}
 	w->max_bytes = max_bytes;
 	w->seg_bytes = seg_bytes;
 	w->next_event = 1;
@@ -148,21 +238,52 @@ static void reclaim(struct ps_spool_writer *w)
 	}
 }
 
+/* Close the segment being written: the next block goes to a new one. */
+static void seal(struct ps_spool_writer *w)
+{
+	close(w->fd);
+	w->fd = -1;
+	w->segno++;
+}
+
 static int rotate(struct ps_spool_writer *w)
 {
-	if (w->fd >= 0) {
-		close(w->fd);
-		w->segno++;
-	}
+	if (w->fd >= 0)
+		seal(w);
 	char name[PS_SPOOL_NAME];
 	snprintf(name, sizeof(name), "%016" PRIx64 "-%08" PRIx32 ".spool",
 		 w->boot, w->segno);
 	w->fd = openat(w->dirfd, name,
 		       O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0640);
-	if (w->fd < 0 || push_seg(w, name, 0))
+	if (w->fd < 0)
 		return -1;
+	if (push_seg(w, name, 0)) {
+		close(w->fd);
+		w->fd = -1;
+		unlinkat(w->dirfd, name, 0);
+		return -1;
+	}
 	reclaim(w);
 	return 0;
+}
+
+/* A block write failed part-way: cut the segment back to its last whole
+ * block, so that the blocks after it follow whole blocks only. If even
+ * that fails, seal the segment: the reader skips a torn tail once a newer
+ * segment exists. errno stays the write's. */
+static void cut_back(struct ps_spool_writer *w)
+{
+	int e = errno;
+	struct seg *s = &w->seg[w->n_seg - 1];
+	if (ftruncate(w->fd, (off_t)s->size)) {
+		struct stat st;
+		if (fstat(w->fd, &st) == 0 && (uint64_t)st.st_size > s->size) {
+			w->bytes += (uint64_t)st.st_size - s->size;
+			s->size = (uint64_t)st.st_size;
+		}
+		seal(w);
+	}
+	errno = e;
 }
 
 static int write_all_v(int fd, struct iovec *iov, int n)
@@ -218,12 +339,19 @@ int ps_spool_append(struct ps_spool_writer *w, const void *payload,
 	put32(h + 28, (uint32_t)crc32(0, payload, len));
 	struct iovec iov[2] = { { h, PS_SPOOL_HDR },
 				{ (void *)(uintptr_t)payload, len } };
-	if (write_all_v(w->fd, iov, 2))
+	if (write_all_v(w->fd, iov, 2)) {
+		cut_back(w);
 		return -1;
+	}
 	w->block_seq++;
 	w->seg[w->n_seg - 1].size += need;
 	w->bytes += need;
 	return 0;
+}
+
+uint64_t ps_spool_boot(const struct ps_spool_writer *w)
+{
+	return w->boot;
 }
 
 uint64_t ps_spool_bytes(const struct ps_spool_writer *w)
@@ -250,6 +378,7 @@ struct ps_spool_reader {
 	struct ps_spool_pos pos;
 	char *buf;
 	uint64_t torn;
+	uint8_t scan[16384];    /* for whole blocks after torn bytes */
 };
 
 struct ps_spool_reader *ps_spool_reader_open(const char *dir, char *err,
@@ -307,21 +436,24 @@ static int open_current(struct ps_spool_reader *r)
 	return r->fd >= 0 ? 0 : -1;
 }
 
-/* The block at the reader's position: 1, or 0 when it is not (or not yet)
- * complete; *more says whether there are bytes past pos. */
-static int block_at(struct ps_spool_reader *r, struct ps_spool_block *b,
-		    int *more)
+/* Whether a whole block starts at off of the open segment: 1 (then in b),
+ * 0 not a block, -1 the start of one whose bytes are not all there. */
+static int block_at(struct ps_spool_reader *r, uint64_t off,
+		    struct ps_spool_block *b)
 {
 	uint8_t h[PS_SPOOL_HDR];
-	ssize_t k = pread(r->fd, h, sizeof(h), (off_t)r->pos.offset);
-	*more = k > 0;
-	if (k != PS_SPOOL_HDR || memcmp(h, MAGIC, 4) ||
-	    get32(h + 4) > PS_SPOOL_MAX_PAYLOAD)
+	ssize_t k = pread(r->fd, h, sizeof(h), (off_t)off);
+	if (k <= 0 || memcmp(h, MAGIC, k < 4 ? (size_t)k : 4))
 		return 0;
+	if (k < PS_SPOOL_HDR)
+		return -1;
 	uint32_t len = get32(h + 4);
-	if (pread(r->fd, r->buf, len, (off_t)(r->pos.offset + PS_SPOOL_HDR))
-	    != (ssize_t)len || (uint32_t)crc32(0, (const Bytef *)r->buf, len)
-	    != get32(h + 28))
+	if (len > PS_SPOOL_MAX_PAYLOAD)
+		return 0;
+	ssize_t got = pread(r->fd, r->buf, len, (off_t)(off + PS_SPOOL_HDR));
+	if (got < (ssize_t)len)
+		return -1;
+	if ((uint32_t)crc32(0, (const Bytef *)r->buf, len) != get32(h + 28))
 		return 0;
 	b->boot = strtoull(r->pos.segment, NULL, 16);
 	b->seq = get64(h + 8);
@@ -330,7 +462,66 @@ static int block_at(struct ps_spool_reader *r, struct ps_spool_block *b,
 	b->len = len;
 	b->payload = r->buf;
 	b->end = r->pos;
-	b->end.offset += PS_SPOOL_HDR + len;
+	b->end.offset = off + PS_SPOOL_HDR + len;
+	return 1;
+}
+
+/* The block at the reader's position, if whole: 1 and the position moves
+ * past it. */
+static int take_block(struct ps_spool_reader *r, struct ps_spool_block *b)
+{
+	if (r->fd < 0 || block_at(r, r->pos.offset, b) != 1)
+		return 0;
+	r->pos = b->end;
+	return 1;
+}
+
+static int bytes_past_pos(const struct ps_spool_reader *r)
+{
+	struct stat st;
+	return r->fd >= 0 && fstat(r->fd, &st) == 0 &&
+	       (uint64_t)st.st_size > r->pos.offset;
+}
+
+/* The first whole block after off in the open segment: 1 (its offset in
+ * *found) or 0. In a segment still being written (!finished) the search
+ * stops at a block whose bytes are not all there yet. */
+static int find_block_after(struct ps_spool_reader *r, uint64_t off,
+			    int finished, uint64_t *found)
+{
+	struct ps_spool_block b;
+	uint64_t p = off + 1;
+	for (;;) {
+		ssize_t k = pread(r->fd, r->scan, sizeof(r->scan), (off_t)p);
+		if (k < 4)
+			return 0;
+		for (ssize_t i = 0; i + 4 <= k; i++) {
+			if (r->scan[i] != MAGIC[0] ||
+			    memcmp(r->scan + i, MAGIC, 4))
+				continue;
+			int v = block_at(r, p + (uint64_t)i, &b);
+			if (v == 1) {
+				*found = p + (uint64_t)i;
+				return 1;
+			}
+			if (v < 0 && !finished)
+				return 0;
+		}
+		p += (uint64_t)k - 3;
+	}
+}
+
+/* Bytes at the position that are no block, followed by a whole block in
+ * the same segment, are torn (a block cut short, with blocks appended
+ * after it by an older writer, or a sealed segment): skip to that block. */
+static int skip_torn(struct ps_spool_reader *r, int finished)
+{
+	uint64_t next;
+	if (!bytes_past_pos(r) ||
+	    !find_block_after(r, r->pos.offset, finished, &next))
+		return 0;
+	r->torn++;
+	r->pos.offset = next;
 	return 1;
 }
 
@@ -342,22 +533,22 @@ int ps_spool_read(struct ps_spool_reader *r, struct ps_spool_block *b)
 				return 0;
 			r->pos.offset = 0;
 		}
-		int more = 0;
-		if (open_current(r) == 0 && block_at(r, b, &more)) {
-			r->pos = b->end;
+		open_current(r);
+		if (take_block(r, b))
 			return 1;
-		}
+		if (skip_torn(r, 0))
+			continue;
 		/* at the end of this segment, or at a block still being
 		 * written: the writer only ever appends to the newest
 		 * segment, so with a newer one this one is finished */
 		char next[PS_SPOOL_NAME];
 		if (!next_segment(r, r->pos.segment, next))
 			return 0;
-		if (r->fd >= 0 && block_at(r, b, &more)) {
-			r->pos = b->end;    /* finished just before the rotation */
-			return 1;
-		}
-		if (more)
+		if (take_block(r, b))
+			return 1;    /* finished just before the rotation */
+		if (skip_torn(r, 1))
+			continue;
+		if (bytes_past_pos(r))
 			r->torn++;
 		snprintf(r->pos.segment, sizeof(r->pos.segment), "%s", next);
 		r->pos.offset = 0;

@@ -1,11 +1,18 @@
 /* test_spool.c: the event spool between the exporter and the fleet agent:
  * blocks come back in order and intact, the bound refuses and frees, a
- * torn block is skipped, a reader resumes from a saved position. */
+ * torn block is skipped, a reader resumes from a saved position, boots
+ * keep their order whatever the clock says, a failed write loses only its
+ * own block. */
 #include <criterion/criterion.h>
+#include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "ps_spool.h"
@@ -157,4 +164,300 @@ Test(spool, reader_resumes_from_a_saved_position)
 	cr_assert_gt(ps_spool_backlog(r, &pos), 0);
 	ps_spool_reader_close(r);
 	ps_spool_close(w);
+}
+
+/* ------------------------------------------------ boot order (#12.2) */
+
+#define CLOCK_T0 0x1800000000000000ull      /* ns since 1970: mid-2026 */
+#define FIVE_MINUTES 300000000000ull
+
+static unsigned count_segments(void)
+{
+	DIR *d = opendir(dir);
+	cr_assert_not_null(d);
+	unsigned n = 0;
+	struct dirent *e;
+	while ((e = readdir(d)))
+		n += strstr(e->d_name, ".spool") != NULL;
+	closedir(d);
+	return n;
+}
+
+static void remove_segments(void)
+{
+	DIR *d = opendir(dir);
+	cr_assert_not_null(d);
+	struct dirent *e;
+	char path[320];
+	while ((e = readdir(d)))
+		if (strstr(e->d_name, ".spool")) {
+			snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+			cr_assert_eq(unlink(path), 0);
+		}
+	closedir(d);
+}
+
+static void write_blocks(struct ps_spool_writer *w, int from, int n)
+{
+	char b[64];
+	uint32_t len;
+	for (int i = from; i < from + n; i++) {
+		payload(b, i, &len);
+		cr_assert_eq(ps_spool_append(w, b, len, 2), 0, "block %d", i);
+	}
+}
+
+/* Read n blocks as the agent does (releasing behind itself); they must be
+ * payloads from..from+n-1, numbered 1..n in one boot. Returns the boot. */
+static uint64_t read_boot(struct ps_spool_reader *r, int from, int n)
+{
+	struct ps_spool_block blk;
+	char b[64];
+	uint32_t len;
+	uint64_t boot = 0;
+	for (int i = 0; i < n; i++) {
+		cr_assert_eq(ps_spool_read(r, &blk), 1, "block %d of %d",
+			     i + 1, n);
+		payload(b, from + i, &len);
+		cr_assert_eq(blk.len, len);
+		cr_assert_eq(memcmp(blk.payload, b, len), 0);
+		cr_assert_eq(blk.seq, (uint64_t)i + 1);
+		if (!i)
+			boot = blk.boot;
+		cr_assert_eq(blk.boot, boot, "one boot");
+		ps_spool_release(r, &blk.end);
+	}
+	return boot;
+}
+
+Test(spool, a_restart_with_the_clock_behind_still_comes_after)
+{
+	char err[256];
+	struct ps_spool_writer *w = ps_spool_open(dir, 1 << 20, 256, CLOCK_T0,
+						  err, sizeof(err));
+	cr_assert_not_null(w, "%s", err);
+	write_blocks(w, 0, 10);
+	struct ps_spool_reader *r = ps_spool_reader_open(dir, err, sizeof(err));
+	cr_assert_not_null(r, "%s", err);
+	uint64_t boot1 = read_boot(r, 0, 10);
+	ps_spool_close(w);
+	/* the restart: the clock reads five minutes before the first boot */
+	w = ps_spool_open(dir, 1 << 20, 256, CLOCK_T0 - FIVE_MINUTES, err,
+			  sizeof(err));
+	cr_assert_not_null(w, "%s", err);
+	write_blocks(w, 10, 10);
+	uint64_t boot2 = read_boot(r, 10, 10);
+	cr_assert_gt(boot2, boot1, "boot 2 (%llx) after boot 1 (%llx)",
+		     (unsigned long long)boot2, (unsigned long long)boot1);
+	struct ps_spool_block blk;
+	cr_assert_eq(ps_spool_read(r, &blk), 0, "nothing else");
+	cr_assert_eq(ps_spool_torn(r), 0);
+	cr_assert_geq(count_segments(), 1, "the segment being read stays");
+	ps_spool_reader_close(r);
+	ps_spool_close(w);
+}
+
+Test(spool, boot_order_survives_a_spool_emptied_by_the_agent)
+{
+	char err[256];
+	struct ps_spool_writer *w = ps_spool_open(dir, 1 << 20, 256, CLOCK_T0,
+						  err, sizeof(err));
+	cr_assert_not_null(w, "%s", err);
+	write_blocks(w, 0, 3);
+	ps_spool_close(w);
+	struct ps_spool_reader *r = ps_spool_reader_open(dir, err, sizeof(err));
+	uint64_t boot1 = read_boot(r, 0, 3);
+	ps_spool_reader_close(r);
+	remove_segments();     /* nothing on disk names boot 1 any more */
+	w = ps_spool_open(dir, 1 << 20, 256, CLOCK_T0 - FIVE_MINUTES, err,
+			  sizeof(err));
+	cr_assert_not_null(w, "%s", err);
+	write_blocks(w, 3, 3);
+	ps_spool_close(w);
+	r = ps_spool_reader_open(dir, err, sizeof(err));
+	uint64_t boot2 = read_boot(r, 3, 3);
+	cr_assert_gt(boot2, boot1, "boot ids never repeat nor go back");
+	ps_spool_reader_close(r);
+}
+
+Test(spool, a_spool_of_the_old_version_is_read_first)
+{
+	char err[256], path[320];
+	/* the old version named segments by the start time in ns and kept
+	 * no boot counter */
+	struct ps_spool_writer *w = ps_spool_open(dir, 1 << 20, 256, CLOCK_T0,
+						  err, sizeof(err));
+	cr_assert_not_null(w, "%s", err);
+	write_blocks(w, 0, 10);
+	ps_spool_close(w);
+	snprintf(path, sizeof(path), "%s/last-boot", dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/%016llx-00000000.spool", dir,
+		 (unsigned long long)CLOCK_T0);
+	cr_assert_eq(access(path, F_OK), 0, "named as before: %s", path);
+	w = ps_spool_open(dir, 1 << 20, 256, CLOCK_T0 - FIVE_MINUTES, err,
+			  sizeof(err));
+	cr_assert_not_null(w, "%s", err);
+	write_blocks(w, 10, 5);
+	struct ps_spool_reader *r = ps_spool_reader_open(dir, err, sizeof(err));
+	cr_assert_eq(read_boot(r, 0, 10), CLOCK_T0);
+	cr_assert_gt(read_boot(r, 10, 5), CLOCK_T0);
+	ps_spool_reader_close(r);
+	ps_spool_close(w);
+}
+
+Test(spool, an_unreadable_boot_counter_is_a_clear_error)
+{
+	char err[256], path[320];
+	snprintf(path, sizeof(path), "%s/last-boot", dir);
+	FILE *f = fopen(path, "w");
+	cr_assert_not_null(f);
+	fputs("not a number\n", f);
+	fclose(f);
+	struct ps_spool_writer *w = ps_spool_open(dir, 1 << 20, 256, CLOCK_T0,
+						  err, sizeof(err));
+	cr_assert_null(w);
+	cr_assert_not_null(strstr(err, "last-boot"), "%s", err);
+}
+
+/* ------------------------------------------- failed writes (#12.3) */
+
+static void segment_path(uint64_t boot, char *path, size_t n)
+{
+	snprintf(path, n, "%s/%016llx-00000000.spool", dir,
+		 (unsigned long long)boot);
+}
+
+static uint64_t segment_size(uint64_t boot)
+{
+	char path[320];
+	struct stat st;
+	segment_path(boot, path, sizeof(path));
+	cr_assert_eq(stat(path, &st), 0, "%s", path);
+	return (uint64_t)st.st_size;
+}
+
+Test(spool, a_write_cut_short_loses_only_its_own_block)
+{
+	char err[256], b[64];
+	uint32_t len;
+	signal(SIGXFSZ, SIG_IGN);
+	struct ps_spool_writer *w = ps_spool_open(dir, 1 << 20, 1 << 20, 1,
+						  err, sizeof(err));
+	cr_assert_not_null(w, "%s", err);
+	write_blocks(w, 0, 1);
+	/* the file may grow by the header and 8 payload bytes, no more */
+	struct rlimit old, lim;
+	cr_assert_eq(getrlimit(RLIMIT_FSIZE, &old), 0);
+	lim = old;
+	lim.rlim_cur = segment_size(1) + 32 + 8;
+	cr_assert_eq(setrlimit(RLIMIT_FSIZE, &lim), 0);
+	payload(b, 1, &len);
+	errno = 0;
+	cr_assert_eq(ps_spool_append(w, b, len, 2), -1, "block 2 fails");
+	cr_assert_eq(errno, EFBIG, "with the write's error: %s",
+		     strerror(errno));
+	cr_assert_eq(setrlimit(RLIMIT_FSIZE, &old), 0);
+	write_blocks(w, 2, 18);
+	/* every block counted as written is there, whole, nothing torn */
+	struct ps_spool_reader *r = ps_spool_reader_open(dir, err, sizeof(err));
+	struct ps_spool_block blk;
+	uint64_t bytes = 0;
+	for (int i = 0; i < 19; i++) {
+		cr_assert_eq(ps_spool_read(r, &blk), 1, "block %d of 19",
+			     i + 1);
+		payload(b, i ? i + 1 : 0, &len);
+		cr_assert_eq(blk.len, len);
+		cr_assert_eq(memcmp(blk.payload, b, len), 0);
+		cr_assert_eq(blk.seq, (uint64_t)i + 1, "numbers go on");
+		/* the lost block's events leave a gap in the numbers */
+		cr_assert_eq(blk.first_event, (uint64_t)(i ? 2 * i + 3 : 1));
+		bytes += 32 + len;
+	}
+	cr_assert_eq(ps_spool_read(r, &blk), 0);
+	cr_assert_eq(ps_spool_torn(r), 0, "the torn bytes were cut off");
+	cr_assert_eq(segment_size(1), bytes);
+	cr_assert_eq(ps_spool_bytes(w), bytes);
+	ps_spool_reader_close(r);
+	ps_spool_close(w);
+}
+
+/* The bytes of boot's first segment (up to n), their count. */
+static size_t read_segment(uint64_t boot, char *buf, size_t n)
+{
+	char path[320];
+	segment_path(boot, path, sizeof(path));
+	int fd = open(path, O_RDONLY);
+	cr_assert_geq(fd, 0, "%s", path);
+	ssize_t k = read(fd, buf, n);
+	cr_assert_gt(k, 0);
+	close(fd);
+	return (size_t)k;
+}
+
+/* Append raw bytes to boot's first segment, as a crash (or the old
+ * version's failed write) left them; truncate it to keep bytes first. */
+static void append_raw(uint64_t boot, uint64_t keep, const void *p, size_t n)
+{
+	char path[320];
+	segment_path(boot, path, sizeof(path));
+	cr_assert_eq(truncate(path, (off_t)keep), 0);
+	int fd = open(path, O_WRONLY | O_APPEND);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(write(fd, p, n), (ssize_t)n);
+	close(fd);
+}
+
+Test(spool, whole_blocks_after_a_torn_one_are_still_read)
+{
+	char err[256], seg[512];
+	struct ps_spool_writer *w = ps_spool_open(dir, 1 << 20, 1 << 20, 3,
+						  err, sizeof(err));
+	cr_assert_not_null(w, "%s", err);
+	write_blocks(w, 0, 4);
+	ps_spool_close(w);
+	/* what the old version left after a failed write: blocks 1 and 2,
+	 * the first 40 bytes of block 3, then blocks 3 and 4 whole */
+	size_t n = read_segment(3, seg, sizeof(seg));
+	size_t two = n / 2;
+	append_raw(3, two, seg + two, 40);
+	append_raw(3, two + 40, seg + two, n - two);
+	struct ps_spool_reader *r = ps_spool_reader_open(dir, err, sizeof(err));
+	cr_assert_eq(read_boot(r, 0, 4), 3);
+	struct ps_spool_block blk;
+	cr_assert_eq(ps_spool_read(r, &blk), 0);
+	cr_assert_eq(ps_spool_torn(r), 1, "one torn block skipped");
+	ps_spool_reader_close(r);
+}
+
+Test(spool, a_torn_tail_yields_every_whole_block_before_it)
+{
+	char err[256], raw[512];
+	/* the daemon killed mid-write, at any byte of its last block (a
+	 * block here is 32 + 24 bytes) */
+	static const unsigned cut[] = { 1, 4, 8, 20, 31, 32, 33, 40, 55 };
+	for (unsigned c = 0; c < sizeof(cut) / sizeof(cut[0]); c++) {
+		rm_tmp();
+		mkdir_tmp();
+		struct ps_spool_writer *w = ps_spool_open(dir, 1 << 20, 1 << 20,
+							  10, err, sizeof(err));
+		cr_assert_not_null(w, "%s", err);
+		write_blocks(w, 0, 5);
+		ps_spool_close(w);
+		size_t n = read_segment(10, raw, sizeof(raw));
+		append_raw(10, n, raw, cut[c]);
+		struct ps_spool_reader *r = ps_spool_reader_open(dir, err,
+								 sizeof(err));
+		cr_assert_eq(read_boot(r, 0, 5), 10, "cut at %u", cut[c]);
+		struct ps_spool_block blk;
+		cr_assert_eq(ps_spool_read(r, &blk), 0, "boot 10 may still "
+			     "be writing (cut at %u)", cut[c]);
+		/* the next boot: boot 10's segment is finished */
+		w = ps_spool_open(dir, 1 << 20, 1 << 20, 11, err, sizeof(err));
+		write_blocks(w, 5, 2);
+		cr_assert_eq(read_boot(r, 5, 2), 11, "cut at %u", cut[c]);
+		cr_assert_eq(ps_spool_torn(r), 1, "cut at %u", cut[c]);
+		ps_spool_reader_close(r);
+		ps_spool_close(w);
+	}
 }
