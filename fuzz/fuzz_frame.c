@@ -69,7 +69,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		memcpy(buf[n], data, len);
 		b[n].data = buf[n];
 		b[n].len = (uint16_t)len;
-		b[n].cap = 2048;
 		n++;
 		data += len;
 		size -= len;
