@@ -62,9 +62,24 @@ void ps_dedup_prefetch(const struct ps_dedup *d, uint64_t hash)
 		__builtin_prefetch(&b[i]);
 }
 
+void ps_dedup_tick(struct ps_dedup *d, uint32_t s)
+{
+	uint32_t cur = __atomic_load_n(&d->clock_s, __ATOMIC_RELAXED);
+	while (s > cur &&
+	       !__atomic_compare_exchange_n(&d->clock_s, &cur, s, 0,
+					    __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+		;
+}
+
+/* Is an entry stamped t (seconds + 1; 0 = empty) live at now? Its age,
+ * now - (t - 1), is in [0, window) for an entry of the past window, and in
+ * [-PS_DEDUP_SKEW_S, 0) for one written by a core whose reading of the
+ * clock is a little ahead of ours: both are live. Shifted by the skew, the
+ * two ranges make one unsigned comparison. */
 static inline int live(const struct ps_dedup *d, uint32_t t, uint32_t now)
 {
-	return t != 0 && now - (t - 1) < d->window_s;
+	return t != 0 &&
+	       now - (t - 1) + PS_DEDUP_SKEW_S < d->window_s + PS_DEDUP_SKEW_S;
 }
 
 static inline void slot_to_decision(const struct ps_dedup_slot *s,

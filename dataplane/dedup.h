@@ -12,7 +12,13 @@
  * bucket take turns on a word in that bucket (held for the few tens of
  * nanoseconds of the insert; look-ups never touch it). Entries older than
  * the window are ignored and reused; when both buckets are full the oldest
- * entry is evicted (counted). */
+ * entry is evicted (counted).
+ *
+ * Time is the window's own clock, one for every core: seconds since the
+ * dataplane started, kept in the table (ps_dedup_tick, ps_dedup_now). A
+ * core may still act on a reading taken just before another core moved the
+ * clock on, so an entry stamped up to PS_DEDUP_SKEW_S seconds after a
+ * reader's time is fresh, not expired. */
 #ifndef PS_DEDUP_H
 #define PS_DEDUP_H
 
@@ -22,6 +28,12 @@
 #include "ps_wire.h"
 
 #define PS_DEDUP_WAYS 4
+/* How far after a reader's time an entry's stamp may be and still count as
+ * fresh: a core's time is read once a burst, and a worker preempted between
+ * reading it and using it (workers sharing a CPU) lags the clock for as long
+ * as it is off the CPU. A stamp further ahead cannot come from the clock
+ * and counts as expired. */
+#define PS_DEDUP_SKEW_S 60u
 
 struct ps_dedup_slot {
 	uint32_t seq;            /* odd while being written */
@@ -44,6 +56,9 @@ struct ps_dedup {
 	uint32_t window_s;
 	uint64_t capacity;       /* slots */
 	size_t bytes;
+	/* the window's clock (seconds since start), written about once a
+	 * second, read once a burst by every core: a line of its own */
+	uint32_t clock_s __attribute__((aligned(64)));
 };
 
 enum ps_dedup_result {
@@ -56,9 +71,18 @@ enum ps_dedup_result {
 int ps_dedup_init(struct ps_dedup *d, uint64_t capacity, uint32_t window_s);
 void ps_dedup_free(struct ps_dedup *d);
 
+/* The window's time in seconds: the same value on every core. */
+static inline uint32_t ps_dedup_now(const struct ps_dedup *d)
+{
+	return __atomic_load_n(&d->clock_s, __ATOMIC_RELAXED);
+}
+/* Move the clock on to s seconds (each worker calls it with its reading of
+ * the shared TSC base; the first to reach a second moves it); never back. */
+void ps_dedup_tick(struct ps_dedup *d, uint32_t s);
+
 uint64_t ps_dedup_hash(const uint8_t *wb);
 void ps_dedup_prefetch(const struct ps_dedup *d, uint64_t hash);
-/* Look up a waybill at time now_s. */
+/* Look up a waybill at time now_s (normally ps_dedup_now). */
 enum ps_dedup_result ps_dedup_lookup(const struct ps_dedup *d, uint64_t hash,
 				     const uint8_t *wb, uint32_t now_s,
 				     struct ps_decision *out);

@@ -56,7 +56,7 @@ static void classify(struct ps_pipeline *pl, struct ps_pkt_buf *pkts,
 		c->rx_frames++;
 		c->rx_bytes += pk->len;
 		enum ps_pkt_verdict v = ps_pkt_input(pl->net, pk->data, pk->len,
-						     pk->cap, &r->f, &why, &nl);
+						     &r->f, &why, &nl);
 		if (v == PS_PKT_DROP) {
 			c->drops[why]++;
 			continue;

@@ -47,17 +47,18 @@ struct ps_pipeline {
 	void *export_ctx;
 };
 
-/* A frame buffer: in: data, len, cap; out: verdict and out_len. */
+/* A frame buffer: in: data, len; out: verdict and out_len (never more
+ * than len: every answer is written within the received bytes). */
 struct ps_pkt_buf {
 	uint8_t *data;
 	uint16_t len;
-	uint16_t cap;
 	uint16_t out_len;
 	uint8_t send;            /* 1: transmit out_len bytes back, 0: drop */
 	uint8_t is_request;
 };
 
-/* Process n <= PS_BURST frames at dataplane time now_s (seconds). */
+/* Process n <= PS_BURST frames at the duplicate window's time now_s
+ * (seconds; the workers pass ps_dedup_now). */
 void ps_pipeline_run(struct ps_pipeline *pl, struct ps_pkt_buf *pkts,
 		     unsigned n, uint32_t now_s);
 

@@ -162,45 +162,60 @@ static void icmp6_csum(uint8_t *ip6, uint8_t *ic, uint16_t n)
 	st16(ic + 2, ps_l4_csum(6, ip6 + 8, ip6 + 24, PS_IPPROTO_ICMPV6, ic, n));
 }
 
-/* Neighbour solicitation for our address -> advertisement. */
+/* Neighbour solicitation for our address -> advertisement, never longer
+ * than the solicitation (no amplification). RFC 4861 7.2.4: the target
+ * link-layer address option MUST be in the answer to a multicast
+ * solicitation and MAY be left out of the answer to a unicast one (its
+ * sender already knows our MAC). So: a solicitation with room for the
+ * option (32 bytes or more of ICMPv6, as one carrying its own source
+ * link-layer address has) gets a 32-byte advertisement with the option and
+ * the override flag; a bare 24-byte unicast one gets a 24-byte
+ * advertisement without the option and without the override flag (7.2.4:
+ * not set when the option is absent); a bare multicast one (which RFC 4861
+ * 4.3 says must carry the sender's own address option) is dropped. */
+#define ND_LEN 24u               /* solicitation/advertisement: no options */
+#define ND_TLLA_LEN 32u          /* advertisement with the TLLA option */
+
 static enum ps_pkt_verdict nd(const struct ps_net_cfg *c, uint8_t *frame,
-			      uint16_t len, uint16_t cap,
 			      const struct ps_frame *f, uint8_t *why,
 			      uint16_t *new_len)
 {
 	uint8_t *ip = frame + f->l3_off, *ic = frame + f->l4_off;
 	static const uint8_t unspec[16];
-	if (f->l4_len < 24 || ic[1] != 0 || f->hop_limit != 255 ||
+	int multicast = f->dst[0] == 0xff;
+	int tlla = f->l4_len >= ND_TLLA_LEN;
+	if (f->l4_len < ND_LEN || ic[1] != 0 || f->hop_limit != 255 ||
 	    memcmp(ic + 8, c->ip6, 16) || !memcmp(ip + 8, unspec, 16) ||
-	    f->l4_off != f->l3_off + 40 ||
-	    (uint32_t)f->l3_off + 40 + 32 > cap) {
+	    f->l4_off != f->l3_off + 40 || (multicast && !tlla)) {
 		*why = PS_DROP_ICMP;
 		return PS_PKT_DROP;
 	}
-	(void)len;
+	uint16_t icmp_len = (uint16_t)(tlla ? ND_TLLA_LEN : ND_LEN);
 	memcpy(ip + 24, ip + 8, 16);     /* to the solicitor */
 	memcpy(ip + 8, c->ip6, 16);
-	st16(ip + 4, 32);
+	st16(ip + 4, icmp_len);
 	ip[6] = PS_IPPROTO_ICMPV6;
 	ip[7] = 255;
 	ic[0] = 136;                     /* neighbour advertisement */
 	ic[1] = 0;
-	ic[4] = 0x60;                    /* solicited, override */
+	ic[4] = tlla ? 0x60 : 0x40;      /* solicited (, override) */
 	ic[5] = ic[6] = ic[7] = 0;
 	memcpy(ic + 8, c->ip6, 16);
-	ic[24] = 2;                      /* target link-layer address */
-	ic[25] = 1;
-	memcpy(ic + 26, c->mac, 6);
-	icmp6_csum(ip, ic, 32);
+	if (tlla) {
+		ic[24] = 2;              /* target link-layer address */
+		ic[25] = 1;
+		memcpy(ic + 26, c->mac, 6);
+	}
+	icmp6_csum(ip, ic, icmp_len);
 	eth_answer(c, frame);
 	*why = PS_ANS_ND;
-	*new_len = (uint16_t)(f->l3_off + 40 + 32);
+	*new_len = (uint16_t)(f->l4_off + icmp_len);
 	return PS_PKT_ANSWER;
 }
 
 static enum ps_pkt_verdict icmp6(const struct ps_net_cfg *c, uint8_t *frame,
-				 uint16_t len, uint16_t cap,
-				 const struct ps_frame *f, int to_us,
+				 uint16_t len, const struct ps_frame *f,
+				 int to_us,
 				 uint8_t *why, uint16_t *new_len)
 {
 	uint8_t *ip = frame + f->l3_off, *ic = frame + f->l4_off;
@@ -210,7 +225,7 @@ static enum ps_pkt_verdict icmp6(const struct ps_net_cfg *c, uint8_t *frame,
 		return PS_PKT_DROP;
 	}
 	if (ic[0] == 135)
-		return nd(c, frame, len, cap, f, why, new_len);
+		return nd(c, frame, f, why, new_len);
 	if (ic[0] != 128 || ic[1] != 0 || !to_us) {
 		*why = PS_DROP_ICMP;
 		return PS_PKT_DROP;
@@ -244,8 +259,7 @@ static uint8_t drop_cause(enum ps_frame_status st, const uint8_t *frame,
 }
 
 enum ps_pkt_verdict ps_pkt_input(const struct ps_net_cfg *c, uint8_t *frame,
-				 uint16_t len, uint16_t cap,
-				 struct ps_frame *f, uint8_t *why,
+				 uint16_t len, struct ps_frame *f, uint8_t *why,
 				 uint16_t *new_len)
 {
 	if (len < PS_ETH_HLEN) {
@@ -271,7 +285,7 @@ enum ps_pkt_verdict ps_pkt_input(const struct ps_net_cfg *c, uint8_t *frame,
 			return icmp4(c, frame, len, f, why, new_len);
 		if (f->ip_ver == 6 && f->proto == PS_IPPROTO_ICMPV6 &&
 		    (to_us || (c->has_ip6 && !memcmp(f->dst, c->sn_ip6, 16))))
-			return icmp6(c, frame, len, cap, f, to_us, why, new_len);
+			return icmp6(c, frame, len, f, to_us, why, new_len);
 		*why = to_us ? PS_DROP_PROTOCOL : PS_DROP_NOT_OUR_IP;
 		return PS_PKT_DROP;
 	}

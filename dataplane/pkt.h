@@ -40,11 +40,12 @@ enum ps_pkt_verdict {
 	PS_PKT_REQUEST,          /* a UDP datagram for us, f describes it */
 };
 
-/* Classify a received frame of len bytes in a buffer of cap bytes. An
- * ANSWER has been written over the frame; *new_len is its length. */
+/* Classify a received frame of len bytes. An ANSWER has been written over
+ * the frame, within its len bytes (no answer is longer than what it answers,
+ * so nobody can use the dataplane to amplify a flood); *new_len <= len is
+ * its length. */
 enum ps_pkt_verdict ps_pkt_input(const struct ps_net_cfg *cfg, uint8_t *frame,
-				 uint16_t len, uint16_t cap,
-				 struct ps_frame *f, uint8_t *why,
+				 uint16_t len, struct ps_frame *f, uint8_t *why,
 				 uint16_t *new_len);
 
 /* Make the request frame described by f, whose UDP payload now holds plen

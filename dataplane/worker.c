@@ -75,7 +75,6 @@ static inline void handle_burst(struct ps_worker *w, unsigned r,
 		/* a frame split over segments is not ours: cut it to its
 		 * first segment, which fails the length checks */
 		buf[i].len = m[i]->data_len;
-		buf[i].cap = (uint16_t)(m[i]->data_len + rte_pktmbuf_tailroom(m[i]));
 	}
 	ps_pipeline_run(&w->pl[pi], buf, nb, now_s);
 	uint64_t t_tx = rte_rdtsc();
@@ -128,7 +127,8 @@ int ps_worker_main(void *arg)
 	/* ns = cycles * ns_per_cycle, in 32.32 fixed point (bursts < 4 s) */
 	const uint64_t ns_per_cycle = (1000000000ull << 32) / hz;
 	uint64_t prev = rte_rdtsc(), start = w->start_tsc;
-	uint32_t now_s = (uint32_t)((prev - start) / hz);
+	/* one clock for every core: the duplicate window's (see dedup.h) */
+	struct ps_dedup *dd = w->pl[0].dedup;
 	struct ps_counters *c = w->cnt;
 	unsigned idle_loops = 0;
 
@@ -141,11 +141,12 @@ int ps_worker_main(void *arg)
 		rcu_unregister_thread();
 		return 0;
 	}
+	ps_dedup_tick(dd, (uint32_t)((prev - start) / hz));
 	while (!ps_quit) {
 		uint64_t t0 = rte_rdtsc();
 		if (t0 - prev > drain) {
 			flush_tx(w);
-			now_s = (uint32_t)((t0 - start) / hz);
+			ps_dedup_tick(dd, (uint32_t)((t0 - start) / hz));
 			prev = t0;
 		}
 		unsigned got = 0;
@@ -159,7 +160,7 @@ int ps_worker_main(void *arg)
 			uint64_t tb = rte_rdtsc();
 			c->cyc_rx += tb - ta;
 			got += nb;
-			handle_burst(w, r, m, nb, now_s);
+			handle_burst(w, r, m, nb, ps_dedup_now(dd));
 			/* scan-to-decision inside the box: from the burst's
 			 * arrival to its replies handed to TX */
 			uint64_t ns = ((rte_rdtsc() - tb) * ns_per_cycle) >> 32;

@@ -2,7 +2,9 @@
  * per-lcore conf with its RX queues and TX buffers; the loop receives a
  * burst, runs it through the pipeline (parse all, one bulk decision,
  * replies in place), buffers the replies on the queue pair the requests
- * came in on, and drains the TX buffers on a timer. */
+ * came in on, and drains the TX buffers on a timer. On that timer it also
+ * moves the duplicate window's clock (one for all workers) on to its
+ * reading of the shared TSC base; every burst reads that one clock. */
 #ifndef PS_WORKER_H
 #define PS_WORKER_H
 
@@ -28,7 +30,8 @@ struct ps_worker {
 	struct rte_eth_dev_tx_buffer *tx[PS_MAX_PORTS];
 	struct ps_pipeline pl[PS_MAX_PORTS];
 	struct ps_counters *cnt;
-	uint64_t start_tsc;
+	uint64_t start_tsc;             /* the same for every worker: the
+					 * base of the window's clock */
 	uint32_t idle_sleep_us;         /* 0: never sleep */
 } __attribute__((aligned(64)));
 

@@ -2,9 +2,14 @@
  * Ethernet frames to replies, with the same functions the workers call
  * (ps_pipeline_run: frame checks, ARP/ND/ping, header and record checks,
  * duplicate window, plan decisions, in-place replies). The input is a burst:
- * frames each preceded by a 2-byte length. Asserts that no answer is larger
- * than what was received (no amplification) and that every frame is
- * counted once. */
+ * frames each preceded by a 2-byte length (little-endian, modulo 2049);
+ * its top bit asks for the frame's checksums to be made right first (IPv4
+ * header, then UDP, ICMP or ICMPv6), so that a mutated frame gets past the
+ * checksum checks to the paths behind them: neighbour discovery (the
+ * pipeline owns an IPv6 address; the seeds hold solicitations for it),
+ * echo and requests. Asserts that no answer is larger than what was
+ * received (no amplification: issue #12.8 was an 86-byte advertisement to
+ * a 78-byte solicitation) and that every frame is counted once. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,21 +60,70 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
+static void put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static void fix_ipv4_header(uint8_t *fr, size_t len)
+{
+	size_t l3 = 14;
+	unsigned et = (unsigned)(fr[12] << 8 | fr[13]);
+	if (et == PS_ETH_P_VLAN && len >= 18) {
+		l3 = 18;
+		et = (unsigned)(fr[16] << 8 | fr[17]);
+	}
+	if (et != PS_ETH_P_IPV4 || len < l3 + 20)
+		return;
+	unsigned ihl = (fr[l3] & 0x0fu) * 4u;
+	if (ihl < 20 || l3 + ihl > len)
+		return;
+	fr[l3 + 10] = fr[l3 + 11] = 0;
+	put16(fr + l3 + 10, ps_csum_fold(ps_csum_partial(fr + l3, ihl, 0)));
+}
+
+static void fix_checksums(uint8_t *fr, size_t len)
+{
+	struct ps_frame f;
+	if (len < PS_ETH_HLEN)
+		return;
+	fix_ipv4_header(fr, len);
+	enum ps_frame_status st = ps_frame_parse(fr, len, &f);
+	if (st != PS_FRAME_PROTO && st != PS_FRAME_UDP &&
+	    st != PS_FRAME_UDP_LEN && st != PS_FRAME_UDP_CSUM)
+		return;
+	uint8_t *l4 = fr + f.l4_off;
+	unsigned at = f.proto == PS_IPPROTO_UDP ? 6 : 2;
+	if ((f.proto != PS_IPPROTO_UDP && f.proto != PS_IPPROTO_ICMP &&
+	     f.proto != PS_IPPROTO_ICMPV6) || f.l4_len < at + 2)
+		return;
+	l4[at] = l4[at + 1] = 0;
+	uint16_t ck = f.proto == PS_IPPROTO_ICMP && f.ip_ver == 4
+		? ps_csum_fold(ps_csum_partial(l4, f.l4_len, 0))
+		: ps_l4_csum(f.ip_ver, f.src, f.dst, f.proto, l4, f.l4_len);
+	if (f.proto == PS_IPPROTO_UDP && ck == 0)
+		ck = 0xffff;
+	put16(l4 + at, ck);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static uint8_t buf[PS_BURST][2048];
 	struct ps_pkt_buf b[PS_BURST];
 	unsigned n = 0;
 	while (size >= 2 && n < PS_BURST) {
-		size_t len = (size_t)(data[0] | data[1] << 8) % 2049;
+		size_t len = (size_t)(data[0] | (data[1] & 0x7f) << 8) % 2049;
+		int fix = data[1] & 0x80;
 		data += 2;
 		size -= 2;
 		if (len > size)
 			len = size;
 		memcpy(buf[n], data, len);
+		if (fix)
+			fix_checksums(buf[n], len);
 		b[n].data = buf[n];
 		b[n].len = (uint16_t)len;
-		b[n].cap = 2048;
 		n++;
 		data += len;
 		size -= len;

@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
 """make-corpus.py: write the seed corpora of the fuzzers (fuzz/corpus/).
 Run once; the seeds are committed. Frames come from parcelsort-gen's pcap
-(given as the first argument) plus hand-made ARP, neighbour solicitation,
-ping and broken frames; plans are the bundled plans and small broken ones;
-control requests are one of every command."""
+(given as the first argument; without it the pcap's seeds are left as they
+are) plus hand-made ARP, neighbour solicitation, ping and broken frames;
+plans are the bundled plans and small broken ones; control requests are one
+of every command. A frame's 2-byte length with its top bit set asks the
+harness to make its checksums right (see fuzz_frame.c)."""
 import os
 import struct
 import sys
@@ -20,19 +22,64 @@ def put(kind, name, data):
         f.write(data)
 
 
-def burst(frames):
-    return b"".join(struct.pack("<H", len(f)) + f for f in frames)
+def burst(frames, fix=False):
+    return b"".join(struct.pack("<H", len(f) | (0x8000 if fix else 0)) + f
+                    for f in frames)
 
 
-frames = ref.read_pcap(sys.argv[1])
+def csum(data):
+    if len(data) % 2:
+        data += b"\0"
+    s = sum(struct.unpack(">%dH" % (len(data) // 2), data))
+    while s >> 16:
+        s = (s & 0xffff) + (s >> 16)
+    return ~s & 0xffff
+
+
+# the fuzzer's addresses (fuzz_frame.c): 2001:db8::2 on 02:00:00:00:00:02
+ip6_us = bytes([0x20, 1, 0xd, 0xb8] + [0] * 11 + [2])
+ip6_them = bytes([0x20, 1, 0xd, 0xb8] + [0] * 11 + [1])
+sn_ip6 = bytes([0xff, 2] + [0] * 9 + [1, 0xff]) + ip6_us[13:]
+sn_mac = bytes([0x33, 0x33, 0xff]) + ip6_us[13:]
+
+
+def icmp6_frame(dst_mac, dst_ip, icmp, vlan=None):
+    pseudo = ip6_them + dst_ip + struct.pack(">IxxxB", len(icmp), 58)
+    icmp = icmp[:2] + struct.pack(">H", csum(pseudo + icmp)) + icmp[4:]
+    ip = struct.pack(">IHBB", 0x60000000, len(icmp), 58, 255) + ip6_them + dst_ip
+    tag = b"\x81\x00" + struct.pack(">H", vlan) if vlan else b""
+    return dst_mac + mac_them + tag + b"\x86\xdd" + ip + icmp
+
+
+def solicitation(dst_mac, dst_ip, slla, vlan=None):
+    ns = struct.pack(">BBHI", 135, 0, 0, 0) + ip6_us
+    if slla:
+        ns += bytes([1, 1]) + mac_them
+    return icmp6_frame(dst_mac, dst_ip, ns, vlan)
+
+
+mac_us, mac_them = bytes([2, 0, 0, 0, 0, 2]), bytes([2, 0, 0, 0, 0, 1])
+frames = ref.read_pcap(sys.argv[1]) if len(sys.argv) > 1 else []
 for i in range(0, min(len(frames), 40), 4):
     put("frame", "gen-%02d" % i, burst(frames[i:i + 4]))
-mac_us, mac_them = bytes([2, 0, 0, 0, 0, 2]), bytes([2, 0, 0, 0, 0, 1])
 arp = (b"\xff" * 6 + mac_them + b"\x08\x06" + struct.pack(">HHBBH", 1, 0x800, 6, 4, 1)
        + mac_them + bytes([198, 18, 0, 1]) + b"\0" * 6 + bytes([198, 18, 0, 2]))
 put("frame", "arp", burst([arp]))
 put("frame", "vlan-arp", burst([arp[:12] + b"\x81\x00\x00\x07" + arp[12:]]))
-put("frame", "truncated", burst([f[:n] for f in frames[:3] for n in (13, 20, 41)]))
+if frames:
+    put("frame", "truncated", burst([f[:n] for f in frames[:3] for n in (13, 20, 41)]))
+# neighbour discovery: solicitations for our address, bare (78 bytes: the
+# answer must not be longer, issue #12.8) and with the sender's link-layer
+# address option, unicast and to the solicited-node group, one tagged; the
+# same with the fix-checksums bit, from which mutations stay valid
+nd = [solicitation(mac_us, ip6_us, False), solicitation(mac_us, ip6_us, True),
+      solicitation(sn_mac, sn_ip6, True), solicitation(sn_mac, sn_ip6, False),
+      solicitation(sn_mac, sn_ip6, True, vlan=7)]
+put("frame", "nd", burst(nd))
+put("frame", "nd-fix", burst(nd, fix=True))
+put("frame", "nd-unicast-bare", burst([nd[0]], fix=True))
+echo6 = icmp6_frame(mac_us, ip6_us, struct.pack(">BBHHH", 128, 0, 0, 1, 1) + b"ping")
+put("frame", "ping6", burst([echo6], fix=True))
 put("frame", "empty", b"")
 
 plans = os.path.join(HERE, "..", "config")

@@ -1,6 +1,8 @@
 /* test_dataplane.c: the EAL-free dataplane pieces: the duplicate window
  * (hits, ageing, replacing a disabled chute's entry, eviction counted,
- * capacity), frame handling (ARP, ping, neighbour solicitation replies),
+ * capacity, the clock every core shares, entries stamped a second ahead by
+ * another core), frame handling (ARP, ping, neighbour solicitation replies
+ * never larger than the solicitation),
  * and the pipeline's accounting: every frame answered or dropped once. */
 #include <criterion/criterion.h>
 #include <pthread.h>
@@ -178,6 +180,122 @@ Test(dedup, inserter_waits_its_turn_behind_a_preempted_one)
 	ps_dedup_free(&d);
 }
 
+/* Issue #12.6: at a second boundary one core's time can be a second ahead
+ * of another's. Its entry (stamped 100) seen by the other (at 99) is not
+ * expired: the scan is a duplicate and the first decision stands. */
+Test(dedup, entry_from_a_core_a_second_ahead_is_fresh)
+{
+	struct ps_dedup d;
+	ps_chutes_init(&cs);
+	cr_assert_eq(ps_dedup_init(&d, 4096, 600), 0);
+	uint8_t wb[24];
+	wbf(wb, 7);
+	uint64_t h = ps_dedup_hash(wb);
+	struct ps_decision first = { .chute = 41, .tier = 4, .hub = 410,
+				     .plan_version = 3,
+				     .matched_prefix = 330782100201ull };
+	struct ps_decision later = { .chute = 20, .tier = 2, .hub = 200,
+				     .plan_version = 4,
+				     .matched_prefix = 330782000000ull }, out;
+	int ev;
+	/* core A, clock 100 */
+	cr_assert_eq(ps_dedup_insert(&d, h, wb, 100, &first, &cs, &out, &ev),
+		     PS_DEDUP_MISS);
+	/* core B, clock 99: a duplicate of A's decision */
+	cr_assert_eq(ps_dedup_lookup(&d, h, wb, 99, &out), PS_DEDUP_HIT,
+		     "an entry one second ahead is fresh");
+	cr_assert_eq(out.chute, 41);
+	cr_assert_eq(out.plan_version, 3);
+	/* and B's own decision (had it raced past the look-up) does not
+	 * overwrite the first */
+	cr_assert_eq(ps_dedup_insert(&d, h, wb, 99, &later, &cs, &out, &ev),
+		     PS_DEDUP_HIT);
+	cr_assert_eq(out.chute, 41);
+	cr_assert_eq(ev, 0);
+	cr_assert_eq(ps_dedup_lookup(&d, h, wb, 100, &out), PS_DEDUP_HIT);
+	cr_assert_eq(out.chute, 41, "the first decision preserved");
+	cr_assert_eq(out.hub, 410);
+	cr_assert_eq(out.matched_prefix, 330782100201ull);
+	ps_dedup_free(&d);
+}
+
+Test(dedup, entries_older_than_the_window_still_expire)
+{
+	struct ps_dedup d;
+	ps_chutes_init(&cs);
+	cr_assert_eq(ps_dedup_init(&d, 4096, 600), 0);
+	uint8_t wb[24];
+	wbf(wb, 8);
+	uint64_t h = ps_dedup_hash(wb);
+	struct ps_decision first = { .chute = 41 }, later = { .chute = 42 }, out;
+	int ev;
+	cr_assert_eq(ps_dedup_insert(&d, h, wb, 100, &first, &cs, &out, &ev),
+		     PS_DEDUP_MISS);
+	cr_assert_eq(ps_dedup_lookup(&d, h, wb, 699, &out), PS_DEDUP_HIT);
+	cr_assert_eq(ps_dedup_lookup(&d, h, wb, 700, &out), PS_DEDUP_MISS,
+		     "600 s old: out of the window");
+	cr_assert_eq(ps_dedup_lookup(&d, h, wb, 100 + 100000, &out),
+		     PS_DEDUP_MISS);
+	/* a stamp further ahead than any core can lag is not fresh either */
+	cr_assert_eq(ps_dedup_lookup(&d, h, wb, 100 - PS_DEDUP_SKEW_S, &out),
+		     PS_DEDUP_HIT);
+	cr_assert_eq(ps_dedup_lookup(&d, h, wb, 100 - PS_DEDUP_SKEW_S - 1,
+				     &out), PS_DEDUP_MISS);
+	/* the expired entry is decided afresh and replaced */
+	cr_assert_eq(ps_dedup_insert(&d, h, wb, 700, &later, &cs, &out, &ev),
+		     PS_DEDUP_MISS);
+	cr_assert_eq(ev, 0, "its own expired entry, not another's");
+	cr_assert_eq(ps_dedup_lookup(&d, h, wb, 701, &out), PS_DEDUP_HIT);
+	cr_assert_eq(out.chute, 42);
+	ps_dedup_free(&d);
+}
+
+/* The window's clock is one value for every core and never goes back: a
+ * core whose reading of the TSC base is behind does not move it back. */
+struct ticker {
+	struct ps_dedup *d;
+	uint32_t from;
+	volatile int *go;
+	int went_back;
+};
+
+static void *tick(void *arg)
+{
+	struct ticker *t = arg;
+	while (!*t->go)
+		;
+	uint32_t seen = 0;
+	for (uint32_t s = t->from; s < t->from + 200000; s++) {
+		ps_dedup_tick(t->d, s);
+		uint32_t now = ps_dedup_now(t->d);
+		t->went_back += now < seen || now < s;
+		seen = now;
+	}
+	return NULL;
+}
+
+Test(dedup, one_clock_for_every_core)
+{
+	struct ps_dedup d;
+	cr_assert_eq(ps_dedup_init(&d, 1024, 600), 0);
+	cr_assert_eq(ps_dedup_now(&d), 0);
+	ps_dedup_tick(&d, 100);
+	ps_dedup_tick(&d, 99);
+	cr_assert_eq(ps_dedup_now(&d), 100, "never back");
+	volatile int go = 0;
+	struct ticker a = { &d, 1000, &go, 0 }, b = { &d, 1003, &go, 0 };
+	pthread_t ta, tb;
+	pthread_create(&ta, NULL, tick, &a);
+	pthread_create(&tb, NULL, tick, &b);
+	go = 1;
+	pthread_join(ta, NULL);
+	pthread_join(tb, NULL);
+	cr_assert_eq(a.went_back + b.went_back, 0);
+	cr_assert_eq(ps_dedup_now(&d), 1003 + 200000 - 1, "the later reading");
+	ps_dedup_free(&d);
+}
+
+
 /* Two cores insert the same waybills in the same order at once: each
  * waybill is fresh for exactly one of them and a hit for the other, never
  * busy. The table is roomy (5% full) so that no entry is evicted: an
@@ -260,7 +378,7 @@ Test(pkt, arp_request_answered)
 	struct ps_frame fr;
 	uint8_t why;
 	uint16_t nl;
-	cr_assert_eq(ps_pkt_input(&c, f, 60, 64, &fr, &why, &nl), PS_PKT_ANSWER);
+	cr_assert_eq(ps_pkt_input(&c, f, 60, &fr, &why, &nl), PS_PKT_ANSWER);
 	cr_assert_eq(why, PS_ANS_ARP);
 	cr_assert_eq(f[21], 2, "an ARP reply");
 	uint8_t want_sha[6] = { 2, 0, 0, 0, 0, 2 }, cli[6] = { 2, 0, 0, 0, 0, 1 };
@@ -272,7 +390,7 @@ Test(pkt, arp_request_answered)
 	memset(f, 0xff, 6);
 	f[21] = 1;
 	f[41] = 9;
-	cr_assert_eq(ps_pkt_input(&c, f, 60, 64, &fr, &why, &nl), PS_PKT_DROP);
+	cr_assert_eq(ps_pkt_input(&c, f, 60, &fr, &why, &nl), PS_PKT_DROP);
 	cr_assert_eq(why, PS_DROP_ARP);
 }
 
@@ -299,7 +417,7 @@ Test(pkt, ping_and_neighbour_solicitation)
 	struct ps_frame fr;
 	uint8_t why;
 	uint16_t nl;
-	cr_assert_eq(ps_pkt_input(&c, f, (uint16_t)n, sizeof(f), &fr, &why, &nl),
+	cr_assert_eq(ps_pkt_input(&c, f, (uint16_t)n, &fr, &why, &nl),
 		     PS_PKT_ANSWER);
 	cr_assert_eq(why, PS_ANS_ICMP_ECHO);
 	cr_assert_eq(ip[20], 0, "echo reply");
@@ -326,7 +444,7 @@ Test(pkt, ping_and_neighbour_solicitation)
 	ck = ps_l4_csum(6, i6 + 8, i6 + 24, 58, ic, 32);
 	ic[2] = (uint8_t)(ck >> 8);
 	ic[3] = (uint8_t)ck;
-	cr_assert_eq(ps_pkt_input(&c, ns, 14 + 72, sizeof(ns), &fr, &why, &nl),
+	cr_assert_eq(ps_pkt_input(&c, ns, 14 + 72, &fr, &why, &nl),
 		     PS_PKT_ANSWER);
 	cr_assert_eq(why, PS_ANS_ND);
 	cr_assert_eq(ic[0], 136, "an advertisement");
@@ -335,6 +453,86 @@ Test(pkt, ping_and_neighbour_solicitation)
 	cr_assert_arr_eq(i6 + 24, src, 16);
 	cr_assert_eq(ps_l4_csum(6, i6 + 8, i6 + 24, 58, ic, 32), 0);
 	cr_assert_eq(nl, 14 + 72);
+}
+
+/* A neighbour solicitation for our address from 2001:db8::1, to our
+ * address itself (unicast) or to its solicited-node group, with or
+ * without the sender's link-layer address option; returns its length. */
+static uint16_t solicitation(uint8_t *ns, const struct ps_net_cfg *c,
+			     int multicast, int slla)
+{
+	static const uint8_t them[6] = { 2, 0, 0, 0, 0, 1 };
+	static const uint8_t src[16] = { 0x20, 1, 0xd, 0xb8, [15] = 1 };
+	uint16_t icmp_len = slla ? 32 : 24;
+	memset(ns, 0, 256);
+	memcpy(ns, multicast ? c->sn_mac : c->mac, 6);
+	memcpy(ns + 6, them, 6);
+	ns[12] = 0x86;
+	ns[13] = 0xdd;
+	uint8_t *i6 = ns + 14, *ic = i6 + 40;
+	i6[0] = 0x60;
+	i6[5] = (uint8_t)icmp_len;
+	i6[6] = 58;
+	i6[7] = 255;
+	memcpy(i6 + 8, src, 16);
+	memcpy(i6 + 24, multicast ? c->sn_ip6 : c->ip6, 16);
+	ic[0] = 135;
+	memcpy(ic + 8, c->ip6, 16);
+	if (slla) {
+		ic[24] = 1;
+		ic[25] = 1;
+		memcpy(ic + 26, them, 6);
+	}
+	uint16_t ck = ps_l4_csum(6, i6 + 8, i6 + 24, 58, ic, icmp_len);
+	ic[2] = (uint8_t)(ck >> 8);
+	ic[3] = (uint8_t)ck;
+	return (uint16_t)(14 + 40 + icmp_len);
+}
+
+/* Issue #12.8: a 78-byte solicitation (no options) got an 86-byte
+ * advertisement. No answer is larger than its request: a bare unicast
+ * solicitation gets an advertisement without the target link-layer address
+ * option (RFC 4861 7.2.4 allows it: the sender knows our MAC), a bare
+ * multicast one (which must carry the sender's option) none at all. */
+Test(pkt, neighbour_advertisement_never_larger_than_solicitation)
+{
+	struct ps_net_cfg c = net();
+	uint8_t ns[256];
+	uint8_t *i6 = ns + 14, *ic = i6 + 40;
+	static const uint8_t src[16] = { 0x20, 1, 0xd, 0xb8, [15] = 1 };
+	struct ps_frame fr;
+	uint8_t why;
+	uint16_t nl;
+
+	uint16_t len = solicitation(ns, &c, 0, 0);
+	cr_assert_eq(len, 78);
+	cr_assert_eq(ps_pkt_input(&c, ns, len, &fr, &why, &nl), PS_PKT_ANSWER);
+	cr_assert_eq(why, PS_ANS_ND);
+	cr_assert_leq(nl, len, "an answer of %u bytes to %u", nl, len);
+	cr_assert_eq(nl, 78);
+	cr_assert_eq(ic[0], 136, "an advertisement");
+	cr_assert_eq(ic[4], 0x40, "solicited, not override (no TLLA)");
+	cr_assert_eq(i6[4] << 8 | i6[5], 24, "no option");
+	cr_assert_arr_eq(ic + 8, c.ip6, 16, "for our address");
+	cr_assert_arr_eq(i6 + 8, c.ip6, 16);
+	cr_assert_arr_eq(i6 + 24, src, 16, "to the solicitor");
+	cr_assert_eq(i6[7], 255);
+	cr_assert_eq(ps_l4_csum(6, i6 + 8, i6 + 24, 58, ic, 24), 0);
+
+	/* with the sender's option, unicast: the answer carries ours */
+	len = solicitation(ns, &c, 0, 1);
+	cr_assert_eq(ps_pkt_input(&c, ns, len, &fr, &why, &nl), PS_PKT_ANSWER);
+	cr_assert_eq(nl, len);
+	cr_assert_eq(ic[4], 0x60, "solicited, override");
+	cr_assert_eq(ic[24], 2);
+	cr_assert_arr_eq(ic + 26, c.mac, 6);
+	cr_assert_eq(ps_l4_csum(6, i6 + 8, i6 + 24, 58, ic, 32), 0);
+
+	/* multicast without the sender's option: the answer would need the
+	 * option (RFC 4861 7.2.4) and has no room for it: dropped */
+	len = solicitation(ns, &c, 1, 0);
+	cr_assert_eq(ps_pkt_input(&c, ns, len, &fr, &why, &nl), PS_PKT_DROP);
+	cr_assert_eq(why, PS_DROP_ICMP);
 }
 
 Test(pipeline, every_frame_answered_or_dropped_once)
@@ -375,7 +573,6 @@ Test(pipeline, every_frame_answered_or_dropped_once)
 					bufs[i][k] = (uint8_t)ps_rng_next(&g);
 			b[i].data = bufs[i];
 			b[i].len = (uint16_t)n;
-			b[i].cap = 1600;
 		}
 		ps_pipeline_run(&pl, b, PS_BURST, 1);
 		frames += PS_BURST;
