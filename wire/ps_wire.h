@@ -16,10 +16,10 @@
 #define PS_VERSION        1u
 #define PS_KIND_SCAN      1u
 #define PS_KIND_DECISION  2u
-#define PS_KIND_CHUTE_STATE 3u  /* chute states, from the sorter controller */
-#define PS_KIND_ACK       4u     /* acknowledgement of a kind 3 or 5 */
-#define PS_KIND_SORT_RESULT 5u  /* sort results, from the sorter controller */
-#define PS_KIND_MAX       5u
+#define PS_KIND_CHUTE_STATE 3u /* chute states, from the sorter controller */
+#define PS_KIND_ACK         4u /* acknowledgement of a kind 3 or 5 */
+#define PS_KIND_SORT_RESULT 5u /* sort results, from the sorter controller */
+#define PS_KIND_MAX         5u
 #define PS_DEFAULT_PORT   7100u
 
 #define PS_HDR_LEN        16u
