@@ -1,6 +1,8 @@
-/* ps_wire.c: codec of the parcelsort wire protocol v1: header checks, scan
- * record decoding and classification, waybill validity (charset, length,
- * padding, UPU S10 check digit), decision encoding, in-place reply build. */
+/* ps_wire.c: codec of the parcelsort wire protocol v1 (revision 2): header
+ * checks, scan record decoding and classification, waybill validity (charset,
+ * length, padding, UPU S10 check digit), decision encoding, in-place reply
+ * build, and the sorter loop's chute states, sort results and
+ * acknowledgements. */
 #include "ps_wire.h"
 
 #include <endian.h>
@@ -42,8 +44,31 @@ static inline void st64(uint8_t *p, uint64_t v)
 
 /* ---------------------------------------------------------------- header */
 
-enum ps_hdr_status ps_header_check(const uint8_t *p, size_t len,
-				   struct ps_header *h)
+/* Entry size and largest count of each request kind (0: not a request). */
+static const uint8_t kind_entry_len[PS_KIND_MAX + 1] = {
+	[PS_KIND_SCAN] = PS_SCAN_LEN,
+	[PS_KIND_CHUTE_STATE] = PS_CHUTE_STATE_LEN,
+	[PS_KIND_SORT_RESULT] = PS_SORT_RESULT_LEN,
+};
+static const uint8_t kind_max_count[PS_KIND_MAX + 1] = {
+	[PS_KIND_SCAN] = PS_MAX_RECORDS,
+	[PS_KIND_CHUTE_STATE] = PS_MAX_CHUTE_STATES,
+	[PS_KIND_SORT_RESULT] = PS_MAX_SORT_RESULTS,
+};
+
+unsigned ps_kind_entry_len(unsigned kind)
+{
+	return kind <= PS_KIND_MAX ? kind_entry_len[kind] : 0;
+}
+
+unsigned ps_kind_max_count(unsigned kind)
+{
+	return kind <= PS_KIND_MAX ? kind_max_count[kind] : 0;
+}
+
+/* Load every field; check the length covers a header, magic and version. */
+static inline enum ps_hdr_status header_load(const uint8_t *p, size_t len,
+					     struct ps_header *h)
 {
 	if (len < PS_HDR_LEN)
 		return PS_HDR_SHORT;
@@ -58,15 +83,49 @@ enum ps_hdr_status ps_header_check(const uint8_t *p, size_t len,
 		return PS_HDR_MAGIC;
 	if (h->version != PS_VERSION)
 		return PS_HDR_VERSION;
-	if (h->kind != PS_KIND_SCAN)
-		return PS_HDR_KIND;
-	if (h->count < 1 || h->count > PS_MAX_RECORDS)
+	return PS_HDR_OK;
+}
+
+/* Count, flags and length of a request of a known request kind. */
+static inline enum ps_hdr_status body_check(const struct ps_header *h,
+					    size_t len)
+{
+	if (h->count < 1 || h->count > kind_max_count[h->kind])
 		return PS_HDR_COUNT;
 	if (h->flags != 0)
 		return PS_HDR_FLAGS;
-	if (len != PS_HDR_LEN + (size_t)PS_SCAN_LEN * h->count)
+	if (len != PS_HDR_LEN + (size_t)kind_entry_len[h->kind] * h->count)
 		return PS_HDR_LENGTH;
 	return PS_HDR_OK;
+}
+
+enum ps_hdr_status ps_header_check(const uint8_t *p, size_t len,
+				   struct ps_header *h)
+{
+	enum ps_hdr_status st = header_load(p, len, h);
+	if (st != PS_HDR_OK)
+		return st;
+	if (h->kind != PS_KIND_SCAN)
+		return PS_HDR_KIND;
+	return body_check(h, len);
+}
+
+enum ps_hdr_status ps_header_check_kind(const uint8_t *p, size_t len,
+					struct ps_header *h)
+{
+	enum ps_hdr_status st = header_load(p, len, h);
+	if (st != PS_HDR_OK)
+		return st;
+	if (ps_kind_entry_len(h->kind) == 0)
+		return PS_HDR_KIND;
+	return PS_HDR_OK;
+}
+
+enum ps_hdr_status ps_header_check_body(const struct ps_header *h, size_t len)
+{
+	if (ps_kind_entry_len(h->kind) == 0)
+		return PS_HDR_KIND;
+	return body_check(h, len);
 }
 
 void ps_header_encode(uint8_t *out, const struct ps_header *h)
@@ -351,6 +410,141 @@ size_t ps_reply_build_inplace(uint8_t *payload, const struct ps_header *req,
 	return PS_HDR_LEN + (size_t)PS_DECISION_LEN * req->count;
 }
 
+/* ---------------------------------------------- chute state entry (kind 3) */
+
+/* The entry's rules in field order; the first broken one is the cause. */
+static enum ps_entry_cause chute_report_rules(const struct ps_chute_report *s)
+{
+	if (s->chute == 0)
+		return PS_ENT_CHUTE;
+	if (s->state >= PS_CHUTE_STATE_COUNT)
+		return PS_ENT_STATE;
+	if (s->reserved1 != 0)
+		return PS_ENT_RESERVED;
+	if (s->state == PS_CHUTE_OPEN ? s->hold_s != 0
+	    : s->hold_s < 1 || s->hold_s > PS_HOLD_MAX_S)
+		return PS_ENT_HOLD;
+	if (s->reserved2 != 0)
+		return PS_ENT_RESERVED;
+	return PS_ENT_VALID;
+}
+
+enum ps_entry_cause ps_chute_report_decode(const uint8_t *e,
+					  struct ps_chute_report *s)
+{
+	s->chute = ld16(e);
+	s->state = e[2];
+	s->reserved1 = e[3];
+	s->hold_s = ld16(e + 4);
+	s->reserved2 = ld16(e + 6);
+	s->invalid = (uint8_t)chute_report_rules(s);
+	return (enum ps_entry_cause)s->invalid;
+}
+
+unsigned ps_chute_report_decode_burst(const uint8_t *payload,
+				     const struct ps_header *h,
+				     struct ps_chute_report *out)
+{
+	const uint8_t *e = payload + PS_HDR_LEN;
+	unsigned valid = 0;
+	for (unsigned i = 0; i < h->count; i++, e += PS_CHUTE_STATE_LEN)
+		valid += ps_chute_report_decode(e, &out[i]) == PS_ENT_VALID;
+	return valid;
+}
+
+void ps_chute_report_encode(uint8_t *e, const struct ps_chute_report *s)
+{
+	st16(e, s->chute);
+	e[2] = s->state;
+	e[3] = s->reserved1;
+	st16(e + 4, s->hold_s);
+	st16(e + 6, s->reserved2);
+}
+
+/* ---------------------------------------------- sort result entry (kind 5) */
+
+static enum ps_entry_cause sort_result_rules(const struct ps_sort_result *r)
+{
+	if (r->waybill_status != PS_WB_VALID)
+		return PS_ENT_WAYBILL;
+	if (r->status < PS_SORT_SORTED || r->status > PS_SORT_STATUS_MAX)
+		return PS_ENT_STATUS;
+	if (r->status == PS_SORT_SORTED && r->chute == 0)
+		return PS_ENT_CHUTE;
+	if (r->reserved1 != 0 || r->reserved2 != 0)
+		return PS_ENT_RESERVED;
+	return PS_ENT_VALID;
+}
+
+enum ps_entry_cause ps_sort_result_decode(const uint8_t *e,
+					  struct ps_sort_result *r)
+{
+	r->waybill = e;
+	r->event_seq = ld32(e + 24);
+	r->chute = ld16(e + 28);
+	r->status = e[30];
+	r->reserved1 = e[31];
+	r->ts_ms = ld64(e + 32);
+	r->plan_version = ld32(e + 40);
+	r->reserved2 = ld32(e + 44);
+	r->waybill_status = (uint8_t)ps_waybill_check(e, &r->waybill_len);
+	r->invalid = (uint8_t)sort_result_rules(r);
+	return (enum ps_entry_cause)r->invalid;
+}
+
+unsigned ps_sort_result_decode_burst(const uint8_t *payload,
+				     const struct ps_header *h,
+				     struct ps_sort_result *out)
+{
+	const uint8_t *e = payload + PS_HDR_LEN;
+	unsigned valid = 0;
+	for (unsigned i = 0; i < h->count; i++, e += PS_SORT_RESULT_LEN)
+		valid += ps_sort_result_decode(e, &out[i]) == PS_ENT_VALID;
+	return valid;
+}
+
+void ps_sort_result_encode(uint8_t *e, const struct ps_sort_result *r)
+{
+	memcpy(e, r->waybill, PS_WAYBILL_LEN);
+	st32(e + 24, r->event_seq);
+	st16(e + 28, r->chute);
+	e[30] = r->status;
+	e[31] = r->reserved1;
+	st64(e + 32, r->ts_ms);
+	st32(e + 40, r->plan_version);
+	st32(e + 44, r->reserved2);
+}
+
+/* ------------------------------------------------ acknowledgement (kind 4) */
+
+size_t ps_ack_encode(uint8_t *out, const struct ps_header *req, uint32_t site,
+		     uint16_t applied)
+{
+	struct ps_header h = {
+		.magic = PS_MAGIC, .version = PS_VERSION, .kind = PS_KIND_ACK,
+		.count = applied, .flags = 0, .site = site, .seq = req->seq,
+	};
+	ps_header_encode(out, &h);
+	return PS_HDR_LEN;
+}
+
+enum ps_hdr_status ps_ack_check(const uint8_t *p, size_t len,
+				struct ps_header *h)
+{
+	enum ps_hdr_status st = header_load(p, len, h);
+	if (st != PS_HDR_OK)
+		return st;
+	if (h->kind != PS_KIND_ACK)
+		return PS_HDR_KIND;
+	if (h->count > PS_MAX_ACK_COUNT)
+		return PS_HDR_COUNT;
+	if (h->flags != 0)
+		return PS_HDR_FLAGS;
+	if (len != PS_HDR_LEN)
+		return PS_HDR_LENGTH;
+	return PS_HDR_OK;
+}
+
 /* ------------------------------------------------------------------ names */
 
 const char *ps_reason_name(unsigned r)
@@ -358,7 +552,7 @@ const char *ps_reason_name(unsigned r)
 	static const char *const n[PS_REASON_COUNT] = {
 		"ROUTED", "OVERRIDE", "DEFAULT", "DUPLICATE", "TRACK_ONLY",
 		"NO_ROUTE", "NOREAD", "BAD_BARCODE", "MALFORMED_RECORD",
-		"CHUTE_UNAVAILABLE", "NO_PLAN",
+		"CHUTE_UNAVAILABLE", "NO_PLAN", "INTERCEPTED", "RECIRC_LIMIT",
 	};
 	return r < PS_REASON_COUNT ? n[r] : "?";
 }
@@ -395,6 +589,41 @@ const char *ps_malformed_name(unsigned c)
 		"none", "region", "scan_type", "service", "reserved",
 	};
 	return c <= PS_MAL_RESERVED ? n[c] : "?";
+}
+
+const char *ps_kind_name(unsigned k)
+{
+	static const char *const n[PS_KIND_MAX + 1] = {
+		"?", "scan batch", "decision batch", "chute states",
+		"acknowledgement", "sort results",
+	};
+	return k <= PS_KIND_MAX ? n[k] : "?";
+}
+
+const char *ps_chute_state_name(unsigned s)
+{
+	static const char *const n[PS_CHUTE_STATE_COUNT] = {
+		"OPEN", "FULL", "BLOCKED", "FAULT",
+	};
+	return s < PS_CHUTE_STATE_COUNT ? n[s] : "?";
+}
+
+const char *ps_sort_status_name(unsigned s)
+{
+	static const char *const n[PS_SORT_STATUS_MAX + 1] = {
+		"?", "SORTED", "CHUTE_FULL", "CHUTE_BLOCKED",
+		"DISCHARGE_FAILED", "NO_DESTINATION", "LOST",
+	};
+	return s <= PS_SORT_STATUS_MAX ? n[s] : "?";
+}
+
+const char *ps_entry_cause_name(unsigned c)
+{
+	static const char *const n[PS_ENT_CAUSE_COUNT] = {
+		"valid", "waybill", "chute", "state", "hold", "status",
+		"reserved",
+	};
+	return c < PS_ENT_CAUSE_COUNT ? n[c] : "?";
 }
 
 uint64_t ps_region_pad(uint64_t prefix, unsigned digits)

@@ -1,10 +1,11 @@
-/* ps_wire.h: the parcelsort wire protocol v1 (docs/protocol.md).
+/* ps_wire.h: the parcelsort wire protocol v1, revision 2 (docs/protocol.md).
  *
- * Layout constants, the decoded forms of header, scan record and decision
- * record, and the codec: validation of every field the spec constrains,
- * decoding in place (the decoded scan points at the waybill bytes inside the
- * datagram; nothing is allocated or copied), and encoding. Shared by the
- * dataplane, the generator, the tests and the benchmarks. */
+ * Layout constants, the decoded forms of header, scan record, decision
+ * record, chute state entry and sort result entry, and the codec: validation
+ * of every field the spec constrains, decoding in place (a decoded scan or
+ * sort result points at the waybill bytes inside the datagram; nothing is
+ * allocated or copied), and encoding. Shared by the dataplane, the
+ * generator, the tests and the benchmarks. */
 #ifndef PS_WIRE_H
 #define PS_WIRE_H
 
@@ -15,6 +16,10 @@
 #define PS_VERSION        1u
 #define PS_KIND_SCAN      1u
 #define PS_KIND_DECISION  2u
+#define PS_KIND_CHUTE_STATE 3u /* chute states, from the sorter controller */
+#define PS_KIND_ACK         4u /* acknowledgement of a kind 3 or 5 */
+#define PS_KIND_SORT_RESULT 5u /* sort results, from the sorter controller */
+#define PS_KIND_MAX         5u
 #define PS_DEFAULT_PORT   7100u
 
 #define PS_HDR_LEN        16u
@@ -24,6 +29,15 @@
 #define PS_WAYBILL_LEN    24u
 #define PS_WAYBILL_MIN    8u
 #define PS_MAX_REQUEST    (PS_HDR_LEN + PS_SCAN_LEN * PS_MAX_RECORDS)
+
+/* The sorter loop (revision 2). Every request still fits PS_MAX_REQUEST:
+ * 16 + 8 * 176 = 1424, 16 + 48 * 29 = 1408. */
+#define PS_CHUTE_STATE_LEN  8u
+#define PS_SORT_RESULT_LEN  48u
+#define PS_MAX_CHUTE_STATES 176u   /* kind 3 count 1..176 */
+#define PS_MAX_SORT_RESULTS 29u    /* kind 5 count 1..29 */
+#define PS_MAX_ACK_COUNT    176u   /* kind 4 count 0..176 */
+#define PS_HOLD_MAX_S       3600u  /* hold_s of a FULL/BLOCKED/FAULT report */
 
 #define PS_REGION_MIN     110000000000ull
 #define PS_REGION_MAX     999999999999ull
@@ -75,8 +89,30 @@ enum ps_reason {
 	PS_R_MALFORMED_RECORD = 8,
 	PS_R_CHUTE_UNAVAILABLE = 9,
 	PS_R_NO_PLAN = 10,
+	PS_R_INTERCEPTED = 11,    /* revision 2: the waybill is held */
+	PS_R_RECIRC_LIMIT = 12,   /* revision 2: went round too often */
 };
-#define PS_REASON_COUNT 11
+#define PS_REASON_COUNT 13
+
+/* state of a chute state entry (kind 3) */
+enum ps_chute_report_state {
+	PS_CHUTE_OPEN = 0,
+	PS_CHUTE_FULL = 1,
+	PS_CHUTE_BLOCKED = 2,
+	PS_CHUTE_FAULT = 3,
+};
+#define PS_CHUTE_STATE_COUNT 4
+
+/* status of a sort result entry (kind 5) */
+enum ps_sort_status {
+	PS_SORT_SORTED = 1,
+	PS_SORT_CHUTE_FULL = 2,
+	PS_SORT_CHUTE_BLOCKED = 3,
+	PS_SORT_DISCHARGE_FAILED = 4,
+	PS_SORT_NO_DESTINATION = 5,
+	PS_SORT_LOST = 6,
+};
+#define PS_SORT_STATUS_MAX 6
 
 /* Why a request datagram was refused by the header checks. */
 enum ps_hdr_status {
@@ -84,10 +120,10 @@ enum ps_hdr_status {
 	PS_HDR_SHORT,     /* fewer than 16 bytes */
 	PS_HDR_MAGIC,
 	PS_HDR_VERSION,
-	PS_HDR_KIND,      /* kind is not 1 (scan batch) */
-	PS_HDR_COUNT,     /* count outside 1..22 */
+	PS_HDR_KIND,      /* kind not accepted (see the check functions) */
+	PS_HDR_COUNT,     /* count outside the kind's range (1..22 for kind 1) */
 	PS_HDR_FLAGS,     /* reserved flags not zero */
-	PS_HDR_LENGTH,    /* payload length is not 16 + 64 * count */
+	PS_HDR_LENGTH,    /* payload length is not 16 + entry size * count */
 };
 #define PS_HDR_STATUS_COUNT 8
 
@@ -110,6 +146,19 @@ enum ps_malformed_cause {
 	PS_MAL_SERVICE,    /* reserved service bit 0x80 set */
 	PS_MAL_RESERVED,   /* reserved field not zero */
 };
+
+/* Why an entry of a kind 3 or kind 5 request is not valid (first rule
+ * broken, in field order). An invalid entry is skipped, not the datagram. */
+enum ps_entry_cause {
+	PS_ENT_VALID = 0,
+	PS_ENT_WAYBILL,    /* kind 5: waybill not valid (as for BAD_BARCODE) */
+	PS_ENT_CHUTE,      /* kind 3: chute 0; kind 5: SORTED with chute 0 */
+	PS_ENT_STATE,      /* kind 3: state outside 0..3 */
+	PS_ENT_HOLD,       /* kind 3: OPEN with hold_s not 0, else not 1..3600 */
+	PS_ENT_STATUS,     /* kind 5: status outside 1..6 */
+	PS_ENT_RESERVED,   /* a reserved field not zero */
+};
+#define PS_ENT_CAUSE_COUNT 7
 
 struct ps_header {
 	uint16_t magic;
@@ -154,9 +203,53 @@ struct ps_decision {
 	uint64_t matched_prefix;
 };
 
+/* A decoded chute state entry (kind 3, 8 bytes). */
+struct ps_chute_report {
+	uint16_t chute;
+	uint8_t state;         /* enum ps_chute_report_state */
+	uint8_t reserved1;     /* byte 3 */
+	uint16_t hold_s;
+	uint16_t reserved2;    /* bytes 6-7 */
+	/* filled by ps_chute_report_decode */
+	uint8_t invalid;       /* enum ps_entry_cause */
+};
+
+/* A decoded sort result entry (kind 5, 48 bytes). waybill points at the 24
+ * bytes inside the datagram (decode) or at the caller's (encode). */
+struct ps_sort_result {
+	const uint8_t *waybill;
+	uint32_t event_seq;
+	uint16_t chute;
+	uint8_t status;        /* enum ps_sort_status */
+	uint8_t reserved1;     /* byte 31 */
+	uint64_t ts_ms;
+	uint32_t plan_version;
+	uint32_t reserved2;    /* bytes 44-47 */
+	/* filled by ps_sort_result_decode */
+	uint8_t waybill_len;
+	uint8_t waybill_status; /* enum ps_waybill_status */
+	uint8_t invalid;        /* enum ps_entry_cause */
+};
+
 /* ---- header ---- */
+/* The dataplane's check of a scan batch: everything ps_header_check_kind
+ * and ps_header_check_body check, with kind 1 the only kind accepted
+ * (kinds 3 and 5 get PS_HDR_KIND until the sorter loop handles them). */
 enum ps_hdr_status ps_header_check(const uint8_t *payload, size_t len,
 				   struct ps_header *out);
+/* Revision 2's checks in the spec's two stages, so that the sender's
+ * allow-list for the kind can be checked between them. First: length
+ * >= 16, magic, version, and kind 1, 3 or 5 (2 and 4 are replies); every
+ * header field is loaded into out. */
+enum ps_hdr_status ps_header_check_kind(const uint8_t *payload, size_t len,
+					struct ps_header *out);
+/* Second, for a header that passed the first: count in the kind's range
+ * (1..22, 1..176, 1..29), flags 0, and len exactly 16 + 64, 8 or 48 times
+ * count. */
+enum ps_hdr_status ps_header_check_body(const struct ps_header *h, size_t len);
+/* Entry size and largest count of a request kind (1, 3, 5); 0 otherwise. */
+unsigned ps_kind_entry_len(unsigned kind);
+unsigned ps_kind_max_count(unsigned kind);
 void ps_header_encode(uint8_t *out, const struct ps_header *h);
 
 /* ---- waybill ---- */
@@ -205,12 +298,50 @@ size_t ps_reply_build_inplace(uint8_t *payload, const struct ps_header *req,
 			      uint32_t site, const struct ps_scan *scans,
 			      const struct ps_decision *dec);
 
+/* ---- chute state entry (kind 3) ---- */
+/* Decode one 8-byte entry and check it (sets invalid). Returns the cause. */
+enum ps_entry_cause ps_chute_report_decode(const uint8_t *e,
+					  struct ps_chute_report *out);
+/* Decode all entries of a checked kind 3 request; returns how many are
+ * valid (each entry's invalid says which). */
+unsigned ps_chute_report_decode_burst(const uint8_t *payload,
+				     const struct ps_header *h,
+				     struct ps_chute_report *out);
+void ps_chute_report_encode(uint8_t *e, const struct ps_chute_report *s);
+
+/* ---- sort result entry (kind 5) ---- */
+/* Decode one 48-byte entry in place and check it (sets invalid,
+ * waybill_len, waybill_status). Returns the cause. */
+enum ps_entry_cause ps_sort_result_decode(const uint8_t *e,
+					  struct ps_sort_result *out);
+/* Decode all entries of a checked kind 5 request; returns how many are
+ * valid. */
+unsigned ps_sort_result_decode_burst(const uint8_t *payload,
+				     const struct ps_header *h,
+				     struct ps_sort_result *out);
+void ps_sort_result_encode(uint8_t *e, const struct ps_sort_result *r);
+
+/* ---- acknowledgement (kind 4) ---- */
+/* Write the 16-byte acknowledgement of request req: kind 4, count =
+ * applied, flags 0, the given site, req's seq. out may be the request's
+ * own payload (the reply is its first 16 bytes). Returns 16. */
+size_t ps_ack_encode(uint8_t *out, const struct ps_header *req,
+		     uint32_t site, uint16_t applied);
+/* The receiver's check of an acknowledgement: length >= 16, magic,
+ * version, kind 4, count 0..176, flags 0, length exactly 16. */
+enum ps_hdr_status ps_ack_check(const uint8_t *payload, size_t len,
+				struct ps_header *out);
+
 /* ---- names (for tools, logs and docs) ---- */
 const char *ps_reason_name(unsigned reason);
 const char *ps_tier_name(unsigned tier);
 const char *ps_scan_type_name(unsigned t);
 const char *ps_hdr_status_name(unsigned s);
 const char *ps_malformed_name(unsigned c);
+const char *ps_kind_name(unsigned kind);
+const char *ps_chute_state_name(unsigned state);
+const char *ps_sort_status_name(unsigned status);
+const char *ps_entry_cause_name(unsigned cause);
 
 /* Region code helpers: a prefix of k digits padded to 12 digits. */
 uint64_t ps_region_pad(uint64_t prefix, unsigned digits);

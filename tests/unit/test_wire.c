@@ -1,5 +1,6 @@
 /* test_wire.c: the wire codec against protocol.md: golden bytes, round trips,
- * every header and record rule, waybill validity and S10 check digits. */
+ * every header and record rule, waybill validity and S10 check digits, and
+ * revision 2's chute states, sort results and acknowledgements. */
 #include <criterion/criterion.h>
 #include <string.h>
 
@@ -372,6 +373,521 @@ Test(wire, region_pad_and_names)
 			 "CHUTE_UNAVAILABLE");
 	cr_assert_str_eq(ps_reason_name(10), "NO_PLAN");
 	cr_assert_str_eq(ps_tier_name(PS_TIER_VILLAGE), "village");
+}
+
+/* ------------------------------------------------ revision 2: sorter loop */
+
+/* A kind 3 request written out by hand from the spec's tables: three chute
+ * state entries from the sorter controller of site 3307820, datagram 43. */
+static const uint8_t golden_states[16 + 3 * 8] = {
+	0x50, 0x53,                   /* magic "PS" */
+	0x01,                         /* version 1 */
+	0x03,                         /* kind 3: chute states */
+	0x00, 0x03,                   /* count 3 */
+	0x00, 0x00,                   /* flags */
+	0x00, 0x32, 0x79, 0x2C,       /* site 3307820 */
+	0x00, 0x00, 0x00, 0x2B,       /* seq 43 */
+	/* entry 0 */
+	0x00, 0x29,                   /* chute 41 */
+	0x01,                         /* state FULL */
+	0x00,                         /* reserved */
+	0x00, 0x1E,                   /* hold_s 30 */
+	0x00, 0x00,                   /* reserved */
+	/* entry 1 */
+	0x00, 0x2A,                   /* chute 42 */
+	0x00,                         /* state OPEN */
+	0x00,                         /* reserved */
+	0x00, 0x00,                   /* hold_s 0 (OPEN) */
+	0x00, 0x00,                   /* reserved */
+	/* entry 2 */
+	0x03, 0xE7,                   /* chute 999 */
+	0x03,                         /* state FAULT */
+	0x00,                         /* reserved */
+	0x0E, 0x10,                   /* hold_s 3600, the longest */
+	0x00, 0x00,                   /* reserved */
+};
+
+/* Its acknowledgement: the header alone, kind 4, count = 3 applied, the
+ * sorting site's id (here the same site), the request's seq. */
+static const uint8_t golden_states_ack[16] = {
+	0x50, 0x53, 0x01,
+	0x04,                         /* kind 4: acknowledgement */
+	0x00, 0x03,                   /* 3 entries applied */
+	0x00, 0x00,                   /* flags */
+	0x00, 0x32, 0x79, 0x2C,       /* site 3307820 */
+	0x00, 0x00, 0x00, 0x2B,       /* seq 43, echoed */
+};
+
+/* A kind 5 request: two sort results, datagram 44. */
+static const uint8_t golden_results[16 + 2 * 48] = {
+	0x50, 0x53, 0x01,
+	0x05,                         /* kind 5: sort results */
+	0x00, 0x02,                   /* count 2 */
+	0x00, 0x00,                   /* flags */
+	0x00, 0x32, 0x79, 0x2C,       /* site 3307820 */
+	0x00, 0x00, 0x00, 0x2C,       /* seq 44 */
+	/* entry 0: the golden scan's parcel went down chute 41 */
+	'E', 'A', '1', '2', '3', '4', '5', '6', '7', '8', '5', 'C', 'N', 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0,                         /* waybill */
+	0xDE, 0xAD, 0xBE, 0xEF,                            /* event_seq */
+	0x00, 0x29,                                        /* chute 41 */
+	0x01,                                              /* SORTED */
+	0x00,                                              /* reserved */
+	0x00, 0x00, 0x01, 0xA1, 0xB2, 0xC3, 0xD8, 0xCD,    /* ts: scan + 1 s */
+	0x00, 0x00, 0x00, 0x03,                            /* plan 3 */
+	0x00, 0x00, 0x00, 0x00,                            /* reserved */
+	/* entry 1: a parcel meant for chute 42 found it full */
+	'S', 'F', '1', '2', '3', '4', '5', '6', '7', '8', '9', '0', '1', '2',
+	'3', 0, 0, 0, 0, 0, 0, 0, 0, 0,                    /* waybill */
+	0x00, 0x00, 0x01, 0x01,                            /* event_seq 257 */
+	0x00, 0x2A,                                        /* chute 42 */
+	0x02,                                              /* CHUTE_FULL */
+	0x00,                                              /* reserved */
+	0x00, 0x00, 0x01, 0xA1, 0xB2, 0xC3, 0xDC, 0xB5,    /* ts: scan + 2 s */
+	0x00, 0x00, 0x00, 0x03,                            /* plan 3 */
+	0x00, 0x00, 0x00, 0x00,                            /* reserved */
+};
+
+static const uint8_t golden_results_ack[16] = {
+	0x50, 0x53, 0x01, 0x04,
+	0x00, 0x02,                   /* 2 entries applied */
+	0x00, 0x00,
+	0x00, 0x32, 0x79, 0x2C,
+	0x00, 0x00, 0x00, 0x2C,       /* seq 44 */
+};
+
+/* Both stages of revision 2's header check. */
+static enum ps_hdr_status check_r2(const uint8_t *p, size_t len,
+				   struct ps_header *h)
+{
+	enum ps_hdr_status st = ps_header_check_kind(p, len, h);
+	return st != PS_HDR_OK ? st : ps_header_check_body(h, len);
+}
+
+Test(wire, golden_chute_states_decode_and_encode)
+{
+	struct ps_header h;
+	cr_assert_eq(check_r2(golden_states, sizeof(golden_states), &h),
+		     PS_HDR_OK);
+	cr_assert_eq(h.kind, PS_KIND_CHUTE_STATE);
+	cr_assert_eq(h.count, 3);
+	cr_assert_eq(h.site, 3307820u);
+	cr_assert_eq(h.seq, 43u);
+	/* the dataplane's scan-batch check still refuses it */
+	cr_assert_eq(ps_header_check(golden_states, sizeof(golden_states), &h),
+		     PS_HDR_KIND);
+
+	struct ps_chute_report r[3];
+	cr_assert_eq(ps_chute_report_decode_burst(golden_states, &h, r), 3);
+	cr_assert_eq(r[0].chute, 41);
+	cr_assert_eq(r[0].state, PS_CHUTE_FULL);
+	cr_assert_eq(r[0].hold_s, 30);
+	cr_assert_eq(r[1].chute, 42);
+	cr_assert_eq(r[1].state, PS_CHUTE_OPEN);
+	cr_assert_eq(r[1].hold_s, 0);
+	cr_assert_eq(r[2].chute, 999);
+	cr_assert_eq(r[2].state, PS_CHUTE_FAULT);
+	cr_assert_eq(r[2].hold_s, 3600);
+	for (int i = 0; i < 3; i++)
+		cr_assert_eq(r[i].invalid, PS_ENT_VALID, "entry %d", i);
+
+	uint8_t out[sizeof(golden_states)];
+	memset(out, 0xAA, sizeof(out));
+	ps_header_encode(out, &h);
+	for (int i = 0; i < 3; i++)
+		ps_chute_report_encode(out + 16 + 8 * i, &r[i]);
+	cr_assert_arr_eq(out, golden_states, sizeof(golden_states));
+}
+
+Test(wire, golden_sort_results_decode_and_encode)
+{
+	struct ps_header h;
+	cr_assert_eq(check_r2(golden_results, sizeof(golden_results), &h),
+		     PS_HDR_OK);
+	cr_assert_eq(h.kind, PS_KIND_SORT_RESULT);
+	cr_assert_eq(h.count, 2);
+	cr_assert_eq(h.seq, 44u);
+	cr_assert_eq(ps_header_check(golden_results, sizeof(golden_results),
+				     &h), PS_HDR_KIND);
+
+	struct ps_sort_result r[2];
+	cr_assert_eq(ps_sort_result_decode_burst(golden_results, &h, r), 2);
+	cr_assert_eq(r[0].waybill, golden_results + 16, "decode must not copy");
+	cr_assert_eq(r[0].waybill_len, 13);
+	cr_assert_eq(r[0].waybill_status, PS_WB_VALID);
+	cr_assert_eq(r[0].event_seq, 0xDEADBEEFu);
+	cr_assert_eq(r[0].chute, 41);
+	cr_assert_eq(r[0].status, PS_SORT_SORTED);
+	cr_assert_eq(r[0].ts_ms, 0x1A1B2C3D4E5ull + 1000);
+	cr_assert_eq(r[0].plan_version, 3u);
+	cr_assert_eq(r[1].waybill, golden_results + 16 + 48);
+	cr_assert_eq(r[1].waybill_len, 15);
+	cr_assert_eq(r[1].event_seq, 257u);
+	cr_assert_eq(r[1].chute, 42);
+	cr_assert_eq(r[1].status, PS_SORT_CHUTE_FULL);
+	cr_assert_eq(r[1].ts_ms, 0x1A1B2C3D4E5ull + 2000);
+	for (int i = 0; i < 2; i++)
+		cr_assert_eq(r[i].invalid, PS_ENT_VALID, "entry %d", i);
+
+	uint8_t out[sizeof(golden_results)];
+	memset(out, 0xAA, sizeof(out));
+	ps_header_encode(out, &h);
+	for (int i = 0; i < 2; i++)
+		ps_sort_result_encode(out + 16 + 48 * i, &r[i]);
+	cr_assert_arr_eq(out, golden_results, sizeof(golden_results));
+}
+
+Test(wire, golden_acknowledgements)
+{
+	struct ps_header req, h;
+	uint8_t out[16];
+	cr_assert_eq(check_r2(golden_states, sizeof(golden_states), &req),
+		     PS_HDR_OK);
+	cr_assert_eq(ps_ack_encode(out, &req, 3307820, 3), 16u);
+	cr_assert_arr_eq(out, golden_states_ack, 16);
+	cr_assert_eq(ps_ack_check(out, 16, &h), PS_HDR_OK);
+	cr_assert_eq(h.kind, PS_KIND_ACK);
+	cr_assert_eq(h.count, 3);
+	cr_assert_eq(h.site, 3307820u);
+	cr_assert_eq(h.seq, 43u);
+	/* decoded and re-encoded byte for byte */
+	uint8_t again[16];
+	ps_header_encode(again, &h);
+	cr_assert_arr_eq(again, golden_states_ack, 16);
+
+	/* written in place over its request: the reply is its first 16 bytes */
+	uint8_t buf[sizeof(golden_results)];
+	memcpy(buf, golden_results, sizeof(buf));
+	cr_assert_eq(check_r2(buf, sizeof(buf), &req), PS_HDR_OK);
+	cr_assert_eq(ps_ack_encode(buf, &req, 3307820, 2), 16u);
+	cr_assert_arr_eq(buf, golden_results_ack, 16);
+	cr_assert_lt(16u, sizeof(golden_states), "never an amplifier");
+}
+
+/* Request buffer of the given kind and count: header plus zero entries. */
+static size_t make_r2(uint8_t *buf, unsigned kind, unsigned count)
+{
+	struct ps_header h = { PS_MAGIC, 1, (uint8_t)kind, (uint16_t)count, 0,
+			       3307820, 7 };
+	size_t len = 16 + (size_t)ps_kind_entry_len(kind) * count;
+	memset(buf, 0, len);
+	ps_header_encode(buf, &h);
+	return len;
+}
+
+Test(wire, revision2_header_rules)
+{
+	uint8_t buf[PS_MAX_REQUEST + 64];
+	struct ps_header h;
+	cr_assert_eq(ps_kind_entry_len(PS_KIND_SCAN), 64);
+	cr_assert_eq(ps_kind_entry_len(PS_KIND_CHUTE_STATE), 8);
+	cr_assert_eq(ps_kind_entry_len(PS_KIND_SORT_RESULT), 48);
+	cr_assert_eq(ps_kind_entry_len(PS_KIND_DECISION), 0);
+	cr_assert_eq(ps_kind_entry_len(PS_KIND_ACK), 0);
+	cr_assert_eq(ps_kind_entry_len(200), 0);
+	cr_assert_eq(ps_kind_max_count(PS_KIND_SCAN), 22);
+	cr_assert_eq(ps_kind_max_count(PS_KIND_CHUTE_STATE), 176);
+	cr_assert_eq(ps_kind_max_count(PS_KIND_SORT_RESULT), 29);
+
+	/* the largest request of every kind fits PS_MAX_REQUEST */
+	static const unsigned kinds[3] = { 1, 3, 5 };
+	for (int i = 0; i < 3; i++) {
+		unsigned k = kinds[i], n = ps_kind_max_count(k);
+		size_t len = make_r2(buf, k, n);
+		cr_assert_leq(len, PS_MAX_REQUEST);
+		cr_assert_eq(check_r2(buf, len, &h), PS_HDR_OK, "kind %u", k);
+		cr_assert_eq(check_r2(buf, 16 + ps_kind_entry_len(k), &h),
+			     PS_HDR_LENGTH, "kind %u", k);
+		/* count 0 and max + 1 */
+		make_r2(buf, k, 0);
+		cr_assert_eq(check_r2(buf, 16, &h), PS_HDR_COUNT, "kind %u", k);
+		len = make_r2(buf, k, n + 1);
+		cr_assert_eq(check_r2(buf, len, &h), PS_HDR_COUNT, "kind %u", k);
+		/* one byte more or less, and another kind's entry size */
+		len = make_r2(buf, k, 2);
+		cr_assert_eq(check_r2(buf, len, &h), PS_HDR_OK, "kind %u", k);
+		cr_assert_eq(check_r2(buf, len - 1, &h), PS_HDR_LENGTH);
+		cr_assert_eq(check_r2(buf, len + 1, &h), PS_HDR_LENGTH);
+		size_t other = 16 + 2 * (k == 3 ? 48u : 8u);
+		cr_assert_eq(check_r2(buf, other, &h), PS_HDR_LENGTH);
+		/* a flag bit */
+		buf[7] = 0x01;
+		cr_assert_eq(check_r2(buf, len, &h), PS_HDR_FLAGS, "kind %u", k);
+		/* fewer than 16 bytes */
+		cr_assert_eq(check_r2(buf, 15, &h), PS_HDR_SHORT);
+	}
+	/* only 1, 3 and 5 are request kinds; 2 and 4 are replies */
+	for (unsigned k = 0; k < 256; k++) {
+		make_r2(buf, 1, 1);
+		buf[3] = (uint8_t)k;
+		enum ps_hdr_status want = k == 1 || k == 3 || k == 5
+			? PS_HDR_OK : PS_HDR_KIND;
+		cr_assert_eq(ps_header_check_kind(buf, 80, &h), want,
+			     "kind %u", k);
+		cr_assert_eq(h.kind, k);
+		if (want == PS_HDR_KIND)
+			cr_assert_eq(ps_header_check_body(&h, 80), PS_HDR_KIND);
+	}
+	/* the first stage checks magic, version and kind only: a header with
+	 * a wrong count, flags and length passes it, the second says count */
+	make_r2(buf, 3, 0);
+	buf[7] = 0x01;
+	cr_assert_eq(ps_header_check_kind(buf, 17, &h), PS_HDR_OK);
+	cr_assert_eq(ps_header_check_body(&h, 17), PS_HDR_COUNT);
+	/* magic and version before kind */
+	make_r2(buf, 2, 1);
+	buf[0] = 0x51;
+	cr_assert_eq(ps_header_check_kind(buf, 16, &h), PS_HDR_MAGIC);
+	buf[0] = 0x50;
+	buf[2] = 2;
+	cr_assert_eq(ps_header_check_kind(buf, 16, &h), PS_HDR_VERSION);
+	/* the dataplane's check is unchanged: any kind but 1 is PS_HDR_KIND */
+	for (unsigned k = 2; k <= 5; k++) {
+		size_t len = make_r2(buf, k == 4 ? 3 : k, 1);
+		buf[3] = (uint8_t)k;
+		cr_assert_eq(ps_header_check(buf, len, &h), PS_HDR_KIND,
+			     "kind %u", k);
+	}
+}
+
+Test(wire, ack_rules)
+{
+	uint8_t buf[32];
+	struct ps_header h;
+	memcpy(buf, golden_states_ack, 16);
+	cr_assert_eq(ps_ack_check(buf, 16, &h), PS_HDR_OK);
+	cr_assert_eq(ps_ack_check(buf, 15, &h), PS_HDR_SHORT);
+	cr_assert_eq(ps_ack_check(buf, 17, &h), PS_HDR_LENGTH);
+	cr_assert_eq(ps_ack_check(buf, 32, &h), PS_HDR_LENGTH);
+	/* count 0 (nothing applied) and 176 are fine, 177 is not */
+	buf[4] = 0; buf[5] = 0;
+	cr_assert_eq(ps_ack_check(buf, 16, &h), PS_HDR_OK);
+	cr_assert_eq(h.count, 0);
+	buf[5] = 176;
+	cr_assert_eq(ps_ack_check(buf, 16, &h), PS_HDR_OK);
+	buf[5] = 177;
+	cr_assert_eq(ps_ack_check(buf, 16, &h), PS_HDR_COUNT);
+	buf[4] = 0xFF;
+	cr_assert_eq(ps_ack_check(buf, 16, &h), PS_HDR_COUNT);
+	memcpy(buf, golden_states_ack, 16);
+	buf[6] = 0x80;
+	cr_assert_eq(ps_ack_check(buf, 16, &h), PS_HDR_FLAGS);
+	memcpy(buf, golden_states_ack, 16);
+	for (unsigned k = 0; k < 8; k++) {
+		buf[3] = (uint8_t)k;
+		cr_assert_eq(ps_ack_check(buf, 16, &h),
+			     k == 4 ? PS_HDR_OK : PS_HDR_KIND, "kind %u", k);
+	}
+	memcpy(buf, golden_states_ack, 16);
+	buf[1] = 0x54;
+	cr_assert_eq(ps_ack_check(buf, 16, &h), PS_HDR_MAGIC);
+	buf[1] = 0x53;
+	buf[2] = 0;
+	cr_assert_eq(ps_ack_check(buf, 16, &h), PS_HDR_VERSION);
+	/* an acknowledgement is no request */
+	memcpy(buf, golden_states_ack, 16);
+	cr_assert_eq(ps_header_check_kind(buf, 16, &h), PS_HDR_KIND);
+}
+
+/* Decode golden state entry e with bytes off.. replaced by v. */
+static enum ps_entry_cause state_with(int e, size_t off, const uint8_t *v,
+				      size_t n, struct ps_chute_report *r)
+{
+	static uint8_t ent[8];
+	memcpy(ent, golden_states + 16 + 8 * e, 8);
+	memcpy(ent + off, v, n);
+	enum ps_entry_cause c = ps_chute_report_decode(ent, r);
+	/* every entry, valid or not, re-encodes to its own bytes */
+	uint8_t back[8];
+	ps_chute_report_encode(back, r);
+	cr_assert_arr_eq(back, ent, 8);
+	return c;
+}
+
+Test(wire, chute_state_entry_rules)
+{
+	struct ps_chute_report r;
+	static const uint8_t zero2[2] = { 0, 0 }, max2[2] = { 0xFF, 0xFF };
+	/* chute 1..65535 */
+	cr_assert_eq(state_with(0, 0, zero2, 2, &r), PS_ENT_CHUTE);
+	cr_assert_eq(state_with(0, 0, max2, 2, &r), PS_ENT_VALID);
+	cr_assert_eq(r.chute, 65535);
+	/* state 0..3 */
+	for (unsigned v = 4; v < 256; v += 7) {
+		uint8_t b = (uint8_t)v;
+		cr_assert_eq(state_with(0, 2, &b, 1, &r), PS_ENT_STATE,
+			     "state %u", v);
+	}
+	/* FULL, BLOCKED, FAULT: hold_s 1..3600 */
+	static const uint8_t h0[2] = { 0, 0 }, h1[2] = { 0, 1 },
+		h3600[2] = { 0x0E, 0x10 }, h3601[2] = { 0x0E, 0x11 };
+	for (uint8_t st = PS_CHUTE_FULL; st <= PS_CHUTE_FAULT; st++) {
+		uint8_t e[4] = { st, 0, 0, 0 };
+		memcpy(e + 2, h0, 2);
+		cr_assert_eq(state_with(0, 2, e, 4, &r), PS_ENT_HOLD);
+		memcpy(e + 2, h1, 2);
+		cr_assert_eq(state_with(0, 2, e, 4, &r), PS_ENT_VALID);
+		memcpy(e + 2, h3600, 2);
+		cr_assert_eq(state_with(0, 2, e, 4, &r), PS_ENT_VALID);
+		memcpy(e + 2, h3601, 2);
+		cr_assert_eq(state_with(0, 2, e, 4, &r), PS_ENT_HOLD);
+		memcpy(e + 2, max2, 2);
+		cr_assert_eq(state_with(0, 2, e, 4, &r), PS_ENT_HOLD);
+	}
+	/* OPEN: hold_s 0 only */
+	cr_assert_eq(state_with(1, 4, h1, 2, &r), PS_ENT_HOLD);
+	cr_assert_eq(state_with(1, 4, h3600, 2, &r), PS_ENT_HOLD);
+	cr_assert_eq(state_with(1, 4, h0, 2, &r), PS_ENT_VALID);
+	/* reserved bytes 3, 6 and 7 */
+	static const size_t res[3] = { 3, 6, 7 };
+	for (int i = 0; i < 3; i++) {
+		uint8_t one = 1;
+		cr_assert_eq(state_with(2, res[i], &one, 1, &r),
+			     PS_ENT_RESERVED, "byte %zu", res[i]);
+		cr_assert_eq(r.invalid, PS_ENT_RESERVED);
+	}
+	/* the first broken rule in field order is the cause */
+	static const uint8_t all_bad[8] = { 0, 0, 9, 1, 0xFF, 0xFF, 1, 1 };
+	cr_assert_eq(state_with(0, 0, all_bad, 8, &r), PS_ENT_CHUTE);
+	cr_assert_eq(state_with(0, 2, all_bad + 2, 6, &r), PS_ENT_STATE);
+	cr_assert_eq(state_with(0, 3, all_bad + 3, 5, &r), PS_ENT_RESERVED);
+	cr_assert_eq(state_with(0, 4, all_bad + 4, 4, &r), PS_ENT_HOLD);
+
+	/* an invalid entry is skipped, not the datagram: the burst counts
+	 * the valid ones and marks the others */
+	uint8_t buf[sizeof(golden_states)];
+	struct ps_header h;
+	struct ps_chute_report rs[3];
+	memcpy(buf, golden_states, sizeof(buf));
+	buf[16 + 8 + 2] = 7;                     /* entry 1: state 7 */
+	cr_assert_eq(check_r2(buf, sizeof(buf), &h), PS_HDR_OK);
+	cr_assert_eq(ps_chute_report_decode_burst(buf, &h, rs), 2);
+	cr_assert_eq(rs[0].invalid, PS_ENT_VALID);
+	cr_assert_eq(rs[1].invalid, PS_ENT_STATE);
+	cr_assert_eq(rs[2].invalid, PS_ENT_VALID);
+}
+
+/* Decode golden result entry e with bytes off.. replaced by v. */
+static enum ps_entry_cause result_with(int e, size_t off, const void *v,
+				       size_t n, struct ps_sort_result *r)
+{
+	static uint8_t ent[48];
+	memcpy(ent, golden_results + 16 + 48 * e, 48);
+	memcpy(ent + off, v, n);
+	enum ps_entry_cause c = ps_sort_result_decode(ent, r);
+	cr_assert_eq(r->waybill, ent);
+	uint8_t back[48];
+	ps_sort_result_encode(back, r);
+	cr_assert_arr_eq(back, ent, 48);
+	return c;
+}
+
+Test(wire, sort_result_entry_rules)
+{
+	struct ps_sort_result r;
+	/* the waybill must be valid, as for BAD_BARCODE */
+	static const uint8_t empty[24] = { 0 };
+	cr_assert_eq(result_with(0, 0, empty, 24, &r), PS_ENT_WAYBILL);
+	cr_assert_eq(r.waybill_status, PS_WB_EMPTY);
+	cr_assert_eq(result_with(0, 10, "4", 1, &r), PS_ENT_WAYBILL);
+	cr_assert_eq(r.waybill_status, PS_WB_S10);       /* EA123456784CN */
+	cr_assert_eq(result_with(1, 0, "sf", 2, &r), PS_ENT_WAYBILL);
+	cr_assert_eq(r.waybill_status, PS_WB_CHARSET);
+	cr_assert_eq(result_with(1, 7, "\0", 1, &r), PS_ENT_WAYBILL);
+	cr_assert_eq(r.waybill_status, PS_WB_PADDING);   /* text after NUL */
+	static const uint8_t seven[24] = { '1', '2', '3', '4', '5', '6', '7' };
+	cr_assert_eq(result_with(1, 0, seven, 24, &r), PS_ENT_WAYBILL);
+	cr_assert_eq(r.waybill_status, PS_WB_LENGTH);
+	/* status 1..6 */
+	for (unsigned v = 0; v < 256; v++) {
+		uint8_t b = (uint8_t)v;
+		enum ps_entry_cause want = v >= 1 && v <= 6
+			? PS_ENT_VALID : PS_ENT_STATUS;
+		cr_assert_eq(result_with(1, 30, &b, 1, &r), want, "status %u",
+			     v);
+	}
+	/* SORTED needs a chute; every other status may carry chute 0 */
+	static const uint8_t zero2[2] = { 0, 0 };
+	cr_assert_eq(result_with(0, 28, zero2, 2, &r), PS_ENT_CHUTE);
+	for (uint8_t st = PS_SORT_CHUTE_FULL; st <= PS_SORT_LOST; st++) {
+		uint8_t e[3] = { 0, 0, st };
+		cr_assert_eq(result_with(0, 28, e, 3, &r), PS_ENT_VALID,
+			     "status %u", st);
+		cr_assert_eq(r.chute, 0);
+	}
+	static const uint8_t max2[3] = { 0xFF, 0xFF, PS_SORT_SORTED };
+	cr_assert_eq(result_with(0, 28, max2, 3, &r), PS_ENT_VALID);
+	cr_assert_eq(r.chute, 65535);
+	/* reserved byte 31 and bytes 44..47 */
+	static const size_t res[5] = { 31, 44, 45, 46, 47 };
+	for (int i = 0; i < 5; i++) {
+		uint8_t one = 0x80;
+		cr_assert_eq(result_with(0, res[i], &one, 1, &r),
+			     PS_ENT_RESERVED, "byte %zu", res[i]);
+	}
+	/* informational fields take any value */
+	static const uint8_t ff8[8] = { 0xFF, 0xFF, 0xFF, 0xFF,
+					0xFF, 0xFF, 0xFF, 0xFF };
+	cr_assert_eq(result_with(0, 24, ff8, 4, &r), PS_ENT_VALID);
+	cr_assert_eq(result_with(0, 32, ff8, 8, &r), PS_ENT_VALID);
+	cr_assert_eq(result_with(0, 40, ff8, 4, &r), PS_ENT_VALID);
+	cr_assert_eq(r.plan_version, 0xFFFFFFFFu);
+	/* field order: waybill, then status, then chute, then reserved */
+	uint8_t bad[48];
+	memset(bad, 0, sizeof(bad));
+	bad[31] = 1;
+	cr_assert_eq(ps_sort_result_decode(bad, &r), PS_ENT_WAYBILL);
+	memcpy(bad, golden_results + 16, 24);
+	cr_assert_eq(ps_sort_result_decode(bad, &r), PS_ENT_STATUS);
+	bad[30] = PS_SORT_SORTED;
+	cr_assert_eq(ps_sort_result_decode(bad, &r), PS_ENT_CHUTE);
+	bad[29] = 41;
+	cr_assert_eq(ps_sort_result_decode(bad, &r), PS_ENT_RESERVED);
+	bad[31] = 0;
+	cr_assert_eq(ps_sort_result_decode(bad, &r), PS_ENT_VALID);
+
+	/* the burst counts the valid entries only */
+	uint8_t buf[sizeof(golden_results)];
+	struct ps_header h;
+	struct ps_sort_result rs[2];
+	memcpy(buf, golden_results, sizeof(buf));
+	buf[16 + 30] = 9;                        /* entry 0: status 9 */
+	cr_assert_eq(check_r2(buf, sizeof(buf), &h), PS_HDR_OK);
+	cr_assert_eq(ps_sort_result_decode_burst(buf, &h, rs), 1);
+	cr_assert_eq(rs[0].invalid, PS_ENT_STATUS);
+	cr_assert_eq(rs[1].invalid, PS_ENT_VALID);
+}
+
+Test(wire, revision2_names)
+{
+	cr_assert_eq(PS_REASON_COUNT, 13);
+	cr_assert_str_eq(ps_reason_name(PS_R_INTERCEPTED), "INTERCEPTED");
+	cr_assert_str_eq(ps_reason_name(11), "INTERCEPTED");
+	cr_assert_str_eq(ps_reason_name(PS_R_RECIRC_LIMIT), "RECIRC_LIMIT");
+	cr_assert_str_eq(ps_reason_name(12), "RECIRC_LIMIT");
+	cr_assert_str_eq(ps_reason_name(13), "?");
+	/* every table covers every value, with distinct names */
+	for (unsigned i = 0; i < PS_REASON_COUNT; i++) {
+		cr_assert_str_neq(ps_reason_name(i), "?", "reason %u", i);
+		for (unsigned j = 0; j < i; j++)
+			cr_assert_str_neq(ps_reason_name(i), ps_reason_name(j));
+	}
+	static const char *const states[] = { "OPEN", "FULL", "BLOCKED",
+					      "FAULT" };
+	for (unsigned i = 0; i < PS_CHUTE_STATE_COUNT; i++)
+		cr_assert_str_eq(ps_chute_state_name(i), states[i]);
+	cr_assert_str_eq(ps_chute_state_name(4), "?");
+	static const char *const statuses[] = { "?", "SORTED", "CHUTE_FULL",
+		"CHUTE_BLOCKED", "DISCHARGE_FAILED", "NO_DESTINATION", "LOST" };
+	for (unsigned i = 0; i <= PS_SORT_STATUS_MAX + 1; i++)
+		cr_assert_str_eq(ps_sort_status_name(i),
+				 i <= PS_SORT_STATUS_MAX ? statuses[i] : "?");
+	for (unsigned i = 0; i < PS_ENT_CAUSE_COUNT; i++)
+		cr_assert_str_neq(ps_entry_cause_name(i), "?", "cause %u", i);
+	cr_assert_str_eq(ps_entry_cause_name(PS_ENT_HOLD), "hold");
+	cr_assert_str_eq(ps_entry_cause_name(PS_ENT_CAUSE_COUNT), "?");
+	cr_assert_str_eq(ps_kind_name(PS_KIND_ACK), "acknowledgement");
+	cr_assert_str_eq(ps_kind_name(6), "?");
 }
 
 /* Count heap allocations made while decoding: none are allowed. (Not in
