@@ -30,104 +30,87 @@ static void lower(char *dst, const char *src, size_t n)
 	dst[i] = 0;
 }
 
-static void counter(struct ps_out *o, const char *name, const char *help,
-		    unsigned long long v)
-{
-	ps_out_printf(o, "# HELP %s %s\n# TYPE %s counter\n%s %llu\n", name,
-		      help, name, name, v);
-}
-
 static void head(struct ps_out *o, const char *name, const char *help,
 		 const char *type)
 {
 	ps_out_printf(o, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
-void ps_metrics_render(struct ps_ctl_server *ctl, struct ps_out *o)
+static void counter(struct ps_out *o, const char *name, const char *help,
+		    unsigned long long v)
 {
-	struct ps_counters *c = malloc(sizeof(*c));
-	const struct ps_ctl_daemon *d = ps_ctl_daemon(ctl);
+	head(o, name, help, "counter");
+	ps_out_printf(o, "%s %llu\n", name, v);
+}
+
+/* NAME{LABEL="name(i)"} v[i] for each i, under one HELP and TYPE. */
+static void family(struct ps_out *o, const char *name, const char *help,
+		   const char *label, const char *(*label_of)(unsigned),
+		   const uint64_t *v, unsigned n)
+{
 	char lab[64];
-	if (!c)
-		return;
-	d->sum_counters(d->arg, c);
-	counter(o, "parcelsort_frames_received_total",
-		"Frames received by the dataplane.", (unsigned long long)c->rx_frames);
-	counter(o, "parcelsort_bytes_received_total", "Bytes received.",
-		(unsigned long long)c->rx_bytes);
-	counter(o, "parcelsort_frames_sent_total", "Frames sent (answers).",
-		(unsigned long long)c->tx_frames);
-	counter(o, "parcelsort_bytes_sent_total", "Bytes sent.",
-		(unsigned long long)c->tx_bytes);
-	head(o, "parcelsort_frames_dropped_total",
-	     "Frames dropped, by cause.", "counter");
-	for (int i = 0; i < PS_DROP_COUNT; i++)
-		ps_out_printf(o, "parcelsort_frames_dropped_total{cause=\"%s\"} "
-			      "%llu\n", ps_drop_name((unsigned)i),
-			      (unsigned long long)c->drops[i]);
-	head(o, "parcelsort_frames_answered_total",
-	     "Frames answered, by kind.", "counter");
-	for (int i = 0; i < PS_ANS_COUNT; i++)
-		ps_out_printf(o, "parcelsort_frames_answered_total{kind=\"%s\"} "
-			      "%llu\n", ps_answer_name((unsigned)i),
-			      (unsigned long long)c->answered[i]);
-	head(o, "parcelsort_records_total", "Scan records decided, by reason.",
-	     "counter");
-	for (int i = 0; i < PS_REASON_COUNT; i++) {
-		lower(lab, ps_reason_name((unsigned)i), sizeof(lab));
-		ps_out_printf(o, "parcelsort_records_total{reason=\"%s\"} %llu\n",
-			      lab, (unsigned long long)c->records_by_reason[i]);
+	head(o, name, help, "counter");
+	for (unsigned i = 0; i < n; i++) {
+		lower(lab, label_of(i), sizeof(lab));
+		ps_out_printf(o, "%s{%s=\"%s\"} %llu\n", name, label, lab,
+			      (unsigned long long)v[i]);
 	}
-	head(o, "parcelsort_records_by_tier_total",
-	     "Scan records decided, by tier of the next hop.", "counter");
-	for (int i = 0; i < PS_TIER_COUNT; i++)
-		ps_out_printf(o, "parcelsort_records_by_tier_total{tier=\"%s\"} "
-			      "%llu\n", ps_tier_name((unsigned)i),
-			      (unsigned long long)c->records_by_tier[i]);
+}
+
+/* Every scalar counter of counters.h's list that stands alone. */
+static void scalars(struct ps_out *o, const struct ps_counters *c)
+{
+	for (unsigned i = 0; i < PS_CNT_COUNT; i++) {
+		const struct ps_counter_desc *k = &ps_counter_descs[i];
+		if (k->type == PS_PROM_COUNTER)
+			counter(o, k->metric, k->help,
+				(unsigned long long)ps_counter_value(c, k));
+	}
+}
+
+static void families(struct ps_out *o, const struct ps_counters *c)
+{
+	family(o, "parcelsort_frames_dropped_total", "Frames dropped, by cause.",
+	       "cause", ps_drop_name, c->drops, PS_DROP_COUNT);
+	family(o, "parcelsort_frames_answered_total",
+	       "Frames answered, by kind.", "kind", ps_answer_name,
+	       c->answered, PS_ANS_COUNT);
+	const struct ps_counter_desc *rec = &ps_counter_descs[PS_CNT_records];
+	family(o, rec->metric, rec->help, "reason", ps_reason_name,
+	       c->records_by_reason, PS_REASON_COUNT);
+	family(o, "parcelsort_records_by_tier_total",
+	       "Scan records decided, by tier of the next hop.", "tier",
+	       ps_tier_name, c->records_by_tier, PS_TIER_COUNT);
 	head(o, "parcelsort_chute_records_total",
 	     "Scan records sent to each chute (chutes with any).", "counter");
-	for (int i = 1; i < 65536; i++)
+	for (unsigned i = 1; i < PS_MAX_CHUTE_COUNTERS; i++)
 		if (c->chute[i])
 			ps_out_printf(o, "parcelsort_chute_records_total{chute="
-				      "\"%d\"} %llu\n", i,
+				      "\"%u\"} %llu\n", i,
 				      (unsigned long long)c->chute[i]);
-	counter(o, "parcelsort_dedup_inserts_total",
-		"Decisions remembered in the duplicate window.",
-		(unsigned long long)c->dedup_inserts);
-	counter(o, "parcelsort_dedup_hits_total",
-		"Records answered as duplicates.",
-		(unsigned long long)c->dedup_hits);
-	counter(o, "parcelsort_dedup_evictions_total",
-		"Live entries evicted from a full duplicate window.",
-		(unsigned long long)c->dedup_evictions);
-	counter(o, "parcelsort_export_events_total", "Events exported.",
-		(unsigned long long)c->export_events);
-	counter(o, "parcelsort_export_dropped_total",
-		"Events dropped because the export ring was full.",
-		(unsigned long long)c->export_dropped);
-	if (d->export_totals) {
-		struct ps_export_totals t;
-		d->export_totals(d->arg, &t);
-		counter(o, "parcelsort_export_stored_total",
-			"Events stored in the spool (or the file).",
-			(unsigned long long)t.written);
-		counter(o, "parcelsort_export_spool_overflow_total",
-			"Events refused by a full spool.",
-			(unsigned long long)t.spool_overflow);
-		counter(o, "parcelsort_export_spool_errors_total",
-			"Events lost to spool write errors.",
-			(unsigned long long)t.spool_errors);
-		head(o, "parcelsort_export_spool_bytes",
-		     "Bytes of spool segments on disk.", "gauge");
-		ps_out_printf(o, "parcelsort_export_spool_bytes %llu\n",
-			      (unsigned long long)t.spool_bytes);
-	}
-	counter(o, "parcelsort_worker_busy_cycles_total",
-		"TSC cycles of worker loop iterations that received frames.",
-		(unsigned long long)c->busy_cycles);
-	counter(o, "parcelsort_worker_idle_cycles_total",
-		"TSC cycles of empty worker loop iterations.",
-		(unsigned long long)c->idle_cycles);
+}
+
+static void export_totals(struct ps_out *o, const struct ps_ctl_daemon *d)
+{
+	struct ps_export_totals t;
+	d->export_totals(d->arg, &t);
+	counter(o, "parcelsort_export_stored_total",
+		"Events stored in the spool (or the file).",
+		(unsigned long long)t.written);
+	counter(o, "parcelsort_export_spool_overflow_total",
+		"Events refused by a full spool.",
+		(unsigned long long)t.spool_overflow);
+	counter(o, "parcelsort_export_spool_errors_total",
+		"Events lost to spool write errors.",
+		(unsigned long long)t.spool_errors);
+	head(o, "parcelsort_export_spool_bytes",
+	     "Bytes of spool segments on disk.", "gauge");
+	ps_out_printf(o, "parcelsort_export_spool_bytes %llu\n",
+		      (unsigned long long)t.spool_bytes);
+}
+
+static void gauges(struct ps_out *o, const struct ps_ctl_daemon *d)
+{
 	struct ps_plan_info pi;
 	ps_store_info(d->store, &pi);
 	head(o, "parcelsort_plan_version", "Version of the active sort plan "
@@ -140,6 +123,20 @@ void ps_metrics_render(struct ps_ctl_server *ctl, struct ps_out *o)
 	     "gauge");
 	ps_out_printf(o, "parcelsort_uptime_seconds %llu\n",
 		      (unsigned long long)((ps_now_ms() - d->start_ms) / 1000));
+}
+
+void ps_metrics_render(struct ps_ctl_server *ctl, struct ps_out *o)
+{
+	struct ps_counters *c = malloc(sizeof(*c));
+	const struct ps_ctl_daemon *d = ps_ctl_daemon(ctl);
+	if (!c)
+		return;
+	d->sum_counters(d->arg, c);
+	scalars(o, c);
+	families(o, c);
+	if (d->export_totals)
+		export_totals(o, d);
+	gauges(o, d);
 	free(c);
 }
 
