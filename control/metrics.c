@@ -1,26 +1,13 @@
 /* metrics.c: Prometheus exposition of the dataplane counters (see
- * metrics.h). Counters are the raw sums (monotonic); `stats reset` does
- * not touch them, as Prometheus expects. */
+ * metrics.h), looping over counters.h's lists. Counters are the raw sums
+ * (monotonic); `stats reset` does not touch them, as Prometheus expects.
+ * The HTTP server that serves it is metrics_http.c. */
 #include "metrics.h"
 
-#include <arpa/inet.h>
 #include <ctype.h>
-#include <errno.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
-struct ps_metrics {
-	int fd;
-	pthread_t thread;
-	volatile int stop;
-	struct ps_ctl_server *ctl;
-};
 
 static void lower(char *dst, const char *src, size_t n)
 {
@@ -138,147 +125,4 @@ void ps_metrics_render(struct ps_ctl_server *ctl, struct ps_out *o)
 		export_totals(o, d);
 	gauges(o, d);
 	free(c);
-}
-
-static void serve_one(struct ps_metrics *m, int fd)
-{
-	char req[2048];
-	size_t got = 0;
-	struct timeval tv = { 2, 0 };
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	while (got < sizeof(req) - 1) {
-		ssize_t n = read(fd, req + got, sizeof(req) - 1 - got);
-		if (n <= 0)
-			break;
-		got += (size_t)n;
-		req[got] = 0;
-		if (strstr(req, "\r\n\r\n") || strstr(req, "\n\n"))
-			break;
-	}
-	req[got] = 0;
-	struct ps_out body, out;
-	ps_out_init(&body);
-	ps_out_init(&out);
-	const char *status = "200 OK", *type = "text/plain; version=0.0.4";
-	if (!strncmp(req, "GET /metrics ", 13) || !strncmp(req, "GET /metrics?", 13)) {
-		ps_metrics_render(m->ctl, &body);
-	} else if (!strncmp(req, "GET ", 4)) {
-		status = "404 Not Found";
-		type = "text/plain";
-		ps_out_printf(&body, "only /metrics is here\n");
-	} else {
-		status = "400 Bad Request";
-		type = "text/plain";
-		ps_out_printf(&body, "bad request\n");
-	}
-	ps_out_printf(&out, "HTTP/1.0 %s\r\nContent-Type: %s\r\nContent-Length: "
-		      "%zu\r\nConnection: close\r\n\r\n", status, type, body.len);
-	ps_out_write(&out, body.buf ? body.buf : "", body.len);
-	size_t sent = 0;
-	while (sent < out.len) {
-		ssize_t n = send(fd, out.buf + sent, out.len - sent, MSG_NOSIGNAL);
-		if (n <= 0)
-			break;
-		sent += (size_t)n;
-	}
-	ps_out_free(&body);
-	ps_out_free(&out);
-}
-
-static void *run(void *arg)
-{
-	struct ps_metrics *m = arg;
-	while (!m->stop) {
-		struct pollfd p = { .fd = m->fd, .events = POLLIN };
-		if (poll(&p, 1, 200) <= 0)
-			continue;
-		int fd = accept(m->fd, NULL, NULL);
-		if (fd < 0)
-			continue;
-		serve_one(m, fd);
-		close(fd);
-	}
-	return NULL;
-}
-
-struct ps_metrics *ps_metrics_start(const char *listen_at,
-				    struct ps_ctl_server *ctl, char *err,
-				    size_t n)
-{
-	char host[128];
-	const char *port;
-	struct sockaddr_storage ss;
-	socklen_t sl;
-	memset(&ss, 0, sizeof(ss));
-	if (listen_at[0] == '[') {
-		const char *e = strchr(listen_at, ']');
-		if (!e || e[1] != ':' || (size_t)(e - listen_at) >= sizeof(host))
-			goto bad;
-		snprintf(host, sizeof(host), "%.*s", (int)(e - listen_at - 1),
-			 listen_at + 1);
-		port = e + 2;
-	} else {
-		const char *c = strrchr(listen_at, ':');
-		if (!c || (size_t)(c - listen_at) >= sizeof(host))
-			goto bad;
-		snprintf(host, sizeof(host), "%.*s", (int)(c - listen_at),
-			 listen_at);
-		port = c + 1;
-	}
-	char *end;
-	unsigned long pn = strtoul(port, &end, 10);
-	if (!*port || *end || pn > 65535)
-		goto bad;
-	struct sockaddr_in *a4 = (struct sockaddr_in *)&ss;
-	struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&ss;
-	if (inet_pton(AF_INET, host, &a4->sin_addr) == 1) {
-		a4->sin_family = AF_INET;
-		a4->sin_port = htons((uint16_t)pn);
-		sl = sizeof(*a4);
-	} else if (inet_pton(AF_INET6, host, &a6->sin6_addr) == 1) {
-		a6->sin6_family = AF_INET6;
-		a6->sin6_port = htons((uint16_t)pn);
-		sl = sizeof(*a6);
-	} else {
-		goto bad;
-	}
-	struct ps_metrics *m = calloc(1, sizeof(*m));
-	if (!m)
-		return NULL;
-	m->ctl = ctl;
-	m->fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	int one = 1;
-	setsockopt(m->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (m->fd < 0 || bind(m->fd, (struct sockaddr *)&ss, sl) ||
-	    listen(m->fd, 8)) {
-		snprintf(err, n, "metrics.listen = '%s': %s", listen_at,
-			 strerror(errno));
-		if (m->fd >= 0)
-			close(m->fd);
-		free(m);
-		return NULL;
-	}
-	if (pthread_create(&m->thread, NULL, run, m)) {
-		close(m->fd);
-		free(m);
-		snprintf(err, n, "cannot start the metrics thread");
-		return NULL;
-	}
-	pthread_setname_np(m->thread, "ps-metrics");
-	return m;
-bad:
-	snprintf(err, n, "metrics.listen = '%s': want ADDR:PORT or [ADDR6]:PORT",
-		 listen_at);
-	return NULL;
-}
-
-void ps_metrics_stop(struct ps_metrics *m)
-{
-	if (!m)
-		return;
-	m->stop = 1;
-	pthread_join(m->thread, NULL);
-	close(m->fd);
-	free(m);
 }
