@@ -106,6 +106,10 @@ static void gauges(struct ps_out *o, const struct ps_ctl_daemon *d)
 	head(o, "parcelsort_chutes_disabled", "Chutes disabled now.", "gauge");
 	ps_out_printf(o, "parcelsort_chutes_disabled %u\n",
 		      ps_chutes_any_disabled(ps_store_chutes(d->store)));
+	head(o, "parcelsort_build_info", "The running version (always 1).",
+	     "gauge");
+	ps_out_printf(o, "parcelsort_build_info{version=\"%s\"} 1\n",
+		      PARCELSORT_VERSION);
 	head(o, "parcelsort_uptime_seconds", "Seconds since the start.",
 	     "gauge");
 	ps_out_printf(o, "parcelsort_uptime_seconds %llu\n",

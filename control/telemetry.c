@@ -25,7 +25,7 @@ static int tel_status(const char *cmd, const char *params,
 	struct ps_plan_info pi;
 	ps_store_info(dm->store, &pi);
 	rte_tel_data_start_dict(d);
-	rte_tel_data_add_dict_string(d, "version", "0.1.0");
+	rte_tel_data_add_dict_string(d, "version", PARCELSORT_VERSION);
 	rte_tel_data_add_dict_u64(d, "uptime_s",
 				  (ps_now_ms() - dm->start_ms) / 1000);
 	rte_tel_data_add_dict_u64(d, "workers", dm->n_workers);

@@ -230,6 +230,10 @@ int main(int argc, char **argv)
 		ps_config_usage(stdout);
 		return 0;
 	}
+	if (argc > 1 && !strcmp(argv[1], "--version")) {
+		printf("parcelsortd %s\n", PARCELSORT_VERSION);
+		return 0;
+	}
 	/* configuration first: a bad value starts nothing */
 	char *none[] = { argv[0], NULL };
 	int rc = ps_config_parse(&d.cfg, napp ? napp : 1, napp ? app : none,

@@ -126,6 +126,8 @@ Test(exposition, every_counter_of_the_lists_under_its_name)
 			   "300"));
 	cr_assert(has_line(o.buf, "parcelsort_chute_records_total{chute=\"7\"} 5"));
 	cr_assert(has_line(o.buf, "parcelsort_plan_version 0"));
+	cr_assert(has_line(o.buf, "parcelsort_build_info{version=\""
+			   PARCELSORT_VERSION "\"} 1"));
 	/* records stands only by reason: one family, one TYPE line */
 	cr_assert_null(strstr(o.buf, "\nparcelsort_records_total "));
 	const char *type = "# TYPE parcelsort_records_total counter";
