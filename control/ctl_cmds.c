@@ -10,7 +10,7 @@
 #include "ctl_server.h"
 #include "plan_diff.h"
 
-#define VERSION_STRING "0.1.0"
+#define VERSION_STRING PARCELSORT_VERSION
 
 struct req {
 	struct ps_ctl_server *s;

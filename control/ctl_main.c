@@ -406,6 +406,7 @@ int main(int argc, char **argv)
 		{ "ctl", required_argument, 0, 'c' },
 		{ "json", no_argument, 0, 'j' },
 		{ "help", no_argument, 0, 'h' },
+		{ "version", no_argument, 0, 'v' },
 		{ 0, 0, 0, 0 },
 	};
 	int o;
@@ -420,6 +421,9 @@ int main(int argc, char **argv)
 			json = 1;
 		else if (o == 'h') {
 			usage(stdout);
+			return EXIT_DONE;
+		} else if (o == 'v') {
+			printf("parcelsortctl %s\n", PARCELSORT_VERSION);
 			return EXIT_DONE;
 		} else {
 			usage(stderr);

@@ -1,8 +1,11 @@
 /* telemetry.c: DPDK telemetry commands of parcelsortd:
  *   /parcelsort/status   version, uptime, workers, plan
- *   /parcelsort/stats    frames, bytes, records, duplicate window
+ *   /parcelsort/stats    every scalar counter of counters.h's list
+ *                        (frames, bytes, records, duplicate window,
+ *                        export, cycles), and answered decisions
  *   /parcelsort/reasons  records by reason
- *   /parcelsort/drops    dropped frames by cause */
+ *   /parcelsort/drops    dropped frames by cause
+ *   /parcelsort/latency  bursts by RX-to-TX time */
 #include "telemetry.h"
 
 #include <stdio.h>
@@ -22,7 +25,7 @@ static int tel_status(const char *cmd, const char *params,
 	struct ps_plan_info pi;
 	ps_store_info(dm->store, &pi);
 	rte_tel_data_start_dict(d);
-	rte_tel_data_add_dict_string(d, "version", "0.1.0");
+	rte_tel_data_add_dict_string(d, "version", PARCELSORT_VERSION);
 	rte_tel_data_add_dict_u64(d, "uptime_s",
 				  (ps_now_ms() - dm->start_ms) / 1000);
 	rte_tel_data_add_dict_u64(d, "workers", dm->n_workers);
@@ -40,23 +43,11 @@ static int with_counters(struct rte_tel_data *d, int what)
 	dm->sum_counters(dm->arg, c);
 	rte_tel_data_start_dict(d);
 	if (what == 0) {
-		rte_tel_data_add_dict_u64(d, "rx_frames", c->rx_frames);
-		rte_tel_data_add_dict_u64(d, "rx_bytes", c->rx_bytes);
-		rte_tel_data_add_dict_u64(d, "tx_frames", c->tx_frames);
-		rte_tel_data_add_dict_u64(d, "tx_bytes", c->tx_bytes);
-		rte_tel_data_add_dict_u64(d, "records", c->records);
-		rte_tel_data_add_dict_u64(d, "dedup_inserts", c->dedup_inserts);
-		rte_tel_data_add_dict_u64(d, "dedup_hits", c->dedup_hits);
-		rte_tel_data_add_dict_u64(d, "dedup_evictions",
-					  c->dedup_evictions);
-		rte_tel_data_add_dict_u64(d, "busy_cycles", c->busy_cycles);
-		rte_tel_data_add_dict_u64(d, "idle_cycles", c->idle_cycles);
-		rte_tel_data_add_dict_u64(d, "cyc_rx", c->cyc_rx);
-		rte_tel_data_add_dict_u64(d, "cyc_parse", c->cyc_parse);
-		rte_tel_data_add_dict_u64(d, "cyc_dedup", c->cyc_dedup);
-		rte_tel_data_add_dict_u64(d, "cyc_decide", c->cyc_decide);
-		rte_tel_data_add_dict_u64(d, "cyc_reply", c->cyc_reply);
-		rte_tel_data_add_dict_u64(d, "cyc_tx", c->cyc_tx);
+		for (unsigned i = 0; i < PS_CNT_COUNT; i++) {
+			const struct ps_counter_desc *k = &ps_counter_descs[i];
+			rte_tel_data_add_dict_u64(d, k->name,
+						  ps_counter_value(c, k));
+		}
 		rte_tel_data_add_dict_u64(d, "answered", c->answered[PS_ANS_DECISION]);
 	} else if (what == 3) {
 		char name[32];

@@ -55,6 +55,7 @@ void ps_config_usage(FILE *f)
 "  --stats S               print rates every S seconds (default 0: never)\n"
 "  --no-summary            do not print the final counters\n"
 "  --help                  this text\n"
+"  --version               the version\n"
 "\n"
 "Every DPDK port is used (a NIC or a --vdev); each worker lcore (all but\n"
 "the main lcore) gets one RX/TX queue pair on every port, spread by RSS.\n"
@@ -285,21 +286,27 @@ int ps_config_parse(struct ps_dp_config *c, int argc, char **argv, char *err,
 		{ "duration", "run.duration" }, { "stats", "run.stats" },
 	};
 	enum { N_MAP = sizeof(map) / sizeof(map[0]) };
-	struct option lo[N_MAP + 4];
+	struct option lo[N_MAP + 5];
 	for (int i = 0; i < N_MAP; i++)
 		lo[i] = (struct option){ map[i].opt, required_argument, 0, i };
 	lo[N_MAP] = (struct option){ "config", required_argument, 0, 'c' };
 	lo[N_MAP + 1] = (struct option){ "no-summary", no_argument, 0, 's' };
 	lo[N_MAP + 2] = (struct option){ "help", no_argument, 0, 'h' };
-	lo[N_MAP + 3] = (struct option){ 0, 0, 0, 0 };
+	lo[N_MAP + 3] = (struct option){ "version", no_argument, 0, 'v' };
+	lo[N_MAP + 4] = (struct option){ 0, 0, 0, 0 };
 	defaults(c);
-	/* first pass: --config and --help; second: the overriding flags */
+	/* first pass: --config, --help, --version; second: the overriding
+	 * flags */
 	optind = 1;
 	opterr = 0;
 	int o;
 	while ((o = getopt_long(argc, argv, "", lo, NULL)) != -1) {
 		if (o == 'h') {
 			ps_config_usage(stdout);
+			return 1;
+		}
+		if (o == 'v') {
+			printf("parcelsortd %s\n", PARCELSORT_VERSION);
 			return 1;
 		}
 		if (o == 'c' && load_file(c, optarg, err, n))

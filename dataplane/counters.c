@@ -1,24 +1,57 @@
-/* counters.c: names of the counters and summing the workers' copies. */
+/* counters.c: the names and help of the counters, generated from the lists
+ * in counters.h, and summing the workers' copies. */
 #include "counters.h"
+
+static const char *const drop_names[PS_DROP_COUNT] = {
+#define _(sym, name, help) #name,
+	foreach_ps_drop(_)
+#undef _
+};
+
+static const char *const drop_helps[PS_DROP_COUNT] = {
+#define _(sym, name, help) help,
+	foreach_ps_drop(_)
+#undef _
+};
+
+static const char *const answer_names[PS_ANS_COUNT] = {
+#define _(sym, name, help) #name,
+	foreach_ps_answer(_)
+#undef _
+};
+
+static const char *const answer_helps[PS_ANS_COUNT] = {
+#define _(sym, name, help) help,
+	foreach_ps_answer(_)
+#undef _
+};
+
+const struct ps_counter_desc ps_counter_descs[PS_CNT_COUNT] = {
+#define _(field, metric, type, help)					\
+	{ #field, metric, PS_PROM_##type, help,				\
+	  offsetof(struct ps_counters, field) },
+	foreach_ps_counter(_)
+#undef _
+};
 
 const char *ps_drop_name(unsigned d)
 {
-	static const char *const n[PS_DROP_COUNT] = {
-		"not_for_us", "l2", "ethertype", "arp", "ip_header",
-		"ip_checksum", "fragment", "not_our_ip", "protocol", "icmp",
-		"udp_length", "udp_checksum", "port", "not_allowed",
-		"hdr_short", "hdr_magic", "hdr_version", "hdr_kind",
-		"hdr_count", "hdr_flags", "hdr_length", "tx_full",
-	};
-	return d < PS_DROP_COUNT ? n[d] : "?";
+	return d < PS_DROP_COUNT ? drop_names[d] : "?";
+}
+
+const char *ps_drop_help(unsigned d)
+{
+	return d < PS_DROP_COUNT ? drop_helps[d] : "?";
 }
 
 const char *ps_answer_name(unsigned a)
 {
-	static const char *const n[PS_ANS_COUNT] = {
-		"decision", "arp", "nd", "icmp_echo", "icmp6_echo",
-	};
-	return a < PS_ANS_COUNT ? n[a] : "?";
+	return a < PS_ANS_COUNT ? answer_names[a] : "?";
+}
+
+const char *ps_answer_help(unsigned a)
+{
+	return a < PS_ANS_COUNT ? answer_helps[a] : "?";
 }
 
 void ps_counters_add(struct ps_counters *acc, const struct ps_counters *c)

@@ -5,46 +5,119 @@
 #ifndef PS_COUNTERS_H
 #define PS_COUNTERS_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "ps_wire.h"
 
+/* Every counter is spelled once, in the lists below, in the style of VPP's
+ * foreach_ip4_error: the enums, the struct fields and the name and help
+ * tables are generated from them, and the summary, /metrics and DPDK
+ * telemetry loop over the tables. Names are part of the interface
+ * (Prometheus labels, telemetry keys, `stats`): never rename one. */
+
 /* Why a received frame was not answered; with the answered kinds these add
- * up to every frame received. */
+ * up to every frame received. _(ENUM, name, help) */
+#define foreach_ps_drop(_)						\
+	_(NOT_FOR_US, not_for_us, "destination MAC not ours, broadcast "	\
+	  "or our solicited-node multicast")				\
+	_(L2, l2, "truncated Ethernet or VLAN header")			\
+	_(ETHERTYPE, ethertype, "neither ARP, IPv4 nor IPv6")		\
+	_(ARP, arp, "ARP that is not a request for our address")		\
+	_(IP_HEADER, ip_header, "bad IP version or lengths, truncated")	\
+	_(IP_CHECKSUM, ip_checksum, "bad IPv4 header checksum")		\
+	_(FRAGMENT, fragment, "IP fragment")				\
+	_(NOT_OUR_IP, not_our_ip, "destination address not ours")	\
+	_(PROTOCOL, protocol, "not UDP, ICMP echo or neighbour "		\
+	  "solicitation")						\
+	_(ICMP, icmp, "ICMP or ICMPv6 we do not answer, bad checksum")	\
+	_(UDP_LENGTH, udp_length, "bad UDP length")			\
+	_(UDP_CHECKSUM, udp_checksum, "bad UDP checksum")		\
+	_(PORT, port, "UDP to another port")				\
+	_(NOT_ALLOWED, not_allowed, "source outside the allow-list")	\
+	_(HDR_SHORT, hdr_short, "protocol header: datagram too short")	\
+	_(HDR_MAGIC, hdr_magic, "protocol header: bad magic")		\
+	_(HDR_VERSION, hdr_version, "protocol header: unknown version")	\
+	_(HDR_KIND, hdr_kind, "protocol header: not a scan batch")	\
+	_(HDR_COUNT, hdr_count, "protocol header: bad record count")	\
+	_(HDR_FLAGS, hdr_flags, "protocol header: unknown flags")	\
+	_(HDR_LENGTH, hdr_length, "protocol header: length does not match "\
+	  "the records")							\
+	_(TX_FULL, tx_full, "an answer the port could not take")
+
+/* What an answered frame was. _(ENUM, name, help) */
+#define foreach_ps_answer(_)						\
+	_(DECISION, decision, "a decision batch")			\
+	_(ARP, arp, "an ARP reply")					\
+	_(ND, nd, "a neighbour advertisement")				\
+	_(ICMP_ECHO, icmp_echo, "an ICMP echo reply")			\
+	_(ICMP6_ECHO, icmp6_echo, "an ICMPv6 echo reply")
+
+/* The scalar counters of struct ps_counters: _(field, Prometheus name,
+ * Prometheus type, help). COUNTER: exposed as such; FAMILY: exposed only
+ * by label, as the family of that name (records: by reason). */
+#define foreach_ps_counter(_)						\
+	_(rx_frames, "parcelsort_frames_received_total", COUNTER,	\
+	  "Frames received by the dataplane.")				\
+	_(rx_bytes, "parcelsort_bytes_received_total", COUNTER,		\
+	  "Bytes received.")						\
+	_(tx_frames, "parcelsort_frames_sent_total", COUNTER,		\
+	  "Frames sent (answers).")					\
+	_(tx_bytes, "parcelsort_bytes_sent_total", COUNTER, "Bytes sent.")	\
+	_(records, "parcelsort_records_total", FAMILY,			\
+	  "Scan records decided, by reason.")				\
+	_(dedup_inserts, "parcelsort_dedup_inserts_total", COUNTER,	\
+	  "Decisions remembered in the duplicate window.")		\
+	_(dedup_hits, "parcelsort_dedup_hits_total", COUNTER,		\
+	  "Records answered as duplicates.")				\
+	_(dedup_evictions, "parcelsort_dedup_evictions_total", COUNTER,	\
+	  "Live entries evicted from a full duplicate window.")		\
+	_(dedup_busy, "parcelsort_dedup_busy_total", COUNTER,		\
+	  "Duplicate window slots another core was writing (decided "	\
+	  "afresh).")							\
+	_(export_events, "parcelsort_export_events_total", COUNTER,	\
+	  "Events exported.")						\
+	_(export_dropped, "parcelsort_export_dropped_total", COUNTER,	\
+	  "Events dropped because the export ring was full.")		\
+	_(busy_cycles, "parcelsort_worker_busy_cycles_total", COUNTER,	\
+	  "TSC cycles of worker loop iterations that received frames.")	\
+	_(idle_cycles, "parcelsort_worker_idle_cycles_total", COUNTER,	\
+	  "TSC cycles of empty worker loop iterations.")		\
+	_(loops, "parcelsort_worker_loops_total", COUNTER,		\
+	  "Worker loop iterations.")					\
+	_(cyc_rx, "parcelsort_worker_rx_cycles_total", COUNTER,		\
+	  "Busy TSC cycles in rte_eth_rx_burst.")			\
+	_(cyc_parse, "parcelsort_worker_parse_cycles_total", COUNTER,	\
+	  "Busy TSC cycles in frame, header and record checks and "	\
+	  "decoding.")							\
+	_(cyc_dedup, "parcelsort_worker_dedup_cycles_total", COUNTER,	\
+	  "Busy TSC cycles in duplicate window look-ups and inserts.")	\
+	_(cyc_decide, "parcelsort_worker_decide_cycles_total", COUNTER,	\
+	  "Busy TSC cycles in the plan decision bursts.")		\
+	_(cyc_reply, "parcelsort_worker_reply_cycles_total", COUNTER,	\
+	  "Busy TSC cycles in replies, counters and export.")		\
+	_(cyc_tx, "parcelsort_worker_tx_cycles_total", COUNTER,		\
+	  "Busy TSC cycles in TX buffering, flushes and freeing drops.")
+
 enum ps_drop {
-	PS_DROP_NOT_FOR_US,     /* destination MAC not ours/broadcast/needed mcast */
-	PS_DROP_L2,             /* truncated Ethernet or VLAN header */
-	PS_DROP_ETHERTYPE,      /* neither ARP, IPv4 nor IPv6 */
-	PS_DROP_ARP,            /* ARP that is not a request for our address */
-	PS_DROP_IP_HEADER,      /* bad IP version, lengths, truncated */
-	PS_DROP_IP_CHECKSUM,
-	PS_DROP_FRAGMENT,
-	PS_DROP_NOT_OUR_IP,     /* destination address not ours */
-	PS_DROP_PROTOCOL,       /* not UDP, ICMP echo or neighbour solicitation */
-	PS_DROP_ICMP,           /* ICMP/ICMPv6 we do not answer, bad checksum */
-	PS_DROP_UDP_LENGTH,
-	PS_DROP_UDP_CHECKSUM,
-	PS_DROP_PORT,           /* UDP to another port */
-	PS_DROP_NOT_ALLOWED,    /* source outside the allow-list */
-	PS_DROP_HDR_SHORT,      /* the protocol header checks, one per cause */
-	PS_DROP_HDR_MAGIC,
-	PS_DROP_HDR_VERSION,
-	PS_DROP_HDR_KIND,
-	PS_DROP_HDR_COUNT,
-	PS_DROP_HDR_FLAGS,
-	PS_DROP_HDR_LENGTH,
-	PS_DROP_TX_FULL,        /* an answer the port could not take */
+#define _(sym, name, help) PS_DROP_##sym,
+	foreach_ps_drop(_)
+#undef _
 	PS_DROP_COUNT
 };
 
-/* What an answered frame was. */
 enum ps_answer {
-	PS_ANS_DECISION,        /* a decision batch */
-	PS_ANS_ARP,
-	PS_ANS_ND,
-	PS_ANS_ICMP_ECHO,
-	PS_ANS_ICMP6_ECHO,
+#define _(sym, name, help) PS_ANS_##sym,
+	foreach_ps_answer(_)
+#undef _
 	PS_ANS_COUNT
+};
+
+enum ps_counter_scalar {
+#define _(field, metric, type, help) PS_CNT_##field,
+	foreach_ps_counter(_)
+#undef _
+	PS_CNT_COUNT
 };
 
 #define PS_MAX_CHUTE_COUNTERS 65536
@@ -68,23 +141,16 @@ static inline unsigned ps_lat_bucket(uint64_t ns)
 }
 
 struct ps_counters {
-	uint64_t rx_frames, rx_bytes, tx_frames, tx_bytes;
+	/* rx/tx frames and bytes, records, the duplicate window, export, and
+	 * where the workers' TSC cycles go (summed over bursts) */
+#define _(field, metric, type, help) uint64_t field;
+	foreach_ps_counter(_)
+#undef _
 	uint64_t drops[PS_DROP_COUNT];
 	uint64_t answered[PS_ANS_COUNT];
-	uint64_t records, records_by_reason[PS_REASON_COUNT];
+	uint64_t records_by_reason[PS_REASON_COUNT];
 	uint64_t records_by_tier[PS_TIER_COUNT];
 	uint64_t malformed_by_cause[5];
-	uint64_t dedup_inserts, dedup_hits, dedup_evictions;
-	uint64_t dedup_busy;    /* a slot another core was writing: decided afresh */
-	uint64_t export_events, export_dropped;
-	uint64_t busy_cycles, idle_cycles, loops;
-	/* where the busy cycles go (TSC cycles, summed over bursts) */
-	uint64_t cyc_rx;        /* rte_eth_rx_burst */
-	uint64_t cyc_parse;     /* frame, header and record checks, decode */
-	uint64_t cyc_dedup;     /* duplicate window look-ups and inserts */
-	uint64_t cyc_decide;    /* the plan decision burst */
-	uint64_t cyc_reply;     /* replies in place, counters, export */
-	uint64_t cyc_tx;        /* TX buffering and flushes, freeing drops */
 	/* burst latency: RX return to replies handed to TX, in ns; bucket
 	 * 4*log2(ns) + the next two bits (four buckets per power of two) */
 	uint64_t lat_hist[PS_LAT_BUCKETS];
@@ -92,7 +158,32 @@ struct ps_counters {
 } __attribute__((aligned(64)));
 
 const char *ps_drop_name(unsigned d);
+const char *ps_drop_help(unsigned d);
 const char *ps_answer_name(unsigned a);
+const char *ps_answer_help(unsigned a);
+
+/* How /metrics exposes a scalar counter. */
+enum ps_prom_type {
+	PS_PROM_COUNTER,        /* a counter of its own */
+	PS_PROM_FAMILY,         /* only by label, as the family of its name */
+};
+
+/* One scalar counter of struct ps_counters, for looping over them all. */
+struct ps_counter_desc {
+	const char *name;       /* the field's name: telemetry key */
+	const char *metric;     /* the Prometheus name */
+	enum ps_prom_type type;
+	const char *help;
+	size_t offset;          /* offsetof(struct ps_counters, field) */
+};
+
+extern const struct ps_counter_desc ps_counter_descs[PS_CNT_COUNT];
+
+static inline uint64_t ps_counter_value(const struct ps_counters *c,
+					const struct ps_counter_desc *d)
+{
+	return *(const uint64_t *)((const char *)c + d->offset);
+}
 
 /* acc += c, field by field. */
 void ps_counters_add(struct ps_counters *acc, const struct ps_counters *c);

@@ -40,7 +40,8 @@ static void usage(FILE *f)
 "  --window N         blocks in flight before waiting for acks (default 64)\n"
 "  --replicas N       replicas of buckets and stream it has to create\n"
 "                     (default 1; `parcelsortctl fleet init` sets them)\n"
-"  --help\n");
+"  --help\n"
+"  --version\n");
 }
 
 static int parse(int argc, char **argv, const char **nats, int *replicas)
@@ -54,6 +55,7 @@ static int parse(int argc, char **argv, const char **nats, int *replicas)
 		{ "window", required_argument, 0, 'w' },
 		{ "replicas", required_argument, 0, 'r' },
 		{ "help", no_argument, 0, 'h' },
+		{ "version", no_argument, 0, 'v' },
 		{ 0, 0, 0, 0 },
 	};
 	int c;
@@ -74,6 +76,7 @@ static int parse(int argc, char **argv, const char **nats, int *replicas)
 		case 'w': agent.window = (unsigned)atoi(optarg); break;
 		case 'r': *replicas = atoi(optarg); break;
 		case 'h': usage(stdout); exit(0);
+		case 'v': printf("parcelsort-agent %s\n", PARCELSORT_VERSION); exit(0);
 		default: return -1;
 		}
 	}

@@ -297,7 +297,7 @@ int main(int argc, char **argv)
 		{ "pcap", 1, 0, 'p' },   { "send", 1, 0, 's' },
 		{ "json", 0, 0, 'j' },   { "verify", 0, 0, 'V' },
 		{ "quiet", 0, 0, 'q' },  { "regions", 1, 0, 'R' },
-		{ "help", 0, 0, 'h' },
+		{ "help", 0, 0, 'h' },   { "version", 0, 0, 'v' },
 		{ "seed", 1, 0, 0 },     { "records", 1, 0, 0 },
 		{ "zipf", 1, 0, 0 },     { "home", 1, 0, 0 },
 		{ "home-share", 1, 0, 0 }, { "noread", 1, 0, 0 },
@@ -328,6 +328,7 @@ int main(int argc, char **argv)
 		case 'q': o.quiet = 1; break;
 		case 'R': o.regions = optarg; break;
 		case 'h': usage(stdout); return 0;
+		case 'v': printf("parcelsort-gen %s\n", PARCELSORT_VERSION); return 0;
 		case 0:
 			if (!strcmp(lo[idx].name, "datagrams"))
 				dgrams_set = 1;

@@ -18,6 +18,8 @@ check "--help documents every option" \
     'for o in --config --ip --ip6 --port --allow --plan --state-dir --ctl \
               --dedup-window --dedup-capacity --export; do
          grep -q -- "$o" "$T/help" || exit 1; done'
+check "--version prints meson's project version" \
+    '"$D" --version | grep -Eqx "parcelsortd [0-9]+\.[0-9]+\.[0-9]+.*"'
 
 refused() {     # name, expected text, app args...
     name=$1 want=$2

@@ -1,6 +1,7 @@
 /* main.c: parcelsortd: configuration, EAL, ports, the plan store, the
- * duplicate window, workers, and the main lcore's control loop (scheduled
- * plan activation, rates, shutdown and the final counters). */
+ * duplicate window, workers, the control plane it embeds (control socket,
+ * /metrics, DPDK telemetry), and the main lcore's control loop (scheduled
+ * plan activation, rates, shutdown). What it prints is in report.c. */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,17 +15,12 @@
 #include <rte_lcore.h>
 #include <rte_malloc.h>
 
-#include "config.h"
-#include "counters.h"
 #include "ctl_server.h"
+#include "daemon.h"
 #include "metrics.h"
+#include "report.h"
 #include "telemetry.h"
-#include "dedup.h"
-#include "export.h"
 #include "plan_reader.h"        /* the workers' slot, QSBR readers only */
-#include "plan_store.h"
-#include "port.h"
-#include "worker.h"
 
 static void on_signal(int sig)
 {
@@ -32,22 +28,7 @@ static void on_signal(int sig)
 	ps_quit = 1;
 }
 
-struct daemon {
-	struct ps_dp_config cfg;
-	struct ps_ports ports;
-	struct ps_store *store;
-	struct ps_dedup dedup;
-	struct ps_exporter *exporter;
-	struct ps_export_totals export_final;
-	struct ps_worker *workers;
-	struct ps_counters *counters;   /* one per worker */
-	unsigned n_workers;
-	uint64_t start_tsc;
-	struct ps_ctl_server *ctl;
-	struct ps_metrics *metrics;
-};
-
-static void sum_counters(const struct daemon *d, struct ps_counters *acc)
+void ps_daemon_sum_counters(const struct ps_daemon *d, struct ps_counters *acc)
 {
 	memset(acc, 0, sizeof(*acc));
 	for (unsigned i = 0; i < d->n_workers; i++)
@@ -56,12 +37,12 @@ static void sum_counters(const struct daemon *d, struct ps_counters *acc)
 
 static void sum_cb(void *arg, struct ps_counters *out)
 {
-	sum_counters(arg, out);
+	ps_daemon_sum_counters(arg, out);
 }
 
 static void ports_cb(void *arg, struct ps_out *o, int json)
 {
-	const struct daemon *d = arg;
+	const struct ps_daemon *d = arg;
 	if (json)
 		ps_out_write(o, "[", 1);
 	for (unsigned i = 0; i < d->ports.n; i++) {
@@ -86,11 +67,11 @@ static void ports_cb(void *arg, struct ps_out *o, int json)
 
 static void export_cb(void *arg, struct ps_export_totals *t)
 {
-	const struct daemon *d = arg;
+	const struct ps_daemon *d = arg;
 	ps_export_totals(d->exporter, t);
 }
 
-static int start_control(struct daemon *d, char *err, size_t n)
+static int start_control(struct ps_daemon *d, char *err, size_t n)
 {
 	struct ps_ctl_daemon cd = {
 		.store = d->store,
@@ -118,117 +99,9 @@ static int start_control(struct daemon *d, char *err, size_t n)
 	return 0;
 }
 
-static double elapsed_s(const struct daemon *d)
+double ps_daemon_elapsed_s(const struct ps_daemon *d)
 {
 	return (double)(rte_rdtsc() - d->start_tsc) / (double)rte_get_tsc_hz();
-}
-
-static void print_rates(const struct daemon *d, struct ps_counters *prev,
-			double dt)
-{
-	static struct ps_counters now;
-	sum_counters(d, &now);
-	struct ps_plan_info pi;
-	ps_store_info(d->store, &pi);
-	uint64_t drops = 0;
-	for (unsigned i = 0; i < PS_DROP_COUNT; i++)
-		drops += now.drops[i] - prev->drops[i];
-	printf("[%6.1fs] rx %7.3f Mpps  tx %7.3f Mpps  %8.3f M records/s  "
-	       "dup %5.1f%%  drops %llu  plan %s v%u\n",
-	       elapsed_s(d), (now.rx_frames - prev->rx_frames) / dt / 1e6,
-	       (now.tx_frames - prev->tx_frames) / dt / 1e6,
-	       (now.records - prev->records) / dt / 1e6,
-	       now.records > prev->records
-		       ? 100.0 * (now.records_by_reason[PS_R_DUPLICATE] -
-				  prev->records_by_reason[PS_R_DUPLICATE]) /
-				 (now.records - prev->records)
-		       : 0.0,
-	       (unsigned long long)drops, pi.have ? pi.name : "-",
-	       pi.version);
-	fflush(stdout);
-	*prev = now;
-}
-
-static int by_count_desc(const void *a, const void *b)
-{
-	const uint64_t *x = a, *y = b;
-	return (x[1] < y[1]) - (x[1] > y[1]);
-}
-
-static void print_summary(const struct daemon *d, double secs)
-{
-	static struct ps_counters c;
-	static uint64_t top[65536][2];
-	sum_counters(d, &c);
-	uint64_t drops = 0, answered = 0;
-	for (unsigned i = 0; i < PS_DROP_COUNT; i++)
-		drops += i == PS_DROP_TX_FULL ? 0 : c.drops[i];
-	for (unsigned i = 0; i < PS_ANS_COUNT; i++)
-		answered += c.answered[i];
-	printf("\n== parcelsortd summary: %.1f s, %u worker%s\n", secs,
-	       d->n_workers, d->n_workers == 1 ? "" : "s");
-	printf("frames  rx %llu (%.3f Mpps)  tx %llu  answered %llu  dropped "
-	       "%llu  (answered + dropped = rx: %s)\n",
-	       (unsigned long long)c.rx_frames, c.rx_frames / secs / 1e6,
-	       (unsigned long long)c.tx_frames, (unsigned long long)answered,
-	       (unsigned long long)drops,
-	       answered + drops == c.rx_frames ? "yes" : "NO");
-	printf("records %llu (%.3f M/s)", (unsigned long long)c.records,
-	       c.records / secs / 1e6);
-	if (c.records)
-		printf(", %.1f busy cycles per record",
-		       (double)c.busy_cycles / (double)c.records);
-	printf("\n\nby reason:\n");
-	for (unsigned i = 0; i < PS_REASON_COUNT; i++)
-		if (c.records_by_reason[i])
-			printf("  %-18s %12llu  %5.1f%%\n", ps_reason_name(i),
-			       (unsigned long long)c.records_by_reason[i],
-			       100.0 * c.records_by_reason[i] / c.records);
-	printf("by tier:\n");
-	for (unsigned i = 0; i < PS_TIER_COUNT; i++)
-		if (c.records_by_tier[i])
-			printf("  %-18s %12llu\n", ps_tier_name(i),
-			       (unsigned long long)c.records_by_tier[i]);
-	unsigned nt = 0;
-	for (unsigned i = 1; i < 65536; i++)
-		if (c.chute[i]) {
-			top[nt][0] = i;
-			top[nt++][1] = c.chute[i];
-		}
-	qsort(top, nt, sizeof(top[0]), by_count_desc);
-	printf("by chute (%u chutes used, busiest 12):\n", nt);
-	for (unsigned i = 0; i < nt && i < 12; i++)
-		printf("  chute %-5llu %12llu\n", (unsigned long long)top[i][0],
-		       (unsigned long long)top[i][1]);
-	printf("duplicate window: %llu remembered, %llu hits, %llu evicted\n",
-	       (unsigned long long)c.dedup_inserts,
-	       (unsigned long long)c.dedup_hits,
-	       (unsigned long long)c.dedup_evictions);
-	printf("answered:");
-	for (unsigned i = 0; i < PS_ANS_COUNT; i++)
-		if (c.answered[i])
-			printf(" %s %llu", ps_answer_name(i),
-			       (unsigned long long)c.answered[i]);
-	printf("\ndropped:");
-	for (unsigned i = 0; i < PS_DROP_COUNT; i++)
-		if (c.drops[i])
-			printf(" %s %llu", ps_drop_name(i),
-			       (unsigned long long)c.drops[i]);
-	if (d->exporter) {
-		const struct ps_export_totals t = d->export_final;
-		printf("\nexported: %llu events, %llu dropped",
-		       (unsigned long long)c.export_events,
-		       (unsigned long long)c.export_dropped);
-		if (d->cfg.spool_dir[0])
-			printf("\nspooled: %llu events in %llu blocks, %llu "
-			       "refused by a full spool, %llu lost to write "
-			       "errors", (unsigned long long)t.written,
-			       (unsigned long long)t.blocks,
-			       (unsigned long long)t.spool_overflow,
-			       (unsigned long long)t.spool_errors);
-	}
-	printf("\n");
-	fflush(stdout);
 }
 
 /* Split argv at "--": EAL part and application part. */
@@ -243,7 +116,7 @@ static int app_args(int argc, char **argv, char ***app)
 	return 0;
 }
 
-static int start(struct daemon *d, char *err, size_t n)
+static int start(struct ps_daemon *d, char *err, size_t n)
 {
 	char warn[1024];
 	struct ps_errors errs;
@@ -322,33 +195,7 @@ static int start(struct daemon *d, char *err, size_t n)
 	return 0;
 }
 
-static void describe(const struct daemon *d)
-{
-	struct ps_plan_info pi;
-	ps_store_info(d->store, &pi);
-	printf("parcelsortd: %u worker%s, %u port%s:", d->n_workers,
-	       d->n_workers == 1 ? "" : "s", d->ports.n,
-	       d->ports.n == 1 ? "" : "s");
-	for (unsigned i = 0; i < d->ports.n; i++) {
-		const uint8_t *m = d->ports.net[i].mac;
-		printf(" %s (%02x:%02x:%02x:%02x:%02x:%02x, %u queue%s)",
-		       d->ports.name[i], m[0], m[1], m[2], m[3], m[4], m[5],
-		       d->ports.queues[i], d->ports.queues[i] == 1 ? "" : "s");
-	}
-	printf("\nparcelsortd: control socket %s, metrics %s",
-	       d->cfg.ctl, d->cfg.metrics);
-	printf("\nparcelsortd: UDP port %u, duplicate window %u s x %llu "
-	       "waybills (%.0f MB), plan %s",
-	       d->cfg.net.port, d->cfg.dedup_window,
-	       (unsigned long long)d->dedup.capacity, d->dedup.bytes / 1048576.0,
-	       pi.have ? pi.name : "none (NO_PLAN)");
-	if (pi.have)
-		printf(" v%u", pi.version);
-	printf("\n");
-	fflush(stdout);
-}
-
-static void control_loop(struct daemon *d)
+static void control_loop(struct ps_daemon *d)
 {
 	static struct ps_counters prev;
 	double last_stats = 0;
@@ -363,10 +210,10 @@ static void control_loop(struct daemon *d)
 		else if (r < 0)
 			ps_errors_print(&errs, stderr);
 		ps_errors_free(&errs);
-		double t = elapsed_s(d);
+		double t = ps_daemon_elapsed_s(d);
 		if (d->cfg.stats_interval > 0 &&
 		    t - last_stats >= d->cfg.stats_interval) {
-			print_rates(d, &prev, t - last_stats);
+			ps_report_rates(d, &prev, t - last_stats);
 			last_stats = t;
 		}
 		if (d->cfg.duration > 0 && t >= d->cfg.duration)
@@ -376,12 +223,16 @@ static void control_loop(struct daemon *d)
 
 int main(int argc, char **argv)
 {
-	static struct daemon d;
+	static struct ps_daemon d;
 	char err[1024];
 	char **app;
 	int napp = app_args(argc, argv, &app);
 	if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
 		ps_config_usage(stdout);
+		return 0;
+	}
+	if (argc > 1 && !strcmp(argv[1], "--version")) {
+		printf("parcelsortd %s\n", PARCELSORT_VERSION);
 		return 0;
 	}
 	/* configuration first: a bad value starts nothing */
@@ -407,18 +258,18 @@ int main(int argc, char **argv)
 		rte_eal_cleanup();
 		return 2;
 	}
-	describe(&d);
+	ps_report_start(&d);
 	unsigned lcore, i = 0;
 	RTE_LCORE_FOREACH_WORKER(lcore)
 		rte_eal_remote_launch(ps_worker_main, &d.workers[i++], lcore);
 	control_loop(&d);
 	rte_eal_mp_wait_lcore();
-	double secs = elapsed_s(&d);
+	double secs = ps_daemon_elapsed_s(&d);
 	ps_metrics_stop(d.metrics);
 	ps_ctl_stop(d.ctl);
 	ps_export_stop(d.exporter, &d.export_final);
 	if (d.cfg.summary)
-		print_summary(&d, secs);
+		ps_report_summary(&d, secs);
 	ps_ports_stop(&d.ports);
 	ps_store_close(d.store);
 	ps_dedup_free(&d.dedup);
