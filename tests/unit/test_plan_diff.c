@@ -29,6 +29,7 @@ static char *long_list(unsigned i, unsigned j, unsigned extra)
 {
 	static unsigned c[LONG];
 	char *s = malloc(LONG * 6 + 16), *w = s;
+	cr_assert_not_null(s);
 	for (unsigned k = 0; k < LONG; k++)
 		c[k] = 10000 + k;
 	unsigned t = c[i];
@@ -49,6 +50,7 @@ static struct ps_plan_src plan_with(const char *before, const char *head,
 	size_t cap = strlen(before) + strlen(head) + strlen(list) +
 		     strlen(tail) + sizeof(BASE) + 64;
 	char *text = malloc(cap);
+	cr_assert_not_null(text);
 	snprintf(text, cap, BASE "route 11 2 12000\n%s%s%s%s\n", before, head,
 		 list, tail);
 	struct ps_plan_src p = parse(text);
@@ -77,6 +79,7 @@ static void assert_changed(const char *before, const char *head,
 	size_t cap = 2 * (strlen(head) + strlen(tail)) + strlen(la) +
 		     strlen(lb) + 16;
 	char *want = malloc(cap);
+	cr_assert_not_null(want);
 	snprintf(want, cap, "~ %s%s%s -> %s%s%s\n", head, la, tail, head, lb,
 		 tail);
 	cr_assert(strstr(o.buf, want), "the whole lines, not: %.300s", o.buf);
@@ -146,8 +149,10 @@ Test(plan_diff, added_long_route_is_shown_whole)
 	struct ps_out o;
 	/* the route, and the 2000 chutes it starts using */
 	cr_assert_eq(diff(&pa, &pb, 0, &o), 1 + LONG);
-	char *want = malloc(strlen(a) + 32);
-	sprintf(want, "+ route 33 1 %s\n", a);
+	size_t cap = strlen(a) + 32;
+	char *want = malloc(cap);
+	cr_assert_not_null(want);
+	snprintf(want, cap, "+ route 33 1 %s\n", a);
 	cr_assert(strstr(o.buf, want), "%.300s", o.buf);
 	ps_out_free(&o);
 	free(want);
