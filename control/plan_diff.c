@@ -1,5 +1,7 @@
-/* plan_diff.c: the difference between two sort plan models. Every entry is
- * rendered as its canonical plan line and compared by key. */
+/* plan_diff.c: the difference between two sort plan models. Entries are
+ * matched by key and compared field by field (chute lists and conditions
+ * element by element, over their full length); each difference is shown
+ * as its canonical plan line, whole. */
 #include "plan_diff.h"
 
 #include <stdio.h>
@@ -9,77 +11,131 @@
 #include "ps_wire.h"
 #include "u64map.h"
 
-struct entry {
-	uint64_t key;
-	char *line;
-};
-
 struct side {
-	struct entry *e;
+	uint64_t *key;           /* per entry, in the plan's order */
 	size_t n;
-	struct ps_u64map map;
+	struct ps_u64map map;    /* key -> index */
 };
 
-static void chutes_str(char *buf, size_t cap, const struct ps_plan_src *p,
-		       struct ps_chute_list l)
+static int same_chutes(const struct ps_plan_src *a, struct ps_chute_list la,
+		       const struct ps_plan_src *b, struct ps_chute_list lb)
 {
-	size_t k = 0;
-	const uint16_t *c = ps_plan_chutes(p, l);
-	buf[0] = 0;
-	for (uint16_t i = 0; i < l.n && k + 8 < cap; i++)
-		k += (size_t)snprintf(buf + k, cap - k, i ? ",%u" : "%u", c[i]);
+	return la.n == lb.n && !memcmp(ps_plan_chutes(a, la),
+				       ps_plan_chutes(b, lb),
+				       la.n * sizeof(uint16_t));
 }
 
-/* kind: 0 hubs, 1 routes, 2 rules */
-static int render(const struct ps_plan_src *p, int kind, struct side *s)
+static int same_cond(const struct ps_cond *x, const struct ps_cond *y)
+{
+	return x->kind == y->kind && x->value == y->value &&
+	       (x->kind != PS_COND_PREFIX || x->digits == y->digits);
+}
+
+/* kind: 0 hubs, 1 routes, 2 rules; entry i of a against entry j of b. */
+static int same_entry(const struct ps_plan_src *a, size_t i,
+		      const struct ps_plan_src *b, size_t j, int kind)
+{
+	if (kind == 0) {
+		const struct ps_hub_src *x = &a->hubs[i], *y = &b->hubs[j];
+		return x->tier == y->tier && !strcmp(ps_plan_hub_name(a, x),
+						     ps_plan_hub_name(b, y));
+	}
+	if (kind == 1) {
+		const struct ps_route_src *x = &a->routes[i], *y = &b->routes[j];
+		return x->hub == y->hub &&
+		       same_chutes(a, x->chutes, b, y->chutes);
+	}
+	const struct ps_rule_src *x = &a->rules[i], *y = &b->rules[j];
+	if (x->hub != y->hub || x->n_conds != y->n_conds ||
+	    !same_chutes(a, x->chutes, b, y->chutes))
+		return 0;
+	for (uint16_t k = 0; k < x->n_conds; k++)
+		if (!same_cond(&a->conds[x->cond_off + k],
+			       &b->conds[y->cond_off + k]))
+			return 0;
+	return 1;
+}
+
+/* The whole list, every chute: output grows with the plan, never cut. */
+static void put_chutes(struct ps_out *o, const struct ps_plan_src *p,
+		       struct ps_chute_list l)
+{
+	const uint16_t *c = ps_plan_chutes(p, l);
+	for (uint16_t i = 0; i < l.n; i++)
+		ps_out_printf(o, i ? ",%u" : "%u", c[i]);
+}
+
+/* Entry i as its canonical plan line, in o. */
+static void put_entry(struct ps_out *o, const struct ps_plan_src *p,
+		      size_t i, int kind)
+{
+	char pf[16], cond[64];
+	if (kind == 0) {
+		const struct ps_hub_src *h = &p->hubs[i];
+		ps_out_printf(o, "hub %u %s %s", h->id, ps_tier_name(h->tier),
+			      ps_plan_hub_name(p, h));
+	} else if (kind == 1) {
+		const struct ps_route_src *r = &p->routes[i];
+		ps_format_prefix(pf, sizeof(pf), r->prefix, r->digits);
+		ps_out_printf(o, "route %s %u ", pf, r->hub);
+		put_chutes(o, p, r->chutes);
+	} else {
+		const struct ps_rule_src *r = &p->rules[i];
+		ps_out_printf(o, "rule %u %u ", r->priority, r->hub);
+		put_chutes(o, p, r->chutes);
+		for (uint16_t c = 0; c < r->n_conds; c++) {
+			ps_format_cond(cond, sizeof(cond),
+				       &p->conds[r->cond_off + c]);
+			ps_out_printf(o, " %s", cond);
+		}
+	}
+}
+
+/* A line of its own: entry i of a, or "A -> B" when b is given. NULL when
+ * out of memory. */
+static char *entry_line(const struct ps_plan_src *a, size_t i,
+			const struct ps_plan_src *b, size_t j, int kind)
+{
+	struct ps_out o;
+	ps_out_init(&o);
+	put_entry(&o, a, i, kind);
+	if (b) {
+		ps_out_write(&o, " -> ", 4);
+		put_entry(&o, b, j, kind);
+	}
+	if (o.oom || !o.buf) {
+		ps_out_free(&o);
+		return NULL;
+	}
+	return o.buf;
+}
+
+static uint64_t entry_key(const struct ps_plan_src *p, size_t i, int kind)
+{
+	if (kind == 0)
+		return p->hubs[i].id;
+	if (kind == 1)
+		return p->routes[i].prefix << 4 | p->routes[i].digits;
+	return p->rules[i].priority;
+}
+
+static int index_side(const struct ps_plan_src *p, int kind, struct side *s)
 {
 	size_t n = kind == 0 ? p->n_hubs : kind == 1 ? p->n_routes : p->n_rules;
-	s->e = calloc(n ? n : 1, sizeof(*s->e));
+	s->key = calloc(n ? n : 1, sizeof(*s->key));
 	s->n = n;
-	if (!s->e || ps_u64map_init(&s->map, n))
+	if (!s->key || ps_u64map_init(&s->map, n))
 		return -1;
 	for (size_t i = 0; i < n; i++) {
-		char line[8192], ch[4096], pf[16];
-		if (kind == 0) {
-			const struct ps_hub_src *h = &p->hubs[i];
-			s->e[i].key = h->id;
-			snprintf(line, sizeof(line), "hub %u %s %s", h->id,
-				 ps_tier_name(h->tier), ps_plan_hub_name(p, h));
-		} else if (kind == 1) {
-			const struct ps_route_src *r = &p->routes[i];
-			s->e[i].key = r->prefix << 4 | r->digits;
-			ps_format_prefix(pf, sizeof(pf), r->prefix, r->digits);
-			chutes_str(ch, sizeof(ch), p, r->chutes);
-			snprintf(line, sizeof(line), "route %s %u %s", pf, r->hub,
-				 ch);
-		} else {
-			const struct ps_rule_src *r = &p->rules[i];
-			s->e[i].key = r->priority;
-			chutes_str(ch, sizeof(ch), p, r->chutes);
-			size_t k = (size_t)snprintf(line, sizeof(line),
-						    "rule %u %u %s", r->priority,
-						    r->hub, ch);
-			for (uint16_t c = 0; c < r->n_conds && k < 7000; c++) {
-				char cond[64];
-				ps_format_cond(cond, sizeof(cond),
-					       &p->conds[r->cond_off + c]);
-				k += (size_t)snprintf(line + k, sizeof(line) - k,
-						      " %s", cond);
-			}
-		}
-		s->e[i].line = strdup(line);
-		if (!s->e[i].line)
-			return -1;
-		ps_u64map_put(&s->map, s->e[i].key, (uint32_t)i);
+		s->key[i] = entry_key(p, i, kind);
+		ps_u64map_put(&s->map, s->key[i], (uint32_t)i);
 	}
 	return 0;
 }
 
 static void side_free(struct side *s)
 {
-	for (size_t i = 0; i < s->n && s->e; i++)
-		free(s->e[i].line);
-	free(s->e);
+	free(s->key);
 	ps_u64map_free(&s->map);
 }
 
@@ -93,9 +149,67 @@ struct lists {
 	size_t n[3];
 };
 
-static void push(struct lists *l, int which, char *s)
+/* Adds a line to a list; -1 when out of memory (line is NULL). */
+static int push(struct lists *l, int which, char *line)
 {
-	l->v[which][l->n[which]++] = s;
+	if (!line)
+		return -1;
+	l->v[which][l->n[which]++] = line;
+	return 0;
+}
+
+/* Sort the entries of one kind into added, removed and changed lines. */
+static int collect(const struct ps_plan_src *a, const struct ps_plan_src *b,
+		   int kind, const struct side *sa, const struct side *sb,
+		   struct lists *l)
+{
+	for (size_t i = 0; i < sb->n; i++) {
+		uint32_t j = ps_u64map_get(&sa->map, sb->key[i]);
+		if (j == PS_U64MAP_EMPTY) {
+			if (push(l, 0, entry_line(b, i, NULL, 0, kind)))
+				return -1;
+		} else if (!same_entry(a, j, b, i, kind)) {
+			if (push(l, 2, entry_line(a, j, b, i, kind)))
+				return -1;
+		}
+	}
+	for (size_t i = 0; i < sa->n; i++)
+		if (ps_u64map_get(&sb->map, sa->key[i]) == PS_U64MAP_EMPTY &&
+		    push(l, 1, entry_line(a, i, NULL, 0, kind)))
+			return -1;
+	return 0;
+}
+
+static long print_lists(struct lists *l, const char *name, struct ps_out *o,
+			int json, int *first_kind)
+{
+	static const char *const label[3] = { "added", "removed", "changed" };
+	static const char mark[3] = { '+', '-', '~' };
+	long count = 0;
+	if (json) {
+		ps_out_printf(o, "%s\"%s\":{", *first_kind ? "" : ",", name);
+		*first_kind = 0;
+	}
+	for (int w = 0; w < 3; w++) {
+		qsort(l->v[w], l->n[w], sizeof(char *), cmp_line);
+		if (json)
+			ps_out_printf(o, "%s\"%s\":[", w ? "," : "", label[w]);
+		for (size_t i = 0; i < l->n[w]; i++) {
+			if (json) {
+				if (i)
+					ps_out_write(o, ",", 1);
+				ps_out_json_str(o, l->v[w][i]);
+			} else {
+				ps_out_printf(o, "%c %s\n", mark[w], l->v[w][i]);
+			}
+		}
+		if (json)
+			ps_out_write(o, "]", 1);
+		count += (long)l->n[w];
+	}
+	if (json)
+		ps_out_write(o, "}", 1);
+	return count;
 }
 
 static long diff_kind(const struct ps_plan_src *a, const struct ps_plan_src *b,
@@ -105,60 +219,21 @@ static long diff_kind(const struct ps_plan_src *a, const struct ps_plan_src *b,
 	struct side sa = { 0 }, sb = { 0 };
 	struct lists l = { 0 };
 	long count = -1;
-	if (render(a, kind, &sa) || render(b, kind, &sb))
+	if (index_side(a, kind, &sa) || index_side(b, kind, &sb))
 		goto out;
 	for (int w = 0; w < 3; w++) {
 		l.v[w] = calloc(sa.n + sb.n + 1, sizeof(char *));
 		if (!l.v[w])
 			goto out;
 	}
-	for (size_t i = 0; i < sb.n; i++) {
-		uint32_t j = ps_u64map_get(&sa.map, sb.e[i].key);
-		if (j == PS_U64MAP_EMPTY) {
-			push(&l, 0, sb.e[i].line);
-		} else if (strcmp(sa.e[j].line, sb.e[i].line)) {
-			char *c = malloc(strlen(sa.e[j].line) +
-					 strlen(sb.e[i].line) + 8);
-			if (!c)
-				goto out;
-			sprintf(c, "%s -> %s", sa.e[j].line, sb.e[i].line);
-			push(&l, 2, c);
-		}
-	}
-	for (size_t i = 0; i < sa.n; i++)
-		if (ps_u64map_get(&sb.map, sa.e[i].key) == PS_U64MAP_EMPTY)
-			push(&l, 1, sa.e[i].line);
-	static const char *const label[3] = { "added", "removed", "changed" };
-	static const char mark[3] = { '+', '-', '~' };
-	if (json) {
-		ps_out_printf(o, "%s\"%s\":{", *first_kind ? "" : ",", name);
-		*first_kind = 0;
-	}
-	count = 0;
-	for (int w = 0; w < 3; w++) {
-		qsort(l.v[w], l.n[w], sizeof(char *), cmp_line);
-		if (json)
-			ps_out_printf(o, "%s\"%s\":[", w ? "," : "", label[w]);
-		for (size_t i = 0; i < l.n[w]; i++) {
-			if (json) {
-				if (i)
-					ps_out_write(o, ",", 1);
-				ps_out_json_str(o, l.v[w][i]);
-			} else {
-				ps_out_printf(o, "%c %s\n", mark[w], l.v[w][i]);
-			}
-		}
-		if (json)
-			ps_out_write(o, "]", 1);
-		count += (long)l.n[w];
-	}
-	if (json)
-		ps_out_write(o, "}", 1);
-	for (size_t i = 0; i < l.n[2]; i++)
-		free(l.v[2][i]);
+	if (collect(a, b, kind, &sa, &sb, &l) == 0)
+		count = print_lists(&l, name, o, json, first_kind);
 out:
-	for (int w = 0; w < 3; w++)
+	for (int w = 0; w < 3; w++) {
+		for (size_t i = 0; i < l.n[w]; i++)
+			free(l.v[w][i]);
 		free(l.v[w]);
+	}
 	side_free(&sa);
 	side_free(&sb);
 	return count;
@@ -218,45 +293,72 @@ static long diff_chutes(const struct ps_plan_src *a,
 	return n;
 }
 
+/* The settings: 0 plan name, 1 site, 2 reject chute, 3 default. */
+static int same_setting(const struct ps_plan_src *a,
+			const struct ps_plan_src *b, int which)
+{
+	switch (which) {
+	case 0: return !strcmp(a->name, b->name);
+	case 1: return a->site == b->site && a->site_prefix == b->site_prefix &&
+		       a->site_digits == b->site_digits;
+	case 2: return a->reject == b->reject;
+	default:
+		if (a->has_default != b->has_default)
+			return 0;
+		return !a->has_default || (a->default_hub == b->default_hub &&
+					   same_chutes(a, a->default_chutes,
+						       b, b->default_chutes));
+	}
+}
+
+static void put_setting(struct ps_out *o, const struct ps_plan_src *p,
+			int which)
+{
+	char pf[16];
+	switch (which) {
+	case 0: ps_out_printf(o, "plan %s", p->name); break;
+	case 1:
+		ps_format_prefix(pf, sizeof(pf), p->site_prefix, p->site_digits);
+		ps_out_printf(o, "site %u %s", p->site, pf);
+		break;
+	case 2: ps_out_printf(o, "reject %u", p->reject); break;
+	default:
+		if (!p->has_default) {
+			ps_out_printf(o, "no default");
+			break;
+		}
+		ps_out_printf(o, "default %u ", p->default_hub);
+		put_chutes(o, p, p->default_chutes);
+	}
+}
+
 static long diff_singletons(const struct ps_plan_src *a,
 			    const struct ps_plan_src *b, struct ps_out *o,
 			    int json)
 {
-	char sa[128], sb[128], pa[16], pb[16];
 	long n = 0;
 	if (json)
 		ps_out_write(o, ",\"settings\":[", 13);
-	struct { const char *what; char a[128], b[128]; } s[4];
-	snprintf(s[0].a, 128, "plan %s", a->name);
-	snprintf(s[0].b, 128, "plan %s", b->name);
-	ps_format_prefix(pa, sizeof(pa), a->site_prefix, a->site_digits);
-	ps_format_prefix(pb, sizeof(pb), b->site_prefix, b->site_digits);
-	snprintf(s[1].a, 128, "site %u %s", a->site, pa);
-	snprintf(s[1].b, 128, "site %u %s", b->site, pb);
-	snprintf(s[2].a, 128, "reject %u", a->reject);
-	snprintf(s[2].b, 128, "reject %u", b->reject);
-	chutes_str(sa, sizeof(sa), a, a->default_chutes);
-	chutes_str(sb, sizeof(sb), b, b->default_chutes);
-	if (a->has_default)
-		snprintf(s[3].a, 128, "default %u %s", a->default_hub, sa);
-	else
-		snprintf(s[3].a, 128, "no default");
-	if (b->has_default)
-		snprintf(s[3].b, 128, "default %u %s", b->default_hub, sb);
-	else
-		snprintf(s[3].b, 128, "no default");
 	for (int i = 0; i < 4; i++) {
-		if (!strcmp(s[i].a, s[i].b))
+		if (same_setting(a, b, i))
 			continue;
+		struct ps_out line;
+		ps_out_init(&line);
+		put_setting(&line, a, i);
+		ps_out_write(&line, " -> ", 4);
+		put_setting(&line, b, i);
+		if (line.oom) {
+			ps_out_free(&line);
+			return -1;
+		}
 		if (json) {
-			char line[300];
-			snprintf(line, sizeof(line), "%s -> %s", s[i].a, s[i].b);
 			if (n)
 				ps_out_write(o, ",", 1);
-			ps_out_json_str(o, line);
+			ps_out_json_str(o, line.buf);
 		} else {
-			ps_out_printf(o, "~ %s -> %s\n", s[i].a, s[i].b);
+			ps_out_printf(o, "~ %s\n", line.buf);
 		}
+		ps_out_free(&line);
 		n++;
 	}
 	if (json)
@@ -285,5 +387,5 @@ long ps_plan_diff(const struct ps_plan_src *a, const struct ps_plan_src *b,
 	total += n;
 	if (json)
 		ps_out_printf(o, ",\"differences\":%ld}", total);
-	return total;
+	return o->oom ? -1 : total;
 }

@@ -117,8 +117,18 @@ fi
 # other users and the network
 plan_k 1
 start "$T/st2" --plan "$T/k1.plan" --metrics 127.0.0.1:0
-check "another user cannot use the control socket" \
-    'runuser -u nobody -- "$BUILD/control/parcelsortctl" --ctl "$CTL" status >/dev/null 2>&1; [ $? -eq 3 ]'
+# The CLI runs as nobody from a copy in $T (mode 755, removed on exit): the
+# build tree may sit under a directory nobody cannot enter (a clone in a
+# 0700 mktemp -d), and then nobody could not even start it. What is checked
+# is the socket's own refusal: connect() fails with EACCES, exit 3.
+mkdir -m 755 "$T/cli"
+install -m 755 "$BUILD/control/parcelsortctl" "$T/cli/parcelsortctl"
+check "nobody can run the CLI copy (it prints its usage)" \
+    'runuser -u nobody -- "$T/cli/parcelsortctl" --help >/dev/null 2>&1'
+runuser -u nobody -- "$T/cli/parcelsortctl" --ctl "$CTL" status >"$T/nobody.out" 2>&1
+rc=$?
+check "another user cannot use the control socket (exit $rc: $(head -c 200 "$T/nobody.out"))" \
+    '[ $rc -eq 3 ] && grep -q "cannot reach parcelsortd at .*: Permission denied" "$T/nobody.out"'
 check "/metrics listens on loopback only" \
     'ss -ltnp | grep "pid=$PID," | grep -q "127.0.0.1:" && ! ss -ltnp | grep "pid=$PID," | grep -qv "127.0.0.1:"'
 stop
