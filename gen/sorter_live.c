@@ -169,6 +169,33 @@ static void print_json(const struct ps_sorter *s)
 	printf("}}\n");
 }
 
+/* The busiest chutes, at most 20 (--json lists every chute). */
+static void print_top_chutes(const struct ps_sorter *s)
+{
+	enum { TOP = 20 };
+	unsigned top[TOP], n = 0, chutes = 0;
+	for (unsigned c = 1; c < 65536; c++) {
+		uint64_t v = ps_sorter_chute_sorted(s, c);
+		if (!v)
+			continue;
+		chutes++;
+		unsigned k = n < TOP ? n++ : TOP;
+		while (k > 0 && ps_sorter_chute_sorted(s, top[k - 1]) < v) {
+			if (k < TOP)
+				top[k] = top[k - 1];
+			k--;
+		}
+		if (k < TOP)
+			top[k] = c;
+	}
+	printf("sorted by chute (%u chutes%s):", chutes,
+	       chutes > TOP ? ", the 20 busiest" : "");
+	for (unsigned k = 0; k < n; k++)
+		printf("%s%u:%llu", k % 10 ? " " : "\n  ", top[k],
+		       (unsigned long long)ps_sorter_chute_sorted(s, top[k]));
+	printf("\n");
+}
+
 static void print_text(const struct ps_sorter *s)
 {
 	const struct ps_sorter_stats *st = &s->st;
@@ -211,13 +238,7 @@ static void print_text(const struct ps_sorter *s)
 	       (unsigned long long)st->acks_missing,
 	       (unsigned long long)st->unexpected,
 	       (unsigned long long)st->bad_replies);
-	printf("sorted by chute:");
-	unsigned shown = 0;
-	for (unsigned c = 1; c < 65536; c++)
-		if (ps_sorter_chute_sorted(s, c))
-			printf("%s%u:%llu", shown++ % 10 ? " " : "\n  ", c,
-			       (unsigned long long)ps_sorter_chute_sorted(s, c));
-	printf("%s\n", shown ? "" : " none");
+	print_top_chutes(s);
 }
 
 void ps_sorter_print(const struct ps_sorter *s, int json)
