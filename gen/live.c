@@ -18,9 +18,8 @@ static double now_s(void)
 	return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
-/* Split "host:port" or "[v6]:port". */
-static int resolve(const char *target, struct sockaddr_storage *ss,
-		   socklen_t *sl)
+int ps_live_resolve(const char *target, struct sockaddr_storage *ss,
+		    socklen_t *sl)
 {
 	char host[256];
 	const char *port;
@@ -97,7 +96,7 @@ int ps_live_run(struct ps_gen *g, const struct ps_live_opts *o,
 	struct sockaddr_storage ss;
 	socklen_t sl;
 	memset(res, 0, sizeof(*res));
-	if (resolve(o->target, &ss, &sl)) {
+	if (ps_live_resolve(o->target, &ss, &sl)) {
 		fprintf(stderr, "parcelsort-gen: cannot resolve '%s' (HOST:PORT "
 				"or [IPV6]:PORT)\n", o->target);
 		return -1;

@@ -5,6 +5,7 @@
 #define PS_LIVE_H
 
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include "traffic.h"
 
@@ -23,6 +24,9 @@ struct ps_live_result {
 	uint64_t by_reason[PS_REASON_COUNT];
 };
 
+/* Resolve "HOST:PORT" or "[IPV6]:PORT". Returns 0 or -1. */
+int ps_live_resolve(const char *target, struct sockaddr_storage *ss,
+		    socklen_t *sl);
 /* Returns 0, or -1 with a message on stderr. */
 int ps_live_run(struct ps_gen *g, const struct ps_live_opts *o,
 		struct ps_live_result *res);

@@ -1,5 +1,6 @@
 /* main.c: parcelsort-gen, the scan-traffic generator: writes a pcap of
- * request datagrams, or sends them live to a dataplane and counts replies. */
+ * request datagrams, sends them live to a dataplane and counts replies, or
+ * plays the sorter controller against a live dataplane (--sorter). */
 #include <arpa/inet.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -9,6 +10,7 @@
 #include "live.h"
 #include "ps_pcap.h"
 #include "regions.h"
+#include "sorter_live.h"
 #include "traffic.h"
 
 struct opts {
@@ -16,6 +18,9 @@ struct opts {
 	const char *regions;
 	const char *pcap;
 	struct ps_live_opts live;
+	struct ps_sorter_cfg sorter;
+	int sorter_mode;
+	const char *sorter_from;
 	uint64_t datagrams;
 	int verify;
 	int quiet;
@@ -41,6 +46,27 @@ static void usage(FILE *f)
 "  --verify             pcap: read the file back, parse every frame and\n"
 "                       check it decodes to the records generated\n"
 "  --quiet              no summary\n"
+"\n"
+"Sorter controller (with --send; docs/generator.md):\n"
+"  --sorter             induct parcels, discharge each decided one, send sort\n"
+"                       results and chute reports, re-scan what went round\n"
+"  --sorter-from ADDR   local address of the sorter controller's socket\n"
+"  --parcels N          parcels to induct (default 1000; 0 = use --duration)\n"
+"  --rate N             new parcels per second (default 500, 0 = window)\n"
+"  --duration S         induct for S seconds\n"
+"  --full F             share of discharges CHUTE_FULL (default 0.03), each\n"
+"                       reported FULL (kind 3) unless our report is in force\n"
+"  --failed F           DISCHARGE_FAILED (default 0.02)\n"
+"  --lost F             LOST (default 0.002)\n"
+"  --missort F          SORTED into another chute (default 0)\n"
+"  --transit-ms N       decision to discharge (default 50)\n"
+"  --round-ms N         a lap before the re-scan (default 300)\n"
+"  --hold S             hold_s of a FULL report, 1..3600 (default 3)\n"
+"  --max-rounds N       the sorter gives up after N laps (default 20)\n"
+"  --batch-ms N         longest a result waits for a fuller batch (default 10)\n"
+"  --window N           parcels on the sorter at once, 1..65536 (default 4096)\n"
+"  --wait S             a scan or report unanswered for S s is missing\n"
+"                       (default 1)\n"
 "\n"
 "Traffic model:\n"
 "  --seed N             random seed (default 1); same seed, same bytes\n"
@@ -137,6 +163,10 @@ static int apply(struct opts *o, const char *name, const char *v)
 		{ "rate", &o->live.rate, 0, 1e9 },
 		{ "duration", &o->live.duration_s, 0, 1e6 },
 		{ "wait", &o->live.wait_s, 0, 3600 },
+		{ "full", &o->sorter.full_p, 0, 1 },
+		{ "failed", &o->sorter.failed_p, 0, 1 },
+		{ "lost", &o->sorter.lost_p, 0, 1 },
+		{ "missort", &o->sorter.missort_p, 0, 1 },
 	};
 	for (size_t i = 0; i < sizeof(shares) / sizeof(shares[0]); i++)
 		if (!strcmp(name, shares[i].n))
@@ -144,6 +174,25 @@ static int apply(struct opts *o, const char *name, const char *v)
 					 shares[i].dst)
 				       ? bad(name, v, "out of range")
 				       : 0;
+	struct { const char *n; unsigned *dst; double lo, hi; } counts[] = {
+		{ "transit-ms", &o->sorter.transit_ms, 0, 600000 },
+		{ "round-ms", &o->sorter.round_ms, 0, 600000 },
+		{ "hold", &o->sorter.hold_s, 1, PS_HOLD_MAX_S },
+		{ "max-rounds", &o->sorter.max_rounds, 1, 255 },
+		{ "batch-ms", &o->sorter.batch_ms, 0, 60000 },
+		{ "window", &o->sorter.window, 1, 65536 },
+	};
+	for (size_t i = 0; i < sizeof(counts) / sizeof(counts[0]); i++)
+		if (!strcmp(name, counts[i].n)) {
+			if (parse_num(v, counts[i].lo, counts[i].hi, &d) ||
+			    d != (double)(unsigned)d)
+				return bad(name, v, "out of range");
+			*counts[i].dst = (unsigned)d;
+			return 0;
+		}
+	if (!strcmp(name, "parcels"))
+		return parse_num(v, 0, 1e12, &d) ? bad(name, v, "not a count")
+						 : (o->sorter.parcels = (uint64_t)d, 0);
 	if (!strcmp(name, "home"))
 		return parse_prefix(v, &c->home_prefix, &c->home_digits)
 			       ? bad(name, v, "want 2, 4, 6, 9 or 12 digits")
@@ -291,6 +340,72 @@ static int verify_pcap(struct opts *o, struct ps_gen *g)
 	return 0;
 }
 
+static int was_set(const char **set, unsigned n, const char *name)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (!strcmp(set[i], name))
+			return 1;
+	return 0;
+}
+
+/* Check the options against the mode and carry the shared ones (rate,
+ * duration, wait, records, seed) into the sorter's configuration. */
+static int sorter_options(struct opts *o, const char **set, unsigned n,
+			  int dgrams_set)
+{
+	static const char *const own[] = {
+		"sorter-from", "parcels", "full", "failed", "lost", "missort",
+		"transit-ms", "round-ms", "hold", "max-rounds", "batch-ms",
+		"window",
+	};
+	if (!o->sorter_mode) {
+		for (size_t i = 0; i < sizeof(own) / sizeof(own[0]); i++)
+			if ((i == 0 && o->sorter_from) || was_set(set, n, own[i])) {
+				fprintf(stderr, "parcelsort-gen: --%s needs "
+					"--sorter\n", own[i]);
+				return -1;
+			}
+		return 0;
+	}
+	if (!o->live.target || dgrams_set) {
+		fprintf(stderr, "parcelsort-gen: --sorter needs --send HOST:PORT "
+				"and counts --parcels, not --datagrams\n");
+		return -1;
+	}
+	struct ps_sorter_cfg *c = &o->sorter;
+	if (was_set(set, n, "rate"))
+		c->rate = o->live.rate;
+	c->duration_ms = (uint64_t)(o->live.duration_s * 1000);
+	if (c->duration_ms && !was_set(set, n, "parcels"))
+		c->parcels = 0;
+	c->reply_ms = (unsigned)(o->live.wait_s * 1000);
+	if (!c->reply_ms)
+		c->reply_ms = 1;
+	c->rec_max = o->cfg.rec_max;
+	c->seed = o->cfg.seed;
+	if (c->full_p + c->failed_p + c->lost_p + c->missort_p > 1) {
+		fprintf(stderr, "parcelsort-gen: --full, --failed, --lost and "
+				"--missort add up to more than 1\n");
+		return -1;
+	}
+	return 0;
+}
+
+static int run_sorter(struct opts *o, struct ps_gen *g)
+{
+	static struct ps_sorter s;
+	char err[256];
+	if (ps_sorter_init(&s, &o->sorter, g, err, sizeof(err))) {
+		fprintf(stderr, "parcelsort-gen: %s\n", err);
+		return 2;
+	}
+	int rc = ps_sorter_live_run(&s, o->live.target, o->sorter_from) ? 1 : 0;
+	if (!rc && !o->quiet)
+		ps_sorter_print(&s, o->live.json);
+	ps_sorter_free(&s);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option lo[] = {
@@ -310,15 +425,25 @@ int main(int argc, char **argv)
 		{ "sport", 1, 0, 0 },    { "dport", 1, 0, 0 },
 		{ "vlan", 1, 0, 0 },     { "datagrams", 1, 0, 0 },
 		{ "rate", 1, 0, 0 },     { "duration", 1, 0, 0 },
-		{ "wait", 1, 0, 0 },     { 0, 0, 0, 0 },
+		{ "wait", 1, 0, 0 },     { "sorter", 0, 0, 'S' },
+		{ "sorter-from", 1, 0, 'F' }, { "parcels", 1, 0, 0 },
+		{ "full", 1, 0, 0 },     { "failed", 1, 0, 0 },
+		{ "lost", 1, 0, 0 },     { "missort", 1, 0, 0 },
+		{ "transit-ms", 1, 0, 0 }, { "round-ms", 1, 0, 0 },
+		{ "hold", 1, 0, 0 },     { "max-rounds", 1, 0, 0 },
+		{ "batch-ms", 1, 0, 0 }, { "window", 1, 0, 0 },
+		{ 0, 0, 0, 0 },
 	};
 	struct opts o;
 	memset(&o, 0, sizeof(o));
 	ps_gen_cfg_defaults(&o.cfg);
 	o.datagrams = 1000;
 	o.live.wait_s = 1.0;
+	ps_sorter_cfg_defaults(&o.sorter);
 	o.regions = ps_regions_default_path();
 	int c, idx, dgrams_set = 0;
+	const char *set[64];
+	unsigned n_set = 0;
 	while ((c = getopt_long(argc, argv, "h", lo, &idx)) != -1) {
 		switch (c) {
 		case 'p': o.pcap = optarg; break;
@@ -327,11 +452,15 @@ int main(int argc, char **argv)
 		case 'V': o.verify = 1; break;
 		case 'q': o.quiet = 1; break;
 		case 'R': o.regions = optarg; break;
+		case 'S': o.sorter_mode = 1; break;
+		case 'F': o.sorter_from = optarg; break;
 		case 'h': usage(stdout); return 0;
 		case 'v': printf("parcelsort-gen %s\n", PARCELSORT_VERSION); return 0;
 		case 0:
 			if (!strcmp(lo[idx].name, "datagrams"))
 				dgrams_set = 1;
+			if (n_set < 64)
+				set[n_set++] = lo[idx].name;
 			if (apply(&o, lo[idx].name, optarg))
 				return 2;
 			break;
@@ -343,6 +472,8 @@ int main(int argc, char **argv)
 				"or --send HOST:PORT (--help for more)\n");
 		return 2;
 	}
+	if (sorter_options(&o, set, n_set, dgrams_set))
+		return 2;
 	struct ps_regions reg;
 	char err[512];
 	if (ps_regions_load(&reg, o.regions, err, sizeof(err))) {
@@ -356,7 +487,9 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	int rc;
-	if (o.pcap) {
+	if (o.sorter_mode) {
+		rc = run_sorter(&o, &g);
+	} else if (o.pcap) {
 		rc = write_pcap(&o, &g);
 		if (!rc && o.verify) {
 			ps_gen_free(&g);
