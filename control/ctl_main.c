@@ -59,8 +59,15 @@ static int call(unsigned cmd, const struct ps_out *body)
 {
 	struct ps_ctl_reply rep;
 	char err[512];
-	if (ps_ctl_call(ctl_path, (uint16_t)cmd, PS_CTL_F_JSON, body, &rep, err,
-			sizeof(err))) {
+	int rc = ps_ctl_call(ctl_path, (uint16_t)cmd, PS_CTL_F_JSON, body, &rep,
+			     err, sizeof(err));
+	/* a read-only command is safe to send again if the connection was
+	 * lost (a daemon with every client slot taken hands out the slot of
+	 * its longest-idle client); a changing one is not */
+	if (rc && ps_ctl_cmd_readonly(cmd))
+		rc = ps_ctl_call(ctl_path, (uint16_t)cmd, PS_CTL_F_JSON, body,
+				 &rep, err, sizeof(err));
+	if (rc) {
 		fprintf(stderr, "parcelsortctl: %s\n", err);
 		return EXIT_UNREACHABLE;
 	}
@@ -74,8 +81,8 @@ static int call(unsigned cmd, const struct ps_out *body)
 		fputs(o.buf ? o.buf : "", f);
 		ps_out_free(&o);
 	}
-	int rc = rep.status == PS_CTL_OK ? EXIT_DONE
-		 : rep.status == PS_CTL_ERR_USAGE ? EXIT_USAGE : EXIT_REFUSED;
+	rc = rep.status == PS_CTL_OK ? EXIT_DONE
+	     : rep.status == PS_CTL_ERR_USAGE ? EXIT_USAGE : EXIT_REFUSED;
 	ps_ctl_reply_free(&rep);
 	return rc;
 }
