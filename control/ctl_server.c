@@ -173,7 +173,9 @@ static void refuse(struct ps_ctl_server *s, struct client *c, const char *why)
 {
 	struct ps_out o;
 	ps_out_init(&o);
-	ps_out_printf(&o, "%s\n", why);
+	/* JSON if a whole request header asked for it, else text */
+	error_answer(&o, c->hdr_got == 16 && c->h.magic == PS_CTL_REQ_MAGIC &&
+			 (c->h.flags & PS_CTL_F_JSON), why);
 	respond(s, c, PS_CTL_ERR_USAGE, &o);
 	ps_out_free(&o);
 	c->closing = 1;
