@@ -1,6 +1,5 @@
 /* ctl_cli.h: what parcelsortctl's command files share: exit codes, usage
- * errors, reading a plan file, the offline plan check, and the fleet
- * commands (ctl_fleet.c). */
+ * errors, reading a plan file, the offline plan check (ctl_cli.c). */
 #ifndef PS_CTL_CLI_H
 #define PS_CTL_CLI_H
 
@@ -14,8 +13,5 @@ char *ctl_read_file(const char *path, size_t *len);
 /* Parse and compile the plan at path; print what was found (JSON when
  * json; nothing on success when quiet_ok). EXIT_DONE or EXIT_REFUSED. */
 int ctl_plan_check(const char *path, int json, int quiet_ok);
-/* parcelsortctl fleet ...: argv[0] is "fleet"; options may come before or
- * after the subcommand. */
-int ctl_fleet(int argc, char **argv, int json);
 
 #endif

@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "ctl_cli.h"
+#include "ctl_fleet.h"
 #include "fleet.h"
 #include "outbuf.h"
 
@@ -510,4 +511,21 @@ int ctl_fleet(int argc, char **argv, int json)
 	if (!strcmp(sub, "events") && fa.n_pos == 0)
 		return fleet_events(&fa);
 	return ctl_bad_usage("fleet init|push|status|events");
+}
+
+void ctl_fleet_help(struct ps_out *o)
+{
+	ps_out_printf(o, "\nFleet commands talk to the NATS cluster (--nats URLS "
+		      "or $PARCELSORT_NATS,\ndefault nats://127.0.0.1:4222), not "
+		      "to one daemon (docs/fleet.md):\n");
+	ps_out_printf(o,
+"  fleet init [--replicas N]       create the plan and status buckets and\n"
+"                                  the event stream\n"
+"  fleet push FILE --site ID | --sites ID,ID... [--no-check]\n"
+"                                  check a plan offline (unless --no-check:\n"
+"                                  then only the sites check it), then hand\n"
+"                                  it to the sites' agents\n"
+"  fleet status [--site ID]        per site: revision pushed and handled,\n"
+"                                  outcome, plan version, refusals, events\n"
+"  fleet events --site ID          audit the site's events in the stream\n");
 }

@@ -1,208 +1,129 @@
 /* ctl_main.c: parcelsortctl, the operator's command line for parcelsortd:
  * plans, staged edits, route explanations, chutes and statistics over the
- * control socket (ctl_proto.h); `plan check` works offline. Exit codes:
- * 0 done, 1 refused, 2 usage, 3 daemon unreachable. */
-#include <errno.h>
+ * control socket; `plan check` works offline. The command table
+ * (ctl_commands.h) drives the parsing and --help: each row's cli_<fn>
+ * below builds its request. Answers come as JSON (the wire form); the
+ * control library renders their text unless --json. Exit codes: 0 done,
+ * 1 refused, 2 usage, 3 daemon unreachable. */
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "ctl_cli.h"
 #include "ctl_client.h"
+#include "ctl_fleet.h"
 #include "ctl_proto.h"
+#include "ctl_render.h"
+#include "ctl_table.h"
 #include "outbuf.h"
-#include "plan.h"
-#include "plan_src.h"
-
 
 static const char *ctl_path = "/run/parcelsort/ctl.sock";
 static int json;
 
+/* What a row's builder gets: the spelling typed and the words after it. */
+struct typed {
+	unsigned cmd, form;
+	const char *words;      /* "route add" */
+	int argc;
+	char **argv;
+};
+
+typedef int cli_fn(const struct typed *t);
+
 static void usage(FILE *f)
 {
-	fprintf(f,
-"usage: parcelsortctl [--ctl PATH] [--json] COMMAND\n"
-"Operate a running parcelsortd through its control socket\n"
-"(default /run/parcelsort/ctl.sock).\n"
-"\n"
-"  status                          version, uptime, ports, plan, rates, memory\n"
-"  plan check FILE                 check a plan offline (no daemon needed)\n"
-"  plan load FILE [--at TIME]      commit a plan now, or at TIME: \"YYYY-MM-DD\n"
-"                                  HH:MM[:SS]\", \"HH:MM\" (next), \"+90s\",\n"
-"                                  \"+15m\", \"+2h\" or \"@UNIX_SECONDS\"\n"
-"  plan diff FILE                  hubs, routes, rules, chutes changed against\n"
-"                                  the active plan\n"
-"  plan show                       the active plan, as plan text\n"
-"  plan history                    the last 16 committed plans\n"
-"  plan rollback [VERSION]         re-commit an earlier plan (default: the\n"
-"                                  one before the active one)\n"
-"  begin                           open a transaction of staged edits\n"
-"  route add PREFIX HUB CHUTES     stage a route (replaces one with that prefix)\n"
-"  route del PREFIX\n"
-"  rule add PRIORITY HUB CHUTES COND...\n"
-"  rule del PRIORITY\n"
-"  hub add HUB_ID TIER NAME...\n"
-"  hub del HUB_ID\n"
-"  default set HUB CHUTES | default del\n"
-"  commit | abort                  publish the staged edits, or drop them\n"
-"  route get REGION [--carrier XY] [--service F] [--weight G] [--size MM]\n"
-"            [--device N] [--waybill W]\n"
-"                                  which rule, route or default decides, and\n"
-"                                  the chute\n"
-"  chute list                      every chute: state and records\n"
-"  chute disable N [N...] | chute enable N [N...]\n"
-"  stats [--watch]                 counters (--watch: refresh every second)\n"
-"  stats reset                     start the counters from zero (a baseline)\n"
-"\n"
-"Fleet commands talk to the NATS cluster (--nats URLS or $PARCELSORT_NATS,\n"
-"default nats://127.0.0.1:4222), not to one daemon (docs/fleet.md):\n"
-"  fleet init [--replicas N]       create the plan and status buckets and\n"
-"                                  the event stream\n"
-"  fleet push FILE --site ID | --sites ID,ID... [--no-check]\n"
-"                                  check a plan offline (unless --no-check:\n"
-"                                  then only the sites check it), then hand\n"
-"                                  it to the sites' agents\n"
-"  fleet status [--site ID]        per site: revision pushed and handled,\n"
-"                                  outcome, plan version, refusals, events\n"
-"  fleet events --site ID          audit the site's events in the stream\n"
-"\n"
-"Exit codes: 0 done, 1 refused (the reasons are printed), 2 usage,\n"
-"3 the daemon cannot be reached.\n");
-}
-
-int ctl_bad_usage(const char *msg)
-{
-	fprintf(stderr, "parcelsortctl: %s (--help for the commands)\n", msg);
-	return EXIT_USAGE;
+	struct ps_out o;
+	ps_out_init(&o);
+	ps_out_printf(&o, "usage: parcelsortctl [--ctl PATH] [--json] COMMAND\n"
+		      "Operate a running parcelsortd through its control "
+		      "socket\n(default /run/parcelsort/ctl.sock).\n\n");
+	ps_ctl_help(&o);
+	ps_out_printf(&o, "\nOffline (no daemon needed):\n");
+	ps_ctl_help_line(&o, "plan check FILE", "check and compile a plan");
+	ctl_fleet_help(&o);
+	ps_out_printf(&o, "\nExit codes: 0 done, 1 refused (the reasons are "
+		      "printed), 2 usage,\n3 the daemon cannot be reached.\n");
+	fputs(o.buf ? o.buf : "", f);
+	ps_out_free(&o);
 }
 
 /* ------------------------------------------------------------ transport */
 
-struct request {
-	uint16_t cmd;
-	struct ps_out body;
-};
-
-static void arg(struct request *r, const char *s, size_t n)
-{
-	ps_ctl_arg(&r->body, s, n);
-}
-
-static void args(struct request *r, const char *s)
-{
-	ps_ctl_args(&r->body, s);
-}
-
-/* Send, receive, print; returns the exit code. */
-static int call(struct request *r, int quiet_ok)
+/* Send cmd with body (asking for JSON), print the answer: the JSON with
+ * --json, else its text; returns the exit code. */
+static int call(unsigned cmd, const struct ps_out *body)
 {
 	struct ps_ctl_reply rep;
 	char err[512];
-	if (ps_ctl_call(ctl_path, r->cmd, json ? PS_CTL_F_JSON : 0, &r->body,
-			&rep, err, sizeof(err))) {
+	int rc = ps_ctl_call(ctl_path, (uint16_t)cmd, PS_CTL_F_JSON, body, &rep,
+			     err, sizeof(err));
+	/* a read-only command is safe to send again if the connection was
+	 * lost (a daemon with every client slot taken hands out the slot of
+	 * its longest-idle client); a changing one is not */
+	if (rc && ps_ctl_cmd_readonly(cmd))
+		rc = ps_ctl_call(ctl_path, (uint16_t)cmd, PS_CTL_F_JSON, body,
+				 &rep, err, sizeof(err));
+	if (rc) {
 		fprintf(stderr, "parcelsortctl: %s\n", err);
 		return EXIT_UNREACHABLE;
 	}
-	if (rep.status == PS_CTL_OK) {
-		if (!quiet_ok)
-			fputs(rep.body, stdout);
+	FILE *f = rep.status == PS_CTL_OK || json ? stdout : stderr;
+	if (json) {
+		fputs(rep.body, f);
 	} else {
-		fputs(rep.body, json ? stdout : stderr);
+		struct ps_out o;
+		ps_out_init(&o);
+		ps_ctl_render(cmd, rep.status, rep.body, rep.len, &o);
+		fputs(o.buf ? o.buf : "", f);
+		ps_out_free(&o);
 	}
-	int rc = rep.status == PS_CTL_OK ? EXIT_DONE
-		 : rep.status == PS_CTL_ERR_USAGE ? EXIT_USAGE : EXIT_REFUSED;
+	rc = rep.status == PS_CTL_OK ? EXIT_DONE
+	     : rep.status == PS_CTL_ERR_USAGE ? EXIT_USAGE : EXIT_REFUSED;
 	ps_ctl_reply_free(&rep);
 	return rc;
 }
 
-static int simple(uint16_t cmd, int argc, char **argv)
+/* The request of cmd with argv as its arguments. */
+static int call_args(unsigned cmd, int argc, char **argv)
 {
-	struct request r = { .cmd = cmd };
-	ps_out_init(&r.body);
+	struct ps_out body;
+	ps_out_init(&body);
 	for (int i = 0; i < argc; i++)
-		args(&r, argv[i]);
-	int rc = call(&r, 0);
-	ps_out_free(&r.body);
+		ps_ctl_args(&body, argv[i]);
+	int rc = call(cmd, &body);
+	ps_out_free(&body);
 	return rc;
 }
 
+static int wrong(const struct typed *t)
+{
+	const struct ps_ctl_cmd_info *r = ps_ctl_cmd_info(t->cmd);
+	char msg[512];
+	snprintf(msg, sizeof(msg), "%s: wrong arguments (%s)", t->words,
+		 r->forms);
+	return ctl_bad_usage(msg);
+}
+
+/* Rows without arguments. */
+static int no_args(const struct typed *t)
+{
+	return t->argc ? wrong(t) : call_args(t->cmd, 0, NULL);
+}
+
+#define cli_status no_args
+#define cli_plan_show no_args
+#define cli_plan_history no_args
+#define cli_begin no_args
+#define cli_commit no_args
+#define cli_abort no_args
+#define cli_chute_list no_args
+#define cli_stats_reset no_args
+
 /* --------------------------------------------------------------- plans */
-
-char *ctl_read_file(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	struct stat st;
-	if (!f || fstat(fileno(f), &st) || !S_ISREG(st.st_mode) ||
-	    st.st_size > (off_t)PS_CTL_MAX_REQUEST - 4096) {
-		fprintf(stderr, "parcelsortctl: %s: %s\n", path,
-			f ? "not a regular file of a sane size"
-			  : strerror(errno));
-		if (f)
-			fclose(f);
-		return NULL;
-	}
-	char *b = malloc((size_t)st.st_size + 1);
-	if (!b || fread(b, 1, (size_t)st.st_size, f) != (size_t)st.st_size) {
-		fprintf(stderr, "parcelsortctl: %s: read error\n", path);
-		free(b);
-		fclose(f);
-		return NULL;
-	}
-	fclose(f);
-	*len = (size_t)st.st_size;
-	b[*len] = 0;
-	return b;
-}
-
-int ctl_plan_check(const char *path, int json, int quiet_ok)
-{
-	struct ps_plan_src src;
-	struct ps_errors e;
-	ps_plan_src_init(&src);
-	ps_errors_init(&e);
-	int rc = ps_plan_parse_file(&src, path, &e);
-	struct ps_plan *p = rc ? NULL : ps_plan_compile(&src, 1, &e);
-	if (!p) {
-		if (json) {
-			printf("{\"ok\":false,\"errors\":[");
-			for (size_t i = 0; i < e.n; i++) {
-				struct ps_out o;
-				ps_out_init(&o);
-				ps_out_json_str(&o, e.msg[i]);
-				printf("%s%s", i ? "," : "", o.buf);
-				ps_out_free(&o);
-			}
-			printf("],\"more\":%zu}\n", e.dropped);
-		} else {
-			ps_errors_print(&e, stderr);
-		}
-		ps_errors_free(&e);
-		ps_plan_src_free(&src);
-		return EXIT_REFUSED;
-	}
-	if (quiet_ok)
-		goto done;
-	if (json)
-		printf("{\"ok\":true,\"name\":\"%s\",\"hubs\":%zu,\"routes\":%zu,"
-		       "\"rules\":%zu,\"structure_bytes\":%zu}\n", src.name,
-		       src.n_hubs, src.n_routes, src.n_rules, p->bytes);
-	else
-		printf("%s: plan %s is valid: %zu hubs, %zu routes, %zu rules, "
-		       "%s; compiles to %.1f MB\n", path, src.name, src.n_hubs,
-		       src.n_routes, src.n_rules,
-		       src.has_default ? "a default" : "no default",
-		       p->bytes / 1048576.0);
-done:
-	ps_plan_free(p);
-	ps_plan_src_free(&src);
-	ps_errors_free(&e);
-	return EXIT_DONE;
-}
 
 /* TIME as ms since the epoch; 0 on a bad TIME. */
 static uint64_t parse_at(const char *s)
@@ -247,119 +168,163 @@ mk:
 	return (uint64_t)mktime(&t) * 1000;
 }
 
-static int plan_send(uint16_t cmd, const char *path, const char *at)
+/* The plan's name for the daemon: its path, or the path's last
+ * PS_CTL_MAX_NAME bytes (the daemon takes no longer name). */
+static const char *plan_name(const char *path)
 {
+	size_t n = strlen(path);
+	return n > PS_CTL_MAX_NAME ? path + n - PS_CTL_MAX_NAME : path;
+}
+
+static int plan_send(unsigned cmd, const char *path, const char *at)
+{
+	struct ps_out body;
 	size_t len;
+	uint64_t ms = 0;
+	if (at && !(ms = parse_at(at)))
+		return ctl_bad_usage("--at: not a time I understand");
 	char *text = ctl_read_file(path, &len);
 	if (!text)
 		return EXIT_USAGE;
-	struct request r = { .cmd = cmd };
-	ps_out_init(&r.body);
-	args(&r, path);
-	arg(&r, text, len);
+	ps_out_init(&body);
+	ps_ctl_args(&body, plan_name(path));
+	ps_ctl_arg(&body, text, len);
 	free(text);
 	if (at) {
-		uint64_t ms = parse_at(at);
-		if (!ms) {
-			ps_out_free(&r.body);
-			return ctl_bad_usage("--at: not a time I understand");
-		}
 		char b[32];
 		snprintf(b, sizeof(b), "%llu", (unsigned long long)ms);
-		args(&r, b);
+		ps_ctl_args(&body, b);
 	}
-	int rc = call(&r, 0);
-	ps_out_free(&r.body);
+	int rc = call(cmd, &body);
+	ps_out_free(&body);
 	return rc;
 }
 
-static int cmd_plan(int argc, char **argv)
+static int cli_plan_load(const struct typed *t)
 {
-	if (argc < 1)
-		return ctl_bad_usage("plan: check, load, diff, show, history or "
-				 "rollback");
-	const char *sub = argv[0];
-	if (!strcmp(sub, "check") && argc == 2)
-		return ctl_plan_check(argv[1], json, 0);
-	if (!strcmp(sub, "load") && (argc == 2 || (argc == 4 &&
-				     !strcmp(argv[2], "--at"))))
-		return plan_send(PS_CTL_PLAN_LOAD, argv[1],
-				 argc == 4 ? argv[3] : NULL);
-	if (!strcmp(sub, "diff") && argc == 2)
-		return plan_send(PS_CTL_PLAN_DIFF, argv[1], NULL);
-	if (!strcmp(sub, "show") && argc == 1)
-		return simple(PS_CTL_PLAN_SHOW, 0, NULL);
-	if (!strcmp(sub, "history") && argc == 1)
-		return simple(PS_CTL_PLAN_HISTORY, 0, NULL);
-	if (!strcmp(sub, "rollback") && argc <= 2)
-		return simple(PS_CTL_PLAN_ROLLBACK, argc - 1, argv + 1);
-	return ctl_bad_usage("plan: check FILE, load FILE [--at TIME], diff FILE, "
-			 "show, history, rollback [VERSION]");
+	if (t->argc == 1)
+		return plan_send(t->cmd, t->argv[0], NULL);
+	if (t->argc == 3 && !strcmp(t->argv[1], "--at"))
+		return plan_send(t->cmd, t->argv[0], t->argv[2]);
+	return wrong(t);
+}
+
+static int cli_plan_diff(const struct typed *t)
+{
+	return t->argc == 1 ? plan_send(t->cmd, t->argv[0], NULL) : wrong(t);
+}
+
+static int cli_plan_rollback(const struct typed *t)
+{
+	return t->argc <= 1 ? call_args(t->cmd, t->argc, t->argv) : wrong(t);
 }
 
 /* ------------------------------------------------------- staged edits */
 
-/* "route add 3307 100 10,11" -> edit "route 3307 100 10,11" */
-static int edit_line(const char *directive, int argc, char **argv, int min,
-		     int max)
+/* The synopsis of the spelling typed: how many fields it takes (a last
+ * field "X..." takes one or more). */
+static void field_counts(const struct typed *t, int *min, int *max)
 {
-	if (argc < min || (max && argc > max))
-		return ctl_bad_usage("wrong number of fields for this edit");
+	const char *f = ps_ctl_cmd_info(t->cmd)->forms;
+	for (unsigned i = 0; i < t->form; i++)
+		f = strchr(f, '|') + 1;
+	const char *end = strchr(f, '|');
+	if (!end)
+		end = f + strlen(f);
+	*min = *max = 0;
+	for (const char *p = f; p < end; p++) {
+		if (*p == ' ' && p + 1 < end && p[1] >= 'A' && p[1] <= 'Z')
+			(*min)++;
+		if (!strncmp(p, "...", 3))
+			*max = -1;
+	}
+	if (*max == 0)
+		*max = *min;
+}
+
+/* "route add 3307 100 10,11" -> edit "route 3307 100 10,11" */
+static int cli_edit(const struct typed *t)
+{
+	int min, max;
+	field_counts(t, &min, &max);
+	if (t->argc < min || (max >= 0 && t->argc > max))
+		return wrong(t);
 	struct ps_out line;
 	ps_out_init(&line);
-	ps_out_printf(&line, "%s", directive);
-	for (int i = 0; i < argc; i++) {
-		if (strchr(argv[i], '\n') || strchr(argv[i], '#')) {
+	ps_out_write(&line, t->words, strcspn(t->words, " "));
+	for (int i = 0; i < t->argc; i++) {
+		if (strchr(t->argv[i], '\n') || strchr(t->argv[i], '#')) {
 			ps_out_free(&line);
 			return ctl_bad_usage("a field holds a newline or '#'");
 		}
-		ps_out_printf(&line, " %s", argv[i]);
+		ps_out_printf(&line, " %s", t->argv[i]);
 	}
 	char *l = line.buf;
-	int rc = simple(PS_CTL_EDIT, 1, &l);
+	int rc = call_args(t->cmd, 1, &l);
 	ps_out_free(&line);
 	return rc;
 }
 
-static int del(const char *kind, int argc, char **argv, int want)
+/* "route del 3307" -> delete "route" "3307" */
+static int cli_delete(const struct typed *t)
 {
-	if (argc != want)
-		return ctl_bad_usage("wrong number of fields for this delete");
-	char *a[2] = { (char *)kind, want ? argv[0] : NULL };
-	return simple(PS_CTL_DELETE, want ? 2 : 1, a);
+	int min, max;
+	char kind[16];
+	field_counts(t, &min, &max);
+	if (t->argc != min)
+		return wrong(t);
+	snprintf(kind, sizeof(kind), "%.*s", (int)strcspn(t->words, " "),
+		 t->words);
+	char *a[2] = { kind, min ? t->argv[0] : NULL };
+	return call_args(t->cmd, min ? 2 : 1, a);
 }
 
 /* ----------------------------------------------------------- route get */
 
-static int route_get(int argc, char **argv)
+static int cli_route_get(const struct typed *t)
 {
-	if (argc < 1)
-		return ctl_bad_usage("route get REGION [--carrier XY] ...");
-	struct request r = { .cmd = PS_CTL_ROUTE_GET };
-	ps_out_init(&r.body);
-	args(&r, argv[0]);
 	static const char *const opts[] = { "carrier", "service", "weight",
 					    "size", "device", "waybill" };
-	for (int i = 1; i < argc; i++) {
+	if (t->argc < 1)
+		return wrong(t);
+	struct ps_out body;
+	ps_out_init(&body);
+	ps_ctl_args(&body, t->argv[0]);
+	for (int i = 1; i < t->argc; i++) {
 		int ok = 0;
 		for (int k = 0; k < 6 && !ok; k++)
-			if (!strncmp(argv[i], "--", 2) &&
-			    !strcmp(argv[i] + 2, opts[k]) && i + 1 < argc) {
+			if (!strncmp(t->argv[i], "--", 2) &&
+			    !strcmp(t->argv[i] + 2, opts[k]) && i + 1 < t->argc) {
 				char b[256];
-				snprintf(b, sizeof(b), "%s=%s", opts[k], argv[++i]);
-				args(&r, b);
+				snprintf(b, sizeof(b), "%s=%s", opts[k],
+					 t->argv[++i]);
+				ps_ctl_args(&body, b);
 				ok = 1;
 			}
 		if (!ok) {
-			ps_out_free(&r.body);
-			return ctl_bad_usage("route get: options are --carrier, "
-					 "--service, --weight, --size, "
-					 "--device, --waybill, each with a "
-					 "value");
+			ps_out_free(&body);
+			return wrong(t);
 		}
 	}
-	int rc = call(&r, 0);
-	ps_out_free(&r.body);
+	int rc = call(t->cmd, &body);
+	ps_out_free(&body);
+	return rc;
+}
+
+/* -------------------------------------------------------------- chutes */
+
+/* "chute disable 10 11" -> chute set "disable" "10" "11" */
+static int cli_chute_set(const struct typed *t)
+{
+	if (t->argc < 1 || t->argc >= (int)PS_CTL_MAX_ARGS)
+		return wrong(t);
+	struct ps_out body;
+	ps_out_init(&body);
+	ps_ctl_args(&body, strchr(t->words, ' ') + 1);
+	for (int i = 0; i < t->argc; i++)
+		ps_ctl_args(&body, t->argv[i]);
+	int rc = call(t->cmd, &body);
+	ps_out_free(&body);
 	return rc;
 }
 
@@ -373,32 +338,55 @@ static void on_int(int sig)
 	stop_watch = 1;
 }
 
-static int stats(int argc, char **argv)
+static int cli_stats(const struct typed *t)
 {
-	if (argc == 1 && !strcmp(argv[0], "reset"))
-		return simple(PS_CTL_STATS_RESET, 0, NULL);
-	if (argc == 0)
-		return simple(PS_CTL_STATS, 0, NULL);
-	if (!strcmp(argv[0], "--watch") && argc <= 2) {
-		long n = argc == 2 ? strtol(argv[1], NULL, 10) : 0;
-		signal(SIGINT, on_int);
-		for (long i = 0; !stop_watch && (!n || i < n); i++) {
-			if (!json)
-				printf("\033[H\033[2J");
-			int rc = simple(PS_CTL_STATS, 0, NULL);
-			fflush(stdout);
-			if (rc)
-				return rc;
-			if (n && i + 1 == n)
-				break;
-			sleep(1);
-		}
-		return EXIT_DONE;
+	if (t->argc == 0)
+		return call_args(t->cmd, 0, NULL);
+	if (strcmp(t->argv[0], "--watch") || t->argc > 2)
+		return wrong(t);
+	long n = t->argc == 2 ? strtol(t->argv[1], NULL, 10) : 0;
+	signal(SIGINT, on_int);
+	for (long i = 0; !stop_watch && (!n || i < n); i++) {
+		if (!json)
+			printf("\033[H\033[2J");
+		int rc = call_args(t->cmd, 0, NULL);
+		fflush(stdout);
+		if (rc)
+			return rc;
+		if (n && i + 1 == n)
+			break;
+		sleep(1);
 	}
-	return ctl_bad_usage("stats [--watch] | stats reset");
+	return EXIT_DONE;
 }
 
 /* ---------------------------------------------------------------- main */
+
+/* The CLI's view of the command table: a builder per row. */
+static cli_fn *const builders[PS_CTL_CMD_MAX] = {
+#define ROW(id, fn, access, name, forms, help) [PS_CTL_##id] = cli_##fn,
+	PS_CTL_COMMANDS(ROW)
+#undef ROW
+};
+
+static int run_command(int argc, char **argv)
+{
+	if (!strcmp(argv[0], "fleet"))
+		return ctl_fleet(argc, argv, json);
+	if (argc == 3 && !strcmp(argv[0], "plan") && !strcmp(argv[1], "check"))
+		return ctl_plan_check(argv[2], json, 0);
+	struct typed t = { 0 };
+	int used;
+	char words[64];
+	t.cmd = ps_ctl_cmd_match(argc, argv, &t.form, &used);
+	if (!t.cmd)
+		return ctl_bad_usage("unknown command or wrong arguments");
+	ps_ctl_cmd_words(t.cmd, t.form, words, sizeof(words));
+	t.words = words;
+	t.argc = argc - used;
+	t.argv = argv + used;
+	return builders[t.cmd](&t);
+}
 
 int main(int argc, char **argv)
 {
@@ -436,45 +424,5 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return EXIT_USAGE;
 	}
-	const char *c = argv[0], *s = argc > 1 ? argv[1] : "";
-	int n = argc - 2;
-	char **rest = argv + 2;
-	if (!strcmp(c, "status") && argc == 1)
-		return simple(PS_CTL_STATUS, 0, NULL);
-	if (!strcmp(c, "plan"))
-		return cmd_plan(argc - 1, argv + 1);
-	if (!strcmp(c, "begin") && argc == 1)
-		return simple(PS_CTL_BEGIN, 0, NULL);
-	if (!strcmp(c, "commit") && argc == 1)
-		return simple(PS_CTL_COMMIT, 0, NULL);
-	if (!strcmp(c, "abort") && argc == 1)
-		return simple(PS_CTL_ABORT, 0, NULL);
-	if (!strcmp(c, "route") && !strcmp(s, "add"))
-		return edit_line("route", n, rest, 3, 3);
-	if (!strcmp(c, "route") && !strcmp(s, "del"))
-		return del("route", n, rest, 1);
-	if (!strcmp(c, "route") && !strcmp(s, "get"))
-		return route_get(n, rest);
-	if (!strcmp(c, "rule") && !strcmp(s, "add"))
-		return edit_line("rule", n, rest, 4, 0);
-	if (!strcmp(c, "rule") && !strcmp(s, "del"))
-		return del("rule", n, rest, 1);
-	if (!strcmp(c, "hub") && !strcmp(s, "add"))
-		return edit_line("hub", n, rest, 3, 0);
-	if (!strcmp(c, "hub") && !strcmp(s, "del"))
-		return del("hub", n, rest, 1);
-	if (!strcmp(c, "default") && !strcmp(s, "set"))
-		return edit_line("default", n, rest, 2, 2);
-	if (!strcmp(c, "default") && !strcmp(s, "del"))
-		return del("default", n, rest, 0);
-	if (!strcmp(c, "chute") && !strcmp(s, "list") && argc == 2)
-		return simple(PS_CTL_CHUTE_LIST, 0, NULL);
-	if (!strcmp(c, "chute") && (!strcmp(s, "enable") || !strcmp(s, "disable")) &&
-	    argc >= 3)
-		return simple(PS_CTL_CHUTE_SET, argc - 1, argv + 1);
-	if (!strcmp(c, "stats"))
-		return stats(argc - 1, argv + 1);
-	if (!strcmp(c, "fleet"))
-		return ctl_fleet(argc, argv, json);
-	return ctl_bad_usage("unknown command or wrong arguments");
+	return run_command(argc, argv);
 }

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,8 +15,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MAX_CLIENTS   64
-#define DEADLINE_MS   10000    /* to finish sending a request or reading a reply */
+#include "ctl_cmds.h"
+#include "ctl_render.h"
+#include "ctl_table.h"
+#include "rates.h"
+
+#define MAX_CLIENTS PS_CTL_MAX_CLIENTS
 
 struct client {
 	int fd;
@@ -26,21 +31,19 @@ struct client {
 	size_t body_got;
 	struct ps_out out;       /* pending response bytes */
 	size_t out_sent;
-	uint64_t deadline;       /* 0: idle between requests */
+	uint64_t since;          /* accepted, or last answer sent */
+	uint64_t deadline;       /* to send a request, or to read an answer */
 	int closing;             /* close once the response is out */
 };
 
 struct ps_ctl_server {
 	struct ps_ctl_daemon d;
+	struct ps_ctl_ctx ctx;
 	char path[108];
 	int lfd;
 	int wake[2];
 	pthread_t thread;
 	int running;
-	pthread_mutex_t lock;    /* baseline and rates */
-	struct ps_counters base, last;
-	uint64_t last_ms;
-	struct ps_rates rates;
 	struct client cl[MAX_CLIENTS];
 };
 
@@ -56,72 +59,26 @@ const struct ps_ctl_daemon *ps_ctl_daemon(struct ps_ctl_server *s)
 	return &s->d;
 }
 
-static void sub(struct ps_counters *a, const struct ps_counters *b)
-{
-	uint64_t *x = (uint64_t *)a;
-	const uint64_t *y = (const uint64_t *)b;
-	for (size_t i = 0; i < sizeof(*a) / sizeof(uint64_t); i++)
-		x[i] -= y[i];
-}
-
-void ps_ctl_counters(struct ps_ctl_server *s, struct ps_counters *out)
-{
-	s->d.sum_counters(s->d.arg, out);
-	pthread_mutex_lock(&s->lock);
-	sub(out, &s->base);
-	pthread_mutex_unlock(&s->lock);
-}
-
-void ps_ctl_reset_baseline(struct ps_ctl_server *s)
-{
-	static struct ps_counters now;
-	s->d.sum_counters(s->d.arg, &now);
-	pthread_mutex_lock(&s->lock);
-	s->base = now;
-	pthread_mutex_unlock(&s->lock);
-}
-
-void ps_ctl_rates(struct ps_ctl_server *s, struct ps_rates *r)
-{
-	pthread_mutex_lock(&s->lock);
-	*r = s->rates;
-	pthread_mutex_unlock(&s->lock);
-}
-
-static void sample_rates(struct ps_ctl_server *s)
-{
-	static struct ps_counters now;
-	uint64_t t = mono_ms();
-	if (s->last_ms && t - s->last_ms < 1000)
-		return;
-	s->d.sum_counters(s->d.arg, &now);
-	pthread_mutex_lock(&s->lock);
-	if (s->last_ms) {
-		double dt = (double)(t - s->last_ms) / 1e3;
-		uint64_t d0 = 0, d1 = 0;
-		for (int i = 0; i < PS_DROP_COUNT; i++) {
-			d0 += s->last.drops[i];
-			d1 += now.drops[i];
-		}
-		s->rates.rx_pps = (double)(now.rx_frames - s->last.rx_frames) / dt;
-		s->rates.tx_pps = (double)(now.tx_frames - s->last.tx_frames) / dt;
-		s->rates.records_ps = (double)(now.records - s->last.records) / dt;
-		s->rates.drops_ps = (double)(d1 - d0) / dt;
-	}
-	s->last = now;
-	s->last_ms = t;
-	pthread_mutex_unlock(&s->lock);
-}
-
 struct ps_ctl_server *ps_ctl_new(const struct ps_ctl_daemon *d)
 {
 	struct ps_ctl_server *s = calloc(1, sizeof(*s));
 	if (!s)
 		return NULL;
 	s->d = *d;
+	if (!s->d.limits.idle_ms)
+		s->d.limits.idle_ms = PS_CTL_IDLE_MS;
+	if (!s->d.limits.request_ms)
+		s->d.limits.request_ms = PS_CTL_REQUEST_MS;
+	if (!s->d.limits.max_answer || s->d.limits.max_answer > PS_CTL_MAX_ANSWER)
+		s->d.limits.max_answer = PS_CTL_MAX_ANSWER;
+	s->ctx.d = &s->d;
+	s->ctx.view = ps_view_new(s->d.sum_counters, s->d.arg);
+	if (!s->ctx.view) {
+		free(s);
+		return NULL;
+	}
 	s->lfd = -1;
 	s->wake[0] = s->wake[1] = -1;
-	pthread_mutex_init(&s->lock, NULL);
 	for (int i = 0; i < MAX_CLIENTS; i++)
 		s->cl[i].fd = -1;
 	return s;
@@ -131,8 +88,51 @@ void ps_ctl_free(struct ps_ctl_server *s)
 {
 	if (!s)
 		return;
-	pthread_mutex_destroy(&s->lock);
+	ps_view_free(s->ctx.view);
 	free(s);
+}
+
+/* An error answer in the form the client asked for. */
+static void error_answer(struct ps_out *o, int json, const char *msg)
+{
+	if (json) {
+		ps_out_write(o, "{\"error\":", 9);
+		ps_out_json_str(o, msg);
+		ps_out_write(o, "}\n", 2);
+	} else {
+		ps_out_printf(o, "%s\n", msg);
+	}
+}
+
+int ps_ctl_execute(struct ps_ctl_server *s, uint16_t cmd, uint32_t flags,
+		   const uint8_t *body, size_t len, struct ps_out *o)
+{
+	int json = (flags & PS_CTL_F_JSON) != 0;
+	struct ps_out j;
+	ps_out_init(&j);
+	int st = ps_ctl_run(&s->ctx, cmd, body, len, &j);
+	if (!j.oom && !json)
+		ps_ctl_render(cmd, st, j.buf ? j.buf : "", j.len, o);
+	else if (!j.oom)
+		ps_out_write(o, j.buf ? j.buf : "", j.len);
+	ps_out_free(&j);
+	if (j.oom || o->oom) {
+		ps_out_free(o);
+		ps_out_init(o);
+		error_answer(o, json, "out of memory building the answer");
+		return PS_CTL_ERR_INTERNAL;
+	}
+	if (o->len > s->d.limits.max_answer) {
+		char msg[160];
+		snprintf(msg, sizeof(msg), "%s: the answer (%zu bytes) is longer "
+			 "than the control socket's limit (%u bytes)",
+			 ps_ctl_cmd_name(cmd), o->len, s->d.limits.max_answer);
+		ps_out_free(o);
+		ps_out_init(o);
+		error_answer(o, json, msg);
+		return PS_CTL_ERR_INTERNAL;
+	}
+	return st;
 }
 
 /* ------------------------------------------------------------- clients */
@@ -147,25 +147,36 @@ static void client_close(struct client *c)
 	c->fd = -1;
 }
 
-static void respond(struct client *c, int status, const struct ps_out *body)
+/* Queue an answer: its length always fits the header's 32-bit field
+ * (ps_ctl_execute bounds every answer), so the length is the body's. */
+static void respond(struct ps_ctl_server *s, struct client *c, int status,
+		    const struct ps_out *body)
 {
+	size_t len = body ? body->len : 0;
+	if (len > PS_CTL_MAX_ANSWER) {
+		status = PS_CTL_ERR_INTERNAL;
+		body = NULL;
+		len = 0;
+	}
 	struct ps_ctl_hdr h = { PS_CTL_RESP_MAGIC, PS_CTL_VERSION,
-				(uint16_t)status, 0,
-				(uint32_t)(body ? body->len : 0) };
+				(uint16_t)status, 0, (uint32_t)len };
 	uint8_t hb[16];
 	ps_ctl_hdr_encode(hb, &h);
 	ps_out_write(&c->out, (const char *)hb, 16);
-	if (body && body->len)
-		ps_out_write(&c->out, body->buf, body->len);
+	if (len)
+		ps_out_write(&c->out, body->buf, len);
 	c->out_sent = 0;
+	c->deadline = mono_ms() + s->d.limits.request_ms;
 }
 
-static void refuse(struct client *c, const char *why)
+static void refuse(struct ps_ctl_server *s, struct client *c, const char *why)
 {
 	struct ps_out o;
 	ps_out_init(&o);
-	ps_out_printf(&o, "%s\n", why);
-	respond(c, PS_CTL_ERR_USAGE, &o);
+	/* JSON if a whole request header asked for it, else text */
+	error_answer(&o, c->hdr_got == 16 && c->h.magic == PS_CTL_REQ_MAGIC &&
+			 (c->h.flags & PS_CTL_F_JSON), why);
+	respond(s, c, PS_CTL_ERR_USAGE, &o);
 	ps_out_free(&o);
 	c->closing = 1;
 }
@@ -175,13 +186,7 @@ static void run_request(struct ps_ctl_server *s, struct client *c)
 	struct ps_out o;
 	ps_out_init(&o);
 	int st = ps_ctl_execute(s, c->h.code, c->h.flags, c->body, c->h.len, &o);
-	if (o.oom) {
-		ps_out_free(&o);
-		ps_out_init(&o);
-		ps_out_printf(&o, "out of memory building the answer\n");
-		st = PS_CTL_ERR_INTERNAL;
-	}
-	respond(c, st, &o);
+	respond(s, c, st, &o);
 	ps_out_free(&o);
 	free(c->body);
 	c->body = NULL;
@@ -213,8 +218,8 @@ static void client_read(struct ps_ctl_server *s, struct client *c)
 				client_close(c);
 			return;
 		}
-		if (!c->deadline)
-			c->deadline = mono_ms() + DEADLINE_MS;
+		if (c->hdr_got == 0 && c->body_got == 0 && !c->body)
+			c->deadline = mono_ms() + s->d.limits.request_ms;
 		if (c->hdr_got < 16) {
 			c->hdr_got += (size_t)n;
 			if (c->hdr_got < 16)
@@ -222,12 +227,12 @@ static void client_read(struct ps_ctl_server *s, struct client *c)
 			const char *why;
 			ps_ctl_hdr_decode(c->hdr, &c->h);
 			if (ps_ctl_req_check(&c->h, &why)) {
-				refuse(c, why);
+				refuse(s, c, why);
 				return;
 			}
 			c->body = malloc(c->h.len ? c->h.len : 1);
 			if (!c->body) {
-				refuse(c, "out of memory for the request");
+				refuse(s, c, "out of memory for the request");
 				return;
 			}
 		} else {
@@ -239,7 +244,7 @@ static void client_read(struct ps_ctl_server *s, struct client *c)
 	run_request(s, c);
 }
 
-static void client_write(struct client *c)
+static void client_write(struct ps_ctl_server *s, struct client *c)
 {
 	while (c->out_sent < c->out.len) {
 		ssize_t n = send(c->fd, c->out.buf + c->out_sent,
@@ -255,9 +260,30 @@ static void client_write(struct client *c)
 	ps_out_free(&c->out);
 	ps_out_init(&c->out);
 	c->out_sent = 0;
-	c->deadline = 0;
+	c->since = mono_ms();
+	c->deadline = c->since + s->d.limits.idle_ms;
 	if (c->closing)
 		client_close(c);
+}
+
+/* A slot for a new client. When all are taken, the client idle the
+ * longest (no request under way, no answer pending) gives its slot up, or
+ * failing one, the oldest: silent connections cannot lock others out. */
+static struct client *free_slot(struct ps_ctl_server *s)
+{
+	struct client *idle = NULL, *oldest = NULL;
+	for (int i = 0; i < MAX_CLIENTS; i++) {
+		struct client *c = &s->cl[i];
+		if (c->fd < 0)
+			return c;
+		if (!oldest || c->since < oldest->since)
+			oldest = c;
+		if (!c->hdr_got && !c->out.len && (!idle || c->since < idle->since))
+			idle = c;
+	}
+	struct client *c = idle ? idle : oldest;
+	client_close(c);
+	return c;
 }
 
 static void accept_clients(struct ps_ctl_server *s)
@@ -266,15 +292,11 @@ static void accept_clients(struct ps_ctl_server *s)
 		int fd = accept4(s->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0)
 			return;
-		int i;
-		for (i = 0; i < MAX_CLIENTS && s->cl[i].fd >= 0; i++)
-			;
-		if (i == MAX_CLIENTS) {
-			close(fd);      /* full: the client sees the close */
-			continue;
-		}
-		memset(&s->cl[i], 0, sizeof(s->cl[i]));
-		s->cl[i].fd = fd;
+		struct client *c = free_slot(s);
+		memset(c, 0, sizeof(*c));
+		c->fd = fd;
+		c->since = mono_ms();
+		c->deadline = c->since + s->d.limits.idle_ms;
 	}
 }
 
@@ -298,7 +320,7 @@ static void *serve(void *arg)
 			map[n++] = i;
 		}
 		poll(pf, (nfds_t)n, 200);
-		sample_rates(s);
+		ps_view_sample(s->ctx.view);
 		if (pf[0].revents & POLLIN)
 			accept_clients(s);
 		uint64_t now = mono_ms();
@@ -311,13 +333,13 @@ static void *serve(void *arg)
 				continue;
 			}
 			if (c->out.len && (pf[k].revents & (POLLOUT | POLLHUP)))
-				client_write(c);
+				client_write(s, c);
 			else if (!c->out.len && (pf[k].revents & (POLLIN | POLLHUP)))
 				client_read(s, c);
 			if (c->fd >= 0 && c->out.len && !(pf[k].revents & POLLOUT))
-				client_write(c);
-			/* a client that sends half a request or never reads
-			 * its answer is dropped at its deadline */
+				client_write(s, c);
+			/* a client that stays silent, sends half a request or
+			 * never reads its answer is dropped at its deadline */
 			if (c->fd >= 0 && c->deadline && now > c->deadline)
 				client_close(c);
 		}

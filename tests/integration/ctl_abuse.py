@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """ctl_abuse.py SOCKET CTL_BINARY: clients that misbehave on the control
 socket (silent half a request, garbage, an oversized length, one that never
-reads its answer) while a well-behaved parcelsortctl keeps being served."""
+reads its answer, more silent connections than the daemon has client
+slots, a plan name of megabytes) while a well-behaved parcelsortctl keeps
+being served."""
 import socket
 import struct
 import subprocess
@@ -59,3 +61,41 @@ t(status_ok(), "forty idle connections at once")
 for s in many + lazy + [silent, g, big]:
     s.close()
 t(status_ok(), "still serving after they all went away")
+
+# regression (#12.4): 64 silent connections filled every client slot and
+# parcelsortctl got exit 3
+flood = [conn() for _ in range(80)]
+time.sleep(0.5)
+t(status_ok(), "eighty silent connections (more than the 64 slots) lock "
+  "nobody out")
+for s in flood:
+    s.close()
+
+# regression (#12.1): a plan name of 2 MB labelled each of up to 1,000
+# errors; the daemon grew by gigabytes. Now a usage error, a short answer.
+name = b"n" * (2 << 20)
+plan = b"plan x\nsite 1 33\nreject 9\nhub 1 trunk T\n" + \
+    b"route 3307x 1 1\n" * 2000
+body = name + b"\0" + plan + b"\0"
+h = conn()
+h.settimeout(10)
+h.sendall(struct.pack(">IHHII", 0x50534331, 1, 2, 0, len(body)) + body)
+hdr = b""
+while len(hdr) < 16:
+    chunk = h.recv(16 - len(hdr))
+    if not chunk:
+        break
+    hdr += chunk
+ok = len(hdr) == 16
+if ok:
+    magic, ver, code, _, ln = struct.unpack(">IHHII", hdr)
+    ans = b""
+    while len(ans) < ln and ln < 65536:
+        chunk = h.recv(ln - len(ans))
+        if not chunk:
+            break
+        ans += chunk
+    ok = code == 2 and ln < 1024 and len(ans) == ln and b"NAME" in ans
+t(ok, "a plan name of 2 MB is a usage error with a short, whole answer")
+h.close()
+t(status_ok(), "still serving after the huge name")

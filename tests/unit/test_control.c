@@ -1,13 +1,23 @@
-/* test_control.c: control-plane pieces without a socket: plan diffs,
- * request framing and argument parsing, and commands run through
- * ps_ctl_execute against a real store (regressions found by fuzz_ctl). */
+/* test_control.c: the control plane: plan diffs, request framing and
+ * argument parsing, the command table and the text renderers, commands
+ * run through ps_ctl_execute against a real store (regressions found by
+ * fuzz_ctl; bounded names, refusals and answers), and the control socket
+ * itself (idle deadlines, a full client table, commits under readers). */
 #include <criterion/criterion.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/un.h>
+#include <unistd.h>
 
+#include "ctl_client.h"
 #include "ctl_proto.h"
+#include "ctl_render.h"
 #include "ctl_server.h"
+#include "ctl_table.h"
 #include "plan_diff.h"
 
 static struct ps_plan_src parse(const char *text)
@@ -146,4 +156,339 @@ Test(commands, refusals_carry_their_reason)
 	char cmd[64];
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	cr_assert_eq(system(cmd), 0);
+}
+
+/* ------------------------------------------------ a store and a server */
+
+struct fixture {
+	char dir[64];
+	struct ps_store *st;
+	struct ps_ctl_server *s;
+	struct ps_out o;
+};
+
+static void fixture_open(struct fixture *f, const struct ps_ctl_limits *lim,
+			 const char *sock)
+{
+	snprintf(f->dir, sizeof(f->dir), "/tmp/ps-ctl-test-XXXXXX");
+	cr_assert_not_null(mkdtemp(f->dir));
+	struct ps_store_cfg cfg = { .state_dir = f->dir, .no_fsync = 1 };
+	struct ps_errors e;
+	ps_errors_init(&e);
+	f->st = ps_store_open(&cfg, &e, NULL, 0);
+	cr_assert_not_null(f->st);
+	ps_errors_free(&e);
+	struct ps_ctl_daemon d = { .store = f->st, .sum_counters = sum,
+				   .describe_ports = ports, .n_workers = 1 };
+	if (lim)
+		d.limits = *lim;
+	if (sock) {
+		char path[128], err[256];
+		snprintf(path, sizeof(path), "%s/%s", f->dir, sock);
+		f->s = ps_ctl_start(path, &d, err, sizeof(err));
+		cr_assert_not_null(f->s, "%s", err);
+	} else {
+		f->s = ps_ctl_new(&d);
+	}
+	ps_out_init(&f->o);
+}
+
+static void fixture_close(struct fixture *f, int started)
+{
+	ps_out_free(&f->o);
+	if (started)
+		ps_ctl_stop(f->s);
+	else
+		ps_ctl_free(f->s);
+	ps_store_close(f->st);
+	char cmd[96];
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
+	cr_assert_eq(system(cmd), 0);
+}
+
+/* A request body: NAME, then a plan of `bad` lines the parser refuses. */
+static char *bad_plan_request(size_t name_len, unsigned bad, size_t *len)
+{
+	struct ps_out b;
+	ps_out_init(&b);
+	char *name = malloc(name_len + 1);
+	memset(name, 'n', name_len);
+	name[name_len] = 0;
+	ps_out_write(&b, name, name_len + 1);
+	free(name);
+	ps_out_printf(&b, BASE);
+	for (unsigned i = 0; i < bad; i++)
+		ps_out_printf(&b, "route 3307x 1 1\n");
+	ps_out_write(&b, "", 1);
+	*len = b.len;
+	return b.buf;
+}
+
+static unsigned count_lines(const char *s)
+{
+	unsigned n = 0;
+	for (; *s; s++)
+		n += *s == '\n';
+	return n;
+}
+
+Test(bounds, a_huge_plan_name_is_a_usage_error)
+{
+	/* regression (#12.1): the name labels every error of the plan and
+	 * was copied per error: a 2 MB name took the daemon to 4.3 GB */
+	struct fixture f;
+	size_t len;
+	fixture_open(&f, NULL, NULL);
+	char *req = bad_plan_request(64 * 1024, 50, &len);
+	cr_assert_eq(run(f.s, PS_CTL_PLAN_LOAD, req, len, &f.o),
+		     PS_CTL_ERR_USAGE);
+	cr_assert_lt(f.o.len, 1024, "%zu bytes", f.o.len);
+	cr_assert(strstr(f.o.buf, "NAME"), "%s", f.o.buf);
+	cr_assert_eq(run(f.s, PS_CTL_PLAN_DIFF, req, len, &f.o),
+		     PS_CTL_ERR_USAGE);
+	cr_assert_lt(f.o.len, 1024);
+	free(req);
+	/* a name of the longest allowed length still labels the errors */
+	req = bad_plan_request(PS_CTL_MAX_NAME, 3, &len);
+	cr_assert_eq(run(f.s, PS_CTL_PLAN_LOAD, req, len, &f.o),
+		     PS_CTL_ERR_REFUSED);
+	cr_assert(strstr(f.o.buf, "nnnn:6: "), "%s", f.o.buf);
+	free(req);
+	fixture_close(&f, 0);
+}
+
+Test(bounds, a_refusal_shows_a_bounded_list_and_counts_the_rest)
+{
+	/* regression (#12.1): every one of up to 1,000 errors went into the
+	 * answer */
+	struct fixture f;
+	size_t len;
+	fixture_open(&f, NULL, NULL);
+	char *req = bad_plan_request(10, 1500, &len);
+	cr_assert_eq(run(f.s, PS_CTL_PLAN_LOAD, req, len, &f.o),
+		     PS_CTL_ERR_REFUSED);
+	cr_assert_eq(count_lines(f.o.buf), 101, "%u lines",
+		     count_lines(f.o.buf));
+	cr_assert(strstr(f.o.buf, "... and 1400 more errors\n"), "%s",
+		  f.o.buf + f.o.len - 80);
+	ps_out_free(&f.o);
+	ps_out_init(&f.o);
+	cr_assert_eq(ps_ctl_execute(f.s, PS_CTL_PLAN_LOAD, PS_CTL_F_JSON,
+				    (const uint8_t *)req, len, &f.o),
+		     PS_CTL_ERR_REFUSED);
+	cr_assert(strstr(f.o.buf, "],\"more\":1400}"), "%s",
+		  f.o.buf + f.o.len - 80);
+	free(req);
+	fixture_close(&f, 0);
+}
+
+Test(bounds, an_answer_over_the_limit_is_an_error_that_says_so)
+{
+	/* regression (#12.1): an answer's length did not fit the 32-bit
+	 * field it was kept in; now no answer exceeds the limit */
+	struct ps_ctl_limits lim = { .max_answer = 120 };
+	struct fixture f;
+	uint32_t v;
+	struct ps_errors e;
+	const char *plan = BASE "route 33 1 5\nroute 3307 2 6\nroute 11 1 7\n"
+			   "route 12 1 8\nroute 13 1 9\nroute 14 1 10\n";
+	fixture_open(&f, &lim, NULL);
+	ps_errors_init(&e);
+	cr_assert_eq(ps_store_load_text(f.st, plan, strlen(plan), "t", 0, &e,
+					&v), 0);
+	ps_errors_free(&e);
+	cr_assert_eq(run(f.s, PS_CTL_PLAN_SHOW, "", 0, &f.o),
+		     PS_CTL_ERR_INTERNAL);
+	cr_assert_leq(f.o.len, 120);
+	cr_assert(strstr(f.o.buf, "longer than"), "%s", f.o.buf);
+	cr_assert_eq(run(f.s, PS_CTL_STATUS, "", 0, &f.o), PS_CTL_ERR_INTERNAL);
+	fixture_close(&f, 0);
+}
+
+/* ------------------------------------------- text for version 1 clients */
+
+Test(compat, a_text_request_gets_the_text_a_json_one_the_json)
+{
+	struct fixture f;
+	const char req[] = "x\0" BASE "route 33 1 5\n";
+	fixture_open(&f, NULL, NULL);
+	cr_assert_eq(run(f.s, PS_CTL_PLAN_LOAD, req, sizeof(req), &f.o),
+		     PS_CTL_OK);
+	cr_assert_str_eq(f.o.buf, "committed version 1\n");
+	ps_out_free(&f.o);
+	ps_out_init(&f.o);
+	cr_assert_eq(ps_ctl_execute(f.s, PS_CTL_PLAN_HISTORY, PS_CTL_F_JSON,
+				    (const uint8_t *)"", 0, &f.o), PS_CTL_OK);
+	cr_assert(strstr(f.o.buf, "\"version\":1,"), "%s", f.o.buf);
+	cr_assert(strstr(f.o.buf, "\"active\":true"), "%s", f.o.buf);
+	/* the CLI renders the same text from the JSON */
+	struct ps_out t;
+	ps_out_init(&t);
+	cr_assert_eq(ps_ctl_render(PS_CTL_PLAN_HISTORY, PS_CTL_OK, f.o.buf,
+				   f.o.len, &t), 0);
+	cr_assert(strstr(t.buf, "\n*1 "), "%s", t.buf);
+	ps_out_free(&t);
+	cr_assert_eq(run(f.s, PS_CTL_PLAN_HISTORY, "", 0, &f.o), PS_CTL_OK);
+	cr_assert(strstr(f.o.buf, "\n*1 "), "%s", f.o.buf);
+	/* an error in JSON, and its text */
+	ps_out_free(&f.o);
+	ps_out_init(&f.o);
+	cr_assert_eq(ps_ctl_execute(f.s, PS_CTL_COMMIT, PS_CTL_F_JSON,
+				    (const uint8_t *)"", 0, &f.o),
+		     PS_CTL_ERR_REFUSED);
+	cr_assert(!strncmp(f.o.buf, "{\"errors\":[\"", 11), "%s", f.o.buf);
+	ps_out_init(&t);
+	ps_ctl_render(PS_CTL_COMMIT, PS_CTL_ERR_REFUSED, f.o.buf, f.o.len, &t);
+	cr_assert(strstr(t.buf, "no transaction"), "%s", t.buf);
+	ps_out_free(&t);
+	/* text from a daemon of old is shown as it came */
+	ps_out_init(&t);
+	cr_assert_eq(ps_ctl_render(PS_CTL_STATUS, PS_CTL_OK, "plain\n", 6, &t),
+		     -1);
+	cr_assert_str_eq(t.buf, "plain\n");
+	ps_out_free(&t);
+	fixture_close(&f, 0);
+}
+
+Test(table, rows_drive_names_access_and_matching)
+{
+	char *route_add[] = { "route", "add", "3307", "1", "5" };
+	char *stats_reset[] = { "stats", "reset" };
+	char *stats[] = { "stats", "--watch" };
+	char *nothing[] = { "frobnicate" };
+	unsigned form;
+	int used;
+	char words[32];
+	cr_assert_str_eq(ps_ctl_cmd_name(PS_CTL_PLAN_LOAD), "plan load");
+	cr_assert_str_eq(ps_ctl_cmd_name(PS_CTL_CMD_MAX), "?");
+	cr_assert(ps_ctl_cmd_readonly(PS_CTL_STATUS));
+	cr_assert(!ps_ctl_cmd_readonly(PS_CTL_COMMIT));
+	cr_assert_eq(ps_ctl_cmd_match(5, route_add, &form, &used), PS_CTL_EDIT);
+	cr_assert_eq(used, 2);
+	ps_ctl_cmd_words(PS_CTL_EDIT, form, words, sizeof(words));
+	cr_assert_str_eq(words, "route add");
+	cr_assert_eq(ps_ctl_cmd_match(2, stats_reset, &form, &used),
+		     PS_CTL_STATS_RESET);
+	cr_assert_eq(ps_ctl_cmd_match(2, stats, &form, &used), PS_CTL_STATS);
+	cr_assert_eq(used, 1);
+	cr_assert_eq(ps_ctl_cmd_match(1, nothing, &form, &used), 0);
+	struct ps_out o;
+	ps_out_init(&o);
+	ps_ctl_help(&o);
+	cr_assert(strstr(o.buf, "\n  chute enable N [N...]\n"), "%s", o.buf);
+	ps_out_free(&o);
+}
+
+/* ------------------------------------------------------- the socket */
+
+static int connect_silent(const char *path)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	snprintf(a.sun_path, sizeof(a.sun_path), "%s", path);
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	return fd;
+}
+
+Test(socket, silent_connections_cannot_lock_others_out)
+{
+	/* regression (#12.4): 64 silent connections filled the client table
+	 * and every later client was closed unanswered */
+	struct fixture f;
+	char path[128], err[256];
+	int fds[PS_CTL_MAX_CLIENTS + 8];
+	fixture_open(&f, NULL, "ctl.sock");
+	snprintf(path, sizeof(path), "%s/ctl.sock", f.dir);
+	for (int i = 0; i < PS_CTL_MAX_CLIENTS + 8; i++)
+		fds[i] = connect_silent(path);
+	usleep(300000);              /* the server has taken them all */
+	for (int k = 0; k < 3; k++) {
+		struct ps_out body;
+		struct ps_ctl_reply rep;
+		ps_out_init(&body);
+		cr_assert_eq(ps_ctl_call(path, PS_CTL_STATUS, 0, &body, &rep,
+					 err, sizeof(err)), 0, "%s", err);
+		cr_assert_eq(rep.status, PS_CTL_OK);
+		cr_assert(strstr(rep.body, "parcelsortd"), "%s", rep.body);
+		ps_ctl_reply_free(&rep);
+	}
+	for (int i = 0; i < PS_CTL_MAX_CLIENTS + 8; i++)
+		close(fds[i]);
+	fixture_close(&f, 1);
+}
+
+Test(socket, a_silent_connection_is_closed_at_the_idle_deadline)
+{
+	/* regression (#12.4): the deadline only started with a first byte */
+	struct ps_ctl_limits lim = { .idle_ms = 300 };
+	struct fixture f;
+	char path[128], b[16];
+	fixture_open(&f, &lim, "ctl.sock");
+	snprintf(path, sizeof(path), "%s/ctl.sock", f.dir);
+	int fd = connect_silent(path);
+	struct timeval tv = { .tv_sec = 5 };
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	cr_assert_eq(read(fd, b, sizeof(b)), 0, "not closed by the server");
+	close(fd);
+	fixture_close(&f, 1);
+}
+
+/* -------------------------------------- readers while plans are committed */
+
+struct committer {
+	struct ps_store *st;
+	int rounds, failed;
+	volatile int done;
+};
+
+static void *commit_loop(void *arg)
+{
+	struct committer *c = arg;
+	for (int i = 0; i < c->rounds; i++) {
+		char plan[256];
+		struct ps_errors e;
+		uint32_t v;
+		snprintf(plan, sizeof(plan), "plan p%d\nsite 1 33\nreject 9\n"
+			 "hub 1 trunk T\nroute 33 1 %d\n", i, 5 + i % 50);
+		ps_errors_init(&e);
+		if (ps_store_load_text(c->st, plan, strlen(plan), "loop", 0, &e,
+				       &v))
+			c->failed++;
+		ps_errors_free(&e);
+	}
+	__atomic_store_n(&c->done, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+Test(readers, status_and_history_while_plans_are_committed)
+{
+	/* regression (#12.5): readers of the active plan's identity read a
+	 * plan a commit had freed; run under ASan by the test command */
+	struct fixture f;
+	pthread_t t;
+	fixture_open(&f, NULL, NULL);
+	struct committer c = { .st = f.st, .rounds = 300 };
+	cr_assert_eq(pthread_create(&t, NULL, commit_loop, &c), 0);
+	unsigned reads = 0;
+	while (!__atomic_load_n(&c.done, __ATOMIC_ACQUIRE) || reads < 20) {
+		uint32_t flags = reads % 2 ? PS_CTL_F_JSON : 0;
+		ps_out_free(&f.o);
+		ps_out_init(&f.o);
+		cr_assert_eq(ps_ctl_execute(f.s, PS_CTL_STATUS, flags,
+					    (const uint8_t *)"", 0, &f.o),
+			     PS_CTL_OK);
+		cr_assert(strstr(f.o.buf, "plan"), "%s", f.o.buf);
+		ps_out_free(&f.o);
+		ps_out_init(&f.o);
+		cr_assert_eq(ps_ctl_execute(f.s, PS_CTL_PLAN_HISTORY, flags,
+					    (const uint8_t *)"", 0, &f.o),
+			     PS_CTL_OK);
+		reads++;
+	}
+	pthread_join(t, NULL);
+	cr_assert_eq(c.failed, 0);
+	cr_assert_eq(run(f.s, PS_CTL_STATUS, "", 0, &f.o), PS_CTL_OK);
+	cr_assert(strstr(f.o.buf, "plan:      p299 v300"), "%s", f.o.buf);
+	fixture_close(&f, 0);
 }

@@ -1,14 +1,16 @@
 /* ctl_proto.h: the control protocol between parcelsortd and parcelsortctl,
- * one header for both sides (as dpvs does). docs/control.md describes it.
+ * one header for both sides, in the control library (ctl/). docs/control.md describes it.
  *
  * Over a Unix stream socket, each message is a 16-byte header followed by
  * a body of `len` bytes:
  *   request:  magic "PSC1", version, command, flags, len; the body is the
  *             command's arguments as NUL-terminated strings, one after the
  *             other (a plan's text is one argument);
- *   response: magic "PSR1", version, status, len; the body is the answer
- *             (text, or JSON when the request asked for it), or on error the
- *             error text.
+ *   response: magic "PSR1", version, status, len; the body is the answer,
+ *             or on error why. JSON is the answer's form
+ *             (PS_CTL_F_JSON); a request without that flag (a version 1
+ *             client of old) gets the text the library renders from it
+ *             (ctl_render.h), as parcelsortctl itself prints.
  * One request, one response, in order; a client may send several requests
  * on one connection. Requests are bounded (PS_CTL_MAX_REQUEST); anything
  * else (bad magic, unknown version or command, too long, malformed
@@ -19,30 +21,25 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ctl_commands.h"
+
 #define PS_CTL_REQ_MAGIC   0x50534331u   /* "PSC1" */
 #define PS_CTL_RESP_MAGIC  0x50535231u   /* "PSR1" */
 #define PS_CTL_VERSION     1u
 #define PS_CTL_MAX_REQUEST (64u << 20)   /* a national plan is ~18 MB */
 #define PS_CTL_MAX_ARGS    64u
+/* An answer is never longer than a client accepts (PS_CTL_MAX_REQUEST). */
+#define PS_CTL_MAX_ANSWER  PS_CTL_MAX_REQUEST
+/* A plan's name argument labels every error of the plan: bounded. */
+#define PS_CTL_MAX_NAME    255u
 #define PS_CTL_F_JSON      0x1u
 
+/* The commands, numbered from 1 in the order of ctl_commands.h. */
 enum ps_ctl_cmd {
-	PS_CTL_STATUS = 1,
-	PS_CTL_PLAN_LOAD,       /* name, text [, at_ms] */
-	PS_CTL_PLAN_DIFF,       /* name, text */
-	PS_CTL_PLAN_SHOW,
-	PS_CTL_PLAN_HISTORY,
-	PS_CTL_PLAN_ROLLBACK,   /* [version] */
-	PS_CTL_BEGIN,
-	PS_CTL_EDIT,            /* one plan line: "route 3307 100 10,11" */
-	PS_CTL_DELETE,          /* kind (route|rule|hub|default), key */
-	PS_CTL_COMMIT,
-	PS_CTL_ABORT,
-	PS_CTL_ROUTE_GET,       /* region, then key=value pairs */
-	PS_CTL_CHUTE_LIST,
-	PS_CTL_CHUTE_SET,       /* "enable"|"disable", chute... */
-	PS_CTL_STATS,
-	PS_CTL_STATS_RESET,
+	PS_CTL_NONE = 0,
+#define PS_CTL_ENUM_ROW(id, fn, access, name, forms, help) PS_CTL_##id,
+	PS_CTL_COMMANDS(PS_CTL_ENUM_ROW)
+#undef PS_CTL_ENUM_ROW
 	PS_CTL_CMD_MAX
 };
 
@@ -77,6 +74,5 @@ int ps_ctl_req_check(const struct ps_ctl_hdr *h, const char **why);
 /* Split a request body into arguments; 0 or -1 with the reason. */
 int ps_ctl_args_parse(const uint8_t *body, size_t len, struct ps_ctl_args *a,
 		      const char **why);
-const char *ps_ctl_cmd_name(unsigned cmd);
 
 #endif

@@ -78,14 +78,3 @@ int ps_ctl_args_parse(const uint8_t *body, size_t len, struct ps_ctl_args *a,
 	}
 	return 0;
 }
-
-const char *ps_ctl_cmd_name(unsigned cmd)
-{
-	static const char *const n[PS_CTL_CMD_MAX] = {
-		"?", "status", "plan load", "plan diff", "plan show",
-		"plan history", "plan rollback", "begin", "edit", "delete",
-		"commit", "abort", "route get", "chute list", "chute set",
-		"stats", "stats reset",
-	};
-	return cmd < PS_CTL_CMD_MAX ? n[cmd] : "?";
-}

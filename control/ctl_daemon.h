@@ -1,0 +1,36 @@
+/* ctl_daemon.h: what parcelsortd lends its control plane: never an mbuf,
+ * only the plan store, the counters (summed on demand), descriptions, and
+ * the control socket's limits. */
+#ifndef PS_CTL_DAEMON_H
+#define PS_CTL_DAEMON_H
+
+#include <stdint.h>
+
+#include "counters.h"
+#include "outbuf.h"
+#include "plan_store.h"
+
+/* The control socket's limits; 0 takes the default (ctl_server.c). */
+struct ps_ctl_limits {
+	uint32_t idle_ms;        /* a connection with no request under way */
+	uint32_t request_ms;     /* to finish a request, or to read an answer */
+	uint32_t max_answer;     /* bytes of one answer */
+};
+
+struct ps_ctl_daemon {
+	struct ps_store *store;
+	void (*sum_counters)(void *arg, struct ps_counters *out);
+	void *arg;
+	/* the ports as a JSON array (json is always 1: the daemon's answers
+	 * are JSON; the flag stays for the callback's other users) */
+	void (*describe_ports)(void *arg, struct ps_out *o, int json);
+	unsigned n_workers;
+	uint64_t start_ms;
+	uint64_t dedup_bytes, dedup_capacity;
+	uint32_t dedup_window;
+	/* the event exporter's totals; NULL when export is off */
+	void (*export_totals)(void *arg, struct ps_export_totals *t);
+	struct ps_ctl_limits limits;
+};
+
+#endif

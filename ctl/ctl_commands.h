@@ -1,0 +1,64 @@
+/* ctl_commands.h: the one list of control commands. Every row is
+ *   X(ID, fn, access, name, forms, help)
+ * ID      the wire command is PS_CTL_<ID>; rows are numbered from 1 in the
+ *         order they appear (the numbers are the protocol's: never
+ *         reorder, only append);
+ * fn      the lower-case name that the daemon's handler (cmd_<fn>), the
+ *         text renderer (render_<fn>) and the CLI's request builder
+ *         (cli_<fn>) carry;
+ * access  RO (reads state) or RW (changes it);
+ * name    the command's name in logs and errors;
+ * forms   what an operator types: the leading lower-case words select
+ *         the command, the rest is the synopsis; '|' separates spellings
+ *         of one wire command ("route add ...|rule add ...");
+ * help    one sentence for `parcelsortctl --help`.
+ * The enum (ctl_proto.h), the name/access/help table (ctl_table.c), the
+ * renderers (ctl_render.c), the daemon's dispatch (control/ctl_cmds.c) and
+ * the CLI's parser (control/ctl_main.c) are all views of this list. */
+#ifndef PS_CTL_COMMANDS_H
+#define PS_CTL_COMMANDS_H
+
+#define PS_CTL_COMMANDS(X) \
+	X(STATUS, status, RO, "status", "status", \
+	  "version, uptime, ports, plan, rates, memory") \
+	X(PLAN_LOAD, plan_load, RW, "plan load", \
+	  "plan load FILE [--at TIME]", \
+	  "commit a plan now, or at TIME: \"YYYY-MM-DD HH:MM[:SS]\", " \
+	  "\"HH:MM\" (next), \"+90s\", \"+15m\", \"+2h\" or \"@UNIX_SECONDS\"") \
+	X(PLAN_DIFF, plan_diff, RO, "plan diff", "plan diff FILE", \
+	  "hubs, routes, rules, chutes changed against the active plan") \
+	X(PLAN_SHOW, plan_show, RO, "plan show", "plan show", \
+	  "the active plan, as plan text") \
+	X(PLAN_HISTORY, plan_history, RO, "plan history", "plan history", \
+	  "the last 16 committed plans") \
+	X(PLAN_ROLLBACK, plan_rollback, RW, "plan rollback", \
+	  "plan rollback [VERSION]", \
+	  "re-commit an earlier plan (default: the one before the active one)") \
+	X(BEGIN, begin, RW, "begin", "begin", \
+	  "open a transaction of staged edits") \
+	X(EDIT, edit, RW, "edit", \
+	  "route add PREFIX HUB CHUTES|rule add PRIORITY HUB CHUTES COND...|" \
+	  "hub add HUB_ID TIER NAME...|default set HUB CHUTES", \
+	  "stage a route, rule, hub or the default (replaces the one with " \
+	  "that key)") \
+	X(DELETE, delete, RW, "delete", \
+	  "route del PREFIX|rule del PRIORITY|hub del HUB_ID|default del", \
+	  "stage the removal of a route, rule, hub or the default") \
+	X(COMMIT, commit, RW, "commit", "commit", \
+	  "publish the staged edits") \
+	X(ABORT, abort, RW, "abort", "abort", "drop the staged edits") \
+	X(ROUTE_GET, route_get, RO, "route get", \
+	  "route get REGION [--carrier XY] [--service F] [--weight G] " \
+	  "[--size MM] [--device N] [--waybill W]", \
+	  "which rule, route or default decides, and the chute") \
+	X(CHUTE_LIST, chute_list, RO, "chute list", "chute list", \
+	  "every chute: state and records") \
+	X(CHUTE_SET, chute_set, RW, "chute set", \
+	  "chute disable N [N...]|chute enable N [N...]", \
+	  "close or reopen chutes") \
+	X(STATS, stats, RO, "stats", "stats [--watch [N]]", \
+	  "counters (--watch: refresh every second, N times)") \
+	X(STATS_RESET, stats_reset, RW, "stats reset", "stats reset", \
+	  "start the counters from zero (a baseline)")
+
+#endif

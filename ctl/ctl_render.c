@@ -1,0 +1,345 @@
+/* ctl_render.c: text renderers of the control answers (see ctl_render.h).
+ * The JSON reader is jansson's. */
+#include "ctl_render.h"
+
+#include <jansson.h>
+#include <stdint.h>
+#include <string.h>
+#include <time.h>
+
+#include "ctl_proto.h"
+
+typedef void render_fn(json_t *j, struct ps_out *o);
+
+/* ------------------------------------------------------------ helpers */
+
+static unsigned long long num(json_t *o, const char *k)
+{
+	json_t *v = json_object_get(o, k);
+	return json_is_integer(v) ? (unsigned long long)json_integer_value(v)
+				  : 0;
+}
+
+static double real(json_t *o, const char *k)
+{
+	return json_number_value(json_object_get(o, k));
+}
+
+static const char *str(json_t *o, const char *k)
+{
+	const char *s = json_string_value(json_object_get(o, k));
+	return s ? s : "";
+}
+
+static int truth(json_t *o, const char *k)
+{
+	return json_is_true(json_object_get(o, k));
+}
+
+static void fmt_time(char *buf, size_t n, unsigned long long ms)
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+	localtime_r(&t, &tm);
+	strftime(buf, n, "%Y-%m-%d %H:%M:%S", &tm);
+}
+
+static void line(struct ps_out *o, const char *s)
+{
+	ps_out_printf(o, "%s\n", s);
+}
+
+/* ------------------------------------------------------------- errors */
+
+static void render_error(json_t *j, struct ps_out *o)
+{
+	json_t *list = json_object_get(j, "errors"), *v;
+	size_t i;
+	if (json_is_string(json_object_get(j, "error")))
+		line(o, str(j, "error"));
+	json_array_foreach(list, i, v)
+		line(o, json_string_value(v) ? json_string_value(v) : "?");
+	if (num(j, "more"))
+		ps_out_printf(o, "... and %llu more errors\n", num(j, "more"));
+}
+
+/* ----------------------------------------------------------- commands */
+
+static void render_status(json_t *j, struct ps_out *o)
+{
+	unsigned long long up = num(j, "uptime_s"), w = num(j, "workers");
+	json_t *ports = json_object_get(j, "ports"), *p;
+	json_t *plan = json_object_get(j, "plan");
+	json_t *sched = json_object_get(j, "scheduled");
+	json_t *rt = json_object_get(j, "rates");
+	json_t *mem = json_object_get(j, "memory");
+	json_t *dd = json_object_get(j, "dedup");
+	size_t i;
+	char t[64];
+	ps_out_printf(o, "parcelsortd %s, up %lluh %02llum %02llus, %llu "
+		      "worker%s\n", str(j, "version"), up / 3600, up / 60 % 60,
+		      up % 60, w, w == 1 ? "" : "s");
+	json_array_foreach(ports, i, p) {
+		unsigned long long q = num(p, "queues");
+		ps_out_printf(o, "port %zu:    %s, %s, %llu queue%s\n", i,
+			      str(p, "name"), str(p, "mac"), q,
+			      q == 1 ? "" : "s");
+	}
+	if (json_is_object(plan)) {
+		fmt_time(t, sizeof(t), num(plan, "committed_ms"));
+		ps_out_printf(o, "plan:      %s v%llu, committed %s (%s), "
+			      "%.1f MB\n", str(plan, "name"), num(plan, "version"),
+			      t, *str(plan, "origin") ? str(plan, "origin") : "?",
+			      (double)num(plan, "bytes") / 1048576.0);
+	} else {
+		line(o, "plan:      none (every sortable record gets NO_PLAN)");
+	}
+	if (json_is_object(sched)) {
+		fmt_time(t, sizeof(t), num(sched, "at_ms"));
+		ps_out_printf(o, "scheduled: %s at %s\n", str(sched, "name"), t);
+	}
+	if (truth(j, "transaction_open"))
+		line(o, "staged:    a transaction is open (commit or abort)");
+	ps_out_printf(o, "rates:     rx %.3f Mpps, tx %.3f Mpps, %.3f M "
+		      "records/s, %.0f drops/s\n", real(rt, "rx_pps") / 1e6,
+		      real(rt, "tx_pps") / 1e6,
+		      real(rt, "records_per_s") / 1e6, real(rt, "drops_per_s"));
+	ps_out_printf(o, "memory:    jemalloc %.1f MB allocated, %.1f MB "
+		      "resident; duplicate window %.0f MB (%llu waybills, "
+		      "%llu s)\n", (double)num(mem, "jemalloc_allocated") / 1048576.0,
+		      (double)num(mem, "jemalloc_resident") / 1048576.0,
+		      (double)num(mem, "dedup_bytes") / 1048576.0,
+		      num(dd, "capacity"), num(dd, "window_s"));
+}
+
+static void render_plan_load(json_t *j, struct ps_out *o)
+{
+	if (json_object_get(j, "scheduled_at_ms")) {
+		char t[64];
+		fmt_time(t, sizeof(t), num(j, "scheduled_at_ms"));
+		ps_out_printf(o, "scheduled: takes effect at %s\n", t);
+	} else {
+		ps_out_printf(o, "committed version %llu\n", num(j, "version"));
+	}
+}
+
+static void diff_lines(json_t *list, char mark, struct ps_out *o)
+{
+	json_t *v;
+	size_t i;
+	json_array_foreach(list, i, v) {
+		if (json_is_integer(v))
+			ps_out_printf(o, "%c chute %llu\n", mark,
+				      (unsigned long long)json_integer_value(v));
+		else
+			ps_out_printf(o, "%c %s\n", mark,
+				      json_string_value(v) ? json_string_value(v)
+							   : "?");
+	}
+}
+
+static void render_plan_diff(json_t *j, struct ps_out *o)
+{
+	static const char *const kinds[] = { "hubs", "routes", "rules" };
+	for (int k = 0; k < 3; k++) {
+		json_t *kd = json_object_get(j, kinds[k]);
+		diff_lines(json_object_get(kd, "added"), '+', o);
+		diff_lines(json_object_get(kd, "removed"), '-', o);
+		diff_lines(json_object_get(kd, "changed"), '~', o);
+	}
+	diff_lines(json_object_get(j, "settings"), '~', o);
+	json_t *ch = json_object_get(j, "chutes");
+	diff_lines(json_object_get(ch, "added"), '+', o);
+	diff_lines(json_object_get(ch, "removed"), '-', o);
+	unsigned long long n = num(j, "differences");
+	unsigned long long v = num(j, "active_version");
+	if (n == 0)
+		ps_out_printf(o, "no difference from the active plan (v%llu)\n",
+			      v);
+	else
+		ps_out_printf(o, "%llu difference%s from the active plan "
+			      "(v%llu)\n", n, n == 1 ? "" : "s", v);
+}
+
+static void render_plan_show(json_t *j, struct ps_out *o)
+{
+	ps_out_printf(o, "# active plan, version %llu\n", num(j, "version"));
+	ps_out_write(o, str(j, "text"), strlen(str(j, "text")));
+}
+
+static void render_plan_history(json_t *j, struct ps_out *o)
+{
+	json_t *h;
+	size_t i;
+	ps_out_printf(o, "%-8s %-20s %-24s %8s %6s %5s  %s\n", "version",
+		      "committed", "name", "routes", "rules", "hubs", "origin");
+	json_array_foreach(j, i, h) {
+		char t[64];
+		fmt_time(t, sizeof(t), num(h, "committed_ms"));
+		ps_out_printf(o, "%c%-7llu %-20s %-24s %8llu %6llu %5llu  %s\n",
+			      truth(h, "active") ? '*' : ' ', num(h, "version"),
+			      t, str(h, "name"), num(h, "routes"),
+			      num(h, "rules"), num(h, "hubs"), str(h, "origin"));
+	}
+}
+
+static void render_plan_rollback(json_t *j, struct ps_out *o)
+{
+	ps_out_printf(o, "committed version %llu (the content of an earlier "
+		      "plan)\n", num(j, "version"));
+}
+
+static void render_begin(json_t *j, struct ps_out *o)
+{
+	(void)j;
+	line(o, "transaction open: stage edits, then commit or abort");
+}
+
+static void render_edit(json_t *j, struct ps_out *o)
+{
+	(void)j;
+	line(o, "staged");
+}
+
+static void render_delete(json_t *j, struct ps_out *o)
+{
+	render_edit(j, o);
+}
+
+static void render_commit(json_t *j, struct ps_out *o)
+{
+	ps_out_printf(o, "committed version %llu\n", num(j, "version"));
+}
+
+static void render_abort(json_t *j, struct ps_out *o)
+{
+	(void)j;
+	line(o, "staged edits thrown away");
+}
+
+static void render_route_get(json_t *j, struct ps_out *o)
+{
+	json_t *chutes = json_object_get(j, "chutes"), *c;
+	json_t *d = json_object_get(j, "decision");
+	int have_plan = truth(j, "have_plan");
+	size_t i;
+	ps_out_printf(o, "decided by: %s\n", str(j, "decided_by"));
+	if (have_plan && num(j, "hub"))
+		ps_out_printf(o, "next hop:   hub %llu (%s), %s\n", num(j, "hub"),
+			      str(j, "hub_name"), str(j, "tier"));
+	if (json_array_size(chutes)) {
+		ps_out_printf(o, "chutes:    ");
+		json_array_foreach(chutes, i, c)
+			ps_out_printf(o, " %llu%s", num(c, "chute"),
+				      truth(c, "enabled") ? "" : " (disabled)");
+		ps_out_write(o, "\n", 1);
+	}
+	if (have_plan)
+		ps_out_printf(o, "decision:   %s, chute %llu (plan v%llu, for "
+			      "waybill %s)\n", str(d, "reason"), num(d, "chute"),
+			      num(j, "plan_version"), str(j, "waybill"));
+}
+
+static void render_chute_list(json_t *j, struct ps_out *o)
+{
+	json_t *c;
+	size_t i;
+	ps_out_printf(o, "%-6s %-9s %14s\n", "chute", "state", "records");
+	json_array_foreach(j, i, c)
+		ps_out_printf(o, "%-6llu %-9s %14llu%s%s\n", num(c, "chute"),
+			      truth(c, "enabled") ? "enabled" : "disabled",
+			      num(c, "records"),
+			      truth(c, "reject") ? "  reject" : "",
+			      truth(c, "in_plan") ? "" : "  (not in the plan)");
+}
+
+static void render_chute_set(json_t *j, struct ps_out *o)
+{
+	line(o, truth(j, "enabled") ? "enabled" : "disabled");
+}
+
+/* " name count" for every non-zero member of an object of counts; from
+ * member `from` on. The daemon writes them in its counters' order. */
+static void counts(json_t *obj, size_t from, int zeros, struct ps_out *o)
+{
+	const char *k;
+	json_t *v;
+	size_t i = 0;
+	json_object_foreach(obj, k, v) {
+		if (i++ >= from && (zeros || json_integer_value(v)))
+			ps_out_printf(o, " %s %llu", k,
+				      (unsigned long long)json_integer_value(v));
+	}
+}
+
+static void render_stats(json_t *j, struct ps_out *o)
+{
+	json_t *rt = json_object_get(j, "rates");
+	json_t *drops = json_object_get(j, "drops"), *v;
+	json_t *reasons = json_object_get(j, "reasons");
+	json_t *dd = json_object_get(j, "dedup");
+	json_t *ex = json_object_get(j, "export");
+	unsigned long long dropped = 0;
+	const char *k;
+	json_object_foreach(drops, k, v)
+		dropped += (unsigned long long)json_integer_value(v);
+	ps_out_printf(o, "rates     rx %.3f Mpps  tx %.3f Mpps  %.3f M "
+		      "records/s  %.0f drops/s  workers %.1f%% busy\n",
+		      real(rt, "rx_pps") / 1e6, real(rt, "tx_pps") / 1e6,
+		      real(rt, "records_per_s") / 1e6, real(rt, "drops_per_s"),
+		      real(j, "busy_percent"));
+	ps_out_printf(o, "frames    rx %llu (%llu bytes)  tx %llu (%llu "
+		      "bytes)  dropped %llu\n", num(j, "rx_frames"),
+		      num(j, "rx_bytes"), num(j, "tx_frames"),
+		      num(j, "tx_bytes"), dropped);
+	ps_out_printf(o, "records   %llu\n", num(j, "records"));
+	json_object_foreach(reasons, k, v)
+		if (json_integer_value(v))
+			ps_out_printf(o, "  %-18s %14llu\n", k,
+				      (unsigned long long)json_integer_value(v));
+	ps_out_printf(o, "tiers    ");
+	counts(json_object_get(j, "tiers"), 1, 1, o);
+	ps_out_printf(o, "\ndrops    ");
+	counts(drops, 0, 0, o);
+	ps_out_printf(o, "\nduplicate window: %llu remembered, %llu hits, "
+		      "%llu evicted\n", num(dd, "inserts"), num(dd, "hits"),
+		      num(dd, "evictions"));
+	if (truth(ex, "enabled"))
+		ps_out_printf(o, "export    %llu events, %llu dropped; %llu "
+			      "stored in %llu blocks, %llu refused by a full "
+			      "spool, spool %.1f MB\n", num(ex, "events"),
+			      num(ex, "dropped"), num(ex, "written"),
+			      num(ex, "blocks"), num(ex, "spool_overflow"),
+			      (double)num(ex, "spool_bytes") / 1048576.0);
+}
+
+static void render_stats_reset(json_t *j, struct ps_out *o)
+{
+	(void)j;
+	line(o, "counters reset (a baseline; the workers' counters keep "
+	     "counting)");
+}
+
+static render_fn *const renderers[PS_CTL_CMD_MAX] = {
+#define ROW(id, fn, access, name, forms, help) [PS_CTL_##id] = render_##fn,
+	PS_CTL_COMMANDS(ROW)
+#undef ROW
+};
+
+int ps_ctl_render(unsigned cmd, int status, const char *body, size_t len,
+		  struct ps_out *o)
+{
+	json_t *j = json_loadb(body, len, JSON_DECODE_ANY, NULL);
+	if (!j) {
+		ps_out_write(o, body, len);
+		return -1;
+	}
+	if (status != PS_CTL_OK)
+		render_error(j, o);
+	else if (cmd >= 1 && cmd < PS_CTL_CMD_MAX)
+		renderers[cmd](j, o);
+	else
+		ps_out_write(o, body, len);
+	json_decref(j);
+	return 0;
+}
