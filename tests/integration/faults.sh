@@ -25,6 +25,8 @@ ctl() { "$BUILD/control/parcelsortctl" --ctl "$CTL" "$@"; }
 start() {   # STATE_DIR [options...]
     st=$1
     shift
+    # the log of the daemon before must not be read as this one's start
+    rm -f "$T/log"
     "$BUILD/parcelsortd" -l 0-1 --no-huge -m 256 --no-pci --no-shconf \
         --log-level=3 --file-prefix "ps$$" --vdev net_null0 -- \
         --ip 198.18.0.2 --state-dir "$st" --ctl "$CTL" --metrics off "$@" \
