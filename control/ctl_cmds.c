@@ -122,18 +122,36 @@ static void plan_json(struct ps_out *o, const struct ps_plan_info *pi)
 	ps_out_printf(o, ",\"bytes\":%zu}", pi->bytes);
 }
 
+/* The pending schedule, and why its activation failed so far (#12.7). */
+static void schedule_json(struct ps_out *o, const struct ps_schedule_info *si)
+{
+	if (!si->pending) {
+		ps_out_write(o, "null", 4);
+		return;
+	}
+	ps_out_printf(o, "{\"name\":");
+	ps_out_json_str(o, si->name);
+	ps_out_printf(o, ",\"at_ms\":%llu,\"failed_attempts\":%u",
+		      (unsigned long long)si->at_ms, si->attempts);
+	if (si->attempts) {
+		ps_out_printf(o, ",\"next_try_ms\":%llu,\"last_error\":",
+			      (unsigned long long)si->next_try_ms);
+		ps_out_json_str(o, si->last_error);
+	}
+	ps_out_write(o, "}", 1);
+}
+
 static int cmd_status(struct req *r)
 {
 	const struct ps_ctl_daemon *d = r->x->d;
 	struct ps_rates rt;
 	struct ps_plan_info pi;
-	uint64_t at;
+	struct ps_schedule_info si;
 	size_t alloc, res;
-	char sname[64] = "";
 	ps_view_rates(r->x->view, &rt);
 	ps_store_info(r->st, &pi);
 	jemalloc_stats(&alloc, &res);
-	int sched = ps_store_scheduled(r->st, &at, sname, sizeof(sname));
+	ps_store_schedule_info(r->st, &si);
 	ps_out_printf(r->o, "{\"version\":\"%s\",\"uptime_s\":%llu,"
 		      "\"workers\":%u,\"ports\":", PARCELSORT_VERSION,
 		      (unsigned long long)((ps_now_ms() - d->start_ms) / 1000),
@@ -142,13 +160,7 @@ static int cmd_status(struct req *r)
 	ps_out_write(r->o, ",\"plan\":", 8);
 	plan_json(r->o, &pi);
 	ps_out_printf(r->o, ",\"scheduled\":");
-	if (sched) {
-		ps_out_printf(r->o, "{\"name\":");
-		ps_out_json_str(r->o, sname);
-		ps_out_printf(r->o, ",\"at_ms\":%llu}", (unsigned long long)at);
-	} else {
-		ps_out_write(r->o, "null", 4);
-	}
+	schedule_json(r->o, &si);
 	ps_out_printf(r->o, ",\"rates\":{\"rx_pps\":%.1f,\"tx_pps\":%.1f,"
 		      "\"records_per_s\":%.1f,\"drops_per_s\":%.1f},"
 		      "\"memory\":{\"jemalloc_allocated\":%zu,"

@@ -97,6 +97,14 @@ static void render_status(json_t *j, struct ps_out *o)
 	if (json_is_object(sched)) {
 		fmt_time(t, sizeof(t), num(sched, "at_ms"));
 		ps_out_printf(o, "scheduled: %s at %s\n", str(sched, "name"), t);
+		unsigned long long fails = num(sched, "failed_attempts");
+		if (fails) {
+			fmt_time(t, sizeof(t), num(sched, "next_try_ms"));
+			ps_out_printf(o, "           activation failed %llu "
+				      "time%s, next try at %s: %s\n", fails,
+				      fails == 1 ? "" : "s", t,
+				      str(sched, "last_error"));
+		}
 	}
 	if (truth(j, "transaction_open"))
 		line(o, "staged:    a transaction is open (commit or abort)");

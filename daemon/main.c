@@ -205,10 +205,8 @@ static void control_loop(struct ps_daemon *d)
 		struct ps_errors errs;
 		ps_errors_init(&errs);
 		int r = ps_store_tick(d->store, ps_now_ms(), &errs);
-		if (r > 0)
-			printf("parcelsortd: scheduled plan activated\n");
-		else if (r < 0)
-			ps_errors_print(&errs, stderr);
+		if (r)
+			ps_report_schedule(d, r, &errs);
 		ps_errors_free(&errs);
 		double t = ps_daemon_elapsed_s(d);
 		if (d->cfg.stats_interval > 0 &&

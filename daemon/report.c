@@ -34,6 +34,28 @@ void ps_report_start(const struct ps_daemon *d)
 	fflush(stdout);
 }
 
+void ps_report_schedule(const struct ps_daemon *d, int r,
+			const struct ps_errors *errs)
+{
+	struct ps_schedule_info si;
+	if (r > 0) {
+		printf("parcelsortd: scheduled plan activated\n");
+		fflush(stdout);
+		return;
+	}
+	ps_store_schedule_info(d->store, &si);
+	if (!si.pending) {             /* cannot be: a failure stays pending */
+		ps_errors_print(errs, stderr);
+		return;
+	}
+	uint64_t now = ps_now_ms();
+	fprintf(stderr, "parcelsortd: scheduled plan %s: activation attempt "
+		"%u failed, the plan in force stays; next try in %llu s: %s\n",
+		si.name, si.attempts, (unsigned long long)
+		(si.next_try_ms > now ? (si.next_try_ms - now + 999) / 1000 : 0),
+		si.last_error);
+}
+
 void ps_report_rates(const struct ps_daemon *d, struct ps_counters *prev,
 		     double dt)
 {

@@ -10,6 +10,11 @@ void ps_report_start(const struct ps_daemon *d);
 /* One line of rates since *prev over dt seconds; *prev becomes now. */
 void ps_report_rates(const struct ps_daemon *d, struct ps_counters *prev,
 		     double dt);
+/* What a scheduled activation did (r: ps_store_tick's answer, not 0):
+ * activated on stdout, or on stderr which attempt failed, why, and when
+ * the next one is (issue #12.7). */
+void ps_report_schedule(const struct ps_daemon *d, int r,
+			const struct ps_errors *errs);
 /* The final counters after secs seconds of running. */
 void ps_report_summary(const struct ps_daemon *d, double secs);
 

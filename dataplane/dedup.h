@@ -76,6 +76,16 @@ static inline uint32_t ps_dedup_now(const struct ps_dedup *d)
 {
 	return __atomic_load_n(&d->clock_s, __ATOMIC_RELAXED);
 }
+/* Seconds from start_tsc to tsc, for ps_dedup_tick: 0 for a reading before
+ * start_tsc (a core whose TSC is a little behind the main lcore's, which
+ * read start_tsc). Wrapped, such a reading would move the clock, which
+ * never goes back, to billions of seconds for good: no entry would ever
+ * expire again. */
+static inline uint32_t ps_dedup_seconds(uint64_t tsc, uint64_t start_tsc,
+					uint64_t hz)
+{
+	return tsc > start_tsc ? (uint32_t)((tsc - start_tsc) / hz) : 0;
+}
 /* Move the clock on to s seconds (each worker calls it with its reading of
  * the shared TSC base; the first to reach a second moves it); never back. */
 void ps_dedup_tick(struct ps_dedup *d, uint32_t s);

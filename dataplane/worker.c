@@ -141,12 +141,12 @@ int ps_worker_main(void *arg)
 		rcu_unregister_thread();
 		return 0;
 	}
-	ps_dedup_tick(dd, (uint32_t)((prev - start) / hz));
+	ps_dedup_tick(dd, ps_dedup_seconds(prev, start, hz));
 	while (!ps_quit) {
 		uint64_t t0 = rte_rdtsc();
 		if (t0 - prev > drain) {
 			flush_tx(w);
-			ps_dedup_tick(dd, (uint32_t)((t0 - start) / hz));
+			ps_dedup_tick(dd, ps_dedup_seconds(t0, start, hz));
 			prev = t0;
 		}
 		unsigned got = 0;

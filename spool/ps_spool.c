@@ -466,14 +466,17 @@ static int block_at(struct ps_spool_reader *r, uint64_t off,
 	return 1;
 }
 
-/* The block at the reader's position, if whole: 1 and the position moves
- * past it. */
+/* The block at the reader's position: 1 when whole (the position moves
+ * past it), 0 no block there, -1 the start of one whose bytes are not all
+ * there (block_at). */
 static int take_block(struct ps_spool_reader *r, struct ps_spool_block *b)
 {
-	if (r->fd < 0 || block_at(r, r->pos.offset, b) != 1)
+	if (r->fd < 0)
 		return 0;
-	r->pos = b->end;
-	return 1;
+	int v = block_at(r, r->pos.offset, b);
+	if (v == 1)
+		r->pos = b->end;
+	return v;
 }
 
 static int bytes_past_pos(const struct ps_spool_reader *r)
@@ -534,9 +537,13 @@ int ps_spool_read(struct ps_spool_reader *r, struct ps_spool_block *b)
 			r->pos.offset = 0;
 		}
 		open_current(r);
-		if (take_block(r, b))
+		int at = take_block(r, b);
+		if (at == 1)
 			return 1;
-		if (skip_torn(r, 0))
+		/* a block not all there in the newest segment is one being
+		 * written: wait for it (its payload may hold a block's bytes,
+		 * which are no block); bytes that are no block at all are torn */
+		if (at == 0 && skip_torn(r, 0))
 			continue;
 		/* at the end of this segment, or at a block still being
 		 * written: the writer only ever appends to the newest
@@ -544,7 +551,7 @@ int ps_spool_read(struct ps_spool_reader *r, struct ps_spool_block *b)
 		char next[PS_SPOOL_NAME];
 		if (!next_segment(r, r->pos.segment, next))
 			return 0;
-		if (take_block(r, b))
+		if (take_block(r, b) == 1)
 			return 1;    /* finished just before the rotation */
 		if (skip_torn(r, 1))
 			continue;

@@ -84,7 +84,8 @@ struct ps_spool_reader *ps_spool_reader_open(const char *dir, char *err,
 void ps_spool_seek(struct ps_spool_reader *r, const struct ps_spool_pos *pos);
 /* The next complete block: 1, 0 when none is there yet. Torn bytes are
  * skipped and counted once a whole block follows them in their segment or
- * a newer segment exists (until then they may be a block being written). */
+ * a newer segment exists; a block whose bytes are not all there in the
+ * newest segment is one being written, waited for (0), never searched. */
 int ps_spool_read(struct ps_spool_reader *r, struct ps_spool_block *b);
 /* Every block before pos is published: delete the segments before its own. */
 void ps_spool_release(struct ps_spool_reader *r,

@@ -156,6 +156,21 @@ assert d[\"records_replied\"] == d[\"records_sent\"] == sum(d[\"by_reason\"].val
 assert d[\"by_reason\"][\"ROUTED\"] + d[\"by_reason\"][\"DEFAULT\"] > 0
 "'
 
+# a scheduled activation that fails stays pending and says why, in
+# status and in the log, and goes through once the cause is gone (#12.7)
+mkdir "$T/state-ops/.plan-0000000014.plan.tmp"
+ctl plan load "$T/b.plan" --at +1s >/dev/null
+sleep 2
+check "a failed scheduled activation: status says why" \
+    'ctl status | grep -q "^ *activation failed [0-9]* times*, next try at .*Is a directory"'
+check "a failed scheduled activation: the log says why" \
+    'grep -q "^parcelsortd: scheduled plan yiwu-day: activation attempt 1 failed, the plan in force stays; next try in [0-9]* s: .*Is a directory" "$T/ops.log"'
+check "the plan in force stays: version 13" 'ctl status | grep -q "plan: *yiwu-day v13"'
+rmdir "$T/state-ops/.plan-0000000014.plan.tmp"
+sleep 3
+check "retried once the cause is gone: version 14, nothing pending" \
+    'ctl status >"$T/st" && grep -q "plan: *yiwu-day v14" "$T/st" && ! grep -q "^scheduled:" "$T/st"'
+
 python3 "$HERE/ctl_abuse.py" "$CTL" "$BUILD/control/parcelsortctl"
 stop_daemon
 check "daemon exits 0" '[ "$RC" -eq 0 ]'

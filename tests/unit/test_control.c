@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -490,5 +491,65 @@ Test(readers, status_and_history_while_plans_are_committed)
 	cr_assert_eq(c.failed, 0);
 	cr_assert_eq(run(f.s, PS_CTL_STATUS, "", 0, &f.o), PS_CTL_OK);
 	cr_assert(strstr(f.o.buf, "plan:      p299 v300"), "%s", f.o.buf);
+	fixture_close(&f, 0);
+}
+
+/* ------------------------------------ a failed scheduled activation */
+
+/* Issue #12.7: a scheduled activation that fails says why in status (the
+ * JSON and the CLI's text): how many attempts failed, the last reason and
+ * when it is tried again. */
+Test(status, a_failed_scheduled_activation_says_why)
+{
+	struct fixture f;
+	const char v1[] = BASE "route 33 1 5\n", v2[] = BASE "route 33 2 5\n";
+	struct ps_errors e;
+	uint32_t v;
+	fixture_open(&f, NULL, NULL);
+	ps_errors_init(&e);
+	cr_assert_eq(ps_store_load_text(f.st, v1, strlen(v1), "v1", 0, &e, &v),
+		     0);
+	uint64_t at = ps_now_ms() + 3600000;
+	cr_assert_eq(ps_store_load_text(f.st, v2, strlen(v2), "v2", at, &e, &v),
+		     0);
+	cr_assert_eq(v, 0, "scheduled");
+	/* the commit's temporary file cannot be made: a disk error */
+	char blocker[128];
+	snprintf(blocker, sizeof(blocker), "%s/.plan-0000000002.plan.tmp",
+		 f.dir);
+	cr_assert_eq(mkdir(blocker, 0700), 0);
+	cr_assert_eq(ps_store_tick(f.st, at, &e), -1);
+	ps_errors_free(&e);
+	ps_out_free(&f.o);
+	ps_out_init(&f.o);
+	cr_assert_eq(ps_ctl_execute(f.s, PS_CTL_STATUS, PS_CTL_F_JSON,
+				    (const uint8_t *)"", 0, &f.o), PS_CTL_OK);
+	cr_assert(strstr(f.o.buf, "\"scheduled\":{\"name\":\"a\""), "%s",
+		  f.o.buf);
+	cr_assert(strstr(f.o.buf, "\"failed_attempts\":1,"), "%s", f.o.buf);
+	char next[64];
+	snprintf(next, sizeof(next), "\"next_try_ms\":%llu,",
+		 (unsigned long long)at + PS_SCHED_RETRY_MIN_MS);
+	cr_assert(strstr(f.o.buf, next), "%s", f.o.buf);
+	cr_assert(strstr(f.o.buf, "\"last_error\":\"commit: refused"), "%s",
+		  f.o.buf);
+	cr_assert(strstr(f.o.buf, "Is a directory"), "%s", f.o.buf);
+	struct ps_out t;
+	ps_out_init(&t);
+	cr_assert_eq(ps_ctl_render(PS_CTL_STATUS, PS_CTL_OK, f.o.buf, f.o.len,
+				   &t), 0);
+	cr_assert(strstr(t.buf, "scheduled: a at "), "%s", t.buf);
+	cr_assert(strstr(t.buf, "activation failed 1 time, next try at "),
+		  "%s", t.buf);
+	cr_assert(strstr(t.buf, "Is a directory"), "%s", t.buf);
+	ps_out_free(&t);
+	/* once it is activated, status has nothing pending */
+	cr_assert_eq(rmdir(blocker), 0);
+	ps_errors_init(&e);
+	cr_assert_eq(ps_store_tick(f.st, at + PS_SCHED_RETRY_MIN_MS, &e), 1);
+	ps_errors_free(&e);
+	cr_assert_eq(run(f.s, PS_CTL_STATUS, "", 0, &f.o), PS_CTL_OK);
+	cr_assert_null(strstr(f.o.buf, "scheduled:"), "%s", f.o.buf);
+	cr_assert_null(strstr(f.o.buf, "activation failed"), "%s", f.o.buf);
 	fixture_close(&f, 0);
 }

@@ -296,6 +296,36 @@ Test(dedup, one_clock_for_every_core)
 }
 
 
+/* A core whose TSC reads a little behind the main lcore's start reading
+ * ticks 0 s, not a wrapped count of billions of seconds that the clock,
+ * never going back, would keep for good (every entry live forever). */
+Test(dedup, a_tsc_reading_before_the_start_does_not_pin_the_clock)
+{
+	struct ps_dedup d;
+	const uint64_t hz = 2000000000ull, start = 5 * hz + 123;
+	cr_assert_eq(ps_dedup_init(&d, 1024, 600), 0);
+	ps_dedup_tick(&d, ps_dedup_seconds(start - 1, start, hz));
+	cr_assert_eq(ps_dedup_now(&d), 0);
+	ps_dedup_tick(&d, ps_dedup_seconds(start + 7 * hz, start, hz));
+	cr_assert_eq(ps_dedup_now(&d), 7);
+	cr_assert_eq(ps_dedup_seconds(start, start, hz), 0);
+	cr_assert_eq(ps_dedup_seconds(start + hz - 1, start, hz), 0);
+	cr_assert_eq(ps_dedup_seconds(start + hz, start, hz), 1);
+	/* an entry of second 7 expires at 7 + the window */
+	uint8_t wb[24];
+	wbf(wb, 7);
+	struct ps_decision dec = { .chute = 5 }, out;
+	uint64_t h = ps_dedup_hash(wb);
+	int ev = 0;
+	ps_chutes_init(&cs);
+	cr_assert_eq(ps_dedup_insert(&d, h, wb, ps_dedup_now(&d), &dec, &cs,
+				     &out, &ev), PS_DEDUP_MISS);
+	cr_assert_eq(ps_dedup_lookup(&d, h, wb, 7 + 599, &out), PS_DEDUP_HIT);
+	cr_assert_neq(ps_dedup_lookup(&d, h, wb, 7 + 600, &out), PS_DEDUP_HIT);
+	ps_dedup_free(&d);
+}
+
+
 /* Two cores insert the same waybills in the same order at once: each
  * waybill is fresh for exactly one of them and a hit for the other, never
  * busy. The table is roomy (5% full) so that no entry is evicted: an

@@ -461,3 +461,47 @@ Test(spool, a_torn_tail_yields_every_whole_block_before_it)
 		ps_spool_close(w);
 	}
 }
+
+/* A block still being written is not torn: the reader waits for its
+ * bytes and never looks for blocks inside the part already written. A
+ * payload may hold a block's bytes (the spool stores any bytes); taking
+ * them for a block after torn bytes delivered a block twice, counted a
+ * torn block that was not, and lost the block being written. */
+Test(spool, a_block_being_written_is_waited_for_not_searched)
+{
+	char err[256], seg[512], outer[256];
+	struct ps_spool_writer *w = ps_spool_open(dir, 1 << 20, 1 << 20, 7,
+						  err, sizeof(err));
+	cr_assert_not_null(w, "%s", err);
+	cr_assert_eq(ps_spool_append(w, "{\"a\":1}\n", 8, 1), 0);
+	size_t one = read_segment(7, seg, sizeof(seg));     /* block 1 */
+	/* block 2's payload holds block 1's bytes */
+	int k = snprintf(outer, sizeof(outer), "{\"raw\":\"");
+	memcpy(outer + k, seg, one);
+	k += (int)one;
+	k += snprintf(outer + k, sizeof(outer) - (size_t)k, "\"}\n");
+	cr_assert_eq(ps_spool_append(w, outer, (uint32_t)k, 1), 0);
+	ps_spool_close(w);
+	size_t all = read_segment(7, seg, sizeof(seg));
+	cr_assert_eq(all, one + 32 + (size_t)k);
+	struct ps_spool_reader *r = ps_spool_reader_open(dir, err, sizeof(err));
+	struct ps_spool_block b;
+	cr_assert_eq(ps_spool_read(r, &b), 1);
+	cr_assert_eq(b.seq, 1);
+	/* block 2 as a reader sees it mid-write: its header and the payload
+	 * up to just past the bytes of block 1 inside it */
+	size_t mid = one + 32 + 8 + one + 1;
+	append_raw(7, one, seg + one, mid - one);
+	cr_assert_eq(ps_spool_read(r, &b), 0, "got seq %llu at %llu",
+		     (unsigned long long)b.seq,
+		     (unsigned long long)b.end.offset);
+	cr_assert_eq(ps_spool_torn(r), 0);
+	/* the write completes: block 2, whole */
+	append_raw(7, mid, seg + mid, all - mid);
+	cr_assert_eq(ps_spool_read(r, &b), 1);
+	cr_assert_eq(b.seq, 2);
+	cr_assert_eq(b.len, (uint32_t)k);
+	cr_assert_eq(ps_spool_read(r, &b), 0);
+	cr_assert_eq(ps_spool_torn(r), 0);
+	ps_spool_reader_close(r);
+}
