@@ -577,6 +577,42 @@ static void json_counts(struct ps_out *o, const char *name,
 	ps_out_write(o, "}", 1);
 }
 
+/* The scalar counters of counters.h's list go where `stats` has always
+ * shown them: "dedup_hits" as "hits" in the "dedup" object, "export_events"
+ * as "events" in "export", the others at the top. */
+static const char *const stats_groups[] = { "dedup", "export" };
+#define STATS_GROUPS (sizeof(stats_groups) / sizeof(stats_groups[0]))
+
+/* The group of a counter's name (STATS_GROUPS: none) and its key there. */
+static unsigned stats_group(const char *name, const char **key)
+{
+	for (unsigned g = 0; g < STATS_GROUPS; g++) {
+		size_t n = strlen(stats_groups[g]);
+		if (!strncmp(name, stats_groups[g], n) && name[n] == '_') {
+			*key = name + n + 1;
+			return g;
+		}
+	}
+	*key = name;
+	return STATS_GROUPS;
+}
+
+/* "KEY":VALUE for every counter of the list in group g, comma-led after
+ * the first unless *first. */
+static void json_group(struct ps_out *o, const struct ps_counters *c,
+		       unsigned g, int first)
+{
+	for (unsigned i = 0; i < PS_CNT_COUNT; i++) {
+		const struct ps_counter_desc *k = &ps_counter_descs[i];
+		const char *key;
+		if (stats_group(k->name, &key) != g)
+			continue;
+		ps_out_printf(o, "%s\"%s\":%llu", first ? "" : ",", key,
+			      (unsigned long long)ps_counter_value(c, k));
+		first = 0;
+	}
+}
+
 static int cmd_stats(struct req *r)
 {
 	static struct ps_counters c;
@@ -593,36 +629,27 @@ static int cmd_stats(struct req *r)
 			      ? 100.0 * (double)c.busy_cycles /
 					(double)(c.busy_cycles + c.idle_cycles)
 			      : 0;
-	ps_out_printf(r->o, "{\"rx_frames\":%llu,\"rx_bytes\":%llu,"
-		      "\"tx_frames\":%llu,\"tx_bytes\":%llu,"
-		      "\"records\":%llu,\"busy_percent\":%.1f,"
+	ps_out_write(r->o, "{", 1);
+	json_group(r->o, &c, STATS_GROUPS, 1);
+	ps_out_printf(r->o, ",\"busy_percent\":%.1f,"
 		      "\"rates\":{\"rx_pps\":%.1f,\"tx_pps\":%.1f,"
-		      "\"records_per_s\":%.1f,\"drops_per_s\":%.1f}",
-		      (unsigned long long)c.rx_frames,
-		      (unsigned long long)c.rx_bytes,
-		      (unsigned long long)c.tx_frames,
-		      (unsigned long long)c.tx_bytes,
-		      (unsigned long long)c.records, busy, rt.rx_pps,
-		      rt.tx_pps, rt.records_ps, rt.drops_ps);
+		      "\"records_per_s\":%.1f,\"drops_per_s\":%.1f}", busy,
+		      rt.rx_pps, rt.tx_pps, rt.records_ps, rt.drops_ps);
 	json_counts(r->o, "reasons", ps_reason_name, c.records_by_reason,
 		    PS_REASON_COUNT);
 	json_counts(r->o, "tiers", ps_tier_name, c.records_by_tier,
 		    PS_TIER_COUNT);
 	json_counts(r->o, "drops", ps_drop_name, c.drops, PS_DROP_COUNT);
 	json_counts(r->o, "answered", ps_answer_name, c.answered, PS_ANS_COUNT);
-	ps_out_printf(r->o, ",\"dedup\":{\"inserts\":%llu,\"hits\":%llu,"
-		      "\"evictions\":%llu,\"busy\":%llu},"
-		      "\"export\":{\"enabled\":%s,\"events\":%llu,"
-		      "\"dropped\":%llu,\"written\":%llu,\"blocks\":%llu,"
+	ps_out_write(r->o, ",\"dedup\":{", 10);
+	json_group(r->o, &c, 0, 1);
+	ps_out_printf(r->o, "},\"export\":{\"enabled\":%s",
+		      dm->export_totals ? "true" : "false");
+	json_group(r->o, &c, 1, 0);
+	/* the exporter's own totals (struct ps_export_totals) */
+	ps_out_printf(r->o, ",\"written\":%llu,\"blocks\":%llu,"
 		      "\"spool_overflow\":%llu,\"spool_errors\":%llu,"
 		      "\"spool_bytes\":%llu}}\n",
-		      (unsigned long long)c.dedup_inserts,
-		      (unsigned long long)c.dedup_hits,
-		      (unsigned long long)c.dedup_evictions,
-		      (unsigned long long)c.dedup_busy,
-		      dm->export_totals ? "true" : "false",
-		      (unsigned long long)c.export_events,
-		      (unsigned long long)c.export_dropped,
 		      (unsigned long long)et.written,
 		      (unsigned long long)et.blocks,
 		      (unsigned long long)et.spool_overflow,

@@ -8,12 +8,18 @@
  *   /parcelsort/latency  bursts by RX-to-TX time */
 #include "telemetry.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <rte_telemetry.h>
 
+/* DPDK's telemetry thread lives until rte_eal_cleanup and its commands
+ * cannot be unregistered: they answer under this lock, and only while
+ * the_ctl is set (ps_telemetry_unregister clears it before the server and
+ * the store go away). */
+static pthread_mutex_t the_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct ps_ctl_server *the_ctl;
 
 static int tel_status(const char *cmd, const char *params,
@@ -86,20 +92,41 @@ static int tel_counters(const char *cmd, const char *params,
 	return -1;
 }
 
+int ps_telemetry_answer(const char *cmd, const char *params,
+			struct rte_tel_data *d)
+{
+	pthread_mutex_lock(&the_lock);
+	int rc = !the_ctl ? -1
+		 : !strcmp(cmd, "/parcelsort/status") ? tel_status(cmd, params, d)
+		 : tel_counters(cmd, params, d);
+	pthread_mutex_unlock(&the_lock);
+	return rc;
+}
+
+void ps_telemetry_unregister(void)
+{
+	pthread_mutex_lock(&the_lock);
+	the_ctl = NULL;
+	pthread_mutex_unlock(&the_lock);
+}
+
 int ps_telemetry_register(struct ps_ctl_server *ctl)
 {
+	pthread_mutex_lock(&the_lock);
 	the_ctl = ctl;
-	int rc = rte_telemetry_register_cmd("/parcelsort/status", tel_status,
+	pthread_mutex_unlock(&the_lock);
+	int rc = rte_telemetry_register_cmd("/parcelsort/status",
+					    ps_telemetry_answer,
 					    "parcelsortd status. No parameters");
-	rc |= rte_telemetry_register_cmd("/parcelsort/stats", tel_counters,
+	rc |= rte_telemetry_register_cmd("/parcelsort/stats", ps_telemetry_answer,
 					 "Frame, record and duplicate-window "
 					 "counters. No parameters");
-	rc |= rte_telemetry_register_cmd("/parcelsort/reasons", tel_counters,
+	rc |= rte_telemetry_register_cmd("/parcelsort/reasons", ps_telemetry_answer,
 					 "Records by reason. No parameters");
-	rc |= rte_telemetry_register_cmd("/parcelsort/latency", tel_counters,
+	rc |= rte_telemetry_register_cmd("/parcelsort/latency", ps_telemetry_answer,
 					 "Bursts by RX-to-TX time: upper bound "
 					 "in ns -> count. No parameters");
-	rc |= rte_telemetry_register_cmd("/parcelsort/drops", tel_counters,
+	rc |= rte_telemetry_register_cmd("/parcelsort/drops", ps_telemetry_answer,
 					 "Dropped frames by cause. No parameters");
 	return rc;
 }

@@ -5,7 +5,17 @@
 
 #include "ctl_server.h"
 
+struct rte_tel_data;
+
 /* Register the commands; they answer from this server's daemon. */
 int ps_telemetry_register(struct ps_ctl_server *ctl);
+/* Answer one of them as the telemetry socket does: 0, or -1 for an unknown
+ * command or once unregistered. */
+int ps_telemetry_answer(const char *cmd, const char *params,
+			struct rte_tel_data *d);
+/* From now on every command answers -1 (DPDK cannot unregister them):
+ * call before the server and its store are freed. When it returns, no
+ * command is running. */
+void ps_telemetry_unregister(void);
 
 #endif

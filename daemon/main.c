@@ -263,6 +263,7 @@ int main(int argc, char **argv)
 	control_loop(&d);
 	rte_eal_mp_wait_lcore();
 	double secs = ps_daemon_elapsed_s(&d);
+	ps_telemetry_unregister();
 	ps_metrics_stop(d.metrics);
 	ps_ctl_stop(d.ctl);
 	ps_export_stop(d.exporter, &d.export_final);

@@ -4,6 +4,7 @@
  * fuzz_ctl; bounded names, refusals and answers), and the control socket
  * itself (idle deadlines, a full client table, commits under readers). */
 #include <criterion/criterion.h>
+#include <jansson.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -551,5 +552,112 @@ Test(status, a_failed_scheduled_activation_says_why)
 	cr_assert_eq(run(f.s, PS_CTL_STATUS, "", 0, &f.o), PS_CTL_OK);
 	cr_assert_null(strstr(f.o.buf, "scheduled:"), "%s", f.o.buf);
 	cr_assert_null(strstr(f.o.buf, "activation failed"), "%s", f.o.buf);
+}
+
+/* ------------------------------------------------------------- stats */
+
+/* Every counter of counters.h's lists its own value. */
+static void distinct_counters(void)
+{
+	memset(&zero, 0, sizeof(zero));
+	for (unsigned i = 0; i < PS_CNT_COUNT; i++)
+		*(uint64_t *)((char *)&zero + ps_counter_descs[i].offset) =
+			1000 + i;
+	for (unsigned i = 0; i < PS_DROP_COUNT; i++)
+		zero.drops[i] = 100 + i;
+	for (unsigned i = 0; i < PS_ANS_COUNT; i++)
+		zero.answered[i] = 200 + i;
+	for (unsigned i = 0; i < PS_REASON_COUNT; i++)
+		zero.records_by_reason[i] = 300 + i;
+	for (unsigned i = 0; i < PS_TIER_COUNT; i++)
+		zero.records_by_tier[i] = 400 + i;
+}
+
+/* "dedup_hits" -> "dedup" "hits"; "rx_frames" -> NULL "rx_frames". */
+static json_t *stats_member(json_t *j, const char *name)
+{
+	static const char *const groups[] = { "dedup", "export" };
+	for (unsigned g = 0; g < 2; g++) {
+		size_t n = strlen(groups[g]);
+		if (!strncmp(name, groups[g], n) && name[n] == '_')
+			return json_object_get(json_object_get(j, groups[g]),
+					       name + n + 1);
+	}
+	return json_object_get(j, name);
+}
+
+Test(stats, every_counter_of_the_lists_is_in_the_answer)
+{
+	struct fixture f;
+	distinct_counters();
+	fixture_open(&f, NULL, NULL);
+	cr_assert_eq(ps_ctl_execute(f.s, PS_CTL_STATS, PS_CTL_F_JSON,
+				    (const uint8_t *)"", 0, &f.o), PS_CTL_OK);
+	json_t *j = json_loadb(f.o.buf, f.o.len, 0, NULL);
+	cr_assert_not_null(j, "%s", f.o.buf);
+	for (unsigned i = 0; i < PS_CNT_COUNT; i++) {
+		json_t *v = stats_member(j, ps_counter_descs[i].name);
+		cr_assert(json_is_integer(v), "%s missing from stats: %s",
+			  ps_counter_descs[i].name, f.o.buf);
+		cr_assert_eq(json_integer_value(v), 1000 + i, "%s",
+			     ps_counter_descs[i].name);
+	}
+	for (unsigned i = 0; i < PS_DROP_COUNT; i++)
+		cr_assert_eq(json_integer_value(json_object_get(
+			json_object_get(j, "drops"), ps_drop_name(i))), 100 + i);
+	for (unsigned i = 0; i < PS_ANS_COUNT; i++)
+		cr_assert_eq(json_integer_value(json_object_get(
+			json_object_get(j, "answered"), ps_answer_name(i))),
+			200 + i);
+	/* the members clients of old read are all there */
+	static const char *const old[] = { "rx_frames", "rx_bytes",
+		"tx_frames", "tx_bytes", "records", "busy_percent", "rates",
+		"reasons", "tiers", "drops", "answered", "dedup", "export" };
+	for (unsigned i = 0; i < sizeof(old) / sizeof(old[0]); i++)
+		cr_assert_not_null(json_object_get(j, old[i]), "%s", old[i]);
+	cr_assert(json_is_false(json_object_get(json_object_get(j, "export"),
+						"enabled")));
+	json_decref(j);
+	fixture_close(&f, 0);
+}
+
+/* `stats` as text, as parcelsortctl printed it before the counters came
+ * from the lists (distinct_counters()). */
+static const char STATS_TEXT[] =
+	"rates     rx 0.000 Mpps  tx 0.000 Mpps  0.000 M records/s "
+	" 0 drops/s  workers 50.0% busy\n"
+	"frames    rx 1000 (1001 bytes)  tx 1002 (1003 bytes) "
+	" dropped 2431\n"
+	"records   1004\n"
+	"  ROUTED                        300\n"
+	"  OVERRIDE                      301\n"
+	"  DEFAULT                       302\n"
+	"  DUPLICATE                     303\n"
+	"  TRACK_ONLY                    304\n"
+	"  NO_ROUTE                      305\n"
+	"  NOREAD                        306\n"
+	"  BAD_BARCODE                   307\n"
+	"  MALFORMED_RECORD              308\n"
+	"  CHUTE_UNAVAILABLE             309\n"
+	"  NO_PLAN                       310\n"
+	"  INTERCEPTED                   311\n"
+	"  RECIRC_LIMIT                  312\n"
+	"tiers     trunk 401 county 402 township 403 village 404"
+	" special 405\n"
+	"drops     not_for_us 100 l2 101 ethertype 102 arp 103"
+	" ip_header 104 ip_checksum 105 fragment 106 not_our_ip 107"
+	" protocol 108 icmp 109 udp_length 110 udp_checksum 111 port"
+	" 112 not_allowed 113 hdr_short 114 hdr_magic 115"
+	" hdr_version 116 hdr_kind 117 hdr_count 118 hdr_flags 119"
+	" hdr_length 120 tx_full 121\n"
+	"duplicate window: 1005 remembered, 1006 hits, 1007 evicted\n";
+
+Test(stats, the_text_is_what_it_was)
+{
+	struct fixture f;
+	distinct_counters();
+	fixture_open(&f, NULL, NULL);
+	cr_assert_eq(run(f.s, PS_CTL_STATS, "", 0, &f.o), PS_CTL_OK);
+	cr_assert_str_eq(f.o.buf, STATS_TEXT);
 	fixture_close(&f, 0);
 }

@@ -14,7 +14,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <rte_telemetry.h>
+
 #include "metrics.h"
+#include "telemetry.h"
 
 /* Every scalar field its own value (1, 2, ...), arrays from 100, 200, ... */
 static void sum(void *arg, struct ps_counters *c)
@@ -267,4 +270,28 @@ Test(http, a_full_house_evicts_the_oldest_idle_client, .timeout = 40)
 		close(idle[i]);
 	ps_metrics_stop(m);
 	fixture_close(&f);
+}
+
+/* --------------------------------------------------------- telemetry */
+
+/* DPDK's telemetry thread outlives the control server (it runs until
+ * rte_eal_cleanup, and commands cannot be unregistered): once
+ * unregistered, the commands answer -1 and touch neither the freed server
+ * nor the closed store. Under ASan, answering after the free was a
+ * heap-use-after-free. */
+Test(telemetry, commands_answer_nothing_once_unregistered)
+{
+	struct fixture f;
+	fixture_open(&f);
+	cr_assert_eq(ps_telemetry_register(f.ctl), 0);
+	struct rte_tel_data *d = rte_tel_data_alloc();
+	cr_assert_not_null(d);
+	cr_assert_eq(ps_telemetry_answer("/parcelsort/status", NULL, d), 0);
+	cr_assert_eq(ps_telemetry_answer("/parcelsort/stats", NULL, d), 0);
+	cr_assert_eq(ps_telemetry_answer("/parcelsort/nothing", NULL, d), -1);
+	ps_telemetry_unregister();
+	fixture_close(&f);
+	cr_assert_eq(ps_telemetry_answer("/parcelsort/status", NULL, d), -1);
+	cr_assert_eq(ps_telemetry_answer("/parcelsort/stats", NULL, d), -1);
+	rte_tel_data_free(d);
 }
