@@ -552,6 +552,7 @@ Test(status, a_failed_scheduled_activation_says_why)
 	cr_assert_eq(run(f.s, PS_CTL_STATUS, "", 0, &f.o), PS_CTL_OK);
 	cr_assert_null(strstr(f.o.buf, "scheduled:"), "%s", f.o.buf);
 	cr_assert_null(strstr(f.o.buf, "activation failed"), "%s", f.o.buf);
+	fixture_close(&f, 0);
 }
 
 /* ------------------------------------------------------------- stats */
