@@ -226,7 +226,7 @@ static long diff_singletons(const struct ps_plan_src *a,
 	long n = 0;
 	if (json)
 		ps_out_write(o, ",\"settings\":[", 13);
-	struct { const char *what; char a[128], b[128]; } s[4];
+	struct { const char *what; char a[128], b[128]; } s[6];
 	snprintf(s[0].a, 128, "plan %s", a->name);
 	snprintf(s[0].b, 128, "plan %s", b->name);
 	ps_format_prefix(pa, sizeof(pa), a->site_prefix, a->site_digits);
@@ -245,7 +245,23 @@ static long diff_singletons(const struct ps_plan_src *a,
 		snprintf(s[3].b, 128, "default %u %s", b->default_hub, sb);
 	else
 		snprintf(s[3].b, 128, "no default");
-	for (int i = 0; i < 4; i++) {
+	if (a->intercept)
+		snprintf(s[4].a, 128, "intercept %u", a->intercept);
+	else
+		snprintf(s[4].a, 128, "no intercept");
+	if (b->intercept)
+		snprintf(s[4].b, 128, "intercept %u", b->intercept);
+	else
+		snprintf(s[4].b, 128, "no intercept");
+	if (a->recirculate)
+		snprintf(s[5].a, 128, "recirculate %u", a->recirculate);
+	else
+		snprintf(s[5].a, 128, "no recirculate");
+	if (b->recirculate)
+		snprintf(s[5].b, 128, "recirculate %u", b->recirculate);
+	else
+		snprintf(s[5].b, 128, "no recirculate");
+	for (int i = 0; i < 6; i++) {
 		if (!strcmp(s[i].a, s[i].b))
 			continue;
 		if (json) {
