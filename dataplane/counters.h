@@ -36,8 +36,6 @@
 	_(PORT, port, "UDP to another port")				\
 	_(NOT_ALLOWED, not_allowed, "scan batch from a source outside the "\
 	  "allow-list")							\
-	_(NOT_SORTER, not_sorter, "chute states or sort results from a "	\
-	  "source outside the sorter allow-list")			\
 	_(HDR_SHORT, hdr_short, "protocol header: datagram too short")	\
 	_(HDR_MAGIC, hdr_magic, "protocol header: bad magic")		\
 	_(HDR_VERSION, hdr_version, "protocol header: unknown version")	\
@@ -47,7 +45,9 @@
 	_(HDR_FLAGS, hdr_flags, "protocol header: unknown flags")	\
 	_(HDR_LENGTH, hdr_length, "protocol header: length does not match "\
 	  "the records")							\
-	_(TX_FULL, tx_full, "an answer the port could not take")
+	_(TX_FULL, tx_full, "an answer the port could not take")	\
+	_(NOT_SORTER, not_sorter, "chute states or sort results from a "	\
+	  "source outside the sorter allow-list")
 
 /* What an answered frame was. _(ENUM, name, help) */
 #define foreach_ps_answer(_)						\
