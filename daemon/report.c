@@ -137,6 +137,21 @@ void ps_report_summary(const struct ps_daemon *d, double secs)
 	       (unsigned long long)c.dedup_inserts,
 	       (unsigned long long)c.dedup_hits,
 	       (unsigned long long)c.dedup_evictions);
+	printf("sorter loop: %llu chute states, results sorted %llu "
+	       "chute_full %llu chute_blocked %llu discharge_failed %llu "
+	       "no_destination %llu lost %llu, missorts %llu, unknown %llu, "
+	       "held %llu, rounds %llu\n",
+	       (unsigned long long)c.chute_states,
+	       (unsigned long long)c.sort_sorted,
+	       (unsigned long long)c.sort_chute_full,
+	       (unsigned long long)c.sort_chute_blocked,
+	       (unsigned long long)c.sort_discharge_failed,
+	       (unsigned long long)c.sort_no_destination,
+	       (unsigned long long)c.sort_lost,
+	       (unsigned long long)c.sort_missorts,
+	       (unsigned long long)c.sort_unknown,
+	       (unsigned long long)c.sort_held,
+	       (unsigned long long)c.rounds);
 	printf("answered:");
 	for (unsigned i = 0; i < PS_ANS_COUNT; i++)
 		if (c.answered[i])

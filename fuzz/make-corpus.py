@@ -82,6 +82,52 @@ echo6 = icmp6_frame(mac_us, ip6_us, struct.pack(">BBHHH", 128, 0, 0, 1, 1) + b"p
 put("frame", "ping6", burst([echo6], fix=True))
 put("frame", "empty", b"")
 
+
+# the sorter loop: kinds 3 and 5 from 198.18.0.1 (on the fuzzer's sorter
+# allow-list), checksums left to the harness (fix bit)
+def udp4_frame(payload, src=bytes([198, 18, 0, 1])):
+    udp = struct.pack(">HHHH", 5000, 7100, 8 + len(payload), 0) + payload
+    ip = struct.pack(">BBHHHBBH", 0x45, 0, 20 + len(udp), 0, 0, 64, 17, 0)
+    ip += src + bytes([198, 18, 0, 2])
+    return mac_us + mac_them + b"\x08\x00" + ip + udp
+
+
+def hdr(kind, count, seq=1):
+    return struct.pack(">HBBHHII", 0x5053, 1, kind, count, 0, 3307820, seq)
+
+
+def state(chute, st, hold):
+    return struct.pack(">HBBHH", chute, st, 0, hold, 0)
+
+
+def result(wb, chute, status):
+    return wb.ljust(24, b"\0") + struct.pack(">IHBBQII", 7, chute, status,
+                                              0, 1700000000000, 1, 0)
+
+
+def scan(wb, region):
+    return wb.ljust(24, b"\0") + struct.pack(
+        ">QQIHHHHBBHII", region, 0, 1000, 0, 0, 0, 1, 1, 0, 0, 7, 0)
+
+
+states = [state(10, 1, 60), state(11, 2, 5), state(10, 0, 0),
+          state(0, 1, 1), state(999, 3, 3600), state(12, 0, 9)]
+put("frame", "chute-states", burst([
+    udp4_frame(hdr(3, len(states)) + b"".join(states)),
+    udp4_frame(hdr(1, 1) + scan(b"JT0000000001", 330782000000))], fix=True))
+results = [result(b"JT0000000001", 10, 1), result(b"JT0000000001", 0, 2),
+           result(b"JT0000000001", 55, 1), result(b"JT0000000002", 0, 6),
+           result(b"JT0000000666", 0, 3), result(b"bad", 0, 9)]
+put("frame", "sort-results", burst([
+    udp4_frame(hdr(1, 2) + scan(b"JT0000000001", 330782000000) +
+               scan(b"JT0000000666", 330782000000)),
+    udp4_frame(hdr(5, len(results)) + b"".join(results)),
+    udp4_frame(hdr(1, 1) + scan(b"JT0000000001", 330782000000))], fix=True))
+put("frame", "sorter-outsider", burst([
+    udp4_frame(hdr(3, 1) + states[0], src=bytes([10, 0, 0, 1])),
+    udp4_frame(hdr(5, 1) + results[0], src=bytes([10, 0, 0, 1]))],
+    fix=True))
+
 plans = os.path.join(HERE, "..", "config")
 put("plan", "example", open(os.path.join(plans, "example.plan"), "rb").read())
 put("plan", "yiwu", open(os.path.join(plans, "yiwu.plan"), "rb").read())
