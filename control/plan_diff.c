@@ -293,7 +293,8 @@ static long diff_chutes(const struct ps_plan_src *a,
 	return n;
 }
 
-/* The settings: 0 plan name, 1 site, 2 reject chute, 3 default. */
+/* The settings: 0 plan name, 1 site, 2 reject chute, 3 default,
+ * 4 intercept chute, 5 recirculation limit. */
 static int same_setting(const struct ps_plan_src *a,
 			const struct ps_plan_src *b, int which)
 {
@@ -302,6 +303,8 @@ static int same_setting(const struct ps_plan_src *a,
 	case 1: return a->site == b->site && a->site_prefix == b->site_prefix &&
 		       a->site_digits == b->site_digits;
 	case 2: return a->reject == b->reject;
+	case 4: return a->intercept == b->intercept;
+	case 5: return a->recirculate == b->recirculate;
 	default:
 		if (a->has_default != b->has_default)
 			return 0;
@@ -322,6 +325,18 @@ static void put_setting(struct ps_out *o, const struct ps_plan_src *p,
 		ps_out_printf(o, "site %u %s", p->site, pf);
 		break;
 	case 2: ps_out_printf(o, "reject %u", p->reject); break;
+	case 4:
+		if (p->intercept)
+			ps_out_printf(o, "intercept %u", p->intercept);
+		else
+			ps_out_printf(o, "no intercept");
+		break;
+	case 5:
+		if (p->recirculate)
+			ps_out_printf(o, "recirculate %u", p->recirculate);
+		else
+			ps_out_printf(o, "no recirculate");
+		break;
 	default:
 		if (!p->has_default) {
 			ps_out_printf(o, "no default");
@@ -339,7 +354,7 @@ static long diff_singletons(const struct ps_plan_src *a,
 	long n = 0;
 	if (json)
 		ps_out_write(o, ",\"settings\":[", 13);
-	for (int i = 0; i < 4; i++) {
+	for (int i = 0; i < 6; i++) {
 		if (same_setting(a, b, i))
 			continue;
 		struct ps_out line;

@@ -116,6 +116,9 @@ struct ps_plan {
 	uint32_t version;
 	uint32_t site;
 	uint16_t reject;
+	uint16_t intercept;       /* chute of INTERCEPTED (the reject chute
+				   * when the plan names none) */
+	uint8_t recirculate;      /* rounds before RECIRC_LIMIT; 0: no limit */
 	char name[64];
 	uint64_t committed_ms;    /* wall clock of the commit */
 	uint64_t published_ns;    /* CLOCK_MONOTONIC when it was published */

@@ -320,6 +320,8 @@ struct ps_plan *ps_plan_compile(const struct ps_plan_src *src,
 	p->version = version;
 	p->site = src->site;
 	p->reject = src->reject;
+	p->intercept = src->intercept ? src->intercept : src->reject;
+	p->recirculate = src->recirculate;
 	memcpy(p->name, src->name, sizeof(p->name));
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);

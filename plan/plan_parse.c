@@ -144,6 +144,32 @@ static void d_reject(struct parser *ps, struct field *f, size_t nf)
 		ps->p->reject = (uint16_t)c;
 }
 
+static void d_intercept(struct parser *ps, struct field *f, size_t nf)
+{
+	uint64_t c;
+	if (want_fields(ps, "intercept", nf, 2, "CHUTE") ||
+	    once(ps, "intercept", &ps->p->line_intercept))
+		return;
+	if (field_u32(&f[1], 1, 65535, &c))
+		ERR(ps, "bad intercept chute '%.*s': want 1..65535",
+		    (int)f[1].n, f[1].s);
+	else
+		ps->p->intercept = (uint16_t)c;
+}
+
+static void d_recirculate(struct parser *ps, struct field *f, size_t nf)
+{
+	uint64_t n;
+	if (want_fields(ps, "recirculate", nf, 2, "N") ||
+	    once(ps, "recirculate", &ps->p->line_recirculate))
+		return;
+	if (field_u32(&f[1], 1, 255, &n))
+		ERR(ps, "bad recirculate count '%.*s': want 1..255 rounds",
+		    (int)f[1].n, f[1].s);
+	else
+		ps->p->recirculate = (uint8_t)n;
+}
+
 static void d_hub(struct parser *ps, struct field *f, size_t nf,
 		  const char *name, size_t name_len)
 {
@@ -307,9 +333,14 @@ static void parse_line(struct parser *ps, const char *s, size_t n)
 		d_reject(ps, f, nf);
 	} else if (IS("default")) {
 		d_default(ps, f, nf);
+	} else if (IS("intercept")) {
+		d_intercept(ps, f, nf);
+	} else if (IS("recirculate")) {
+		d_recirculate(ps, f, nf);
 	} else {
 		ERR(ps, "unknown directive '%.*s' (plan, site, reject, hub, "
-			"route, rule, default)", (int)f[0].n, f[0].s);
+			"route, rule, default, intercept, recirculate)",
+		    (int)f[0].n, f[0].s);
 	}
 #undef IS
 }

@@ -16,12 +16,17 @@
 
 #include <urcu-qsbr.h>
 
+#include "holds.h"
 #include "plan.h"
 
 struct ps_store;
 
 /* The slot of the active plan, for the dataplane pipeline's setup. */
 struct ps_plan **ps_store_dataplane_slot(struct ps_store *s);
+
+/* The slot of the intercept list (holds.h; NULL: empty), read by the same
+ * readers under the same rules. */
+struct ps_holds **ps_store_holds_slot(struct ps_store *s);
 
 /* The active plan (NULL: no plan), for a registered, online QSBR reader
  * between two quiescent states. Asserts the calling thread is one. */

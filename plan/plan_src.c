@@ -155,6 +155,10 @@ int ps_plan_src_copy(struct ps_plan_src *d, const struct ps_plan_src *s)
 	d->line_site = s->line_site;
 	d->line_reject = s->line_reject;
 	d->line_default = s->line_default;
+	d->intercept = s->intercept;
+	d->recirculate = s->recirculate;
+	d->line_intercept = s->line_intercept;
+	d->line_recirculate = s->line_recirculate;
 	if (s->has_default &&
 	    ps_plan_add_chutes(d, ps_plan_chutes(s, s->default_chutes),
 			       s->default_chutes.n, &d->default_chutes))

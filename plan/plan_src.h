@@ -65,6 +65,8 @@ struct ps_plan_src {
 	uint8_t has_default;
 	uint32_t default_hub;
 	struct ps_chute_list default_chutes;
+	uint16_t intercept;      /* chute of INTERCEPTED, 0: the reject chute */
+	uint8_t recirculate;     /* rounds before RECIRC_LIMIT, 0: no limit */
 
 	struct ps_hub_src *hubs;
 	size_t n_hubs, cap_hubs;
@@ -81,6 +83,7 @@ struct ps_plan_src {
 
 	/* lines of the singleton directives, 0 when absent */
 	uint32_t line_plan, line_site, line_reject, line_default;
+	uint32_t line_intercept, line_recirculate;
 };
 
 void ps_plan_src_init(struct ps_plan_src *p);

@@ -22,6 +22,11 @@ struct ps_plan **ps_store_dataplane_slot(struct ps_store *s)
 	return &s->active;
 }
 
+struct ps_holds **ps_store_holds_slot(struct ps_store *s)
+{
+	return &s->holds;
+}
+
 struct ps_chute_state *ps_store_chutes(struct ps_store *s)
 {
 	return &s->chutes;
@@ -649,6 +654,7 @@ void ps_store_close(struct ps_store *s)
 	struct ps_plan *old = rcu_xchg_pointer(&s->active, NULL);
 	synchronize_rcu();
 	ps_plan_free(old);
+	ps_holds_free(rcu_xchg_pointer(&s->holds, NULL));
 	if (s->have_src)
 		ps_plan_src_free(&s->active_src);
 	if (s->sched)

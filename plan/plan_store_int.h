@@ -31,6 +31,7 @@ struct ps_store {
 	int txn;
 	struct ps_plan_src txn_src;
 	struct ps_chute_state chutes;
+	struct ps_holds *holds;            /* RCU: the intercept list */
 };
 
 /* The one way a plan becomes active (plan_store.c); lock held, src

@@ -51,6 +51,10 @@ int ps_plan_write(const struct ps_plan_src *src, FILE *f)
 	ps_format_prefix(pf, sizeof(pf), p.site_prefix, p.site_digits);
 	fprintf(f, "site %u %s\n", p.site, pf);
 	fprintf(f, "reject %u\n", p.reject);
+	if (p.intercept)
+		fprintf(f, "intercept %u\n", p.intercept);
+	if (p.recirculate)
+		fprintf(f, "recirculate %u\n", p.recirculate);
 	for (size_t i = 0; i < p.n_hubs; i++)
 		fprintf(f, "hub %u %s %s\n", p.hubs[i].id,
 			ps_tier_name(p.hubs[i].tier),

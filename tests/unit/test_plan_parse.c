@@ -289,3 +289,59 @@ Test(parse, bundled_plans_are_valid)
 	cr_assert_eq(villages, 544);
 	cr_assert_eq(src.n_rules, 4);
 }
+
+Test(parse, intercept_and_recirculate)
+{
+	cr_assert_eq(parse(HEAD "intercept 998\nrecirculate 3\n"
+			   "route 33 1 10\n"), 0);
+	cr_assert_eq(src.intercept, 998);
+	cr_assert_eq(src.recirculate, 3);
+	/* both optional: absent, no intercept chute and no limit */
+	ps_plan_src_free(&src);
+	ps_plan_src_init(&src);
+	cr_assert_eq(parse(HEAD "route 33 1 10\n"), 0);
+	cr_assert_eq(src.intercept, 0);
+	cr_assert_eq(src.recirculate, 0);
+	/* written back and re-read */
+	ps_plan_src_free(&src);
+	ps_plan_src_init(&src);
+	cr_assert_eq(parse(HEAD "recirculate 255\nintercept 7\n"), 0);
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	cr_assert_eq(ps_plan_write(&src, f), 0);
+	fclose(f);
+	cr_assert(strstr(buf, "intercept 7\nrecirculate 255\n"), "%s", buf);
+	struct ps_plan_src back;
+	ps_plan_src_init(&back);
+	cr_assert_eq(ps_plan_parse(&back, buf, len, "w", &errs), 0, "%s", buf);
+	cr_assert_eq(back.intercept, 7);
+	cr_assert_eq(back.recirculate, 255);
+	ps_plan_src_free(&back);
+	free(buf);
+}
+
+Test(parse, intercept_and_recirculate_errors)
+{
+	cr_assert_neq(parse(HEAD "intercept 0\n"
+			       "intercept 70000\n"
+			       "recirculate 0\n"
+			       "recirculate 256\n"
+			       "recirculate 2 3\n"
+			       "intercept\n"), 0);
+	cr_assert(has_error("t.plan:5: bad intercept chute '0'"));
+	cr_assert(has_error("t.plan:6:"));
+	cr_assert(has_error("t.plan:7: bad recirculate count '0'"));
+	cr_assert(has_error("t.plan:8:"));
+	cr_assert(has_error("t.plan:9:"));
+	cr_assert(has_error("t.plan:10:"));
+	/* once each */
+	ps_errors_free(&errs);
+	ps_errors_init(&errs);
+	ps_plan_src_free(&src);
+	ps_plan_src_init(&src);
+	cr_assert_neq(parse(HEAD "recirculate 2\nrecirculate 3\n"
+			       "intercept 5\nintercept 6\n"), 0);
+	cr_assert(has_error("t.plan:6:"));
+	cr_assert(has_error("t.plan:8:"));
+}
