@@ -27,6 +27,8 @@ struct ps_daemon {
 	struct ps_export_totals export_final;
 	struct ps_worker *workers;
 	struct ps_counters *counters;   /* one per worker */
+	struct ps_loop_counters *loop;  /* one per worker: per device and
+					 * per chute figures */
 	unsigned n_workers;
 	uint64_t start_tsc;
 	struct ps_ctl_server *ctl;
@@ -35,6 +37,9 @@ struct ps_daemon {
 
 /* The workers' counters summed into *acc. */
 void ps_daemon_sum_counters(const struct ps_daemon *d, struct ps_counters *acc);
+/* The workers' per device and per chute figures summed into *acc (which
+ * it clears first; 4.5 MB: allocate it). */
+void ps_daemon_sum_loop(const struct ps_daemon *d, struct ps_loop_counters *acc);
 /* Seconds since the workers were set up. */
 double ps_daemon_elapsed_s(const struct ps_daemon *d);
 

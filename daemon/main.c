@@ -35,6 +35,13 @@ void ps_daemon_sum_counters(const struct ps_daemon *d, struct ps_counters *acc)
 		ps_counters_add(acc, &d->counters[i]);
 }
 
+void ps_daemon_sum_loop(const struct ps_daemon *d, struct ps_loop_counters *acc)
+{
+	memset(acc, 0, sizeof(*acc));
+	for (unsigned i = 0; i < d->n_workers; i++)
+		ps_loop_counters_add(acc, &d->loop[i]);
+}
+
 static void sum_cb(void *arg, struct ps_counters *out)
 {
 	ps_daemon_sum_counters(arg, out);
@@ -152,7 +159,9 @@ static int start(struct ps_daemon *d, char *err, size_t n)
 				  d->n_workers * sizeof(*d->counters), 64);
 	d->workers = rte_zmalloc("ps_workers",
 				 d->n_workers * sizeof(*d->workers), 64);
-	if (!d->counters || !d->workers) {
+	/* per device and per chute figures: plain memory, one set a worker */
+	d->loop = calloc(d->n_workers, sizeof(*d->loop));
+	if (!d->counters || !d->workers || !d->loop) {
 		snprintf(err, n, "out of memory for the workers");
 		return -1;
 	}
@@ -172,6 +181,7 @@ static int start(struct ps_daemon *d, char *err, size_t n)
 	}
 	struct ps_pipeline tmpl = {
 		.plan_slot = ps_store_dataplane_slot(d->store),
+		.holds_slot = ps_store_holds_slot(d->store),
 		.chutes = ps_store_chutes(d->store),
 		.dedup = &d->dedup,
 		.site = d->cfg.site,
@@ -185,6 +195,7 @@ static int start(struct ps_daemon *d, char *err, size_t n)
 			tmpl.export_ctx = ps_export_ctx(d->exporter, i,
 							&d->counters[i]);
 		}
+		tmpl.loop = &d->loop[i];
 		if (ps_worker_setup(w, i, lcore, &d->ports, &tmpl,
 				    &d->counters[i], err, n))
 			return -1;
@@ -273,6 +284,7 @@ int main(int argc, char **argv)
 	ps_ports_stop(&d.ports);
 	ps_store_close(d.store);
 	ps_dedup_free(&d.dedup);
+	free(d.loop);
 	rte_eal_cleanup();
 	return 0;
 }

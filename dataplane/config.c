@@ -23,6 +23,10 @@ void ps_config_usage(FILE *f)
 "  --port N                UDP port (default 7100)            [dataplane] port\n"
 "  --allow P[,P...]        IPv4/IPv6 prefixes of scanners allowed to send;\n"
 "                          none given: every sender            [dataplane] allow\n"
+"  --sorter-allow P[,P...] IPv4/IPv6 prefixes of sorter controllers allowed\n"
+"                          to send chute states and sort results; none\n"
+"                          given: nobody (0.0.0.0/0,::/0: all)\n"
+"                                                      [dataplane] sorter_allow\n"
 "  --mac MAC               set the ports' MAC address          [dataplane] mac\n"
 "  --site N                site id of replies before a plan    [dataplane] site\n"
 "  --mbufs N               mbuf pool size (default: enough for the queues;\n"
@@ -68,6 +72,7 @@ static void defaults(struct ps_dp_config *c)
 	memset(c, 0, sizeof(*c));
 	c->net.port = 7100;
 	c->net.allow = c->allow;
+	c->net.sorter_allow = c->sorter_allow;
 	snprintf(c->state_dir, sizeof(c->state_dir), "/var/lib/parcelsort");
 	snprintf(c->ctl, sizeof(c->ctl), "/run/parcelsort/ctl.sock");
 	snprintf(c->metrics, sizeof(c->metrics), "127.0.0.1:9110");
@@ -108,21 +113,22 @@ static int parse_double(const char *v, double lo, double hi, double *out)
 	return 0;
 }
 
-static int set_allow(struct ps_dp_config *c, const char *v, const char *key,
-		     char *err, size_t n)
+/* A prefix list (the scanner or the sorter allow-list). */
+static int set_allow(struct ps_prefix *list, unsigned *count, const char *v,
+		     const char *key, char *err, size_t n)
 {
 	char buf[4096], *save = NULL;
 	snprintf(buf, sizeof(buf), "%s", v);
-	c->net.n_allow = 0;
+	*count = 0;
 	for (char *t = strtok_r(buf, ", \t", &save); t;
 	     t = strtok_r(NULL, ", \t", &save)) {
-		if (c->net.n_allow == PS_MAX_ALLOW)
+		if (*count == PS_MAX_ALLOW)
 			return bad(err, n, key, v, "more than 64 prefixes");
-		if (ps_prefix_parse(t, &c->allow[c->net.n_allow]))
+		if (ps_prefix_parse(t, &list[*count]))
 			return bad(err, n, key, t, "not an IPv4/IPv6 prefix "
 				   "with its host bits zero (198.18.0.0/15, "
 				   "2001:db8::/32)");
-		c->net.n_allow++;
+		(*count)++;
 	}
 	return 0;
 }
@@ -154,7 +160,10 @@ static int apply(struct ps_dp_config *c, const char *key, const char *v,
 			return bad(err, n, key, v, "want a UDP port 1..65535");
 		c->net.port = (uint16_t)u;
 	} else if (!strcmp(key, "dataplane.allow")) {
-		return set_allow(c, v, key, err, n);
+		return set_allow(c->allow, &c->net.n_allow, v, key, err, n);
+	} else if (!strcmp(key, "dataplane.sorter_allow")) {
+		return set_allow(c->sorter_allow, &c->net.n_sorter_allow, v,
+				 key, err, n);
 	} else if (!strcmp(key, "dataplane.mac")) {
 		unsigned m[6];
 		char tail;
@@ -273,6 +282,7 @@ int ps_config_parse(struct ps_dp_config *c, int argc, char **argv, char *err,
 	} map[] = {
 		{ "ip", "dataplane.ip" }, { "ip6", "dataplane.ip6" },
 		{ "port", "dataplane.port" }, { "allow", "dataplane.allow" },
+		{ "sorter-allow", "dataplane.sorter_allow" },
 		{ "mac", "dataplane.mac" }, { "site", "dataplane.site" },
 		{ "mbufs", "dataplane.mbufs" },
 		{ "plan", "plan.file" }, { "state-dir", "plan.state_dir" },

@@ -15,6 +15,7 @@
 struct ps_dp_config {
 	struct ps_net_cfg net;
 	struct ps_prefix allow[PS_MAX_ALLOW];
+	struct ps_prefix sorter_allow[PS_MAX_ALLOW];
 	int has_mac;
 	uint8_t mac[6];
 	uint32_t site;                 /* reply site id before a plan exists */

@@ -62,3 +62,29 @@ void ps_counters_add(struct ps_counters *acc, const struct ps_counters *c)
 	for (size_t i = 0; i < sizeof(*c) / sizeof(uint64_t); i++)
 		d[i] += __atomic_load_n(&s[i], __ATOMIC_RELAXED);
 }
+
+void ps_loop_counters_add(struct ps_loop_counters *acc,
+			  const struct ps_loop_counters *c)
+{
+	for (unsigned i = 0; i < 65536; i++) {
+		const struct ps_device_counters *s = &c->device[i];
+		struct ps_device_counters *d = &acc->device[i];
+		d->records += __atomic_load_n(&s->records, __ATOMIC_RELAXED);
+		d->noread += __atomic_load_n(&s->noread, __ATOMIC_RELAXED);
+		d->bad_barcode += __atomic_load_n(&s->bad_barcode,
+						  __ATOMIC_RELAXED);
+		d->malformed += __atomic_load_n(&s->malformed,
+						__ATOMIC_RELAXED);
+		d->duplicates += __atomic_load_n(&s->duplicates,
+						 __ATOMIC_RELAXED);
+		uint64_t t = __atomic_load_n(&s->last_heard_s, __ATOMIC_RELAXED);
+		if (t > d->last_heard_s)
+			d->last_heard_s = t;
+		const struct ps_chute_sort_counters *x = &c->chute[i];
+		struct ps_chute_sort_counters *y = &acc->chute[i];
+		y->sorted += __atomic_load_n(&x->sorted, __ATOMIC_RELAXED);
+		y->missorted += __atomic_load_n(&x->missorted, __ATOMIC_RELAXED);
+		y->not_discharged += __atomic_load_n(&x->not_discharged,
+						     __ATOMIC_RELAXED);
+	}
+}

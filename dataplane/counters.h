@@ -34,16 +34,20 @@
 	_(UDP_LENGTH, udp_length, "bad UDP length")			\
 	_(UDP_CHECKSUM, udp_checksum, "bad UDP checksum")		\
 	_(PORT, port, "UDP to another port")				\
-	_(NOT_ALLOWED, not_allowed, "source outside the allow-list")	\
+	_(NOT_ALLOWED, not_allowed, "scan batch from a source outside the "\
+	  "allow-list")							\
 	_(HDR_SHORT, hdr_short, "protocol header: datagram too short")	\
 	_(HDR_MAGIC, hdr_magic, "protocol header: bad magic")		\
 	_(HDR_VERSION, hdr_version, "protocol header: unknown version")	\
-	_(HDR_KIND, hdr_kind, "protocol header: not a scan batch")	\
+	_(HDR_KIND, hdr_kind, "protocol header: not a request kind "	\
+	  "(1, 3, 5)")							\
 	_(HDR_COUNT, hdr_count, "protocol header: bad record count")	\
 	_(HDR_FLAGS, hdr_flags, "protocol header: unknown flags")	\
 	_(HDR_LENGTH, hdr_length, "protocol header: length does not match "\
 	  "the records")							\
-	_(TX_FULL, tx_full, "an answer the port could not take")
+	_(TX_FULL, tx_full, "an answer the port could not take")	\
+	_(NOT_SORTER, not_sorter, "chute states or sort results from a "	\
+	  "source outside the sorter allow-list")
 
 /* What an answered frame was. _(ENUM, name, help) */
 #define foreach_ps_answer(_)						\
@@ -51,7 +55,8 @@
 	_(ARP, arp, "an ARP reply")					\
 	_(ND, nd, "a neighbour advertisement")				\
 	_(ICMP_ECHO, icmp_echo, "an ICMP echo reply")			\
-	_(ICMP6_ECHO, icmp6_echo, "an ICMPv6 echo reply")
+	_(ICMP6_ECHO, icmp6_echo, "an ICMPv6 echo reply")		\
+	_(ACK, ack, "an acknowledgement of chute states or sort results")
 
 /* The scalar counters of struct ps_counters: _(field, Prometheus name,
  * Prometheus type, help). COUNTER: exposed as such; FAMILY: exposed only
@@ -75,6 +80,50 @@
 	_(dedup_busy, "parcelsort_dedup_busy_total", COUNTER,		\
 	  "Duplicate window slots another core was writing (decided "	\
 	  "afresh).")							\
+	_(chute_states, "parcelsort_chute_states_total", COUNTER,	\
+	  "Chute state entries (kind 3) applied.")			\
+	_(chute_states_invalid_chute, "parcelsort_chute_states_invalid_chute_total",\
+	  COUNTER, "Chute state entries skipped: chute 0.")		\
+	_(chute_states_invalid_state, "parcelsort_chute_states_invalid_state_total",\
+	  COUNTER, "Chute state entries skipped: state above 3.")	\
+	_(chute_states_invalid_hold, "parcelsort_chute_states_invalid_hold_total",\
+	  COUNTER, "Chute state entries skipped: hold_s not 0 for OPEN or "\
+	  "not 1..3600.")						\
+	_(chute_states_invalid_reserved,				\
+	  "parcelsort_chute_states_invalid_reserved_total", COUNTER,	\
+	  "Chute state entries skipped: a reserved field not 0.")	\
+	_(sort_sorted, "parcelsort_sort_results_sorted_total", COUNTER,	\
+	  "Sort results SORTED.")					\
+	_(sort_chute_full, "parcelsort_sort_results_chute_full_total",	\
+	  COUNTER, "Sort results CHUTE_FULL.")				\
+	_(sort_chute_blocked, "parcelsort_sort_results_chute_blocked_total",\
+	  COUNTER, "Sort results CHUTE_BLOCKED.")			\
+	_(sort_discharge_failed,					\
+	  "parcelsort_sort_results_discharge_failed_total", COUNTER,	\
+	  "Sort results DISCHARGE_FAILED.")				\
+	_(sort_no_destination,						\
+	  "parcelsort_sort_results_no_destination_total", COUNTER,	\
+	  "Sort results NO_DESTINATION.")				\
+	_(sort_lost, "parcelsort_sort_results_lost_total", COUNTER,	\
+	  "Sort results LOST.")						\
+	_(sort_missorts, "parcelsort_missorts_total", COUNTER,		\
+	  "SORTED results into a chute that is neither the remembered "	\
+	  "decision's, the reject nor the intercept chute.")		\
+	_(sort_unknown, "parcelsort_sort_results_unknown_total", COUNTER,\
+	  "Sort results for waybills not in the duplicate window.")	\
+	_(sort_held, "parcelsort_sort_results_held_total", COUNTER,	\
+	  "Sort results for waybills on the intercept list (no effect).")\
+	_(sort_invalid_waybill, "parcelsort_sort_results_invalid_waybill_total",\
+	  COUNTER, "Sort result entries skipped: waybill not valid.")	\
+	_(sort_invalid_chute, "parcelsort_sort_results_invalid_chute_total",\
+	  COUNTER, "Sort result entries skipped: SORTED with chute 0.")	\
+	_(sort_invalid_status, "parcelsort_sort_results_invalid_status_total",\
+	  COUNTER, "Sort result entries skipped: status not 1..6.")	\
+	_(sort_invalid_reserved,					\
+	  "parcelsort_sort_results_invalid_reserved_total", COUNTER,	\
+	  "Sort result entries skipped: a reserved field not 0.")	\
+	_(rounds, "parcelsort_rounds_total", COUNTER,			\
+	  "Rounds: not-discharged results for remembered waybills.")	\
 	_(export_events, "parcelsort_export_events_total", COUNTER,	\
 	  "Events exported.")						\
 	_(export_dropped, "parcelsort_export_dropped_total", COUNTER,	\
@@ -156,6 +205,35 @@ struct ps_counters {
 	uint64_t lat_hist[PS_LAT_BUCKETS];
 	uint64_t chute[PS_MAX_CHUTE_COUNTERS];
 } __attribute__((aligned(64)));
+
+/* Per device (the scan record's device field) and per chute figures of the
+ * sorter loop: 64 K of each, too many for struct ps_counters (which
+ * control readers copy whole), so each worker has one of these of its own,
+ * allocated at start; readers sum them (ps_loop_counters_add). */
+struct ps_device_counters {
+	uint64_t records;
+	uint64_t noread;
+	uint64_t bad_barcode;
+	uint64_t malformed;
+	uint64_t duplicates;
+	uint64_t last_heard_s;    /* dataplane clock second + 1 of its last
+				   * record; 0: never heard */
+};
+
+struct ps_chute_sort_counters {
+	uint64_t sorted;          /* SORTED results naming this chute */
+	uint64_t missorted;       /* of those, missorts */
+	uint64_t not_discharged;  /* not-discharged results meant for it */
+};
+
+struct ps_loop_counters {
+	struct ps_device_counters device[65536];
+	struct ps_chute_sort_counters chute[65536];
+};
+
+/* acc += c: counts summed, last_heard_s the latest. */
+void ps_loop_counters_add(struct ps_loop_counters *acc,
+			  const struct ps_loop_counters *c);
 
 const char *ps_drop_name(unsigned d);
 const char *ps_drop_help(unsigned d);

@@ -82,9 +82,12 @@ static inline int live(const struct ps_dedup *d, uint32_t t, uint32_t now)
 	       now - (t - 1) + PS_DEDUP_SKEW_S < d->window_s + PS_DEDUP_SKEW_S;
 }
 
-static inline void slot_to_decision(const struct ps_dedup_slot *s,
-				    struct ps_decision *o)
+static inline void slot_to_entry(const struct ps_dedup_slot *s,
+				 struct ps_dedup_entry *e)
 {
+	struct ps_decision *o = &e->dec;
+	e->rounds = s->rounds;
+	e->not_discharged = s->not_discharged;
 	o->matched_prefix = s->matched_prefix;
 	o->hub = s->hub;
 	o->plan_version = s->plan_version;
@@ -93,9 +96,11 @@ static inline void slot_to_decision(const struct ps_dedup_slot *s,
 	o->reason = s->reason;
 }
 
-/* Read slot s if it holds wb live; 1 hit, 0 not, -1 being written. */
+/* Read slot s if it holds wb live; 1 hit, 0 not, -1 being written. *q
+ * gets the (even) sequence number the entry was read under. */
 static int read_slot(const struct ps_dedup *d, const struct ps_dedup_slot *s,
-		     const uint8_t *wb, uint32_t now, struct ps_decision *o)
+		     const uint8_t *wb, uint32_t now, struct ps_dedup_entry *o,
+		     uint32_t *q)
 {
 	uint32_t q1 = __atomic_load_n(&s->seq, __ATOMIC_ACQUIRE);
 	if (q1 & 1)
@@ -103,12 +108,13 @@ static int read_slot(const struct ps_dedup *d, const struct ps_dedup_slot *s,
 	uint32_t t = s->t;
 	if (!live(d, t, now) || memcmp(s->key, wb, PS_WAYBILL_LEN))
 		return 0;
-	struct ps_decision tmp;
-	slot_to_decision(s, &tmp);
+	struct ps_dedup_entry tmp;
+	slot_to_entry(s, &tmp);
 	__atomic_thread_fence(__ATOMIC_ACQUIRE);
 	if (__atomic_load_n(&s->seq, __ATOMIC_RELAXED) != q1)
 		return -1;
 	*o = tmp;
+	*q = q1;
 	return 1;
 }
 
@@ -144,25 +150,53 @@ static int wait_more(struct waiter *w)
 	return 1;
 }
 
+/* Find wb's live entry: its slot (NULL when none) and the sequence number
+ * it was read under. */
+static enum ps_dedup_result find(const struct ps_dedup *d, uint64_t hash,
+				 const uint8_t *wb, uint32_t now_s,
+				 struct ps_dedup_entry *out,
+				 struct ps_dedup_slot **at, uint32_t *q)
+{
+	int busy = 0;
+	for (int k = 0; k < 2; k++) {
+		struct ps_dedup_slot *b = bucket(d, hash, k);
+		for (int i = 0; i < PS_DEDUP_WAYS; i++) {
+			struct waiter w = { 0, 0 };
+			int r;
+			while ((r = read_slot(d, &b[i], wb, now_s, out,
+					      q)) < 0 &&
+			       wait_more(&w))
+				;
+			if (r == 1) {
+				*at = &b[i];
+				return PS_DEDUP_HIT;
+			}
+			busy |= r < 0;
+		}
+	}
+	*at = NULL;
+	return busy ? PS_DEDUP_BUSY : PS_DEDUP_MISS;
+}
+
+enum ps_dedup_result ps_dedup_lookup_entry(const struct ps_dedup *d,
+					   uint64_t hash, const uint8_t *wb,
+					   uint32_t now_s,
+					   struct ps_dedup_entry *out)
+{
+	struct ps_dedup_slot *at;
+	uint32_t q;
+	return find(d, hash, wb, now_s, out, &at, &q);
+}
+
 enum ps_dedup_result ps_dedup_lookup(const struct ps_dedup *d, uint64_t hash,
 				     const uint8_t *wb, uint32_t now_s,
 				     struct ps_decision *out)
 {
-	int busy = 0;
-	for (int k = 0; k < 2; k++) {
-		const struct ps_dedup_slot *b = bucket(d, hash, k);
-		for (int i = 0; i < PS_DEDUP_WAYS; i++) {
-			struct waiter w = { 0, 0 };
-			int r;
-			while ((r = read_slot(d, &b[i], wb, now_s, out)) < 0 &&
-			       wait_more(&w))
-				;
-			if (r == 1)
-				return PS_DEDUP_HIT;
-			busy |= r < 0;
-		}
-	}
-	return busy ? PS_DEDUP_BUSY : PS_DEDUP_MISS;
+	struct ps_dedup_entry e;
+	enum ps_dedup_result r = ps_dedup_lookup_entry(d, hash, wb, now_s, &e);
+	if (r == PS_DEDUP_HIT)
+		*out = e.dec;
+	return r;
 }
 
 static enum ps_dedup_result insert_locked(struct ps_dedup *d, uint64_t hash,
@@ -254,9 +288,17 @@ static uint32_t claim(struct ps_dedup_slot *s, const struct snapshot *snap)
 	return q;
 }
 
-static void write_slot(struct ps_dedup_slot *s, const uint8_t *wb,
-		       uint32_t now_s, const struct ps_decision *dec)
+/* Write a new decision into claimed slot s: a replaced entry of the same
+ * waybill still in its window passes on its count of rounds (step 8), and
+ * the not-discharged mark is cleared. */
+static void write_slot(const struct ps_dedup *d, struct ps_dedup_slot *s,
+		       const uint8_t *wb, uint32_t now_s,
+		       const struct ps_decision *dec)
 {
+	int same = live(d, s->t, now_s) &&
+		   !memcmp(s->key, wb, PS_WAYBILL_LEN);
+	s->rounds = same ? s->rounds : 0;
+	s->not_discharged = 0;
 	memcpy(s->key, wb, PS_WAYBILL_LEN);
 	s->t = now_s + 1;
 	s->matched_prefix = dec->matched_prefix;
@@ -277,18 +319,23 @@ static enum ps_dedup_result insert_locked(struct ps_dedup *d, uint64_t hash,
 	for (;;) {
 		/* the same waybill may have been decided meanwhile by another
 		 * core or an earlier record of this burst: the first stands */
-		enum ps_dedup_result r = ps_dedup_lookup(d, hash, wb, now_s,
-							 out);
-		if (r == PS_DEDUP_BUSY ||
-		    (r == PS_DEDUP_HIT && ps_chute_enabled(cs, out->chute)))
+		struct ps_dedup_entry e;
+		enum ps_dedup_result r = ps_dedup_lookup_entry(d, hash, wb,
+							       now_s, &e);
+		if (r == PS_DEDUP_BUSY)
 			return r;
+		if (r == PS_DEDUP_HIT && !e.not_discharged &&
+		    ps_chute_available(cs, e.dec.chute)) {
+			*out = e.dec;
+			return r;
+		}
 		*evicted = 0;
 		struct snapshot snap;
 		struct ps_dedup_slot *s = pick_slot(d, hash, wb, now_s,
 						    evicted, &snap);
 		uint32_t q = claim(s, &snap);
 		if (!(q & 1)) {
-			write_slot(s, wb, now_s, dec);
+			write_slot(d, s, wb, now_s, dec);
 			__atomic_store_n(&s->seq, q + 2, __ATOMIC_RELEASE);
 			return PS_DEDUP_MISS;
 		}
@@ -298,5 +345,47 @@ static enum ps_dedup_result insert_locked(struct ps_dedup *d, uint64_t hash,
 			*evicted = 0;
 			return PS_DEDUP_BUSY;
 		}
+	}
+}
+
+/* Change a live entry found at sequence number q in place, if nobody wrote
+ * the slot since: 1 done, 0 the slot moved on (look again). */
+static int result_in_place(struct ps_dedup_slot *s, uint32_t q, uint8_t status)
+{
+	if (!__atomic_compare_exchange_n(&s->seq, &q, q + 1, 0,
+					 __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+		return 0;
+	if (status == PS_SORT_SORTED) {
+		s->not_discharged = 0;
+	} else if (status == PS_SORT_LOST) {
+		s->t = 0;                /* forgotten: an empty slot */
+		s->rounds = 0;
+		s->not_discharged = 0;
+	} else {
+		s->rounds = (uint8_t)(s->rounds + (s->rounds < 255));
+		s->not_discharged = 1;
+	}
+	__atomic_store_n(&s->seq, q + 2, __ATOMIC_RELEASE);
+	return 1;
+}
+
+enum ps_dedup_result ps_dedup_sort_result(struct ps_dedup *d, uint64_t hash,
+					  const uint8_t *wb, uint32_t now_s,
+					  uint8_t status,
+					  struct ps_dedup_entry *before)
+{
+	struct waiter w = { 0, 0 };
+	for (;;) {
+		struct ps_dedup_slot *at;
+		uint32_t q;
+		enum ps_dedup_result r = find(d, hash, wb, now_s, before, &at,
+					      &q);
+		if (r != PS_DEDUP_HIT)
+			return r;
+		/* the slot is claimed as an insert claims it */
+		if (result_in_place(at, q, status))
+			return PS_DEDUP_HIT;
+		if (!wait_more(&w))
+			return PS_DEDUP_BUSY;
 	}
 }

@@ -47,7 +47,9 @@ struct ps_dedup_slot {
 	uint8_t reason;
 	uint32_t insert_lock;    /* slot 0 of a bucket: inserts of the waybills
 				  * whose first choice it is take turns */
-	uint8_t pad[8];
+	uint8_t rounds;          /* not-discharged sort results (max 255) */
+	uint8_t not_discharged;  /* 1: such a result came since the decision */
+	uint8_t pad[6];
 } __attribute__((aligned(64)));
 
 struct ps_dedup {
@@ -59,6 +61,13 @@ struct ps_dedup {
 	/* the window's clock (seconds since start), written about once a
 	 * second, read once a burst by every core: a line of its own */
 	uint32_t clock_s __attribute__((aligned(64)));
+};
+
+/* A remembered decision with its sort-loop state. */
+struct ps_dedup_entry {
+	struct ps_decision dec;
+	uint8_t rounds;
+	uint8_t not_discharged;
 };
 
 enum ps_dedup_result {
@@ -86,14 +95,32 @@ void ps_dedup_prefetch(const struct ps_dedup *d, uint64_t hash);
 enum ps_dedup_result ps_dedup_lookup(const struct ps_dedup *d, uint64_t hash,
 				     const uint8_t *wb, uint32_t now_s,
 				     struct ps_decision *out);
+/* The same, with the entry's count of rounds and not-discharged mark. */
+enum ps_dedup_result ps_dedup_lookup_entry(const struct ps_dedup *d,
+					   uint64_t hash, const uint8_t *wb,
+					   uint32_t now_s,
+					   struct ps_dedup_entry *out);
 /* Remember a decision, unless a live entry for the waybill whose chute is
- * enabled appeared in the meantime (then *out gets it and PS_DEDUP_HIT is
- * returned); an entry whose chute is disabled is replaced. *evicted is set
- * when a live entry of another waybill had to go. */
+ * available (chutes.h) and that has no not-discharged mark appeared in the
+ * meantime (then *out gets it and PS_DEDUP_HIT is returned); another entry
+ * of the waybill is replaced, keeping its count of rounds (protocol step
+ * 8). *evicted is set when a live entry of another waybill had to go. */
 enum ps_dedup_result ps_dedup_insert(struct ps_dedup *d, uint64_t hash,
 				     const uint8_t *wb, uint32_t now_s,
 				     const struct ps_decision *dec,
 				     const struct ps_chute_state *cs,
 				     struct ps_decision *out, int *evicted);
+
+/* Apply a sort result (enum ps_sort_status) to the waybill's live entry at
+ * now_s: SORTED clears the not-discharged mark, LOST forgets the entry,
+ * the others add a round (at most 255) and set the mark. Under the same
+ * seqlock discipline as inserts: the slot is claimed by compare-and-swap
+ * on its sequence number, written, released. Returns PS_DEDUP_HIT with
+ * *before the entry as it was, PS_DEDUP_MISS when the waybill is not
+ * remembered, PS_DEDUP_BUSY when its slot stayed mid-write. */
+enum ps_dedup_result ps_dedup_sort_result(struct ps_dedup *d, uint64_t hash,
+					  const uint8_t *wb, uint32_t now_s,
+					  uint8_t status,
+					  struct ps_dedup_entry *before);
 
 #endif

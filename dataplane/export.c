@@ -54,29 +54,61 @@ void ps_export_push(void *ctx, const struct ps_event *ev, unsigned n)
 	w->cnt->export_dropped += n - done;
 }
 
+/* Bytes as a JSON string's contents (printable ASCII kept, the rest
+ * escaped); n at most 24. */
+static void json_text(char *out, const uint8_t *s, unsigned n)
+{
+	size_t k = 0;
+	for (unsigned i = 0; i < n && s[i]; i++) {
+		uint8_t c = s[i];
+		if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\')
+			out[k++] = (char)c;
+		else
+			k += (size_t)sprintf(out + k, "\\u%04x", c);
+	}
+	out[k] = 0;
+}
+
+/* A sort result: its own form, "event":"sort_result". */
+static int format_sort_result(char *o, const struct ps_event *e,
+			      const char *wb, uint64_t seq)
+{
+	return snprintf(o, EVENT_MAX,
+		"{\"event\":\"sort_result\",\"waybill\":\"%s\","
+		"\"event_seq\":%u,\"site\":%u,\"status\":\"%s\","
+		"\"chute\":%u,\"missort\":%s,\"remembered\":%s,"
+		"\"ts_ms\":%llu,\"plan_version\":%u,\"export_seq\":%llu}\n",
+		wb, e->event_seq, e->site, ps_sort_status_name(e->status),
+		e->chute, e->missort ? "true" : "false",
+		e->known ? "true" : "false", (unsigned long long)e->ts_ms,
+		e->plan_version, (unsigned long long)seq);
+}
+
+/* A scan and its decision: the fields of the first form, then the rest
+ * of the record (weight, dimensions, service, carrier), so that a replay
+ * has the whole record. */
 static int format_event(char *o, const struct ps_event *e, uint64_t seq)
 {
-	char wb[PS_WAYBILL_LEN * 6 + 1];
-	size_t k = 0;
-	for (unsigned i = 0; i < PS_WAYBILL_LEN && e->waybill[i]; i++) {
-		uint8_t c = e->waybill[i];
-		if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\')
-			wb[k++] = (char)c;
-		else
-			k += (size_t)sprintf(wb + k, "\\u%04x", c);
-	}
-	wb[k] = 0;
+	char wb[PS_WAYBILL_LEN * 6 + 1], car[2 * 6 + 1];
+	json_text(wb, e->waybill, PS_WAYBILL_LEN);
+	if (e->type == PS_EVENT_SORT_RESULT)
+		return format_sort_result(o, e, wb, seq);
+	uint8_t cb[2] = { (uint8_t)(e->carrier >> 8), (uint8_t)e->carrier };
+	json_text(car, cb, 2);
 	return snprintf(o, EVENT_MAX,
 		"{\"waybill\":\"%s\",\"event_seq\":%u,\"site\":%u,"
 		"\"device\":%u,\"scan_type\":\"%s\",\"ts_ms\":%llu,"
 		"\"region\":%llu,\"reason\":\"%s\",\"chute\":%u,"
 		"\"tier\":\"%s\",\"hub\":%u,\"plan_version\":%u,"
-		"\"matched_prefix\":%llu,\"export_seq\":%llu}\n",
+		"\"matched_prefix\":%llu,\"weight_g\":%u,\"length_mm\":%u,"
+		"\"width_mm\":%u,\"height_mm\":%u,\"service\":%u,"
+		"\"carrier\":\"%s\",\"export_seq\":%llu}\n",
 		wb, e->event_seq, e->site, e->device,
 		ps_scan_type_name(e->scan_type), (unsigned long long)e->ts_ms,
 		(unsigned long long)e->region, ps_reason_name(e->reason),
 		e->chute, ps_tier_name(e->tier), e->hub, e->plan_version,
-		(unsigned long long)e->matched_prefix,
+		(unsigned long long)e->matched_prefix, e->weight_g,
+		e->length_mm, e->width_mm, e->height_mm, e->service, car,
 		(unsigned long long)seq);
 }
 

@@ -41,9 +41,187 @@ static const uint8_t hdr_drop[PS_HDR_STATUS_COUNT] = {
 	[PS_HDR_LENGTH] = PS_DROP_HDR_LENGTH,
 };
 
-/* Phase 1: classify frames; answer ARP/ND/ping; collect requests. */
-static void classify(struct ps_pipeline *pl, struct ps_pkt_buf *pkts,
-		     unsigned n, struct burst *b)
+/* The sender against its request kind's allow-list: the scanner list for
+ * kind 1 (empty: everyone), the sorter list for kinds 3 and 5 (empty:
+ * nobody). Returns 0 or the drop cause. */
+static inline uint8_t sender_refused(const struct ps_net_cfg *net,
+				     const struct ps_header *h,
+				     const struct ps_frame *f)
+{
+	if (h->kind == PS_KIND_SCAN)
+		return ps_prefix_allowed(net->allow, net->n_allow, f->ip_ver,
+					 f->src) ? 0 : PS_DROP_NOT_ALLOWED;
+	return net->n_sorter_allow &&
+	       ps_prefix_allowed(net->sorter_allow, net->n_sorter_allow,
+				 f->ip_ver, f->src) ? 0 : PS_DROP_NOT_SORTER;
+}
+
+/* The counter of an invalid entry's cause, by kind. */
+static uint64_t *invalid_counter(struct ps_counters *c, unsigned kind,
+				 uint8_t cause)
+{
+	if (kind == PS_KIND_CHUTE_STATE) {
+		switch (cause) {
+		case PS_ENT_CHUTE: return &c->chute_states_invalid_chute;
+		case PS_ENT_STATE: return &c->chute_states_invalid_state;
+		case PS_ENT_HOLD: return &c->chute_states_invalid_hold;
+		default: return &c->chute_states_invalid_reserved;
+		}
+	}
+	switch (cause) {
+	case PS_ENT_WAYBILL: return &c->sort_invalid_waybill;
+	case PS_ENT_CHUTE: return &c->sort_invalid_chute;
+	case PS_ENT_STATUS: return &c->sort_invalid_status;
+	default: return &c->sort_invalid_reserved;
+	}
+}
+
+static uint64_t *status_counter(struct ps_counters *c, uint8_t status)
+{
+	switch (status) {
+	case PS_SORT_SORTED: return &c->sort_sorted;
+	case PS_SORT_CHUTE_FULL: return &c->sort_chute_full;
+	case PS_SORT_CHUTE_BLOCKED: return &c->sort_chute_blocked;
+	case PS_SORT_DISCHARGE_FAILED: return &c->sort_discharge_failed;
+	case PS_SORT_NO_DESTINATION: return &c->sort_no_destination;
+	default: return &c->sort_lost;
+	}
+}
+
+/* Kind 3: every valid entry in order, in force on every core on return. */
+static unsigned apply_chute_states(struct ps_pipeline *pl, const uint8_t *pay,
+				   const struct ps_header *h, uint32_t now)
+{
+	struct ps_chute_report e[PS_MAX_CHUTE_STATES];
+	unsigned applied = 0;
+	ps_chute_report_decode_burst(pay, h, e);
+	for (unsigned i = 0; i < h->count; i++) {
+		if (e[i].invalid) {
+			(*invalid_counter(pl->cnt, h->kind, e[i].invalid))++;
+			continue;
+		}
+		ps_chute_report(pl->chutes, e[i].chute, e[i].state,
+				e[i].hold_s, now);
+		applied++;
+	}
+	pl->cnt->chute_states += applied;
+	return applied;
+}
+
+static void sort_event(struct ps_event *ev, const struct ps_sort_result *r,
+		       uint32_t site, int known, int missort)
+{
+	memset(ev, 0, sizeof(*ev));
+	memcpy(ev->waybill, r->waybill, PS_WAYBILL_LEN);
+	ev->ts_ms = r->ts_ms;
+	ev->event_seq = r->event_seq;
+	ev->plan_version = r->plan_version;
+	ev->site = site;
+	ev->chute = r->chute;
+	ev->type = PS_EVENT_SORT_RESULT;
+	ev->status = r->status;
+	ev->known = (uint8_t)known;
+	ev->missort = (uint8_t)missort;
+}
+
+/* One valid sort result: the remembered entry changed (dedup.c), the
+ * figures counted. Sets *known and returns whether it is a missort. */
+static int apply_sort_result(struct ps_pipeline *pl, const struct ps_plan *p,
+			     const struct ps_holds *holds,
+			     const struct ps_sort_result *r, uint32_t now,
+			     int *known)
+{
+	struct ps_counters *c = pl->cnt;
+	struct ps_dedup_entry was;
+	int missort = 0;
+	*known = 0;
+	(*status_counter(c, r->status))++;
+	if (ps_holds_has(holds, r->waybill)) {
+		c->sort_held++;          /* changes no remembered decision */
+	} else {
+		enum ps_dedup_result x = ps_dedup_sort_result(
+			pl->dedup, ps_dedup_hash(r->waybill), r->waybill, now,
+			r->status, &was);
+		if (x == PS_DEDUP_HIT) {
+			*known = 1;
+		} else {
+			c->sort_unknown++;
+			c->dedup_busy += x == PS_DEDUP_BUSY;
+		}
+	}
+	if (*known && r->status == PS_SORT_SORTED)
+		missort = r->chute != was.dec.chute &&
+			  (!p || (r->chute != p->reject &&
+				  r->chute != p->intercept));
+	else if (*known && r->status != PS_SORT_LOST)
+		c->rounds++;
+	c->sort_missorts += (unsigned)missort;
+	if (pl->loop) {
+		struct ps_chute_sort_counters *k;
+		if (r->status == PS_SORT_SORTED) {
+			k = &pl->loop->chute[r->chute];
+			k->sorted++;
+			k->missorted += (unsigned)missort;
+		} else if (*known && r->status != PS_SORT_LOST) {
+			k = &pl->loop->chute[r->chute ? r->chute
+						      : was.dec.chute];
+			k->not_discharged++;
+		}
+	}
+	return missort;
+}
+
+/* Kind 5: every valid entry in order; each exported as an event. */
+static unsigned apply_sort_results(struct ps_pipeline *pl,
+				   const struct ps_plan *p,
+				   const struct ps_holds *holds,
+				   const uint8_t *pay,
+				   const struct ps_header *h, uint32_t now)
+{
+	struct ps_sort_result e[PS_MAX_SORT_RESULTS];
+	struct ps_event ev[PS_MAX_SORT_RESULTS];
+	unsigned applied = 0;
+	ps_sort_result_decode_burst(pay, h, e);
+	for (unsigned i = 0; i < h->count; i++) {
+		if (e[i].invalid) {
+			(*invalid_counter(pl->cnt, h->kind, e[i].invalid))++;
+			continue;
+		}
+		int known;
+		int missort = apply_sort_result(pl, p, holds, &e[i], now,
+						&known);
+		sort_event(&ev[applied], &e[i], h->site, known, missort);
+		applied++;
+	}
+	if (pl->export_fn && applied)
+		pl->export_fn(pl->export_ctx, ev, applied);
+	return applied;
+}
+
+/* A well-formed kind 3 or 5 request from a sorter controller: applied at
+ * once, then answered by its acknowledgement, written in place (16 bytes,
+ * never more than the request). */
+static void sorter_request(struct ps_pipeline *pl, const struct ps_plan *p,
+			   const struct ps_holds *holds, struct ps_pkt_buf *pk,
+			   const struct ps_header *h, const struct ps_frame *f,
+			   uint32_t now)
+{
+	uint8_t *pay = pk->data + f->payload_off;
+	unsigned applied = h->kind == PS_KIND_CHUTE_STATE
+		? apply_chute_states(pl, pay, h, now)
+		: apply_sort_results(pl, p, holds, pay, h, now);
+	size_t plen = ps_ack_encode(pay, h, p ? p->site : pl->site,
+				    (uint16_t)applied);
+	pk->out_len = ps_pkt_reply_udp(pl->net, pk->data, f, (uint16_t)plen);
+	pk->send = 1;
+	pl->cnt->answered[PS_ANS_ACK]++;
+}
+
+/* Phase 1: classify frames; answer ARP/ND/ping; apply and acknowledge the
+ * sorter's requests; collect the scan batches. */
+static void classify(struct ps_pipeline *pl, const struct ps_plan *p,
+		     const struct ps_holds *holds, struct ps_pkt_buf *pkts,
+		     unsigned n, struct burst *b, uint32_t now)
 {
 	struct ps_counters *c = pl->cnt;
 	for (unsigned i = 0; i < n; i++) {
@@ -67,10 +245,28 @@ static void classify(struct ps_pipeline *pl, struct ps_pkt_buf *pkts,
 			pk->out_len = nl;
 			continue;
 		}
-		enum ps_hdr_status hs = ps_header_check(pk->data + r->f.payload_off,
-							r->f.payload_len, &r->h);
+		/* the spec's order: magic, version, kind; the kind's
+		 * allow-list; count, flags, length */
+		const uint8_t *pay = pk->data + r->f.payload_off;
+		enum ps_hdr_status hs = ps_header_check_kind(pay,
+							     r->f.payload_len,
+							     &r->h);
 		if (hs != PS_HDR_OK) {
 			c->drops[hdr_drop[hs]]++;
+			continue;
+		}
+		uint8_t refused = sender_refused(pl->net, &r->h, &r->f);
+		if (refused) {
+			c->drops[refused]++;
+			continue;
+		}
+		hs = ps_header_check_body(&r->h, r->f.payload_len);
+		if (hs != PS_HDR_OK) {
+			c->drops[hdr_drop[hs]]++;
+			continue;
+		}
+		if (r->h.kind != PS_KIND_SCAN) {
+			sorter_request(pl, p, holds, pk, &r->h, &r->f, now);
 			continue;
 		}
 		r->pkt = (uint16_t)i;
@@ -140,9 +336,47 @@ static inline int remembered(uint8_t reason)
 	       reason == PS_R_DEFAULT;
 }
 
-/* Phase 3: step 6 (duplicate window) and steps 7-10 in one plan burst. */
+static inline void intercept(struct ps_decision *d, const struct ps_plan *p)
+{
+	reject(d, p, PS_R_INTERCEPTED);
+	d->chute = p->intercept;
+}
+
+/* Steps 6-8 for one sortable record; 1 when decided (intercepted, at the
+ * recirculation limit, or a duplicate), 0 when it is to be decided
+ * afresh. */
+static inline int held_or_remembered(struct ps_pipeline *pl,
+				     const struct ps_plan *p,
+				     const struct ps_holds *holds,
+				     const struct ps_scan *s, uint64_t hash,
+				     struct ps_decision *d, uint32_t now)
+{
+	struct ps_counters *c = pl->cnt;
+	if (holds && ps_holds_has(holds, s->waybill)) {
+		intercept(d, p);        /* never remembered, never a duplicate */
+		return 1;
+	}
+	struct ps_dedup_entry e;
+	if (ps_dedup_lookup_entry(pl->dedup, hash, s->waybill, now, &e) !=
+	    PS_DEDUP_HIT)
+		return 0;
+	if (p->recirculate && e.rounds >= p->recirculate) {
+		reject(d, p, PS_R_RECIRC_LIMIT);   /* stays remembered */
+		return 1;
+	}
+	if (e.not_discharged ||
+	    !ps_plan_chute_available(p, pl->chutes, e.dec.chute))
+		return 0;
+	as_duplicate(d, &e.dec);
+	c->dedup_hits++;
+	return 1;
+}
+
+/* Phase 3: steps 6-8 (intercept list, recirculation, duplicate window) and
+ * steps 9-12 in one plan burst. */
 static void decide(struct ps_pipeline *pl, const struct ps_plan *p,
-		   struct burst *b, unsigned ns, uint32_t now)
+		   const struct ps_holds *holds, struct burst *b, unsigned ns,
+		   uint32_t now)
 {
 	struct ps_counters *c = pl->cnt;
 	struct ps_dedup *dd = pl->dedup;
@@ -158,20 +392,18 @@ static void decide(struct ps_pipeline *pl, const struct ps_plan *p,
 		if (i < DEDUP_AHEAD)
 			ps_dedup_prefetch(dd, b->hash[k]);
 	}
+	if (holds && !ps_holds_count(holds))
+		holds = NULL;           /* an empty list costs nothing */
+	if (holds)
+		for (i = 0; i < ns; i++)
+			ps_holds_prefetch(holds, b->scan[b->sortable[i]].waybill);
 	for (i = 0; i < ns; i++) {
 		unsigned k = b->sortable[i];
 		if (i + DEDUP_AHEAD < ns)
 			ps_dedup_prefetch(dd, b->hash[b->sortable[i + DEDUP_AHEAD]]);
-		struct ps_decision first;
-		enum ps_dedup_result r = ps_dedup_lookup(dd, b->hash[k],
-							 b->scan[k].waybill,
-							 now, &first);
-		if (r == PS_DEDUP_HIT && ps_chute_enabled(pl->chutes, first.chute)) {
-			as_duplicate(&b->dec[k], &first);
-			c->dedup_hits++;
-		} else {
+		if (!held_or_remembered(pl, p, holds, &b->scan[k], b->hash[k],
+					&b->dec[k], now))
 			b->fresh[nf++] = (uint16_t)k;
-		}
 	}
 	if (!nf) {
 		c->cyc_dedup += tsc() - t_start;
@@ -213,8 +445,27 @@ static void decide(struct ps_pipeline *pl, const struct ps_plan *p,
 	c->cyc_dedup += tsc() - te;
 }
 
-static void count_records(struct ps_counters *c, const struct burst *b)
+/* Per device: records, NOREAD, BAD_BARCODE, malformed, duplicates, and
+ * when it was last heard. */
+static void count_devices(struct ps_loop_counters *l, const struct burst *b,
+			  uint32_t now)
 {
+	for (unsigned i = 0; i < b->n_rec; i++) {
+		struct ps_device_counters *v = &l->device[b->scan[i].device];
+		uint8_t r = b->dec[i].reason;
+		v->records++;
+		v->noread += r == PS_R_NOREAD;
+		v->bad_barcode += r == PS_R_BAD_BARCODE;
+		v->malformed += r == PS_R_MALFORMED_RECORD;
+		v->duplicates += r == PS_R_DUPLICATE;
+		v->last_heard_s = (uint64_t)now + 1;
+	}
+}
+
+static void count_records(struct ps_pipeline *pl, const struct burst *b,
+			  uint32_t now)
+{
+	struct ps_counters *c = pl->cnt;
 	c->records += b->n_rec;
 	for (unsigned i = 0; i < b->n_rec; i++) {
 		const struct ps_decision *d = &b->dec[i];
@@ -223,6 +474,8 @@ static void count_records(struct ps_counters *c, const struct burst *b)
 		c->chute[d->chute]++;
 		c->malformed_by_cause[b->scan[i].malformed]++;
 	}
+	if (pl->loop)
+		count_devices(pl->loop, b, now);
 }
 
 static void export_events(struct ps_pipeline *pl, const struct burst *b)
@@ -248,7 +501,16 @@ static void export_events(struct ps_pipeline *pl, const struct burst *b)
 			e->reason = d->reason;
 			e->tier = d->tier;
 			e->scan_type = s->scan_type;
-			e->pad = 0;
+			e->weight_g = s->weight_g;
+			e->length_mm = s->length_mm;
+			e->width_mm = s->width_mm;
+			e->height_mm = s->height_mm;
+			e->carrier = s->carrier;
+			e->service = s->service;
+			e->type = PS_EVENT_SCAN;
+			e->status = 0;
+			e->missort = 0;
+			e->known = 0;
 			if (n == 64) {
 				pl->export_fn(pl->export_ctx, ev, n);
 				n = 0;
@@ -286,19 +548,26 @@ void ps_pipeline_run(struct ps_pipeline *pl, struct ps_pkt_buf *pkts,
 	uint64_t t0 = tsc(), t1, t2;
 	b.n_req = 0;
 	b.n_rec = 0;
-	classify(pl, pkts, n, &b);
+	if (now_s != pl->lapse_s) {
+		/* once a second: sorter reports whose time has passed */
+		pl->lapse_s = now_s;
+		ps_chutes_lapse(pl->chutes, now_s);
+	}
+	const struct ps_plan *p = rcu_dereference(*pl->plan_slot);
+	const struct ps_holds *holds = pl->holds_slot
+		? rcu_dereference(*pl->holds_slot) : NULL;
+	classify(pl, p, holds, pkts, n, &b, now_s);
 	if (!b.n_req) {
 		c->cyc_parse += tsc() - t0;
 		return;
 	}
-	const struct ps_plan *p = rcu_dereference(*pl->plan_slot);
 	unsigned ns = pre_decide(p, &b);
 	t1 = tsc();
 	c->cyc_parse += t1 - t0;
 	if (ns)
-		decide(pl, p, &b, ns, now_s);   /* splits dedup and decide */
+		decide(pl, p, holds, &b, ns, now_s);   /* splits dedup and decide */
 	t2 = tsc();
-	count_records(pl->cnt, &b);
+	count_records(pl, &b, now_s);
 	if (pl->export_fn)
 		export_events(pl, &b);
 	reply(pl, p, pkts, &b);

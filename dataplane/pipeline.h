@@ -1,9 +1,12 @@
 /* pipeline.h: the dataplane's work on one burst of received frames, on raw
  * buffers (the worker wraps mbufs around it; the fuzzers and tests call it
- * directly): classify every frame, check and decode every request, look the
- * sortable records up in the duplicate window, decide the rest with one
- * burst call into the plan, remember the new decisions, and rewrite each
- * request frame into its reply in place. */
+ * directly): classify every frame, check every request's header and its
+ * sender against its kind's allow-list; apply chute states (kind 3) and
+ * sort results (kind 5) at once and turn each into its acknowledgement;
+ * decode the scan batches, intercept held waybills, look the sortable
+ * records up in the duplicate window, decide the rest with one burst call
+ * into the plan, remember the new decisions, and rewrite each request
+ * frame into its reply in place. */
 #ifndef PS_PIPELINE_H
 #define PS_PIPELINE_H
 
@@ -11,27 +14,41 @@
 
 #include "counters.h"
 #include "dedup.h"
+#include "holds.h"
 #include "pkt.h"
 #include "plan.h"
 
 #define PS_BURST 32
 
-/* One exported event: a decision or a track-only scan. */
+enum ps_event_type {
+	PS_EVENT_SCAN = 0,       /* a decision or a track-only scan */
+	PS_EVENT_SORT_RESULT,    /* a sort result (kind 5 entry) */
+};
+
+/* One exported event: a scan with its decision (the whole record, so a
+ * replay has it), or a sort result. */
 struct ps_event {
 	uint8_t waybill[PS_WAYBILL_LEN];
 	uint64_t region;
 	uint64_t matched_prefix;
-	uint64_t ts_ms;          /* the scanner's time */
+	uint64_t ts_ms;          /* the scanner's (controller's) time */
 	uint32_t event_seq;
 	uint32_t hub;
 	uint32_t plan_version;
 	uint32_t site;           /* sender's site id */
+	uint32_t weight_g;
 	uint16_t chute;
 	uint16_t device;
+	uint16_t length_mm, width_mm, height_mm;
+	uint16_t carrier;        /* two ASCII letters, first in the high byte */
 	uint8_t reason;
 	uint8_t tier;
 	uint8_t scan_type;
-	uint8_t pad;
+	uint8_t service;
+	uint8_t type;            /* enum ps_event_type */
+	uint8_t status;          /* sort result: enum ps_sort_status */
+	uint8_t missort;         /* sort result: SORTED into a wrong chute */
+	uint8_t known;           /* sort result: the waybill was remembered */
 };
 
 typedef void (*ps_export_fn)(void *ctx, const struct ps_event *ev, unsigned n);
@@ -39,10 +56,14 @@ typedef void (*ps_export_fn)(void *ctx, const struct ps_event *ev, unsigned n);
 struct ps_pipeline {
 	const struct ps_net_cfg *net;
 	struct ps_plan **plan_slot;     /* RCU-protected active plan */
-	const struct ps_chute_state *chutes;
+	struct ps_holds **holds_slot;   /* RCU-protected intercept list;
+					 * NULL: none */
+	struct ps_chute_state *chutes;  /* operator and sorter states */
 	struct ps_dedup *dedup;
 	uint32_t site;                  /* reply site id while no plan */
 	struct ps_counters *cnt;
+	struct ps_loop_counters *loop;  /* per device and chute; NULL: off */
+	uint32_t lapse_s;               /* second of the last lapse check */
 	ps_export_fn export_fn;         /* NULL: export off */
 	void *export_ctx;
 };

@@ -1,6 +1,8 @@
 /* pkt.c: per-frame handling of the dataplane on raw bytes: destination
  * filtering, ARP, IPv6 neighbour discovery, ICMP/ICMPv6 echo, the UDP
- * request checks (port, allow-list) and the in-place reply rewrite. */
+ * request checks (address, port; the allow-lists come after the protocol
+ * header's kind, in the pipeline), prefix lists and the in-place reply
+ * rewrite. */
 #include "pkt.h"
 
 #include <arpa/inet.h>
@@ -295,10 +297,6 @@ enum ps_pkt_verdict ps_pkt_input(const struct ps_net_cfg *c, uint8_t *frame,
 	}
 	if (f->dport != c->port) {
 		*why = PS_DROP_PORT;
-		return PS_PKT_DROP;
-	}
-	if (!ps_prefix_allowed(c->allow, c->n_allow, f->ip_ver, f->src)) {
-		*why = PS_DROP_NOT_ALLOWED;
 		return PS_PKT_DROP;
 	}
 	return PS_PKT_REQUEST;

@@ -1,7 +1,9 @@
 /* pkt.h: what the dataplane does with one received Ethernet frame, on raw
  * bytes (no mbufs, no EAL, so the fuzzers and tests call exactly this):
  * answer ARP, IPv6 neighbour solicitations and pings in place, hand a UDP
- * request on to the protocol, or drop the frame under one counted cause;
+ * datagram for our address and port on to the protocol (whose header
+ * checks come before the sender's allow-list: docs/protocol.md), or drop
+ * the frame under one counted cause;
  * and turn a request frame into its reply frame once the payload holds the
  * decisions. */
 #ifndef PS_PKT_H
@@ -27,8 +29,12 @@ struct ps_net_cfg {
 	uint8_t sn_mac[6];       /* 33:33:ff + low 24 bits of ip6 */
 	uint8_t sn_ip6[16];      /* ff02::1:ffXX:XXXX */
 	uint16_t port;
-	const struct ps_prefix *allow;  /* none: every sender is allowed */
+	const struct ps_prefix *allow;  /* scanners (kind 1); none: every
+					 * sender is allowed */
 	unsigned n_allow;
+	const struct ps_prefix *sorter_allow;   /* sorter controllers (kinds
+						 * 3 and 5); none: nobody */
+	unsigned n_sorter_allow;
 };
 
 /* Fill the derived fields (solicited-node addresses). */
@@ -54,7 +60,9 @@ enum ps_pkt_verdict ps_pkt_input(const struct ps_net_cfg *cfg, uint8_t *frame,
 uint16_t ps_pkt_reply_udp(const struct ps_net_cfg *cfg, uint8_t *frame,
 			  const struct ps_frame *f, uint16_t plen);
 
-/* Is addr (4 or 16 bytes) inside one of the prefixes (or is the list empty)? */
+/* Is addr (4 or 16 bytes) inside one of the prefixes (or is the list
+ * empty)? The pipeline asks it once a request's kind is known (the scanner
+ * list for kind 1; the sorter list, where empty admits nobody, for 3 and 5). */
 int ps_prefix_allowed(const struct ps_prefix *list, unsigned n, uint8_t ver,
 		      const uint8_t *addr);
 /* Parse "198.18.0.0/15" or "2001:db8::/32". Returns 0 or -1. */

@@ -228,7 +228,20 @@ static inline const struct ps_vh_slot *ps_vh_find(const struct ps_plan *p,
 	}
 }
 
-/* Pick one enabled chute of a next hop by the waybill hash; 0 if none. */
+/* A chute the plan may send a parcel to: available (chutes.h), or the
+ * plan's reject or intercept chute, which a sorter report takes out of
+ * nothing (only the operator can). */
+static inline int ps_plan_chute_available(const struct ps_plan *p,
+					  const struct ps_chute_state *cs,
+					  uint16_t chute)
+{
+	if (ps_chute_available(cs, chute))
+		return 1;
+	return (chute == p->reject || chute == p->intercept) &&
+	       ps_chute_enabled(cs, chute);
+}
+
+/* Pick one available chute of a next hop by the waybill hash; 0 if none. */
 uint16_t ps_plan_pick_chute(const struct ps_plan *p,
 			    const struct ps_chute_state *cs,
 			    const struct ps_nh *nh, uint32_t hash);

@@ -1,5 +1,7 @@
 /* plan_lookup.c: the decision path over a compiled plan: rules, longest
- * prefix match, default, and the hash choice among enabled chutes. Runs on
+ * prefix match, default, and the hash choice among available chutes
+ * (neither disabled by the operator nor reported out by the sorter: both
+ * bitmaps of chutes.h, looked at only when some chute is out). Runs on
  * dataplane cores: no allocation, no locks, no syscalls, no divisions by
  * variables. The burst path walks the route table level by level across
  * the whole burst, prefetching the next level, so that the cache misses of
@@ -106,7 +108,7 @@ uint16_t ps_plan_pick_chute(const struct ps_plan *p,
 	uint16_t one;
 	const uint16_t *c;
 	uint32_t n = ps_nh_chutes(p, nh, &one, &c);
-	if (__builtin_expect(!ps_chutes_any_disabled(cs), 1))
+	if (__builtin_expect(!ps_chutes_any_out(cs), 1))
 		return c[((uint64_t)hash * n) >> 32];
 	/* Snapshot the enabled set once, then pick from the snapshot. */
 	uint64_t mask[1024];
@@ -114,7 +116,7 @@ uint16_t ps_plan_pick_chute(const struct ps_plan *p,
 	for (uint32_t i = 0; i < n; i++) {
 		if (!(i & 63))
 			mask[i >> 6] = 0;
-		if (ps_chute_enabled(cs, c[i])) {
+		if (ps_plan_chute_available(p, cs, c[i])) {
 			mask[i >> 6] |= 1ull << (i & 63);
 			k++;
 		}
@@ -154,7 +156,7 @@ static inline void decide(const struct ps_plan *p,
 	}
 	const struct ps_nh *nh = &p->nh[nhi];
 	uint16_t chute;
-	if ((nh->chute_ref & PS_NH_INLINE) && !ps_chutes_any_disabled(cs))
+	if ((nh->chute_ref & PS_NH_INLINE) && !ps_chutes_any_out(cs))
 		chute = (uint16_t)nh->chute_ref;     /* one chute: no hash */
 	else
 		chute = ps_plan_pick_chute(p, cs, nh,
@@ -179,7 +181,7 @@ static inline void decide_village(const struct ps_plan *p,
 {
 	uint64_t dec = v->dec;
 	uint16_t chute = (uint16_t)(dec >> 32);
-	if (!chute || ps_chutes_any_disabled(cs)) {
+	if (!chute || ps_chutes_any_out(cs)) {
 		decide(p, cs, s, d, (uint32_t)(v->key_nh >> 40));
 		return;
 	}

@@ -1,0 +1,516 @@
+/* test_sorter.c: the sorter loop through the pipeline, on built frames: a
+ * chute reported FULL is avoided until its report lapses (the reject and
+ * intercept chutes are not), CHUTE_FULL results make the next scan decided
+ * afresh and RECIRC_LIMIT after the plan's rounds, SORTED into a wrong
+ * chute is a missort, LOST forgets, held waybills are INTERCEPTED and never
+ * remembered, kinds 3 and 5 from outside the sorter allow-list are dropped
+ * with no effect, a result applied on one core changes the next decision
+ * on another, and every acknowledgement's count, site and seq. */
+#include <criterion/criterion.h>
+#include <pthread.h>
+#include <string.h>
+
+#include "dedup.h"
+#include "holds.h"
+#include "pipeline.h"
+#include "pkt.h"
+#include "plan.h"
+#include "ps_frame.h"
+
+#define PLAN_TEXT							\
+	"plan t\nsite 77 33\nreject 999\nintercept 998\nrecirculate 2\n"	\
+	"hub 1 trunk T\nroute 33 1 10,11\nroute 31 1 20\n"		\
+	"route 32 1 20,21\nroute 34 1 998\n"
+
+static const uint8_t SCANNER[4] = { 198, 18, 0, 1 };
+static const uint8_t SORTER[4] = { 198, 18, 0, 50 };
+
+static struct ps_chute_state cs;
+static struct ps_dedup dd;
+static struct ps_counters cnt, cnt2;
+static struct ps_loop_counters loop;
+static struct ps_net_cfg net;
+static struct ps_prefix sorter_list[1];
+static struct ps_plan *plan;
+static struct ps_plan_src src;
+static struct ps_holds *holds;
+static struct ps_pipeline pl, pl2;
+static struct ps_event events[256];
+static unsigned n_events;
+
+static void capture(void *ctx, const struct ps_event *ev, unsigned n)
+{
+	(void)ctx;
+	for (unsigned i = 0; i < n && n_events < 256; i++)
+		events[n_events++] = ev[i];
+}
+
+static void setup(void)
+{
+	struct ps_errors e;
+	ps_errors_init(&e);
+	ps_plan_src_init(&src);
+	cr_assert_eq(ps_plan_parse(&src, PLAN_TEXT, strlen(PLAN_TEXT), "t",
+				   &e), 0);
+	plan = ps_plan_compile(&src, 5, &e);
+	cr_assert_not_null(plan);
+	ps_errors_free(&e);
+	ps_chutes_init(&cs);
+	cr_assert_eq(ps_dedup_init(&dd, 4096, 600), 0);
+	memset(&cnt, 0, sizeof(cnt));
+	memset(&cnt2, 0, sizeof(cnt2));
+	memset(&loop, 0, sizeof(loop));
+	memset(&net, 0, sizeof(net));
+	net = (struct ps_net_cfg){ .mac = { 2, 0, 0, 0, 0, 2 }, .has_ip4 = 1,
+				   .ip4 = { 198, 18, 0, 2 }, .port = 7100 };
+	cr_assert_eq(ps_prefix_parse("198.18.0.50/32", &sorter_list[0]), 0);
+	net.sorter_allow = sorter_list;
+	net.n_sorter_allow = 1;
+	ps_net_cfg_finish(&net);
+	holds = NULL;
+	n_events = 0;
+	pl = (struct ps_pipeline){ .net = &net, .plan_slot = &plan,
+				   .holds_slot = &holds, .chutes = &cs,
+				   .dedup = &dd, .site = 1, .cnt = &cnt,
+				   .loop = &loop, .export_fn = capture };
+	pl2 = pl;
+	pl2.cnt = &cnt2;
+}
+
+static void teardown(void)
+{
+	ps_plan_free(plan);
+	ps_plan_src_free(&src);
+	ps_dedup_free(&dd);
+	ps_holds_free(holds);
+}
+
+TestSuite(sorter, .init = setup, .fini = teardown);
+
+static uint8_t frame[1600];
+static uint32_t seq;
+
+static size_t build(const uint8_t *from, const uint8_t *payload, size_t n)
+{
+	struct ps_endpoints e = { .src_mac = { 2, 0, 0, 0, 0, 1 },
+				  .dst_mac = { 2, 0, 0, 0, 0, 2 }, .ip_ver = 4,
+				  .sport = 5000, .dport = 7100 };
+	memcpy(e.src_ip, from, 4);
+	memcpy(e.dst_ip, net.ip4, 4);
+	return ps_frame_build_udp(frame, sizeof(frame), &e, payload, n);
+}
+
+static void header(uint8_t *p, uint8_t kind, uint16_t count)
+{
+	struct ps_header h = { .magic = PS_MAGIC, .version = PS_VERSION,
+			       .kind = kind, .count = count, .site = 4242,
+			       .seq = ++seq };
+	ps_header_encode(p, &h);
+}
+
+/* Run one frame through pipeline p at time now; the UDP payload of the
+ * reply (NULL when none) and its length. */
+static const uint8_t *run(struct ps_pipeline *p, size_t len, uint32_t now,
+			  size_t *out_len)
+{
+	struct ps_pkt_buf b = { .data = frame, .len = (uint16_t)len };
+	ps_pipeline_run(p, &b, 1, now);
+	if (!b.send)
+		return NULL;
+	cr_assert_leq(b.out_len, b.len, "never more bytes than received");
+	struct ps_frame f;
+	cr_assert_eq(ps_frame_parse(frame, b.out_len, &f), PS_FRAME_UDP);
+	*out_len = f.payload_len;
+	return frame + f.payload_off;
+}
+
+static void waybill(uint8_t *wb, const char *s)
+{
+	memset(wb, 0, 24);
+	memcpy(wb, s, strlen(s));
+}
+
+/* One INDUCT scan of wb to region on pipeline p: its decision. */
+static struct ps_decision scan_on(struct ps_pipeline *p, const char *wbs,
+				  uint64_t region, uint32_t now)
+{
+	uint8_t pay[16 + 64], wb[24];
+	waybill(wb, wbs);
+	header(pay, PS_KIND_SCAN, 1);
+	struct ps_scan s = { .waybill = wb, .region = region, .scan_type = 1,
+			     .device = 7, .weight_g = 1234, .length_mm = 300,
+			     .carrier = ('Z' << 8) | 'T', .event_seq = seq };
+	ps_scan_encode(pay + 16, &s);
+	size_t n;
+	const uint8_t *r = run(p, build(SCANNER, pay, sizeof(pay)), now, &n);
+	cr_assert_not_null(r, "a scan batch is answered");
+	cr_assert_eq(n, 16 + 48);
+	struct ps_decision d;
+	ps_decision_decode(r + 16, &d, NULL);
+	return d;
+}
+
+static struct ps_decision scan(const char *wbs, uint64_t region,
+			       uint32_t now)
+{
+	return scan_on(&pl, wbs, region, now);
+}
+
+/* A kind 4 reply: checked; returns its count. */
+static unsigned ack_count(const uint8_t *r, size_t n)
+{
+	struct ps_header h;
+	cr_assert_not_null(r, "acknowledged");
+	cr_assert_eq(ps_ack_check(r, n, &h), PS_HDR_OK);
+	cr_assert_eq(h.kind, PS_KIND_ACK);
+	cr_assert_eq(h.site, 77, "the plan's site");
+	cr_assert_eq(h.seq, seq, "the request's seq echoed");
+	return h.count;
+}
+
+/* Kind 3 of one entry from `from` on p; the reply (NULL: none). */
+static const uint8_t *state_from(struct ps_pipeline *p, const uint8_t *from,
+				 uint16_t chute, uint8_t state, uint16_t hold,
+				 uint32_t now, size_t *n)
+{
+	uint8_t pay[16 + 8];
+	header(pay, PS_KIND_CHUTE_STATE, 1);
+	struct ps_chute_report e = { .chute = chute, .state = state,
+				     .hold_s = hold };
+	ps_chute_report_encode(pay + 16, &e);
+	return run(p, build(from, pay, sizeof(pay)), now, n);
+}
+
+static void state(uint16_t chute, uint8_t st, uint16_t hold, uint32_t now)
+{
+	size_t n;
+	const uint8_t *r = state_from(&pl, SORTER, chute, st, hold, now, &n);
+	cr_assert_eq(ack_count(r, n), 1);
+}
+
+static const uint8_t *result_from(struct ps_pipeline *p, const uint8_t *from,
+				  const char *wbs, uint16_t chute,
+				  uint8_t status, uint32_t now, size_t *n)
+{
+	uint8_t pay[16 + 48], wb[24];
+	waybill(wb, wbs);
+	header(pay, PS_KIND_SORT_RESULT, 1);
+	struct ps_sort_result e = { .waybill = wb, .chute = chute,
+				    .status = status, .plan_version = 5 };
+	ps_sort_result_encode(pay + 16, &e);
+	return run(p, build(from, pay, sizeof(pay)), now, n);
+}
+
+static void result_on(struct ps_pipeline *p, const char *wbs, uint16_t chute,
+		      uint8_t status, uint32_t now)
+{
+	size_t n;
+	const uint8_t *r = result_from(p, SORTER, wbs, chute, status, now, &n);
+	cr_assert_eq(ack_count(r, n), 1);
+}
+
+static void result(const char *wbs, uint16_t chute, uint8_t status,
+		   uint32_t now)
+{
+	result_on(&pl, wbs, chute, status, now);
+}
+
+Test(sorter, full_chute_avoided_until_its_report_lapses)
+{
+	struct ps_decision d = scan("JT0000000001", 310000000000ull, 10);
+	cr_assert_eq(d.reason, PS_R_ROUTED);
+	cr_assert_eq(d.chute, 20);
+	cr_assert_eq(scan("JT0000000004", 320000000000ull, 10).chute, 20,
+		     "this waybill's hash picks chute 20 of 20,21");
+	state(20, PS_CHUTE_FULL, 5, 10);
+	cr_assert_eq(cnt.chute_states, 1);
+	uint32_t left;
+	cr_assert_eq(ps_chute_sorter_state(&cs, 20, 10, &left), PS_CHUTE_FULL);
+	cr_assert_eq(left, 6);
+	/* the only chute of the route: unavailable; of two: the other */
+	d = scan("JT0000000003", 310000000000ull, 11);
+	cr_assert_eq(d.reason, PS_R_CHUTE_UNAVAILABLE);
+	cr_assert_eq(d.chute, 999);
+	d = scan("JT0000000004", 320000000000ull, 11);
+	cr_assert_eq(d.reason, PS_R_ROUTED, "decided afresh, not a duplicate");
+	cr_assert_eq(d.chute, 21);
+	/* a remembered decision for the full chute is decided afresh; the
+	 * CHUTE_UNAVAILABLE answer leaves the remembered one as it was */
+	d = scan("JT0000000001", 310000000000ull, 12);
+	cr_assert_eq(d.reason, PS_R_CHUTE_UNAVAILABLE);
+	/* still in force through second 15, lapsed at 16 */
+	cr_assert_eq(scan("JT0000000009", 310000000000ull, 15).reason,
+		     PS_R_CHUTE_UNAVAILABLE);
+	d = scan("JT0000000001", 310000000000ull, 16);
+	cr_assert_eq(d.reason, PS_R_DUPLICATE, "the first decision again");
+	cr_assert_eq(d.chute, 20);
+	cr_assert_eq(ps_chute_sorter_state(&cs, 20, 16, &left), PS_CHUTE_OPEN);
+	cr_assert(ps_chute_available(&cs, 20));
+	/* OPEN ends a report at once */
+	state(20, PS_CHUTE_BLOCKED, 3600, 16);
+	cr_assert_eq(scan("JT0000000005", 310000000000ull, 16).reason,
+		     PS_R_CHUTE_UNAVAILABLE);
+	state(20, PS_CHUTE_OPEN, 0, 16);
+	cr_assert_eq(scan("JT0000000005", 310000000000ull, 16).chute, 20);
+}
+
+Test(sorter, reject_and_intercept_chutes_used_whatever_the_sorter_says)
+{
+	state(998, PS_CHUTE_FAULT, 60, 1);
+	state(999, PS_CHUTE_FULL, 60, 1);
+	struct ps_decision d = scan("JT0000000011", 340000000000ull, 2);
+	cr_assert_eq(d.reason, PS_R_ROUTED);
+	cr_assert_eq(d.chute, 998);
+	d = scan("JT0000000011", 340000000000ull, 2);
+	cr_assert_eq(d.reason, PS_R_DUPLICATE);
+	d = scan("JT0000000012", 110000000000ull, 2);
+	cr_assert_eq(d.reason, PS_R_NO_ROUTE);
+	cr_assert_eq(d.chute, 999);
+	/* the operator still can take them out */
+	ps_chute_disable(&cs, 998);
+	d = scan("JT0000000013", 340000000000ull, 2);
+	cr_assert_eq(d.reason, PS_R_CHUTE_UNAVAILABLE);
+}
+
+Test(sorter, chute_full_results_decided_afresh_then_recirc_limit)
+{
+	struct ps_decision first = scan("JT0000000021", 330000000000ull, 1);
+	cr_assert_eq(first.reason, PS_R_ROUTED);
+	cr_assert_eq(scan("JT0000000021", 330000000000ull, 1).reason,
+		     PS_R_DUPLICATE);
+	result("JT0000000021", first.chute, PS_SORT_CHUTE_FULL, 2);
+	struct ps_decision d = scan("JT0000000021", 330000000000ull, 3);
+	cr_assert_eq(d.reason, PS_R_ROUTED, "decided afresh after a round");
+	cr_assert_eq(scan("JT0000000021", 330000000000ull, 3).reason,
+		     PS_R_DUPLICATE, "the new decision is remembered");
+	result("JT0000000021", d.chute, PS_SORT_DISCHARGE_FAILED, 4);
+	/* two rounds: the plan's recirculate 2 */
+	d = scan("JT0000000021", 330000000000ull, 5);
+	cr_assert_eq(d.reason, PS_R_RECIRC_LIMIT);
+	cr_assert_eq(d.chute, 999);
+	cr_assert_eq(d.hub, 0);
+	cr_assert_eq(d.plan_version, 5);
+	cr_assert_eq(scan("JT0000000021", 330000000000ull, 6).reason,
+		     PS_R_RECIRC_LIMIT, "the decision stays remembered");
+	cr_assert_eq(cnt.rounds, 2);
+	cr_assert_eq(cnt.sort_chute_full, 1);
+	cr_assert_eq(cnt.sort_discharge_failed, 1);
+	cr_assert_eq(cnt.records_by_reason[PS_R_RECIRC_LIMIT], 2);
+	cr_assert_eq(loop.chute[first.chute].not_discharged +
+			     loop.chute[d.chute == first.chute ? 0 : d.chute]
+				     .not_discharged, 2);
+}
+
+Test(sorter, two_results_without_a_scan_are_two_rounds)
+{
+	scan("JT0000000022", 330000000000ull, 1);
+	result("JT0000000022", 0, PS_SORT_CHUTE_BLOCKED, 1);
+	result("JT0000000022", 0, PS_SORT_NO_DESTINATION, 1);
+	cr_assert_eq(scan("JT0000000022", 330000000000ull, 2).reason,
+		     PS_R_RECIRC_LIMIT);
+}
+
+Test(sorter, sorted_into_a_wrong_chute_is_a_missort)
+{
+	struct ps_decision d = scan("JT0000000031", 330000000000ull, 1);
+	n_events = 0;
+	result("JT0000000031", d.chute, PS_SORT_SORTED, 2);
+	cr_assert_eq(cnt.sort_missorts, 0);
+	result("JT0000000031", 999, PS_SORT_SORTED, 2);
+	result("JT0000000031", 998, PS_SORT_SORTED, 2);
+	cr_assert_eq(cnt.sort_missorts, 0, "reject and intercept are no missort");
+	result("JT0000000031", 55, PS_SORT_SORTED, 2);
+	cr_assert_eq(cnt.sort_missorts, 1);
+	cr_assert_eq(cnt.sort_sorted, 4);
+	cr_assert_eq(loop.chute[55].missorted, 1);
+	cr_assert_eq(loop.chute[55].sorted, 1);
+	cr_assert_eq(loop.chute[d.chute].sorted, 1);
+	/* exported: status, chute, missort */
+	cr_assert_eq(n_events, 4);
+	cr_assert_eq(events[3].type, PS_EVENT_SORT_RESULT);
+	cr_assert_eq(events[3].status, PS_SORT_SORTED);
+	cr_assert_eq(events[3].chute, 55);
+	cr_assert_eq(events[3].missort, 1);
+	cr_assert_eq(events[0].missort, 0);
+	/* SORTED clears nothing else: still a duplicate */
+	cr_assert_eq(scan("JT0000000031", 330000000000ull, 3).reason,
+		     PS_R_DUPLICATE);
+	/* a waybill never decided: unknown, still applied */
+	result("JT0000000039", 10, PS_SORT_SORTED, 3);
+	cr_assert_eq(cnt.sort_unknown, 1);
+	cr_assert_eq(cnt.sort_missorts, 1);
+	/* scan events carry the whole record */
+	scan("JT0000000032", 330000000000ull, 3);
+	struct ps_event *e = &events[n_events - 1];
+	cr_assert_eq(e->type, PS_EVENT_SCAN);
+	cr_assert_eq(e->weight_g, 1234);
+	cr_assert_eq(e->length_mm, 300);
+	cr_assert_eq(e->carrier, ('Z' << 8) | 'T');
+	cr_assert_eq(e->device, 7);
+	cr_assert_eq(loop.device[7].records, 3);
+	cr_assert_eq(loop.device[7].duplicates, 1);
+	cr_assert_eq(loop.device[7].last_heard_s, 4);
+}
+
+Test(sorter, lost_forgets_the_decision)
+{
+	scan("JT0000000041", 330000000000ull, 1);
+	result("JT0000000041", 0, PS_SORT_LOST, 2);
+	cr_assert_eq(cnt.sort_lost, 1);
+	cr_assert_eq(scan("JT0000000041", 330000000000ull, 3).reason,
+		     PS_R_ROUTED, "forgotten: decided afresh");
+	cr_assert_eq(cnt.dedup_inserts, 2);
+	cr_assert_eq(cnt.rounds, 0);
+}
+
+Test(sorter, held_waybill_intercepted_and_never_remembered)
+{
+	uint8_t w[2][24];
+	waybill(w[0], "JT0000000051");
+	waybill(w[1], "JT0000000052");
+	scan("JT0000000052", 330000000000ull, 1);    /* remembered first */
+	holds = ps_holds_build((const uint8_t (*)[24])w, 2);
+	cr_assert_eq(ps_holds_count(holds), 2);
+	for (int i = 0; i < 2; i++) {
+		struct ps_decision d = scan("JT0000000051", 330000000000ull, 2);
+		cr_assert_eq(d.reason, PS_R_INTERCEPTED);
+		cr_assert_eq(d.chute, 998);
+		cr_assert_eq(d.hub, 0);
+		cr_assert_eq(d.matched_prefix, 0);
+		cr_assert_eq(d.plan_version, 5);
+	}
+	cr_assert_eq(scan("JT0000000052", 330000000000ull, 2).reason,
+		     PS_R_INTERCEPTED, "held: not a duplicate");
+	result("JT0000000052", 0, PS_SORT_CHUTE_FULL, 2);
+	cr_assert_eq(cnt.sort_held, 1);
+	cr_assert_eq(cnt.rounds, 0, "a held waybill's result changes nothing");
+	cr_assert_eq(cnt.records_by_reason[PS_R_INTERCEPTED], 3);
+	ps_holds_free(holds);
+	holds = NULL;
+	cr_assert_eq(scan("JT0000000051", 330000000000ull, 3).reason,
+		     PS_R_ROUTED, "never remembered while held");
+	cr_assert_eq(scan("JT0000000052", 330000000000ull, 3).reason,
+		     PS_R_DUPLICATE, "its first decision again");
+}
+
+Test(sorter, kinds_3_and_5_from_outside_the_sorter_list_dropped)
+{
+	struct ps_decision d = scan("JT0000000061", 310000000000ull, 1);
+	cr_assert_eq(d.chute, 20);
+	size_t n;
+	cr_assert_null(state_from(&pl, SCANNER, 20, PS_CHUTE_FULL, 60, 1, &n));
+	cr_assert_null(result_from(&pl, SCANNER, "JT0000000061", 20,
+				   PS_SORT_CHUTE_FULL, 1, &n));
+	cr_assert_eq(cnt.drops[PS_DROP_NOT_SORTER], 2);
+	cr_assert_eq(cnt.chute_states, 0);
+	cr_assert_eq(cnt.sort_chute_full, 0);
+	cr_assert(ps_chute_available(&cs, 20));
+	cr_assert_eq(scan("JT0000000061", 310000000000ull, 1).reason,
+		     PS_R_DUPLICATE, "nothing changed");
+	/* an empty sorter list admits nobody */
+	net.n_sorter_allow = 0;
+	cr_assert_null(state_from(&pl, SORTER, 20, PS_CHUTE_FULL, 60, 1, &n));
+	cr_assert_eq(cnt.drops[PS_DROP_NOT_SORTER], 3);
+	/* magic, version and kind are checked before the list; count,
+	 * flags and length after it */
+	uint8_t pay[16 + 8] = { 0 };
+	header(pay, PS_KIND_CHUTE_STATE, 1);
+	pay[0] = 0;
+	cr_assert_null(run(&pl, build(SCANNER, pay, sizeof(pay)), 1, &n));
+	cr_assert_eq(cnt.drops[PS_DROP_HDR_MAGIC], 1);
+	header(pay, PS_KIND_CHUTE_STATE, 2);
+	cr_assert_null(run(&pl, build(SCANNER, pay, sizeof(pay)), 1, &n));
+	cr_assert_eq(cnt.drops[PS_DROP_NOT_SORTER], 4);
+	net.n_sorter_allow = 1;
+	cr_assert_null(run(&pl, build(SORTER, pay, sizeof(pay)), 1, &n));
+	cr_assert_eq(cnt.drops[PS_DROP_HDR_LENGTH], 1);
+	/* a scan batch from the sorter's address needs the scanner list */
+	net.allow = sorter_list;
+	net.n_allow = 1;
+	uint8_t sp[16 + 64] = { 0 };
+	header(sp, PS_KIND_SCAN, 1);
+	cr_assert_null(run(&pl, build(SCANNER, sp, sizeof(sp)), 1, &n));
+	cr_assert_eq(cnt.drops[PS_DROP_NOT_ALLOWED], 1);
+}
+
+Test(sorter, invalid_entries_skipped_and_not_counted_as_applied)
+{
+	uint8_t pay[16 + 3 * 8];
+	header(pay, PS_KIND_CHUTE_STATE, 3);
+	struct ps_chute_report e[3] = {
+		{ .chute = 20, .state = PS_CHUTE_FULL, .hold_s = 60 },
+		{ .chute = 21, .state = PS_CHUTE_OPEN, .hold_s = 5 },
+		{ .chute = 20, .state = PS_CHUTE_OPEN, .hold_s = 0 },
+	};
+	for (int i = 0; i < 3; i++)
+		ps_chute_report_encode(pay + 16 + 8 * i, &e[i]);
+	size_t n;
+	const uint8_t *r = run(&pl, build(SORTER, pay, sizeof(pay)), 1, &n);
+	cr_assert_eq(n, 16);
+	cr_assert_eq(ack_count(r, n), 2);
+	cr_assert_eq(cnt.chute_states_invalid_hold, 1);
+	cr_assert(ps_chute_available(&cs, 20), "the later entry stands");
+	cr_assert_eq(cnt.answered[PS_ANS_ACK], 1);
+	/* kind 5 with a bad waybill: 0 applied, still acknowledged */
+	r = result_from(&pl, SORTER, "bad waybill", 10, PS_SORT_SORTED, 1, &n);
+	cr_assert_eq(ack_count(r, n), 0);
+	cr_assert_eq(cnt.sort_invalid_waybill, 1);
+	/* with no plan the configured site answers */
+	struct ps_plan *keep = plan;
+	plan = NULL;
+	r = result_from(&pl, SORTER, "JT0000000071", 10, PS_SORT_SORTED, 1, &n);
+	struct ps_header h;
+	cr_assert_eq(ps_ack_check(r, n, &h), PS_HDR_OK);
+	cr_assert_eq(h.site, 1);
+	cr_assert_eq(h.count, 1);
+	plan = keep;
+}
+
+/* Two cores: each step on its own thread with its own pipeline. */
+struct step {
+	int what;               /* 0 scan, 1 CHUTE_FULL result, 2 FULL state */
+	struct ps_pipeline *p;
+	const char *wb;
+	struct ps_decision d;
+};
+
+static void *core(void *arg)
+{
+	struct step *s = arg;
+	if (s->what == 0)
+		s->d = scan_on(s->p, s->wb, 330000000000ull, 1);
+	else if (s->what == 1)
+		result_on(s->p, s->wb, 0, PS_SORT_CHUTE_FULL, 1);
+	else
+		state_from(s->p, SORTER, s->d.chute, PS_CHUTE_FULL, 60, 1,
+			   &(size_t){ 0 });
+	return NULL;
+}
+
+static struct ps_decision on_core(int what, struct ps_pipeline *p,
+				  const char *wb, uint16_t chute)
+{
+	struct step s = { .what = what, .p = p, .wb = wb,
+			  .d = { .chute = chute } };
+	pthread_t t;
+	pthread_create(&t, NULL, core, &s);
+	pthread_join(t, NULL);
+	return s.d;
+}
+
+Test(sorter, a_result_on_one_core_changes_the_next_decision_on_another)
+{
+	struct ps_decision d = on_core(0, &pl, "JT0000000081", 0);
+	cr_assert_eq(d.reason, PS_R_ROUTED);
+	cr_assert_eq(on_core(0, &pl2, "JT0000000081", 0).reason,
+		     PS_R_DUPLICATE);
+	on_core(1, &pl2, "JT0000000081", 0);
+	cr_assert_eq(cnt2.rounds, 1);
+	cr_assert_eq(on_core(0, &pl, "JT0000000081", 0).reason, PS_R_ROUTED,
+		     "core 1 sees core 2's result");
+	/* a chute state from core 2 is in force on core 1 */
+	on_core(2, &pl2, NULL, d.chute);
+	struct ps_decision e = on_core(0, &pl, "JT0000000081", 0);
+	cr_assert_neq(e.chute, d.chute, "the full chute is avoided");
+	cr_assert_eq(e.reason, PS_R_ROUTED);
+}
