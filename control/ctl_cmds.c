@@ -461,9 +461,13 @@ static int cmd_route_get(struct req *r)
 		snprintf(why, sizeof(why), "the default (no route matches)");
 	else
 		snprintf(why, sizeof(why), "nothing: no route and no default");
+	if (e.held)
+		snprintf(why, sizeof(why), "the intercept list (the waybill "
+			 "is held)");
 	ps_out_printf(r->o, "{\"plan_version\":%u,\"have_plan\":%s,"
-		      "\"decided_by\":", e.version,
-		      e.have_plan ? "true" : "false");
+		      "\"held\":%s,\"decided_by\":", e.version,
+		      e.have_plan ? "true" : "false",
+		      e.held ? "true" : "false");
 	ps_out_json_str(r->o, why);
 	ps_out_printf(r->o, ",\"rule\":%d,\"route\":", e.rule_priority);
 	if (e.route_digits)
@@ -664,6 +668,221 @@ static int cmd_stats_reset(struct req *r)
 		return PS_CTL_ERR_USAGE;
 	ps_view_reset(r->x->view);
 	return done(r);
+}
+
+/* ------------------------------------------------------------- holds */
+
+/* The waybills v[from..n) as a sorted list (note for each); a bad one
+ * is a usage error naming it, and nothing is changed. */
+static int hold_args(struct req *r, unsigned from, const char *note,
+		     const char *cmd, struct ps_hold_list *l)
+{
+	ps_hold_list_init(l);
+	if (r->a->n <= from)
+		return usage(r, "hold: at least one WAYBILL");
+	for (unsigned i = from; i < r->a->n; i++) {
+		uint8_t wb[PS_HOLD_WAYBILL];
+		const char *why;
+		if (ps_hold_waybill(r->a->v[i], r->a->len[i], wb, &why)) {
+			char msg[160];
+			snprintf(msg, sizeof(msg), "%s: '%.40s': %s", cmd,
+				 r->a->v[i], why);
+			ps_hold_list_free(l);
+			return usage(r, msg);
+		}
+		ps_hold_list_append(l, wb, note, note ? strlen(note) : 0);
+	}
+	ps_hold_list_sort(l);
+	if (l->oom) {
+		ps_hold_list_free(l);
+		return fail(r, PS_CTL_ERR_INTERNAL, "out of memory");
+	}
+	return PS_CTL_OK;
+}
+
+static void hold_revision(struct req *r, uint64_t rev, const char *extra)
+{
+	struct ps_holds_info hi;
+	ps_store_holds_info(r->st, &hi);
+	ps_out_printf(r->o, "{\"revision\":%llu,\"count\":%zu%s}\n",
+		      (unsigned long long)rev, hi.count, extra);
+}
+
+/* NOTE ("" for none) WAYBILL... */
+static int cmd_hold_add(struct req *r)
+{
+	struct ps_hold_list l;
+	struct ps_errors e;
+	uint64_t rev;
+	if (r->a->n < 2)
+		return usage(r, "hold add: NOTE WAYBILL...");
+	if (ps_hold_note_ok(r->a->v[0], r->a->len[0]))
+		return usage(r, "hold add: --note takes up to 100 printable "
+			     "ASCII characters");
+	int rc = hold_args(r, 1, r->a->v[0], "hold add", &l);
+	if (rc)
+		return rc;
+	ps_errors_init(&e);
+	rc = outcome(r, ps_store_hold_add(r->st, &l, &e, &rev), &e);
+	ps_hold_list_free(&l);
+	if (!rc)
+		hold_revision(r, rev, "");
+	return rc;
+}
+
+static int cmd_hold_del(struct req *r)
+{
+	struct ps_hold_list l;
+	struct ps_errors e;
+	uint64_t rev;
+	size_t removed = 0;
+	int rc = hold_args(r, 0, NULL, "hold del", &l);
+	if (rc)
+		return rc;
+	ps_errors_init(&e);
+	rc = outcome(r, ps_store_hold_del(r->st, &l, &removed, &e, &rev), &e);
+	if (!rc) {
+		char extra[64];
+		snprintf(extra, sizeof(extra), ",\"removed\":%zu,\"not_held\":%zu",
+			 removed, l.n - removed);
+		hold_revision(r, rev, extra);
+	}
+	ps_hold_list_free(&l);
+	return rc;
+}
+
+/* [LIMIT [AFTER]] */
+static int cmd_hold_list(struct req *r)
+{
+	const struct ps_ctl_args *a = r->a;
+	unsigned long limit = PS_CTL_HOLD_LIST_DEFAULT;
+	uint8_t after[PS_HOLD_WAYBILL];
+	char *end;
+	if (a->n > 2)
+		return usage(r, "hold list: [LIMIT [AFTER]]");
+	if (a->n >= 1) {
+		limit = strtoul(a->v[0], &end, 10);
+		if (*end || !a->v[0][0] || limit > PS_CTL_HOLD_LIST_MAX)
+			return usage(r, "hold list: --limit is 0..100000");
+	}
+	if (a->n == 2) {
+		if (a->len[1] > PS_HOLD_WAYBILL)
+			return usage(r, "hold list: --after is a waybill");
+		memset(after, 0, sizeof(after));
+		memcpy(after, a->v[1], a->len[1]);
+	}
+	struct ps_hold_list page;
+	struct ps_holds_info hi;
+	ps_store_hold_page(r->st, a->n == 2 ? after : NULL, limit, &page, &hi);
+	if (page.oom) {
+		ps_hold_list_free(&page);
+		return fail(r, PS_CTL_ERR_INTERNAL, "out of memory");
+	}
+	ps_out_printf(r->o, "{\"revision\":%llu,\"count\":%zu,"
+		      "\"changed_ms\":%llu,\"loading\":%s,\"holds\":[",
+		      (unsigned long long)hi.revision, hi.count,
+		      (unsigned long long)hi.changed_ms,
+		      hi.loading ? "true" : "false");
+	char wb[PS_HOLD_WAYBILL + 1];
+	for (size_t i = 0; i < page.n; i++) {
+		snprintf(wb, sizeof(wb), "%.24s", (const char *)page.e[i].wb);
+		ps_out_write(r->o, i ? ",{\"waybill\":" : "{\"waybill\":",
+			     i ? 12 : 11);
+		ps_out_json_str(r->o, wb);
+		ps_out_write(r->o, ",\"note\":", 8);
+		ps_out_json_str(r->o, ps_hold_note(&page, i));
+		ps_out_write(r->o, "}", 1);
+	}
+	ps_out_write(r->o, "],\"next\":", 9);
+	/* more after this page: the cursor for the next one */
+	if (page.n && page.n == limit) {
+		snprintf(wb, sizeof(wb), "%.24s",
+			 (const char *)page.e[page.n - 1].wb);
+		ps_out_json_str(r->o, wb);
+	} else {
+		ps_out_write(r->o, "null", 4);
+	}
+	ps_out_write(r->o, "}\n", 2);
+	ps_hold_list_free(&page);
+	return PS_CTL_OK;
+}
+
+static int token_arg(struct req *r, unsigned i, uint64_t *token)
+{
+	char *end;
+	*token = strtoull(r->a->v[i], &end, 10);
+	return *end || !r->a->v[i][0]
+		       ? usage(r, "hold load: TOKEN is a number") : PS_CTL_OK;
+}
+
+/* begin NAME | part TOKEN FIRST_LINE TEXT | commit TOKEN | abort TOKEN */
+static int cmd_hold_load(struct req *r)
+{
+	const struct ps_ctl_args *a = r->a;
+	struct ps_errors e;
+	uint64_t token;
+	if (a->n == 2 && !strcmp(a->v[0], "begin")) {
+		if (!printable(a->v[1], a->len[1], PS_CTL_MAX_NAME))
+			return usage(r, "hold load: NAME must be 1..255 "
+				     "printable characters");
+		if (ps_store_hold_load_begin(r->st, a->v[1], &token))
+			return fail(r, PS_CTL_ERR_INTERNAL, "out of memory");
+		ps_out_printf(r->o, "{\"token\":\"%llu\"}\n",
+			      (unsigned long long)token);
+		return PS_CTL_OK;
+	}
+	if (a->n == 4 && !strcmp(a->v[0], "part")) {
+		char *end;
+		unsigned long first = strtoul(a->v[2], &end, 10);
+		size_t lines = 0;
+		if (token_arg(r, 1, &token))
+			return PS_CTL_ERR_USAGE;
+		if (*end || first < 1 || first > UINT32_MAX / 2)
+			return usage(r, "hold load: FIRST_LINE is a line number");
+		ps_errors_init(&e);
+		int rc = outcome(r, ps_store_hold_load_part(r->st, token,
+			a->v[3], a->len[3], (uint32_t)first, &lines, &e), &e);
+		if (!rc)
+			ps_out_printf(r->o, "{\"lines\":%zu}\n", lines);
+		return rc;
+	}
+	if (a->n == 2 && !strcmp(a->v[0], "commit")) {
+		uint64_t rev;
+		size_t count = 0;
+		if (token_arg(r, 1, &token))
+			return PS_CTL_ERR_USAGE;
+		ps_errors_init(&e);
+		int rc = outcome(r, ps_store_hold_load_commit(r->st, token, &e,
+							       &rev, &count), &e);
+		if (!rc)
+			ps_out_printf(r->o, "{\"revision\":%llu,\"count\":%zu}\n",
+				      (unsigned long long)rev, count);
+		return rc;
+	}
+	if (a->n == 2 && !strcmp(a->v[0], "abort")) {
+		if (token_arg(r, 1, &token))
+			return PS_CTL_ERR_USAGE;
+		ps_store_hold_load_abort(r->st, token);
+		return done(r);
+	}
+	return usage(r, "hold load: begin NAME | part TOKEN FIRST_LINE TEXT | "
+		     "commit TOKEN | abort TOKEN");
+}
+
+static int cmd_hold_clear(struct req *r)
+{
+	struct ps_hold_list empty;
+	struct ps_errors e;
+	uint64_t rev;
+	if (no_args(r))
+		return PS_CTL_ERR_USAGE;
+	ps_hold_list_init(&empty);
+	ps_errors_init(&e);
+	int rc = outcome(r, ps_store_hold_replace(r->st, &empty, &e, &rev), &e);
+	ps_hold_list_free(&empty);
+	if (!rc)
+		hold_revision(r, rev, "");
+	return rc;
 }
 
 /* ---------------------------------------------------------- dispatch */

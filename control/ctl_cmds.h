@@ -13,6 +13,10 @@
 /* Errors shown in one answer at most; the rest are counted ("more"). */
 #define PS_CTL_MAX_ERRORS_SHOWN 100u
 #define PS_CTL_MAX_ERROR_TEXT   1024u
+/* hold list: holds shown by default, and at most (an answer of at most
+ * ~15 MB, under PS_CTL_MAX_ANSWER) */
+#define PS_CTL_HOLD_LIST_DEFAULT 1000u
+#define PS_CTL_HOLD_LIST_MAX     100000u
 
 struct ps_ctl_ctx {
 	const struct ps_ctl_daemon *d;

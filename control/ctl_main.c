@@ -22,6 +22,8 @@
 #include "outbuf.h"
 
 static const char *ctl_path = "/run/parcelsort/ctl.sock";
+/* hold load: the file goes in parts of at most this many bytes */
+#define CTL_HOLD_PART (16u << 20)
 static int json;
 
 /* What a row's builder gets: the spelling typed and the words after it. */
@@ -122,6 +124,7 @@ static int no_args(const struct typed *t)
 #define cli_abort no_args
 #define cli_chute_list no_args
 #define cli_stats_reset no_args
+#define cli_hold_clear no_args
 
 /* --------------------------------------------------------------- plans */
 
@@ -324,6 +327,158 @@ static int cli_chute_set(const struct typed *t)
 	for (int i = 0; i < t->argc; i++)
 		ps_ctl_args(&body, t->argv[i]);
 	int rc = call(t->cmd, &body);
+	ps_out_free(&body);
+	return rc;
+}
+
+/* --------------------------------------------------------------- holds */
+
+/* "hold add W1 W2 --note TEXT" -> hold add "TEXT" "W1" "W2" */
+static int cli_hold_add(const struct typed *t)
+{
+	const char *note = "";
+	char *wb[PS_CTL_MAX_ARGS];
+	int n = 0;
+	for (int i = 0; i < t->argc; i++) {
+		if (!strcmp(t->argv[i], "--note") && i + 1 < t->argc) {
+			note = t->argv[++i];
+			continue;
+		}
+		if (!strncmp(t->argv[i], "--", 2) ||
+		    n == (int)PS_CTL_MAX_ARGS - 1)
+			return n == (int)PS_CTL_MAX_ARGS - 1
+				       ? ctl_bad_usage("hold add: at most 63 "
+						       "waybills a command (hold "
+						       "load for more)")
+				       : wrong(t);
+		wb[n++] = t->argv[i];
+	}
+	if (!n)
+		return wrong(t);
+	struct ps_out body;
+	ps_out_init(&body);
+	ps_ctl_args(&body, note);
+	for (int i = 0; i < n; i++)
+		ps_ctl_args(&body, wb[i]);
+	int rc = call(t->cmd, &body);
+	ps_out_free(&body);
+	return rc;
+}
+
+static int cli_hold_del(const struct typed *t)
+{
+	if (t->argc < 1)
+		return wrong(t);
+	if (t->argc >= (int)PS_CTL_MAX_ARGS)
+		return ctl_bad_usage("hold del: at most 63 waybills a command");
+	for (int i = 0; i < t->argc; i++)
+		if (!strncmp(t->argv[i], "--", 2))
+			return wrong(t);
+	return call_args(t->cmd, t->argc, t->argv);
+}
+
+static int cli_hold_list(const struct typed *t)
+{
+	const char *limit = "1000", *after = NULL;
+	for (int i = 0; i < t->argc; i++) {
+		if (i + 1 < t->argc && !strcmp(t->argv[i], "--limit"))
+			limit = t->argv[++i];
+		else if (i + 1 < t->argc && !strcmp(t->argv[i], "--after"))
+			after = t->argv[++i];
+		else
+			return wrong(t);
+	}
+	char *a[2] = { (char *)limit, (char *)after };
+	return call_args(t->cmd, after ? 2 : 1, a);
+}
+
+/* One step of a load in parts, its answer kept in rep; the exit code. */
+static int load_step(unsigned cmd, const struct ps_out *body,
+		     struct ps_ctl_reply *rep)
+{
+	char err[512];
+	if (ps_ctl_call(ctl_path, (uint16_t)cmd, PS_CTL_F_JSON, body, rep, err,
+			sizeof(err))) {
+		fprintf(stderr, "parcelsortctl: %s\n", err);
+		return EXIT_UNREACHABLE;
+	}
+	if (rep->status == PS_CTL_OK)
+		return EXIT_DONE;
+	if (json) {
+		fputs(rep->body, stdout);
+	} else {
+		struct ps_out o;
+		ps_out_init(&o);
+		ps_ctl_render(cmd, rep->status, rep->body, rep->len, &o);
+		fputs(o.buf ? o.buf : "", stderr);
+		ps_out_free(&o);
+	}
+	int rc = rep->status == PS_CTL_ERR_USAGE ? EXIT_USAGE : EXIT_REFUSED;
+	ps_ctl_reply_free(rep);
+	return rc;
+}
+
+/* "hold load FILE": begin, the file in parts of at most
+ * CTL_HOLD_PART bytes cut at line ends, commit (the list is replaced at
+ * once, or not at all). */
+static int cli_hold_load(const struct typed *t)
+{
+	if (t->argc != 1)
+		return wrong(t);
+	size_t len;
+	char *text = ctl_read_file(t->argv[0], &len);
+	if (!text)
+		return EXIT_USAGE;
+	struct ps_out body;
+	struct ps_ctl_reply rep;
+	char token[32] = "";
+	ps_out_init(&body);
+	ps_ctl_args(&body, "begin");
+	ps_ctl_args(&body, plan_name(t->argv[0]));
+	int rc = load_step(t->cmd, &body, &rep);
+	if (!rc) {
+		const char *p = strstr(rep.body, "\"token\":\"");
+		if (p)
+			snprintf(token, sizeof(token), "%.*s",
+				 (int)strcspn(p + 9, "\""), p + 9);
+		ps_ctl_reply_free(&rep);
+	}
+	size_t off = 0;
+	unsigned long line = 1;
+	while (!rc && off < len) {
+		size_t n = len - off < CTL_HOLD_PART ? len - off : CTL_HOLD_PART;
+		if (off + n < len) {           /* cut after the last newline */
+			const char *nl = memrchr(text + off, '\n', n);
+			if (nl)
+				n = (size_t)(nl - (text + off)) + 1;
+		}
+		char first[24];
+		snprintf(first, sizeof(first), "%lu", line);
+		ps_out_free(&body);
+		ps_out_init(&body);
+		ps_ctl_args(&body, "part");
+		ps_ctl_args(&body, token);
+		ps_ctl_args(&body, first);
+		ps_ctl_arg(&body, text + off, n);
+		rc = load_step(t->cmd, &body, &rep);
+		if (!rc)
+			ps_ctl_reply_free(&rep);
+		for (size_t i = 0; i < n; i++)
+			line += text[off + i] == '\n';
+		off += n;
+	}
+	free(text);
+	ps_out_free(&body);
+	ps_out_init(&body);
+	ps_ctl_args(&body, rc ? "abort" : "commit");
+	ps_ctl_args(&body, token);
+	if (rc) {
+		if (*token && rc != EXIT_UNREACHABLE &&
+		    load_step(t->cmd, &body, &rep) == EXIT_DONE)
+			ps_ctl_reply_free(&rep);
+	} else {
+		rc = call(t->cmd, &body);
+	}
 	ps_out_free(&body);
 	return rc;
 }

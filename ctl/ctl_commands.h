@@ -59,6 +59,20 @@
 	X(STATS, stats, RO, "stats", "stats [--watch [N]]", \
 	  "counters (--watch: refresh every second, N times)") \
 	X(STATS_RESET, stats_reset, RW, "stats reset", "stats reset", \
-	  "start the counters from zero (a baseline)")
+	  "start the counters from zero (a baseline)") \
+	X(HOLD_ADD, hold_add, RW, "hold add", \
+	  "hold add WAYBILL... [--note TEXT]", \
+	  "hold waybills (at most 63): every scan of one is INTERCEPTED") \
+	X(HOLD_DEL, hold_del, RW, "hold del", "hold del WAYBILL...", \
+	  "release held waybills (at most 63)") \
+	X(HOLD_LIST, hold_list, RO, "hold list", \
+	  "hold list [--limit N] [--after WAYBILL]", \
+	  "the hold count and revision, and the first N holds after " \
+	  "WAYBILL in waybill order (default 1000, at most 100000)") \
+	X(HOLD_LOAD, hold_load, RW, "hold load", "hold load FILE", \
+	  "replace the whole hold list with FILE (WAYBILL[,NOTE] a line); " \
+	  "a bad line refuses it whole") \
+	X(HOLD_CLEAR, hold_clear, RW, "hold clear", "hold clear", \
+	  "release every held waybill")
 
 #endif

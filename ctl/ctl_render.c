@@ -328,6 +328,60 @@ static void render_stats_reset(json_t *j, struct ps_out *o)
 	     "counting)");
 }
 
+static void render_hold_add(json_t *j, struct ps_out *o)
+{
+	ps_out_printf(o, "held; %llu waybill%s on the list (revision %llu)\n",
+		      num(j, "count"), num(j, "count") == 1 ? "" : "s",
+		      num(j, "revision"));
+}
+
+static void render_hold_del(json_t *j, struct ps_out *o)
+{
+	ps_out_printf(o, "released %llu (%llu not held); %llu waybill%s on the "
+		      "list (revision %llu)\n", num(j, "removed"),
+		      num(j, "not_held"), num(j, "count"),
+		      num(j, "count") == 1 ? "" : "s", num(j, "revision"));
+}
+
+static void render_hold_list(json_t *j, struct ps_out *o)
+{
+	json_t *holds = json_object_get(j, "holds"), *h;
+	size_t i;
+	char t[64] = "never";
+	if (num(j, "changed_ms"))
+		fmt_time(t, sizeof(t), num(j, "changed_ms"));
+	ps_out_printf(o, "%llu waybill%s held, revision %llu, changed %s%s\n",
+		      num(j, "count"), num(j, "count") == 1 ? "" : "s",
+		      num(j, "revision"), t,
+		      truth(j, "loading") ? " (a load is under way)" : "");
+	json_array_foreach(holds, i, h) {
+		const char *note = str(h, "note");
+		ps_out_printf(o, "%-24s%s%s\n", str(h, "waybill"),
+			      *note ? "  " : "", note);
+	}
+	if (json_is_string(json_object_get(j, "next")))
+		ps_out_printf(o, "... %zu shown; the next page: hold list "
+			      "--after %s\n", json_array_size(holds),
+			      str(j, "next"));
+}
+
+static void render_hold_load(json_t *j, struct ps_out *o)
+{
+	if (json_object_get(j, "revision"))
+		ps_out_printf(o, "hold list replaced: %llu waybill%s held "
+			      "(revision %llu)\n", num(j, "count"),
+			      num(j, "count") == 1 ? "" : "s",
+			      num(j, "revision"));
+	else
+		line(o, "done");
+}
+
+static void render_hold_clear(json_t *j, struct ps_out *o)
+{
+	ps_out_printf(o, "hold list cleared (revision %llu)\n",
+		      num(j, "revision"));
+}
+
 static render_fn *const renderers[PS_CTL_CMD_MAX] = {
 #define ROW(id, fn, access, name, forms, help) [PS_CTL_##id] = render_##fn,
 	PS_CTL_COMMANDS(ROW)

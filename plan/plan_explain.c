@@ -25,6 +25,17 @@ int ps_store_explain(struct ps_store *s, const struct ps_scan *sc,
 	int prio;
 	uint32_t nhi = ps_plan_explain(p, sc, &prio);
 	ps_plan_decide_one(p, &s->chutes, sc, &e->d);
+	/* step 6: a held waybill (valid: steps 4 and 5 came first) */
+	if (e->d.reason != PS_R_NOREAD && e->d.reason != PS_R_BAD_BARCODE &&
+	    e->d.reason != PS_R_TRACK_ONLY &&
+	    ps_hold_list_find(&s->hold_list, sc->waybill) >= 0) {
+		e->held = 1;
+		uint32_t pv = e->d.plan_version;
+		memset(&e->d, 0, sizeof(e->d));
+		e->d.reason = PS_R_INTERCEPTED;
+		e->d.chute = p->intercept;
+		e->d.plan_version = pv;
+	}
 	if (nhi) {
 		const struct ps_nh *nh = &p->nh[nhi];
 		e->hub = nh->hub;

@@ -26,6 +26,7 @@ struct ps_explain {
 	uint16_t n_chutes;
 	uint16_t chutes[64];
 	uint8_t enabled[64];
+	int held;                 /* the waybill is on the intercept list */
 	struct ps_decision d;     /* what a fresh decision would be */
 };
 int ps_store_explain(struct ps_store *s, const struct ps_scan *sc,

@@ -123,13 +123,21 @@ int ps_persist_write_plan(const char *dir, const char *fname,
 		snprintf(err, errlen, "out of memory writing the plan");
 		return -1;
 	}
+	return ps_persist_write_checked(dir, fname, buf, len, no_fsync, err,
+					errlen);
+}
+
+int ps_persist_write_checked(const char *dir, const char *fname, char *buf,
+			     size_t len, int no_fsync, char *err,
+			     size_t errlen)
+{
 	char trailer[80];
 	int tl = snprintf(trailer, sizeof(trailer), TRAILER "%08lx length %zu\n",
 			  crc32(0, (const Bytef *)buf, (uInt)len), len);
 	char *all = realloc(buf, len + (size_t)tl + 1);
 	if (!all) {
 		free(buf);
-		snprintf(err, errlen, "out of memory writing the plan");
+		snprintf(err, errlen, "out of memory writing %s", fname);
 		return -1;
 	}
 	memcpy(all + len, trailer, (size_t)tl);
@@ -139,8 +147,8 @@ int ps_persist_write_plan(const char *dir, const char *fname,
 	return rc;
 }
 
-/* Read whole file, verify the trailer; returns body length or -1. */
-static long read_checked(const char *path, char **out, char *why, size_t wl)
+long ps_persist_read_checked(const char *path, char **out, char *why,
+			     size_t wl)
 {
 	FILE *f = fopen(path, "rb");
 	struct stat st;
@@ -223,7 +231,7 @@ int ps_persist_read_plan(const char *path, struct ps_plan_src *src,
 			 struct ps_errors *errs)
 {
 	char *b, why[256];
-	long n = read_checked(path, &b, why, sizeof(why));
+	long n = ps_persist_read_checked(path, &b, why, sizeof(why));
 	if (n < 0) {
 		ps_errors_add(errs, path, 0, "%s", why);
 		return -1;
@@ -247,7 +255,7 @@ int ps_persist_read_plan(const char *path, struct ps_plan_src *src,
 int ps_persist_read_meta(const char *path, struct ps_history_entry *meta)
 {
 	char *b, why[256];
-	long n = read_checked(path, &b, why, sizeof(why));
+	long n = ps_persist_read_checked(path, &b, why, sizeof(why));
 	if (n < 0)
 		return -1;
 	parse_meta(b, meta, NULL);

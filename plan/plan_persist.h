@@ -22,6 +22,17 @@ int ps_persist_read_plan(const char *path, struct ps_plan_src *src,
 /* Only the metadata header (history listing), trailer checked. */
 int ps_persist_read_meta(const char *path, struct ps_history_entry *meta);
 
+/* Any file with the checksum trailer: buf (malloc'd, len bytes; taken
+ * and freed) gets the trailer and is written as ps_persist_write_small
+ * does. Returns 0, or -1 with err. */
+int ps_persist_write_checked(const char *dir, const char *fname, char *buf,
+			     size_t len, int no_fsync, char *err,
+			     size_t errlen);
+/* Read a whole file and check its trailer: the body (malloc'd, NUL in
+ * place of the trailer) in *out and its length, or -1 with why. */
+long ps_persist_read_checked(const char *path, char **out, char *why,
+			     size_t wl);
+
 /* Write a file atomically: temporary name, fsync, rename, fsync of the
  * directory. Returns 0, or -1 with err when any step failed, the directory
  * fsync included (the rename may then not survive a crash, so the caller

@@ -641,6 +641,7 @@ struct ps_store *ps_store_open(const struct ps_store_cfg *cfg,
 			goto fail;
 	}
 	restore_schedule(s);
+	ps_store_load_holds(s, warn, warn_len);
 	return s;
 fail:
 	ps_store_close(s);
@@ -655,6 +656,7 @@ void ps_store_close(struct ps_store *s)
 	synchronize_rcu();
 	ps_plan_free(old);
 	ps_holds_free(rcu_xchg_pointer(&s->holds, NULL));
+	ps_store_free_holds(s);
 	if (s->have_src)
 		ps_plan_src_free(&s->active_src);
 	if (s->sched)

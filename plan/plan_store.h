@@ -115,6 +115,7 @@ int ps_store_active_src(struct ps_store *s, struct ps_plan_src *out,
 int ps_store_chute_set(struct ps_store *s, const uint16_t *chutes,
 		       unsigned n, int enable, struct ps_errors *errs);
 
+#include "holds_store.h"         /* the intercept list: ps_store_hold_*() */
 #include "plan_explain.h"        /* route get: ps_store_explain() */
 #include "plan_txn.h"            /* staged edits: ps_txn_*() */
 

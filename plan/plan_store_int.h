@@ -7,6 +7,7 @@
 
 #include <pthread.h>
 
+#include "holds_list.h"
 #include "plan_store.h"
 
 struct ps_store {
@@ -32,6 +33,10 @@ struct ps_store {
 	struct ps_plan_src txn_src;
 	struct ps_chute_state chutes;
 	struct ps_holds *holds;            /* RCU: the intercept list */
+	/* its model and revision (holds_store.c) */
+	struct ps_hold_list hold_list;     /* sorted; holds is built from it */
+	uint64_t hold_rev, hold_changed_ms, hold_tokens;
+	struct ps_hold_stage *hold_stage;  /* a load in parts under way */
 };
 
 /* The one way a plan becomes active (plan_store.c); lock held, src
@@ -42,5 +47,9 @@ int ps_store_commit_src(struct ps_store *s, const struct ps_plan_src *src,
 			uint32_t *version);
 /* Chute state from the state directory (plan_chute_save.c); at open. */
 void ps_store_load_chutes(struct ps_store *s);
+/* The hold list from the state directory (holds_store.c); at open. A
+ * damaged file leaves the list empty and says so in warn. */
+void ps_store_load_holds(struct ps_store *s, char *warn, size_t warn_len);
+void ps_store_free_holds(struct ps_store *s);
 
 #endif

@@ -15,7 +15,7 @@ import sys
 M64 = (1 << 64) - 1
 REASONS = ["ROUTED", "OVERRIDE", "DEFAULT", "DUPLICATE", "TRACK_ONLY",
            "NO_ROUTE", "NOREAD", "BAD_BARCODE", "MALFORMED_RECORD",
-           "CHUTE_UNAVAILABLE", "NO_PLAN"]
+           "CHUTE_UNAVAILABLE", "NO_PLAN", "INTERCEPTED", "RECIRC_LIMIT"]
 R = {n: i for i, n in enumerate(REASONS)}
 TIERS = {"trunk": 1, "county": 2, "township": 3, "village": 4, "special": 5}
 FLAGS = {"cold_chain": 1, "bulky": 2, "fragile": 4, "international": 8,

@@ -1,0 +1,363 @@
+/* test_holds.c: the store's intercept list: the file form (FILE:LINE for
+ * every bad line), add, del, clear, a load in parts refused whole or
+ * swapped at once, the dataplane's set following every change, 1,000,000
+ * holds, the saved list across a reopen, a refused directory fsync, and
+ * kill -9 during loads (the old list or the new, never a mix). */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "plan_reader.h"
+#include "plan_store.h"
+#include "ps_fault.h"
+
+static char dir[64];
+
+static void mkstate(void)
+{
+	strcpy(dir, "/tmp/ps-holds-XXXXXX");
+	cr_assert_not_null(mkdtemp(dir));
+}
+
+static void rmstate(void)
+{
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	cr_assert_eq(system(cmd), 0);
+}
+
+TestSuite(holds, .init = mkstate, .fini = rmstate);
+
+static struct ps_store *open_store(int no_fsync, char *warn)
+{
+	struct ps_store_cfg cfg = { .state_dir = dir, .no_fsync = no_fsync };
+	struct ps_errors e;
+	char w[512];
+	ps_errors_init(&e);
+	struct ps_store *s = ps_store_open(&cfg, &e, warn ? warn : w, 512);
+	cr_assert_not_null(s, "%s", e.n ? e.msg[0] : "");
+	ps_errors_free(&e);
+	return s;
+}
+
+static void wb_of(uint8_t wb[24], const char *s)
+{
+	memset(wb, 0, 24);
+	memcpy(wb, s, strlen(s));
+}
+
+/* Held as the dataplane sees it (the published set). */
+static int in_set(struct ps_store *s, const char *w)
+{
+	uint8_t wb[24];
+	wb_of(wb, w);
+	return ps_holds_has(rcu_dereference(*ps_store_holds_slot(s)), wb);
+}
+
+static size_t set_count(struct ps_store *s)
+{
+	return ps_holds_count(rcu_dereference(*ps_store_holds_slot(s)));
+}
+
+/* A sorted list of the waybills (NULL-terminated), each with note. */
+static void list_of(struct ps_hold_list *l, const char *const *w,
+		    const char *note)
+{
+	ps_hold_list_init(l);
+	for (; *w; w++) {
+		uint8_t wb[24];
+		wb_of(wb, *w);
+		ps_hold_list_append(l, wb, note, note ? strlen(note) : 0);
+	}
+	ps_hold_list_sort(l);
+}
+
+/* begin, the text in parts of at most `part` bytes cut at line ends,
+ * commit: the store's own return, with errs. */
+static int load_text(struct ps_store *s, const char *name, const char *text,
+		     size_t part, struct ps_errors *e, uint64_t *rev)
+{
+	uint64_t tok;
+	size_t len = strlen(text), off = 0, lines;
+	uint32_t line = 1;
+	cr_assert_eq(ps_store_hold_load_begin(s, name, &tok), 0);
+	while (off < len) {
+		size_t n = len - off < part ? len - off : part;
+		if (off + n < len) {
+			const char *nl = memrchr(text + off, '\n', n);
+			cr_assert_not_null(nl, "a line longer than a part");
+			n = (size_t)(nl - (text + off)) + 1;
+		}
+		cr_assert_eq(ps_store_hold_load_part(s, tok, text + off, n,
+						     line, &lines, e), 0);
+		for (size_t i = 0; i < n; i++)
+			line += text[off + i] == '\n';
+		off += n;
+	}
+	return ps_store_hold_load_commit(s, tok, e, rev, NULL);
+}
+
+static int has_error(const struct ps_errors *e, const char *want)
+{
+	for (size_t i = 0; i < e->n; i++)
+		if (strstr(e->msg[i], want))
+			return 1;
+	return 0;
+}
+
+Test(holds, file_form_and_every_bad_line)
+{
+	struct ps_hold_list l;
+	struct ps_errors e;
+	char note101[102];
+	memset(note101, 'n', 101);
+	note101[101] = 0;
+	char text[1024];
+	snprintf(text, sizeof(text),
+		 "# customs\n"
+		 "\n"
+		 "  SF0000000000601 , cancelled order  \n"
+		 "SF0000000000602\n"
+		 "sf0000000000603\n"                /* 5: lower case */
+		 "SF06\n"                           /* 6: short */
+		 "SF0000000000604,%s\n"             /* 7: long note */
+		 "SF0000000000605,tab\there\n"      /* 8: control char */
+		 "SF0000000000601,the later note\n" /* 9: a repeat */
+		 "SF00000000006060000000000000\n",  /* 10: 28 chars */
+		 note101);
+	ps_hold_list_init(&l);
+	ps_errors_init(&e);
+	size_t lines = ps_hold_parse(&l, text, strlen(text), "h.txt", 1, &e);
+	cr_assert_eq(lines, 10);
+	cr_assert_eq(e.n, 5, "%zu errors", e.n);
+	cr_assert(has_error(&e, "h.txt:5: waybill character"));
+	cr_assert(has_error(&e, "h.txt:6: waybill shorter"));
+	cr_assert(has_error(&e, "h.txt:7: note longer"));
+	cr_assert(has_error(&e, "h.txt:8: note longer"));
+	cr_assert(has_error(&e, "h.txt:10: waybill longer"));
+	ps_hold_list_sort(&l);
+	cr_assert_eq(l.n, 2);
+	uint8_t wb[24];
+	wb_of(wb, "SF0000000000601");
+	long i = ps_hold_list_find(&l, wb);
+	cr_assert_geq(i, 0);
+	cr_assert_str_eq(ps_hold_note(&l, (size_t)i), "the later note");
+	ps_hold_list_free(&l);
+	ps_errors_free(&e);
+}
+
+Test(holds, add_del_clear_follow_in_the_set)
+{
+	struct ps_store *s = open_store(1, NULL);
+	struct ps_hold_list a, d;
+	struct ps_errors e;
+	uint64_t rev = 0;
+	static const char *const three[] = { "SF0000000000701", "SF0000000000702",
+					     "SF0000000000703", NULL };
+	static const char *const two[] = { "SF0000000000702", "SF0000000000799",
+					   NULL };
+	ps_errors_init(&e);
+	cr_assert_eq(set_count(s), 0);
+	list_of(&a, three, "cancelled");
+	cr_assert_eq(ps_store_hold_add(s, &a, &e, &rev), 0);
+	cr_assert_eq(rev, 1);
+	cr_assert_eq(set_count(s), 3);
+	cr_assert(in_set(s, "SF0000000000702"));
+	list_of(&d, two, NULL);
+	size_t removed = 0;
+	cr_assert_eq(ps_store_hold_del(s, &d, &removed, &e, &rev), 0);
+	cr_assert_eq(removed, 1);
+	cr_assert_eq(rev, 2);
+	cr_assert(!in_set(s, "SF0000000000702"));
+	cr_assert(in_set(s, "SF0000000000701") && in_set(s, "SF0000000000703"));
+	struct ps_holds_info hi;
+	ps_store_holds_info(s, &hi);
+	cr_assert_eq(hi.count, 2);
+	struct ps_hold_list empty;
+	ps_hold_list_init(&empty);
+	cr_assert_eq(ps_store_hold_replace(s, &empty, &e, &rev), 0);
+	cr_assert_eq(rev, 3);
+	cr_assert_eq(set_count(s), 0);
+	cr_assert(!in_set(s, "SF0000000000701"));
+	ps_hold_list_free(&a);
+	ps_hold_list_free(&d);
+	ps_errors_free(&e);
+	ps_store_close(s);
+}
+
+Test(holds, bad_file_refused_whole_old_list_in_force)
+{
+	struct ps_store *s = open_store(1, NULL);
+	struct ps_errors e;
+	uint64_t rev;
+	ps_errors_init(&e);
+	cr_assert_eq(load_text(s, "old.txt", "SF0000000000801\n", 64, &e, &rev),
+		     0);
+	/* the bad line sits in the third part: its number is the file's */
+	const char *bad = "SF0000000000901\nSF0000000000902\n"
+			  "SF0000000000903\nSF0000000000904\n"
+			  "BAD*ONE\nSF0000000000906\n";
+	cr_assert_eq(load_text(s, "new.txt", bad, 40, &e, &rev), -1);
+	cr_assert(has_error(&e, "new.txt:5: waybill character"), "%s",
+		  e.n ? e.msg[0] : "no error");
+	cr_assert(in_set(s, "SF0000000000801"));
+	cr_assert(!in_set(s, "SF0000000000901"));
+	struct ps_holds_info hi;
+	ps_store_holds_info(s, &hi);
+	cr_assert_eq(hi.count, 1);
+	cr_assert_eq(hi.revision, 1);
+	cr_assert(!hi.loading);
+	ps_errors_free(&e);
+	ps_store_close(s);
+}
+
+Test(holds, a_newer_load_drops_an_abandoned_one)
+{
+	struct ps_store *s = open_store(1, NULL);
+	struct ps_errors e;
+	uint64_t t1, t2, rev;
+	size_t lines;
+	ps_errors_init(&e);
+	cr_assert_eq(ps_store_hold_load_begin(s, "a", &t1), 0);
+	cr_assert_eq(ps_store_hold_load_begin(s, "b", &t2), 0);
+	cr_assert_neq(t1, t2);
+	cr_assert_eq(ps_store_hold_load_part(s, t1, "SF0000000000001\n", 16, 1,
+					     &lines, &e), -1);
+	cr_assert_eq(ps_store_hold_load_commit(s, t1, &e, &rev, NULL), -1);
+	cr_assert(has_error(&e, "no such hold load"));
+	ps_errors_free(&e);
+	cr_assert_eq(ps_store_hold_load_commit(s, t2, &e, &rev, NULL), 0);
+	ps_store_close(s);
+}
+
+Test(holds, saved_and_restored)
+{
+	struct ps_store *s = open_store(0, NULL);
+	struct ps_errors e;
+	uint64_t rev;
+	ps_errors_init(&e);
+	cr_assert_eq(load_text(s, "f", "SF0000000000111,note one\n"
+			       "SF0000000000112\n", 1 << 20, &e, &rev), 0);
+	ps_store_close(s);
+	s = open_store(0, NULL);
+	struct ps_hold_list page;
+	struct ps_holds_info hi;
+	ps_store_hold_page(s, NULL, 10, &page, &hi);
+	cr_assert_eq(hi.revision, rev);
+	cr_assert_eq(page.n, 2);
+	cr_assert_str_eq(ps_hold_note(&page, 0), "note one");
+	cr_assert_str_eq(ps_hold_note(&page, 1), "");
+	cr_assert(in_set(s, "SF0000000000112"));
+	ps_hold_list_free(&page);
+	ps_store_close(s);
+}
+
+Test(holds, refused_directory_fsync_changes_nothing)
+{
+	struct ps_store *s = open_store(0, NULL);
+	struct ps_hold_list a;
+	struct ps_errors e;
+	uint64_t rev;
+	static const char *const one[] = { "SF0000000000211", NULL };
+	static const char *const two[] = { "SF0000000000212", NULL };
+	ps_errors_init(&e);
+	list_of(&a, one, NULL);
+	cr_assert_eq(ps_store_hold_add(s, &a, &e, &rev), 0);
+	ps_hold_list_free(&a);
+	list_of(&a, two, NULL);
+	ps_fault_arm(PS_FAULT_DIR_FSYNC, 0, 1, EIO);
+	cr_assert_eq(ps_store_hold_add(s, &a, &e, &rev), -1);
+	ps_fault_arm(PS_FAULT_DIR_FSYNC, 0, 0, 0);
+	cr_assert(has_error(&e, "refused, the list in force stays"));
+	cr_assert(!in_set(s, "SF0000000000212"));
+	ps_store_close(s);
+	s = open_store(0, NULL);          /* nor on disk */
+	cr_assert(in_set(s, "SF0000000000211"));
+	cr_assert(!in_set(s, "SF0000000000212"));
+	struct ps_holds_info hi;
+	ps_store_holds_info(s, &hi);
+	cr_assert_eq(hi.revision, 1);
+	ps_hold_list_free(&a);
+	ps_errors_free(&e);
+	ps_store_close(s);
+}
+
+static char *million_text(char tag, size_t n, int notes)
+{
+	char *t = malloc(n * 128 + 1), *p = t;
+	cr_assert_not_null(t);
+	for (size_t i = 0; i < n; i++)
+		p += notes ? sprintf(p, "%c%013zu,%0100zu\n", tag, i, i)
+			   : sprintf(p, "%c%013zu\n", tag, i);
+	return t;
+}
+
+Test(holds, one_million_holds, .timeout = 120)
+{
+	struct ps_store *s = open_store(1, NULL);
+	struct ps_errors e;
+	uint64_t rev;
+	struct timespec t0, t1;
+	ps_errors_init(&e);
+	char *t = million_text('M', 1000000, 1);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	cr_assert_eq(load_text(s, "m", t, 16u << 20, &e, &rev), 0, "%s",
+		     e.n ? e.msg[0] : "");
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	free(t);
+	cr_assert_eq(set_count(s), 1000000);
+	cr_assert(in_set(s, "M0000000654321"));
+	cr_assert(!in_set(s, "M0000001000000"));
+	/* not a timing test: the figures for docs/performance.md */
+	fprintf(stderr, "holds: 1,000,000 with 100-char notes parsed, sorted, "
+		"built, saved (no fsync) and published in %.0f ms; set %zu "
+		"bytes\n", (double)(t1.tv_sec - t0.tv_sec) * 1e3 +
+		(double)(t1.tv_nsec - t0.tv_nsec) / 1e6,
+		sizeof(uint64_t) * 2 + (size_t)(1u << 21) * 32);
+	ps_errors_free(&e);
+	ps_store_close(s);
+}
+
+Test(holds, kill_during_loads_leaves_old_or_new, .timeout = 120)
+{
+	enum { N_A = 20000, N_B = 30000 };
+	char *ta = million_text('A', N_A, 1), *tb = million_text('B', N_B, 0);
+	for (int round = 0; round < 6; round++) {
+		pid_t pid = fork();
+		cr_assert_geq(pid, 0);
+		if (pid == 0) {
+			struct ps_store_cfg cfg = { .state_dir = dir };
+			struct ps_errors e;
+			uint64_t rev;
+			ps_errors_init(&e);
+			struct ps_store *s = ps_store_open(&cfg, &e, NULL, 0);
+			for (int i = 0;; i++)
+				load_text(s, "k", i & 1 ? tb : ta, 1 << 18, &e,
+					  &rev);
+		}
+		usleep(50000 + (useconds_t)(round * 7919 % 60000));
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		char warn[512] = "";
+		struct ps_store *s = open_store(0, warn);
+		cr_assert_eq(warn[0], 0, "%s", warn);
+		size_t n = set_count(s);
+		cr_assert(n == 0 || n == N_A || n == N_B, "round %d: %zu", round,
+			  n);
+		if (n == N_A)
+			cr_assert(in_set(s, "A0000000000007") &&
+				  !in_set(s, "B0000000000007"));
+		if (n == N_B)
+			cr_assert(in_set(s, "B0000000000007") &&
+				  !in_set(s, "A0000000000007"));
+		ps_store_close(s);
+	}
+	free(ta);
+	free(tb);
+}
