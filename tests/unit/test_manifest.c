@@ -264,18 +264,28 @@ Test(manifest, readers_never_see_a_torn_or_foreign_region, .timeout = 60)
 	pthread_t th;
 	cr_assert_eq(pthread_create(&th, NULL, race_reader, NULL), 0);
 	uint8_t wb[24];
-	for (unsigned v = 0; v < 400000; v++) {
-		unsigned key = (v * 7919u) % RACE_KEYS;
+	/* half the keys present; each step removes one and adds another,
+	 * which takes the entry just freed (the free list is LIFO): a reader
+	 * still holding it must notice */
+	for (unsigned key = 0; key < RACE_KEYS; key += 2) {
 		wb_of(wb, key);
-		if (v % 3 == 2) {
-			const uint8_t *p = wb;
-			unsigned r;
-			ps_manifest_del(race_m, &p, 1, &r, err, sizeof(err));
-		} else {
-			cr_assert_eq(ps_manifest_add(race_m, wb,
-						     race_region(key, v), err,
-						     sizeof(err)), 0);
-		}
+		cr_assert_eq(ps_manifest_add(race_m, wb, race_region(key, 0),
+					     err, sizeof(err)), 0);
+	}
+	for (unsigned v = 0; v < 1000000; v++) {
+		unsigned key = (v * 2u) % RACE_KEYS;
+		const uint8_t *p = wb;
+		unsigned r;
+		wb_of(wb, key);
+		ps_manifest_del(race_m, &p, 1, &r, err, sizeof(err));
+		wb_of(wb, key + 1);
+		cr_assert_eq(ps_manifest_add(race_m, wb,
+					     race_region(key + 1, v), err,
+					     sizeof(err)), 0);
+		ps_manifest_del(race_m, &p, 1, &r, err, sizeof(err));
+		wb_of(wb, key);
+		cr_assert_eq(ps_manifest_add(race_m, wb, race_region(key, v),
+					     err, sizeof(err)), 0);
 	}
 	race_stop = 1;
 	void *bad;
