@@ -1,0 +1,381 @@
+/* manifest.c: the manifest handle (manifest.h): the current table behind
+ * an atomic pointer (swapped whole by a replace), the writers' mutex, the
+ * save-then-apply order of every change, loads refused whole. */
+#include "manifest.h"
+
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "manifest_parse.h"
+#include "manifest_persist.h"
+#include "ps_clock.h"
+
+/* Compact the log into a new snapshot once it is this large and larger
+ * than twice the snapshot would be. */
+#define COMPACT_MIN_BYTES (64ull << 20)
+
+struct ps_manifest {
+	struct ps_mtable *cur;      /* readers: atomic load, acquire */
+	pthread_mutex_t wlock;
+	struct ps_manifest_cfg cfg;
+	char *dir;
+	uint64_t gen, log_bytes;
+	struct ps_manifest_stats st;
+};
+
+static uint64_t now_of(const struct ps_manifest *m)
+{
+	return m->cfg.now_ms ? m->cfg.now_ms() : ps_now_ms();
+}
+
+static struct ps_mtable *current(const struct ps_manifest *m)
+{
+	return __atomic_load_n(&m->cur, __ATOMIC_ACQUIRE);
+}
+
+struct ps_manifest *ps_manifest_open(const struct ps_manifest_cfg *cfg,
+				     char *err, size_t errlen)
+{
+	struct ps_manifest *m = calloc(1, sizeof(*m));
+	if (!m) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	m->cfg = *cfg;
+	if (!m->cfg.capacity)
+		m->cfg.capacity = PS_MANIFEST_DEFAULT_CAPACITY;
+	if (!m->cfg.ttl_ms)
+		m->cfg.ttl_ms = PS_MANIFEST_DEFAULT_TTL_MS;
+	pthread_mutex_init(&m->wlock, NULL);
+	m->cur = ps_mtable_new(m->cfg.capacity);
+	if (!m->cur) {
+		snprintf(err, errlen, "cannot reserve a manifest of %" PRIu64
+			 " entries", m->cfg.capacity);
+		goto fail;
+	}
+	if (!cfg->state_dir)
+		return m;
+	m->dir = strdup(cfg->state_dir);
+	if (!m->dir ||
+	    ps_mpersist_restore(m->dir, m->cur, now_of(m), &m->gen,
+				&m->log_bytes, err, errlen))
+		goto fail;
+	if (!m->gen) {
+		/* a first snapshot (empty) and its log */
+		if (ps_mpersist_snapshot(m->dir, 1, m->cur, m->cfg.no_fsync,
+					 err, errlen))
+			goto fail;
+		m->gen = 1;
+	}
+	ps_mpersist_drop_others(m->dir, m->gen);
+	return m;
+fail:
+	ps_mtable_free(m->cur);
+	free(m->dir);
+	pthread_mutex_destroy(&m->wlock);
+	free(m);
+	return NULL;
+}
+
+void ps_manifest_close(struct ps_manifest *m)
+{
+	if (!m)
+		return;
+	ps_mtable_free(m->cur);
+	free(m->dir);
+	pthread_mutex_destroy(&m->wlock);
+	free(m);
+}
+
+uint64_t ps_manifest_get(const struct ps_manifest *m, const uint8_t *wb,
+			 uint64_t now_ms)
+{
+	return ps_mtable_get(current(m), wb, now_ms);
+}
+
+void ps_manifest_get_burst(const struct ps_manifest *m,
+			   const uint8_t *const *wbs, unsigned n,
+			   uint64_t now_ms, uint64_t *regions)
+{
+	ps_mtable_get_burst(current(m), wbs, n, now_ms, regions);
+}
+
+/* ---- saving ---- */
+
+/* After a log record: fold the log into a new snapshot when it grew
+ * large. A failure leaves the log in force (the change is saved). */
+static void maybe_compact(struct ps_manifest *m)
+{
+	char err[256];
+	uint64_t snap = ps_mtable_count(m->cur) * 40;
+	if (m->log_bytes < COMPACT_MIN_BYTES || m->log_bytes < 2 * snap)
+		return;
+	if (ps_mpersist_snapshot(m->dir, m->gen + 1, m->cur, m->cfg.no_fsync,
+				 err, sizeof(err)))
+		return;
+	m->gen++;
+	m->log_bytes = 0;
+	ps_mpersist_drop_others(m->dir, m->gen);
+}
+
+static struct ps_mlog *log_begin(struct ps_manifest *m, uint64_t n,
+				 char *err, size_t errlen)
+{
+	return ps_mlog_begin(m->dir, m->gen, n, m->cfg.no_fsync, err, errlen);
+}
+
+static int log_commit(struct ps_manifest *m, struct ps_mlog *l, char *err,
+		      size_t errlen)
+{
+	return ps_mlog_commit(l, &m->log_bytes, err, errlen);
+}
+
+/* ---- single changes ---- */
+
+/* Room for `incoming` new waybills, lapsed entries removed first. */
+static int has_room(struct ps_manifest *m, uint64_t incoming)
+{
+	struct ps_mtable *t = m->cur;
+	if (ps_mtable_count(t) + incoming <= ps_mtable_capacity(t))
+		return 1;
+	m->st.lapsed += ps_mtable_expire(t, now_of(m));
+	return ps_mtable_count(t) + incoming <= ps_mtable_capacity(t);
+}
+
+int ps_manifest_add(struct ps_manifest *m, const uint8_t *wb,
+		    uint64_t region, char *err, size_t errlen)
+{
+	int rc = PS_MF_OK;
+	pthread_mutex_lock(&m->wlock);
+	uint64_t exp = now_of(m) + m->cfg.ttl_ms;
+	if (!ps_mtable_has(m->cur, wb) && !has_room(m, 1)) {
+		snprintf(err, errlen, "the manifest is full (%" PRIu64
+			 " entries)", ps_mtable_capacity(m->cur));
+		m->st.refused_full++;
+		rc = PS_MF_FULL;
+		goto out;
+	}
+	if (m->dir) {
+		struct ps_mlog *l = log_begin(m, 1, err, errlen);
+		if (!l) {
+			rc = PS_MF_DISK;
+			goto out;
+		}
+		ps_mlog_put(l, wb, region, exp);
+		if (log_commit(m, l, err, errlen)) {
+			rc = PS_MF_DISK;
+			goto out;
+		}
+	}
+	ps_mtable_put(m->cur, wb, region, exp);
+	m->st.adds++;
+	if (m->dir)
+		maybe_compact(m);
+out:
+	pthread_mutex_unlock(&m->wlock);
+	return rc;
+}
+
+int ps_manifest_del(struct ps_manifest *m, const uint8_t *const *wbs,
+		    unsigned n, unsigned *removed, char *err, size_t errlen)
+{
+	int rc = PS_MF_OK;
+	*removed = 0;
+	pthread_mutex_lock(&m->wlock);
+	if (m->dir) {
+		struct ps_mlog *l = log_begin(m, n, err, errlen);
+		if (!l) {
+			rc = PS_MF_DISK;
+			goto out;
+		}
+		for (unsigned i = 0; i < n; i++)
+			ps_mlog_del(l, wbs[i]);
+		if (log_commit(m, l, err, errlen)) {
+			rc = PS_MF_DISK;
+			goto out;
+		}
+	}
+	for (unsigned i = 0; i < n; i++)
+		*removed += (unsigned)ps_mtable_del(m->cur, wbs[i]);
+	m->st.dels += *removed;
+	if (m->dir)
+		maybe_compact(m);
+out:
+	pthread_mutex_unlock(&m->wlock);
+	return rc;
+}
+
+/* ---- loads ---- */
+
+#define STOP_FULL 2
+
+struct staging {
+	struct ps_mtable *t;
+	uint64_t expires_ms;
+};
+
+static int stage_line(void *arg, const uint8_t *wb, uint64_t region,
+		      uint32_t line)
+{
+	struct staging *s = arg;
+	(void)line;
+	return ps_mtable_put(s->t, wb, region, s->expires_ms) == PS_MT_FULL ?
+	       STOP_FULL : 0;
+}
+
+struct count_new {
+	const struct ps_mtable *live;
+	uint64_t n;
+};
+
+static void count_new(void *arg, const uint8_t *wb, uint64_t region,
+		      uint64_t exp)
+{
+	struct count_new *c = arg;
+	(void)region;
+	(void)exp;
+	if (!ps_mtable_has(c->live, wb))
+		c->n++;
+}
+
+static void log_entry(void *arg, const uint8_t *wb, uint64_t region,
+		      uint64_t exp)
+{
+	ps_mlog_put(arg, wb, region, exp);
+}
+
+static void apply_entry(void *arg, const uint8_t *wb, uint64_t region,
+			uint64_t exp)
+{
+	ps_mtable_put(arg, wb, region, exp);
+}
+
+/* Add the staged entries to the live table (saved first). */
+static int load_add(struct ps_manifest *m, struct ps_mtable *staged,
+		    const char *name, struct ps_errors *errs,
+		    struct ps_manifest_load_result *res)
+{
+	char err[512];
+	struct count_new c = { m->cur, 0 };
+	ps_mtable_each(staged, count_new, &c);
+	if (!has_room(m, c.n)) {
+		c.n = 0;
+		ps_mtable_each(staged, count_new, &c); /* lapsed ones gone */
+	}
+	if (!has_room(m, c.n)) {
+		ps_errors_add(errs, name, 0, "refused: %" PRIu64 " new waybills "
+			      "and %" PRIu64 " entries exceed the capacity %"
+			      PRIu64, c.n, ps_mtable_count(m->cur),
+			      ps_mtable_capacity(m->cur));
+		m->st.refused_full++;
+		return PS_MF_FULL;
+	}
+	if (m->dir) {
+		struct ps_mlog *l = log_begin(m, ps_mtable_count(staged), err,
+					      sizeof(err));
+		if (!l) {
+			ps_errors_add(errs, name, 0, "%s", err);
+			return PS_MF_DISK;
+		}
+		ps_mtable_each(staged, log_entry, l);
+		if (log_commit(m, l, err, sizeof(err))) {
+			ps_errors_add(errs, name, 0, "%s", err);
+			return PS_MF_DISK;
+		}
+	}
+	ps_mtable_each(staged, apply_entry, m->cur);
+	res->added = c.n;
+	res->replaced = ps_mtable_count(staged) - c.n;
+	if (m->dir)
+		maybe_compact(m);
+	return PS_MF_OK;
+}
+
+/* Make the staged table the manifest (saved as a new snapshot first). */
+static int load_replace(struct ps_manifest *m, struct ps_mtable *staged,
+			const char *name, struct ps_errors *errs,
+			struct ps_manifest_load_result *res)
+{
+	char err[512];
+	if (m->dir) {
+		if (ps_mpersist_snapshot(m->dir, m->gen + 1, staged,
+					 m->cfg.no_fsync, err, sizeof(err))) {
+			ps_errors_add(errs, name, 0, "%s", err);
+			return PS_MF_DISK;
+		}
+		m->gen++;
+		m->log_bytes = 0;
+	}
+	struct ps_mtable *old = m->cur;
+	__atomic_store_n(&m->cur, staged, __ATOMIC_RELEASE);
+	if (m->cfg.wait_readers)
+		m->cfg.wait_readers();
+	ps_mtable_free(old);
+	if (m->dir)
+		ps_mpersist_drop_others(m->dir, m->gen);
+	res->added = ps_mtable_count(staged);
+	m->st.replaces++;
+	return PS_MF_OK;
+}
+
+int ps_manifest_load(struct ps_manifest *m, FILE *f, const char *name,
+		     int replace, struct ps_errors *errs,
+		     struct ps_manifest_load_result *res)
+{
+	struct staging s = { ps_mtable_new(m->cfg.capacity), 0 };
+	memset(res, 0, sizeof(*res));
+	if (!s.t) {
+		ps_errors_add(errs, name, 0, "out of memory");
+		return PS_MF_NOMEM;
+	}
+	pthread_mutex_lock(&m->wlock);
+	s.expires_ms = now_of(m) + m->cfg.ttl_ms;
+	int rc = ps_manifest_parse(f, name, stage_line, &s, errs, &res->lines);
+	if (rc == STOP_FULL) {
+		ps_errors_add(errs, name, 0, "refused: more than %" PRIu64
+			      " distinct waybills (the capacity)",
+			      m->cfg.capacity);
+		m->st.refused_full++;
+		rc = PS_MF_FULL;
+	} else if (rc) {
+		rc = PS_MF_INVALID;
+	} else if (replace) {
+		rc = load_replace(m, s.t, name, errs, res);
+		if (rc == PS_MF_OK)
+			s.t = NULL;
+	} else {
+		rc = load_add(m, s.t, name, errs, res);
+	}
+	if (rc == PS_MF_OK)
+		m->st.loads++;
+	res->entries = ps_mtable_count(m->cur);
+	pthread_mutex_unlock(&m->wlock);
+	ps_mtable_free(s.t);
+	return rc;
+}
+
+uint64_t ps_manifest_expire(struct ps_manifest *m)
+{
+	pthread_mutex_lock(&m->wlock);
+	uint64_t n = ps_mtable_expire(m->cur, now_of(m));
+	m->st.lapsed += n;
+	pthread_mutex_unlock(&m->wlock);
+	return n;
+}
+
+void ps_manifest_stats(struct ps_manifest *m, struct ps_manifest_stats *st)
+{
+	pthread_mutex_lock(&m->wlock);
+	*st = m->st;
+	st->entries = ps_mtable_count(m->cur);
+	st->capacity = ps_mtable_capacity(m->cur);
+	st->bytes = ps_mtable_bytes(m->cur);
+	st->ttl_ms = m->cfg.ttl_ms;
+	uint64_t min_exp = ps_mtable_min_expiry(m->cur);
+	st->oldest_added_ms = min_exp > m->cfg.ttl_ms ? min_exp - m->cfg.ttl_ms : 0;
+	st->generation = m->dir ? m->gen : 0;
+	st->log_bytes = m->log_bytes;
+	pthread_mutex_unlock(&m->wlock);
+}

@@ -1,0 +1,92 @@
+/* manifest.h: the site's manifest of pre-advised waybills (docs/manifest.md):
+ * waybill -> region, read lock-free by every worker, changed by one writer
+ * at a time (a mutex among writers), saved in the state directory, entries
+ * lapsing a TTL after they were last added or replaced. EAL-free: the
+ * fuzzers and an offline what-if can hold one without a state directory. */
+#ifndef PS_MANIFEST_H
+#define PS_MANIFEST_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "manifest_table.h"
+#include "ps_errors.h"
+
+#define PS_MANIFEST_DEFAULT_CAPACITY (16ull << 20)
+#define PS_MANIFEST_DEFAULT_TTL_MS (72ull * 3600 * 1000)
+
+struct ps_manifest_cfg {
+	uint64_t capacity;          /* 0 = the default, 16 Mi entries */
+	uint64_t ttl_ms;            /* 0 = the default, 72 h */
+	const char *state_dir;      /* NULL = kept in memory only */
+	int no_fsync;               /* tests only */
+	uint64_t (*now_ms)(void);   /* wall clock; NULL = ps_now_ms */
+	/* Called after a replace swapped tables, before the old one is freed:
+	 * must return once no reader can still hold it (the daemon passes
+	 * synchronize_rcu). NULL = no concurrent readers. */
+	void (*wait_readers)(void);
+};
+
+struct ps_manifest;
+
+/* Open, restoring the saved manifest when there is a state directory.
+ * NULL with err when the saved files are damaged or unwritable. */
+struct ps_manifest *ps_manifest_open(const struct ps_manifest_cfg *cfg,
+				     char *err, size_t errlen);
+void ps_manifest_close(struct ps_manifest *m);
+
+/* ---- readers: any thread, no lock, no syscall ---- */
+/* The region of the 24-byte waybill field, 0 if absent or lapsed. */
+uint64_t ps_manifest_get(const struct ps_manifest *m, const uint8_t *wb,
+			 uint64_t now_ms);
+/* n lookups, prefetched; regions[i] = 0 when absent or lapsed. */
+void ps_manifest_get_burst(const struct ps_manifest *m,
+			   const uint8_t *const *wbs, unsigned n,
+			   uint64_t now_ms, uint64_t *regions);
+
+/* ---- writers: every change is saved before it is applied; a change
+ * refused (full, disk error) leaves the manifest as it was ---- */
+enum ps_manifest_rc {
+	PS_MF_OK = 0,
+	PS_MF_FULL = -1,            /* would exceed the capacity */
+	PS_MF_INVALID = -2,         /* bad waybill, region or file */
+	PS_MF_DISK = -3,            /* could not be saved */
+	PS_MF_NOMEM = -4,
+};
+int ps_manifest_add(struct ps_manifest *m, const uint8_t *wb,
+		    uint64_t region, char *err, size_t errlen);
+/* Remove n waybills; *removed gets how many were present. */
+int ps_manifest_del(struct ps_manifest *m, const uint8_t *const *wbs,
+		    unsigned n, unsigned *removed, char *err, size_t errlen);
+
+struct ps_manifest_load_result {
+	uint64_t lines;             /* entry lines read */
+	uint64_t added;             /* waybills new to the manifest */
+	uint64_t replaced;          /* waybills that were there */
+	uint64_t entries;           /* entries after the load */
+};
+/* Load a file (name for the messages): add its entries, or with replace
+ * make it the whole manifest at once. A bad line, a capacity exceeded or
+ * a disk error refuses it whole (errs: FILE:LINE: message). */
+int ps_manifest_load(struct ps_manifest *m, FILE *f, const char *name,
+		     int replace, struct ps_errors *errs,
+		     struct ps_manifest_load_result *res);
+
+/* Remove the lapsed entries now (they are already as if absent). */
+uint64_t ps_manifest_expire(struct ps_manifest *m);
+
+struct ps_manifest_stats {
+	uint64_t entries;
+	uint64_t capacity;
+	uint64_t bytes;             /* allocated entries plus reserved index */
+	uint64_t ttl_ms;
+	uint64_t oldest_added_ms;   /* 0 when empty */
+	uint64_t generation;        /* snapshot generation, 0 = not saved */
+	uint64_t log_bytes;
+	uint64_t refused_full;      /* changes refused for capacity */
+	uint64_t adds, dels, loads, replaces, lapsed;
+};
+void ps_manifest_stats(struct ps_manifest *m, struct ps_manifest_stats *st);
+
+#endif
