@@ -628,7 +628,7 @@ static const char STATS_TEXT[] =
 	"rates     rx 0.000 Mpps  tx 0.000 Mpps  0.000 M records/s "
 	" 0 drops/s  workers 50.0% busy\n"
 	"frames    rx 1000 (1001 bytes)  tx 1002 (1003 bytes) "
-	" dropped 2431\n"
+	" dropped 2553\n"
 	"records   1004\n"
 	"  ROUTED                        300\n"
 	"  OVERRIDE                      301\n"
@@ -650,7 +650,7 @@ static const char STATS_TEXT[] =
 	" protocol 108 icmp 109 udp_length 110 udp_checksum 111 port"
 	" 112 not_allowed 113 hdr_short 114 hdr_magic 115"
 	" hdr_version 116 hdr_kind 117 hdr_count 118 hdr_flags 119"
-	" hdr_length 120 tx_full 121\n"
+	" hdr_length 120 tx_full 121 not_sorter 122\n"
 	"duplicate window: 1005 remembered, 1006 hits, 1007 evicted\n";
 
 Test(stats, the_text_is_what_it_was)
