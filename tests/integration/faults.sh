@@ -32,7 +32,7 @@ start() {   # STATE_DIR [options...]
         --ip 198.18.0.2 --state-dir "$st" --ctl "$CTL" --metrics off "$@" \
         >"$T/log" 2>&1 &
     PID=$!
-    for _ in $(seq 1 40); do
+    for _ in $(seq 1 120); do   # 30 s: a sanitized build on a busy machine
         grep -q "^parcelsortd: UDP port" "$T/log" 2>/dev/null && return 0
         kill -0 "$PID" 2>/dev/null || return 1
         sleep 0.25

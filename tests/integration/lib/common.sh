@@ -65,6 +65,8 @@ start_daemon() {
     name=$1
     shift
     CTL="$T/ctl-$name.sock"
+    # a restart under the same name must not read the last daemon's log
+    rm -f "$T/$name.log"
     "$BUILD/parcelsortd" -l 0-1 --no-huge -m 512 --no-pci \
         --no-shconf --log-level=3 --file-prefix "ps$ID" \
         --vdev "net_af_packet0,iface=$VA" -- \
@@ -72,7 +74,7 @@ start_daemon() {
         --allow 198.18.0.0/24,2001:db8::/64 --state-dir "$T/state-$name" \
         --ctl "$CTL" --metrics off "$@" >"$T/$name.log" 2>&1 &
     PID=$!
-    for _ in $(seq 1 40); do
+    for _ in $(seq 1 120); do   # 30 s: a sanitized build on a busy machine
         grep -q "^parcelsortd: UDP port" "$T/$name.log" 2>/dev/null && return 0
         kill -0 "$PID" 2>/dev/null || return 1
         sleep 0.25
