@@ -88,7 +88,7 @@ site_up() {
         --plan "$ROOT/config/example.plan" --export-spool "$T/spool-$s" \
         --idle-sleep-us 200 "$@" >"$T/daemon-$s.log" 2>&1 &
     eval "DAEMON_$s=$!"
-    for _ in $(seq 1 40); do
+    for _ in $(seq 1 120); do
         grep -q "^parcelsortd: UDP port" "$T/daemon-$s.log" && break
         sleep 0.25
     done

@@ -50,7 +50,7 @@ CTL="$T/ctl-two.sock"
     --plan "$T/loop.plan" --state-dir "$T/state-two" --ctl "$CTL" \
     --metrics off >"$T/two.log" 2>&1 &
 PID=$!
-for _ in $(seq 1 40); do
+for _ in $(seq 1 120); do
     grep -q "^parcelsortd: UDP port" "$T/two.log" 2>/dev/null && break
     sleep 0.25
 done
