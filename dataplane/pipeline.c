@@ -426,11 +426,9 @@ static void decide(struct ps_pipeline *pl, const struct ps_plan *p,
 			continue;
 		struct ps_decision first;
 		int evicted;
-		enum ps_dedup_result r = ps_dedup_insert(dd, b->hash[k],
-							 b->scan[k].waybill,
-							 now, &b->dec[k],
-							 pl->chutes, &first,
-							 &evicted);
+		enum ps_dedup_result r = ps_dedup_insert_exempt(
+			dd, b->hash[k], b->scan[k].waybill, now, &b->dec[k],
+			pl->chutes, p->reject, p->intercept, &first, &evicted);
 		if (r == PS_DEDUP_HIT) {
 			/* an earlier record (this burst, another core) won */
 			as_duplicate(&b->dec[k], &first);

@@ -514,3 +514,82 @@ Test(sorter, a_result_on_one_core_changes_the_next_decision_on_another)
 	cr_assert_neq(e.chute, d.chute, "the full chute is avoided");
 	cr_assert_eq(e.reason, PS_R_ROUTED);
 }
+
+/* ---------------------------------------------------------- review13 */
+
+/* A batch of n INDUCT scans of the same waybill in one frame on p. */
+static void scan_batch(struct ps_pipeline *p, const char *wbs,
+		       uint64_t region, unsigned n, uint32_t now,
+		       struct ps_decision *out)
+{
+	uint8_t pay[16 + 4 * 64], wb[24];
+	waybill(wb, wbs);
+	header(pay, PS_KIND_SCAN, (uint16_t)n);
+	for (unsigned i = 0; i < n; i++) {
+		struct ps_scan s = { .waybill = wb, .region = region,
+				     .scan_type = 1, .device = 7,
+				     .event_seq = i };
+		ps_scan_encode(pay + 16 + 64 * i, &s);
+	}
+	size_t len;
+	const uint8_t *r = run(p, build(SCANNER, pay, 16 + 64 * n), now, &len);
+	cr_assert_not_null(r);
+	cr_assert_eq(len, 16 + 48 * n);
+	for (unsigned i = 0; i < n; i++)
+		ps_decision_decode(r + 16 + 48 * i, &out[i], NULL);
+}
+
+/* A route to the intercept chute (998), which a sorter report takes out
+ * of nothing: two scans of a waybill decided afresh in one burst are the
+ * first decision and its DUPLICATE, as they are when the chute is not
+ * reported (the insert's race check saw the report and replaced the
+ * entry it had just written: ROUTED twice). */
+Test(sorter, exempt_chute_reported_full_still_makes_duplicates_in_a_burst)
+{
+	struct ps_decision d[2];
+	cr_assert_eq(scan("JT0000000091", 340000000000ull, 1).chute, 998);
+	result("JT0000000091", 998, PS_SORT_CHUTE_FULL, 1);
+	state(998, PS_CHUTE_FULL, 60, 1);
+	scan_batch(&pl, "JT0000000091", 340000000000ull, 2, 2, d);
+	cr_assert_eq(d[0].reason, PS_R_ROUTED, "decided afresh");
+	cr_assert_eq(d[0].chute, 998);
+	cr_assert_eq(d[1].reason, PS_R_DUPLICATE, "the first decision again");
+	cr_assert_eq(d[1].chute, 998);
+}
+
+/* A fresh decision ending CHUTE_UNAVAILABLE leaves the remembered entry
+ * as it was, mark and rounds included. */
+Test(sorter, chute_unavailable_leaves_mark_and_rounds)
+{
+	struct ps_decision d = scan("JT0000000092", 310000000000ull, 1);
+	cr_assert_eq(d.chute, 20);
+	result("JT0000000092", 20, PS_SORT_CHUTE_FULL, 1);
+	state(20, PS_CHUTE_FULL, 5, 1);
+	cr_assert_eq(scan("JT0000000092", 310000000000ull, 2).reason,
+		     PS_R_CHUTE_UNAVAILABLE);
+	state(20, PS_CHUTE_OPEN, 0, 2);
+	/* still marked: decided afresh, not a duplicate */
+	cr_assert_eq(scan("JT0000000092", 310000000000ull, 3).reason,
+		     PS_R_ROUTED);
+	/* rounds kept at 1: one more makes the limit of 2 */
+	result("JT0000000092", 20, PS_SORT_CHUTE_FULL, 3);
+	cr_assert_eq(scan("JT0000000092", 310000000000ull, 4).reason,
+		     PS_R_RECIRC_LIMIT);
+}
+
+/* Rounds stop at 255; without a recirculate limit a marked entry is
+ * decided afresh, and the new decision's DUPLICATE carries the plan
+ * version of the decision that is remembered. */
+Test(sorter, rounds_stop_at_255)
+{
+	struct ps_dedup_entry e;
+	uint8_t wb[24];
+	scan("JT0000000093", 330000000000ull, 1);
+	for (int i = 0; i < 300; i++)
+		result("JT0000000093", 0, PS_SORT_DISCHARGE_FAILED, 1);
+	waybill(wb, "JT0000000093");
+	cr_assert_eq(ps_dedup_lookup_entry(&dd, ps_dedup_hash(wb), wb, 1, &e),
+		     PS_DEDUP_HIT);
+	cr_assert_eq(e.rounds, 255);
+	cr_assert_eq(e.not_discharged, 1);
+}
