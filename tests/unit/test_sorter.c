@@ -593,3 +593,70 @@ Test(sorter, rounds_stop_at_255)
 	cr_assert_eq(e.rounds, 255);
 	cr_assert_eq(e.not_discharged, 1);
 }
+
+/* Frames of one burst take effect in the order they came: a scan before a
+ * sort result of its waybill in the same burst is decided before the
+ * result applies, a result after it applies to what the scan left. */
+Test(sorter, one_burst_in_arrival_order)
+{
+	static uint8_t fr[3][1600];
+	struct ps_pkt_buf b[3];
+	uint8_t sp[16 + 64], rp[16 + 48], wb[24];
+	size_t n;
+	waybill(wb, "JT0000000094");
+	struct ps_decision first = scan("JT0000000094", 330000000000ull, 1);
+	cr_assert_eq(first.reason, PS_R_ROUTED);
+	/* CHUTE_FULL, then the parcel's scan, then CHUTE_FULL again */
+	header(rp, PS_KIND_SORT_RESULT, 1);
+	struct ps_sort_result e = { .waybill = wb, .chute = first.chute,
+				    .status = PS_SORT_CHUTE_FULL };
+	ps_sort_result_encode(rp + 16, &e);
+	n = build(SORTER, rp, sizeof(rp));
+	memcpy(fr[0], frame, n);
+	b[0] = (struct ps_pkt_buf){ .data = fr[0], .len = (uint16_t)n };
+	header(sp, PS_KIND_SCAN, 1);
+	struct ps_scan s = { .waybill = wb, .region = 330000000000ull,
+			     .scan_type = 1 };
+	ps_scan_encode(sp + 16, &s);
+	n = build(SCANNER, sp, sizeof(sp));
+	memcpy(fr[1], frame, n);
+	b[1] = (struct ps_pkt_buf){ .data = fr[1], .len = (uint16_t)n };
+	header(rp, PS_KIND_SORT_RESULT, 1);
+	n = build(SORTER, rp, sizeof(rp));
+	memcpy(fr[2], frame, n);
+	b[2] = (struct ps_pkt_buf){ .data = fr[2], .len = (uint16_t)n };
+	ps_pipeline_run(&pl, b, 3, 2);
+	for (int i = 0; i < 3; i++)
+		cr_assert(b[i].send, "frame %d answered", i);
+	struct ps_frame f;
+	cr_assert_eq(ps_frame_parse(fr[1], b[1].out_len, &f), PS_FRAME_UDP);
+	struct ps_decision d;
+	ps_decision_decode(fr[1] + f.payload_off + 16, &d, NULL);
+	cr_assert_eq(d.reason, PS_R_ROUTED, "decided afresh after round 1");
+	/* the second result came after that scan: marked again, round 2 */
+	cr_assert_eq(cnt.rounds, 2);
+	struct ps_dedup_entry x;
+	cr_assert_eq(ps_dedup_lookup_entry(&dd, ps_dedup_hash(wb), wb, 2, &x),
+		     PS_DEDUP_HIT);
+	cr_assert_eq(x.rounds, 2);
+	cr_assert_eq(x.not_discharged, 1, "the last result's mark stands");
+	/* a first scan and its SORTED result in one burst: known */
+	uint8_t wb2[24];
+	waybill(wb2, "JT0000000095");
+	s.waybill = wb2;
+	header(sp, PS_KIND_SCAN, 1);
+	ps_scan_encode(sp + 16, &s);
+	n = build(SCANNER, sp, sizeof(sp));
+	memcpy(fr[0], frame, n);
+	b[0] = (struct ps_pkt_buf){ .data = fr[0], .len = (uint16_t)n };
+	e.waybill = wb2;
+	e.status = PS_SORT_SORTED;
+	e.chute = 10;
+	header(rp, PS_KIND_SORT_RESULT, 1);
+	ps_sort_result_encode(rp + 16, &e);
+	n = build(SORTER, rp, sizeof(rp));
+	memcpy(fr[1], frame, n);
+	b[1] = (struct ps_pkt_buf){ .data = fr[1], .len = (uint16_t)n };
+	ps_pipeline_run(&pl, b, 2, 3);
+	cr_assert_eq(cnt.sort_unknown, 0, "the scan before it was remembered");
+}
