@@ -8,6 +8,8 @@
  * on another, and every acknowledgement's count, site and seq. */
 #include <criterion/criterion.h>
 #include <pthread.h>
+#include <sched.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "dedup.h"
@@ -659,4 +661,61 @@ Test(sorter, one_burst_in_arrival_order)
 	b[1] = (struct ps_pkt_buf){ .data = fr[1], .len = (uint16_t)n };
 	ps_pipeline_run(&pl, b, 2, 3);
 	cr_assert_eq(cnt.sort_unknown, 0, "the scan before it was remembered");
+}
+
+/* Two cores applying not-discharged results to the same waybills at the
+ * same time lose no round (the slot is claimed by compare-and-swap). */
+#define RACE_WB 512
+#define RACE_EACH 127
+
+static uint8_t race_wb[RACE_WB][24];
+static unsigned race_turn[RACE_WB];
+
+/* Both threads start on a waybill together (a spin meeting per waybill),
+ * so their results meet on the same slot. */
+static void *race_results(void *arg)
+{
+	(void)arg;
+	struct ps_dedup_entry was;
+	for (int i = 0; i < RACE_WB; i++) {
+		__atomic_add_fetch(&race_turn[i], 1, __ATOMIC_SEQ_CST);
+		while (__atomic_load_n(&race_turn[i], __ATOMIC_SEQ_CST) < 2)
+			sched_yield();
+		for (int k = 0; k < RACE_EACH; k++)
+			cr_assert_eq(ps_dedup_sort_result(
+				&dd, ps_dedup_hash(race_wb[i]), race_wb[i], 1,
+				PS_SORT_CHUTE_FULL, &was), PS_DEDUP_HIT);
+	}
+	return NULL;
+}
+
+Test(sorter, concurrent_results_lose_no_round)
+{
+	struct ps_decision dec = { .chute = 10, .reason = PS_R_ROUTED,
+				   .plan_version = 5 }, out;
+	int ev;
+	for (int i = 0; i < RACE_WB; i++) {
+		char s[16];
+		snprintf(s, sizeof(s), "RC%08d", i);
+		waybill(race_wb[i], s);
+		cr_assert_eq(ps_dedup_insert(&dd, ps_dedup_hash(race_wb[i]),
+					     race_wb[i], 1, &dec, &cs, &out,
+					     &ev), PS_DEDUP_MISS);
+	}
+	pthread_t t[2];
+	memset(race_turn, 0, sizeof(race_turn));
+	for (int i = 0; i < 2; i++)
+		pthread_create(&t[i], NULL, race_results, NULL);
+	for (int i = 0; i < 2; i++)
+		pthread_join(t[i], NULL);
+	for (int i = 0; i < RACE_WB; i++) {
+		struct ps_dedup_entry e;
+		cr_assert_eq(ps_dedup_lookup_entry(&dd,
+						   ps_dedup_hash(race_wb[i]),
+						   race_wb[i], 1, &e),
+			     PS_DEDUP_HIT);
+		cr_assert_eq(e.rounds, 2 * RACE_EACH, "waybill %d", i);
+		cr_assert_eq(e.not_discharged, 1);
+		cr_assert_eq(e.dec.chute, 10);
+	}
 }
