@@ -199,10 +199,16 @@ enum ps_dedup_result ps_dedup_lookup(const struct ps_dedup *d, uint64_t hash,
 	return r;
 }
 
+/* The chute availability an insert's race check uses: the look-up's. */
+struct avail {
+	const struct ps_chute_state *cs;
+	uint16_t reject, intercept;
+};
+
 static enum ps_dedup_result insert_locked(struct ps_dedup *d, uint64_t hash,
 					  const uint8_t *wb, uint32_t now_s,
 					  const struct ps_decision *dec,
-					  const struct ps_chute_state *cs,
+					  const struct avail *av,
 					  struct ps_decision *out, int *evicted);
 
 enum ps_dedup_result ps_dedup_insert(struct ps_dedup *d, uint64_t hash,
@@ -211,6 +217,19 @@ enum ps_dedup_result ps_dedup_insert(struct ps_dedup *d, uint64_t hash,
 				     const struct ps_chute_state *cs,
 				     struct ps_decision *out, int *evicted)
 {
+	return ps_dedup_insert_exempt(d, hash, wb, now_s, dec, cs, 0, 0, out,
+				      evicted);
+}
+
+enum ps_dedup_result ps_dedup_insert_exempt(struct ps_dedup *d, uint64_t hash,
+					    const uint8_t *wb, uint32_t now_s,
+					    const struct ps_decision *dec,
+					    const struct ps_chute_state *cs,
+					    uint16_t reject, uint16_t intercept,
+					    struct ps_decision *out,
+					    int *evicted)
+{
+	const struct avail av = { cs, reject, intercept };
 	*evicted = 0;
 	uint32_t *lock = &bucket(d, hash, 0)[0].insert_lock;
 	struct waiter w = { 0, 0 };
@@ -223,7 +242,7 @@ enum ps_dedup_result ps_dedup_insert(struct ps_dedup *d, uint64_t hash,
 		if (!wait_more(&w))
 			return PS_DEDUP_BUSY;   /* its holder never came back */
 	}
-	enum ps_dedup_result r = insert_locked(d, hash, wb, now_s, dec, cs,
+	enum ps_dedup_result r = insert_locked(d, hash, wb, now_s, dec, &av,
 					       out, evicted);
 	__atomic_store_n(lock, 0, __ATOMIC_RELEASE);
 	return r;
@@ -312,7 +331,7 @@ static void write_slot(const struct ps_dedup *d, struct ps_dedup_slot *s,
 static enum ps_dedup_result insert_locked(struct ps_dedup *d, uint64_t hash,
 					  const uint8_t *wb, uint32_t now_s,
 					  const struct ps_decision *dec,
-					  const struct ps_chute_state *cs,
+					  const struct avail *av,
 					  struct ps_decision *out, int *evicted)
 {
 	struct waiter w = { 0, 0 };
@@ -325,7 +344,8 @@ static enum ps_dedup_result insert_locked(struct ps_dedup *d, uint64_t hash,
 		if (r == PS_DEDUP_BUSY)
 			return r;
 		if (r == PS_DEDUP_HIT && !e.not_discharged &&
-		    ps_chute_available(cs, e.dec.chute)) {
+		    ps_chute_usable(av->cs, e.dec.chute, av->reject,
+				    av->intercept)) {
 			*out = e.dec;
 			return r;
 		}

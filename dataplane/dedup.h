@@ -120,6 +120,17 @@ enum ps_dedup_result ps_dedup_insert(struct ps_dedup *d, uint64_t hash,
 				     const struct ps_decision *dec,
 				     const struct ps_chute_state *cs,
 				     struct ps_decision *out, int *evicted);
+/* The same, with the plan's reject and intercept chutes (0: none), which
+ * a sorter report takes out of nothing (ps_chute_usable): a live entry
+ * for one of them counts as available as it does at the look-up (step
+ * 8). The pipeline calls this one. */
+enum ps_dedup_result ps_dedup_insert_exempt(struct ps_dedup *d, uint64_t hash,
+					    const uint8_t *wb, uint32_t now_s,
+					    const struct ps_decision *dec,
+					    const struct ps_chute_state *cs,
+					    uint16_t reject, uint16_t intercept,
+					    struct ps_decision *out,
+					    int *evicted);
 
 /* Apply a sort result (enum ps_sort_status) to the waybill's live entry at
  * now_s: SORTED clears the not-discharged mark, LOST forgets the entry,

@@ -29,6 +29,8 @@ struct burst {
 	uint16_t sortable[MAX_RECS];
 	uint16_t fresh[MAX_RECS];
 	unsigned n_rec;
+	struct request held;     /* a sorter request after scan batches */
+	int has_held;
 };
 
 static const uint8_t hdr_drop[PS_HDR_STATUS_COUNT] = {
@@ -217,14 +219,20 @@ static void sorter_request(struct ps_pipeline *pl, const struct ps_plan *p,
 	pl->cnt->answered[PS_ANS_ACK]++;
 }
 
-/* Phase 1: classify frames; answer ARP/ND/ping; apply and acknowledge the
- * sorter's requests; collect the scan batches. */
+/* Phase 1: classify frames from *from on; answer ARP/ND/ping; apply and
+ * acknowledge the sorter's requests; collect the scan batches. A sorter
+ * request that follows collected scan batches is kept in b->held and
+ * classifying stops after it (*from): the scans before it are decided
+ * first, then it applies, so the frames of a burst take effect in the
+ * order they came. */
 static void classify(struct ps_pipeline *pl, const struct ps_plan *p,
 		     const struct ps_holds *holds, struct ps_pkt_buf *pkts,
-		     unsigned n, struct burst *b, uint32_t now)
+		     unsigned *from, unsigned n, struct burst *b,
+		     uint32_t now)
 {
 	struct ps_counters *c = pl->cnt;
-	for (unsigned i = 0; i < n; i++) {
+	unsigned i;
+	for (i = *from; i < n; i++) {
 		struct ps_pkt_buf *pk = &pkts[i];
 		struct request *r = &b->req[b->n_req];
 		uint8_t why;
@@ -266,6 +274,13 @@ static void classify(struct ps_pipeline *pl, const struct ps_plan *p,
 			continue;
 		}
 		if (r->h.kind != PS_KIND_SCAN) {
+			if (b->n_req) {
+				b->held = *r;
+				b->held.pkt = (uint16_t)i;
+				b->has_held = 1;
+				i++;
+				break;
+			}
 			sorter_request(pl, p, holds, pk, &r->h, &r->f, now);
 			continue;
 		}
@@ -276,6 +291,7 @@ static void classify(struct ps_pipeline *pl, const struct ps_plan *p,
 		pk->is_request = 1;
 		b->n_req++;
 	}
+	*from = i;
 }
 
 static inline void reject(struct ps_decision *d, const struct ps_plan *p,
@@ -426,11 +442,9 @@ static void decide(struct ps_pipeline *pl, const struct ps_plan *p,
 			continue;
 		struct ps_decision first;
 		int evicted;
-		enum ps_dedup_result r = ps_dedup_insert(dd, b->hash[k],
-							 b->scan[k].waybill,
-							 now, &b->dec[k],
-							 pl->chutes, &first,
-							 &evicted);
+		enum ps_dedup_result r = ps_dedup_insert_exempt(
+			dd, b->hash[k], b->scan[k].waybill, now, &b->dec[k],
+			pl->chutes, p->reject, p->intercept, &first, &evicted);
 		if (r == PS_DEDUP_HIT) {
 			/* an earlier record (this burst, another core) won */
 			as_duplicate(&b->dec[k], &first);
@@ -556,20 +570,32 @@ void ps_pipeline_run(struct ps_pipeline *pl, struct ps_pkt_buf *pkts,
 	const struct ps_plan *p = rcu_dereference(*pl->plan_slot);
 	const struct ps_holds *holds = pl->holds_slot
 		? rcu_dereference(*pl->holds_slot) : NULL;
-	classify(pl, p, holds, pkts, n, &b, now_s);
-	if (!b.n_req) {
-		c->cyc_parse += tsc() - t0;
-		return;
+	unsigned from = 0;
+	while (from < n) {
+		b.n_req = 0;
+		b.n_rec = 0;
+		classify(pl, p, holds, pkts, &from, n, &b, now_s);
+		if (!b.n_req) {
+			c->cyc_parse += tsc() - t0;
+			return;
+		}
+		unsigned ns = pre_decide(p, &b);
+		t1 = tsc();
+		c->cyc_parse += t1 - t0;
+		if (ns)
+			decide(pl, p, holds, &b, ns, now_s);
+		t2 = tsc();
+		count_records(pl, &b, now_s);
+		if (pl->export_fn)
+			export_events(pl, &b);
+		reply(pl, p, pkts, &b);
+		t0 = tsc();
+		c->cyc_reply += t0 - t2;
+		if (b.has_held) {
+			struct request *q = &b.held;
+			b.has_held = 0;
+			sorter_request(pl, p, holds, &pkts[q->pkt], &q->h,
+				       &q->f, now_s);
+		}
 	}
-	unsigned ns = pre_decide(p, &b);
-	t1 = tsc();
-	c->cyc_parse += t1 - t0;
-	if (ns)
-		decide(pl, p, holds, &b, ns, now_s);   /* splits dedup and decide */
-	t2 = tsc();
-	count_records(pl, &b, now_s);
-	if (pl->export_fn)
-		export_events(pl, &b);
-	reply(pl, p, pkts, &b);
-	c->cyc_reply += tsc() - t2;
 }

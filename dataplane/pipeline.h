@@ -2,7 +2,8 @@
  * buffers (the worker wraps mbufs around it; the fuzzers and tests call it
  * directly): classify every frame, check every request's header and its
  * sender against its kind's allow-list; apply chute states (kind 3) and
- * sort results (kind 5) at once and turn each into its acknowledgement;
+ * sort results (kind 5) in the burst's order (the scan batches before one
+ * are decided first) and turn each into its acknowledgement;
  * decode the scan batches, intercept held waybills, look the sortable
  * records up in the duplicate window, decide the rest with one burst call
  * into the plan, remember the new decisions, and rewrite each request

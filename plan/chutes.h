@@ -59,6 +59,19 @@ static inline int ps_chute_available(const struct ps_chute_state *cs,
 	return !((w >> (chute & 63)) & 1);
 }
 
+/* Available, or one of the two chutes a sorter report takes out of nothing
+ * (the plan's reject and intercept chutes; 0 for none): those only the
+ * operator can take out. */
+static inline int ps_chute_usable(const struct ps_chute_state *cs,
+				  uint16_t chute, uint16_t exempt_a,
+				  uint16_t exempt_b)
+{
+	if (ps_chute_available(cs, chute))
+		return 1;
+	return chute && (chute == exempt_a || chute == exempt_b) &&
+	       ps_chute_enabled(cs, chute);
+}
+
 static inline uint32_t ps_chutes_any_disabled(const struct ps_chute_state *cs)
 {
 	return __atomic_load_n(&cs->n_disabled, __ATOMIC_RELAXED);

@@ -235,10 +235,7 @@ static inline int ps_plan_chute_available(const struct ps_plan *p,
 					  const struct ps_chute_state *cs,
 					  uint16_t chute)
 {
-	if (ps_chute_available(cs, chute))
-		return 1;
-	return (chute == p->reject || chute == p->intercept) &&
-	       ps_chute_enabled(cs, chute);
+	return ps_chute_usable(cs, chute, p->reject, p->intercept);
 }
 
 /* Pick one available chute of a next hop by the waybill hash; 0 if none. */

@@ -8,6 +8,8 @@
  * on another, and every acknowledgement's count, site and seq. */
 #include <criterion/criterion.h>
 #include <pthread.h>
+#include <sched.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "dedup.h"
@@ -513,4 +515,207 @@ Test(sorter, a_result_on_one_core_changes_the_next_decision_on_another)
 	struct ps_decision e = on_core(0, &pl, "JT0000000081", 0);
 	cr_assert_neq(e.chute, d.chute, "the full chute is avoided");
 	cr_assert_eq(e.reason, PS_R_ROUTED);
+}
+
+/* ---------------------------------------------------------- review13 */
+
+/* A batch of n INDUCT scans of the same waybill in one frame on p. */
+static void scan_batch(struct ps_pipeline *p, const char *wbs,
+		       uint64_t region, unsigned n, uint32_t now,
+		       struct ps_decision *out)
+{
+	uint8_t pay[16 + 4 * 64], wb[24];
+	waybill(wb, wbs);
+	header(pay, PS_KIND_SCAN, (uint16_t)n);
+	for (unsigned i = 0; i < n; i++) {
+		struct ps_scan s = { .waybill = wb, .region = region,
+				     .scan_type = 1, .device = 7,
+				     .event_seq = i };
+		ps_scan_encode(pay + 16 + 64 * i, &s);
+	}
+	size_t len;
+	const uint8_t *r = run(p, build(SCANNER, pay, 16 + 64 * n), now, &len);
+	cr_assert_not_null(r);
+	cr_assert_eq(len, 16 + 48 * n);
+	for (unsigned i = 0; i < n; i++)
+		ps_decision_decode(r + 16 + 48 * i, &out[i], NULL);
+}
+
+/* A route to the intercept chute (998), which a sorter report takes out
+ * of nothing: two scans of a waybill decided afresh in one burst are the
+ * first decision and its DUPLICATE, as they are when the chute is not
+ * reported (the insert's race check saw the report and replaced the
+ * entry it had just written: ROUTED twice). */
+Test(sorter, exempt_chute_reported_full_still_makes_duplicates_in_a_burst)
+{
+	struct ps_decision d[2];
+	cr_assert_eq(scan("JT0000000091", 340000000000ull, 1).chute, 998);
+	result("JT0000000091", 998, PS_SORT_CHUTE_FULL, 1);
+	state(998, PS_CHUTE_FULL, 60, 1);
+	scan_batch(&pl, "JT0000000091", 340000000000ull, 2, 2, d);
+	cr_assert_eq(d[0].reason, PS_R_ROUTED, "decided afresh");
+	cr_assert_eq(d[0].chute, 998);
+	cr_assert_eq(d[1].reason, PS_R_DUPLICATE, "the first decision again");
+	cr_assert_eq(d[1].chute, 998);
+}
+
+/* A fresh decision ending CHUTE_UNAVAILABLE leaves the remembered entry
+ * as it was, mark and rounds included. */
+Test(sorter, chute_unavailable_leaves_mark_and_rounds)
+{
+	struct ps_decision d = scan("JT0000000092", 310000000000ull, 1);
+	cr_assert_eq(d.chute, 20);
+	result("JT0000000092", 20, PS_SORT_CHUTE_FULL, 1);
+	state(20, PS_CHUTE_FULL, 5, 1);
+	cr_assert_eq(scan("JT0000000092", 310000000000ull, 2).reason,
+		     PS_R_CHUTE_UNAVAILABLE);
+	state(20, PS_CHUTE_OPEN, 0, 2);
+	/* still marked: decided afresh, not a duplicate */
+	cr_assert_eq(scan("JT0000000092", 310000000000ull, 3).reason,
+		     PS_R_ROUTED);
+	/* rounds kept at 1: one more makes the limit of 2 */
+	result("JT0000000092", 20, PS_SORT_CHUTE_FULL, 3);
+	cr_assert_eq(scan("JT0000000092", 310000000000ull, 4).reason,
+		     PS_R_RECIRC_LIMIT);
+}
+
+/* Rounds stop at 255; without a recirculate limit a marked entry is
+ * decided afresh, and the new decision's DUPLICATE carries the plan
+ * version of the decision that is remembered. */
+Test(sorter, rounds_stop_at_255)
+{
+	struct ps_dedup_entry e;
+	uint8_t wb[24];
+	scan("JT0000000093", 330000000000ull, 1);
+	for (int i = 0; i < 300; i++)
+		result("JT0000000093", 0, PS_SORT_DISCHARGE_FAILED, 1);
+	waybill(wb, "JT0000000093");
+	cr_assert_eq(ps_dedup_lookup_entry(&dd, ps_dedup_hash(wb), wb, 1, &e),
+		     PS_DEDUP_HIT);
+	cr_assert_eq(e.rounds, 255);
+	cr_assert_eq(e.not_discharged, 1);
+}
+
+/* Frames of one burst take effect in the order they came: a scan before a
+ * sort result of its waybill in the same burst is decided before the
+ * result applies, a result after it applies to what the scan left. */
+Test(sorter, one_burst_in_arrival_order)
+{
+	static uint8_t fr[3][1600];
+	struct ps_pkt_buf b[3];
+	uint8_t sp[16 + 64], rp[16 + 48], wb[24];
+	size_t n;
+	waybill(wb, "JT0000000094");
+	struct ps_decision first = scan("JT0000000094", 330000000000ull, 1);
+	cr_assert_eq(first.reason, PS_R_ROUTED);
+	/* CHUTE_FULL, then the parcel's scan, then CHUTE_FULL again */
+	header(rp, PS_KIND_SORT_RESULT, 1);
+	struct ps_sort_result e = { .waybill = wb, .chute = first.chute,
+				    .status = PS_SORT_CHUTE_FULL };
+	ps_sort_result_encode(rp + 16, &e);
+	n = build(SORTER, rp, sizeof(rp));
+	memcpy(fr[0], frame, n);
+	b[0] = (struct ps_pkt_buf){ .data = fr[0], .len = (uint16_t)n };
+	header(sp, PS_KIND_SCAN, 1);
+	struct ps_scan s = { .waybill = wb, .region = 330000000000ull,
+			     .scan_type = 1 };
+	ps_scan_encode(sp + 16, &s);
+	n = build(SCANNER, sp, sizeof(sp));
+	memcpy(fr[1], frame, n);
+	b[1] = (struct ps_pkt_buf){ .data = fr[1], .len = (uint16_t)n };
+	header(rp, PS_KIND_SORT_RESULT, 1);
+	n = build(SORTER, rp, sizeof(rp));
+	memcpy(fr[2], frame, n);
+	b[2] = (struct ps_pkt_buf){ .data = fr[2], .len = (uint16_t)n };
+	ps_pipeline_run(&pl, b, 3, 2);
+	for (int i = 0; i < 3; i++)
+		cr_assert(b[i].send, "frame %d answered", i);
+	struct ps_frame f;
+	cr_assert_eq(ps_frame_parse(fr[1], b[1].out_len, &f), PS_FRAME_UDP);
+	struct ps_decision d;
+	ps_decision_decode(fr[1] + f.payload_off + 16, &d, NULL);
+	cr_assert_eq(d.reason, PS_R_ROUTED, "decided afresh after round 1");
+	/* the second result came after that scan: marked again, round 2 */
+	cr_assert_eq(cnt.rounds, 2);
+	struct ps_dedup_entry x;
+	cr_assert_eq(ps_dedup_lookup_entry(&dd, ps_dedup_hash(wb), wb, 2, &x),
+		     PS_DEDUP_HIT);
+	cr_assert_eq(x.rounds, 2);
+	cr_assert_eq(x.not_discharged, 1, "the last result's mark stands");
+	/* a first scan and its SORTED result in one burst: known */
+	uint8_t wb2[24];
+	waybill(wb2, "JT0000000095");
+	s.waybill = wb2;
+	header(sp, PS_KIND_SCAN, 1);
+	ps_scan_encode(sp + 16, &s);
+	n = build(SCANNER, sp, sizeof(sp));
+	memcpy(fr[0], frame, n);
+	b[0] = (struct ps_pkt_buf){ .data = fr[0], .len = (uint16_t)n };
+	e.waybill = wb2;
+	e.status = PS_SORT_SORTED;
+	e.chute = 10;
+	header(rp, PS_KIND_SORT_RESULT, 1);
+	ps_sort_result_encode(rp + 16, &e);
+	n = build(SORTER, rp, sizeof(rp));
+	memcpy(fr[1], frame, n);
+	b[1] = (struct ps_pkt_buf){ .data = fr[1], .len = (uint16_t)n };
+	ps_pipeline_run(&pl, b, 2, 3);
+	cr_assert_eq(cnt.sort_unknown, 0, "the scan before it was remembered");
+}
+
+/* Two cores applying not-discharged results to the same waybills at the
+ * same time lose no round (the slot is claimed by compare-and-swap). */
+#define RACE_WB 512
+#define RACE_EACH 127
+
+static uint8_t race_wb[RACE_WB][24];
+static unsigned race_turn[RACE_WB];
+
+/* Both threads start on a waybill together (a spin meeting per waybill),
+ * so their results meet on the same slot. */
+static void *race_results(void *arg)
+{
+	(void)arg;
+	struct ps_dedup_entry was;
+	for (int i = 0; i < RACE_WB; i++) {
+		__atomic_add_fetch(&race_turn[i], 1, __ATOMIC_SEQ_CST);
+		while (__atomic_load_n(&race_turn[i], __ATOMIC_SEQ_CST) < 2)
+			sched_yield();
+		for (int k = 0; k < RACE_EACH; k++)
+			cr_assert_eq(ps_dedup_sort_result(
+				&dd, ps_dedup_hash(race_wb[i]), race_wb[i], 1,
+				PS_SORT_CHUTE_FULL, &was), PS_DEDUP_HIT);
+	}
+	return NULL;
+}
+
+Test(sorter, concurrent_results_lose_no_round)
+{
+	struct ps_decision dec = { .chute = 10, .reason = PS_R_ROUTED,
+				   .plan_version = 5 }, out;
+	int ev;
+	for (int i = 0; i < RACE_WB; i++) {
+		char s[16];
+		snprintf(s, sizeof(s), "RC%08d", i);
+		waybill(race_wb[i], s);
+		cr_assert_eq(ps_dedup_insert(&dd, ps_dedup_hash(race_wb[i]),
+					     race_wb[i], 1, &dec, &cs, &out,
+					     &ev), PS_DEDUP_MISS);
+	}
+	pthread_t t[2];
+	memset(race_turn, 0, sizeof(race_turn));
+	for (int i = 0; i < 2; i++)
+		pthread_create(&t[i], NULL, race_results, NULL);
+	for (int i = 0; i < 2; i++)
+		pthread_join(t[i], NULL);
+	for (int i = 0; i < RACE_WB; i++) {
+		struct ps_dedup_entry e;
+		cr_assert_eq(ps_dedup_lookup_entry(&dd,
+						   ps_dedup_hash(race_wb[i]),
+						   race_wb[i], 1, &e),
+			     PS_DEDUP_HIT);
+		cr_assert_eq(e.rounds, 2 * RACE_EACH, "waybill %d", i);
+		cr_assert_eq(e.not_discharged, 1);
+		cr_assert_eq(e.dec.chute, 10);
+	}
 }
