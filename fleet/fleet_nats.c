@@ -1,6 +1,7 @@
 /* fleet_nats.c: connecting to the NATS cluster and binding the fleet's
  * buckets and stream (see fleet.h). */
 #include "fleet.h"
+#include "fleet_sign.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -208,6 +209,7 @@ void ps_fleet_trailer_parse(const char *text, size_t len, char *file,
 {
 	snprintf(file, file_len, "fleet");
 	*pushed_ms = 0;
+	len = ps_sign_body_len(text, len);     /* past a signature line */
 	/* the last line */
 	size_t end = len;
 	while (end && (text[end - 1] == '\n' || text[end - 1] == '\r'))
