@@ -151,7 +151,7 @@ int main(int argc, char **argv)
 		sec.inbox = inbox;
 	struct ps_fleet_opts o = {
 		.servers = nats, .name = name, .replicas = replicas, .sec = sec,
-		.persistent = 1, .on_pub_error = agent_on_pub_error,
+		.persistent = 1, .stop = &agent.stop, .on_pub_error = agent_on_pub_error,
 		.on_pub_error_arg = &agent,
 	};
 	if (ps_fleet_open(&agent.fleet, &o, err, sizeof(err))) {

@@ -63,6 +63,7 @@ struct ps_fleet_opts {
 	const char *name;         /* connection name */
 	int replicas;             /* for buckets and the stream it creates */
 	int persistent;           /* keep trying to connect, reconnect forever */
+	volatile int *stop;       /* a persistent client gives up when set */
 	struct ps_fleet_sec sec;
 	jsPubAckErrHandler on_pub_error;
 	void *on_pub_error_arg;

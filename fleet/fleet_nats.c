@@ -143,7 +143,30 @@ static natsStatus set_security(natsOptions *no, const struct ps_fleet_opts *o)
 	return s;
 }
 
-static natsStatus connect_nats(struct ps_fleet *f, const struct ps_fleet_opts *o)
+/* A connection that failed on TLS or on the credential says so somewhere
+ * in libnats's error stack, under "no server available": the line, and
+ * the status it stands for; NATS_OK when neither. */
+static natsStatus refused_by_server(char *why, size_t n)
+{
+	char stack[2048] = "";
+	const char *marks[] = { "certificate", "SSL", "Authorization",
+				"authorization", "Authentication" };
+	nats_GetLastErrorStack(stack, sizeof(stack));
+	for (size_t i = 0; i < sizeof(marks) / sizeof(marks[0]); i++) {
+		const char *m = strstr(stack, marks[i]);
+		if (!m)
+			continue;
+		const char *b = m, *e = m + strcspn(m, "\n");
+		while (b > stack && b[-1] != '\n')
+			b--;
+		snprintf(why, n, "%.*s", (int)(e - b), b);
+		return i < 2 ? NATS_SSL_ERROR : NATS_CONNECTION_AUTH_FAILED;
+	}
+	return NATS_OK;
+}
+
+static natsStatus connect_nats(struct ps_fleet *f, const struct ps_fleet_opts *o,
+			       char *why, size_t whylen)
 {
 	natsOptions *no = NULL;
 	natsStatus s = natsOptions_Create(&no);
@@ -163,6 +186,10 @@ static natsStatus connect_nats(struct ps_fleet *f, const struct ps_fleet_opts *o
 		s = natsOptions_SetReconnectBufSize(no, 32 << 20);
 	if (s == NATS_OK)
 		s = natsConnection_Connect(&f->nc, no);
+	if (s != NATS_OK) {
+		natsStatus r = refused_by_server(why, whylen);
+		s = r != NATS_OK ? r : s;
+	}
 	/* a persistent client keeps trying while no server answers, but a
 	 * server that answers and fails TLS or refuses the credential is a
 	 * configuration error: said at once, not retried for ever */
@@ -271,20 +298,21 @@ int ps_fleet_open(struct ps_fleet *f, const struct ps_fleet_opts *o,
 	memset(f, 0, sizeof(*f));
 	if (check_files(&o->sec, err, errlen))
 		return -1;
-	natsStatus s = connect_nats(f, o);
+	char why[512] = "";
+	natsStatus s = connect_nats(f, o, why, sizeof(why));
 	if (s == NATS_OK)
 		s = open_js(f, o);
 	/* a cluster just started elects its JetStream leader first: a
 	 * persistent client waits for it, a command gives it ten seconds */
 	int tries = o->persistent ? -1 : 40;
 	while (s == NATS_OK && (s = bind_all(f, o->replicas)) != NATS_OK &&
-	       tries-- != 0) {
+	       tries-- != 0 && !(o->stop && *o->stop)) {
 		nats_Sleep(250);
 		s = NATS_OK;
 	}
 	if (s != NATS_OK) {
 		snprintf(err, errlen, "NATS at %s: %s%s", o->servers,
-			 ps_fleet_error(s), s == NATS_SSL_ERROR
+			 *why ? why : ps_fleet_error(s), s == NATS_SSL_ERROR
 			 ? " (refused: the server's certificate does not verify "
 			   "against --nats-ca, or does not name the host)" :
 			 (s == NATS_CONNECTION_AUTH_FAILED ||
