@@ -607,7 +607,7 @@ static void print_role_permissions(const char *role)
 "# use --nats-inbox _INBOX_reader\n"
 "permissions: {\n"
 "  publish: { allow: [\n"
-"    \"$JS.API.STREAM.INFO.>\",\n"
+"    \"$JS.API.STREAM.INFO.>\", \"$JS.API.STREAM.NAMES\",\n"
 "    \"$JS.API.CONSUMER.CREATE." PS_FLEET_EVENTS "\",\n"
 "    \"$JS.API.CONSUMER.DELETE." PS_FLEET_EVENTS ".*\",\n"
 "    \"$JS.FC." PS_FLEET_EVENTS ".>\"\n"
