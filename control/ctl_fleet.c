@@ -8,6 +8,11 @@
  *                                    outcome, plan version, when, refusals
  *   fleet events --site ID           audit the stream: every event of the
  *                                    site once? (doubled, missing)
+ *   fleet keygen OUT                 an Ed25519 key pair to sign pushes
+ *   fleet permissions --site ID | ops | reader
+ *                                    the NATS permission block of a role
+ * push --sign KEY signs what it pushes (fleet_sign.h); --nats-ca and the
+ * other security options (fleet.h) set TLS and the credential.
  * --nats URLS (or $PARCELSORT_NATS) names the cluster. */
 #include <getopt.h>
 #include <inttypes.h>
@@ -19,6 +24,7 @@
 #include "ctl_cli.h"
 #include "ctl_fleet.h"
 #include "fleet.h"
+#include "fleet_sign.h"
 #include "outbuf.h"
 
 struct fleet_args {
@@ -30,6 +36,8 @@ struct fleet_args {
 	int no_check;
 	int n_pos;
 	char **pos;             /* positional arguments after the subcommand */
+	struct ps_fleet_sec sec;
+	const char *sign;       /* --sign KEY */
 };
 
 static int parse(int argc, char **argv, struct fleet_args *fa)
@@ -41,6 +49,8 @@ static int parse(int argc, char **argv, struct fleet_args *fa)
 		{ "replicas", required_argument, 0, 'r' },
 		{ "no-check", no_argument, 0, 'x' },
 		{ "json", no_argument, 0, 'j' },
+		{ "sign", required_argument, 0, 'g' },
+		PS_FLEET_SEC_OPTIONS,
 		{ 0, 0, 0, 0 },
 	};
 	int o;
@@ -58,7 +68,9 @@ static int parse(int argc, char **argv, struct fleet_args *fa)
 			fa->no_check = 1;
 		else if (o == 'j')
 			fa->json = 1;
-		else
+		else if (o == 'g')
+			fa->sign = optarg;
+		else if (!ps_fleet_sec_option(&fa->sec, o, optarg))
 			return -1;
 	}
 	fa->n_pos = argc - optind;
@@ -71,7 +83,7 @@ static int open_fleet(struct ps_fleet *f, const struct fleet_args *fa)
 	char err[512];
 	struct ps_fleet_opts o = { .servers = fa->nats,
 				   .name = "parcelsortctl",
-				   .replicas = fa->replicas };
+				   .replicas = fa->replicas, .sec = fa->sec };
 	if (ps_fleet_open(f, &o, err, sizeof(err))) {
 		fprintf(stderr, "parcelsortctl: %s\n", err);
 		return -1;
@@ -135,8 +147,57 @@ static int push_one(struct ps_fleet *f, const char *site, const char *text,
 	return 0;
 }
 
+/* The plan signed for one site, following the key's latest revision
+ * (fleet_sign.h): valid there only, and only until a newer revision of
+ * the key is handled. */
+static int sign_for(struct ps_fleet *f, const char *site,
+		    const struct ps_out *plan, const unsigned char *sk,
+		    struct ps_out *out)
+{
+	char key[PS_FLEET_SITE_MAX + 8];
+	kvEntry *e = NULL;
+	uint64_t after = 0;
+	ps_fleet_key(key, sizeof(key), site);
+	natsStatus s = kvStore_Get(&e, f->plans, key);
+	if (s == NATS_OK && e) {
+		after = kvEntry_Revision(e);
+		kvEntry_Destroy(e);
+	} else if (s != NATS_NOT_FOUND) {
+		fprintf(stderr, "parcelsortctl: site %s: not pushed: cannot "
+			"read its key to sign: %s\n", site, ps_fleet_error(s));
+		return -1;
+	}
+	ps_out_init(out);
+	ps_out_write(out, plan->buf, plan->len);
+	ps_sign_append(out, "plan", site, after, sk);
+	return out->oom ? -1 : 0;
+}
+
+/* push_one, signing first with --sign. */
+static int push_signed(struct ps_fleet *f, const char *site,
+		       const struct ps_out *plan, const unsigned char *sk,
+		       int json, int first)
+{
+	struct ps_out o;
+	if (!sk)
+		return push_one(f, site, plan->buf, plan->len, json, first);
+	if (sign_for(f, site, plan, sk, &o)) {
+		ps_out_free(&o);
+		return -1;
+	}
+	int rc = push_one(f, site, o.buf, o.len, json, first);
+	ps_out_free(&o);
+	return rc;
+}
+
 static int fleet_push(const struct fleet_args *fa)
 {
+	unsigned char sk[PS_SIGN_SK];
+	char serr[512];
+	if (fa->sign && ps_sign_load_secret(fa->sign, sk, serr, sizeof(serr))) {
+		fprintf(stderr, "parcelsortctl: --sign: %s\n", serr);
+		return EXIT_USAGE;
+	}
 	if (fa->n_pos != 1 || (!fa->site == !fa->sites))
 		return ctl_bad_usage("fleet push FILE --site ID | --sites "
 				     "ID,ID...");
@@ -180,10 +241,12 @@ static int fleet_push(const struct fleet_args *fa)
 	if (fa->json)
 		printf("[");
 	for (int i = 0; i < n; i++)
-		bad += push_one(&f, ids[i], o.buf, o.len, fa->json, i == 0) != 0;
+		bad += push_signed(&f, ids[i], &o, fa->sign ? sk : NULL,
+				   fa->json, i == 0) != 0;
 	if (fa->json)
 		printf("]\n");
 	ps_out_free(&o);
+	memset(sk, 0, sizeof(sk));
 	close_fleet(&f);
 	return bad ? EXIT_REFUSED : EXIT_DONE;
 }
@@ -489,6 +552,84 @@ static int fleet_events(const struct fleet_args *fa)
 	return doubled || malformed ? EXIT_REFUSED : EXIT_DONE;
 }
 
+/* ---------------------------------------------------- keys, permissions */
+
+static int fleet_keygen(const struct fleet_args *fa)
+{
+	char err[512];
+	if (fa->n_pos != 1)
+		return ctl_bad_usage("fleet keygen OUT");
+	if (ps_sign_keygen(fa->pos[0], err, sizeof(err))) {
+		fprintf(stderr, "parcelsortctl: %s\n", err);
+		return EXIT_USAGE;
+	}
+	printf("secret key %s (mode 0600: keep it with ops), public key "
+	       "%s.pub (give it to the agents: --trust)\n", fa->pos[0],
+	       fa->pos[0]);
+	return EXIT_DONE;
+}
+
+/* The permission block of one user of the cluster, in nats-server's
+ * configuration syntax (docs/fleet.md, "Security", says why each line). */
+static void print_site_permissions(const char *site)
+{
+	printf(
+"# site %s's agent: its own keys and subject, nothing else\n"
+"# (run it with --no-watch; it uses the reply prefix _INBOX_site_%s)\n"
+"permissions: {\n"
+"  publish: { allow: [\n"
+"    \"$JS.API.STREAM.INFO.KV_" PS_FLEET_PLANS "\",\n"
+"    \"$JS.API.STREAM.INFO.KV_" PS_FLEET_STATUS "\",\n"
+"    \"$JS.API.STREAM.INFO." PS_FLEET_EVENTS "\",\n"
+"    \"$JS.API.DIRECT.GET.KV_" PS_FLEET_PLANS ".$KV." PS_FLEET_PLANS ".*.%s\",\n"
+"    \"$JS.API.DIRECT.GET." PS_FLEET_EVENTS "." PS_FLEET_SUBJECT "%s\",\n"
+"    \"$KV." PS_FLEET_STATUS ".site.%s\",\n"
+"    \"" PS_FLEET_SUBJECT "%s\"\n"
+"  ] }\n"
+"  subscribe: { allow: [ \"_INBOX_site_%s.>\" ] }\n"
+"}\n", site, site, site, site, site, site, site);
+}
+
+static void print_role_permissions(const char *role)
+{
+	if (!strcmp(role, "ops"))
+		printf(
+"# ops: push plans, read status and events, create the buckets and the\n"
+"# stream (fleet init); use --nats-inbox _INBOX_ops\n"
+"permissions: {\n"
+"  publish: { allow: [ \"$JS.API.>\", \"$KV." PS_FLEET_PLANS ".>\",\n"
+"                      \"$JS.FC.>\" ] }\n"
+"  subscribe: { allow: [ \"_INBOX_ops.>\" ] }\n"
+"}\n");
+	else
+		printf(
+"# an events reader (fleet events): reads the stream, writes nothing;\n"
+"# use --nats-inbox _INBOX_reader\n"
+"permissions: {\n"
+"  publish: { allow: [\n"
+"    \"$JS.API.STREAM.INFO.>\", \"$JS.API.STREAM.NAMES\",\n"
+"    \"$JS.API.CONSUMER.CREATE." PS_FLEET_EVENTS "\",\n"
+"    \"$JS.API.CONSUMER.DELETE." PS_FLEET_EVENTS ".*\",\n"
+"    \"$JS.FC." PS_FLEET_EVENTS ".>\"\n"
+"  ] }\n"
+"  subscribe: { allow: [ \"_INBOX_reader.>\" ] }\n"
+"}\n");
+}
+
+static int fleet_permissions(const struct fleet_args *fa)
+{
+	if (fa->site && fa->n_pos == 0 && ps_fleet_site_ok(fa->site)) {
+		print_site_permissions(fa->site);
+		return EXIT_DONE;
+	}
+	if (!fa->site && fa->n_pos == 1 &&
+	    (!strcmp(fa->pos[0], "ops") || !strcmp(fa->pos[0], "reader"))) {
+		print_role_permissions(fa->pos[0]);
+		return EXIT_DONE;
+	}
+	return ctl_bad_usage("fleet permissions --site ID | ops | reader");
+}
+
 int ctl_fleet(int argc, char **argv, int json)
 {
 	struct fleet_args fa = { .replicas = 1, .json = json };
@@ -510,6 +651,10 @@ int ctl_fleet(int argc, char **argv, int json)
 		return fleet_status(&fa);
 	if (!strcmp(sub, "events") && fa.n_pos == 0)
 		return fleet_events(&fa);
+	if (!strcmp(sub, "keygen"))
+		return fleet_keygen(&fa);
+	if (!strcmp(sub, "permissions"))
+		return fleet_permissions(&fa);
 	return ctl_bad_usage("fleet init|push|status|events");
 }
 
@@ -527,5 +672,11 @@ void ctl_fleet_help(struct ps_out *o)
 "                                  it to the sites' agents\n"
 "  fleet status [--site ID]        per site: revision pushed and handled,\n"
 "                                  outcome, plan version, refusals, events\n"
-"  fleet events --site ID          audit the site's events in the stream\n");
+"  fleet events --site ID          audit the site's events in the stream\n"
+"  fleet keygen OUT                an Ed25519 key pair (OUT, OUT.pub) to\n"
+"                                  sign pushes: fleet push ... --sign OUT\n"
+"  fleet permissions --site ID | ops | reader\n"
+"                                  the NATS permissions of that user\n"
+"Fleet security options (docs/fleet.md, \"Security\"):\n%s",
+		      ps_fleet_sec_usage);
 }

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "fleet.h"
+#include "fleet_sign.h"
 
 struct agent {
 	/* configuration */
@@ -19,6 +20,8 @@ struct agent {
 	char state_dir[PATH_MAX];
 	const char *spool_dir;          /* NULL: no event export */
 	unsigned window;                /* blocks in flight */
+	struct ps_trust trust;          /* --trust: signed plans only */
+	int no_watch;                   /* --no-watch: read the key often */
 	struct ps_fleet fleet;
 	volatile int stop;
 	uint64_t started_ms;

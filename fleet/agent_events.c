@@ -114,10 +114,19 @@ static void find_stored(struct pub *p)
 {
 	while (!p->a->stop) {
 		natsMsg *m = NULL;
-		jsErrCode jerr = 0;
-		natsStatus s = js_GetLastMsg(&m, p->a->fleet.js,
-					     PS_FLEET_EVENTS, p->subject, NULL,
-					     &jerr);
+		jsDirectGetMsgOptions dgo;
+		/* a direct get names the subject in its own subject, so the
+		 * site's permissions can allow its own and nothing else */
+		jsDirectGetMsgOptions_Init(&dgo);
+		dgo.LastBySubject = p->subject;
+		natsStatus s = js_DirectGetMsg(&m, p->a->fleet.js,
+					       PS_FLEET_EVENTS, NULL, &dgo);
+		if (s == NATS_NO_RESPONDERS) {  /* a stream without direct
+						 * gets (made by hand) */
+			jsErrCode jerr = 0;
+			s = js_GetLastMsg(&m, p->a->fleet.js, PS_FLEET_EVENTS,
+					  p->subject, NULL, &jerr);
+		}
 		if (s == NATS_OK) {
 			p->skip_boot = header_u64(m, "Parcelsort-Boot", 16);
 			p->skip_seq = header_u64(m, "Parcelsort-Block", 10);

@@ -40,12 +40,20 @@ static void usage(FILE *f)
 "  --window N         blocks in flight before waiting for acks (default 64)\n"
 "  --replicas N       replicas of buckets and stream it has to create\n"
 "                     (default 1; `parcelsortctl fleet init` sets them)\n"
+"  --trust FILE       take only plans signed by a key of FILE (public\n"
+"                     keys, one a line; may be given more than once)\n"
+"  --no-watch         read the site's key every 250 ms instead of\n"
+"                     watching it (the least-privilege permissions\n"
+"                     of docs/fleet.md allow no consumer on the bucket)\n"
+"%s"
 "  --help\n"
-"  --version\n");
+"  --version\n", ps_fleet_sec_usage);
 }
 
-static int parse(int argc, char **argv, const char **nats, int *replicas)
+static int parse(int argc, char **argv, const char **nats, int *replicas,
+		 struct ps_fleet_sec *sec)
 {
+	char err[512];
 	static const struct option lo[] = {
 		{ "site", required_argument, 0, 's' },
 		{ "nats", required_argument, 0, 'n' },
@@ -56,6 +64,9 @@ static int parse(int argc, char **argv, const char **nats, int *replicas)
 		{ "replicas", required_argument, 0, 'r' },
 		{ "help", no_argument, 0, 'h' },
 		{ "version", no_argument, 0, 'v' },
+		{ "trust", required_argument, 0, 't' },
+		{ "no-watch", no_argument, 0, 'W' },
+		PS_FLEET_SEC_OPTIONS,
 		{ 0, 0, 0, 0 },
 	};
 	int c;
@@ -75,9 +86,20 @@ static int parse(int argc, char **argv, const char **nats, int *replicas)
 		case 'p': agent.spool_dir = optarg; break;
 		case 'w': agent.window = (unsigned)atoi(optarg); break;
 		case 'r': *replicas = atoi(optarg); break;
+		case 'W': agent.no_watch = 1; break;
+		case 't':
+			if (ps_sign_load_trust(optarg, &agent.trust, err,
+					       sizeof(err))) {
+				fprintf(stderr, "parcelsort-agent: --trust: "
+					"%s\n", err);
+				return -1;
+			}
+			break;
 		case 'h': usage(stdout); exit(0);
 		case 'v': printf("parcelsort-agent %s\n", PARCELSORT_VERSION); exit(0);
-		default: return -1;
+		default:
+			if (!ps_fleet_sec_option(sec, c, optarg))
+				return -1;
 		}
 	}
 	if (!agent.site[0] || !agent.ctl || !agent.state_dir[0] ||
@@ -107,7 +129,9 @@ int main(int argc, char **argv)
 	ps_out_init(&agent.status_extra);
 	if (!nats)
 		nats = "nats://127.0.0.1:4222";
-	if (parse(argc, argv, &nats, &replicas)) {
+	struct ps_fleet_sec sec = { 0 };
+	char inbox[PS_FLEET_SITE_MAX + 16];
+	if (parse(argc, argv, &nats, &replicas, &sec)) {
 		usage(stderr);
 		return 2;
 	}
@@ -122,16 +146,21 @@ int main(int argc, char **argv)
 	agent.started_ms = ps_fleet_now_ms();
 	char name[96];
 	snprintf(name, sizeof(name), "parcelsort-agent %s", agent.site);
+	snprintf(inbox, sizeof(inbox), "_INBOX_site_%s", agent.site);
+	if (!sec.inbox)
+		sec.inbox = inbox;
 	struct ps_fleet_opts o = {
-		.servers = nats, .name = name, .replicas = replicas,
-		.persistent = 1, .on_pub_error = agent_on_pub_error,
+		.servers = nats, .name = name, .replicas = replicas, .sec = sec,
+		.persistent = 1, .stop = &agent.stop, .on_pub_error = agent_on_pub_error,
 		.on_pub_error_arg = &agent,
 	};
 	if (ps_fleet_open(&agent.fleet, &o, err, sizeof(err))) {
 		fprintf(stderr, "parcelsort-agent: %s\n", err);
 		return 1;
 	}
-	printf("parcelsort-agent: site %s connected to %s\n", agent.site, nats);
+	printf("parcelsort-agent: site %s connected to %s%s%s\n", agent.site,
+	       nats, sec.ca ? " (TLS)" : "", agent.trust.n
+	       ? "; only signed plans" : "");
 	agent_plans_init(&agent, err, sizeof(err));
 	pthread_t ev;
 	int have_ev = agent.spool_dir &&

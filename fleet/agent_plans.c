@@ -17,6 +17,7 @@
 
 #define ORIGIN_PREFIX "fleet revision "
 #define RECHECK_MS 2000
+#define POLL_MS 250                     /* --no-watch */
 #define HEARTBEAT_MS 2000
 
 /* The highest fleet revision in the daemon's plan history, 0 if none. */
@@ -151,6 +152,33 @@ static int load_plan(struct agent *a, const char *file, const char *text,
 	return rc;
 }
 
+/* With --trust: is the entry a plan signed for this site by a trusted
+ * key, following a revision not older than the last handled? If not, the
+ * refusal goes into x and the daemon never sees it. */
+static int untrusted(struct agent *a, const char *text, size_t *len,
+		     uint64_t rev, struct ps_out *x)
+{
+	char why[256], file[128];
+	uint64_t pushed;
+	if (!a->trust.n)
+		return 0;
+	if (ps_sign_verify(text, *len, "plan", a->site, a->applied_rev,
+			   &a->trust, len, why, sizeof(why)) == 0)
+		return 0;
+	ps_fleet_trailer_parse(text, *len, file, sizeof(file), &pushed);
+	snprintf(a->last_outcome, sizeof(a->last_outcome), "refused");
+	ps_out_printf(x, "\"file\":");
+	ps_out_json_str(x, file);
+	ps_out_printf(x, ",\"refused_by\":\"agent\",\"errors\":[");
+	char line[300];
+	snprintf(line, sizeof(line), "signature: %s", why);
+	ps_out_json_str(x, line);
+	ps_out_write(x, "]", 1);
+	printf("parcelsort-agent: revision %" PRIu64 " (%s): refused, the "
+	       "daemon keeps its plan: %s\n", rev, file, why);
+	return 1;
+}
+
 static void apply(struct agent *a, kvEntry *e)
 {
 	uint64_t rev = kvEntry_Revision(e);
@@ -166,6 +194,8 @@ static void apply(struct agent *a, kvEntry *e)
 	} else {
 		const char *text = kvEntry_Value(e);
 		size_t len = (size_t)kvEntry_ValueLen(e);
+		if (untrusted(a, text, &len, rev, &x))
+			goto handled;
 		char file[128];
 		uint64_t pushed;
 		ps_fleet_trailer_parse(text, len, file, sizeof(file), &pushed);
@@ -200,6 +230,7 @@ static void apply(struct agent *a, kvEntry *e)
 		printf("\n");
 		ps_ctl_reply_free(&rep);
 	}
+handled:
 	ps_out_free(&a->status_extra);
 	a->status_extra = x;            /* the record's members, whole */
 	a->applied_rev = rev;
@@ -230,7 +261,8 @@ void agent_plans_run(struct agent *a)
 	uint64_t last_check = 0, last_beat = 0;
 	agent_put_status(a);
 	while (!a->stop) {
-		if (!w && kvStore_Watch(&w, a->fleet.plans, key, NULL) != NATS_OK)
+		if (!w && !a->no_watch &&
+		    kvStore_Watch(&w, a->fleet.plans, key, NULL) != NATS_OK)
 			w = NULL;
 		kvEntry *e = NULL;
 		natsStatus s = w ? kvWatcher_Next(&e, w, 250) : NATS_TIMEOUT;
@@ -244,7 +276,7 @@ void agent_plans_run(struct agent *a)
 			w = NULL;
 		}
 		uint64_t now = ps_fleet_now_ms();
-		if (now - last_check >= RECHECK_MS) {
+		if (now - last_check >= (a->no_watch ? POLL_MS : RECHECK_MS)) {
 			recheck(a, key);
 			last_check = now;
 		}

@@ -28,11 +28,43 @@ struct ps_fleet {
 	kvStore *plans, *status;
 };
 
+/* TLS and credentials (all optional; none: plain TCP, no user, as
+ * before). docs/fleet.md, "Security". */
+struct ps_fleet_sec {
+	const char *ca;           /* --nats-ca: trust only this CA, verify */
+	const char *cert, *key;   /* --nats-cert/--nats-key: client cert */
+	const char *tls_name;     /* --nats-tls-name: the name the servers'
+				   * certificates must carry (default: the
+				   * host of the first URL) */
+	const char *creds;        /* --nats-creds: a NATS creds file */
+	const char *user;         /* --nats-user */
+	const char *password_file;/* --nats-password-file */
+	const char *inbox;        /* reply subjects' prefix (default _INBOX) */
+};
+
+/* The security options for getopt_long tables (ids from 1000), shared by
+ * parcelsortctl fleet and parcelsort-agent. */
+#define PS_FLEET_SEC_OPTIONS \
+	{ "nats-ca", required_argument, 0, 1000 }, \
+	{ "nats-cert", required_argument, 0, 1001 }, \
+	{ "nats-key", required_argument, 0, 1002 }, \
+	{ "nats-tls-name", required_argument, 0, 1003 }, \
+	{ "nats-creds", required_argument, 0, 1004 }, \
+	{ "nats-user", required_argument, 0, 1005 }, \
+	{ "nats-password-file", required_argument, 0, 1006 }, \
+	{ "nats-inbox", required_argument, 0, 1007 }
+/* 1 when id was one of them (stored in c), else 0. */
+int ps_fleet_sec_option(struct ps_fleet_sec *c, int id, const char *arg);
+/* Their lines in a usage text. */
+extern const char ps_fleet_sec_usage[];
+
 struct ps_fleet_opts {
 	const char *servers;      /* "nats://h:p,nats://h:p" */
 	const char *name;         /* connection name */
 	int replicas;             /* for buckets and the stream it creates */
 	int persistent;           /* keep trying to connect, reconnect forever */
+	volatile int *stop;       /* a persistent client gives up when set */
+	struct ps_fleet_sec sec;
 	jsPubAckErrHandler on_pub_error;
 	void *on_pub_error_arg;
 };

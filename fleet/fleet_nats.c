@@ -1,6 +1,7 @@
 /* fleet_nats.c: connecting to the NATS cluster and binding the fleet's
  * buckets and stream (see fleet.h). */
 #include "fleet.h"
+#include "fleet_sign.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,6 +41,30 @@ void ps_fleet_key(char *out, size_t n, const char *site)
 	snprintf(out, n, "site.%s", site);
 }
 
+int ps_fleet_sec_option(struct ps_fleet_sec *c, int id, const char *arg)
+{
+	const char **slot[] = { &c->ca, &c->cert, &c->key, &c->tls_name,
+				&c->creds, &c->user, &c->password_file,
+				&c->inbox };
+	if (id < 1000 || id >= 1000 + (int)(sizeof(slot) / sizeof(slot[0])))
+		return 0;
+	*slot[id - 1000] = arg;
+	return 1;
+}
+
+const char ps_fleet_sec_usage[] =
+"  --nats-ca FILE     TLS: trust only this CA, verify the servers'\n"
+"                     certificates and their name (tls:// URLs need it)\n"
+"  --nats-tls-name N  the name the servers' certificates must carry\n"
+"                     (default: the host of the first URL)\n"
+"  --nats-cert FILE --nats-key FILE   a client certificate, when the\n"
+"                     cluster asks for one\n"
+"  --nats-creds FILE  a NATS credentials file (JWT + nkey seed)\n"
+"  --nats-user NAME --nats-password-file FILE   user and password\n"
+"                     (or nats://user:password@host in the URL)\n"
+"  --nats-inbox PFX   the prefix of reply subjects (default _INBOX; the\n"
+"                     agent's: _INBOX_site_ID), as the permissions say\n";
+
 /* Split "a,b,c" into the options' server list. */
 static natsStatus set_servers(natsOptions *o, const char *servers)
 {
@@ -56,10 +81,97 @@ static natsStatus set_servers(natsOptions *o, const char *servers)
 	return s;
 }
 
-static natsStatus connect_nats(struct ps_fleet *f, const struct ps_fleet_opts *o)
+/* The host of the first URL ("tls://u:p@host:port,..." -> host). */
+static void first_host(const char *servers, char *out, size_t n)
+{
+	const char *p = strstr(servers, "://");
+	p = p ? p + 3 : servers;
+	size_t len = strcspn(p, ",/");
+	const char *at = memchr(p, '@', len);
+	if (at) {
+		len -= (size_t)(at + 1 - p);
+		p = at + 1;
+	}
+	size_t h = p[0] == '[' ? strcspn(p, "]") + 1 : strcspn(p, ":,/");
+	snprintf(out, n, "%.*s", (int)(h < len ? h : len), p);
+}
+
+/* The first line of a password file. */
+static natsStatus read_password(const char *file, char *out, size_t n)
+{
+	FILE *f = fopen(file, "r");
+	if (!f)
+		return NATS_INVALID_ARG;      /* check_files said why */
+	if (!fgets(out, (int)n, f))
+		out[0] = 0;
+	fclose(f);
+	out[strcspn(out, "\r\n")] = 0;
+	return NATS_OK;
+}
+
+/* TLS with hostname verification, and the credential, if asked for. */
+static natsStatus set_security(natsOptions *no, const struct ps_fleet_opts *o)
+{
+	const struct ps_fleet_sec *c = &o->sec;
+	natsStatus s = NATS_OK;
+	if (c->ca) {
+		char host[256];
+		if (c->tls_name)
+			snprintf(host, sizeof(host), "%s", c->tls_name);
+		else
+			first_host(o->servers, host, sizeof(host));
+		s = natsOptions_SetSecure(no, true);
+		if (s == NATS_OK)
+			s = natsOptions_LoadCATrustedCertificates(no, c->ca);
+		if (s == NATS_OK)
+			s = natsOptions_SetExpectedHostname(no, host);
+	}
+	if (s == NATS_OK && c->cert && c->key)
+		s = natsOptions_LoadCertificatesChain(no, c->cert, c->key);
+	if (s == NATS_OK && c->creds)
+		s = natsOptions_SetUserCredentialsFromFiles(no, c->creds, NULL);
+	if (s == NATS_OK && c->user) {
+		char pw[512] = "";
+		if (c->password_file)
+			s = read_password(c->password_file, pw, sizeof(pw));
+		if (s == NATS_OK)
+			s = natsOptions_SetUserInfo(no, c->user, pw);
+		memset(pw, 0, sizeof(pw));
+	}
+	if (s == NATS_OK && c->inbox)
+		s = natsOptions_SetCustomInboxPrefix(no, c->inbox);
+	return s;
+}
+
+/* A connection that failed on TLS or on the credential says so somewhere
+ * in libnats's error stack, under "no server available": the line, and
+ * the status it stands for; NATS_OK when neither. */
+static natsStatus refused_by_server(char *why, size_t n)
+{
+	char stack[2048] = "";
+	const char *marks[] = { "certificate", "SSL", "Authorization",
+				"authorization", "Authentication" };
+	nats_GetLastErrorStack(stack, sizeof(stack));
+	for (size_t i = 0; i < sizeof(marks) / sizeof(marks[0]); i++) {
+		const char *m = strstr(stack, marks[i]);
+		if (!m)
+			continue;
+		const char *b = m, *e = m + strcspn(m, "\n");
+		while (b > stack && b[-1] != '\n')
+			b--;
+		snprintf(why, n, "%.*s", (int)(e - b), b);
+		return i < 2 ? NATS_SSL_ERROR : NATS_CONNECTION_AUTH_FAILED;
+	}
+	return NATS_OK;
+}
+
+static natsStatus connect_nats(struct ps_fleet *f, const struct ps_fleet_opts *o,
+			       char *why, size_t whylen)
 {
 	natsOptions *no = NULL;
 	natsStatus s = natsOptions_Create(&no);
+	if (s == NATS_OK)
+		s = set_security(no, o);
 	if (s == NATS_OK)
 		s = set_servers(no, o->servers);
 	if (s == NATS_OK)
@@ -70,12 +182,24 @@ static natsStatus connect_nats(struct ps_fleet *f, const struct ps_fleet_opts *o
 		s = natsOptions_SetReconnectWait(no, 100);
 	if (s == NATS_OK)
 		s = natsOptions_SetMaxReconnect(no, o->persistent ? -1 : 20);
-	if (s == NATS_OK && o->persistent)
-		s = natsOptions_SetRetryOnFailedConnect(no, true, NULL, NULL);
 	if (s == NATS_OK)
 		s = natsOptions_SetReconnectBufSize(no, 32 << 20);
 	if (s == NATS_OK)
 		s = natsConnection_Connect(&f->nc, no);
+	if (s != NATS_OK) {
+		natsStatus r = refused_by_server(why, whylen);
+		s = r != NATS_OK ? r : s;
+	}
+	/* a persistent client keeps trying while no server answers, but a
+	 * server that answers and fails TLS or refuses the credential is a
+	 * configuration error: said at once, not retried for ever */
+	if (o->persistent && s != NATS_OK && s != NATS_SSL_ERROR &&
+	    s != NATS_NOT_PERMITTED && s != NATS_CONNECTION_AUTH_FAILED &&
+	    s != NATS_INVALID_ARG && s != NATS_NO_MEMORY) {
+		s = natsOptions_SetRetryOnFailedConnect(no, true, NULL, NULL);
+		if (s == NATS_OK)
+			s = natsConnection_Connect(&f->nc, no);
+	}
 	natsOptions_Destroy(no);
 	return s;
 }
@@ -147,24 +271,53 @@ static natsStatus bind_all(struct ps_fleet *f, int replicas)
 	return s;
 }
 
+/* The files of the security options: readable, and paired. */
+static int check_files(const struct ps_fleet_sec *c, char *err, size_t errlen)
+{
+	const char *files[] = { c->ca, c->cert, c->key, c->creds,
+				c->password_file };
+	if (!c->cert != !c->key) {
+		snprintf(err, errlen, "--nats-cert and --nats-key go together");
+		return -1;
+	}
+	if (c->password_file && !c->user) {
+		snprintf(err, errlen, "--nats-password-file needs --nats-user");
+		return -1;
+	}
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
+		if (files[i] && access(files[i], R_OK)) {
+			snprintf(err, errlen, "%s: cannot read it", files[i]);
+			return -1;
+		}
+	return 0;
+}
+
 int ps_fleet_open(struct ps_fleet *f, const struct ps_fleet_opts *o,
 		  char *err, size_t errlen)
 {
 	memset(f, 0, sizeof(*f));
-	natsStatus s = connect_nats(f, o);
+	if (check_files(&o->sec, err, errlen))
+		return -1;
+	char why[512] = "";
+	natsStatus s = connect_nats(f, o, why, sizeof(why));
 	if (s == NATS_OK)
 		s = open_js(f, o);
 	/* a cluster just started elects its JetStream leader first: a
 	 * persistent client waits for it, a command gives it ten seconds */
 	int tries = o->persistent ? -1 : 40;
 	while (s == NATS_OK && (s = bind_all(f, o->replicas)) != NATS_OK &&
-	       tries-- != 0) {
+	       tries-- != 0 && !(o->stop && *o->stop)) {
 		nats_Sleep(250);
 		s = NATS_OK;
 	}
 	if (s != NATS_OK) {
-		snprintf(err, errlen, "NATS at %s: %s", o->servers,
-			 ps_fleet_error(s));
+		snprintf(err, errlen, "NATS at %s: %s%s", o->servers,
+			 *why ? why : ps_fleet_error(s), s == NATS_SSL_ERROR
+			 ? " (refused: the server's certificate does not verify "
+			   "against --nats-ca, or does not name the host)" :
+			 (s == NATS_CONNECTION_AUTH_FAILED ||
+			  s == NATS_NOT_PERMITTED)
+			 ? " (refused: the credential is not accepted)" : "");
 		ps_fleet_close(f);
 		return -1;
 	}
@@ -208,6 +361,7 @@ void ps_fleet_trailer_parse(const char *text, size_t len, char *file,
 {
 	snprintf(file, file_len, "fleet");
 	*pushed_ms = 0;
+	len = ps_sign_body_len(text, len);     /* past a signature line */
 	/* the last line */
 	size_t end = len;
 	while (end && (text[end - 1] == '\n' || text[end - 1] == '\r'))

@@ -5,7 +5,7 @@ set -eu
 
 PKGS="build-essential pkg-config meson ninja-build
 libdpdk-dev dpdk dpdk-dev dpdk-doc
-liburcu-dev libjemalloc-dev libcriterion-dev nats-server libnats-dev
+liburcu-dev libjemalloc-dev libcriterion-dev nats-server libnats-dev libsodium-dev
 libjansson-dev
 libpcap-dev tcpdump iproute2 iputils-ping ethtool
 clang libclang-rt-14-dev python3 gzip"

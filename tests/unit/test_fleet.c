@@ -70,3 +70,171 @@ Test(fleet, json_fields_of_a_status_record)
 	cr_assert_eq(ps_json_str_array("{\"errors\":[\"cut", "errors", &o), -1);
 	ps_out_free(&o);
 }
+
+/* ------------------------------------------------- signed items */
+
+#include <sodium.h>
+#include <sys/stat.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "fleet_sign.h"
+
+struct keys {
+	unsigned char sk[PS_SIGN_SK], sk2[PS_SIGN_SK];
+	struct ps_trust trust;
+};
+
+static void make_keys(struct keys *k)
+{
+	unsigned char pk[PS_SIGN_PK], pk2[PS_SIGN_PK];
+	cr_assert(sodium_init() >= 0);
+	crypto_sign_keypair(pk, k->sk);
+	crypto_sign_keypair(pk2, k->sk2);
+	memset(&k->trust, 0, sizeof(k->trust));
+	memcpy(k->trust.pk[k->trust.n++], pk, PS_SIGN_PK);
+}
+
+/* A plan with its trailer, signed for site a after revision 7. */
+static void signed_plan(struct ps_out *o, const unsigned char *sk)
+{
+	ps_out_init(o);
+	const char *plan = "plan p\nsite 1 33\nreject 9\n";
+	ps_out_write(o, plan, strlen(plan));
+	ps_fleet_trailer(o, "p.plan", 42);
+	ps_sign_append(o, "plan", "a", 7, sk);
+}
+
+static int verify(const struct ps_out *o, const char *site, uint64_t min,
+		  const struct ps_trust *t, char *why)
+{
+	size_t body = 0;
+	return ps_sign_verify(o->buf, o->len, "plan", site, min, t, &body,
+			      why, 200);
+}
+
+Test(fleet_sign, good_signature_is_accepted_and_stripped)
+{
+	struct keys k;
+	struct ps_out o;
+	char why[200] = "";
+	make_keys(&k);
+	signed_plan(&o, k.sk);
+	size_t body = 0;
+	cr_assert_eq(ps_sign_verify(o.buf, o.len, "plan", "a", 7, &k.trust,
+				    &body, why, sizeof(why)), 0, "%s", why);
+	cr_assert(strncmp(o.buf + body, PS_SIGN_PREFIX,
+			  strlen(PS_SIGN_PREFIX)) == 0);
+	cr_assert_eq(ps_sign_body_len(o.buf, o.len), body);
+	/* the trailer is still read, past the signature line */
+	char file[64];
+	uint64_t ms;
+	ps_fleet_trailer_parse(o.buf, o.len, file, sizeof(file), &ms);
+	cr_assert_str_eq(file, "p.plan");
+	cr_assert_eq(ms, 42);
+	ps_out_free(&o);
+}
+
+Test(fleet_sign, every_changed_byte_is_refused)
+{
+	struct keys k;
+	struct ps_out o;
+	char why[200];
+	make_keys(&k);
+	signed_plan(&o, k.sk);
+	size_t body = ps_sign_body_len(o.buf, o.len);
+	for (size_t i = 0; i < body; i++) {
+		o.buf[i] ^= 0x01;
+		cr_assert_eq(verify(&o, "a", 0, &k.trust, why), -1,
+			     "byte %zu changed, still accepted", i);
+		/* the newline before the signature line hides it */
+		cr_assert(strstr(why, i + 1 == body ? "not signed"
+				 : "bad signature"), "%zu: %s", i, why);
+		o.buf[i] ^= 0x01;
+	}
+	cr_assert_eq(verify(&o, "a", 0, &k.trust, why), 0, "%s", why);
+	ps_out_free(&o);
+}
+
+Test(fleet_sign, unsigned_and_wrong_key_are_refused)
+{
+	struct keys k;
+	struct ps_out o;
+	char why[200];
+	make_keys(&k);
+	signed_plan(&o, k.sk2);          /* a key the site does not trust */
+	cr_assert_eq(verify(&o, "a", 0, &k.trust, why), -1);
+	cr_assert(strstr(why, "does not trust"), "%s", why);
+	o.len = ps_sign_body_len(o.buf, o.len);
+	cr_assert_eq(verify(&o, "a", 0, &k.trust, why), -1);
+	cr_assert(strstr(why, "not signed"), "%s", why);
+	ps_out_free(&o);
+}
+
+Test(fleet_sign, another_site_or_a_changed_header_is_refused)
+{
+	struct keys k;
+	struct ps_out o;
+	char why[200];
+	make_keys(&k);
+	signed_plan(&o, k.sk);
+	cr_assert_eq(verify(&o, "b", 0, &k.trust, why), -1);
+	cr_assert(strstr(why, "signed for site a"), "%s", why);
+	/* rewriting the header's site or revision breaks the signature */
+	char *p = strstr(o.buf, " site=a ");
+	p[6] = 'b';
+	cr_assert_eq(verify(&o, "b", 0, &k.trust, why), -1);
+	cr_assert(strstr(why, "bad signature"), "%s", why);
+	p[6] = 'a';
+	p = strstr(o.buf, " after=7 ");
+	p[7] = '9';
+	cr_assert_eq(verify(&o, "a", 9, &k.trust, why), -1);
+	cr_assert(strstr(why, "bad signature"), "%s", why);
+	ps_out_free(&o);
+}
+
+Test(fleet_sign, an_older_revision_is_refused_as_replayed)
+{
+	struct keys k;
+	struct ps_out o;
+	char why[200];
+	make_keys(&k);
+	signed_plan(&o, k.sk);           /* follows revision 7 */
+	cr_assert_eq(verify(&o, "a", 7, &k.trust, why), 0, "%s", why);
+	cr_assert_eq(verify(&o, "a", 8, &k.trust, why), -1);
+	cr_assert(strstr(why, "replayed"), "%s", why);
+	size_t body;
+	cr_assert_eq(ps_sign_verify(o.buf, o.len, "hold", "a", 0, &k.trust,
+				    &body, why, sizeof(why)), -1,
+		     "a signed plan is no signed hold");
+	ps_out_free(&o);
+}
+
+Test(fleet_sign, key_files_round_trip)
+{
+	char dir[] = "/tmp/ps-sign-XXXXXX", path[128], pub[160], why[200];
+	cr_assert(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/ops", dir);
+	snprintf(pub, sizeof(pub), "%s.pub", path);
+	cr_assert_eq(ps_sign_keygen(path, why, sizeof(why)), 0, "%s", why);
+	cr_assert_eq(ps_sign_keygen(path, why, sizeof(why)), -1,
+		     "never overwrites a key");
+	struct stat st;
+	cr_assert_eq(stat(path, &st), 0);
+	cr_assert_eq(st.st_mode & 0777, 0600);
+	unsigned char sk[PS_SIGN_SK];
+	struct ps_trust t = { 0 };
+	cr_assert_eq(ps_sign_load_secret(path, sk, why, sizeof(why)), 0);
+	cr_assert_eq(ps_sign_load_trust(pub, &t, why, sizeof(why)), 0);
+	cr_assert_eq(t.n, 1);
+	cr_assert_eq(ps_sign_load_trust(path, &t, why, sizeof(why)), -1,
+		     "a secret key is no public key");
+	struct ps_out o;
+	signed_plan(&o, sk);
+	cr_assert_eq(verify(&o, "a", 0, &t, why), 0, "%s", why);
+	ps_out_free(&o);
+	unlink(path);
+	unlink(pub);
+	rmdir(dir);
+}

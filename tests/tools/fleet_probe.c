@@ -1,0 +1,116 @@
+/* fleet_probe.c: one NATS operation as a given fleet user, for
+ * tests/integration/fleet_secure.sh, which checks the permissions of
+ * docs/fleet.md by trying what a user may and may not do:
+ *   fleet_probe [security options] --nats URLS OP SITE [FILE]
+ *   OP: get-plan (the site's plan to FILE or stdout), put-plan (FILE as
+ *   the site's plan, raw: no trailer, no signature), put-status, publish
+ *   (one message on the site's event subject)
+ * Prints "allowed" (exit 0), or "denied: REASON" (exit 1) when the server
+ * refused it as a permissions violation; other failures exit 2. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <getopt.h>
+
+#include "fleet.h"
+
+static char *slurp(const char *file, size_t *len)
+{
+	FILE *f = fopen(file, "rb");
+	if (!f)
+		return NULL;
+	char *buf = malloc(16 << 20);
+	*len = buf ? fread(buf, 1, 16 << 20, f) : 0;
+	fclose(f);
+	return buf;
+}
+
+static natsStatus run(struct ps_fleet *f, const char *op, const char *site,
+		      const char *file)
+{
+	char key[PS_FLEET_SITE_MAX + 8], subject[PS_FLEET_SITE_MAX + 32];
+	ps_fleet_key(key, sizeof(key), site);
+	snprintf(subject, sizeof(subject), PS_FLEET_SUBJECT "%s", site);
+	natsStatus s = NATS_INVALID_ARG;
+	if (!strcmp(op, "get-plan")) {
+		kvEntry *e = NULL;
+		s = kvStore_Get(&e, f->plans, key);
+		if (s == NATS_OK) {
+			FILE *out = file ? fopen(file, "wb") : stdout;
+			if (out) {
+				fwrite(kvEntry_Value(e), 1,
+				       (size_t)kvEntry_ValueLen(e), out);
+				if (file)
+					fclose(out);
+			}
+			kvEntry_Destroy(e);
+		}
+	} else if (!strcmp(op, "put-plan") && file) {
+		size_t len = 0;
+		char *text = slurp(file, &len);
+		s = text ? kvStore_Put(NULL, f->plans, key, text, (int)len)
+			 : NATS_ERR;
+		free(text);
+	} else if (!strcmp(op, "put-status")) {
+		s = kvStore_PutString(NULL, f->status, key,
+				      "{\"site\":\"forged\"}");
+	} else if (!strcmp(op, "publish")) {
+		jsErrCode jerr = 0;
+		jsPubAck *pa = NULL;
+		s = js_Publish(&pa, f->js, subject, "forged\n", 7, NULL, &jerr);
+		if (pa)
+			jsPubAck_Destroy(pa);
+	}
+	return s;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "nats", required_argument, 0, 'n' },
+		PS_FLEET_SEC_OPTIONS,
+		{ 0, 0, 0, 0 },
+	};
+	struct ps_fleet_opts o = { .name = "fleet_probe", .replicas = 1 };
+	int c;
+	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+		if (c == 'n')
+			o.servers = optarg;
+		else if (!ps_fleet_sec_option(&o.sec, c, optarg))
+			return 2;
+	}
+	if (!o.servers || argc - optind < 2)
+		return 2;
+	struct ps_fleet f;
+	char err[512];
+	if (ps_fleet_open(&f, &o, err, sizeof(err))) {
+		fprintf(stderr, "fleet_probe: %s\n", err);
+		return 2;
+	}
+	natsStatus s = run(&f, argv[optind], argv[optind + 1],
+			   argc - optind > 2 ? argv[optind + 2] : NULL);
+	/* the server says a violation asynchronously: give it a moment */
+	const char *last = NULL;
+	for (int i = 0; i < 20; i++) {
+		natsConnection_GetLastError(f.nc, &last);
+		if (last && strstr(last, "Permissions Violation"))
+			break;
+		last = NULL;
+		nats_Sleep(50);
+	}
+	int rc = 0;
+	if (last && s != NATS_OK) {
+		printf("denied: %s\n", last);
+		rc = 1;
+	} else if (s == NATS_OK) {
+		if (strcmp(argv[optind], "get-plan") || argc - optind > 2)
+			printf("allowed\n");
+	} else {
+		fprintf(stderr, "fleet_probe: %s: %s\n", argv[optind],
+			ps_fleet_error(s));
+		rc = 2;
+	}
+	ps_fleet_close(&f);
+	nats_Close();
+	return rc;
+}
