@@ -623,7 +623,9 @@ Test(stats, every_counter_of_the_lists_is_in_the_answer)
 }
 
 /* `stats` as text, as parcelsortctl printed it before the counters came
- * from the lists (distinct_counters()). */
+ * from the lists (distinct_counters()); the sorter loop's lines follow
+ * (invalid: the four sort_invalid_* counters summed, 1023..1026; chute
+ * states invalid: the four chute_states_invalid_*, 1010..1013). */
 static const char STATS_TEXT[] =
 	"rates     rx 0.000 Mpps  tx 0.000 Mpps  0.000 M records/s "
 	" 0 drops/s  workers 50.0% busy\n"
@@ -651,7 +653,13 @@ static const char STATS_TEXT[] =
 	" 112 not_allowed 113 hdr_short 114 hdr_magic 115"
 	" hdr_version 116 hdr_kind 117 hdr_count 118 hdr_flags 119"
 	" hdr_length 120 tx_full 121 not_sorter 122\n"
-	"duplicate window: 1005 remembered, 1006 hits, 1007 evicted\n";
+	"duplicate window: 1005 remembered, 1006 hits, 1007 evicted\n"
+	/* the sorter loop's lines (#13.3), after the lines of old */
+	"sort results sorted 1014 chute_full 1015 chute_blocked 1016"
+	" discharge_failed 1017 no_destination 1018 lost 1019\n"
+	"          missorts 1020  unknown 1021  held 1022  invalid 4098"
+	"  rounds 1027  intercepts 311\n"
+	"chute states  1009 applied, 4046 invalid\n";
 
 Test(stats, the_text_is_what_it_was)
 {
