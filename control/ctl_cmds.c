@@ -493,8 +493,7 @@ static int cmd_route_get(struct req *r)
 
 /* ------------------------------------------------------------ chutes */
 
-/* used[ch]: 1 a chute of the active plan, 2 its reject chute. */
-static void chutes_in_plan(struct ps_store *st, uint8_t *used)
+void ps_ctl_chutes_in_plan(struct ps_store *st, uint8_t *used)
 {
 	struct ps_plan_src cur;
 	uint32_t v;
@@ -540,7 +539,7 @@ static int cmd_chute_list(struct req *r)
 		return PS_CTL_ERR_USAGE;
 	ps_view_counters(r->x->view, &c);
 	ps_view_loop(r->x->view, &l);
-	chutes_in_plan(r->st, used);
+	ps_ctl_chutes_in_plan(r->st, used);
 	ps_out_write(r->o, "[", 1);
 	int first = 1;
 	for (unsigned ch = 1; ch < 65536; ch++) {
