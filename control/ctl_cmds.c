@@ -1,6 +1,6 @@
 /* ctl_cmds.c: the control commands as the daemon runs them: status, plans
  * (load, diff, show, history, rollback), staged edits, route get, chutes,
- * stats. Each handler writes its answer as JSON only (the wire form of
+ * stats, holds, devices. Each handler writes its answer as JSON only (the wire form of
  * every answer) and returns a status (ctl_proto.h); the dispatch is the
  * command table's handler view. */
 #include "ctl_cmds.h"
@@ -493,8 +493,7 @@ static int cmd_route_get(struct req *r)
 
 /* ------------------------------------------------------------ chutes */
 
-/* used[ch]: 1 a chute of the active plan, 2 its reject chute. */
-static void chutes_in_plan(struct ps_store *st, uint8_t *used)
+void ps_ctl_chutes_in_plan(struct ps_store *st, uint8_t *used)
 {
 	struct ps_plan_src cur;
 	uint32_t v;
@@ -514,25 +513,58 @@ static void chutes_in_plan(struct ps_store *st, uint8_t *used)
 	ps_plan_src_free(&cur);
 }
 
+/* The dataplane clock (sorter reports, devices' last heard). */
+static uint32_t dataplane_now(const struct ps_ctl_daemon *d)
+{
+	return d->dataplane_now_s ? d->dataplane_now_s(d->arg) : 0;
+}
+
+static int chute_listed(const struct ps_counters *c,
+			const struct ps_loop_counters *l, const uint8_t *used,
+			int en, uint8_t sorter, unsigned ch)
+{
+	const struct ps_chute_sort_counters *k = &l->chute[ch];
+	return used[ch] || !en || sorter != PS_CHUTE_OPEN || c->chute[ch] ||
+	       k->sorted || k->missorted || k->not_discharged;
+}
+
 static int cmd_chute_list(struct req *r)
 {
 	static struct ps_counters c;
+	static struct ps_loop_counters l;
 	static uint8_t used[65536];
 	const struct ps_chute_state *cs = ps_store_chutes(r->st);
+	uint32_t now = dataplane_now(r->x->d);
+	if (no_args(r))
+		return PS_CTL_ERR_USAGE;
 	ps_view_counters(r->x->view, &c);
-	chutes_in_plan(r->st, used);
+	ps_view_loop(r->x->view, &l);
+	ps_ctl_chutes_in_plan(r->st, used);
 	ps_out_write(r->o, "[", 1);
 	int first = 1;
 	for (unsigned ch = 1; ch < 65536; ch++) {
 		int en = ps_chute_enabled(cs, (uint16_t)ch);
-		if (!used[ch] && en && !c.chute[ch])
+		uint32_t left = 0;
+		uint8_t st = ps_chute_sorter_state(cs, (uint16_t)ch, now, &left);
+		if (!chute_listed(&c, &l, used, en, st, ch))
 			continue;
+		const struct ps_chute_sort_counters *k = &l.chute[ch];
 		ps_out_printf(r->o, "%s{\"chute\":%u,\"enabled\":%s,"
-			      "\"reject\":%s,\"in_plan\":%s,\"records\":%llu}",
+			      "\"operator\":\"%s\",\"sorter\":\"%s\","
+			      "\"sorter_secs_left\":%u,\"reject\":%s,"
+			      "\"in_plan\":%s,\"records\":%llu,\"decided\":%llu,"
+			      "\"sorted\":%llu,\"missorted\":%llu,"
+			      "\"not_discharged\":%llu,\"per_hour\":%.0f}",
 			      first ? "" : ",", ch, en ? "true" : "false",
-			      used[ch] == 2 ? "true" : "false",
+			      en ? "open" : "disabled", ps_chute_state_name(st),
+			      left, used[ch] == 2 ? "true" : "false",
 			      used[ch] ? "true" : "false",
-			      (unsigned long long)c.chute[ch]);
+			      (unsigned long long)c.chute[ch],
+			      (unsigned long long)c.chute[ch],
+			      (unsigned long long)k->sorted,
+			      (unsigned long long)k->missorted,
+			      (unsigned long long)k->not_discharged,
+			      ps_view_per_hour(r->x->view, (uint16_t)ch));
 		first = 0;
 	}
 	ps_out_write(r->o, "]\n", 2);
@@ -641,6 +673,9 @@ static int cmd_stats(struct req *r)
 		      rt.rx_pps, rt.tx_pps, rt.records_ps, rt.drops_ps);
 	json_counts(r->o, "reasons", ps_reason_name, c.records_by_reason,
 		    PS_REASON_COUNT);
+	/* the sorter loop's: records held (INTERCEPTED) */
+	ps_out_printf(r->o, ",\"intercepts\":%llu", (unsigned long long)
+		      c.records_by_reason[PS_R_INTERCEPTED]);
 	json_counts(r->o, "tiers", ps_tier_name, c.records_by_tier,
 		    PS_TIER_COUNT);
 	json_counts(r->o, "drops", ps_drop_name, c.drops, PS_DROP_COUNT);
@@ -668,6 +703,121 @@ static int cmd_stats_reset(struct req *r)
 		return PS_CTL_ERR_USAGE;
 	ps_view_reset(r->x->view);
 	return done(r);
+}
+
+/* ----------------------------------------------------------- devices */
+
+enum dev_sort { DEV_RECORDS, DEV_NOREAD, DEV_BAD };
+
+static const struct ps_loop_counters *dev_loop;
+static enum dev_sort dev_by;
+
+/* x as a percentage of records (0 for a device without records). */
+static double dev_rate(uint64_t x, uint64_t records)
+{
+	return records ? 100.0 * (double)x / (double)records : 0;
+}
+
+static double dev_key(uint16_t id)
+{
+	const struct ps_device_counters *d = &dev_loop->device[id];
+	switch (dev_by) {
+	case DEV_NOREAD:
+		return dev_rate(d->noread, d->records);
+	case DEV_BAD:
+		return dev_rate(d->bad_barcode, d->records);
+	default:
+		return (double)d->records;
+	}
+}
+
+/* Highest first; ties by device id. */
+static int dev_cmp(const void *a, const void *b)
+{
+	uint16_t x = *(const uint16_t *)a, y = *(const uint16_t *)b;
+	double kx = dev_key(x), ky = dev_key(y);
+	if (kx != ky)
+		return kx > ky ? -1 : 1;
+	if (dev_by != DEV_RECORDS) {
+		uint64_t rx = dev_loop->device[x].records;
+		uint64_t ry = dev_loop->device[y].records;
+		if (rx != ry)
+			return rx > ry ? -1 : 1;
+	}
+	return x < y ? -1 : x > y;
+}
+
+/* [SORT [LIMIT]]: SORT records (default), noread or bad; LIMIT 1..65536
+ * (none: every device). */
+static int device_args(struct req *r, enum dev_sort *by, unsigned long *limit)
+{
+	const struct ps_ctl_args *a = r->a;
+	*by = DEV_RECORDS;
+	*limit = 0;
+	if (a->n > 2)
+		return usage(r, "device list: [SORT [LIMIT]]");
+	if (a->n >= 1) {
+		if (!strcmp(a->v[0], "noread"))
+			*by = DEV_NOREAD;
+		else if (!strcmp(a->v[0], "bad"))
+			*by = DEV_BAD;
+		else if (strcmp(a->v[0], "records"))
+			return usage(r, "device list: --sort is records, noread "
+				     "or bad");
+	}
+	if (a->n == 2) {
+		char *end;
+		*limit = strtoul(a->v[1], &end, 10);
+		if (*end || !a->v[1][0] || !*limit || *limit > 65536)
+			return usage(r, "device list: --limit is 1..65536");
+	}
+	return PS_CTL_OK;
+}
+
+static int cmd_device_list(struct req *r)
+{
+	static struct ps_loop_counters l;
+	static uint16_t ids[65536];
+	static const char *const sorts[] = { "records", "noread", "bad" };
+	enum dev_sort by;
+	unsigned long limit;
+	if (device_args(r, &by, &limit))
+		return PS_CTL_ERR_USAGE;
+	ps_view_loop(r->x->view, &l);
+	uint32_t now = dataplane_now(r->x->d);
+	unsigned n = 0;
+	for (unsigned id = 0; id < 65536; id++)
+		if (l.device[id].last_heard_s || l.device[id].records)
+			ids[n++] = (uint16_t)id;
+	dev_loop = &l;
+	dev_by = by;
+	qsort(ids, n, sizeof(ids[0]), dev_cmp);
+	unsigned shown = limit && limit < n ? (unsigned)limit : n;
+	ps_out_printf(r->o, "{\"count\":%u,\"shown\":%u,\"sort\":\"%s\","
+		      "\"devices\":[", n, shown, sorts[by]);
+	for (unsigned i = 0; i < shown; i++) {
+		const struct ps_device_counters *d = &l.device[ids[i]];
+		ps_out_printf(r->o, "%s{\"device\":%u,\"records\":%llu,"
+			      "\"noread\":%llu,\"noread_percent\":%.2f,"
+			      "\"bad_barcode\":%llu,\"bad_percent\":%.2f,"
+			      "\"malformed\":%llu,\"duplicates\":%llu,"
+			      "\"last_heard_s_ago\":", i ? "," : "", ids[i],
+			      (unsigned long long)d->records,
+			      (unsigned long long)d->noread,
+			      dev_rate(d->noread, d->records),
+			      (unsigned long long)d->bad_barcode,
+			      dev_rate(d->bad_barcode, d->records),
+			      (unsigned long long)d->malformed,
+			      (unsigned long long)d->duplicates);
+		if (d->last_heard_s)
+			ps_out_printf(r->o, "%llu}", (unsigned long long)
+				      (now + 1 >= d->last_heard_s
+					       ? now + 1 - d->last_heard_s : 0));
+		else
+			ps_out_write(r->o, "null}", 5);
+	}
+	ps_out_write(r->o, "]}\n", 3);
+	return PS_CTL_OK;
 }
 
 /* ------------------------------------------------------------- holds */

@@ -23,6 +23,10 @@ struct ps_ctl_ctx {
 	struct ps_counters_view *view;
 };
 
+/* used[65536]: 1 for a chute of the active plan, 2 for its reject chute,
+ * else 0 (chute list, /metrics). */
+void ps_ctl_chutes_in_plan(struct ps_store *st, uint8_t *used);
+
 /* Run request cmd with its argument body; the JSON answer goes to o.
  * Returns the status (enum ps_ctl_status). */
 int ps_ctl_run(const struct ps_ctl_ctx *x, unsigned cmd, const uint8_t *body,

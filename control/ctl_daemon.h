@@ -28,6 +28,13 @@ struct ps_ctl_daemon {
 	uint64_t start_ms;
 	uint64_t dedup_bytes, dedup_capacity;
 	uint32_t dedup_window;
+	/* the sorter loop's per device and per chute figures, summed over
+	 * the workers (ps_daemon_sum_loop); NULL: none */
+	void (*sum_loop)(void *arg, struct ps_loop_counters *out);
+	/* the dataplane clock in seconds (the duplicate window's,
+	 * ps_dedup_now): what sorter reports lapse by and devices' last
+	 * heard is kept in; NULL: 0 */
+	uint32_t (*dataplane_now_s)(void *arg);
 	/* the event exporter's totals; NULL when export is off */
 	void (*export_totals)(void *arg, struct ps_export_totals *t);
 	struct ps_ctl_limits limits;

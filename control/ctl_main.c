@@ -392,6 +392,24 @@ static int cli_hold_list(const struct typed *t)
 	return call_args(t->cmd, after ? 2 : 1, a);
 }
 
+/* ------------------------------------------------------------- devices */
+
+/* "device list --sort noread --limit 20" -> device list "noread" "20" */
+static int cli_device_list(const struct typed *t)
+{
+	const char *sort = "records", *limit = NULL;
+	for (int i = 0; i < t->argc; i++) {
+		if (i + 1 < t->argc && !strcmp(t->argv[i], "--sort"))
+			sort = t->argv[++i];
+		else if (i + 1 < t->argc && !strcmp(t->argv[i], "--limit"))
+			limit = t->argv[++i];
+		else
+			return wrong(t);
+	}
+	char *a[2] = { (char *)sort, (char *)limit };
+	return call_args(t->cmd, limit ? 2 : 1, a);
+}
+
 /* One step of a load in parts, its answer kept in rep; the exit code. */
 static int load_step(unsigned cmd, const struct ps_out *body,
 		     struct ps_ctl_reply *rep)

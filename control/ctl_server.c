@@ -77,6 +77,7 @@ struct ps_ctl_server *ps_ctl_new(const struct ps_ctl_daemon *d)
 		free(s);
 		return NULL;
 	}
+	ps_view_set_loop(s->ctx.view, s->d.sum_loop);
 	s->lfd = -1;
 	s->wake[0] = s->wake[1] = -1;
 	for (int i = 0; i < MAX_CLIENTS; i++)

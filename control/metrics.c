@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ctl_cmds.h"
+
 static void lower(char *dst, const char *src, size_t n)
 {
 	size_t i = 0;
@@ -77,6 +79,78 @@ static void families(struct ps_out *o, const struct ps_counters *c)
 				      (unsigned long long)c->chute[i]);
 }
 
+/* Per chute: SORTED results and missorts (chutes with any SORTED). */
+static void chute_results(struct ps_out *o, const struct ps_loop_counters *l)
+{
+	head(o, "parcelsort_chute_sorted_total", "SORTED results naming each "
+	     "chute (chutes with any).", "counter");
+	for (unsigned i = 1; i < 65536; i++)
+		if (l->chute[i].sorted)
+			ps_out_printf(o, "parcelsort_chute_sorted_total{chute="
+				      "\"%u\"} %llu\n", i,
+				      (unsigned long long)l->chute[i].sorted);
+	head(o, "parcelsort_chute_missorted_total", "Missorts into each chute "
+	     "(chutes with any SORTED).", "counter");
+	for (unsigned i = 1; i < 65536; i++)
+		if (l->chute[i].sorted)
+			ps_out_printf(o, "parcelsort_chute_missorted_total{chute="
+				      "\"%u\"} %llu\n", i,
+				      (unsigned long long)l->chute[i].missorted);
+}
+
+/* Per chute: the sorter's state (0 OPEN, 1 FULL, 2 BLOCKED, 3 FAULT), for
+ * the chutes of the plan and any other a report takes out. */
+static void sorter_states(struct ps_out *o, const struct ps_ctl_daemon *d)
+{
+	uint8_t *used = malloc(65536);
+	const struct ps_chute_state *cs = ps_store_chutes(d->store);
+	uint32_t now = d->dataplane_now_s ? d->dataplane_now_s(d->arg) : 0;
+	if (!used)
+		return;
+	ps_ctl_chutes_in_plan(d->store, used);
+	head(o, "parcelsort_chute_sorter_state", "The sorter controller's "
+	     "state of each chute: 0 open, 1 full, 2 blocked, 3 fault "
+	     "(chutes of the plan, and others not open).", "gauge");
+	for (unsigned i = 1; i < 65536; i++) {
+		uint32_t left;
+		uint8_t st = ps_chute_sorter_state(cs, (uint16_t)i, now, &left);
+		if (used[i] || st != PS_CHUTE_OPEN)
+			ps_out_printf(o, "parcelsort_chute_sorter_state{chute="
+				      "\"%u\"} %u\n", i, st);
+	}
+	free(used);
+}
+
+/* Per device (devices with records): its records by reason; "other" is
+ * the rest, so that the reasons add up to the device's records. */
+static void device_records(struct ps_out *o, const struct ps_loop_counters *l)
+{
+	head(o, "parcelsort_device_records_total", "Scan records of each "
+	     "device (scanner) by reason: noread, bad_barcode, "
+	     "malformed_record, duplicate, other (devices with any).",
+	     "counter");
+	for (unsigned i = 0; i < 65536; i++) {
+		const struct ps_device_counters *v = &l->device[i];
+		if (!v->records)
+			continue;
+		uint64_t part[4] = { v->noread, v->bad_barcode, v->malformed,
+				     v->duplicates };
+		static const char *const why[4] = { "noread", "bad_barcode",
+						    "malformed_record",
+						    "duplicate" };
+		uint64_t rest = v->records;
+		for (unsigned k = 0; k < 4; k++) {
+			ps_out_printf(o, "parcelsort_device_records_total{device="
+				      "\"%u\",reason=\"%s\"} %llu\n", i, why[k],
+				      (unsigned long long)part[k]);
+			rest = rest >= part[k] ? rest - part[k] : 0;
+		}
+		ps_out_printf(o, "parcelsort_device_records_total{device=\"%u\","
+			      "reason=\"other\"} %llu\n", i,
+			      (unsigned long long)rest);
+	}
+}
+
 static void export_totals(struct ps_out *o, const struct ps_ctl_daemon *d)
 {
 	struct ps_export_totals t;
@@ -125,6 +199,16 @@ void ps_metrics_render(struct ps_ctl_server *ctl, struct ps_out *o)
 	d->sum_counters(d->arg, c);
 	scalars(o, c);
 	families(o, c);
+	if (d->sum_loop) {
+		struct ps_loop_counters *l = malloc(sizeof(*l));
+		if (l) {
+			d->sum_loop(d->arg, l);
+			chute_results(o, l);
+			device_records(o, l);
+			free(l);
+		}
+	}
+	sorter_states(o, d);
 	if (d->export_totals)
 		export_totals(o, d);
 	gauges(o, d);

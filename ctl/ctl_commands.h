@@ -52,7 +52,8 @@
 	  "[--size MM] [--device N] [--waybill W]", \
 	  "which rule, route or default decides, and the chute") \
 	X(CHUTE_LIST, chute_list, RO, "chute list", "chute list", \
-	  "every chute: state and records") \
+	  "every chute in use: operator and sorter state, decided, sorted, " \
+	  "missorted, not discharged, pieces per hour") \
 	X(CHUTE_SET, chute_set, RW, "chute set", \
 	  "chute disable N [N...]|chute enable N [N...]", \
 	  "close or reopen chutes") \
@@ -73,6 +74,10 @@
 	  "replace the whole hold list with FILE (WAYBILL[,NOTE] a line); " \
 	  "a bad line refuses it whole") \
 	X(HOLD_CLEAR, hold_clear, RW, "hold clear", "hold clear", \
-	  "release every held waybill")
+	  "release every held waybill") \
+	X(DEVICE_LIST, device_list, RO, "device list", \
+	  "device list [--sort records|noread|bad] [--limit N]", \
+	  "every scanner heard: records, NOREAD and BAD_BARCODE rates, " \
+	  "malformed, duplicates, last heard")
 
 #endif

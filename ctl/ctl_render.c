@@ -252,13 +252,26 @@ static void render_chute_list(json_t *j, struct ps_out *o)
 {
 	json_t *c;
 	size_t i;
-	ps_out_printf(o, "%-6s %-9s %14s\n", "chute", "state", "records");
-	json_array_foreach(j, i, c)
-		ps_out_printf(o, "%-6llu %-9s %14llu%s%s\n", num(c, "chute"),
+	char sorter[32];
+	ps_out_printf(o, "%-6s %-9s %-13s %14s %10s %9s %9s %9s\n", "chute",
+		      "state", "sorter", "records", "sorted", "missorted",
+		      "not_disch", "pieces/h");
+	json_array_foreach(j, i, c) {
+		if (num(c, "sorter_secs_left"))
+			snprintf(sorter, sizeof(sorter), "%s %llus",
+				 str(c, "sorter"), num(c, "sorter_secs_left"));
+		else
+			snprintf(sorter, sizeof(sorter), "%s",
+				 *str(c, "sorter") ? str(c, "sorter") : "OPEN");
+		ps_out_printf(o, "%-6llu %-9s %-13s %14llu %10llu %9llu %9llu "
+			      "%9.0f%s%s\n", num(c, "chute"),
 			      truth(c, "enabled") ? "enabled" : "disabled",
-			      num(c, "records"),
+			      sorter, num(c, "records"), num(c, "sorted"),
+			      num(c, "missorted"), num(c, "not_discharged"),
+			      real(c, "per_hour"),
 			      truth(c, "reject") ? "  reject" : "",
 			      truth(c, "in_plan") ? "" : "  (not in the plan)");
+	}
 }
 
 static void render_chute_set(json_t *j, struct ps_out *o)
@@ -278,6 +291,33 @@ static void counts(json_t *obj, size_t from, int zeros, struct ps_out *o)
 			ps_out_printf(o, " %s %llu", k,
 				      (unsigned long long)json_integer_value(v));
 	}
+}
+
+/* The sorter loop's lines of `stats`, after the lines of old. */
+static void render_sorter_loop(json_t *j, struct ps_out *o)
+{
+	static const char *const st[] = { "sorted", "chute_full",
+		"chute_blocked", "discharge_failed", "no_destination", "lost" };
+	char key[32];
+	ps_out_printf(o, "sort results");
+	for (unsigned i = 0; i < sizeof(st) / sizeof(st[0]); i++) {
+		snprintf(key, sizeof(key), "sort_%s", st[i]);
+		ps_out_printf(o, " %s %llu", st[i], num(j, key));
+	}
+	ps_out_printf(o, "\n          missorts %llu  unknown %llu  held %llu  "
+		      "invalid %llu  rounds %llu  intercepts %llu\n",
+		      num(j, "sort_missorts"), num(j, "sort_unknown"),
+		      num(j, "sort_held"),
+		      num(j, "sort_invalid_waybill") + num(j, "sort_invalid_chute")
+		      + num(j, "sort_invalid_status") +
+		      num(j, "sort_invalid_reserved"),
+		      num(j, "rounds"), num(j, "intercepts"));
+	ps_out_printf(o, "chute states  %llu applied, %llu invalid\n",
+		      num(j, "chute_states"),
+		      num(j, "chute_states_invalid_chute") +
+		      num(j, "chute_states_invalid_state") +
+		      num(j, "chute_states_invalid_hold") +
+		      num(j, "chute_states_invalid_reserved"));
 }
 
 static void render_stats(json_t *j, struct ps_out *o)
@@ -319,6 +359,7 @@ static void render_stats(json_t *j, struct ps_out *o)
 			      num(ex, "dropped"), num(ex, "written"),
 			      num(ex, "blocks"), num(ex, "spool_overflow"),
 			      (double)num(ex, "spool_bytes") / 1048576.0);
+	render_sorter_loop(j, o);
 }
 
 static void render_stats_reset(json_t *j, struct ps_out *o)
@@ -380,6 +421,28 @@ static void render_hold_clear(json_t *j, struct ps_out *o)
 {
 	ps_out_printf(o, "hold list cleared (revision %llu)\n",
 		      num(j, "revision"));
+}
+
+static void render_device_list(json_t *j, struct ps_out *o)
+{
+	json_t *devs = json_object_get(j, "devices"), *d;
+	size_t i;
+	ps_out_printf(o, "%-7s %14s %8s %8s %10s %10s %10s\n", "device",
+		      "records", "noread%", "bad%", "malformed", "duplicates",
+		      "heard");
+	json_array_foreach(devs, i, d) {
+		char heard[32] = "never";
+		if (json_is_integer(json_object_get(d, "last_heard_s_ago")))
+			snprintf(heard, sizeof(heard), "%llus ago",
+				 num(d, "last_heard_s_ago"));
+		ps_out_printf(o, "%-7llu %14llu %8.2f %8.2f %10llu %10llu %10s\n",
+			      num(d, "device"), num(d, "records"),
+			      real(d, "noread_percent"), real(d, "bad_percent"),
+			      num(d, "malformed"), num(d, "duplicates"), heard);
+	}
+	if (num(j, "shown") < num(j, "count"))
+		ps_out_printf(o, "... %llu of %llu devices shown (by %s)\n",
+			      num(j, "shown"), num(j, "count"), str(j, "sort"));
 }
 
 static render_fn *const renderers[PS_CTL_CMD_MAX] = {

@@ -47,6 +47,17 @@ static void sum_cb(void *arg, struct ps_counters *out)
 	ps_daemon_sum_counters(arg, out);
 }
 
+static void sum_loop_cb(void *arg, struct ps_loop_counters *out)
+{
+	ps_daemon_sum_loop(arg, out);
+}
+
+static uint32_t now_s_cb(void *arg)
+{
+	const struct ps_daemon *d = arg;
+	return ps_dedup_now(&d->dedup);
+}
+
 static void ports_cb(void *arg, struct ps_out *o, int json)
 {
 	const struct ps_daemon *d = arg;
@@ -83,6 +94,8 @@ static int start_control(struct ps_daemon *d, char *err, size_t n)
 	struct ps_ctl_daemon cd = {
 		.store = d->store,
 		.sum_counters = sum_cb,
+		.sum_loop = sum_loop_cb,
+		.dataplane_now_s = now_s_cb,
 		.arg = d,
 		.describe_ports = ports_cb,
 		.n_workers = d->n_workers,

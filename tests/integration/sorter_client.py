@@ -4,7 +4,7 @@ clients in the test namespace (sorter_loop.sh): scan batches from
 198.18.0.1 too, which is on the sorter list, and the same from 198.19.0.5,
 which is on neither. Prints ok / not ok lines.
 
-usage: sorter_client.py PHASE   (loop | two)"""
+usage: sorter_client.py PHASE   (loop | figures | two)"""
 import socket, struct, sys, time
 
 DST = ("198.18.0.2", 7100)
@@ -102,6 +102,16 @@ def loop():
     t(c is not None and c[2] == DUP,
       "and they changed nothing (%s)" % (c,))
 
+def figures():
+    # for `chute list` and `device list` (sorter_loop.sh checks them):
+    # one parcel SORTED into its chute 20, chute 11 FULL for 600 s
+    s = sock()
+    c = scan(s, "JT0000000301", 310000000000)
+    r, _ = result(s, "JT0000000301", 20, 1)
+    t(c == (20, 1, ROUTED) and ack_ok(r, 1), "a parcel SORTED into chute 20")
+    r, _ = state(s, 11, 1, 600)
+    t(ack_ok(r, 1), "chute 11 reported FULL for 600 s")
+
 def two():
     # one socket per source port: the kernel's fanout spreads the flows
     # over the two queues; a result sent on every flow reaches both cores
@@ -122,4 +132,4 @@ def two():
     t(ok, "a result on one flow makes the next scan on another flow "
       "decided afresh")
 
-{"loop": loop, "two": two}[sys.argv[1]]()
+{"loop": loop, "figures": figures, "two": two}[sys.argv[1]]()

@@ -5,7 +5,8 @@
 # after the acknowledgement and used again once hold_s lapses; a parcel
 # reported CHUTE_FULL is decided afresh, then gets RECIRC_LIMIT after the
 # plan's rounds; SORTED into a wrong chute counts a missort; kinds 3 and 5
-# from outside the sorter allow-list get nothing and change nothing. Then
+# from outside the sorter allow-list get nothing and change nothing;
+# `chute list` and `device list` show the figures of it all. Then
 # two workers: a result received on one core changes the next decision on
 # the other. Removes its namespace, links and daemon even when it fails.
 set -u
@@ -29,6 +30,24 @@ client() { in_ns python3 "$HERE/sorter_client.py" "$@"; }
 start_daemon loop --plan "$T/loop.plan" --sorter-allow 198.18.0.1/32
 check "daemon starts with a sorter allow-list" '[ $? -eq 0 ]'
 client loop
+# the figures operators read (#13.3): chute list and device list
+ctl() { "$BUILD/control/parcelsortctl" --ctl "$CTL" "$@"; }
+client figures
+ctl --json chute list >"$T/chutes.json"
+ctl --json device list >"$T/devices.json"
+ctl chute list >"$T/chutes.txt"
+check "chute list: chute 11 FULL with its seconds left" \
+    'python3 -c "import json,sys; c={x[\"chute\"]: x for x in json.load(open(sys.argv[1]))}; x=c[11]; sys.exit(not (x[\"sorter\"] == \"FULL\" and 590 <= x[\"sorter_secs_left\"] <= 601))" "$T/chutes.json"'
+check "chute list: chute 20 sorted 1, no missort" \
+    'python3 -c "import json,sys; c={x[\"chute\"]: x for x in json.load(open(sys.argv[1]))}; x=c[20]; sys.exit(not (x[\"sorted\"] == 1 and x[\"missorted\"] == 0 and x[\"decided\"] >= 2))" "$T/chutes.json"'
+check "chute list: the missort into chute 55 counted there" \
+    'python3 -c "import json,sys; c={x[\"chute\"]: x for x in json.load(open(sys.argv[1]))}; x=c[55]; sys.exit(not (x[\"sorted\"] == 1 and x[\"missorted\"] == 1 and not x[\"in_plan\"]))" "$T/chutes.json"'
+check "chute list: rounds counted as not discharged" \
+    'python3 -c "import json,sys; l=json.load(open(sys.argv[1])); sys.exit(not sum(x[\"not_discharged\"] for x in l) == 2)" "$T/chutes.json"'
+check "chute list text: chute 11 FULL" 'grep -Eq "^11 +enabled +FULL [0-9]+s " "$T/chutes.txt"'
+check "device list: the scanner (device 3) with its records" \
+    'python3 -c "import json,sys; j=json.load(open(sys.argv[1])); d={x[\"device\"]: x for x in j[\"devices\"]}; x=d[3]; sys.exit(not (j[\"count\"] == 1 and x[\"records\"] >= 10 and x[\"duplicates\"] >= 2 and x[\"last_heard_s_ago\"] <= 5))" "$T/devices.json"'
+check "device list text" 'ctl device list --sort noread --limit 5 | grep -Eq "^3 +[0-9]+ "'
 stop_daemon
 check "SIGINT stops it with exit 0" '[ "$RC" -eq 0 ]'
 check "missort counted in the summary" \

@@ -20,6 +20,7 @@
 #include "ctl_render.h"
 #include "ctl_server.h"
 #include "ctl_table.h"
+#include "hour_rates.h"
 #include "plan_diff.h"
 
 static struct ps_plan_src parse(const char *text)
@@ -623,7 +624,9 @@ Test(stats, every_counter_of_the_lists_is_in_the_answer)
 }
 
 /* `stats` as text, as parcelsortctl printed it before the counters came
- * from the lists (distinct_counters()). */
+ * from the lists (distinct_counters()); the sorter loop's lines follow
+ * (invalid: the four sort_invalid_* counters summed, 1023..1026; chute
+ * states invalid: the four chute_states_invalid_*, 1010..1013). */
 static const char STATS_TEXT[] =
 	"rates     rx 0.000 Mpps  tx 0.000 Mpps  0.000 M records/s "
 	" 0 drops/s  workers 50.0% busy\n"
@@ -651,7 +654,13 @@ static const char STATS_TEXT[] =
 	" 112 not_allowed 113 hdr_short 114 hdr_magic 115"
 	" hdr_version 116 hdr_kind 117 hdr_count 118 hdr_flags 119"
 	" hdr_length 120 tx_full 121 not_sorter 122\n"
-	"duplicate window: 1005 remembered, 1006 hits, 1007 evicted\n";
+	"duplicate window: 1005 remembered, 1006 hits, 1007 evicted\n"
+	/* the sorter loop's lines (#13.3), after the lines of old */
+	"sort results sorted 1014 chute_full 1015 chute_blocked 1016"
+	" discharge_failed 1017 no_destination 1018 lost 1019\n"
+	"          missorts 1020  unknown 1021  held 1022  invalid 4098"
+	"  rounds 1027  intercepts 311\n"
+	"chute states  1009 applied, 4046 invalid\n";
 
 Test(stats, the_text_is_what_it_was)
 {
@@ -661,4 +670,247 @@ Test(stats, the_text_is_what_it_was)
 	cr_assert_eq(run(f.s, PS_CTL_STATS, "", 0, &f.o), PS_CTL_OK);
 	cr_assert_str_eq(f.o.buf, STATS_TEXT);
 	fixture_close(&f, 0);
+}
+
+/* ---------------------------------------- the sorter loop's figures (#13.3) */
+
+static struct ps_loop_counters fake_loop;
+static uint32_t fake_now = 110;
+
+static void sum_loop(void *arg, struct ps_loop_counters *out)
+{
+	(void)arg;
+	memcpy(out, &fake_loop, sizeof(*out));
+}
+
+static uint32_t now_s(void *arg)
+{
+	(void)arg;
+	return fake_now;
+}
+
+/* A server with the loop figures: chute 5 (the plan's) sorted 40, 2 of
+ * them missorted, 3 not discharged; chute 7 FULL for 30 s from second 100
+ * (at 110: 21 s left); device 12 and device 3 heard. */
+static void loop_fixture(struct fixture *f)
+{
+	const char plan[] = BASE "route 33 1 5\n";
+	struct ps_errors e;
+	uint32_t v;
+	memset(&zero, 0, sizeof(zero));
+	memset(&fake_loop, 0, sizeof(fake_loop));
+	zero.chute[5] = 70;
+	zero.records_by_reason[PS_R_INTERCEPTED] = 4;
+	fake_loop.chute[5] = (struct ps_chute_sort_counters){ 40, 2, 3 };
+	fake_loop.device[12] = (struct ps_device_counters){
+		.records = 200, .noread = 10, .bad_barcode = 4, .malformed = 1,
+		.duplicates = 5, .last_heard_s = 101 };
+	fake_loop.device[3] = (struct ps_device_counters){
+		.records = 50, .noread = 25, .last_heard_s = 111 };
+	fake_now = 110;
+	snprintf(f->dir, sizeof(f->dir), "/tmp/ps-ctl-test-XXXXXX");
+	cr_assert_not_null(mkdtemp(f->dir));
+	struct ps_store_cfg cfg = { .state_dir = f->dir, .no_fsync = 1 };
+	ps_errors_init(&e);
+	f->st = ps_store_open(&cfg, &e, NULL, 0);
+	cr_assert_not_null(f->st);
+	cr_assert_eq(ps_store_load_text(f->st, plan, strlen(plan), "t", 0, &e,
+					&v), 0);
+	ps_errors_free(&e);
+	ps_chute_report(ps_store_chutes(f->st), 7, PS_CHUTE_FULL, 30, 100);
+	struct ps_ctl_daemon d = { .store = f->st, .sum_counters = sum,
+				   .sum_loop = sum_loop, .dataplane_now_s = now_s,
+				   .describe_ports = ports, .n_workers = 1 };
+	f->s = ps_ctl_new(&d);
+	ps_out_init(&f->o);
+}
+
+static json_t *run_json(struct fixture *f, uint16_t cmd, const char *body,
+			size_t len)
+{
+	ps_out_free(&f->o);
+	ps_out_init(&f->o);
+	cr_assert_eq(ps_ctl_execute(f->s, cmd, PS_CTL_F_JSON,
+				    (const uint8_t *)body, len, &f->o),
+		     PS_CTL_OK, "%s", f->o.buf);
+	json_t *j = json_loadb(f->o.buf, f->o.len, JSON_DECODE_ANY, NULL);
+	cr_assert_not_null(j, "%s", f->o.buf);
+	return j;
+}
+
+static json_t *chute_of(json_t *list, unsigned ch)
+{
+	json_t *c;
+	size_t i;
+	json_array_foreach(list, i, c)
+		if (json_integer_value(json_object_get(c, "chute")) == ch)
+			return c;
+	return NULL;
+}
+
+static long long ival(json_t *o, const char *k)
+{
+	json_t *v = json_object_get(o, k);
+	cr_assert(json_is_integer(v), "%s missing", k);
+	return json_integer_value(v);
+}
+
+Test(figures, chute_list_shows_states_and_sort_results)
+{
+	struct fixture f;
+	loop_fixture(&f);
+	json_t *j = run_json(&f, PS_CTL_CHUTE_LIST, "", 0);
+	json_t *c5 = chute_of(j, 5), *c7 = chute_of(j, 7), *c9 = chute_of(j, 9);
+	cr_assert_not_null(c5, "%s", f.o.buf);
+	cr_assert_eq(ival(c5, "decided"), 70);
+	cr_assert_eq(ival(c5, "sorted"), 40);
+	cr_assert_eq(ival(c5, "missorted"), 2);
+	cr_assert_eq(ival(c5, "not_discharged"), 3);
+	cr_assert_str_eq(json_string_value(json_object_get(c5, "sorter")),
+			 "OPEN");
+	cr_assert_str_eq(json_string_value(json_object_get(c5, "operator")),
+			 "open");
+	cr_assert_not_null(c7, "a chute the sorter reports is listed: %s",
+			   f.o.buf);
+	cr_assert_str_eq(json_string_value(json_object_get(c7, "sorter")),
+			 "FULL");
+	cr_assert_eq(ival(c7, "sorter_secs_left"), 21);
+	cr_assert(json_is_false(json_object_get(c7, "in_plan")));
+	cr_assert(json_is_true(json_object_get(c9, "reject")));
+	cr_assert_eq(json_array_size(j), 3, "only chutes in use: %s", f.o.buf);
+	json_decref(j);
+	/* the text */
+	cr_assert_eq(run(f.s, PS_CTL_CHUTE_LIST, "", 0, &f.o), PS_CTL_OK);
+	cr_assert(strstr(f.o.buf, "\n5      enabled   OPEN          "
+			 "            70         40         2         3 "),
+		  "%s", f.o.buf);
+	cr_assert(strstr(f.o.buf, "\n7      enabled   FULL 21s "), "%s",
+		  f.o.buf);
+	/* the report lapses: chute 7 is no longer listed */
+	fake_now = 131;
+	j = run_json(&f, PS_CTL_CHUTE_LIST, "", 0);
+	cr_assert_null(chute_of(j, 7), "%s", f.o.buf);
+	json_decref(j);
+	cr_assert_eq(run(f.s, PS_CTL_CHUTE_LIST, "x", 2, &f.o),
+		     PS_CTL_ERR_USAGE);
+	fixture_close(&f, 0);
+}
+
+Test(figures, device_list_sorts_rates_and_limits)
+{
+	struct fixture f;
+	loop_fixture(&f);
+	json_t *j = run_json(&f, PS_CTL_DEVICE_LIST, "", 0);
+	json_t *devs = json_object_get(j, "devices");
+	cr_assert_eq(ival(j, "count"), 2);
+	cr_assert_eq(json_array_size(devs), 2);
+	json_t *d = json_array_get(devs, 0);
+	cr_assert_eq(ival(d, "device"), 12, "by records: %s", f.o.buf);
+	cr_assert_eq(ival(d, "records"), 200);
+	cr_assert_eq(ival(d, "noread"), 10);
+	cr_assert_eq(ival(d, "bad_barcode"), 4);
+	cr_assert_eq(ival(d, "malformed"), 1);
+	cr_assert_eq(ival(d, "duplicates"), 5);
+	cr_assert_eq(ival(d, "last_heard_s_ago"), 10);
+	cr_assert_float_eq(json_real_value(json_object_get(d, "noread_percent")),
+			   5.0, 1e-9);
+	cr_assert_float_eq(json_real_value(json_object_get(d, "bad_percent")),
+			   2.0, 1e-9);
+	cr_assert_eq(ival(json_array_get(devs, 1), "last_heard_s_ago"), 0);
+	json_decref(j);
+	/* by NOREAD rate, one shown */
+	j = run_json(&f, PS_CTL_DEVICE_LIST, "noread\0" "1", 9);
+	devs = json_object_get(j, "devices");
+	cr_assert_eq(json_array_size(devs), 1);
+	cr_assert_eq(ival(json_array_get(devs, 0), "device"), 3);
+	cr_assert_eq(ival(j, "shown"), 1);
+	cr_assert_eq(ival(j, "count"), 2);
+	json_decref(j);
+	j = run_json(&f, PS_CTL_DEVICE_LIST, "bad", 4);
+	cr_assert_eq(ival(json_array_get(json_object_get(j, "devices"), 0),
+			  "device"), 12);
+	json_decref(j);
+	cr_assert_eq(run(f.s, PS_CTL_DEVICE_LIST, "worst", 6, &f.o),
+		     PS_CTL_ERR_USAGE);
+	cr_assert_eq(run(f.s, PS_CTL_DEVICE_LIST, "records\0" "0", 10, &f.o),
+		     PS_CTL_ERR_USAGE);
+	/* the text */
+	cr_assert_eq(run(f.s, PS_CTL_DEVICE_LIST, "noread\0" "1", 9, &f.o),
+		     PS_CTL_OK);
+	cr_assert(strstr(f.o.buf, "\n3                   50    50.00     0.00"
+			 "          0          0     0s ago\n"), "%s", f.o.buf);
+	cr_assert(strstr(f.o.buf, "... 1 of 2 devices shown (by noread)\n"),
+		  "%s", f.o.buf);
+	fixture_close(&f, 0);
+}
+
+Test(figures, stats_has_intercepts_and_stats_reset_the_loop_figures)
+{
+	struct fixture f;
+	loop_fixture(&f);
+	json_t *j = run_json(&f, PS_CTL_STATS, "", 0);
+	cr_assert_eq(ival(j, "intercepts"), 4);
+	json_decref(j);
+	cr_assert_eq(run(f.s, PS_CTL_STATS, "", 0, &f.o), PS_CTL_OK);
+	cr_assert(strstr(f.o.buf, "  intercepts 4\n"), "%s", f.o.buf);
+	/* a reset is a baseline for the loop figures too */
+	cr_assert_eq(run(f.s, PS_CTL_STATS_RESET, "", 0, &f.o), PS_CTL_OK);
+	fake_loop.chute[5].sorted = 45;
+	fake_loop.device[12].records = 203;
+	j = run_json(&f, PS_CTL_CHUTE_LIST, "", 0);
+	cr_assert_eq(ival(chute_of(j, 5), "sorted"), 5, "%s", f.o.buf);
+	json_decref(j);
+	j = run_json(&f, PS_CTL_DEVICE_LIST, "", 0);
+	cr_assert_eq(ival(json_array_get(json_object_get(j, "devices"), 0),
+			  "records"), 3, "%s", f.o.buf);
+	json_decref(j);
+	fixture_close(&f, 0);
+}
+
+/* ------------------------------------------- pieces per hour (#13.3) */
+
+Test(hour_ring, sums_the_last_sixty_minutes_scaled_until_full)
+{
+	static uint64_t n[PS_HOUR_CHUTES];
+	struct ps_hour_ring *r = ps_hour_ring_new();
+	uint64_t t = 5000;
+	memset(n, 0, sizeof(n));
+	ps_hour_ring_sample(r, t, n);
+	cr_assert_eq(ps_hour_ring_minutes(r), 0);
+	cr_assert_float_eq(ps_hour_ring_per_hour(r, 5), 0, 1e-9);
+	n[5] = 10;
+	ps_hour_ring_sample(r, t + 59999, n);       /* not a minute yet */
+	cr_assert_eq(ps_hour_ring_minutes(r), 0);
+	t += 60000;
+	ps_hour_ring_sample(r, t, n);
+	cr_assert_eq(ps_hour_ring_minutes(r), 1);
+	cr_assert_eq(ps_hour_ring_count(r, 5), 10);
+	cr_assert_float_eq(ps_hour_ring_per_hour(r, 5), 600, 1e-9,
+			   "one minute, scaled to the hour");
+	cr_assert_float_eq(ps_hour_ring_per_hour(r, 6), 0, 1e-9);
+	for (int m = 0; m < 59; m++) {               /* 1 a minute */
+		n[5]++;
+		t += 60000;
+		ps_hour_ring_sample(r, t, n);
+	}
+	cr_assert_eq(ps_hour_ring_minutes(r), 60);
+	cr_assert_eq(ps_hour_ring_count(r, 5), 69);
+	cr_assert_float_eq(ps_hour_ring_per_hour(r, 5), 69, 1e-9);
+	n[5] += 2;                       /* the first minute's 10 leave */
+	t += 60000;
+	ps_hour_ring_sample(r, t, n);
+	cr_assert_eq(ps_hour_ring_count(r, 5), 61);
+	/* three minutes the thread missed: two empty slots and one of 6;
+	 * the three oldest minutes (1 each) leave */
+	n[5] += 6;
+	t += 3 * 60000 + 500;
+	ps_hour_ring_sample(r, t, n);
+	cr_assert_eq(ps_hour_ring_count(r, 5), 64);
+	cr_assert_eq(ps_hour_ring_minutes(r), 60);
+	/* two hours of silence: the ring empties */
+	t += 120 * 60000;
+	ps_hour_ring_sample(r, t, n);
+	cr_assert_eq(ps_hour_ring_count(r, 5), 0);
+	cr_assert_float_eq(ps_hour_ring_per_hour(r, 5), 0, 1e-9);
+	ps_hour_ring_free(r);
 }

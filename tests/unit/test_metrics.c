@@ -141,6 +141,75 @@ Test(exposition, every_counter_of_the_lists_under_its_name)
 	fixture_close(&f);
 }
 
+/* ------------------------------------ the sorter loop's families (#13.3) */
+
+static struct ps_loop_counters loop;
+
+static void sum_loop(void *arg, struct ps_loop_counters *out)
+{
+	(void)arg;
+	memcpy(out, &loop, sizeof(*out));
+}
+
+static uint32_t clock_110(void *arg)
+{
+	(void)arg;
+	return 110;
+}
+
+Test(exposition, sorter_loop_families_per_chute_and_device)
+{
+	struct fixture f;
+	struct ps_errors e;
+	uint32_t v;
+	const char plan[] = "plan a\nsite 1 33\nreject 9\nhub 1 trunk T\n"
+			    "route 33 1 5\n";
+	fixture_open(&f);
+	ps_errors_init(&e);
+	cr_assert_eq(ps_store_load_text(f.st, plan, strlen(plan), "t", 0, &e,
+					&v), 0);
+	ps_errors_free(&e);
+	ps_ctl_free(f.ctl);
+	memset(&loop, 0, sizeof(loop));
+	loop.chute[5] = (struct ps_chute_sort_counters){ 40, 2, 3 };
+	loop.device[12] = (struct ps_device_counters){ .records = 200,
+		.noread = 10, .bad_barcode = 4, .malformed = 1,
+		.duplicates = 5, .last_heard_s = 101 };
+	ps_chute_report(ps_store_chutes(f.st), 7, PS_CHUTE_BLOCKED, 30, 100);
+	f.d.sum_loop = sum_loop;
+	f.d.dataplane_now_s = clock_110;
+	f.ctl = ps_ctl_new(&f.d);
+	struct ps_out o;
+	ps_out_init(&o);
+	ps_metrics_render(f.ctl, &o);
+	ps_out_write(&o, "", 1);
+	static const char *const want[] = {
+		"# TYPE parcelsort_chute_sorted_total counter",
+		"parcelsort_chute_sorted_total{chute=\"5\"} 40",
+		"# TYPE parcelsort_chute_missorted_total counter",
+		"parcelsort_chute_missorted_total{chute=\"5\"} 2",
+		"# TYPE parcelsort_chute_sorter_state gauge",
+		"parcelsort_chute_sorter_state{chute=\"5\"} 0",
+		"parcelsort_chute_sorter_state{chute=\"9\"} 0",
+		"parcelsort_chute_sorter_state{chute=\"7\"} 2",
+		"# TYPE parcelsort_device_records_total counter",
+		"parcelsort_device_records_total{device=\"12\",reason=\"noread\"} 10",
+		"parcelsort_device_records_total{device=\"12\",reason=\"bad_barcode\"} 4",
+		"parcelsort_device_records_total{device=\"12\",reason=\"malformed_record\"} 1",
+		"parcelsort_device_records_total{device=\"12\",reason=\"duplicate\"} 5",
+		"parcelsort_device_records_total{device=\"12\",reason=\"other\"} 180",
+		"parcelsort_sort_results_sorted_total 15",
+	};
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+		cr_assert(has_line(o.buf, want[i]), "missing: %s", want[i]);
+	/* only chutes and devices in use carry a series */
+	cr_assert_null(strstr(o.buf, "sorter_state{chute=\"6\"}"));
+	cr_assert_null(strstr(o.buf, "sorted_total{chute=\"7\"}"));
+	cr_assert_null(strstr(o.buf, "{device=\"0\""));
+	ps_out_free(&o);
+	fixture_close(&f);
+}
+
 /* ---------------------------------------------------------- the server */
 
 static double now_s(void)
