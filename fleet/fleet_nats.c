@@ -1,6 +1,7 @@
 /* fleet_nats.c: connecting to the NATS cluster and binding the fleet's
  * buckets and stream (see fleet.h). */
 #include "fleet.h"
+#include "fleet_holds.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -144,6 +145,8 @@ static natsStatus bind_all(struct ps_fleet *f, int replicas)
 		s = bind_kv(f, &f->status, PS_FLEET_STATUS, 1, replicas);
 	if (s == NATS_OK)
 		s = bind_stream(f, replicas);
+	if (s == NATS_OK)
+		s = ps_fleet_holds_bind(f->js, replicas);
 	return s;
 }
 
