@@ -141,7 +141,9 @@ static natsStatus send_one(struct ps_fleet *f, const char *subject,
 		snprintf(id, sizeof(id), "%s.%s.%u", subject, c.load, i);
 	} else if (s == NATS_OK) {
 		s = natsMsgHeader_Set(m, PS_HOLD_H_OP, op->kind);
-		if (s == NATS_OK && op->note)
+		/* no header for no note: an empty header value does not
+		 * survive the client library's parsing */
+		if (s == NATS_OK && op->note && *op->note)
 			s = natsMsgHeader_Set(m, PS_HOLD_H_NOTE, op->note);
 		snprintf(id, sizeof(id), "%s.%s", subject, op->c.load);
 	}

@@ -328,6 +328,8 @@ static int take(struct holds *h, natsMsg *m)
 			 "never came (another operation followed)",
 			 h->as.c.load, h->as.next, h->as.c.count);
 		fprintf(stderr, "parcelsort-agent: %s\n", why);
+		snprintf(h->as.refused, sizeof(h->as.refused), "%s",
+			 h->as.c.load);   /* its later chunks: ignored */
 		ps_hold_asm_reset(&h->as);
 	}
 	const char *data = natsMsg_GetData(m);
