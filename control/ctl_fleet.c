@@ -23,8 +23,10 @@
 
 #include "ctl_cli.h"
 #include "ctl_fleet.h"
+#include "ctl_fleet_hold.h"
 #include "fleet.h"
 #include "fleet_sign.h"
+#include "fleet_holds.h"
 #include "outbuf.h"
 
 struct fleet_args {
@@ -34,6 +36,8 @@ struct fleet_args {
 	int replicas;
 	int json;
 	int no_check;
+	int all;                /* --all (fleet hold) */
+	const char *note;       /* --note (fleet hold add) */
 	int n_pos;
 	char **pos;             /* positional arguments after the subcommand */
 	struct ps_fleet_sec sec;
@@ -51,6 +55,8 @@ static int parse(int argc, char **argv, struct fleet_args *fa)
 		{ "json", no_argument, 0, 'j' },
 		{ "sign", required_argument, 0, 'g' },
 		PS_FLEET_SEC_OPTIONS,
+		{ "all", no_argument, 0, 'a' },
+		{ "note", required_argument, 0, 'N' },
 		{ 0, 0, 0, 0 },
 	};
 	int o;
@@ -70,6 +76,10 @@ static int parse(int argc, char **argv, struct fleet_args *fa)
 			fa->json = 1;
 		else if (o == 'g')
 			fa->sign = optarg;
+		else if (o == 'a')
+			fa->all = 1;
+		else if (o == 'N')
+			fa->note = optarg;
 		else if (!ps_fleet_sec_option(&fa->sec, o, optarg))
 			return -1;
 	}
@@ -107,10 +117,11 @@ static int fleet_init(const struct fleet_args *fa)
 	if (open_fleet(&f, fa))
 		return EXIT_UNREACHABLE;
 	printf("fleet ready at %s: buckets %s (history %d) and %s, stream %s "
-	       "(%s>, de-duplication window %d s); replicas %d for what was "
-	       "created now\n", fa->nats, PS_FLEET_PLANS,
-	       PS_FLEET_PLAN_HISTORY, PS_FLEET_STATUS, PS_FLEET_EVENTS,
-	       PS_FLEET_SUBJECT, PS_FLEET_DUP_WINDOW_S, fa->replicas);
+	       "(%s>, de-duplication window %d s), stream %s (%s>); "
+	       "replicas %d for what was created now\n", fa->nats,
+	       PS_FLEET_PLANS, PS_FLEET_PLAN_HISTORY, PS_FLEET_STATUS,
+	       PS_FLEET_EVENTS, PS_FLEET_SUBJECT, PS_FLEET_DUP_WINDOW_S,
+	       PS_FLEET_HOLDS, PS_FLEET_HOLDS_SUBJECT, fa->replicas);
 	close_fleet(&f);
 	return EXIT_DONE;
 }
@@ -322,6 +333,27 @@ static void read_site(struct ps_fleet *f, const char *site,
 	}
 }
 
+/* The site's last hold operation, when it was refused: why. */
+static void print_hold_refusal(const char *st)
+{
+	char outcome[32] = "";
+	uint64_t hr = 0;
+	if (!st || ps_json_str(st, "hold_outcome", outcome, sizeof(outcome)) ||
+	    strcmp(outcome, "refused"))
+		return;
+	ps_json_u64(st, "hold_revision", &hr);
+	printf("    hold revision %" PRIu64 " refused; the site keeps its "
+	       "list:\n", hr);
+	struct ps_out o;
+	ps_out_init(&o);
+	if (ps_json_str_array(st, "hold_errors", &o) == 0 && o.len) {
+		ps_out_write(&o, "", 1);
+		for (char *l = o.buf, *nl; (nl = strchr(l, '\n')); l = nl + 1)
+			printf("      %.*s\n", (int)(nl - l), l);
+	}
+	ps_out_free(&o);
+}
+
 static void print_site_text(const char *site, const struct site_view *sv)
 {
 	uint64_t rev = 0, ver = 0, at = 0, lat = 0, pub = 0, backlog = 0,
@@ -347,10 +379,19 @@ static void print_site_text(const char *site, const struct site_view *sv)
 	if (beat)
 		snprintf(seen, sizeof(seen), "%.0f s ago",
 			 (double)(now - beat) / 1000.0);
+	char hold_rev[24] = "-", hold_count[24] = "-";
+	uint64_t hr, hc;
+	if (st && ps_json_u64(st, "hold_revision", &hr) == 0 &&
+	    ps_json_u64(st, "hold_count", &hc) == 0) {
+		snprintf(hold_rev, sizeof(hold_rev), "%" PRIu64, hr);
+		snprintf(hold_count, sizeof(hold_count), "%" PRIu64, hc);
+	}
 	printf("%-16s %7" PRIu64 " %7" PRIu64 " %-9s %7" PRIu64 "  %-19s "
-	       "%8s %12" PRIu64 " %9.1f %10s%s\n", site, sv->pushed_rev,
-	       rev, outcome, ver, when, lat_s, pub, backlog / 1048576.0, seen,
+	       "%8s %12" PRIu64 " %9.1f %10s %9s %9s%s\n", site,
+	       sv->pushed_rev, rev, outcome, ver, when, lat_s, pub,
+	       backlog / 1048576.0, seen, hold_rev, hold_count,
 	       sv->pushed_rev > rev ? "  (pending)" : "");
+	print_hold_refusal(st);
 	if (st && !strcmp(outcome, "refused")) {
 		struct ps_out o;
 		ps_out_init(&o);
@@ -391,9 +432,10 @@ static int fleet_status(const struct fleet_args *fa)
 	if (fa->json)
 		printf("[");
 	else
-		printf("%-16s %7s %7s %-9s %7s  %-19s %8s %12s %9s %10s\n",
-		       "site", "pushed", "handled", "outcome", "version",
-		       "since", "push->on", "events", "backlog MB", "seen");
+		printf("%-16s %7s %7s %-9s %7s  %-19s %8s %12s %9s %10s "
+		       "%9s %9s\n", "site", "pushed", "handled", "outcome",
+		       "version", "since", "push->on", "events", "backlog MB",
+		       "seen", "hold rev", "holds");
 	for (int i = 0; i < n; i++) {
 		struct site_view sv;
 		read_site(&f, sites[i], &sv);
@@ -639,7 +681,7 @@ int ctl_fleet(int argc, char **argv, int json)
 	if (parse(argc, argv, &fa))
 		return ctl_bad_usage("fleet: unknown option");
 	if (fa.n_pos < 1)
-		return ctl_bad_usage("fleet init|push|status|events");
+		return ctl_bad_usage("fleet init|push|status|events|hold");
 	const char *sub = fa.pos[0];
 	fa.pos++;
 	fa.n_pos--;
@@ -655,7 +697,16 @@ int ctl_fleet(int argc, char **argv, int json)
 		return fleet_keygen(&fa);
 	if (!strcmp(sub, "permissions"))
 		return fleet_permissions(&fa);
-	return ctl_bad_usage("fleet init|push|status|events");
+	if (!strcmp(sub, "hold")) {
+		struct ctl_fleet_hold_args h = {
+			.nats = fa.nats, .site = fa.site, .sites = fa.sites,
+			.all = fa.all, .note = fa.note, .replicas = fa.replicas,
+			.json = fa.json, .n_pos = fa.n_pos, .pos = fa.pos,
+		};
+		return ctl_fleet_hold(&h);
+	}
+	return ctl_bad_usage("fleet init|push|status|events|keygen|"
+			     "permissions|hold");
 }
 
 void ctl_fleet_help(struct ps_out *o)
@@ -676,7 +727,8 @@ void ctl_fleet_help(struct ps_out *o)
 "  fleet keygen OUT                an Ed25519 key pair (OUT, OUT.pub) to\n"
 "                                  sign pushes: fleet push ... --sign OUT\n"
 "  fleet permissions --site ID | ops | reader\n"
-"                                  the NATS permissions of that user\n"
-"Fleet security options (docs/fleet.md, \"Security\"):\n%s",
+"                                  the NATS permissions of that user\n");
+	ctl_fleet_hold_help(o);
+	ps_out_printf(o, "Fleet security options (docs/fleet.md, \"Security\"):\n%s",
 		      ps_fleet_sec_usage);
 }

@@ -8,6 +8,7 @@
 #define PS_AGENT_H
 
 #include <limits.h>
+#include <pthread.h>
 #include <stdint.h>
 
 #include "fleet.h"
@@ -38,6 +39,13 @@ struct agent {
 	uint64_t ev_published, ev_blocks, ev_retries, ev_skipped;
 	uint64_t ev_backlog, ev_torn;
 	int ev_connected;
+
+	/* holds (agent_holds.c's thread): its status member, a JSON
+	 * "holds":{...}, under holds_lock; holds_dirty asks the plan thread
+	 * to report it soon */
+	pthread_mutex_t holds_lock;
+	struct ps_out holds_status;
+	int holds_dirty;
 };
 
 /* agent_plans.c */
@@ -48,6 +56,9 @@ void agent_put_status(struct agent *a);
 /* agent_events.c */
 void *agent_events_run(void *arg);
 void agent_on_pub_error(jsCtx *js, jsPubAckErr *pae, void *closure);
+
+/* agent_holds.c */
+void *agent_holds_run(void *arg);
 
 /* agent_state.c: small files in the state directory, replaced atomically */
 int agent_state_read(const struct agent *a, const char *name, char *buf,

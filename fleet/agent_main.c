@@ -28,7 +28,8 @@ static void usage(FILE *f)
 "The fleet's site agent, beside one parcelsortd: commits the plans pushed\n"
 "for the site (parcelsortctl fleet push) through the daemon's control\n"
 "socket, reports to the fleet's status bucket, and publishes the daemon's\n"
-"event spool to the stream parcelsort.events.ID.\n"
+"event spool to the stream parcelsort.events.ID; applies the hold\n"
+"operations for the site (parcelsortctl fleet hold) in order, once each.\n"
 "\n"
 "  --site ID          the site (1..64 of A-Z a-z 0-9 _ -)\n"
 "  --nats URLS        the NATS cluster, comma-separated\n"
@@ -127,6 +128,8 @@ int main(int argc, char **argv)
 	char err[512];
 	agent.window = 64;
 	ps_out_init(&agent.status_extra);
+	ps_out_init(&agent.holds_status);
+	pthread_mutex_init(&agent.holds_lock, NULL);
 	if (!nats)
 		nats = "nats://127.0.0.1:4222";
 	struct ps_fleet_sec sec = { 0 };
@@ -165,9 +168,13 @@ int main(int argc, char **argv)
 	pthread_t ev;
 	int have_ev = agent.spool_dir &&
 		      pthread_create(&ev, NULL, agent_events_run, &agent) == 0;
+	pthread_t ho;
+	int have_ho = pthread_create(&ho, NULL, agent_holds_run, &agent) == 0;
 	agent_plans_run(&agent);
 	if (have_ev)
 		pthread_join(ev, NULL);
+	if (have_ho)
+		pthread_join(ho, NULL);
 	printf("parcelsort-agent: site %s stopped; %llu events published in "
 	       "%llu blocks, %llu retries\n", agent.site,
 	       (unsigned long long)agent.ev_published,
@@ -175,6 +182,7 @@ int main(int argc, char **argv)
 	       (unsigned long long)agent.ev_retries);
 	ps_fleet_close(&agent.fleet);
 	ps_out_free(&agent.status_extra);
+	ps_out_free(&agent.holds_status);
 	nats_Close();
 	return 0;
 }

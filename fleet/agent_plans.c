@@ -88,6 +88,12 @@ void agent_put_status(struct agent *a)
 			      ld(&a->ev_blocks), ld(&a->ev_retries),
 			      ld(&a->ev_skipped), ld(&a->ev_backlog),
 			      ld(&a->ev_torn));
+	pthread_mutex_lock(&a->holds_lock);
+	if (a->holds_status.len) {
+		ps_out_write(&o, ",", 1);
+		ps_out_write(&o, a->holds_status.buf, a->holds_status.len);
+	}
+	pthread_mutex_unlock(&a->holds_lock);
 	ps_out_write(&o, "}", 1);
 	ps_out_write(&o, "", 1);
 	char key[PS_FLEET_SITE_MAX + 8];
@@ -280,7 +286,8 @@ void agent_plans_run(struct agent *a)
 			recheck(a, key);
 			last_check = now;
 		}
-		if (now - last_beat >= HEARTBEAT_MS) {
+		if (now - last_beat >= HEARTBEAT_MS ||
+		    __atomic_exchange_n(&a->holds_dirty, 0, __ATOMIC_ACQ_REL)) {
 			agent_put_status(a);
 			last_beat = now;
 		}

@@ -2,6 +2,7 @@
  * buckets and stream (see fleet.h). */
 #include "fleet.h"
 #include "fleet_sign.h"
+#include "fleet_holds.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -268,6 +269,8 @@ static natsStatus bind_all(struct ps_fleet *f, int replicas)
 		s = bind_kv(f, &f->status, PS_FLEET_STATUS, 1, replicas);
 	if (s == NATS_OK)
 		s = bind_stream(f, replicas);
+	if (s == NATS_OK)
+		s = ps_fleet_holds_bind(f->js, replicas);
 	return s;
 }
 

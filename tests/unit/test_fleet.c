@@ -1,10 +1,16 @@
 /* test_fleet.c: the fleet's pure helpers: site ids, the trailer a pushed
  * plan carries (line numbers unchanged), and the JSON reading the status
- * records rely on. The NATS parts are in tests/integration/fleet.sh. */
+ * records rely on, and the chunking of a hold list for `fleet hold load`
+ * (split, reassembled, checked; missing, doubled, out-of-order and damaged
+ * chunks refused). The NATS parts are in tests/integration/fleet.sh and
+ * fleet_holds.sh. */
 #include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "fleet.h"
+#include "fleet_holds.h"
 
 Test(fleet, site_ids)
 {
@@ -237,4 +243,179 @@ Test(fleet_sign, key_files_round_trip)
 	unlink(path);
 	unlink(pub);
 	rmdir(dir);
+}
+
+/* ------------------------------------------------ hold list chunking */
+
+#define MB (1u << 20)
+#define CHUNK (MB - PS_FLEET_HOLDS_HEADROOM)
+
+/* A 3 MB hold list: WAYBILL,NOTE lines. */
+static char *big_list(size_t *len)
+{
+	size_t cap = 3 * MB + 256, n = 0;
+	char *s = malloc(cap);
+	for (unsigned i = 0; n + 64 < 3 * MB; i++)
+		n += (size_t)snprintf(s + n, cap - n,
+				      "HL%012u,customs hold %u\n", i, i);
+	*len = n;
+	return s;
+}
+
+static struct ps_hold_chunk meta(const char *text, size_t len, uint32_t i)
+{
+	struct ps_hold_chunk c = { .load = "18f00-1", .name = "big.holds",
+				   .index = i,
+				   .count = ps_hold_chunk_count(len, CHUNK),
+				   .size = len, .crc = ps_crc32(0, text, len) };
+	return c;
+}
+
+/* Feed chunk i of text; the result of ps_hold_asm_add. */
+static int feed(struct ps_hold_asm *a, const char *text, size_t len,
+		uint32_t i, char *why)
+{
+	size_t off, n;
+	struct ps_hold_chunk c = meta(text, len, i);
+	ps_hold_chunk_range(len, CHUNK, i, &off, &n);
+	return ps_hold_asm_add(a, &c, text + off, n, why, 256);
+}
+
+Test(fleet_holds, crc32_is_the_ieee_one)
+{
+	cr_assert_eq(ps_crc32(0, "123456789", 9), 0xcbf43926u);
+	cr_assert_eq(ps_crc32(ps_crc32(0, "1234", 4), "56789", 5), 0xcbf43926u,
+		     "running CRC over pieces");
+}
+
+Test(fleet_holds, a_3mb_list_split_and_reassembled)
+{
+	size_t len;
+	char *text = big_list(&len);
+	uint32_t count = ps_hold_chunk_count(len, CHUNK);
+	cr_assert_eq(count, 4, "3 MB in chunks under 1 MB: %u", count);
+	size_t total = 0;
+	for (uint32_t i = 0; i < count; i++) {
+		size_t off, n;
+		ps_hold_chunk_range(len, CHUNK, i, &off, &n);
+		cr_assert_eq(off, total, "chunks are contiguous");
+		cr_assert(n <= CHUNK && n > 0);
+		total += n;
+	}
+	cr_assert_eq(total, len, "the chunks cover the list");
+	struct ps_hold_asm a;
+	char why[256] = "";
+	ps_hold_asm_init(&a);
+	for (uint32_t i = 0; i + 1 < count; i++)
+		cr_assert_eq(feed(&a, text, len, i, why), PS_HOLD_MORE, "%s", why);
+	cr_assert_eq(feed(&a, text, len, count - 1, why), PS_HOLD_DONE, "%s",
+		     why);
+	cr_assert_eq(a.buf.len, len);
+	cr_assert(memcmp(a.buf.buf, text, len) == 0, "the same bytes");
+	cr_assert_eq(ps_crc32(0, a.buf.buf, a.buf.len), ps_crc32(0, text, len));
+	ps_hold_asm_free(&a);
+	free(text);
+}
+
+Test(fleet_holds, an_empty_list_is_one_empty_chunk)
+{
+	struct ps_hold_asm a;
+	char why[256] = "";
+	cr_assert_eq(ps_hold_chunk_count(0, CHUNK), 1);
+	ps_hold_asm_init(&a);
+	cr_assert_eq(feed(&a, "", 0, 0, why), PS_HOLD_DONE, "%s", why);
+	cr_assert_eq(a.buf.len, 0);
+	ps_hold_asm_free(&a);
+}
+
+Test(fleet_holds, a_missing_chunk_is_refused)
+{
+	size_t len;
+	char *text = big_list(&len);
+	struct ps_hold_asm a;
+	char why[256] = "";
+	ps_hold_asm_init(&a);
+	cr_assert_eq(feed(&a, text, len, 0, why), PS_HOLD_MORE);
+	cr_assert_eq(feed(&a, text, len, 2, why), PS_HOLD_BAD);
+	cr_assert(strstr(why, "chunk 1 is missing"), "%s", why);
+	cr_assert_eq(feed(&a, text, len, 3, why), PS_HOLD_IGNORED,
+		     "the rest of a refused load is dropped");
+	cr_assert_not(a.active);
+	/* a load whose first chunk never came */
+	ps_hold_asm_free(&a);
+	ps_hold_asm_init(&a);
+	cr_assert_eq(feed(&a, text, len, 1, why), PS_HOLD_BAD);
+	cr_assert(strstr(why, "without chunk 0"), "%s", why);
+	ps_hold_asm_free(&a);
+	free(text);
+}
+
+Test(fleet_holds, a_duplicated_chunk_is_refused)
+{
+	size_t len;
+	char *text = big_list(&len);
+	struct ps_hold_asm a;
+	char why[256] = "";
+	ps_hold_asm_init(&a);
+	cr_assert_eq(feed(&a, text, len, 0, why), PS_HOLD_MORE);
+	cr_assert_eq(feed(&a, text, len, 1, why), PS_HOLD_MORE);
+	cr_assert_eq(feed(&a, text, len, 1, why), PS_HOLD_BAD);
+	cr_assert(strstr(why, "chunk 1 came twice"), "%s", why);
+	ps_hold_asm_free(&a);
+	free(text);
+}
+
+Test(fleet_holds, an_out_of_order_chunk_is_refused)
+{
+	size_t len;
+	char *text = big_list(&len);
+	struct ps_hold_asm a;
+	char why[256] = "";
+	ps_hold_asm_init(&a);
+	cr_assert_eq(feed(&a, text, len, 0, why), PS_HOLD_MORE);
+	cr_assert_eq(feed(&a, text, len, 2, why), PS_HOLD_BAD, "2 before 1");
+	cr_assert_eq(feed(&a, text, len, 1, why), PS_HOLD_IGNORED);
+	cr_assert_not(a.active, "nothing of it is kept");
+	ps_hold_asm_free(&a);
+	free(text);
+}
+
+Test(fleet_holds, a_damaged_or_foreign_chunk_is_refused)
+{
+	size_t len;
+	char *text = big_list(&len);
+	uint32_t last = ps_hold_chunk_count(len, CHUNK) - 1;
+	struct ps_hold_asm a;
+	char why[256] = "";
+	ps_hold_asm_init(&a);
+	for (uint32_t i = 0; i < last; i++)
+		cr_assert_eq(feed(&a, text, len, i, why), PS_HOLD_MORE);
+	/* the last chunk with one byte changed: the CRC tells */
+	size_t off, n;
+	ps_hold_chunk_range(len, CHUNK, last, &off, &n);
+	char *copy = malloc(n);
+	memcpy(copy, text + off, n);
+	copy[n / 2] ^= 1;
+	struct ps_hold_chunk c = meta(text, len, last);
+	cr_assert_eq(ps_hold_asm_add(&a, &c, copy, n, why, sizeof(why)),
+		     PS_HOLD_BAD);
+	cr_assert(strstr(why, "CRC-32"), "%s", why);
+	/* a chunk of another load in the middle of one */
+	cr_assert_eq(feed(&a, text, len, 0, why), PS_HOLD_MORE);
+	c = meta(text, len, 1);
+	snprintf(c.load, sizeof(c.load), "other");
+	cr_assert_eq(ps_hold_asm_add(&a, &c, text, 10, why, sizeof(why)),
+		     PS_HOLD_BAD);
+	cr_assert(strstr(why, "never came"), "%s", why);
+	/* a chunk that disagrees on the size */
+	ps_hold_asm_reset(&a);
+	cr_assert_eq(feed(&a, text, len, 0, why), PS_HOLD_MORE);
+	c = meta(text, len, 1);
+	c.size++;
+	cr_assert_eq(ps_hold_asm_add(&a, &c, text, 10, why, sizeof(why)),
+		     PS_HOLD_BAD);
+	cr_assert(strstr(why, "disagrees"), "%s", why);
+	free(copy);
+	ps_hold_asm_free(&a);
+	free(text);
 }

@@ -1,0 +1,238 @@
+/* fleet_holds.c: the hold operations' stream, message headers, and the
+ * chunking and reassembly of a large hold list (see fleet_holds.h). */
+#include "fleet_holds.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+natsStatus ps_fleet_holds_bind(jsCtx *js, int replicas)
+{
+	jsStreamInfo *si = NULL;
+	jsErrCode jerr = 0;
+	natsStatus s = js_GetStreamInfo(&si, js, PS_FLEET_HOLDS, NULL, &jerr);
+	if (s == NATS_OK) {
+		jsStreamInfo_Destroy(si);
+		return s;
+	}
+	if (s != NATS_NOT_FOUND)
+		return s;
+	jsStreamConfig c;
+	jsStreamConfig_Init(&c);
+	const char *subjects[] = { PS_FLEET_HOLDS_SUBJECT ">" };
+	c.Name = PS_FLEET_HOLDS;
+	c.Subjects = subjects;
+	c.SubjectsLen = 1;
+	c.Storage = js_FileStorage;
+	c.Replicas = replicas;
+	c.Duplicates = (int64_t)PS_FLEET_HOLDS_DUP_WINDOW_S * 1000000000;
+	s = js_AddStream(&si, js, &c, NULL, &jerr);
+	if (s == NATS_OK)
+		jsStreamInfo_Destroy(si);
+	return s;
+}
+
+/* ------------------------------------------------------------- CRC-32 */
+
+static uint32_t crc_table[256];
+
+static void crc_init(void)
+{
+	for (uint32_t i = 0; i < 256; i++) {
+		uint32_t c = i;
+		for (int k = 0; k < 8; k++)
+			c = c & 1 ? 0xedb88320u ^ (c >> 1) : c >> 1;
+		crc_table[i] = c;
+	}
+}
+
+uint32_t ps_crc32(uint32_t crc, const void *p, size_t n)
+{
+	const uint8_t *b = p;
+	if (!crc_table[1])
+		crc_init();
+	crc = ~crc;
+	while (n--)
+		crc = crc_table[(crc ^ *b++) & 0xff] ^ (crc >> 8);
+	return ~crc;
+}
+
+/* ------------------------------------------------------------ chunks */
+
+uint32_t ps_hold_chunk_count(size_t len, size_t max)
+{
+	return len ? (uint32_t)((len + max - 1) / max) : 1;
+}
+
+void ps_hold_chunk_range(size_t len, size_t max, uint32_t i, size_t *off,
+			 size_t *n)
+{
+	*off = (size_t)i * max;
+	if (*off > len)
+		*off = len;
+	*n = len - *off < max ? len - *off : max;
+}
+
+natsStatus ps_hold_chunk_set(natsMsg *m, const struct ps_hold_chunk *c)
+{
+	char v[4][24];
+	snprintf(v[0], sizeof(v[0]), "%u", c->index);
+	snprintf(v[1], sizeof(v[1]), "%u", c->count);
+	snprintf(v[2], sizeof(v[2]), "%llu", (unsigned long long)c->size);
+	snprintf(v[3], sizeof(v[3]), "%08x", c->crc);
+	natsStatus s = natsMsgHeader_Set(m, PS_HOLD_H_OP, "load");
+	if (s == NATS_OK)
+		s = natsMsgHeader_Set(m, PS_HOLD_H_LOAD, c->load);
+	if (s == NATS_OK)
+		s = natsMsgHeader_Set(m, PS_HOLD_H_NAME, c->name);
+	if (s == NATS_OK)
+		s = natsMsgHeader_Set(m, PS_HOLD_H_CHUNK, v[0]);
+	if (s == NATS_OK)
+		s = natsMsgHeader_Set(m, PS_HOLD_H_CHUNKS, v[1]);
+	if (s == NATS_OK)
+		s = natsMsgHeader_Set(m, PS_HOLD_H_SIZE, v[2]);
+	if (s == NATS_OK)
+		s = natsMsgHeader_Set(m, PS_HOLD_H_CRC, v[3]);
+	return s;
+}
+
+/* A header's value as a number (base), or -1. */
+static int header_num(natsMsg *m, const char *key, int base, uint64_t max,
+		      uint64_t *v)
+{
+	const char *s = NULL;
+	char *end;
+	if (natsMsgHeader_Get(m, key, &s) != NATS_OK || !s || !*s)
+		return -1;
+	*v = strtoull(s, &end, base);
+	return *end || *v > max ? -1 : 0;
+}
+
+static int header_str(natsMsg *m, const char *key, char *out, size_t n)
+{
+	const char *s = NULL;
+	if (natsMsgHeader_Get(m, key, &s) != NATS_OK || !s || !*s ||
+	    strlen(s) >= n)
+		return -1;
+	snprintf(out, n, "%s", s);
+	return 0;
+}
+
+int ps_hold_chunk_get(natsMsg *m, struct ps_hold_chunk *c)
+{
+	uint64_t i, n, crc;
+	memset(c, 0, sizeof(*c));
+	if (header_str(m, PS_HOLD_H_LOAD, c->load, sizeof(c->load)) ||
+	    header_str(m, PS_HOLD_H_NAME, c->name, sizeof(c->name)) ||
+	    header_num(m, PS_HOLD_H_CHUNK, 10, UINT32_MAX, &i) ||
+	    header_num(m, PS_HOLD_H_CHUNKS, 10, UINT32_MAX, &n) ||
+	    header_num(m, PS_HOLD_H_SIZE, 10, PS_FLEET_HOLDS_MAX_BYTES,
+		       &c->size) ||
+	    header_num(m, PS_HOLD_H_CRC, 16, UINT32_MAX, &crc))
+		return -1;
+	c->index = (uint32_t)i;
+	c->count = (uint32_t)n;
+	c->crc = (uint32_t)crc;
+	return 0;
+}
+
+/* --------------------------------------------------------- reassembly */
+
+void ps_hold_asm_init(struct ps_hold_asm *a)
+{
+	memset(a, 0, sizeof(*a));
+	ps_out_init(&a->buf);
+}
+
+void ps_hold_asm_free(struct ps_hold_asm *a)
+{
+	ps_out_free(&a->buf);
+	memset(a, 0, sizeof(*a));
+}
+
+void ps_hold_asm_reset(struct ps_hold_asm *a)
+{
+	ps_out_free(&a->buf);
+	ps_out_init(&a->buf);
+	a->active = 0;
+	a->next = 0;
+	memset(&a->c, 0, sizeof(a->c));
+}
+
+static int refuse(struct ps_hold_asm *a, const char *load, char *why,
+		  size_t whylen, const char *fmt, unsigned x, unsigned y)
+{
+	char msg[160];
+	snprintf(msg, sizeof(msg), fmt, x, y);
+	snprintf(why, whylen, "load %s refused: %s", load, msg);
+	snprintf(a->refused, sizeof(a->refused), "%s", load);
+	ps_hold_asm_reset(a);
+	return PS_HOLD_BAD;
+}
+
+static int same_load(const struct ps_hold_chunk *x,
+		     const struct ps_hold_chunk *y)
+{
+	return x->count == y->count && x->size == y->size &&
+	       x->crc == y->crc && !strcmp(x->name, y->name);
+}
+
+int ps_hold_asm_add(struct ps_hold_asm *a, const struct ps_hold_chunk *c,
+		    const void *data, size_t n, char *why, size_t whylen)
+{
+	if (!a->active && a->refused[0] && !strcmp(a->refused, c->load) &&
+	    c->index != 0)
+		return PS_HOLD_IGNORED;
+	if (!c->count || c->index >= c->count ||
+	    c->size > PS_FLEET_HOLDS_MAX_BYTES)
+		return refuse(a, c->load, why, whylen,
+			      "chunk %u of %u is out of range", c->index,
+			      c->count);
+	if (a->active && strcmp(a->c.load, c->load))
+		return refuse(a, a->c.load, why, whylen,
+			      "chunk %u of %u never came (another operation "
+			      "followed)", a->next, a->c.count);
+	if (!a->active) {
+		if (c->index != 0)
+			return refuse(a, c->load, why, whylen,
+				      "chunk %u came without chunk %u", c->index,
+				      0);
+		a->active = 1;
+		a->c = *c;
+		a->next = 0;
+		a->refused[0] = 0;
+	}
+	if (!same_load(&a->c, c))
+		return refuse(a, c->load, why, whylen,
+			      "chunk %u disagrees with chunk 0 on the count, "
+			      "size, CRC or name%.0u", c->index, 0);
+	if (c->index < a->next)
+		return refuse(a, c->load, why, whylen,
+			      "chunk %u came twice (%u expected)", c->index,
+			      a->next);
+	if (c->index > a->next)
+		return refuse(a, c->load, why, whylen,
+			      "chunk %u is missing (chunk %u came)", a->next,
+			      c->index);
+	if (a->buf.len + n > a->c.size)
+		return refuse(a, c->load, why, whylen,
+			      "chunk %u goes past the size of %u bytes",
+			      c->index, (unsigned)a->c.size);
+	ps_out_write(&a->buf, data, n);
+	if (a->buf.oom)
+		return refuse(a, c->load, why, whylen,
+			      "out of memory at chunk %u%.0u", c->index, 0);
+	if (++a->next < a->c.count)
+		return PS_HOLD_MORE;
+	if (a->buf.len != a->c.size)
+		return refuse(a, c->load, why, whylen,
+			      "%u bytes where %u were announced",
+			      (unsigned)a->buf.len, (unsigned)a->c.size);
+	uint32_t crc = ps_crc32(0, a->buf.buf, a->buf.len);
+	if (crc != a->c.crc)
+		return refuse(a, c->load, why, whylen,
+			      "CRC-32 %08x where %08x was announced", crc,
+			      a->c.crc);
+	a->active = 0;
+	return PS_HOLD_DONE;
+}

@@ -1,0 +1,84 @@
+/* fleet_holds.h: the fleet's hold operations (parcelsortctl fleet hold
+ * add|del|load) as JetStream messages on parcelsort.holds.SITE: the
+ * stream, the message headers, and the chunking of a hold list larger than
+ * one message (split by parcelsortctl, reassembled and checked by the site
+ * agent before it becomes one `hold load`). docs/fleet.md, "Holds". */
+#ifndef PS_FLEET_HOLDS_H
+#define PS_FLEET_HOLDS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <nats/nats.h>
+
+#include "outbuf.h"
+
+#define PS_FLEET_HOLDS         "PARCELSORT_HOLDS"   /* stream */
+#define PS_FLEET_HOLDS_SUBJECT "parcelsort.holds."  /* + site id */
+#define PS_FLEET_HOLDS_DUP_WINDOW_S 120
+/* room left in a message for its headers */
+#define PS_FLEET_HOLDS_HEADROOM 4096
+/* the largest list a load may carry (4,000,000 holds with notes) */
+#define PS_FLEET_HOLDS_MAX_BYTES (600ull << 20)
+
+/* headers */
+#define PS_HOLD_H_OP     "Parcelsort-Hold-Op"     /* add | del | load */
+#define PS_HOLD_H_NOTE   "Parcelsort-Hold-Note"   /* add: the note */
+#define PS_HOLD_H_LOAD   "Parcelsort-Hold-Load"   /* load: its id */
+#define PS_HOLD_H_NAME   "Parcelsort-Hold-Name"   /* load: the file's name */
+#define PS_HOLD_H_CHUNK  "Parcelsort-Hold-Chunk"  /* 0-based index */
+#define PS_HOLD_H_CHUNKS "Parcelsort-Hold-Chunks" /* how many */
+#define PS_HOLD_H_SIZE   "Parcelsort-Hold-Size"   /* the list's bytes */
+#define PS_HOLD_H_CRC    "Parcelsort-Hold-Crc"    /* CRC-32 of the list, hex */
+
+/* Create the stream if missing (file storage, de-duplication window). */
+natsStatus ps_fleet_holds_bind(jsCtx *js, int replicas);
+
+/* CRC-32 (IEEE, as zlib's crc32): crc 0 to start. */
+uint32_t ps_crc32(uint32_t crc, const void *p, size_t n);
+
+/* One chunk of a load, as its headers say. */
+struct ps_hold_chunk {
+	char load[48];           /* load id */
+	char name[128];          /* the file's name, for FILE:LINE */
+	uint32_t index, count;
+	uint64_t size;           /* the whole list's bytes */
+	uint32_t crc;            /* the whole list's CRC-32 */
+};
+
+/* How a list of len bytes is cut into chunks of at most max bytes: the
+ * count (at least 1: an empty list is one empty chunk), and chunk i's
+ * offset and length. */
+uint32_t ps_hold_chunk_count(size_t len, size_t max);
+void ps_hold_chunk_range(size_t len, size_t max, uint32_t i, size_t *off,
+			 size_t *n);
+
+/* Headers of a load chunk, set on m / read from m (-1: missing or bad). */
+natsStatus ps_hold_chunk_set(natsMsg *m, const struct ps_hold_chunk *c);
+int ps_hold_chunk_get(natsMsg *m, struct ps_hold_chunk *c);
+
+/* Reassembly at the site: chunks in order, each once, all agreeing on
+ * the load's id, count, size and CRC; the whole checked at the end. */
+enum {
+	PS_HOLD_MORE = 0,        /* taken; more chunks to come */
+	PS_HOLD_DONE = 1,        /* the list is whole and checked: buf */
+	PS_HOLD_BAD = -1,        /* refused (why): the load is dropped */
+	PS_HOLD_IGNORED = 2,     /* a later chunk of a load already refused */
+};
+
+struct ps_hold_asm {
+	int active;
+	struct ps_hold_chunk c;  /* the load being assembled */
+	uint32_t next;           /* the index expected next */
+	char refused[48];        /* the last load refused: its rest ignored */
+	struct ps_out buf;
+};
+
+void ps_hold_asm_init(struct ps_hold_asm *a);
+void ps_hold_asm_free(struct ps_hold_asm *a);
+/* Forget the load being assembled (its buffer too). */
+void ps_hold_asm_reset(struct ps_hold_asm *a);
+int ps_hold_asm_add(struct ps_hold_asm *a, const struct ps_hold_chunk *c,
+		    const void *data, size_t n, char *why, size_t whylen);
+
+#endif

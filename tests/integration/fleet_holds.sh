@@ -1,0 +1,163 @@
+#!/bin/sh
+# fleet_holds.sh: fleet hold operations end to end. One nats-server with
+# JetStream (its store in the test's directory, a free port), one
+# parcelsortd on net_null with its agent. A `fleet hold load` of a list
+# larger than one message (200,000 waybills with notes) reaches the site
+# in chunks and is in force there as one list; `fleet hold add` and `del`
+# follow it in order; `fleet status` shows the site's hold revision and
+# count; an agent restarted (cleanly, then with kill -9) applies nothing
+# again; a load another operation interrupts is refused whole.
+set -u
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+T=$(mktemp -d /tmp/ps-fleet-holds.XXXXXX)
+CTLBIN="$BUILD/control/parcelsortctl"
+AGENT="$BUILD/fleet/parcelsort-agent"
+NATS_PID="" DAEMON="" AGENT_PID=""
+
+check() { if eval "$2"; then echo "ok - $1"; else echo "not ok - $1"; fi; }
+
+cleanup() {
+    [ -n "$AGENT_PID" ] && kill -9 "$AGENT_PID" 2>/dev/null
+    if [ -n "$DAEMON" ]; then
+        kill -INT "$DAEMON" 2>/dev/null
+        for _ in 1 2 3 4 5 6 7 8 9 10; do
+            kill -0 "$DAEMON" 2>/dev/null || break; sleep 0.3
+        done
+        kill -9 "$DAEMON" 2>/dev/null
+    fi
+    [ -n "$NATS_PID" ] && kill -9 "$NATS_PID" 2>/dev/null
+    wait 2>/dev/null
+    rm -rf "/var/run/dpdk/psfh$$"
+    [ -n "${KEEP:-}" ] || rm -rf "$T"
+}
+trap cleanup EXIT INT TERM
+
+PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+export PARCELSORT_NATS="nats://127.0.0.1:$PORT"
+mkdir -p "$T/js"
+# the default max_payload (1 MB): the load goes in several messages
+nats-server -a 127.0.0.1 -p "$PORT" -js -sd "$T/js" >"$T/nats.log" 2>&1 &
+NATS_PID=$!
+fleet() { "$CTLBIN" fleet "$@"; }
+ctl() { "$CTLBIN" --ctl "$T/ctl.sock" "$@"; }
+for _ in $(seq 1 40); do fleet init >"$T/init" 2>&1 && break; sleep 0.25; done
+check "nats-server up; fleet init creates the hold stream too" \
+    'grep -q PARCELSORT_HOLDS "$T/init"'
+
+"$BUILD/parcelsortd" -l 0-1 --no-huge -m 256 --no-pci --no-shconf \
+    --log-level=3 --file-prefix "psfh$$" --vdev net_null0 -- \
+    --ip 198.18.0.2 --state-dir "$T/state" --ctl "$T/ctl.sock" \
+    --metrics off --plan "$ROOT/config/example.plan" >"$T/daemon.log" 2>&1 &
+DAEMON=$!
+for _ in $(seq 1 40); do
+    grep -q "^parcelsortd: UDP port" "$T/daemon.log" && break; sleep 0.25
+done
+agent_up() {
+    "$AGENT" --site a --ctl "$T/ctl.sock" --state "$T/agent" \
+        >>"$T/agent.log" 2>&1 &
+    AGENT_PID=$!
+}
+agent_up
+
+# what the site says: count and revision of its list
+site() { ctl --json hold list --limit 0 | python3 -c "import json,sys; d=json.load(sys.stdin); print(d['count'], d['revision'])"; }
+# a member of the site's "holds" status record
+hold() {
+    fleet --json status --site a | python3 -c '
+import json, sys
+s = (json.load(sys.stdin)[0]["status"] or {}).get("holds", {})
+print(s.get(sys.argv[1], ""))' "$1"
+}
+# until the agent reports hold revision $1 (20 s)
+wait_rev() {
+    for _ in $(seq 1 100); do
+        [ "$(hold hold_revision)" = "$1" ] && return 0; sleep 0.2
+    done
+    return 1
+}
+for _ in $(seq 1 50); do [ -n "$(hold hold_outcome)" ] && break; sleep 0.2; done
+check "daemon and agent up; the agent reports its holds" \
+    '[ "$(hold hold_outcome)" = waiting ] && [ "$(site)" = "0 0" ]'
+
+python3 -c "
+import sys
+w = sys.stdout.write
+for i in range(200000):
+    w('HL%012d,fleet customs hold %d\n' % (i, i))
+" >"$T/big.holds"
+size=$(stat -c %s "$T/big.holds")
+fleet hold load "$T/big.holds" --site a >"$T/load.out" 2>&1
+check "fleet hold load of $size bytes: sent in several messages ($(cat "$T/load.out"))" \
+    '[ $? -eq 0 ] && [ "$size" -gt 1048576 ] && grep -Eq "in ([2-9]|[1-9][0-9]+) messages" "$T/load.out"'
+rev1=$(sed -n 's/.*hold revision \([0-9]*\).*/\1/p' "$T/load.out")
+wait_rev "$rev1"
+set -- $(site); cnt=$1 drev=$2
+check "the site holds the 200000 as one list (daemon revision $drev, one change)" \
+    '[ "$cnt" = 200000 ] && [ "$drev" = 1 ] && [ "$(hold hold_outcome)" = applied ]'
+check "the held list is the file's (first and last waybill, with notes)" \
+    'ctl hold list --limit 1 | grep -q "HL000000000000 *fleet customs hold 0" &&
+     ctl hold list --limit 1 --after HL000000199998 | grep -q "HL000000199999 *fleet customs hold 199999"'
+
+fleet hold add SF0000000000777 SF0000000000778 --note "address change" --site a >"$T/add.out" 2>&1
+rev2=$(sed -n 's/.*hold revision \([0-9]*\).*/\1/p' "$T/add.out")
+fleet hold del HL000000000001 --site a >"$T/del.out" 2>&1
+rev3=$(sed -n 's/.*hold revision \([0-9]*\).*/\1/p' "$T/del.out")
+wait_rev "$rev3"
+set -- $(site); cnt=$1 drev=$2
+check "fleet hold add then del: applied in order (revisions $rev2, $rev3; site $cnt holds, revision $drev)" \
+    '[ "$cnt" = 200001 ] && [ "$drev" = 3 ] && ctl hold list --limit 1 --after SF0000000000776 | grep -q "SF0000000000777 *address change" &&
+     ! ctl hold list --limit 1 --after HL000000000000 | grep -q HL000000000001'
+fleet status >"$T/status" 2>&1
+check "fleet status shows the site's hold revision and count" \
+    'grep -Eq "^a .* $rev3 +200001" "$T/status" && [ "$(hold hold_count)" = 200001 ] &&
+     [ "$(hold daemon_hold_revision)" = 3 ]'
+
+# a restart, clean then kill -9: nothing applied again
+kill -TERM "$AGENT_PID"; wait "$AGENT_PID" 2>/dev/null
+agent_up
+sleep 3
+check "a restarted agent resumes after revision $rev3 and applies nothing again" \
+    'grep -q "last hold revision handled $rev3" "$T/agent.log" && [ "$(site)" = "200001 3" ] && [ "$(hold hold_revision)" = "$rev3" ]'
+kill -9 "$AGENT_PID"; wait "$AGENT_PID" 2>/dev/null
+fleet hold add SF0000000000779 --sites a >"$T/add2.out" 2>&1
+rev4=$(sed -n 's/.*hold revision \([0-9]*\).*/\1/p' "$T/add2.out")
+agent_up
+wait_rev "$rev4"
+sleep 1
+check "after kill -9, an operation sent meanwhile is applied once, the earlier ones not again" \
+    '[ "$(site)" = "200002 4" ]'
+
+# --all: every site that reported status
+fleet hold del SF0000000000779 --all >"$T/all.out" 2>&1
+rev5=$(sed -n 's/.*hold revision \([0-9]*\).*/\1/p' "$T/all.out")
+wait_rev "$rev5"
+check "fleet hold --all reaches the site" '[ "$(site)" = "200001 5" ]'
+
+# a load that another operation cuts short: refused whole (chunks by
+# hand: chunk 0 of 2, then an add, then chunk 1)
+python3 - "$PORT" <<'PY' >"$T/cut.out" 2>&1
+import socket, sys, json
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+f = s.makefile("rb")
+f.readline()
+s.sendall(b'CONNECT {"verbose":false,"headers":true}\r\n')
+def pub(hdrs, body):
+    h = "NATS/1.0\r\n" + "".join("%s: %s\r\n" % kv for kv in hdrs) + "\r\n"
+    hb = h.encode()
+    s.sendall(b"HPUB parcelsort.holds.a %d %d\r\n" % (len(hb), len(hb) + len(body)) + hb + body + b"\r\n")
+body = b"SF0000000000801\nSF0000000000802\n"
+import zlib
+meta = [("Parcelsort-Hold-Op", "load"), ("Parcelsort-Hold-Load", "cut-1"),
+        ("Parcelsort-Hold-Name", "cut.holds"), ("Parcelsort-Hold-Chunks", "2"),
+        ("Parcelsort-Hold-Size", str(len(body))), ("Parcelsort-Hold-Crc", "%08x" % zlib.crc32(body))]
+pub(meta + [("Parcelsort-Hold-Chunk", "0")], body[:16])
+pub([("Parcelsort-Hold-Op", "add")], b"SF0000000000803\n")
+pub(meta + [("Parcelsort-Hold-Chunk", "1")], body[16:])
+s.sendall(b"PING\r\n")
+print(f.readline())
+PY
+sleep 3
+check "a load cut short by another operation is refused whole; the operation after it is applied" \
+    'grep -q "cut-1 refused" "$T/agent.log" && [ "$(site | cut -d" " -f1)" = 200002 ] &&
+     ! ctl hold list --limit 1 --after SF0000000000800 | grep -q SF0000000000801'
