@@ -288,7 +288,7 @@ int ctl_fleet_hold(const struct ctl_fleet_hold_args *h)
 	struct ps_fleet f;
 	char err[512];
 	struct ps_fleet_opts o = { .servers = h->nats, .name = "parcelsortctl",
-				   .replicas = h->replicas };
+				   .replicas = h->replicas, .sec = h->sec };
 	if (ps_fleet_open(&f, &o, err, sizeof(err))) {
 		fprintf(stderr, "parcelsortctl: %s\n", err);
 		free(op.data);

@@ -3,6 +3,7 @@
 #ifndef PS_CTL_FLEET_HOLD_H
 #define PS_CTL_FLEET_HOLD_H
 
+#include "fleet.h"
 #include "outbuf.h"
 
 struct ctl_fleet_hold_args {
@@ -13,6 +14,7 @@ struct ctl_fleet_hold_args {
 	int replicas, json;
 	int n_pos;
 	char **pos;                     /* add|del|load and its arguments */
+	struct ps_fleet_sec sec;        /* TLS and credentials, as for push */
 };
 
 int ctl_fleet_hold(const struct ctl_fleet_hold_args *h);
