@@ -79,6 +79,21 @@ done
 if ! grep -q "^parcelsortd: UDP port" "$OUT/loop.log"; then
     echo "   parcelsortd did not start:"; cat "$OUT/loop.log"; exit 1
 fi
-ip netns exec "$NS" "$BUILD/gen/parcelsort-gen" --send 198.18.0.2:7100 --sorter \
-    --sorter-from 198.18.0.3 --duration "$LOOP_SECONDS" --rate 400 \
-    --home 330782 --home-share 0.4 --seed 2026
+# The run's waybills follow from the seed: hold every 50th of them (as
+# customer service would a cancelled order) before they reach the scanner.
+# The sorter fails one discharge in five so that, within a few seconds,
+# some parcels go round the plan's `recirculate 3` times.
+LOOP_OPTS="--sorter --sorter-from 198.18.0.3 --duration $LOOP_SECONDS --rate 400
+    --full 0.01 --failed 0.2 --hold 1 --home 330782 --home-share 0.4 --seed 2026"
+CTL="$BUILD/control/parcelsortctl --ctl $OUT/loop.sock"
+# shellcheck disable=SC2086
+"$BUILD/gen/parcelsort-gen" --send 198.18.0.2:7100 $LOOP_OPTS \
+    --hold-out "$OUT/holds.txt" --hold-every 50 --quiet
+echo "   holding $(wc -l <"$OUT/holds.txt") of the waybills about to be inducted:"
+$CTL hold load "$OUT/holds.txt" | sed 's/^/   /'
+echo
+# shellcheck disable=SC2086
+ip netns exec "$NS" "$BUILD/gen/parcelsort-gen" --send 198.18.0.2:7100 $LOOP_OPTS
+echo
+echo "== what parcelsortd counted (parcelsortctl stats)"
+$CTL stats | sed 's/^/   /'
