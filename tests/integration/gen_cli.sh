@@ -37,12 +37,21 @@ cat > "$T/fake.py" <<'PYEOF'
 # INTERCEPTED for a few waybills, RECIRC_LIMIT after 3 rounds,
 # CHUTE_UNAVAILABLE when every chute is full), applies chute states and sort
 # results, acknowledges them, and writes what it saw as JSON on SIGTERM.
+# It stalls STALL_S twice (at datagrams 150 and 400), as a process does on a
+# loaded machine: the generator must wait that out, not count it missing.
 import json, signal, socket, struct, sys, time, zlib
 
 port_file, stats_file = sys.argv[1], sys.argv[2]
 LIMIT, REJECT, INTERCEPT, SITE = 3, 999, 998, 3307820
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for opt in (getattr(socket, "SO_RCVBUFFORCE", 33), socket.SO_RCVBUF):
+    try:  # room for what arrives during a stall (FORCE needs root)
+        s.setsockopt(socket.SOL_SOCKET, opt, 16 << 20)
+        break
+    except OSError:
+        pass
 s.bind(("127.0.0.1", 0))
+STALL_S, received = float(sys.argv[3]), 0
 open(port_file, "w").write(str(s.getsockname()[1]))
 mem = {}         # waybill -> [chute, rounds, not_discharged]
 full_until = {}  # chute -> monotonic time
@@ -87,6 +96,9 @@ def ack(hdr, n, src):
 
 while True:
     data, src = s.recvfrom(2048)
+    received += 1
+    if received in (150, 400):
+        time.sleep(STALL_S)
     if len(data) < 16:
         st["malformed"] += 1
         continue
@@ -136,13 +148,15 @@ while True:
                 m[2] = True
         ack(hdr, n, src)
 PYEOF
-python3 "$T/fake.py" "$T/port" "$T/fake.json" &
+# the stalls (1.5 s) outlast the generator's default --wait of 1 s; a loaded
+# machine stalls the fake as long: --wait 15 is the generous wait under load
+python3 "$T/fake.py" "$T/port" "$T/fake.json" 1.5 &
 FAKE_PID=$!
 for _ in $(seq 50); do [ -s "$T/port" ] && break; sleep 0.1; done
 PORT=$(cat "$T/port")
 "$GEN" --send "127.0.0.1:$PORT" --sorter --sorter-from 127.0.0.2 --parcels 3000 \
     --rate 3000 --full 0.05 --failed 0.1 --lost 0.01 --missort 0.01 --hold 1 \
-    --transit-ms 10 --round-ms 30 --seed 4 --json > "$T/gen.json"
+    --transit-ms 10 --round-ms 30 --seed 4 --wait 15 --json > "$T/gen.json"
 rc=$?
 kill "$FAKE_PID"; wait "$FAKE_PID" 2>/dev/null; FAKE_PID=
 check "sorter run exits 0" '[ "$rc" -eq 0 ]'
