@@ -94,6 +94,10 @@ $CTL hold load "$OUT/holds.txt" | sed 's/^/   /'
 echo
 # shellcheck disable=SC2086
 ip netns exec "$NS" "$BUILD/gen/parcelsort-gen" --send 198.18.0.2:7100 $LOOP_OPTS
+kill -INT "$LOOP_PID"
+wait "$LOOP_PID" 2>/dev/null || :
+LOOP_PID=
 echo
-echo "== what parcelsortd counted (parcelsortctl stats)"
-$CTL stats | sed 's/^/   /'
+echo "== what parcelsortd counted (its summary on SIGINT)"
+sed -n '/^by reason:/,/^by tier:/p' "$OUT/loop.log" | grep -v '^by tier:' | sed 's/^/   /'
+grep '^sorter loop:' "$OUT/loop.log" | sed 's/^/   /'

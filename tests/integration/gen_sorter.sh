@@ -20,12 +20,14 @@ CTLBIN="$BUILD/control/parcelsortctl"
 start_daemon gen --plan "$ROOT/config/yiwu.plan" --sorter-allow 198.18.0.3/32
 check "daemon starts with the Yiwu plan and a sorter allow-list" '[ $? -eq 0 ]'
 
-# A FULL report holds 1 s; a lap takes 1.2 s: the re-scan finds the chute
+# A FULL report holds 1 s; a lap takes 1.2 s: the re-scan finds its chute
 # free again, is decided to it again and may find it full again, so
-# parcels go round the plan's 3 times. 300 parcels in 1 s.
-OPTS="--sorter --sorter-from 198.18.0.3 --parcels 300 --rate 300 --full 0.6
+# parcels go round the plan's 3 times. 300 parcels in 3 s, spread evenly
+# over Yiwu's ~540 village chutes (one each), so that another parcel's
+# FULL report seldom closes a parcel's chute (that would reject it).
+OPTS="--sorter --sorter-from 198.18.0.3 --parcels 300 --rate 100 --full 0.6
     --failed 0.1 --lost 0.01 --hold 1 --round-ms 1200 --wait 10
-    --home 330782 --home-share 0.4 --seed 77"
+    --home 330782 --home-share 1 --zipf 0 --seed 77"
 # shellcheck disable=SC2086
 "$GEN" --send 198.18.0.2:7100 $OPTS --hold-out "$T/holds.txt" --hold-every 20 --quiet
 check "--hold-out wrote 15 waybills" '[ "$(wc -l <"$T/holds.txt")" -eq 15 ]'
