@@ -114,6 +114,12 @@ def side_by_side(name_a, fn_a, name_b, fn_b, runs):
         log("  %-52s %7.3f M scan records/s (min %.3f, max %.3f)" % (
             name, out[name]["median"] / 1e6, vals[0] / 1e6, vals[-1] / 1e6))
         log("    first run's loop counters: %s" % out[name]["loop_counters"])
+        d = rs[len(rs) // 2]["delta"]
+        out[name]["cycles_per_scan_record"] = {
+            k: d[k] / max(d["records"], 1) for k in d
+            if k.startswith("cyc_") or k == "busy_cycles"}
+        log("    cycles per scan record (a middle run): %s" % ", ".join(
+            "%s %.0f" % (k, v) for k, v in out[name]["cycles_per_scan_record"].items()))
     out["ratio_median"] = out[name_b]["median"] / out[name_a]["median"]
     out["ratio_runs"] = [rb["records_ps"] / ra["records_ps"] for ra, rb in zip(a, b)]
     log("  ratio %.3f (pairwise %s)" % (out["ratio_median"],
