@@ -156,12 +156,14 @@ python3 "$T/fake.py" "$T/port" "$T/fake.json" 1.5 &
 FAKE_PID=$!
 for _ in $(seq 50); do [ -s "$T/port" ] && break; sleep 0.1; done
 PORT=$(cat "$T/port")
-# Rounds come mostly from DISCHARGE_FAILED, which no timing changes: with
-# many FULL reports (each closing a chute for 1 s of the fake's clock) all
-# 20 chutes were often closed at once, how often depending on the load,
-# and the re-scans were rejected instead of reaching the limit.
+# Rounds come mostly from DISCHARGE_FAILED, which no timing changes. At
+# 3000 parcels/s and --full 0.05, 150 FULL reports a second (each closing
+# one of the fake's 20 chutes for 1 s of its clock) kept all 20 closed at
+# once much of the time, more or less with the load: re-scans were
+# rejected (CHUTE_UNAVAILABLE) instead of reaching the limit. At 1000/s and
+# --full 0.02 (20 a second) all 20 are seldom closed together.
 "$GEN" --send "127.0.0.1:$PORT" --sorter --sorter-from 127.0.0.2 --parcels 3000 \
-    --rate 3000 --full 0.02 --failed 0.2 --lost 0.01 --missort 0.01 --hold 1 \
+    --rate 1000 --full 0.02 --failed 0.2 --lost 0.01 --missort 0.01 --hold 1 \
     --transit-ms 10 --round-ms 30 --seed 4 --wait 15 --json > "$T/gen.json"
 rc=$?
 kill "$FAKE_PID"; wait "$FAKE_PID" 2>/dev/null; FAKE_PID=
