@@ -3,11 +3,12 @@
 # builds, generates a Yiwu county sorting centre's scan traffic from the
 # real region table, and runs parcelsortd for about 10 seconds on a virtual
 # port replaying it (net_pcap, infinite_rx) with the bundled Yiwu plan,
-# printing live rates and a summary by tier, reason and chute. Then, if this
-# parcelsortd has the sorter loop (--sorter-allow, kinds 3 and 5), the loop:
-# parcelsortd on a veth pair, parcelsort-gen in a network namespace as the
-# scanners and the sorter controller (--sorter), printing what became of
-# every parcel: sorted, went round, intercepted, missorts.
+# printing live rates and a summary by tier, reason and chute. Then the
+# sorter loop: parcelsortd on a veth pair, every 50th waybill of the coming
+# run held (parcelsort-gen --hold-out, parcelsortctl hold load),
+# parcelsort-gen in a network namespace as the scanners and the sorter
+# controller (--sorter), printing what became of every parcel (sorted, went
+# round, recirc_limit, intercepted, missorted 0) and the daemon's own count.
 set -eu
 cd "$(dirname "$0")/.."
 BUILD=${PARCELSORT_BUILD:-build}
