@@ -33,7 +33,7 @@ check "missing region table refused" '"$GEN" --pcap "$T/f.pcap" --regions /nonex
 # ---- --sorter against a fake dataplane (kinds 1-5 per protocol.md rev. 2)
 cat > "$T/fake.py" <<'PYEOF'
 # A fake dataplane for the sorter loop (protocol.md revision 2, kinds 1-5):
-# decides INDUCT scans (ROUTED to chutes 101-120 by a hash, DUPLICATE,
+# decides INDUCT scans (ROUTED to chutes 101-300 by a hash, DUPLICATE,
 # INTERCEPTED for a few waybills, RECIRC_LIMIT after 3 rounds,
 # CHUTE_UNAVAILABLE when every chute is full), applies chute states and sort
 # results, acknowledges them, and writes what it saw as JSON on SIGTERM.
@@ -78,8 +78,8 @@ def decide(wb):
         return 12, REJECT
     if m and not m[2] and available(m[0]):
         return 3, m[0]
-    for k in range(20):
-        c = 101 + (h + k) % 20
+    for k in range(200):
+        c = 101 + (h + k) % 200
         if available(c):
             rounds = m[1] if m else 0
             mem[wb] = [c, rounds, False]
@@ -156,12 +156,12 @@ python3 "$T/fake.py" "$T/port" "$T/fake.json" 1.5 &
 FAKE_PID=$!
 for _ in $(seq 50); do [ -s "$T/port" ] && break; sleep 0.1; done
 PORT=$(cat "$T/port")
-# Rounds come mostly from DISCHARGE_FAILED, which no timing changes. At
-# 3000 parcels/s and --full 0.05, 150 FULL reports a second (each closing
-# one of the fake's 20 chutes for 1 s of its clock) kept all 20 closed at
-# once much of the time, more or less with the load: re-scans were
-# rejected (CHUTE_UNAVAILABLE) instead of reaching the limit. At 1000/s and
-# --full 0.02 (20 a second) all 20 are seldom closed together.
+# Rounds come mostly from DISCHARGE_FAILED, which no timing changes. When
+# the fake stalls (a loaded machine), the scans pile up and are decided and
+# discharged in one burst, and the burst's FULL reports closed all of the
+# 20 chutes it once had for 1 s: re-scans were rejected
+# (CHUTE_UNAVAILABLE) instead of reaching the limit. It has 200 chutes, and
+# at 1000/s with --full 0.02 no burst closes them all.
 "$GEN" --send "127.0.0.1:$PORT" --sorter --sorter-from 127.0.0.2 --parcels 3000 \
     --rate 1000 --full 0.02 --failed 0.2 --lost 0.01 --missort 0.01 --hold 1 \
     --transit-ms 10 --round-ms 30 --seed 4 --wait 15 --json > "$T/gen.json"
