@@ -4,9 +4,10 @@
  * record (single and burst, uniform and Zipf keys); the route table against
  * DPDK's rte_lpm6 and rte_fib6 on the same prefixes; the rule index
  * against rte_acl and a linear scan for 1 to 1000 rules; publish-to-visible
- * latency of RCU swaps. Prints a markdown report and writes JSON
+ * latency of RCU swaps; the cost of 1,000,000 holds (bench_holds.c; alone
+ * with --holds). Prints a markdown report and writes JSON
  * (--json FILE).
- *   plan_bench EAL_ARGS -- [--quick] [--runs N] [--json FILE] */
+ *   plan_bench EAL_ARGS -- [--quick | --holds] [--runs N] [--json FILE] */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,7 +21,8 @@ static int options(int argc, char **argv, int *quick)
 {
 	static const struct option lo[] = {
 		{ "runs", 1, 0, 'r' }, { "json", 1, 0, 'j' },
-		{ "quick", 0, 0, 'q' }, { 0, 0, 0, 0 } };
+		{ "quick", 0, 0, 'q' }, { "holds", 0, 0, 'H' },
+		{ 0, 0, 0, 0 } };
 	const char *json_path = NULL;
 	int c;
 	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
@@ -30,6 +32,8 @@ static int options(int argc, char **argv, int *quick)
 			json_path = optarg;
 		else if (c == 'q')
 			*quick = 1;
+		else if (c == 'H')
+			*quick = 2;     /* the holds section alone */
 		else
 			return 2;
 	}
@@ -63,12 +67,23 @@ int main(int argc, char **argv)
 					 { .name = "10,000 routes" },
 					 { .name = "national" } };
 	unsigned np = quick ? 2 : 3;
+	if (quick == 2) {
+		build_plan(&plans[1], &reg, 10000);
+		section_holds(&plans[1], &reg);
+		bench_json_close();
+		ps_plan_free(plans[1].plan);
+		ps_plan_src_free(&plans[1].src);
+		ps_regions_free(&reg);
+		rte_eal_cleanup();
+		return 0;
+	}
 	build_plan(&plans[0], &reg, 100);
 	build_plan(&plans[1], &reg, 10000);
 	if (!quick)
 		build_plan(&plans[2], &reg, 0);
 	section_build(plans, np);
 	section_decide(plans, np, &reg);
+	section_holds(&plans[1], &reg);
 	section_rules(&reg);
 	section_publish();
 	bench_json_close();

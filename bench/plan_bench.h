@@ -69,6 +69,10 @@ double lpm_rivals_run_lpm6(struct lpm_rivals *t);
 double lpm_rivals_run_fib6(struct lpm_rivals *t);
 void lpm_rivals_free(struct lpm_rivals *t);
 
+/* --------------------------------------- the intercept list (bench_holds.c) */
+
+void section_holds(const struct built *b, const struct ps_regions *reg);
+
 /* ---------------------------------------------- override rules (bench_rules.c) */
 
 void section_rules(const struct ps_regions *reg);

@@ -1,6 +1,7 @@
 #!/bin/sh
 # run.sh: build and run parcelsort's benchmarks side by side; results go to
-# results/<time>/ (bench.md, bench.json, plan_bench.md/json, fleet.md, PNG
+# results/<time>/ (bench.md, bench.json, plan_bench.md/json, loop_bench.md/json,
+# fleet.md, PNG
 # charts).
 #   bench/run.sh            everything, 5 runs per configuration
 #   bench/run.sh --quick    without the national plan, fewer runs
@@ -28,6 +29,8 @@ echo "== sort plan micro-benchmarks"
 rm -rf "/var/run/dpdk/psplan$$"
 echo "== dataplane side by side"
 PARCELSORT_BUILD=$(pwd)/$BUILD python3 bench/bench.py "$OUT"
+echo "== the sorter loop: sort results flowing back, 1,000,000 holds"
+PARCELSORT_BUILD=$(pwd)/$BUILD python3 bench/loop_bench.py "$OUT"
 rm -rf "$OUT/work"
 echo "== fleet: export through JetStream, push-to-active latency"
 PARCELSORT_BUILD=$(pwd)/$BUILD ./bench/fleet_bench.sh "$OUT"

@@ -130,8 +130,8 @@ static void sort_event(struct ps_event *ev, const struct ps_sort_result *r,
  * figures counted. Sets *known and returns whether it is a missort. */
 static int apply_sort_result(struct ps_pipeline *pl, const struct ps_plan *p,
 			     const struct ps_holds *holds,
-			     const struct ps_sort_result *r, uint32_t now,
-			     int *known)
+			     const struct ps_sort_result *r, uint64_t hash,
+			     uint32_t now, int *known)
 {
 	struct ps_counters *c = pl->cnt;
 	struct ps_dedup_entry was;
@@ -142,8 +142,7 @@ static int apply_sort_result(struct ps_pipeline *pl, const struct ps_plan *p,
 		c->sort_held++;          /* changes no remembered decision */
 	} else {
 		enum ps_dedup_result x = ps_dedup_sort_result(
-			pl->dedup, ps_dedup_hash(r->waybill), r->waybill, now,
-			r->status, &was);
+			pl->dedup, hash, r->waybill, now, r->status, &was);
 		if (x == PS_DEDUP_HIT) {
 			*known = 1;
 		} else {
@@ -173,7 +172,9 @@ static int apply_sort_result(struct ps_pipeline *pl, const struct ps_plan *p,
 	return missort;
 }
 
-/* Kind 5: every valid entry in order; each exported as an event. */
+/* Kind 5: every valid entry in order; each exported as an event. The
+ * entries' window buckets (and hold slots) are prefetched first, as for a
+ * scan batch: the look-ups then overlap instead of waiting one by one. */
 static unsigned apply_sort_results(struct ps_pipeline *pl,
 				   const struct ps_plan *p,
 				   const struct ps_holds *holds,
@@ -182,16 +183,27 @@ static unsigned apply_sort_results(struct ps_pipeline *pl,
 {
 	struct ps_sort_result e[PS_MAX_SORT_RESULTS];
 	struct ps_event ev[PS_MAX_SORT_RESULTS];
+	uint64_t hash[PS_MAX_SORT_RESULTS];
 	unsigned applied = 0;
 	ps_sort_result_decode_burst(pay, h, e);
+	if (holds && !ps_holds_count(holds))
+		holds = NULL;
+	for (unsigned i = 0; i < h->count; i++) {
+		if (e[i].invalid)
+			continue;
+		hash[i] = ps_dedup_hash(e[i].waybill);
+		ps_dedup_prefetch(pl->dedup, hash[i]);
+		if (holds)
+			ps_holds_prefetch(holds, e[i].waybill);
+	}
 	for (unsigned i = 0; i < h->count; i++) {
 		if (e[i].invalid) {
 			(*invalid_counter(pl->cnt, h->kind, e[i].invalid))++;
 			continue;
 		}
 		int known;
-		int missort = apply_sort_result(pl, p, holds, &e[i], now,
-						&known);
+		int missort = apply_sort_result(pl, p, holds, &e[i], hash[i],
+						now, &known);
 		sort_event(&ev[applied], &e[i], h->site, known, missort);
 		applied++;
 	}

@@ -21,6 +21,8 @@ struct opts {
 	struct ps_sorter_cfg sorter;
 	int sorter_mode;
 	const char *sorter_from;
+	const char *hold_out;   /* --hold-out: write waybills to hold, exit */
+	unsigned hold_every;
 	uint64_t datagrams;
 	int verify;
 	int quiet;
@@ -67,6 +69,9 @@ static void usage(FILE *f)
 "  --window N           parcels on the sorter at once, 1..65536 (default 4096)\n"
 "  --wait S             a scan or report unanswered for S s is missing\n"
 "                       (default 1)\n"
+"  --hold-out FILE      send nothing: write the waybills of every K-th parcel\n"
+"                       the same run would induct, for parcelsortctl hold load\n"
+"  --hold-every K       K for --hold-out (default 50)\n"
 "\n"
 "Traffic model:\n"
 "  --seed N             random seed (default 1); same seed, same bytes\n"
@@ -181,6 +186,7 @@ static int apply(struct opts *o, const char *name, const char *v)
 		{ "max-rounds", &o->sorter.max_rounds, 1, 255 },
 		{ "batch-ms", &o->sorter.batch_ms, 0, 60000 },
 		{ "window", &o->sorter.window, 1, 65536 },
+		{ "hold-every", &o->hold_every, 1, 1000000 },
 	};
 	for (size_t i = 0; i < sizeof(counts) / sizeof(counts[0]); i++)
 		if (!strcmp(name, counts[i].n)) {
@@ -356,11 +362,13 @@ static int sorter_options(struct opts *o, const char **set, unsigned n,
 	static const char *const own[] = {
 		"sorter-from", "parcels", "full", "failed", "lost", "missort",
 		"transit-ms", "round-ms", "hold", "max-rounds", "batch-ms",
-		"window",
+		"window", "hold-out", "hold-every",
 	};
 	if (!o->sorter_mode) {
 		for (size_t i = 0; i < sizeof(own) / sizeof(own[0]); i++)
-			if ((i == 0 && o->sorter_from) || was_set(set, n, own[i])) {
+			if ((i == 0 && o->sorter_from) ||
+			    (!strcmp(own[i], "hold-out") && o->hold_out) ||
+			    was_set(set, n, own[i])) {
 				fprintf(stderr, "parcelsort-gen: --%s needs "
 					"--sorter\n", own[i]);
 				return -1;
@@ -383,11 +391,40 @@ static int sorter_options(struct opts *o, const char **set, unsigned n,
 		c->reply_ms = 1;
 	c->rec_max = o->cfg.rec_max;
 	c->seed = o->cfg.seed;
+	if (o->hold_out && !c->parcels && (!c->duration_ms || c->rate <= 0)) {
+		fprintf(stderr, "parcelsort-gen: --hold-out needs --parcels N, "
+				"or --duration with a --rate\n");
+		return -1;
+	}
 	if (c->full_p + c->failed_p + c->lost_p + c->missort_p > 1) {
 		fprintf(stderr, "parcelsort-gen: --full, --failed, --lost and "
 				"--missort add up to more than 1\n");
 		return -1;
 	}
+	return 0;
+}
+
+/* --hold-out: the waybills of every K-th parcel among those the run with
+ * the same options inducts (by duration: rate x duration + 1, the most the
+ * induction pace lets in). */
+static int write_holds(struct opts *o, struct ps_sorter *s)
+{
+	const struct ps_sorter_cfg *c = &o->sorter;
+	uint64_t n = c->parcels;
+	if (!n)
+		n = (uint64_t)(c->rate * (double)c->duration_ms / 1000.0) + 1;
+	FILE *f = fopen(o->hold_out, "w");
+	long w = f ? ps_sorter_write_holds(s, n, o->hold_every, f) : -1;
+	if (f && fclose(f))
+		w = -1;
+	if (w < 0) {
+		perror(o->hold_out);
+		return 1;
+	}
+	if (!o->quiet)
+		printf("parcelsort-gen: %ld waybills to hold (every %u-th of the "
+		       "first %llu parcels) written to %s\n", w, o->hold_every,
+		       (unsigned long long)n, o->hold_out);
 	return 0;
 }
 
@@ -398,6 +435,11 @@ static int run_sorter(struct opts *o, struct ps_gen *g)
 	if (ps_sorter_init(&s, &o->sorter, g, err, sizeof(err))) {
 		fprintf(stderr, "parcelsort-gen: %s\n", err);
 		return 2;
+	}
+	if (o->hold_out) {
+		int rc = write_holds(o, &s);
+		ps_sorter_free(&s);
+		return rc;
 	}
 	int rc = ps_sorter_live_run(&s, o->live.target, o->sorter_from) ? 1 : 0;
 	if (!rc && !o->quiet)
@@ -432,12 +474,14 @@ int main(int argc, char **argv)
 		{ "transit-ms", 1, 0, 0 }, { "round-ms", 1, 0, 0 },
 		{ "hold", 1, 0, 0 },     { "max-rounds", 1, 0, 0 },
 		{ "batch-ms", 1, 0, 0 }, { "window", 1, 0, 0 },
+		{ "hold-out", 1, 0, 'H' }, { "hold-every", 1, 0, 0 },
 		{ 0, 0, 0, 0 },
 	};
 	struct opts o;
 	memset(&o, 0, sizeof(o));
 	ps_gen_cfg_defaults(&o.cfg);
 	o.datagrams = 1000;
+	o.hold_every = 50;
 	o.live.wait_s = 1.0;
 	ps_sorter_cfg_defaults(&o.sorter);
 	o.regions = ps_regions_default_path();
@@ -454,6 +498,7 @@ int main(int argc, char **argv)
 		case 'R': o.regions = optarg; break;
 		case 'S': o.sorter_mode = 1; break;
 		case 'F': o.sorter_from = optarg; break;
+		case 'H': o.hold_out = optarg; break;
 		case 'h': usage(stdout); return 0;
 		case 'v': printf("parcelsort-gen %s\n", PARCELSORT_VERSION); return 0;
 		case 0:

@@ -593,6 +593,24 @@ int ps_sorter_done(const struct ps_sorter *s, uint64_t now)
 	       !s->n_report && !s->result_q.n;
 }
 
+long ps_sorter_write_holds(struct ps_sorter *s, uint64_t n, unsigned every,
+			   FILE *f)
+{
+	struct ps_gen_rec rec;
+	long written = 0;
+	for (uint64_t k = 1; k <= n; k++) {
+		ps_gen_record(s->gen, &rec);
+		if (k % every)
+			continue;
+		int len = (int)strnlen((const char *)rec.wb, sizeof(rec.wb));
+		if (fprintf(f, "%.*s,parcelsort-gen parcel %llu\n", len,
+			    (const char *)rec.wb, (unsigned long long)k) < 0)
+			return -1;
+		written++;
+	}
+	return fflush(f) ? -1 : written;
+}
+
 uint64_t ps_sorter_chute_sorted(const struct ps_sorter *s, unsigned chute)
 {
 	return chute < 65536 ? s->chute_sorted[chute] : 0;

@@ -14,6 +14,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "traffic.h"
 
@@ -123,6 +124,16 @@ void ps_sorter_receive(struct ps_sorter *s, uint64_t now_ms,
 		       const uint8_t *buf, size_t len);
 /* 1 once induction is over and every parcel has its fate. */
 int ps_sorter_done(const struct ps_sorter *s, uint64_t now_ms);
+
+/* Writes the waybill of every every-th parcel among the first n that a run
+ * of this freshly initialised sorter would induct (the same draws, in the
+ * same order: a run's new waybills depend on the seed and the traffic
+ * options only, never on the replies), one `WAYBILL,NOTE` a line as
+ * `parcelsortctl hold load` reads it. Uses up the sorter's traffic draws:
+ * initialise a new one to run. Returns the count written, -1 on a write
+ * error. */
+long ps_sorter_write_holds(struct ps_sorter *s, uint64_t n, unsigned every,
+			   FILE *f);
 
 /* Per-chute SORTED counts (results sent, missorts included). */
 uint64_t ps_sorter_chute_sorted(const struct ps_sorter *s, unsigned chute);

@@ -3,11 +3,12 @@
 # builds, generates a Yiwu county sorting centre's scan traffic from the
 # real region table, and runs parcelsortd for about 10 seconds on a virtual
 # port replaying it (net_pcap, infinite_rx) with the bundled Yiwu plan,
-# printing live rates and a summary by tier, reason and chute. Then, if this
-# parcelsortd has the sorter loop (--sorter-allow, kinds 3 and 5), the loop:
-# parcelsortd on a veth pair, parcelsort-gen in a network namespace as the
-# scanners and the sorter controller (--sorter), printing what became of
-# every parcel: sorted, went round, intercepted, missorts.
+# printing live rates and a summary by tier, reason and chute. Then the
+# sorter loop: parcelsortd on a veth pair, every 50th waybill of the coming
+# run held (parcelsort-gen --hold-out, parcelsortctl hold load),
+# parcelsort-gen in a network namespace as the scanners and the sorter
+# controller (--sorter), printing what became of every parcel (sorted, went
+# round, recirc_limit, intercepted, missorted 0) and the daemon's own count.
 set -eu
 cd "$(dirname "$0")/.."
 BUILD=${PARCELSORT_BUILD:-build}
@@ -79,6 +80,25 @@ done
 if ! grep -q "^parcelsortd: UDP port" "$OUT/loop.log"; then
     echo "   parcelsortd did not start:"; cat "$OUT/loop.log"; exit 1
 fi
-ip netns exec "$NS" "$BUILD/gen/parcelsort-gen" --send 198.18.0.2:7100 --sorter \
-    --sorter-from 198.18.0.3 --duration "$LOOP_SECONDS" --rate 400 \
-    --home 330782 --home-share 0.4 --seed 2026
+# The run's waybills follow from the seed: hold every 50th of them (as
+# customer service would a cancelled order) before they reach the scanner.
+# The sorter fails one discharge in five so that, within a few seconds,
+# some parcels go round the plan's `recirculate 3` times.
+LOOP_OPTS="--sorter --sorter-from 198.18.0.3 --duration $LOOP_SECONDS --rate 400
+    --full 0.01 --failed 0.2 --hold 1 --home 330782 --home-share 0.4 --seed 2026"
+CTL="$BUILD/control/parcelsortctl --ctl $OUT/loop.sock"
+# shellcheck disable=SC2086
+"$BUILD/gen/parcelsort-gen" --send 198.18.0.2:7100 $LOOP_OPTS \
+    --hold-out "$OUT/holds.txt" --hold-every 50 --quiet
+echo "   holding $(wc -l <"$OUT/holds.txt") of the waybills about to be inducted:"
+$CTL hold load "$OUT/holds.txt" | sed 's/^/   /'
+echo
+# shellcheck disable=SC2086
+ip netns exec "$NS" "$BUILD/gen/parcelsort-gen" --send 198.18.0.2:7100 $LOOP_OPTS
+kill -INT "$LOOP_PID"
+wait "$LOOP_PID" 2>/dev/null || :
+LOOP_PID=
+echo
+echo "== what parcelsortd counted (its summary on SIGINT)"
+sed -n '/^by reason:/,/^by tier:/p' "$OUT/loop.log" | grep -v '^by tier:' | sed 's/^/   /'
+grep '^sorter loop:' "$OUT/loop.log" | sed 's/^/   /'

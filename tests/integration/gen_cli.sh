@@ -33,16 +33,25 @@ check "missing region table refused" '"$GEN" --pcap "$T/f.pcap" --regions /nonex
 # ---- --sorter against a fake dataplane (kinds 1-5 per protocol.md rev. 2)
 cat > "$T/fake.py" <<'PYEOF'
 # A fake dataplane for the sorter loop (protocol.md revision 2, kinds 1-5):
-# decides INDUCT scans (ROUTED to chutes 101-120 by a hash, DUPLICATE,
+# decides INDUCT scans (ROUTED to chutes 101-300 by a hash, DUPLICATE,
 # INTERCEPTED for a few waybills, RECIRC_LIMIT after 3 rounds,
 # CHUTE_UNAVAILABLE when every chute is full), applies chute states and sort
 # results, acknowledges them, and writes what it saw as JSON on SIGTERM.
+# It stalls STALL_S twice (at datagrams 150 and 400), as a process does on a
+# loaded machine: the generator must wait that out, not count it missing.
 import json, signal, socket, struct, sys, time, zlib
 
 port_file, stats_file = sys.argv[1], sys.argv[2]
 LIMIT, REJECT, INTERCEPT, SITE = 3, 999, 998, 3307820
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for opt in (getattr(socket, "SO_RCVBUFFORCE", 33), socket.SO_RCVBUF):
+    try:  # room for what arrives during a stall (FORCE needs root)
+        s.setsockopt(socket.SOL_SOCKET, opt, 16 << 20)
+        break
+    except OSError:
+        pass
 s.bind(("127.0.0.1", 0))
+STALL_S, received = float(sys.argv[3]), 0
 open(port_file, "w").write(str(s.getsockname()[1]))
 mem = {}         # waybill -> [chute, rounds, not_discharged]
 full_until = {}  # chute -> monotonic time
@@ -69,8 +78,8 @@ def decide(wb):
         return 12, REJECT
     if m and not m[2] and available(m[0]):
         return 3, m[0]
-    for k in range(20):
-        c = 101 + (h + k) % 20
+    for k in range(200):
+        c = 101 + (h + k) % 200
         if available(c):
             rounds = m[1] if m else 0
             mem[wb] = [c, rounds, False]
@@ -81,12 +90,17 @@ def count(d, k):
     d[str(k)] = d.get(str(k), 0) + 1
 
 def ack(hdr, n, src):
-    s.sendto(struct.pack(">HBBHHII", 0x5053, 1, 4, n, 0, SITE, hdr[6]), src)
+    # counted before it leaves: the generator ends on the last ack and the
+    # test's SIGTERM may come before this process runs another line
     st["acks"] += 1
     st["ack_entries"] += n
+    s.sendto(struct.pack(">HBBHHII", 0x5053, 1, 4, n, 0, SITE, hdr[6]), src)
 
 while True:
     data, src = s.recvfrom(2048)
+    received += 1
+    if received in (150, 400):
+        time.sleep(STALL_S)
     if len(data) < 16:
         st["malformed"] += 1
         continue
@@ -136,13 +150,21 @@ while True:
                 m[2] = True
         ack(hdr, n, src)
 PYEOF
-python3 "$T/fake.py" "$T/port" "$T/fake.json" &
+# the stalls (1.5 s) outlast the generator's default --wait of 1 s; a loaded
+# machine stalls the fake as long: --wait 15 is the generous wait under load
+python3 "$T/fake.py" "$T/port" "$T/fake.json" 1.5 &
 FAKE_PID=$!
 for _ in $(seq 50); do [ -s "$T/port" ] && break; sleep 0.1; done
 PORT=$(cat "$T/port")
+# Rounds come mostly from DISCHARGE_FAILED, which no timing changes. When
+# the fake stalls (a loaded machine), the scans pile up and are decided and
+# discharged in one burst, and the burst's FULL reports closed all of the
+# 20 chutes it once had for 1 s: re-scans were rejected
+# (CHUTE_UNAVAILABLE) instead of reaching the limit. It has 200 chutes, and
+# at 1000/s with --full 0.02 no burst closes them all.
 "$GEN" --send "127.0.0.1:$PORT" --sorter --sorter-from 127.0.0.2 --parcels 3000 \
-    --rate 3000 --full 0.05 --failed 0.1 --lost 0.01 --missort 0.01 --hold 1 \
-    --transit-ms 10 --round-ms 30 --seed 4 --json > "$T/gen.json"
+    --rate 1000 --full 0.02 --failed 0.2 --lost 0.01 --missort 0.01 --hold 1 \
+    --transit-ms 10 --round-ms 30 --seed 4 --wait 15 --json > "$T/gen.json"
 rc=$?
 kill "$FAKE_PID"; wait "$FAKE_PID" 2>/dev/null; FAKE_PID=
 check "sorter run exits 0" '[ "$rc" -eq 0 ]'

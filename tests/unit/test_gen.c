@@ -580,3 +580,35 @@ Test(gen, sorter_refuses_a_bad_configuration)
 	cr_assert_eq(ps_sorter_init(&s, &c, g, err, sizeof(err)), -1);
 	destroy(g);
 }
+
+/* --hold-out: the waybills written are those of every K-th parcel the same
+ * run inducts, whatever the replies make of the parcels. */
+Test(gen, hold_out_names_the_parcels_the_run_inducts)
+{
+	static struct fake_dp f;
+	struct ps_gen *g;
+	char *text = NULL;
+	size_t len = 0;
+	memset(&f, 0, sizeof(f));
+	struct ps_sorter *s = make_sorter(&g, 31, 700, 0.2, 0.2, 0.01, 0);
+	FILE *m = open_memstream(&text, &len);
+	cr_assert_eq(ps_sorter_write_holds(s, 700, 7, m), 100);
+	fclose(m);
+	drop_sorter(s, g);
+	s = make_sorter(&g, 31, 700, 0.2, 0.2, 0.01, 0);
+	run_sorter(s, &f);
+	cr_assert_eq(f.n_wb, 700);
+	cr_assert_gt(s->st.rescans, 0, "replies made parcels go round");
+	const char *line = text;
+	for (unsigned k = 7; k <= 700; k += 7) {
+		char want[64];
+		snprintf(want, sizeof(want), "%.24s,parcelsort-gen parcel %u\n",
+			 (const char *)f.wb[k - 1], k);
+		cr_assert_eq(strncmp(line, want, strlen(want)), 0,
+			     "line for parcel %u: %.40s", k, line);
+		line += strlen(want);
+	}
+	cr_assert_eq(*line, '\0', "nothing else written");
+	free(text);
+	drop_sorter(s, g);
+}
