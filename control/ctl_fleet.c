@@ -702,7 +702,7 @@ int ctl_fleet(int argc, char **argv, int json)
 			.nats = fa.nats, .site = fa.site, .sites = fa.sites,
 			.all = fa.all, .note = fa.note, .replicas = fa.replicas,
 			.json = fa.json, .n_pos = fa.n_pos, .pos = fa.pos,
-			.sec = fa.sec,
+			.sec = fa.sec, .sign = fa.sign,
 		};
 		return ctl_fleet_hold(&h);
 	}

@@ -10,8 +10,14 @@
  * size and CRC-32, published one after the other with the stream's
  * expected-last-sequence check, so no other operation for the site can
  * land between them. The stream sequence of an operation's (last)
- * message is its fleet hold revision, printed per site. */
+ * message is its fleet hold revision, printed per site. With --sign KEY
+ * each operation is signed for each site (fleet_holds.h): the signature
+ * line rides in a header of the add/del message or of the load's last
+ * chunk, and says after=R, R the last sequence on the site's subject,
+ * which the first message is published to follow (expected last subject
+ * sequence), so the signed operation follows exactly R. */
 #include <inttypes.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -95,6 +101,14 @@ struct op {
 	size_t len;
 	struct ps_hold_chunk c;  /* load */
 	size_t chunk_max;
+	const unsigned char *sk; /* --sign: the secret key, else NULL */
+	struct ps_out item;      /* --sign: what the signature covers */
+};
+
+/* One site's signing: the signature line and the sequence it follows. */
+struct site_sig {
+	char line[512];
+	uint64_t after;
 };
 
 /* Publish m, retried while the cluster elects a leader (the same id
@@ -124,8 +138,9 @@ static natsStatus publish(struct ps_fleet *f, natsMsg *m, const char *id,
 }
 
 static natsStatus send_one(struct ps_fleet *f, const char *subject,
-			   const struct op *op, uint32_t i, uint64_t expect,
-			   uint64_t *seq, jsErrCode *jerr)
+			   const struct op *op, const struct site_sig *sig,
+			   uint32_t i, uint64_t expect, uint64_t *seq,
+			   jsErrCode *jerr)
 {
 	natsMsg *m = NULL;
 	const char *data = op->data;
@@ -147,10 +162,41 @@ static natsStatus send_one(struct ps_fleet *f, const char *subject,
 			s = natsMsgHeader_Set(m, PS_HOLD_H_NOTE, op->note);
 		snprintf(id, sizeof(id), "%s.%s", subject, op->c.load);
 	}
+	/* the signature: on add/del, and on a load's last chunk */
+	if (s == NATS_OK && sig &&
+	    (strcmp(op->kind, "load") || i + 1 == op->c.count))
+		s = natsMsgHeader_Set(m, PS_HOLD_H_SIG, sig->line);
 	if (s == NATS_OK)
 		s = publish(f, m, id, expect, seq, jerr);
 	natsMsg_Destroy(m);
 	return s;
+}
+
+/* --sign: the last sequence on subject, and the signature following it.
+ * 0, or -1 (said). */
+static int sign_site(struct ps_fleet *f, const char *site, const char *subject,
+		     const struct op *op, struct site_sig *sig)
+{
+	natsMsg *last = NULL;
+	jsErrCode jerr = 0;
+	natsStatus s = js_GetLastMsg(&last, f->js, PS_FLEET_HOLDS, subject,
+				     NULL, &jerr);
+	if (s == NATS_OK) {
+		sig->after = natsMsg_GetSequence(last);
+		natsMsg_Destroy(last);
+	} else if (s == NATS_NOT_FOUND) {
+		sig->after = 0;
+	} else {
+		fprintf(stderr, "parcelsortctl: site %s: cannot read its last "
+			"hold operation to sign: %s\n", site, ps_fleet_error(s));
+		return -1;
+	}
+	if (ps_hold_sign_line(sig->line, sizeof(sig->line), &op->item, site,
+			      sig->after, op->sk)) {
+		fprintf(stderr, "parcelsortctl: site %s: cannot sign\n", site);
+		return -1;
+	}
+	return 0;
 }
 
 /* The operation for one site; its revision, or 0 on failure (said). */
@@ -158,16 +204,24 @@ static uint64_t send_site(struct ps_fleet *f, const char *site,
 			  const struct op *op)
 {
 	char subject[PS_FLEET_SITE_MAX + 32];
+	struct site_sig sig = { .after = 0 };
 	snprintf(subject, sizeof(subject), PS_FLEET_HOLDS_SUBJECT "%s", site);
+	if (op->sk && sign_site(f, site, subject, op, &sig))
+		return 0;
 	uint32_t count = strcmp(op->kind, "load") ? 1 : op->c.count;
 	uint64_t seq = 0;
 	for (uint32_t i = 0; i < count; i++) {
 		jsErrCode jerr = 0;
-		natsStatus s = send_one(f, subject, op, i, i ? seq : 0, &seq,
-					&jerr);
+		natsStatus s = send_one(f, subject, op, op->sk ? &sig : NULL, i,
+					i ? seq : sig.after, &seq, &jerr);
 		if (s == NATS_OK)
 			continue;
-		if (jerr == JSStreamWrongLastSequenceErr)
+		if (jerr == JSStreamWrongLastSequenceErr && i == 0)
+			fprintf(stderr, "parcelsortctl: site %s: another hold "
+				"operation came after revision %" PRIu64 " while "
+				"signing; nothing sent: run it again\n", site,
+				sig.after);
+		else if (jerr == JSStreamWrongLastSequenceErr)
 			fprintf(stderr, "parcelsortctl: site %s: another hold "
 				"operation came between chunks %u and %u; the "
 				"site refuses this load whole: run it again\n",
@@ -251,6 +305,23 @@ static void print_result(const struct ctl_fleet_hold_args *h, const char *site,
 		       op->kind);
 }
 
+/* --sign KEY: the secret key, and the item every site's signature
+ * covers (the same for all: only site and after differ). */
+static int sign_setup(const struct ctl_fleet_hold_args *h, struct op *op,
+		      unsigned char sk[PS_SIGN_SK])
+{
+	char err[512];
+	if (ps_sign_load_secret(h->sign, sk, err, sizeof(err))) {
+		fprintf(stderr, "parcelsortctl: --sign: %s\n", err);
+		return EXIT_USAGE;
+	}
+	op->sk = sk;
+	ps_hold_sign_item(&op->item, op->kind, op->note,
+			  strcmp(op->kind, "load") ? "" : op->c.name,
+			  op->data ? op->data : "", op->len);
+	return op->item.oom ? EXIT_UNREACHABLE : 0;
+}
+
 int ctl_fleet_hold(const struct ctl_fleet_hold_args *h)
 {
 	struct op op = { 0 };
@@ -276,9 +347,14 @@ int ctl_fleet_hold(const struct ctl_fleet_hold_args *h)
 	} else {
 		return ctl_bad_usage("fleet hold add|del|load");
 	}
+	unsigned char sk[PS_SIGN_SK];
+	ps_out_init(&op.item);
 	if (!rc && !h->all)
 		rc = named_targets(h, &t);
+	if (!rc && h->sign)
+		rc = sign_setup(h, &op, sk);
 	if (rc) {
+		ps_out_free(&op.item);
 		free(op.data);
 		targets_free(&t);
 		return rc;
@@ -291,6 +367,7 @@ int ctl_fleet_hold(const struct ctl_fleet_hold_args *h)
 				   .replicas = h->replicas, .sec = h->sec };
 	if (ps_fleet_open(&f, &o, err, sizeof(err))) {
 		fprintf(stderr, "parcelsortctl: %s\n", err);
+		ps_out_free(&op.item);
 		free(op.data);
 		targets_free(&t);
 		return EXIT_UNREACHABLE;
@@ -312,6 +389,8 @@ int ctl_fleet_hold(const struct ctl_fleet_hold_args *h)
 	}
 	if (!rc && h->json)
 		printf("]\n");
+	sodium_memzero(sk, sizeof(sk));
+	ps_out_free(&op.item);
 	free(op.data);
 	targets_free(&t);
 	ps_fleet_close(&f);
@@ -328,5 +407,6 @@ void ctl_fleet_hold_help(struct ps_out *o)
 "                                  waybills; load: the whole list, any\n"
 "                                  size, sent in chunks); TARGET is --site\n"
 "                                  ID | --sites ID,ID... | --all (every\n"
-"                                  site that reported status)\n");
+"                                  site that reported status); --sign KEY\n"
+"                                  signs each operation for each site\n");
 }

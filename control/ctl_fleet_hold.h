@@ -15,6 +15,7 @@ struct ctl_fleet_hold_args {
 	int n_pos;
 	char **pos;                     /* add|del|load and its arguments */
 	struct ps_fleet_sec sec;        /* TLS and credentials, as for push */
+	const char *sign;               /* --sign KEY */
 };
 
 int ctl_fleet_hold(const struct ctl_fleet_hold_args *h);

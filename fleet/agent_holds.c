@@ -11,7 +11,11 @@
  * before it too); at start it resumes after the higher of that file and
  * the consumer's acknowledged floor, so nothing is applied twice and
  * nothing is skipped. The outcome, with the daemon's hold revision and
- * count, goes into the site's status record. */
+ * count, goes into the site's status record. Started with --trust, the
+ * agent first checks each operation's signature (fleet_holds.h): signed
+ * by a trusted key, as a hold, for this site, following a revision not
+ * older than the last one handled; anything else is refused (reported,
+ * counted as handled) and the site's list stays as it is. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -270,6 +274,30 @@ static void refused(struct holds *h, const char *op, const char *why)
 
 /* ----------------------------------------------------------- messages */
 
+/* With --trust: 0 when the operation ending with m is signed as it must
+ * be (see above), else -1 with the refusal reported. */
+static int untrusted(struct holds *h, natsMsg *m, const char *op,
+		     const char *note, const char *name, const char *data,
+		     size_t len)
+{
+	if (!h->a->trust.n)
+		return 0;
+	const char *line = NULL;
+	char why[384], said[448];
+	struct ps_out item;
+	ps_out_init(&item);
+	natsMsgHeader_Get(m, PS_HOLD_H_SIG, &line);
+	ps_hold_sign_item(&item, op, note, name, data ? data : "", len);
+	int rc = ps_hold_verify(line, &item, h->a->site, h->applied,
+				&h->a->trust, why, sizeof(why));
+	ps_out_free(&item);
+	if (rc == 0)
+		return 0;
+	snprintf(said, sizeof(said), "signature: %s", why);
+	refused(h, op, said);
+	return -1;
+}
+
 /* A load chunk: 0 handled (or more to come), -1 stopping. */
 static int take_chunk(struct holds *h, natsMsg *m, uint64_t seq)
 {
@@ -297,7 +325,9 @@ static int take_chunk(struct holds *h, natsMsg *m, uint64_t seq)
 		return 0;
 	}
 	snprintf(h->op, sizeof(h->op), "load");
-	if (apply_load(h, c.name, h->as.buf.buf ? h->as.buf.buf : "",
+	if (untrusted(h, m, "load", NULL, c.name, h->as.buf.buf,
+		      h->as.buf.len) == 0 &&
+	    apply_load(h, c.name, h->as.buf.buf ? h->as.buf.buf : "",
 		       h->as.buf.len))
 		return -1;
 	ps_hold_asm_reset(&h->as);
@@ -337,7 +367,8 @@ static int take(struct holds *h, natsMsg *m)
 	if (op && (!strcmp(op, "add") || !strcmp(op, "del"))) {
 		snprintf(h->op, sizeof(h->op), "%s", op);
 		natsMsgHeader_Get(m, PS_HOLD_H_NOTE, &note);
-		if (apply_list(h, !strcmp(op, "add") ? PS_CTL_HOLD_ADD
+		if (untrusted(h, m, op, note, NULL, data, len) == 0 &&
+		    apply_list(h, !strcmp(op, "add") ? PS_CTL_HOLD_ADD
 						     : PS_CTL_HOLD_DEL,
 			       note ? note : "", data ? data : "", len))
 			return -1;

@@ -41,8 +41,9 @@ static void usage(FILE *f)
 "  --window N         blocks in flight before waiting for acks (default 64)\n"
 "  --replicas N       replicas of buckets and stream it has to create\n"
 "                     (default 1; `parcelsortctl fleet init` sets them)\n"
-"  --trust FILE       take only plans signed by a key of FILE (public\n"
-"                     keys, one a line; may be given more than once)\n"
+"  --trust FILE       take only plans and hold operations signed by a\n"
+"                     key of FILE (public keys, one a line; may be\n"
+"                     given more than once)\n"
 "  --no-watch         read the site's key every 250 ms instead of\n"
 "                     watching it (the least-privilege permissions\n"
 "                     of docs/fleet.md allow no consumer on the bucket)\n"
@@ -163,7 +164,7 @@ int main(int argc, char **argv)
 	}
 	printf("parcelsort-agent: site %s connected to %s%s%s\n", agent.site,
 	       nats, sec.ca ? " (TLS)" : "", agent.trust.n
-	       ? "; only signed plans" : "");
+	       ? "; only signed plans and holds" : "");
 	agent_plans_init(&agent, err, sizeof(err));
 	pthread_t ev;
 	int have_ev = agent.spool_dir &&

@@ -1,7 +1,9 @@
 /* fleet_holds.c: the hold operations' stream, message headers, and the
- * chunking and reassembly of a large hold list (see fleet_holds.h). */
+ * chunking and reassembly of a large hold list, and the signing of hold
+ * operations (see fleet_holds.h). */
 #include "fleet_holds.h"
 
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -235,4 +237,63 @@ int ps_hold_asm_add(struct ps_hold_asm *a, const struct ps_hold_chunk *c,
 			      a->c.crc);
 	a->active = 0;
 	return PS_HOLD_DONE;
+}
+
+/* ------------------------------------------------------- signatures */
+
+void ps_hold_sign_item(struct ps_out *item, const char *op, const char *note,
+		       const char *name, const void *data, size_t len)
+{
+	unsigned char h[crypto_hash_sha512_BYTES];
+	char hex[2 * crypto_hash_sha512_BYTES + 1];
+	if (sodium_init() < 0) {
+		item->oom = 1;
+		return;
+	}
+	crypto_hash_sha512(h, data, len);
+	sodium_bin2hex(hex, sizeof(hex), h, sizeof(h));
+	ps_out_printf(item, "op=%s\nnote=%s\nname=%s\nsize=%zu\nsha512=%s\n",
+		      op, note ? note : "", name ? name : "", len, hex);
+}
+
+int ps_hold_sign_line(char *line, size_t n, const struct ps_out *item,
+		      const char *site, uint64_t after,
+		      const unsigned char sk[PS_SIGN_SK])
+{
+	struct ps_out o;
+	ps_out_init(&o);
+	ps_out_write(&o, item->buf, item->len);
+	size_t start = o.len;
+	ps_sign_append(&o, "hold", site, after, sk);
+	int rc = -1;
+	if (!o.oom && o.len > start + 1 && o.len - start <= n) {
+		memcpy(line, o.buf + start, o.len - start - 1);
+		line[o.len - start - 1] = 0;    /* without its line break */
+		rc = 0;
+	}
+	ps_out_free(&o);
+	return rc;
+}
+
+int ps_hold_verify(const char *line, const struct ps_out *item,
+		   const char *site, uint64_t min_after,
+		   const struct ps_trust *t, char *why, size_t whylen)
+{
+	struct ps_out o;
+	size_t body = 0;
+	ps_out_init(&o);
+	ps_out_write(&o, item->buf, item->len);
+	if (line && *line)
+		ps_out_printf(&o, "%s\n", line);
+	int rc = o.oom ? -1
+		       : ps_sign_verify(o.buf, o.len, "hold", site, min_after, t,
+					&body, why, whylen);
+	if (o.oom)
+		snprintf(why, whylen, "out of memory");
+	else if (rc == 0 && body != item->len) {
+		snprintf(why, whylen, "malformed signature line");
+		rc = -1;
+	}
+	ps_out_free(&o);
+	return rc;
 }

@@ -11,6 +11,7 @@
 
 #include <nats/nats.h>
 
+#include "fleet_sign.h"
 #include "outbuf.h"
 
 #define PS_FLEET_HOLDS         "PARCELSORT_HOLDS"   /* stream */
@@ -30,6 +31,9 @@
 #define PS_HOLD_H_CHUNKS "Parcelsort-Hold-Chunks" /* how many */
 #define PS_HOLD_H_SIZE   "Parcelsort-Hold-Size"   /* the list's bytes */
 #define PS_HOLD_H_CRC    "Parcelsort-Hold-Crc"    /* CRC-32 of the list, hex */
+/* --sign: the signature line (fleet_sign.h, kind=hold), on an add or del
+ * and on the last chunk of a load */
+#define PS_HOLD_H_SIG    "Parcelsort-Hold-Sig"
 
 /* Create the stream if missing (file storage, de-duplication window). */
 natsStatus ps_fleet_holds_bind(jsCtx *js, int replicas);
@@ -80,5 +84,26 @@ void ps_hold_asm_free(struct ps_hold_asm *a);
 void ps_hold_asm_reset(struct ps_hold_asm *a);
 int ps_hold_asm_add(struct ps_hold_asm *a, const struct ps_hold_chunk *c,
 		    const void *data, size_t n, char *why, size_t whylen);
+
+/* Signed hold operations. What a signature covers is the operation's
+ * item, a short text
+ *   "op=OP\nnote=NOTE\nname=NAME\nsize=N\nsha512=HEX\n"
+ * (note: add's --note, name: a load's file name, both empty otherwise;
+ * N and HEX: the size and SHA-512 of the message body, or of a load's
+ * whole reassembled list), in the envelope of fleet_sign.h with kind=hold,
+ * the site id and after=R, R the last stream sequence on the site's
+ * subject when signed: the operation follows it. The signature line
+ * travels in the header PS_HOLD_H_SIG, never in the body. */
+void ps_hold_sign_item(struct ps_out *item, const char *op, const char *note,
+		       const char *name, const void *data, size_t len);
+/* The signature line (no line break) of item for site, after R. */
+int ps_hold_sign_line(char *line, size_t n, const struct ps_out *item,
+		      const char *site, uint64_t after,
+		      const unsigned char sk[PS_SIGN_SK]);
+/* Check line (NULL: not signed) against item, for site, following a
+ * revision not older than min_after: 0, or -1 and why. */
+int ps_hold_verify(const char *line, const struct ps_out *item,
+		   const char *site, uint64_t min_after,
+		   const struct ps_trust *t, char *why, size_t whylen);
 
 #endif

@@ -6,7 +6,11 @@
 # in chunks and is in force there as one list; `fleet hold add` and `del`
 # follow it in order; `fleet status` shows the site's hold revision and
 # count; an agent restarted (cleanly, then with kill -9) applies nothing
-# again; a load another operation interrupts is refused whole.
+# again; a load another operation interrupts is refused whole. Then the
+# agent restarted with --trust: a load signed with --sign is applied; an
+# unsigned add, a signed load with one byte changed (size and CRC made to
+# match) and a signed load put back into the stream are refused, with the
+# reason in the status record and the site's list unchanged.
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
@@ -54,7 +58,7 @@ for _ in $(seq 1 40); do
     grep -q "^parcelsortd: UDP port" "$T/daemon.log" && break; sleep 0.25
 done
 agent_up() {
-    "$AGENT" --site a --ctl "$T/ctl.sock" --state "$T/agent" \
+    "$AGENT" --site a --ctl "$T/ctl.sock" --state "$T/agent" "$@" \
         >>"$T/agent.log" 2>&1 &
     AGENT_PID=$!
 }
@@ -161,3 +165,88 @@ sleep 3
 check "a load cut short by another operation is refused whole; the operation after it is applied" \
     'grep -q "cut-1 refused" "$T/agent.log" && [ "$(site | cut -d" " -f1)" = 200002 ] &&
      ! ctl hold list --limit 1 --after SF0000000000800 | grep -q SF0000000000801'
+
+# ---- signed hold operations: the agent with --trust
+fleet keygen "$T/ops-key" >/dev/null 2>&1
+kill -TERM "$AGENT_PID"; wait "$AGENT_PID" 2>/dev/null
+agent_up --trust "$T/ops-key.pub"
+for _ in $(seq 1 50); do grep -q "only signed plans and holds" "$T/agent.log" && break; sleep 0.2; done
+printf 'SG0000000000001,signed one\nSG0000000000002,signed two\nSG0000000000003,signed three\n' >"$T/signed.holds"
+fleet hold load "$T/signed.holds" --site a --sign "$T/ops-key" >"$T/sload.out" 2>&1
+srev=$(sed -n 's/.*hold revision \([0-9]*\).*/\1/p' "$T/sload.out")
+wait_rev "$srev"
+check "with --trust, a load signed with --sign is applied (revision $srev)" \
+    '[ -n "$srev" ] && [ "$(hold hold_outcome)" = applied ] && [ "$(site)" = "3 7" ] &&
+     ctl hold list --limit 1 | grep -q "SG0000000000001 *signed one"'
+
+fleet hold add SG0000000000009 --site a >"$T/uadd.out" 2>&1
+urev=$(sed -n 's/.*hold revision \([0-9]*\).*/\1/p' "$T/uadd.out")
+wait_rev "$urev"
+fleet status >"$T/status2" 2>&1
+check "an unsigned add is refused: the list is unchanged, the status says why" \
+    '[ -n "$urev" ] && [ "$(hold hold_outcome)" = refused ] && [ "$(hold hold_op)" = add ] &&
+     hold hold_errors | grep -q "signature: not signed" && [ "$(site)" = "3 7" ] &&
+     grep -q "hold revision $urev refused" "$T/status2" && grep -q "not signed" "$T/status2"'
+
+# the signed load's message read back from the stream and published again:
+# once with one byte of the list changed (size and CRC fixed), once as it was
+resend() {
+    python3 - "$PORT" "$srev" "$1" <<'PY'
+import base64, json, socket, sys, zlib
+port, seq, mode = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+s = socket.create_connection(("127.0.0.1", port))
+f = s.makefile("rb")
+f.readline()
+s.sendall(b'CONNECT {"verbose":false,"headers":true}\r\nSUB _INBOX.t 1\r\n')
+req = json.dumps({"seq": seq}).encode()
+s.sendall(b"PUB $JS.API.STREAM.MSG.GET.PARCELSORT_HOLDS _INBOX.t %d\r\n%s\r\n" % (len(req), req))
+while True:
+    line = f.readline()
+    if line.startswith(b"MSG"):
+        n = int(line.split()[-1]); reply = json.loads(f.read(n + 2)[:n]); break
+msg = reply["message"]
+data = base64.b64decode(msg.get("data", ""))
+hdrs = [l.split(": ", 1) for l in base64.b64decode(msg["hdrs"]).decode().split("\r\n")[1:] if ": " in l]
+hdrs = [(k, v) for k, v in hdrs if not k.startswith("Nats-")]
+if mode == "tamper":
+    data = data.replace(b"SG0000000000002", b"SG0000000000007")
+    hdrs = [(k, "%08x" % zlib.crc32(data) if k == "Parcelsort-Hold-Crc" else v) for k, v in hdrs]
+hb = ("NATS/1.0\r\n" + "".join("%s: %s\r\n" % kv for kv in hdrs) + "\r\n").encode()
+s.sendall(b"HPUB parcelsort.holds.a %d %d\r\n" % (len(hb), len(hb) + len(data)) + hb + data + b"\r\nPING\r\n")
+while not f.readline().startswith(b"PONG"):
+    pass
+print("sent", mode, len(data))
+PY
+}
+last_seq() {
+    fleet --json status --site a >/dev/null 2>&1
+    python3 - "$PORT" <<'PY'
+import json, socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+f = s.makefile("rb")
+f.readline()
+s.sendall(b'CONNECT {"verbose":false}\r\nSUB _INBOX.t 1\r\nPUB $JS.API.STREAM.INFO.PARCELSORT_HOLDS _INBOX.t 0\r\n\r\n')
+while True:
+    line = f.readline()
+    if line.startswith(b"MSG"):
+        n = int(line.split()[-1]); print(json.loads(f.read(n + 2)[:n])["state"]["last_seq"]); break
+PY
+}
+resend tamper >"$T/tamper.out" 2>&1
+trev=$(last_seq)
+wait_rev "$trev"
+check "a signed load with one byte changed is refused (revision $trev); the list is unchanged" \
+    '[ "$(hold hold_outcome)" = refused ] && [ "$(hold hold_op)" = load ] &&
+     hold hold_errors | grep -q "bad signature" && [ "$(site)" = "3 7" ] &&
+     ! ctl hold list --limit 5 | grep -q SG0000000000007'
+resend replay >"$T/replay.out" 2>&1
+rrev=$(last_seq)
+wait_rev "$rrev"
+check "the signed load put back into the stream is refused as replayed (revision $rrev)" \
+    '[ "$rrev" -gt "$trev" ] && [ "$(hold hold_outcome)" = refused ] &&
+     hold hold_errors | grep -q "replayed" && [ "$(site)" = "3 7" ]'
+fleet hold add SG0000000000004 --note "signed add" --site a --sign "$T/ops-key" >"$T/sadd.out" 2>&1
+arev=$(sed -n 's/.*hold revision \([0-9]*\).*/\1/p' "$T/sadd.out")
+wait_rev "$arev"
+check "a signed add after the refusals is applied (revision $arev)" \
+    '[ -n "$arev" ] && [ "$(hold hold_outcome)" = applied ] && [ "$(site)" = "4 8" ]'

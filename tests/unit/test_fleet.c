@@ -11,6 +11,9 @@
 
 #include "fleet.h"
 #include "fleet_holds.h"
+#include "fleet_sign.h"
+
+#include <sodium.h>
 
 Test(fleet, site_ids)
 {
@@ -418,4 +421,171 @@ Test(fleet_holds, a_damaged_or_foreign_chunk_is_refused)
 	free(copy);
 	ps_hold_asm_free(&a);
 	free(text);
+}
+
+/* ------------------------------------------- signed hold operations */
+
+struct hold_keys {
+	unsigned char pk[PS_SIGN_PK], sk[PS_SIGN_SK];
+	struct ps_trust trust;
+};
+
+static void hold_keys(struct hold_keys *k)
+{
+	cr_assert(sodium_init() >= 0);
+	crypto_sign_keypair(k->pk, k->sk);
+	memset(&k->trust, 0, sizeof(k->trust));
+	memcpy(k->trust.pk[0], k->pk, PS_SIGN_PK);
+	k->trust.n = 1;
+}
+
+static void add_item(struct ps_out *item, const char *waybills)
+{
+	ps_out_init(item);
+	ps_hold_sign_item(item, "add", "customs", "", waybills,
+			  strlen(waybills));
+}
+
+Test(fleet_holds, a_signed_operation_verifies_at_its_site)
+{
+	struct hold_keys k;
+	struct ps_out item;
+	char line[512], why[256] = "";
+	hold_keys(&k);
+	add_item(&item, "SF1\nSF2\n");
+	cr_assert_eq(ps_hold_sign_line(line, sizeof(line), &item, "a", 7,
+				       k.sk), 0);
+	cr_assert(strstr(line, "kind=hold site=a after=7 "), "%s", line);
+	cr_assert_eq(ps_hold_verify(line, &item, "a", 7, &k.trust, why,
+				    sizeof(why)), 0, "%s", why);
+	cr_assert_eq(ps_hold_verify(line, &item, "a", 3, &k.trust, why,
+				    sizeof(why)), 0, "%s", why);
+	ps_out_free(&item);
+}
+
+Test(fleet_holds, an_unsigned_or_untrusted_operation_is_refused)
+{
+	struct hold_keys k, other;
+	struct ps_out item;
+	char line[512], why[256] = "";
+	hold_keys(&k);
+	hold_keys(&other);
+	add_item(&item, "SF1\n");
+	cr_assert_eq(ps_hold_verify(NULL, &item, "a", 0, &k.trust, why,
+				    sizeof(why)), -1);
+	cr_assert(strstr(why, "not signed"), "%s", why);
+	cr_assert_eq(ps_hold_sign_line(line, sizeof(line), &item, "a", 0,
+				       other.sk), 0);
+	cr_assert_eq(ps_hold_verify(line, &item, "a", 0, &k.trust, why,
+				    sizeof(why)), -1);
+	cr_assert(strstr(why, "does not trust"), "%s", why);
+	ps_out_free(&item);
+}
+
+Test(fleet_holds, a_changed_byte_note_or_op_is_refused)
+{
+	struct hold_keys k;
+	struct ps_out item, changed;
+	char line[512], why[256] = "";
+	hold_keys(&k);
+	add_item(&item, "SF1\nSF2\n");
+	cr_assert_eq(ps_hold_sign_line(line, sizeof(line), &item, "a", 0,
+				       k.sk), 0);
+	add_item(&changed, "SF1\nSF3\n");          /* one byte of the body */
+	cr_assert_eq(ps_hold_verify(line, &changed, "a", 0, &k.trust, why,
+				    sizeof(why)), -1);
+	cr_assert(strstr(why, "bad signature"), "%s", why);
+	ps_out_free(&changed);
+	ps_out_init(&changed);                      /* the note */
+	ps_hold_sign_item(&changed, "add", "customz", "", "SF1\nSF2\n", 8);
+	cr_assert_eq(ps_hold_verify(line, &changed, "a", 0, &k.trust, why,
+				    sizeof(why)), -1);
+	ps_out_free(&changed);
+	ps_out_init(&changed);                      /* add made a del */
+	ps_hold_sign_item(&changed, "del", "customs", "", "SF1\nSF2\n", 8);
+	cr_assert_eq(ps_hold_verify(line, &changed, "a", 0, &k.trust, why,
+				    sizeof(why)), -1);
+	ps_out_free(&changed);
+	line[strlen(line) - 1] ^= 1;                /* the signature */
+	cr_assert_eq(ps_hold_verify(line, &item, "a", 0, &k.trust, why,
+				    sizeof(why)), -1);
+	ps_out_free(&item);
+}
+
+Test(fleet_holds, an_operation_for_another_site_is_refused)
+{
+	struct hold_keys k;
+	struct ps_out item;
+	char line[512], why[256] = "";
+	hold_keys(&k);
+	add_item(&item, "SF1\n");
+	cr_assert_eq(ps_hold_sign_line(line, sizeof(line), &item, "b", 0,
+				       k.sk), 0);
+	cr_assert_eq(ps_hold_verify(line, &item, "a", 0, &k.trust, why,
+				    sizeof(why)), -1);
+	cr_assert(strstr(why, "signed for site b"), "%s", why);
+	ps_out_free(&item);
+}
+
+Test(fleet_holds, a_signed_plan_is_not_a_hold)
+{
+	struct hold_keys k;
+	struct ps_out item, plan;
+	char why[256] = "";
+	hold_keys(&k);
+	add_item(&item, "SF1\n");
+	ps_out_init(&plan);                 /* the same bytes, kind=plan */
+	ps_out_write(&plan, item.buf, item.len);
+	ps_sign_append(&plan, "plan", "a", 0, k.sk);
+	const char *line = plan.buf + item.len;
+	char copy[512];
+	snprintf(copy, sizeof(copy), "%.*s", (int)strcspn(line, "\n"), line);
+	cr_assert_eq(ps_hold_verify(copy, &item, "a", 0, &k.trust, why,
+				    sizeof(why)), -1);
+	cr_assert(strstr(why, "signed as a plan, not a hold"), "%s", why);
+	ps_out_free(&plan);
+	ps_out_free(&item);
+}
+
+Test(fleet_holds, an_operation_put_back_later_is_refused_as_replayed)
+{
+	struct hold_keys k;
+	struct ps_out item;
+	char line[512], why[256] = "";
+	hold_keys(&k);
+	add_item(&item, "SF1\n");
+	cr_assert_eq(ps_hold_sign_line(line, sizeof(line), &item, "a", 4,
+				       k.sk), 0);
+	cr_assert_eq(ps_hold_verify(line, &item, "a", 4, &k.trust, why,
+				    sizeof(why)), 0, "%s", why);
+	/* applied at revision 5; put back into the stream afterwards */
+	cr_assert_eq(ps_hold_verify(line, &item, "a", 5, &k.trust, why,
+				    sizeof(why)), -1);
+	cr_assert(strstr(why, "replayed"), "%s", why);
+	ps_out_free(&item);
+}
+
+Test(fleet_holds, a_load_is_signed_over_its_whole_list_and_name)
+{
+	struct hold_keys k;
+	struct ps_out item, other;
+	char line[512], why[256] = "";
+	const char *list = "SF1,one\nSF2,two\n";
+	hold_keys(&k);
+	ps_out_init(&item);
+	ps_hold_sign_item(&item, "load", NULL, "x.holds", list, strlen(list));
+	cr_assert(strstr(item.buf, "size=16\n"), "%s", item.buf);
+	cr_assert_eq(ps_hold_sign_line(line, sizeof(line), &item, "a", 0,
+				       k.sk), 0);
+	ps_out_init(&other);
+	ps_hold_sign_item(&other, "load", NULL, "y.holds", list, strlen(list));
+	cr_assert_eq(ps_hold_verify(line, &other, "a", 0, &k.trust, why,
+				    sizeof(why)), -1);
+	ps_out_free(&other);
+	ps_out_init(&other);
+	ps_hold_sign_item(&other, "load", NULL, "x.holds", list, 8);
+	cr_assert_eq(ps_hold_verify(line, &other, "a", 0, &k.trust, why,
+				    sizeof(why)), -1);
+	ps_out_free(&other);
+	ps_out_free(&item);
 }
