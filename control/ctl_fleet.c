@@ -91,7 +91,7 @@ static int parse(int argc, char **argv, struct fleet_args *fa)
 static int open_fleet(struct ps_fleet *f, const struct fleet_args *fa)
 {
 	char err[512];
-	struct ps_fleet_opts o = { .servers = fa->nats,
+	struct ps_fleet_opts o = { .holds = 1, .servers = fa->nats,
 				   .name = "parcelsortctl",
 				   .replicas = fa->replicas, .sec = fa->sec };
 	if (ps_fleet_open(f, &o, err, sizeof(err))) {
@@ -640,7 +640,7 @@ static void print_role_permissions(const char *role)
 "# stream (fleet init); use --nats-inbox _INBOX_ops\n"
 "permissions: {\n"
 "  publish: { allow: [ \"$JS.API.>\", \"$KV." PS_FLEET_PLANS ".>\",\n"
-"                      \"$JS.FC.>\" ] }\n"
+"                      \"" PS_FLEET_HOLDS_SUBJECT ">\", \"$JS.FC.>\" ] }\n"
 "  subscribe: { allow: [ \"_INBOX_ops.>\" ] }\n"
 "}\n");
 	else

@@ -363,7 +363,8 @@ int ctl_fleet_hold(const struct ctl_fleet_hold_args *h)
 		 ps_fleet_now_ms(), (unsigned)getpid());
 	struct ps_fleet f;
 	char err[512];
-	struct ps_fleet_opts o = { .servers = h->nats, .name = "parcelsortctl",
+	struct ps_fleet_opts o = { .holds = 1, .servers = h->nats,
+				   .name = "parcelsortctl",
 				   .replicas = h->replicas, .sec = h->sec };
 	if (ps_fleet_open(&f, &o, err, sizeof(err))) {
 		fprintf(stderr, "parcelsortctl: %s\n", err);

@@ -457,16 +457,27 @@ void *agent_holds_run(void *arg)
 {
 	struct holds h;
 	uint64_t last_refresh = 0;
+	int unavailable = 0;
 	init(&h, arg);
 	struct agent *a = h.a;
 	while (!a->stop) {
 		if (!h.sub) {
 			natsStatus s = subscribe(&h);
 			if (s != NATS_OK) {
+				if (!unavailable)
+					fprintf(stderr, "parcelsort-agent: "
+						"hold operations unavailable "
+						"(%s: no hold stream yet, or "
+						"the credential may not use "
+						"it); plans and events go on, "
+						"retrying\n",
+						ps_fleet_error(s));
+				unavailable = 1;
 				h.sub = NULL;
 				nats_Sleep(500);
 				continue;
 			}
+			unavailable = 0;
 			printf("parcelsort-agent: site %s, last hold revision "
 			       "handled %" PRIu64 "\n", a->site, h.applied);
 			fflush(stdout);

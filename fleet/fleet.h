@@ -65,6 +65,9 @@ struct ps_fleet_opts {
 	int persistent;           /* keep trying to connect, reconnect forever */
 	volatile int *stop;       /* a persistent client gives up when set */
 	struct ps_fleet_sec sec;
+	int holds;                /* bind (create) the hold stream too: the
+				   * commands do; a site's agent does not,
+				   * its hold thread finds the stream itself */
 	jsPubAckErrHandler on_pub_error;
 	void *on_pub_error_arg;
 };

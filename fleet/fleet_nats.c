@@ -261,7 +261,7 @@ static natsStatus bind_stream(struct ps_fleet *f, int replicas)
 	return s;
 }
 
-static natsStatus bind_all(struct ps_fleet *f, int replicas)
+static natsStatus bind_all(struct ps_fleet *f, int replicas, int holds)
 {
 	natsStatus s = bind_kv(f, &f->plans, PS_FLEET_PLANS,
 			       PS_FLEET_PLAN_HISTORY, replicas);
@@ -269,7 +269,7 @@ static natsStatus bind_all(struct ps_fleet *f, int replicas)
 		s = bind_kv(f, &f->status, PS_FLEET_STATUS, 1, replicas);
 	if (s == NATS_OK)
 		s = bind_stream(f, replicas);
-	if (s == NATS_OK)
+	if (s == NATS_OK && holds)
 		s = ps_fleet_holds_bind(f->js, replicas);
 	return s;
 }
@@ -308,7 +308,7 @@ int ps_fleet_open(struct ps_fleet *f, const struct ps_fleet_opts *o,
 	/* a cluster just started elects its JetStream leader first: a
 	 * persistent client waits for it, a command gives it ten seconds */
 	int tries = o->persistent ? -1 : 40;
-	while (s == NATS_OK && (s = bind_all(f, o->replicas)) != NATS_OK &&
+	while (s == NATS_OK && (s = bind_all(f, o->replicas, o->holds)) != NATS_OK &&
 	       tries-- != 0 && !(o->stop && *o->stop)) {
 		nats_Sleep(250);
 		s = NATS_OK;
