@@ -2,6 +2,7 @@
  * (manifest_persist.h). Binary, little-endian host layout (the state
  * directory never leaves its machine). */
 #include "manifest_persist.h"
+#include "ps_io.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -35,25 +36,9 @@ struct wbuf {
 	unsigned char b[1 << 16];
 };
 
-static int write_all(int fd, const void *p, size_t n)
-{
-	const char *c = p;
-	while (n) {
-		ssize_t w = write(fd, c, n);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		c += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 static void wb_flush(struct wbuf *w)
 {
-	if (w->n && !w->failed && write_all(w->fd, w->b, w->n)) {
+	if (w->n && !w->failed && ps_write_all(w->fd, w->b, w->n)) {
 		w->failed = 1;
 		w->err = errno;
 	}

@@ -1,5 +1,6 @@
 /* plan_persist.c: atomic, checksummed files of the plan state directory. */
 #include "plan_persist.h"
+#include "ps_io.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -13,21 +14,6 @@
 #include "ps_fault.h"
 
 #define TRAILER "# end crc32 "
-
-static int write_all(int fd, const char *p, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
 
 /* fsync the directory so a rename in it survives a crash. 0 or -1. */
 static int sync_dir(const char *dir)
@@ -53,7 +39,7 @@ int ps_persist_write_small(const char *dir, const char *fname,
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
 	if (fd < 0)
 		goto fail;
-	if (write_all(fd, content, len) || (!no_fsync && fsync(fd))) {
+	if (ps_write_all(fd, content, len) || (!no_fsync && fsync(fd))) {
 		int e = errno;
 		close(fd);
 		unlink(tmp);
