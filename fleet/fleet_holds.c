@@ -7,56 +7,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-natsStatus ps_fleet_holds_bind(jsCtx *js, int replicas)
-{
-	jsStreamInfo *si = NULL;
-	jsErrCode jerr = 0;
-	natsStatus s = js_GetStreamInfo(&si, js, PS_FLEET_HOLDS, NULL, &jerr);
-	if (s == NATS_OK) {
-		jsStreamInfo_Destroy(si);
-		return s;
-	}
-	if (s != NATS_NOT_FOUND)
-		return s;
-	jsStreamConfig c;
-	jsStreamConfig_Init(&c);
-	const char *subjects[] = { PS_FLEET_HOLDS_SUBJECT ">" };
-	c.Name = PS_FLEET_HOLDS;
-	c.Subjects = subjects;
-	c.SubjectsLen = 1;
-	c.Storage = js_FileStorage;
-	c.Replicas = replicas;
-	c.Duplicates = (int64_t)PS_FLEET_HOLDS_DUP_WINDOW_S * 1000000000;
-	s = js_AddStream(&si, js, &c, NULL, &jerr);
-	if (s == NATS_OK)
-		jsStreamInfo_Destroy(si);
-	return s;
-}
+#include <zlib.h>
 
 /* ------------------------------------------------------------- CRC-32 */
 
-static uint32_t crc_table[256];
-
-static void crc_init(void)
-{
-	for (uint32_t i = 0; i < 256; i++) {
-		uint32_t c = i;
-		for (int k = 0; k < 8; k++)
-			c = c & 1 ? 0xedb88320u ^ (c >> 1) : c >> 1;
-		crc_table[i] = c;
-	}
-}
-
 uint32_t ps_crc32(uint32_t crc, const void *p, size_t n)
 {
-	const uint8_t *b = p;
-	if (!crc_table[1])
-		crc_init();
-	crc = ~crc;
-	while (n--)
-		crc = crc_table[(crc ^ *b++) & 0xff] ^ (crc >> 8);
-	return ~crc;
+	const Bytef *b = p;
+	while (n) {                     /* zlib takes at most 4 GB a call */
+		uInt k = n > 0x40000000u ? 0x40000000u : (uInt)n;
+		crc = (uint32_t)crc32(crc, b, k);
+		b += k;
+		n -= k;
+	}
+	return crc;
 }
 
 /* ------------------------------------------------------------ chunks */

@@ -35,9 +35,6 @@
  * and on the last chunk of a load */
 #define PS_HOLD_H_SIG    "Parcelsort-Hold-Sig"
 
-/* Create the stream if missing (file storage, de-duplication window). */
-natsStatus ps_fleet_holds_bind(jsCtx *js, int replicas);
-
 /* CRC-32 (IEEE, as zlib's crc32): crc 0 to start. */
 uint32_t ps_crc32(uint32_t crc, const void *p, size_t n);
 

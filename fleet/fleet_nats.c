@@ -233,12 +233,14 @@ static natsStatus bind_kv(struct ps_fleet *f, kvStore **kv, const char *bucket,
 	return js_CreateKeyValue(kv, f->js, &c);
 }
 
-static natsStatus bind_stream(struct ps_fleet *f, int replicas)
+/* Bind a stream of one subject wildcard, creating it when missing. */
+static natsStatus bind_stream(struct ps_fleet *f, const char *name,
+			      const char *subject, int replicas,
+			      int64_t dup_window_s, bool allow_direct)
 {
 	jsStreamInfo *si = NULL;
 	jsErrCode jerr = 0;
-	natsStatus s = js_GetStreamInfo(&si, f->js, PS_FLEET_EVENTS, NULL,
-					&jerr);
+	natsStatus s = js_GetStreamInfo(&si, f->js, name, NULL, &jerr);
 	if (s == NATS_OK) {
 		jsStreamInfo_Destroy(si);
 		return s;
@@ -247,14 +249,14 @@ static natsStatus bind_stream(struct ps_fleet *f, int replicas)
 		return s;
 	jsStreamConfig c;
 	jsStreamConfig_Init(&c);
-	const char *subjects[] = { PS_FLEET_SUBJECT ">" };
-	c.Name = PS_FLEET_EVENTS;
+	const char *subjects[] = { subject };
+	c.Name = name;
 	c.Subjects = subjects;
 	c.SubjectsLen = 1;
 	c.Storage = js_FileStorage;
 	c.Replicas = replicas;
-	c.Duplicates = (int64_t)PS_FLEET_DUP_WINDOW_S * 1000000000;
-	c.AllowDirect = true;
+	c.Duplicates = dup_window_s * 1000000000;
+	c.AllowDirect = allow_direct;
 	s = js_AddStream(&si, f->js, &c, NULL, &jerr);
 	if (s == NATS_OK)
 		jsStreamInfo_Destroy(si);
@@ -268,9 +270,11 @@ static natsStatus bind_all(struct ps_fleet *f, int replicas, int holds)
 	if (s == NATS_OK)
 		s = bind_kv(f, &f->status, PS_FLEET_STATUS, 1, replicas);
 	if (s == NATS_OK)
-		s = bind_stream(f, replicas);
+		s = bind_stream(f, PS_FLEET_EVENTS, PS_FLEET_SUBJECT ">",
+				replicas, PS_FLEET_DUP_WINDOW_S, true);
 	if (s == NATS_OK && holds)
-		s = ps_fleet_holds_bind(f->js, replicas);
+		s = bind_stream(f, PS_FLEET_HOLDS, PS_FLEET_HOLDS_SUBJECT ">",
+				replicas, PS_FLEET_HOLDS_DUP_WINDOW_S, false);
 	return s;
 }
 
