@@ -20,6 +20,7 @@
 #include "ctl_render.h"
 #include "ctl_table.h"
 #include "outbuf.h"
+#include "wi_cli.h"
 
 static const char *ctl_path = "/run/parcelsort/ctl.sock";
 /* hold load: the file goes in parts of at most this many bytes */
@@ -46,6 +47,10 @@ static void usage(FILE *f)
 	ps_ctl_help(&o);
 	ps_out_printf(&o, "\nOffline (no daemon needed):\n");
 	ps_ctl_help_line(&o, "plan check FILE", "check and compile a plan");
+	ps_ctl_help_line(&o, "plan whatif CANDIDATE --capture FILE "
+			 "[--against active|PLAN] [--holds FILE] "
+			 "[--manifest FILE]", "decide a capture under both "
+			 "plans (offline with --against PLAN)");
 	ctl_fleet_help(&o);
 	ps_out_printf(&o, "\nExit codes: 0 done, 1 refused (the reasons are "
 		      "printed), 2 usage,\n3 the daemon cannot be reached.\n");
@@ -548,6 +553,8 @@ static int run_command(int argc, char **argv)
 		return ctl_fleet(argc, argv, json);
 	if (argc == 3 && !strcmp(argv[0], "plan") && !strcmp(argv[1], "check"))
 		return ctl_plan_check(argv[2], json, 0);
+	if (argc >= 2 && !strcmp(argv[0], "plan") && !strcmp(argv[1], "whatif"))
+		return wi_cli_plan_whatif(argc - 2, argv + 2, json, ctl_path);
 	struct typed t = { 0 };
 	int used;
 	char words[64];

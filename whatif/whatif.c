@@ -1,0 +1,269 @@
+/* whatif.c: a capture replayed through two pipelines, record pairs tallied
+ * (see whatif.h). */
+#include "whatif.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pipeline.h"
+#include "ps_frame.h"
+#include "wi_capture.h"
+
+#define RUN_RECS (PS_BURST * PS_MAX_RECORDS)
+#define ARENA (PS_BURST * (WI_FRAME_MAX + 64u))
+
+/* One plan's dataplane: its pipeline, window, chute states, and the
+ * decisions its last run exported. */
+struct side {
+	struct ps_pipeline pl;
+	struct ps_plan *plan;
+	struct ps_holds *holds;
+	struct ps_chute_state *chutes;
+	struct ps_dedup dedup;
+	int dedup_ok;
+	struct ps_counters *cnt;
+	struct ps_pkt_buf pk[PS_BURST];
+	uint8_t *arena;           /* the burst's frames, copied: the pipeline
+				   * writes its replies over them */
+	struct wi_dec dec[RUN_RECS];
+	unsigned n;
+	int overflow;
+};
+
+struct replay {
+	struct side side[2];
+	struct ps_net_cfg net;
+	struct ps_prefix any[2]; /* 0.0.0.0/0 and ::/0: every sorter */
+	const uint8_t *frame[PS_BURST];
+	uint16_t len[PS_BURST];
+	unsigned n;
+	uint32_t burst_s;
+	struct wi_result *r;
+	int mismatch;
+};
+
+static void collect(void *ctx, const struct ps_event *ev, unsigned n)
+{
+	struct side *s = ctx;
+	for (unsigned i = 0; i < n; i++) {
+		if (ev[i].type != PS_EVENT_SCAN)
+			continue;
+		if (s->n == RUN_RECS) {
+			s->overflow = 1;
+			return;
+		}
+		struct wi_dec *d = &s->dec[s->n++];
+		d->ts_ms = ev[i].ts_ms;
+		d->hub = ev[i].hub;
+		d->chute = ev[i].chute;
+		d->reason = ev[i].reason < PS_REASON_COUNT ? ev[i].reason : 0;
+	}
+}
+
+static int side_init(struct side *s, const struct wi_opts *o, int k,
+		     const struct ps_net_cfg *net)
+{
+	memset(s, 0, sizeof(*s));
+	s->plan = (struct ps_plan *)o->plan[k];
+	s->holds = (struct ps_holds *)o->holds;
+	s->chutes = malloc(sizeof(*s->chutes));
+	s->cnt = calloc(1, sizeof(*s->cnt));
+	s->arena = malloc(ARENA);
+	if (!s->chutes || !s->cnt || !s->arena)
+		return -1;
+	if (o->chutes)
+		memcpy(s->chutes, o->chutes, sizeof(*s->chutes));
+	else
+		ps_chutes_init(s->chutes);
+	if (ps_dedup_init(&s->dedup, o->capacity ? o->capacity
+						  : WI_DEFAULT_CAPACITY,
+			  o->window_s ? o->window_s : WI_DEFAULT_WINDOW_S))
+		return -1;
+	s->dedup_ok = 1;
+	s->pl.net = net;
+	s->pl.plan_slot = &s->plan;
+	s->pl.holds_slot = s->holds ? &s->holds : NULL;
+	s->pl.chutes = s->chutes;
+	s->pl.dedup = &s->dedup;
+	s->pl.cnt = s->cnt;
+	s->pl.export_fn = collect;
+	s->pl.export_ctx = s;
+	return 0;
+}
+
+static void side_free(struct side *s)
+{
+	if (s->dedup_ok)
+		ps_dedup_free(&s->dedup);
+	free(s->chutes);
+	free(s->cnt);
+	free(s->arena);
+}
+
+/* Run the pending frames through both sides and tally the pairs. */
+static void flush(struct replay *x)
+{
+	if (!x->n)
+		return;
+	for (int k = 0; k < 2; k++) {
+		struct side *s = &x->side[k];
+		size_t off = 0;
+		for (unsigned i = 0; i < x->n; i++) {
+			memcpy(s->arena + off, x->frame[i], x->len[i]);
+			s->pk[i].data = s->arena + off;
+			s->pk[i].len = x->len[i];
+			off += (x->len[i] + 63u) & ~63u;
+		}
+		s->n = 0;
+		ps_pipeline_run(&s->pl, s->pk, x->n, x->burst_s);
+	}
+	struct side *a = &x->side[0], *b = &x->side[1];
+	if (a->n != b->n || a->overflow || b->overflow)
+		x->mismatch = 1;
+	unsigned n = a->n < b->n ? a->n : b->n;
+	struct wi_result *r = x->r;
+	for (unsigned i = 0; i < n; i++) {
+		uint64_t t = a->dec[i].ts_ms;
+		if (t && (!r->first_ms || t < r->first_ms))
+			r->first_ms = t;
+		if (t > r->last_ms)
+			r->last_ms = t;
+		wi_tally_add(&r->tally, &a->dec[i], &b->dec[i]);
+	}
+	x->n = 0;
+}
+
+/* Is the frame a protocol datagram (UDP, "PS" magic) to an address or
+ * port the configuration does not have? Then the configuration takes it
+ * (after the frames before it ran under the old one). */
+static void learn(struct replay *x, const uint8_t *frame, uint16_t len)
+{
+	struct ps_frame f;
+	struct ps_net_cfg *c = &x->net;
+	if (ps_frame_parse(frame, len, &f) != PS_FRAME_UDP ||
+	    f.payload_len < 2 || frame[f.payload_off] != 0x50 ||
+	    frame[f.payload_off + 1] != 0x53)
+		return;
+	int same_ip = f.ip_ver == 4 ? c->has_ip4 && !memcmp(c->ip4, f.dst, 4)
+				    : c->has_ip6 && !memcmp(c->ip6, f.dst, 16);
+	if (same_ip && f.dport == c->port && !memcmp(c->mac, frame, 6))
+		return;
+	flush(x);
+	if (f.ip_ver == 4) {
+		c->has_ip4 = 1;
+		memcpy(c->ip4, f.dst, 4);
+	} else {
+		c->has_ip6 = 1;
+		memcpy(c->ip6, f.dst, 16);
+	}
+	c->port = f.dport;
+	if (!(frame[0] & 1))             /* not a multicast address */
+		memcpy(c->mac, frame, 6);
+	ps_net_cfg_finish(c);
+}
+
+static void replay_frames(struct replay *x, struct wi_capture *cap)
+{
+	const uint8_t *frame;
+	uint32_t len;
+	uint64_t ts, first = 0;
+	uint32_t clock_s = 0;
+	int started = 0;
+	while (wi_capture_next(cap, &frame, &len, &ts)) {
+		if (!started) {
+			first = ts;
+			started = 1;
+		}
+		/* the window's clock: capture seconds, never going back */
+		uint32_t s = ts > first ? (uint32_t)((ts - first) / 1000000u) : 0;
+		if (s > clock_s)
+			clock_s = s;
+		if (clock_s != x->burst_s || x->n == PS_BURST)
+			flush(x);
+		x->burst_s = clock_s;
+		learn(x, frame, (uint16_t)len);
+		x->frame[x->n] = frame;
+		x->len[x->n] = (uint16_t)len;
+		x->n++;
+	}
+	flush(x);
+}
+
+static void count_frames(struct wi_result *r, const struct ps_counters *c)
+{
+	r->scan_datagrams = c->answered[PS_ANS_DECISION];
+	r->sorter_datagrams = c->answered[PS_ANS_ACK];
+	for (unsigned i = 0; i < PS_DROP_COUNT; i++)
+		r->dropped += c->drops[i];
+}
+
+int wi_run(const struct wi_opts *o, const char *path, struct wi_result *r,
+	   char *err, size_t errlen)
+{
+	struct wi_capture cap;
+	memset(r, 0, sizeof(*r));
+	r->capture = path;
+	r->name[0] = o->name[0];
+	r->name[1] = o->name[1];
+	if (wi_capture_open(&cap, path, err, errlen))
+		return -1;
+	struct replay *x = calloc(1, sizeof(*x));
+	int rc = -1;
+	if (!x || wi_tally_init(&r->tally)) {
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	x->r = r;
+	x->net.port = 0;
+	ps_prefix_parse("0.0.0.0/0", &x->any[0]);
+	ps_prefix_parse("::/0", &x->any[1]);
+	x->net.sorter_allow = x->any;
+	x->net.n_sorter_allow = 2;
+	for (int k = 0; k < 2; k++)
+		if (side_init(&x->side[k], o, k, &x->net)) {
+			snprintf(err, errlen, "out of memory (a duplicate "
+				 "window of %llu entries)",
+				 (unsigned long long)(o->capacity ? o->capacity
+						      : WI_DEFAULT_CAPACITY));
+			goto out;
+		}
+	replay_frames(x, &cap);
+	r->frames = cap.records;
+	r->truncated = cap.truncated;
+	r->corrupt = cap.corrupt;
+	count_frames(r, x->side[0].cnt);
+	if (x->mismatch) {
+		snprintf(err, errlen, "internal error: the two replays "
+			 "exported different records");
+		goto out;
+	}
+	if (!r->scan_datagrams) {
+		snprintf(err, errlen, "%s: no scan datagrams in the capture "
+			 "(%llu frames read%s): nothing to decide", path,
+			 (unsigned long long)r->frames,
+			 r->truncated ? ", the file is truncated" : "");
+		goto out;
+	}
+	if (wi_tally_finish(&r->tally, &r->sum)) {
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	rc = 0;
+out:
+	if (x) {
+		side_free(&x->side[0]);
+		side_free(&x->side[1]);
+		free(x);
+	}
+	wi_capture_close(&cap);
+	if (rc)
+		wi_result_free(r);
+	return rc;
+}
+
+void wi_result_free(struct wi_result *r)
+{
+	wi_summary_free(&r->sum);
+	wi_tally_free(&r->tally);
+}
