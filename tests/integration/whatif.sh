@@ -1,0 +1,160 @@
+#!/bin/sh
+# whatif.sh: `parcelsortctl plan whatif` against an independent reference
+# (whatif_ref.py, on reference.py's model of the protocol): a capture made
+# by parcelsort-gen replayed through a plan and a candidate; a plan against
+# itself changes nothing; a moved prefix, a new rule, a removed chute and a
+# removed default give exactly the reference's counts, groups and chutes;
+# an intercept list from a file takes part; --against active reads the
+# daemon's plan, hold list and disabled chutes; bad input (a truncated or
+# foreign capture, one without scan datagrams, a plan with errors) gets a
+# clear error and the exit code of plan check.
+set -u
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/lib/common.sh"
+CTLBIN="$BUILD/control/parcelsortctl"
+P="$ROOT/config/yiwu.plan"
+C="$T/capture.pcap"
+whatif() { "$CTLBIN" --ctl "$T/none.sock" plan whatif "$@"; }
+# compare: NAME CANDIDATE [HOLDS] -- the offline what-if against the reference
+compare() {
+    name=$1 cand=$2 holds=${3:-}
+    if [ -n "$holds" ]; then
+        whatif "$cand" --capture "$C" --against "$P" --holds "$holds" --json >"$T/r.json"
+    else
+        whatif "$cand" --capture "$C" --against "$P" --json >"$T/r.json"
+    fi
+    check "$name: exit 0" '[ $? -eq 0 ]'
+    (cd "$HERE" && python3 whatif_ref.py "$P" "$cand" "$C" "$T/r.json" "${holds:--}") |
+        sed "s/^\(not \)\{0,1\}ok - /&$name: /"
+}
+
+"$BUILD/gen/parcelsort-gen" --pcap "$C" --quiet --datagrams 3000 --seed 11 \
+    --ipv6 0.3 --home 330782 --home-share 0.5 --rescan 0.2 --noread 0.05 \
+    --invalid 0.05 --dst-mac 02:00:00:00:00:02
+check "capture generated" '[ -s "$C" ]'
+
+# the candidates: each one change of the plan
+sed 's/^route 44 118 .*$/route 44 119 71,72/' "$P" >"$T/moved.plan"
+sed 's/^rule 10 900 901,902 service=cold_chain$/&\nrule 5 902 905 carrier=SF/' "$P" >"$T/rule.plan"
+sed 's/^route 33 110 11,12$/route 33 110 11/' "$P" >"$T/chute.plan"
+sed '/^default /d' "$P" >"$T/nodefault.plan"
+for c in moved rule chute nodefault; do
+    check "candidate $c differs from the plan" '! cmp -s "$P" "$T/$c.plan"'
+done
+
+# a plan against itself
+whatif "$P" --capture "$C" --against "$P" >"$T/self.txt"
+check "itself: exit 0" '[ $? -eq 0 ]'
+check "itself: the verdict says nothing changes" \
+    'grep -q "^verdict: 0 of [0-9,]* records change chute; 0 become NO_ROUTE, 0 become CHUTE_UNAVAILABLE$" "$T/self.txt"'
+compare itself "$P"
+compare "moved prefix" "$T/moved.plan"
+compare "new rule" "$T/rule.plan"
+compare "removed chute" "$T/chute.plan"
+compare "removed default" "$T/nodefault.plan"
+check "removed default: records become NO_ROUTE" \
+    'python3 -c "import json,sys; d=json.load(open(sys.argv[1])); assert d[\"become\"][\"NO_ROUTE\"] > 0 and d[\"changed\"] == d[\"become\"][\"NO_ROUTE\"]" "$T/r.json"'
+
+# an intercept list from a file: every 40th valid waybill of the capture
+(cd "$HERE" && python3 -c '
+import struct, sys, reference as ref
+seen = []
+for fr in ref.read_pcap(sys.argv[1]):
+    s = ref.udp_payload(fr)
+    if not s or len(s[4]) < 80: continue
+    for i in range((len(s[4]) - 16) // 64):
+        wb = s[4][16 + 64 * i:40 + 64 * i]
+        if ref.waybill_state(wb) == "valid" and wb not in seen: seen.append(wb)
+with open(sys.argv[2], "w") as f:
+    f.write("# held for the what-if test\n")
+    for wb in seen[::40]: f.write(wb.rstrip(b"\0").decode() + ",test\n")
+' "$C" "$T/holds.txt")
+compare "holds from a file" "$T/moved.plan" "$T/holds.txt"
+check "holds from a file: records are INTERCEPTED" \
+    'python3 -c "import json,sys; d=json.load(open(sys.argv[1])); assert d[\"current\"][\"by_reason\"][\"INTERCEPTED\"] > 0" "$T/r.json"'
+
+# bad input
+printf 'plan broken\nsite 1 33\nreject 9\nhub 1 trunk T\nroute 33 7 1\n' >"$T/bad.plan"
+whatif "$T/bad.plan" --capture "$C" --against "$P" >"$T/out" 2>&1
+rc=$?
+check "a candidate with errors: exit 1 and FILE:LINE ($rc)" \
+    '[ $rc -eq 1 ] && grep -q "bad.plan:5: route names hub 7" "$T/out"'
+whatif "$P" --capture "$C" --against "$T/bad.plan" >"$T/out" 2>&1
+rc=$?
+check "a current plan with errors: exit 1 and FILE:LINE ($rc)" \
+    '[ $rc -eq 1 ] && grep -q "bad.plan:5: route names hub 7" "$T/out"'
+printf 'ABC,a note\n' >"$T/badholds.txt"
+whatif "$P" --capture "$C" --against "$P" --holds "$T/badholds.txt" >"$T/out" 2>&1
+rc=$?
+check "a hold file with errors: exit 1 and FILE:LINE ($rc)" \
+    '[ $rc -eq 1 ] && grep -q "badholds.txt:1:" "$T/out"'
+whatif "$P" --against "$P" >"$T/out" 2>&1
+check "no --capture: usage, exit 2" '[ $? -eq 2 ]'
+
+frames=$(python3 -c "import sys; sys.path.insert(0, '$HERE'); import reference as r; print(len(r.read_pcap('$C')))")
+size=$(stat -c %s "$C")
+head -c $((size - 100)) "$C" >"$T/cut.pcap"
+whatif "$T/moved.plan" --capture "$T/cut.pcap" --against "$P" --json >"$T/r.json" 2>"$T/err"
+rc=$?
+check "a truncated capture: exit 0, reported with its whole records ($rc)" \
+    '[ $rc -eq 0 ] && grep -q "truncated after $((frames - 1)) whole records" "$T/err" &&
+     python3 -c "import json,sys; d=json.load(open(sys.argv[1]))[\"capture\"]; assert d[\"truncated\"] and d[\"frames\"] == $((frames - 1))" "$T/r.json"'
+whatif "$T/moved.plan" --capture "$T/cut.pcap" --against "$P" >"$T/out" 2>&1
+check "a truncated capture: the text report says so" \
+    'grep -q "warning: the capture is truncated after $((frames - 1)) whole records" "$T/out"'
+
+cp "$P" "$T/foreign.pcap"
+whatif "$P" --capture "$T/foreign.pcap" --against "$P" >"$T/out" 2>&1
+rc=$?
+check "a foreign file: exit 1, not a pcap file ($rc)" \
+    '[ $rc -eq 1 ] && grep -q "foreign.pcap: not a pcap file" "$T/out"'
+python3 -c '
+import struct, sys
+with open(sys.argv[1], "wb") as f:
+    f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 113))
+    f.write(struct.pack("<IIII", 1, 0, 4, 4) + b"abcd")
+' "$T/sll.pcap"
+whatif "$P" --capture "$T/sll.pcap" --against "$P" >"$T/out" 2>&1
+rc=$?
+check "another link type: exit 1, not Ethernet ($rc)" \
+    '[ $rc -eq 1 ] && grep -q "link type 113, not Ethernet" "$T/out"'
+python3 -c '
+import struct, sys
+arp = bytes.fromhex("ffffffffffff020000000001") + b"\x08\x06" + bytes(28)
+with open(sys.argv[1], "wb") as f:
+    f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
+    for i in range(3):
+        f.write(struct.pack("<IIII", 1 + i, 0, len(arp), len(arp)) + arp)
+' "$T/noscan.pcap"
+whatif "$P" --capture "$T/noscan.pcap" --against "$P" >"$T/out" 2>&1
+rc=$?
+check "a capture without scan datagrams: exit 1, said so ($rc)" \
+    '[ $rc -eq 1 ] && grep -q "no scan datagrams in the capture (3 frames read)" "$T/out"'
+
+# --against active: the daemon's plan, hold list and disabled chutes
+setup_netns
+ctl() { "$CTLBIN" --ctl "$CTL" "$@"; }
+start_daemon whatif --plan "$P"
+check "daemon up" '[ $? -eq 0 ]'
+ctl hold load "$T/holds.txt" >/dev/null
+check "holds loaded into the daemon" '[ $? -eq 0 ]'
+ctl chute disable 19 >/dev/null
+check "chute 19 disabled" '[ $? -eq 0 ]'
+"$CTLBIN" --ctl "$CTL" plan whatif "$T/moved.plan" --capture "$C" --json >"$T/r.json"
+check "against active: exit 0" '[ $? -eq 0 ]'
+(cd "$HERE" && python3 whatif_ref.py "$P" "$T/moved.plan" "$C" "$T/r.json" "$T/holds.txt" 19) |
+    sed "s/^\(not \)\{0,1\}ok - /&against active: /"
+check "against active: the moved prefix leaves the disabled chute (CHUTE_UNAVAILABLE before, not after)" \
+    'python3 -c "import json,sys; d=json.load(open(sys.argv[1])); assert d[\"current\"][\"by_reason\"][\"CHUTE_UNAVAILABLE\"] > 0 and d[\"candidate\"][\"by_reason\"][\"CHUTE_UNAVAILABLE\"] == 0" "$T/r.json"'
+"$CTLBIN" --ctl "$CTL" plan whatif "$T/chute.plan" --capture "$C" --json >"$T/r.json"
+(cd "$HERE" && python3 whatif_ref.py "$P" "$T/chute.plan" "$C" "$T/r.json" "$T/holds.txt" 19) |
+    sed "s/^\(not \)\{0,1\}ok - /&against active, removed chute: /"
+sed 's/^route 33 110 11,12$/route 33 110 19/' "$P" >"$T/to19.plan"
+"$CTLBIN" --ctl "$CTL" plan whatif "$T/to19.plan" --capture "$C" --json >"$T/r.json"
+(cd "$HERE" && python3 whatif_ref.py "$P" "$T/to19.plan" "$C" "$T/r.json" "$T/holds.txt" 19) |
+    sed "s/^\(not \)\{0,1\}ok - /&against active, onto the disabled chute: /"
+check "against active, onto the disabled chute: records become CHUTE_UNAVAILABLE" \
+    'python3 -c "import json,sys; d=json.load(open(sys.argv[1])); assert d[\"become\"][\"CHUTE_UNAVAILABLE\"] > 0" "$T/r.json"'
+stop_daemon
+"$CTLBIN" --ctl "$CTL" plan whatif "$T/moved.plan" --capture "$C" >/dev/null 2>&1
+check "against active without a daemon: exit 3" '[ $? -eq 3 ]'
