@@ -1,7 +1,7 @@
 #!/bin/sh
 # run.sh: build and run parcelsort's benchmarks side by side; results go to
 # results/<time>/ (bench.md, bench.json, plan_bench.md/json, loop_bench.md/json,
-# fleet.md, PNG
+# whatif.md, fleet.md, PNG
 # charts).
 #   bench/run.sh            everything, 5 runs per configuration
 #   bench/run.sh --quick    without the national plan, fewer runs
@@ -32,6 +32,14 @@ PARCELSORT_BUILD=$(pwd)/$BUILD python3 bench/bench.py "$OUT"
 echo "== the sorter loop: sort results flowing back, 1,000,000 holds"
 PARCELSORT_BUILD=$(pwd)/$BUILD python3 bench/loop_bench.py "$OUT"
 rm -rf "$OUT/work"
+echo "== what-if: a capture of 1,000,000+ records replayed through two plans"
+"$BUILD/gen/parcelsort-gen" --pcap "$OUT/whatif.pcap" --quiet --datagrams 100000 \
+    --seed 5 --home 330782 --home-share 0.5
+sed 's/^rule 10 900 901,902 service=cold_chain$/&\nrule 5 902 905 carrier=SF/' \
+    config/yiwu.plan >"$OUT/whatif-candidate.plan"
+"$BUILD/bench/whatif_bench" config/yiwu.plan "$OUT/whatif-candidate.plan" \
+    "$OUT/whatif.pcap" --runs "${BENCH_RUNS:-5}" | tee "$OUT/whatif.md"
+rm -f "$OUT/whatif.pcap"
 echo "== fleet: export through JetStream, push-to-active latency"
 PARCELSORT_BUILD=$(pwd)/$BUILD ./bench/fleet_bench.sh "$OUT"
 echo "results in $OUT"

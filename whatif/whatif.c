@@ -134,20 +134,53 @@ static void flush(struct replay *x)
 	x->n = 0;
 }
 
+/* The destination of an untagged or tagged IPv4/IPv6 UDP frame, read
+ * without any check (those are the pipeline's): 4 or 6, 0 when it is none. */
+static int peek_dst(const uint8_t *f, uint16_t len, const uint8_t **ip,
+		    uint16_t *port)
+{
+	unsigned off = 12;
+	if (len < 18)
+		return 0;
+	unsigned et = (unsigned)f[off] << 8 | f[off + 1];
+	if (et == PS_ETH_P_VLAN) {
+		off += 4;
+		et = (unsigned)f[off] << 8 | f[off + 1];
+	}
+	off += 2;
+	if (et == PS_ETH_P_IPV4 && len >= off + 28 && f[off + 9] == 17) {
+		*ip = f + off + 16;
+		off += (f[off] & 15u) * 4;
+	} else if (et == PS_ETH_P_IPV6 && len >= off + 48 && f[off + 6] == 17) {
+		*ip = f + off + 24;
+		off += 40;
+	} else {
+		return 0;
+	}
+	if (len < off + 4)
+		return 0;
+	*port = (uint16_t)(f[off + 2] << 8 | f[off + 3]);
+	return et == PS_ETH_P_IPV4 ? 4 : 6;
+}
+
 /* Is the frame a protocol datagram (UDP, "PS" magic) to an address or
  * port the configuration does not have? Then the configuration takes it
- * (after the frames before it ran under the old one). */
+ * (after the frames before it ran under the old one). A quick look first:
+ * the frames of a capture are nearly all to the same addresses. */
 static void learn(struct replay *x, const uint8_t *frame, uint16_t len)
 {
 	struct ps_frame f;
 	struct ps_net_cfg *c = &x->net;
+	const uint8_t *ip;
+	uint16_t port;
+	int v = peek_dst(frame, len, &ip, &port);
+	if (!v || (port == c->port && !memcmp(c->mac, frame, 6) &&
+		   (v == 4 ? c->has_ip4 && !memcmp(c->ip4, ip, 4)
+			   : c->has_ip6 && !memcmp(c->ip6, ip, 16))))
+		return;
 	if (ps_frame_parse(frame, len, &f) != PS_FRAME_UDP ||
 	    f.payload_len < 2 || frame[f.payload_off] != 0x50 ||
 	    frame[f.payload_off + 1] != 0x53)
-		return;
-	int same_ip = f.ip_ver == 4 ? c->has_ip4 && !memcmp(c->ip4, f.dst, 4)
-				    : c->has_ip6 && !memcmp(c->ip6, f.dst, 16);
-	if (same_ip && f.dport == c->port && !memcmp(c->mac, frame, 6))
 		return;
 	flush(x);
 	if (f.ip_ver == 4) {

@@ -8,10 +8,12 @@
 
 static inline uint64_t mix(uint64_t k1, uint64_t k2)
 {
-	uint64_t h = k1 * 0x9E3779B97F4A7C15ull ^ (k2 + 0x632BE59BD9B4E019ull) *
-					      0xC2B2AE3D27D4EB4Full;
-	h ^= h >> 31;
-	return h * 0xFF51AFD7ED558CCDull;
+	uint64_t h = k1 * 0x9E3779B97F4A7C15ull ^ k2 * 0xC2B2AE3D27D4EB4Full;
+	h ^= h >> 33;                /* murmur3's finaliser: every bit of */
+	h *= 0xFF51AFD7ED558CCDull;  /* the keys reaches the low bits the */
+	h ^= h >> 33;                /* table is indexed by */
+	h *= 0xC4CEB9FE1A85EC53ull;
+	return h ^ (h >> 33);
 }
 
 int wi_map_init(struct wi_map *m, size_t slots)
