@@ -2,8 +2,12 @@
  * rather than one daemon (docs/fleet.md):
  *   fleet init [--replicas N]        create the buckets and the stream
  *   fleet push FILE --site ID | --sites ID,ID... [--no-check]
+ *              [--whatif CAPTURE [--yes]]
  *                                    check the plan offline, then put it in
- *                                    the plan bucket under each site's key
+ *                                    the plan bucket under each site's key;
+ *                                    with --whatif, first replay the capture
+ *                                    through it and each site's active plan
+ *                                    and ask before pushing
  *   fleet status [--site ID]         per site: revision pushed and handled,
  *                                    outcome, plan version, when, refusals
  *   fleet events --site ID           audit the stream: every event of the
@@ -20,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "ctl_cli.h"
 #include "ctl_fleet.h"
@@ -28,6 +33,7 @@
 #include "fleet_sign.h"
 #include "fleet_holds.h"
 #include "outbuf.h"
+#include "wi_cli.h"
 
 struct fleet_args {
 	const char *nats;
@@ -42,6 +48,8 @@ struct fleet_args {
 	char **pos;             /* positional arguments after the subcommand */
 	struct ps_fleet_sec sec;
 	const char *sign;       /* --sign KEY */
+	const char *whatif;     /* --whatif CAPTURE (fleet push) */
+	int yes;                /* --yes: push after the what-if unasked */
 };
 
 static int parse(int argc, char **argv, struct fleet_args *fa)
@@ -57,6 +65,8 @@ static int parse(int argc, char **argv, struct fleet_args *fa)
 		PS_FLEET_SEC_OPTIONS,
 		{ "all", no_argument, 0, 'a' },
 		{ "note", required_argument, 0, 'N' },
+		{ "whatif", required_argument, 0, 'W' },
+		{ "yes", no_argument, 0, 'y' },
 		{ 0, 0, 0, 0 },
 	};
 	int o;
@@ -80,6 +90,10 @@ static int parse(int argc, char **argv, struct fleet_args *fa)
 			fa->all = 1;
 		else if (o == 'N')
 			fa->note = optarg;
+		else if (o == 'W')
+			fa->whatif = optarg;
+		else if (o == 'y')
+			fa->yes = 1;
 		else if (!ps_fleet_sec_option(&fa->sec, o, optarg))
 			return -1;
 	}
@@ -201,6 +215,134 @@ static int push_signed(struct ps_fleet *f, const char *site,
 	return rc;
 }
 
+/* The site's active plan as the fleet knows it: the revision of its key
+ * that its agent last handled, when the outcome was "active". NULL with
+ * the reason in why otherwise (never reported, refused, deleted...: the
+ * plan the site decides with is then not in the bucket's view). */
+static char *site_active_plan(struct ps_fleet *f, const char *site,
+			      size_t *len, uint64_t *rev, char *why,
+			      size_t whylen)
+{
+	char key[PS_FLEET_SITE_MAX + 8], outcome[32] = "";
+	kvEntry *e = NULL;
+	ps_fleet_key(key, sizeof(key), site);
+	*rev = 0;
+	if (kvStore_Get(&e, f->status, key) != NATS_OK || !e) {
+		snprintf(why, whylen, "the site never reported a status");
+		return NULL;
+	}
+	const char *st = kvEntry_ValueString(e);
+	ps_json_u64(st, "revision", rev);
+	ps_json_str(st, "outcome", outcome, sizeof(outcome));
+	kvEntry_Destroy(e);
+	if (strcmp(outcome, "active") || !*rev) {
+		snprintf(why, whylen, "its last revision handled (%" PRIu64
+			 ") is %s, not active: the plan it decides with is "
+			 "not known to the fleet", *rev,
+			 *outcome ? outcome : "unknown");
+		return NULL;
+	}
+	e = NULL;
+	natsStatus s = kvStore_GetRevision(&e, f->plans, key, *rev);
+	if (s != NATS_OK || !e || kvEntry_Operation(e) != kvOp_Put) {
+		snprintf(why, whylen, "revision %" PRIu64 " is no longer in "
+			 "the plan bucket (%s)", *rev,
+			 s == NATS_OK ? "deleted" : ps_fleet_error(s));
+		if (e)
+			kvEntry_Destroy(e);
+		return NULL;
+	}
+	*len = (size_t)kvEntry_ValueLen(e);
+	char *text = malloc(*len + 1);
+	if (text) {
+		memcpy(text, kvEntry_Value(e), *len);
+		text[*len] = 0;
+	}
+	kvEntry_Destroy(e);
+	if (!text)
+		snprintf(why, whylen, "out of memory");
+	return text;
+}
+
+/* --whatif: the capture replayed through the plan and each site's active
+ * plan, the reports printed; 0 when every site had one, else the number
+ * of sites without one (-1: the candidate or the capture refused). */
+static int push_whatif(struct ps_fleet *f, const struct fleet_args *fa,
+		       char **ids, int n)
+{
+	int missing = 0;
+	if (fa->json)
+		printf("{\"whatif\":[");
+	for (int i = 0; i < n; i++) {
+		char why[256], name[160];
+		size_t len = 0;
+		uint64_t rev;
+		char *text = site_active_plan(f, ids[i], &len, &rev, why,
+					      sizeof(why));
+		if (fa->json)
+			printf("%s{\"site\":\"%s\",\"revision\":%" PRIu64 ","
+			       "\"report\":", i ? "," : "", ids[i], rev);
+		else
+			printf("%s== site %s\n", i ? "\n" : "", ids[i]);
+		fflush(stdout);
+		if (!text) {
+			missing++;
+			fprintf(stderr, "parcelsortctl: site %s: no what-if: "
+				"%s\n", ids[i], why);
+			if (fa->json) {
+				struct ps_out o;
+				ps_out_init(&o);
+				ps_out_json_str(&o, why);
+				printf("null,\"why\":%s}", o.buf ? o.buf : "\"\"");
+				ps_out_free(&o);
+			} else {
+				printf("no what-if: %s\n", why);
+			}
+			continue;
+		}
+		snprintf(name, sizeof(name), "site %s revision %" PRIu64,
+			 ids[i], rev);
+		int rc = wi_cli_compare(fa->pos[0], text, len, name, fa->whatif,
+					fa->json, NULL);
+		free(text);
+		fflush(stdout);
+		if (fa->json)
+			printf("}");
+		if (rc != EXIT_DONE) {
+			if (fa->json)
+				printf("]}\n");
+			return -1;
+		}
+	}
+	if (fa->json)
+		printf("],\"push\":");
+	fflush(stdout);
+	return missing;
+}
+
+/* After the what-if: --yes, or y on a terminal. */
+static int push_confirmed(const struct fleet_args *fa, int n)
+{
+	if (fa->yes)
+		return 1;
+	if (!isatty(STDIN_FILENO)) {
+		fprintf(stderr, "parcelsortctl: not pushed: after --whatif the "
+			"push needs a y on a terminal, or --yes\n");
+		return 0;
+	}
+	char line[16] = "";
+	fprintf(stderr, "push %s to %d site%s? [y/N] ", fa->pos[0], n,
+		n == 1 ? "" : "s");
+	fflush(stderr);
+	if (!fgets(line, sizeof(line), stdin) ||
+	    (strcmp(line, "y\n") && strcmp(line, "yes\n") &&
+	     strcmp(line, "Y\n"))) {
+		fprintf(stderr, "parcelsortctl: not pushed\n");
+		return 0;
+	}
+	return 1;
+}
+
 static int fleet_push(const struct fleet_args *fa)
 {
 	unsigned char sk[PS_SIGN_SK];
@@ -212,6 +354,8 @@ static int fleet_push(const struct fleet_args *fa)
 	if (fa->n_pos != 1 || (!fa->site == !fa->sites))
 		return ctl_bad_usage("fleet push FILE --site ID | --sites "
 				     "ID,ID...");
+	if (fa->yes && !fa->whatif)
+		return ctl_bad_usage("fleet push: --yes goes with --whatif");
 	char list[4096];
 	snprintf(list, sizeof(list), "%s", fa->site ? fa->site : fa->sites);
 	char *save = NULL, *ids[256];
@@ -248,6 +392,17 @@ static int fleet_push(const struct fleet_args *fa)
 		ps_out_free(&o);
 		return EXIT_UNREACHABLE;
 	}
+	if (fa->whatif) {
+		int w = push_whatif(&f, fa, ids, n);
+		if (w < 0 || !push_confirmed(fa, n)) {
+			if (fa->json && w >= 0)
+				printf("null}\n");
+			ps_out_free(&o);
+			memset(sk, 0, sizeof(sk));
+			close_fleet(&f);
+			return EXIT_REFUSED;
+		}
+	}
 	int bad = 0;
 	if (fa->json)
 		printf("[");
@@ -255,7 +410,7 @@ static int fleet_push(const struct fleet_args *fa)
 		bad += push_signed(&f, ids[i], &o, fa->sign ? sk : NULL,
 				   fa->json, i == 0) != 0;
 	if (fa->json)
-		printf("]\n");
+		printf(fa->whatif ? "]}\n" : "]\n");
 	ps_out_free(&o);
 	memset(sk, 0, sizeof(sk));
 	close_fleet(&f);
@@ -722,6 +877,9 @@ void ctl_fleet_help(struct ps_out *o)
 "                                  check a plan offline (unless --no-check:\n"
 "                                  then only the sites check it), then hand\n"
 "                                  it to the sites' agents\n"
+"    [--whatif CAPTURE [--yes]]    first replay CAPTURE through it and each\n"
+"                                  site's active plan, show the reports and\n"
+"                                  ask y/N (--yes: push unasked)\n"
 "  fleet status [--site ID]        per site: revision pushed and handled,\n"
 "                                  outcome, plan version, refusals, events\n"
 "  fleet events --site ID          audit the site's events in the stream\n"

@@ -5,12 +5,23 @@
 # itself changes nothing; a moved prefix, a new rule, a removed chute and a
 # removed default give exactly the reference's counts, groups and chutes;
 # an intercept list from a file takes part; --against active reads the
-# daemon's plan, hold list and disabled chutes; bad input (a truncated or
+# daemon's plan, hold list and disabled chutes; `fleet push --whatif`
+# replays the capture against a site's active plan as its agent reported
+# it (a NATS cluster, the daemon and a parcelsort-agent), shows the report,
+# and pushes only after --yes or a y on a terminal; bad input (a truncated or
 # foreign capture, one without scan datagrams, a plan with errors) gets a
 # clear error and the exit code of plan check.
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib/common.sh"
+. "$HERE/lib/nats.sh"
+AGENT_PID=""
+wi_cleanup() {
+    [ -n "$AGENT_PID" ] && kill -9 "$AGENT_PID" 2>/dev/null
+    nats_stop
+    cleanup
+}
+trap wi_cleanup EXIT INT TERM
 CTLBIN="$BUILD/control/parcelsortctl"
 P="$ROOT/config/yiwu.plan"
 C="$T/capture.pcap"
@@ -155,6 +166,71 @@ sed 's/^route 33 110 11,12$/route 33 110 19/' "$P" >"$T/to19.plan"
     sed "s/^\(not \)\{0,1\}ok - /&against active, onto the disabled chute: /"
 check "against active, onto the disabled chute: records become CHUTE_UNAVAILABLE" \
     'python3 -c "import json,sys; d=json.load(open(sys.argv[1])); assert d[\"become\"][\"CHUTE_UNAVAILABLE\"] > 0" "$T/r.json"'
+# fleet push --whatif: site a's agent beside the daemon; site b never
+# reported
+fleet() { "$CTLBIN" fleet "$@"; }
+# the value of a field of a site's status record, or its pushed revision
+field() {
+    fleet --json status --site "$1" | python3 -c '
+import json, sys
+d = json.load(sys.stdin)[0]
+s = d["status"] or {}
+print(d["pushed_revision"] if sys.argv[1] == "pushed" else s.get(sys.argv[1], ""))' "$2"
+}
+nats_start
+check "NATS cluster up" '[ $? -eq 0 ]'
+fleet init --replicas 1 >/dev/null 2>&1
+check "fleet init" '[ $? -eq 0 ]'
+"$BUILD/fleet/parcelsort-agent" --site a --nats "$NATS_URLS" --ctl "$CTL" \
+    --state "$T/agent-a" >"$T/agent-a.log" 2>&1 &
+AGENT_PID=$!
+fleet push "$P" --site a >/dev/null 2>&1
+for _ in $(seq 1 100); do
+    [ "$(field a outcome)" = active ] && [ "$(field a revision)" = "$(field a pushed)" ] && break
+    sleep 0.2
+done
+rev=$(field a pushed)
+check "site a's agent made the plan active (revision $rev)" '[ "$(field a outcome)" = active ]'
+whatif "$T/moved.plan" --capture "$C" --against "$P" >"$T/offline.txt"
+fleet push "$T/moved.plan" --sites a,b --whatif "$C" </dev/null >"$T/out" 2>"$T/err"
+rc=$?
+check "fleet push --whatif without a terminal nor --yes: refused, exit 1 ($rc)" \
+    '[ $rc -eq 1 ] && grep -q "not pushed: after --whatif the push needs a y on a terminal, or --yes" "$T/err"'
+check "fleet push --whatif: nothing pushed" '[ "$(field a pushed)" = "$rev" ]'
+check "fleet push --whatif: site a's report is the offline one against its plan" \
+    'grep -q "^== site a$" "$T/out" && [ "$(grep "^verdict:" "$T/out")" = "$(grep "^verdict:" "$T/offline.txt")" ] &&
+     grep -q "^current: site a revision $rev$" "$T/out"'
+check "fleet push --whatif: site b has no what-if, and says why" \
+    'grep -q "^no what-if: the site never reported a status" "$T/out"'
+fleet push "$T/moved.plan" --sites a,b --whatif "$C" --yes --json >"$T/push.json" 2>"$T/err"
+rc=$?
+check "fleet push --whatif --yes --json: pushed, exit 0 ($rc)" \
+    '[ $rc -eq 0 ] && [ "$(field a pushed)" -gt "$rev" ]'
+python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+json.dump(d["whatif"][0]["report"], open(sys.argv[2], "w"))
+assert d["whatif"][1]["report"] is None and d["whatif"][1]["why"]
+assert [p["pushed"] for p in d["push"]] == [True, True]
+' "$T/push.json" "$T/r.json"
+check "fleet push --whatif --json: reports, then the pushes" '[ $? -eq 0 ]'
+(cd "$HERE" && python3 whatif_ref.py "$P" "$T/moved.plan" "$C" "$T/r.json") |
+    sed "s/^\(not \)\{0,1\}ok - /&fleet push --whatif: /"
+if command -v script >/dev/null; then
+    for _ in $(seq 1 100); do
+        [ "$(field a revision)" = "$(field a pushed)" ] && break
+        sleep 0.2
+    done
+    rev=$(field a pushed)
+    echo n | script -qec "$CTLBIN fleet push $T/chute.plan --site a --whatif $C" /dev/null >"$T/out" 2>&1
+    check "on a terminal, answered n: not pushed" \
+        'grep -q "push .*chute.plan to 1 site? \[y/N\]" "$T/out" && grep -q "not pushed" "$T/out" && [ "$(field a pushed)" = "$rev" ]'
+    echo y | script -qec "$CTLBIN fleet push $T/chute.plan --site a --whatif $C" /dev/null >"$T/out" 2>&1
+    check "on a terminal, answered y: pushed" '[ "$(field a pushed)" -gt "$rev" ]'
+fi
+kill "$AGENT_PID" 2>/dev/null
+wait "$AGENT_PID" 2>/dev/null
+AGENT_PID=""
 stop_daemon
 "$CTLBIN" --ctl "$CTL" plan whatif "$T/moved.plan" --capture "$C" >/dev/null 2>&1
 check "against active without a daemon: exit 3" '[ $? -eq 3 ]'
