@@ -84,6 +84,21 @@ compare "holds from a file" "$T/moved.plan" "$T/holds.txt"
 check "holds from a file: records are INTERCEPTED" \
     'python3 -c "import json,sys; d=json.load(open(sys.argv[1])); assert d[\"current\"][\"by_reason\"][\"INTERCEPTED\"] > 0" "$T/r.json"'
 
+# chute states in the capture: a BLOCKED report of chute 19 for an hour
+# before the first scan takes it out for the whole capture, on both sides
+(cd "$HERE" && python3 -c '
+import struct, sys, reference as ref
+frames = ref.read_pcap(sys.argv[1])
+pay = struct.pack(">HBBHHII", 0x5053, 1, 3, 1, 0, 3307820, 1) + \
+    struct.pack(">HBBHH", 19, 2, 0, 3600, 0)
+ref.write_pcap(sys.argv[2], [ref.rebuild_udp(frames[0], pay)] + frames)
+' "$C" "$T/blocked.pcap")
+whatif "$T/moved.plan" --capture "$T/blocked.pcap" --against "$P" --json >"$T/r.json"
+check "chute states in the capture: exit 0, the report applied" \
+    '[ $? -eq 0 ] && python3 -c "import json,sys; d=json.load(open(sys.argv[1])); assert d[\"capture\"][\"sorter_datagrams\"] == 1 and d[\"current\"][\"by_reason\"][\"CHUTE_UNAVAILABLE\"] > 0" "$T/r.json"'
+(cd "$HERE" && python3 whatif_ref.py "$P" "$T/moved.plan" "$T/blocked.pcap" "$T/r.json" - 19) |
+    sed "s/^\(not \)\{0,1\}ok - /&chute states in the capture: /"
+
 # bad input
 printf 'plan broken\nsite 1 33\nreject 9\nhub 1 trunk T\nroute 33 7 1\n' >"$T/bad.plan"
 whatif "$T/bad.plan" --capture "$C" --against "$P" >"$T/out" 2>&1
