@@ -48,9 +48,10 @@ static void usage(FILE *f)
 	ps_out_printf(&o, "\nOffline (no daemon needed):\n");
 	ps_ctl_help_line(&o, "plan check FILE", "check and compile a plan");
 	ps_ctl_help_line(&o, "plan whatif CANDIDATE --capture FILE "
-			 "[--against active|PLAN] [--holds FILE] "
-			 "[--manifest FILE]", "decide a capture under both "
-			 "plans (offline with --against PLAN)");
+			 "[--against active|PLAN]", "decide a capture's records "
+			 "under both plans and report what changes (offline "
+			 "with --against PLAN; --holds FILE, --manifest FILE, "
+			 "--json: docs/whatif.md)");
 	ctl_fleet_help(&o);
 	ps_out_printf(&o, "\nExit codes: 0 done, 1 refused (the reasons are "
 		      "printed), 2 usage,\n3 the daemon cannot be reached.\n");
