@@ -89,6 +89,10 @@ static int side_init(struct side *s, const struct wi_opts *o, int k,
 	s->pl.cnt = s->cnt;
 	s->pl.export_fn = collect;
 	s->pl.export_ctx = s;
+	/* o->manifest takes part once the pipeline has its manifest member
+	 * (the manifest work): s->pl.manifest = o->manifest, with
+	 * s->pl.manifest_now_ms the wall clock at the start (the file was
+	 * just loaded: nothing in it has lapsed) */
 	return 0;
 }
 
