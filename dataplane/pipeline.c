@@ -226,7 +226,8 @@ static void sorter_request(struct ps_pipeline *pl, const struct ps_plan *p,
 		: apply_sort_results(pl, p, holds, pay, h, now);
 	size_t plen = ps_ack_encode(pay, h, p ? p->site : pl->site,
 				    (uint16_t)applied);
-	pk->out_len = ps_pkt_reply_udp(pl->net, pk->data, f, (uint16_t)plen);
+	pk->out_len = ps_pkt_reply_udp_tx(pl->net, pk->data, f, (uint16_t)plen,
+					  &pk->tx);
 	pk->send = 1;
 	pl->cnt->answered[PS_ANS_ACK]++;
 }
@@ -251,10 +252,12 @@ static void classify(struct ps_pipeline *pl, const struct ps_plan *p,
 		uint16_t nl;
 		pk->send = 0;
 		pk->is_request = 0;
+		pk->tx.flags = 0;
 		c->rx_frames++;
 		c->rx_bytes += pk->len;
-		enum ps_pkt_verdict v = ps_pkt_input(pl->net, pk->data, pk->len,
-						     &r->f, &why, &nl);
+		enum ps_pkt_verdict v = ps_pkt_input_csum(pl->net, pk->data,
+							  pk->len, pk->rx_csum,
+							  &r->f, &why, &nl);
 		if (v == PS_PKT_DROP) {
 			c->drops[why]++;
 			continue;
@@ -559,8 +562,8 @@ static void reply(struct ps_pipeline *pl, const struct ps_plan *p,
 		size_t plen = ps_reply_build_inplace(payload, &q->h, site,
 						     &b->scan[q->first],
 						     &b->dec[q->first]);
-		pk->out_len = ps_pkt_reply_udp(pl->net, pk->data, &q->f,
-					       (uint16_t)plen);
+		pk->out_len = ps_pkt_reply_udp_tx(pl->net, pk->data, &q->f,
+						  (uint16_t)plen, &pk->tx);
 		pk->send = 1;
 		pl->cnt->answered[PS_ANS_DECISION]++;
 	}

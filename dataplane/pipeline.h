@@ -69,14 +69,17 @@ struct ps_pipeline {
 	void *export_ctx;
 };
 
-/* A frame buffer: in: data, len; out: verdict and out_len (never more
- * than len: every answer is written within the received bytes). */
+/* A frame buffer: in: data, len, rx_csum; out: verdict and out_len (never
+ * more than len: every answer is written within the received bytes) and
+ * tx (which checksums the port is to make). */
 struct ps_pkt_buf {
 	uint8_t *data;
 	uint16_t len;
 	uint16_t out_len;
 	uint8_t send;            /* 1: transmit out_len bytes back, 0: drop */
 	uint8_t is_request;
+	uint8_t rx_csum;         /* PS_RX_CSUM (pkt.h); 0: check in software */
+	struct ps_tx_csum tx;    /* flags 0: every checksum made */
 };
 
 /* Process n <= PS_BURST frames at the duplicate window's time now_s

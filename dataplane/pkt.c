@@ -2,7 +2,7 @@
  * filtering, ARP, IPv6 neighbour discovery, ICMP/ICMPv6 echo, the UDP
  * request checks (address, port; the allow-lists come after the protocol
  * header's kind, in the pipeline), prefix lists and the in-place reply
- * rewrite. */
+ * rewrite, with the checksums the port offers left to the port. */
 #include "pkt.h"
 
 #include <arpa/inet.h>
@@ -260,9 +260,33 @@ static uint8_t drop_cause(enum ps_frame_status st, const uint8_t *frame,
 	}
 }
 
+/* What the port said, as the frame parser's known checksums. */
+static unsigned known_csums(uint8_t rx_csum)
+{
+	static const uint8_t ip[4] = {
+		[PS_CSUM_GOOD] = PS_FRAME_IP_CSUM_OK,
+		[PS_CSUM_NONE] = PS_FRAME_IP_CSUM_OK,
+		[PS_CSUM_BAD] = PS_FRAME_IP_CSUM_BAD,
+	};
+	static const uint8_t udp[4] = {
+		[PS_CSUM_GOOD] = PS_FRAME_UDP_CSUM_OK,
+		[PS_CSUM_NONE] = PS_FRAME_UDP_CSUM_OK,
+		[PS_CSUM_BAD] = PS_FRAME_UDP_CSUM_BAD,
+	};
+	return (unsigned)ip[rx_csum & 3u] | udp[(rx_csum >> 2) & 3u];
+}
+
 enum ps_pkt_verdict ps_pkt_input(const struct ps_net_cfg *c, uint8_t *frame,
 				 uint16_t len, struct ps_frame *f, uint8_t *why,
 				 uint16_t *new_len)
+{
+	return ps_pkt_input_csum(c, frame, len, 0, f, why, new_len);
+}
+
+enum ps_pkt_verdict ps_pkt_input_csum(const struct ps_net_cfg *c,
+				      uint8_t *frame, uint16_t len,
+				      uint8_t rx_csum, struct ps_frame *f,
+				      uint8_t *why, uint16_t *new_len)
 {
 	if (len < PS_ETH_HLEN) {
 		*why = PS_DROP_L2;
@@ -273,7 +297,8 @@ enum ps_pkt_verdict ps_pkt_input(const struct ps_net_cfg *c, uint8_t *frame,
 		*why = PS_DROP_NOT_FOR_US;
 		return PS_PKT_DROP;
 	}
-	enum ps_frame_status st = ps_frame_parse(frame, len, f);
+	enum ps_frame_status st = ps_frame_parse_known(frame, len, f,
+						       known_csums(rx_csum));
 	if (st == PS_FRAME_ETHERTYPE && f->ethertype == PS_ETH_P_ARP)
 		return arp(c, frame, len, f, why, new_len);
 	if (st != PS_FRAME_UDP && st != PS_FRAME_PROTO) {
@@ -302,8 +327,34 @@ enum ps_pkt_verdict ps_pkt_input(const struct ps_net_cfg *c, uint8_t *frame,
 	return PS_PKT_REQUEST;
 }
 
-uint16_t ps_pkt_reply_udp(const struct ps_net_cfg *c, uint8_t *frame,
-			  const struct ps_frame *f, uint16_t plen)
+uint16_t ps_udp_phdr_csum(uint8_t ip_ver, const uint8_t *ip, uint16_t ulen)
+{
+	uint32_t sum = ip_ver == 4
+		? ps_csum_partial(ip + 12, 8, 0)
+		: ps_csum_partial(ip + 8, 32, 0);
+	sum += PS_IPPROTO_UDP + (uint32_t)ulen;
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)sum;
+}
+
+/* The UDP checksum: made here, or its pseudo-header part for the port. */
+static void udp_csum(uint8_t ip_ver, uint8_t *ip, uint8_t *u, uint16_t ulen,
+		     int offload)
+{
+	if (offload) {
+		st16(u + 6, ps_udp_phdr_csum(ip_ver, ip, ulen));
+		return;
+	}
+	uint16_t ck = ip_ver == 4
+		? ps_l4_csum(4, ip + 12, ip + 16, PS_IPPROTO_UDP, u, ulen)
+		: ps_l4_csum(6, ip + 8, ip + 24, PS_IPPROTO_UDP, u, ulen);
+	st16(u + 6, ck ? ck : 0xffff);
+}
+
+static uint16_t reply_udp(const struct ps_net_cfg *c, uint8_t *frame,
+			  const struct ps_frame *f, uint16_t plen,
+			  unsigned offload, struct ps_tx_csum *tx)
 {
 	uint8_t *ip = frame + f->l3_off, *u = frame + f->l4_off;
 	uint16_t ulen = (uint16_t)(8 + plen);
@@ -313,17 +364,41 @@ uint16_t ps_pkt_reply_udp(const struct ps_net_cfg *c, uint8_t *frame,
 	u[6] = u[7] = 0;
 	if (f->ip_ver == 4) {
 		swap(ip + 12, ip + 16, 4);
-		ipv4_finish(ip, (uint16_t)(f->l4_off - f->l3_off + ulen));
-		uint16_t ck = ps_l4_csum(4, ip + 12, ip + 16, PS_IPPROTO_UDP,
-					 u, ulen);
-		st16(u + 6, ck ? ck : 0xffff);
+		uint16_t total = (uint16_t)(f->l4_off - f->l3_off + ulen);
+		if (offload & PS_TX_IP_CSUM) {
+			st16(ip + 2, total);
+			ip[8] = 64;
+			ip[10] = ip[11] = 0;     /* the port makes it */
+		} else {
+			ipv4_finish(ip, total);
+		}
 	} else {
+		offload &= ~PS_TX_IP_CSUM;
 		swap(ip + 8, ip + 24, 16);
 		st16(ip + 4, (uint16_t)(f->l4_off - f->l3_off - 40 + ulen));
 		ip[7] = 64;
-		uint16_t ck = ps_l4_csum(6, ip + 8, ip + 24, PS_IPPROTO_UDP,
-					 u, ulen);
-		st16(u + 6, ck ? ck : 0xffff);
+	}
+	udp_csum(f->ip_ver, ip, u, ulen, offload & PS_TX_UDP_CSUM);
+	if (tx) {
+		tx->flags = (uint8_t)(offload ? offload |
+				      (f->ip_ver == 6 ? PS_TX_IPV6 : 0) : 0);
+		tx->l2_len = (uint8_t)f->l3_off;
+		tx->l3_len = (uint16_t)(f->l4_off - f->l3_off);
 	}
 	return (uint16_t)(f->l4_off + ulen);
+}
+
+uint16_t ps_pkt_reply_udp(const struct ps_net_cfg *c, uint8_t *frame,
+			  const struct ps_frame *f, uint16_t plen)
+{
+	return reply_udp(c, frame, f, plen, 0, NULL);
+}
+
+uint16_t ps_pkt_reply_udp_tx(const struct ps_net_cfg *c, uint8_t *frame,
+			     const struct ps_frame *f, uint16_t plen,
+			     struct ps_tx_csum *tx)
+{
+	unsigned offload = (c->tx_udp_csum ? PS_TX_UDP_CSUM : 0u) |
+			   (c->tx_ip_csum ? PS_TX_IP_CSUM : 0u);
+	return reply_udp(c, frame, f, plen, offload, tx);
 }

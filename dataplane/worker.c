@@ -1,6 +1,8 @@
 /* worker.c: the dataplane worker loop (see worker.h). */
 #include "worker.h"
 
+#include "offload.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -75,6 +77,7 @@ static inline void handle_burst(struct ps_worker *w, unsigned r,
 		/* a frame split over segments is not ours: cut it to its
 		 * first segment, which fails the length checks */
 		buf[i].len = m[i]->data_len;
+		buf[i].rx_csum = ps_rx_csum_of(m[i]);
 	}
 	ps_pipeline_run(&w->pl[pi], buf, nb, now_s);
 	uint64_t t_tx = rte_rdtsc();
@@ -91,6 +94,7 @@ static inline void handle_burst(struct ps_worker *w, unsigned r,
 		}
 		m[i]->data_len = buf[i].out_len;
 		m[i]->pkt_len = buf[i].out_len;
+		ps_tx_csum_set(m[i], &buf[i].tx);
 		c->tx_frames++;
 		c->tx_bytes += buf[i].out_len;
 		rte_eth_tx_buffer(port, q, w->tx[pi], m[i]);
