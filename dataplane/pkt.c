@@ -20,6 +20,76 @@ static inline void st16(uint8_t *p, uint16_t v)
 	p[1] = (uint8_t)v;
 }
 
+/* The Internet checksum on the request path, inline: a one's complement
+ * sum of native 64-bit words with end-around carries (byte-order free
+ * until the fold; the same arithmetic as ps_csum_partial, without its
+ * call and set-up for the short headers and datagrams a request is). */
+static inline uint64_t add_carry(uint64_t acc, uint64_t w)
+{
+	acc += w;
+	return acc + (acc < w);
+}
+
+static inline uint64_t sum_bytes(const uint8_t *p, size_t len, uint64_t acc)
+{
+	for (; len >= 8; p += 8, len -= 8) {
+		uint64_t w;
+		memcpy(&w, p, 8);
+		acc = add_carry(acc, w);
+	}
+	if (len >= 4) {
+		uint32_t w;
+		memcpy(&w, p, 4);
+		acc = add_carry(acc, w);
+		p += 4;
+		len -= 4;
+	}
+	if (len >= 2) {
+		uint16_t w;
+		memcpy(&w, p, 2);
+		acc = add_carry(acc, w);
+		p += 2;
+		len -= 2;
+	}
+	if (len)
+		acc = add_carry(acc, p[0]);      /* little-endian: see
+						  * ps_csum_partial */
+	return acc;
+}
+
+/* 64 bits down to 16, still in native order (store with memcpy). */
+static inline uint16_t fold_native(uint64_t acc)
+{
+	acc = (acc & 0xffffffffu) + (acc >> 32);
+	acc = (acc & 0xffffffffu) + (acc >> 32);
+	acc = (acc & 0xffffu) + (acc >> 16);
+	acc = (acc & 0xffffu) + (acc >> 16);
+	return (uint16_t)acc;
+}
+
+/* A 16-bit quantity in network order, as a native word would hold it. */
+static inline uint64_t net16(uint16_t v)
+{
+	return (uint64_t)(uint16_t)(v << 8 | v >> 8);
+}
+
+/* The UDP pseudo-header of the IP header at ip (addresses as they are
+ * there, protocol, ulen), native. */
+static inline uint64_t phdr_sum(uint8_t ip_ver, const uint8_t *ip,
+				uint16_t ulen)
+{
+	uint64_t acc = net16(PS_IPPROTO_UDP) + net16(ulen);
+	return ip_ver == 4 ? sum_bytes(ip + 12, 8, acc)
+			   : sum_bytes(ip + 8, 32, acc);
+}
+
+/* An IPv4 header's sum (its options too), native. */
+static inline uint64_t ipv4_header_sum(const uint8_t *ip)
+{
+	unsigned ihl = (ip[0] & 0x0fu) * 4u;
+	return ihl == 20 ? sum_bytes(ip, 20, 0) : sum_bytes(ip, ihl, 0);
+}
+
 static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
 
 void ps_net_cfg_finish(struct ps_net_cfg *c)
@@ -125,8 +195,8 @@ static void ipv4_finish(uint8_t *ip, uint16_t total)
 	st16(ip + 2, total);
 	ip[8] = 64;
 	ip[10] = ip[11] = 0;
-	unsigned ihl = (ip[0] & 0x0fu) * 4u;
-	st16(ip + 10, ps_csum_fold(ps_csum_partial(ip, ihl, 0)));
+	uint16_t ck = (uint16_t)~fold_native(ipv4_header_sum(ip));
+	memcpy(ip + 10, &ck, 2);
 }
 
 static void swap(uint8_t *a, uint8_t *b, unsigned n)
@@ -260,6 +330,32 @@ static uint8_t drop_cause(enum ps_frame_status st, const uint8_t *frame,
 	}
 }
 
+/* A parsed UDP datagram's checksum: absent (0, IPv4 only: the parser
+ * refuses it over IPv6) or right. */
+static int udp_csum_ok(const uint8_t *frame, const struct ps_frame *f)
+{
+	const uint8_t *u = frame + f->l4_off;
+	if (!(u[6] | u[7]))
+		return 1;
+	uint64_t acc = phdr_sum(f->ip_ver, frame + f->l3_off, f->l4_len);
+	return fold_native(sum_bytes(u, f->l4_len, acc)) == 0xffff;
+}
+
+/* Did the parse get past an IPv4 header's checks (to where its checksum
+ * is checked)? */
+static inline int past_ipv4_checks(enum ps_frame_status st,
+				   const struct ps_frame *f)
+{
+	return f->ethertype == PS_ETH_P_IPV4 &&
+	       (st == PS_FRAME_UDP || st == PS_FRAME_FRAGMENT ||
+		st == PS_FRAME_PROTO || st == PS_FRAME_UDP_LEN);
+}
+
+static int ipv4_csum_ok(const uint8_t *ip)
+{
+	return fold_native(ipv4_header_sum(ip)) == 0xffff;
+}
+
 /* What the port said, as the frame parser's known checksums. */
 static unsigned known_csums(uint8_t rx_csum)
 {
@@ -297,8 +393,20 @@ enum ps_pkt_verdict ps_pkt_input_csum(const struct ps_net_cfg *c,
 		*why = PS_DROP_NOT_FOR_US;
 		return PS_PKT_DROP;
 	}
-	enum ps_frame_status st = ps_frame_parse_known(frame, len, f,
-						       known_csums(rx_csum));
+	/* the checksums the port did not vouch for are checked here by the
+	 * inline sums, each where the parser's order has it: the IPv4
+	 * header's right after the header's own checks (so only for what got
+	 * past them), the UDP checksum last */
+	unsigned known = known_csums(rx_csum);
+	enum ps_frame_status st = ps_frame_parse_known(
+		frame, len, f,
+		known | PS_FRAME_IP_CSUM_OK | PS_FRAME_UDP_CSUM_OK);
+	if (!(known & PS_FRAME_IP_CSUM_OK) && past_ipv4_checks(st, f) &&
+	    !ipv4_csum_ok(frame + f->l3_off))
+		st = PS_FRAME_IP_CSUM;
+	else if (st == PS_FRAME_UDP && !(known & PS_FRAME_UDP_CSUM_OK) &&
+		 !udp_csum_ok(frame, f))
+		st = PS_FRAME_UDP_CSUM;
 	if (st == PS_FRAME_ETHERTYPE && f->ethertype == PS_ETH_P_ARP)
 		return arp(c, frame, len, f, why, new_len);
 	if (st != PS_FRAME_UDP && st != PS_FRAME_PROTO) {
@@ -329,27 +437,25 @@ enum ps_pkt_verdict ps_pkt_input_csum(const struct ps_net_cfg *c,
 
 uint16_t ps_udp_phdr_csum(uint8_t ip_ver, const uint8_t *ip, uint16_t ulen)
 {
-	uint32_t sum = ip_ver == 4
-		? ps_csum_partial(ip + 12, 8, 0)
-		: ps_csum_partial(ip + 8, 32, 0);
-	sum += PS_IPPROTO_UDP + (uint32_t)ulen;
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)sum;
+	uint16_t n = fold_native(phdr_sum(ip_ver, ip, ulen));
+	return (uint16_t)(n << 8 | n >> 8);
 }
 
-/* The UDP checksum: made here, or its pseudo-header part for the port. */
+/* The UDP checksum (its field 0): made here, or its pseudo-header part for
+ * the port. */
 static void udp_csum(uint8_t ip_ver, uint8_t *ip, uint8_t *u, uint16_t ulen,
 		     int offload)
 {
+	uint64_t acc = phdr_sum(ip_ver, ip, ulen);
+	uint16_t ck;
 	if (offload) {
-		st16(u + 6, ps_udp_phdr_csum(ip_ver, ip, ulen));
-		return;
+		ck = fold_native(acc);
+	} else {
+		ck = (uint16_t)~fold_native(sum_bytes(u, ulen, acc));
+		if (!ck)
+			ck = 0xffff;
 	}
-	uint16_t ck = ip_ver == 4
-		? ps_l4_csum(4, ip + 12, ip + 16, PS_IPPROTO_UDP, u, ulen)
-		: ps_l4_csum(6, ip + 8, ip + 24, PS_IPPROTO_UDP, u, ulen);
-	st16(u + 6, ck ? ck : 0xffff);
+	memcpy(u + 6, &ck, 2);
 }
 
 static uint16_t reply_udp(const struct ps_net_cfg *c, uint8_t *frame,

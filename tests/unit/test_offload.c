@@ -349,3 +349,64 @@ Test(offload, other_answers_made_in_software)
 		     "the header's checksum made here");
 	ps_dedup_free(&r.d);
 }
+
+/* The dataplane's inline sums (received UDP checksums checked, replies'
+ * made) against the frame parser's own: every payload length, odd ones
+ * too, over IPv4 and IPv6, right and damaged. */
+Test(offload, inline_sums_agree_with_the_frame_parser)
+{
+	struct ps_net_cfg c = net(0, 0);
+	uint32_t seed = 12345;
+	for (int v = 4; v <= 6; v += 2) {
+		for (unsigned plen = 0; plen < 300; plen++) {
+			uint8_t pay[300], f[512];
+			for (unsigned i = 0; i < plen; i++) {
+				seed = seed * 1103515245u + 12345u;
+				pay[i] = (uint8_t)(seed >> 16);
+			}
+			struct ps_endpoints e = {
+				.src_mac = { 2, 0, 0, 0, 0, 1 },
+				.dst_mac = { 2, 0, 0, 0, 0, 2 },
+				.ip_ver = (uint8_t)v, .sport = 5, .dport = PORT };
+			if (v == 4) {
+				uint8_t s[4] = { 198, 18, 0, 1 };
+				memcpy(e.src_ip, s, 4);
+				memcpy(e.dst_ip, c.ip4, 4);
+			} else {
+				uint8_t s[16] = { 0x20, 1, 0xd, 0xb8, [15] = 1 };
+				memcpy(e.src_ip, s, 16);
+				memcpy(e.dst_ip, c.ip6, 16);
+			}
+			size_t n = ps_frame_build_udp(f, sizeof(f), &e, pay, plen);
+			unsigned l3 = v == 4 ? 20 : 40;
+			if (plen & 1)       /* damage a payload or header byte */
+				f[14 + l3 + (plen * 7) % (8 + plen)] ^=
+					(uint8_t)(1u << (plen % 8));
+			struct ps_frame pf, fr;
+			enum ps_frame_status want = ps_frame_parse(f, n, &pf);
+			uint8_t why;
+			uint16_t nl;
+			enum ps_pkt_verdict got = ps_pkt_input(&c, f, (uint16_t)n,
+							       &fr, &why, &nl);
+			if (want == PS_FRAME_UDP_CSUM) {
+				cr_assert_eq(got, PS_PKT_DROP);
+				cr_assert_eq(why, PS_DROP_UDP_CHECKSUM,
+					     "v%d plen %u", v, plen);
+				continue;
+			}
+			if (want != PS_FRAME_UDP)
+				continue;   /* a damaged port or length */
+			cr_assert(got == PS_PKT_REQUEST ||
+				  why != PS_DROP_UDP_CHECKSUM,
+				  "v%d plen %u: refused a right checksum", v,
+				  plen);
+			if (got != PS_PKT_REQUEST)
+				continue;
+			/* a reply of any length up to the request's */
+			uint16_t out = ps_pkt_reply_udp(&c, f, &fr,
+							(uint16_t)(plen / 2 + 1 <= plen ? plen / 2 + 1 : plen));
+			cr_assert_eq(ps_frame_parse(f, out, &pf), PS_FRAME_UDP,
+				     "v%d plen %u: the reply checks", v, plen);
+		}
+	}
+}
