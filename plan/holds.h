@@ -8,7 +8,7 @@
  * filter built with it and published with it: about 16 bits a waybill
  * (2 MB for a million), one 64-byte block per waybill, so a waybill that is
  * not held is answered from one cache line that stays in the cache, and
- * the big table is read only for the held ones and about 1 in 2,000 of the
+ * the big table is read only for the held ones and about 1 in 1,400 of the
  * others. The filter never forgets a waybill of its set. */
 #ifndef PS_HOLDS_H
 #define PS_HOLDS_H
@@ -60,7 +60,7 @@ int ps_holds_table_has(const struct ps_holds *h, const uint8_t waybill[24],
 static inline uint64_t ps_holds_hash(const uint8_t wb[24])
 {
 	uint64_t w[3];
-	__builtin_memcpy(w, wb, 24);   /* little-endian hosts (x86-64) */
+	__builtin_memcpy(w, wb, 24);   /* native order: build and look-up agree */
 	uint64_t h = w[0] * 0x9e3779b97f4a7c15ull;
 	h ^= w[1] * 0xc2b2ae3d27d4eb4full;
 	h = (h ^ (h >> 29)) + w[2] * 0x165667b19e3779f9ull;
