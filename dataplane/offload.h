@@ -35,8 +35,10 @@ static inline uint8_t ps_rx_csum_of(const struct rte_mbuf *m)
 				 RTE_MBUF_F_RX_L4_CKSUM_MASK));
 }
 
-/* A reply leaving on the mbuf it came in: the TX flags replace the RX
- * ones (a frame with tx->flags 0 leaves with none). */
+/* A reply leaving on the mbuf it came in: its TX offload flags are
+ * exactly what tx asks (none for tx->flags 0); every other flag is kept
+ * (an attached external or indirect buffer's among them: freeing the mbuf
+ * needs them; the RX flags are ignored on transmit). */
 static inline void ps_tx_csum_set(struct rte_mbuf *m,
 				  const struct ps_tx_csum *tx)
 {
@@ -51,7 +53,7 @@ static inline void ps_tx_csum_set(struct rte_mbuf *m,
 		m->l2_len = tx->l2_len;
 		m->l3_len = tx->l3_len;
 	}
-	m->ol_flags = f;
+	m->ol_flags = (m->ol_flags & ~RTE_MBUF_F_TX_OFFLOAD_MASK) | f;
 }
 
 #endif

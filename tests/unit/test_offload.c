@@ -253,8 +253,14 @@ static void same_answer(int ip_ver, uint16_t vlan, int tx_udp, int tx_ip)
 	/* the mbuf fields the port reads */
 	struct rte_mbuf m;
 	memset(&m, 0, sizeof(m));
-	m.ol_flags = RTE_MBUF_F_RX_L4_CKSUM_GOOD;
+	/* a TX flag left from before goes; the others stay (an external
+	 * buffer's: the mbuf's free needs it) */
+	m.ol_flags = RTE_MBUF_F_RX_L4_CKSUM_GOOD | RTE_MBUF_F_EXTERNAL |
+		     RTE_MBUF_F_TX_TCP_CKSUM;
 	ps_tx_csum_set(&m, &bh.tx);
+	cr_assert_eq(m.ol_flags & ~RTE_MBUF_F_TX_OFFLOAD_MASK,
+		     RTE_MBUF_F_RX_L4_CKSUM_GOOD | RTE_MBUF_F_EXTERNAL);
+	m.ol_flags &= RTE_MBUF_F_TX_OFFLOAD_MASK;
 	uint64_t ol = !want ? 0 : (ip_ver == 4 ? RTE_MBUF_F_TX_IPV4
 					       : RTE_MBUF_F_TX_IPV6) |
 		(tx_udp ? RTE_MBUF_F_TX_UDP_CKSUM : 0) |
