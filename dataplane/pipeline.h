@@ -13,6 +13,7 @@
 
 #include <stdint.h>
 
+#include "capture.h"
 #include "counters.h"
 #include "dedup.h"
 #include "holds.h"
@@ -67,6 +68,8 @@ struct ps_pipeline {
 	uint32_t lapse_s;               /* second of the last lapse check */
 	ps_export_fn export_fn;         /* NULL: export off */
 	void *export_ctx;
+	struct ps_capture_ring *capture;/* NULL: no capture running (the
+					 * worker sets it, capture.h) */
 };
 
 /* A frame buffer: in: data, len; out: verdict and out_len (never more
