@@ -24,6 +24,7 @@
 #include "pipeline.h"
 #include "pkt.h"
 #include "ps_frame.h"
+#include "ps_pcap.h"
 #include "rng.h"
 
 static struct ps_counters cnt[2];
@@ -376,6 +377,25 @@ Test(capture_writer, refuses_existing_and_symlink_writes_pcap)
 	cr_assert_eq(link_type, 1u);
 	cr_assert_eq(incl, 1000u);
 	cr_assert_eq(orig, 1000u);
+
+	/* the project's own reader (what plan whatif reads with) */
+	struct ps_pcap pc;
+	static uint8_t rec[2048], want[1000];
+	uint64_t ts, prev = 0;
+	int got, records = 0;
+	frame(want, sizeof(want), 0);
+	cr_assert_eq(ps_pcap_open(&pc, path), 0);
+	while ((got = ps_pcap_next(&pc, rec, sizeof(rec), &ts)) > 0) {
+		cr_assert_eq(got, 1000);
+		cr_assert_arr_eq(rec, want, 1000);
+		cr_assert_geq(ts, prev, "in time order");
+		cr_assert_gt(ts, 1700000000ull * 1000000, "wall clock, in us");
+		prev = ts;
+		records++;
+	}
+	cr_assert_eq(got, 0, "ends cleanly");
+	cr_assert_eq(records, 50);
+	fclose(pc.fp);
 
 	__atomic_store_n(&ws.stop, 1, __ATOMIC_RELEASE);
 	pthread_join(th, NULL);
