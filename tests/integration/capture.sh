@@ -10,7 +10,8 @@
 # back with as many packets as captured; a second capture is refused while
 # one runs; --sample 1/K keeps exactly every K-th; --max-mb and --duration
 # stop it by themselves; kill -9 mid-capture leaves a file tcpdump reads;
-# rte_pdump reports that it is unavailable on --no-huge --no-shconf.
+# rte_pdump reports that it is unavailable on --no-huge --no-shconf, and
+# why (without --no-shconf: for want of hugepages only).
 # Removes its namespace, links and daemon even when it fails.
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -36,7 +37,7 @@ PYEOF
 # ---------------------------------------------------------------- pdump
 ctl --json status >"$T/status.json"
 check "status reports rte_pdump unavailable on --no-huge/--no-shconf, and why" \
-    'py "$T/status.json" "j[\"pdump\"].startswith(\"unavailable: \") and \"huge\" in j[\"pdump\"]"'
+    'py "$T/status.json" "j[\"pdump\"].startswith(\"unavailable: no hugepages (--no-huge) and no multi-process messaging (--no-shconf\")"'
 ctl --json capture status >"$T/cs0.json"
 check "capture status before any capture: not running, no file, the pdump report" \
     'py "$T/cs0.json" "j[\"running\"] is False and j[\"file\"] is None and j[\"pdump\"].startswith(\"unavailable\")"'
@@ -137,7 +138,7 @@ check "the frames are requests as received: UDP to port 7100, kinds 1, 3 and 5" 
 # ---------------- exact against the daemon's counters: no traffic outside
 A0=$(answered)
 ctl capture start "$T/exact.pcap" >/dev/null
-in_ns "$GEN" --send 198.18.0.2:7100 --datagrams 3000 --rate 0 --seed 9 \
+in_ns "$GEN" --send 198.18.0.2:7100 --datagrams 3000 --rate 2000 --seed 9 \
     --wait 2 --json >"$T/exact-gen.json"
 ctl --json capture stop >"$T/exact.json"
 A1=$(answered)
@@ -146,12 +147,12 @@ check "no traffic outside the capture: requests == the daemon's counters' differ
 check "... == the 3000 datagrams the generator sent" \
     'py "$T/exact.json" "j[\"requests\"] == 3000"'
 N=$(tcpdump_count "$T/exact.pcap")
-check "tcpdump reads the flat-out capture: as many packets as captured" \
+check "tcpdump reads that capture: as many packets as captured" \
     '[ -n "$N" ] && py "$T/exact.json" "j[\"captured\"] == $N"'
 
 # --------------------------------------------------------- --sample 1/K
 ctl capture start "$T/sample.pcap" --sample 1/10 >/dev/null
-in_ns "$GEN" --send 198.18.0.2:7100 --datagrams 1000 --rate 5000 --seed 11 \
+in_ns "$GEN" --send 198.18.0.2:7100 --datagrams 1000 --rate 2000 --seed 11 \
     --wait 2 --quiet
 ctl --json capture stop >"$T/sample.json"
 check "--sample 1/10 of 1000 request frames: exactly 100 kept, 900 sampled out" \
@@ -204,3 +205,28 @@ wait "$GENPID"
 N=$(tcpdump_count "$T/killed.pcap")
 check "kill -9 mid-capture leaves a file tcpdump reads, with packets in it" \
     '[ -n "$N" ] && [ "$N" -gt 1000 ] && ! grep -qi trunc "$T/tcpdump.err"'
+
+# ---------------- rte_pdump's report: shared configuration on, no hugepages
+# (a daemon without --no-shconf: the report names the one reason left)
+"$BUILD/parcelsortd" -l 0-1 --no-huge -m 512 --no-pci --log-level=3 \
+    --file-prefix "ps$ID" --vdev "net_af_packet0,iface=$VA" -- \
+    --ip 198.18.0.2 --state-dir "$T/state-shconf" --ctl "$T/ctl-shconf.sock" \
+    --metrics off >"$T/shconf.log" 2>&1 &
+PID=$!
+for _ in $(seq 1 120); do
+    grep -q "^parcelsortd: UDP port" "$T/shconf.log" 2>/dev/null && break
+    kill -0 "$PID" 2>/dev/null || break
+    sleep 0.25
+done
+"$CTLBIN" --ctl "$T/ctl-shconf.sock" --json status >"$T/status2.json"
+check "without --no-shconf, rte_pdump is unavailable for want of hugepages only" \
+    'py "$T/status2.json" "j[\"pdump\"] == \"unavailable: no hugepages (--no-huge): no secondary process such as dpdk-dumpcap can attach\""'
+# a capture the daemon's exit ends: the file complete
+"$CTLBIN" --ctl "$T/ctl-shconf.sock" capture start "$T/exit.pcap" >/dev/null
+in_ns "$GEN" --send 198.18.0.2:7100 --datagrams 200 --rate 2000 --seed 15 \
+    --wait 1 --quiet
+stop_daemon
+check "that daemon stops with exit 0 with a capture running" '[ "$RC" -eq 0 ]'
+N=$(tcpdump_count "$T/exit.pcap")
+check "the capture its exit ended reads back whole: the 200 request frames" \
+    '[ "$N" = 200 ]'
