@@ -2,8 +2,8 @@
  * (control/capture_writer.h): a full ring drops and counts, never waits;
  * 1/K keeps exactly every K-th frame; a frame longer than a slot is cut
  * and says so; the switch's snapshots make captured + dropped + sampled
- * out == requests answered while on; a worker that ended counts as having
- * followed; the pipeline offers every request frame (scan batches, chute
+ * out == requests answered while on, per worker, each between its own
+ * two snapshots; a worker that ended counts as having followed; the pipeline offers every request frame (scan batches, chute
  * states, sort results) as received, before its reply is written, and
  * nothing else; the writer refuses an existing file and a symbolic link,
  * creates mode 0640, writes a classic pcap, refuses a second capture and
@@ -438,4 +438,34 @@ Test(capture_writer, max_mb_stops_it_by_itself)
 	char cmd[128];
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	cr_assert_eq(system(cmd), 0);
+}
+
+Test(capture_ring, two_workers_each_follow_totals_add_up)
+{
+	memset(cnt, 0, sizeof(cnt));
+	struct ps_capture *c = ps_capture_new(2, 8, cnt, 1000000000ull);
+	struct ps_capture_totals t;
+	uint8_t f[64] = { 0 };
+	cr_assert_not_null(c);
+	cnt[1].answered[PS_ANS_DECISION] = 500;
+	ps_capture_arm(c, 1);
+	cr_assert_eq(follow(&c->rings[0]), 1);
+	cr_assert_not(ps_capture_acked(c), "worker 1 has not followed");
+	cnt[1].answered[PS_ANS_DECISION] += 3;  /* worker 1 not on yet */
+	cr_assert_eq(follow(&c->rings[1]), 1);
+	cr_assert(ps_capture_acked(c));
+	for (int w = 0; w < 2; w++)
+		for (int i = 0; i < 5 + w; i++) {
+			ps_capture_offer(&c->rings[w], f, 60);
+			cnt[w].answered[PS_ANS_ACK]++;
+		}
+	ps_capture_disarm(c);
+	follow(&c->rings[0]);
+	cnt[1].answered[PS_ANS_ACK]++;          /* before worker 1 follows */
+	ps_capture_offer(&c->rings[1], f, 60);
+	follow(&c->rings[1]);
+	ps_capture_totals(c, &t);
+	cr_assert_eq(t.requests, 5 + 7, "each worker between its snapshots");
+	cr_assert_eq(t.pushed + t.ring_full + t.sampled_out, t.requests);
+	ps_capture_free(c);
 }
