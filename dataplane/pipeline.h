@@ -1,7 +1,9 @@
 /* pipeline.h: the dataplane's work on one burst of received frames, on raw
  * buffers (the worker wraps mbufs around it; the fuzzers and tests call it
  * directly): classify every frame, check every request's header and its
- * sender against its kind's allow-list; apply chute states (kind 3) and
+ * sender against its kind's allow-list (while a capture runs, hand a copy
+ * of each request, as received, to the worker's capture ring: capture.h);
+ * apply chute states (kind 3) and
  * sort results (kind 5) in the burst's order (the scan batches before one
  * are decided first) and turn each into its acknowledgement;
  * decode the scan batches, intercept held waybills, look the sortable
