@@ -47,6 +47,8 @@ struct session {
 	/* the block being filled */
 	uint8_t *block;
 	size_t block_len;
+	uint64_t block_records;
+	uint64_t written;        /* the file's bytes on disk: whole blocks */
 	uint64_t last_flush_ns;
 	int keep;                /* 0 once the limit or a write error ends it */
 };
@@ -143,8 +145,22 @@ static void flush_block(struct ps_capture_writer *w)
 		snprintf(why, sizeof(why), "write error: %s", strerror(errno));
 		set_stopped_by(w, why);
 		s->keep = 0;
+		/* a block written in part (a full disk) is taken back, so
+		 * that the file still ends with a whole record; its records
+		 * were not captured after all */
+		if (ftruncate(s->fd, (off_t)s->written))
+			set_stopped_by(w, "write error: cannot cut the file "
+				       "back to its last whole record");
+		__atomic_fetch_sub(&s->captured, s->block_records,
+				   __ATOMIC_RELAXED);
+		__atomic_fetch_add(&s->discarded, s->block_records,
+				   __ATOMIC_RELAXED);
+		__atomic_store_n(&s->bytes, s->written, __ATOMIC_RELAXED);
+	} else {
+		s->written += s->block_len;
 	}
 	s->block_len = 0;
+	s->block_records = 0;
 }
 
 /* ------------------------------------------------------ the writer */
@@ -180,6 +196,7 @@ static void append(struct ps_capture_writer *w,
 	put32(p + 12, sl->len);
 	memcpy(p + PCAP_RECORD_BYTES, sl->data, sl->caplen);
 	s->block_len += rec;
+	s->block_records++;
 	__atomic_store_n(&s->bytes, bytes + rec, __ATOMIC_RELAXED);
 	__atomic_fetch_add(&s->captured, 1, __ATOMIC_RELAXED);
 }
@@ -361,6 +378,7 @@ int ps_capture_start(struct ps_capture_writer *w,
 	s->sample = o->sample;
 	s->max_bytes = (uint64_t)o->max_mb << 20;
 	s->bytes = PCAP_GLOBAL_BYTES;
+	s->written = PCAP_GLOBAL_BYTES;
 	s->keep = 1;
 	s->workers_followed = 1;
 	struct timespec ts;

@@ -9,7 +9,9 @@
 # own counters' difference and the datagrams sent); tcpdump reads the file
 # back with as many packets as captured; a second capture is refused while
 # one runs; --sample 1/K keeps exactly every K-th; --max-mb and --duration
-# stop it by themselves; kill -9 mid-capture leaves a file tcpdump reads;
+# stop it by themselves; so does a full disk, leaving whole records only;
+# kill -9 mid-capture leaves a file tcpdump reads; a capture the daemon's
+# exit ends is complete;
 # rte_pdump reports that it is unavailable on --no-huge --no-shconf, and
 # why (without --no-shconf: for want of hugepages only).
 # Removes its namespace, links and daemon even when it fails.
@@ -189,6 +191,21 @@ check "capture status in text says it stopped by duration" \
 N=$(tcpdump_count "$T/dur.pcap")
 check "tcpdump reads it: as many packets as captured" \
     '[ -n "$N" ] && py "$T/dur.json" "j[\"captured\"] == $N"'
+
+# ------------------------------------- a full disk: a write error stops it
+mkdir "$T/small"
+mount -t tmpfs -o size=128k tmpfs "$T/small"
+trap 'umount "$T/small" 2>/dev/null; cleanup' EXIT INT TERM
+ctl capture start "$T/small/full.pcap" >/dev/null
+in_ns "$GEN" --send 198.18.0.2:7100 --datagrams 1000 --rate 2000 \
+    --records 22 --seed 16 --wait 1 --quiet
+ctl --json capture status >"$T/full.json"
+check "a full disk stops it: stopped_by names the write error, every frame counted" \
+    'py "$T/full.json" "not j[\"running\"] and j[\"stopped_by\"] == \"write error: No space left on device\" and j[\"captured\"] > 0 and j[\"captured\"] + j[\"dropped\"] == j[\"requests\"]"'
+N=$(tcpdump_count "$T/small/full.pcap")
+check "... and the file it left ends with a whole record: tcpdump reads what was captured" \
+    '[ -n "$N" ] && py "$T/full.json" "j[\"captured\"] == $N and j[\"bytes\"] == $(stat -c %s "$T/small/full.pcap")" && ! grep -qi trunc "$T/tcpdump.err"'
+umount "$T/small"
 
 # ------------------------------------------------- kill -9 mid-capture
 # shellcheck disable=SC2086
