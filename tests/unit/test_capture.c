@@ -6,8 +6,9 @@
  * two snapshots; a worker that ended counts as having followed; the pipeline offers every request frame (scan batches, chute
  * states, sort results) as received, before its reply is written, and
  * nothing else; the writer refuses an existing file and a symbolic link,
- * creates mode 0640, writes a classic pcap, refuses a second capture and
- * stops by --max-mb. */
+ * creates mode 0640, writes a classic pcap (the project's reader reads it
+ * back), refuses a second capture and stops by --max-mb; the daemon's
+ * capture commands refuse bad arguments with clear errors. */
 #include <criterion/criterion.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -20,6 +21,9 @@
 
 #include "capture.h"
 #include "capture_writer.h"
+#include "ctl_client.h"
+#include "ctl_cmds.h"
+#include "ctl_proto.h"
 #include "dedup.h"
 #include "pipeline.h"
 #include "pkt.h"
@@ -468,4 +472,90 @@ Test(capture_ring, two_workers_each_follow_totals_add_up)
 	cr_assert_eq(t.requests, 5 + 7, "each worker between its snapshots");
 	cr_assert_eq(t.pushed + t.ring_full + t.sampled_out, t.requests);
 	ps_capture_free(c);
+}
+
+/* ------------------------------------------------ the daemon's commands */
+
+static int run(const struct ps_ctl_ctx *x, unsigned cmd, int n,
+	       const char *const *argv, char *ans, size_t an)
+{
+	struct ps_out body, o;
+	ps_out_init(&body);
+	ps_out_init(&o);
+	for (int i = 0; i < n; i++)
+		ps_ctl_args(&body, argv[i]);
+	int st = ps_ctl_run(x, cmd, (const uint8_t *)body.buf, body.len, &o);
+	snprintf(ans, an, "%s", o.buf ? o.buf : "");
+	ps_out_free(&body);
+	ps_out_free(&o);
+	return st;
+}
+
+Test(capture_commands, bad_arguments_clear_errors_one_at_a_time)
+{
+	struct ps_capture *cap = ring_of(64);
+	struct worker_sim ws = { .r = &cap->rings[0] };
+	pthread_t th;
+	char ans[4096], path[128];
+	tmpdir();
+	struct ps_capture_writer *w = ps_capture_writer_new(cap, "unavailable: t");
+	struct ps_ctl_daemon d = { .capture = w };
+	struct ps_ctl_ctx x = { .d = &d };
+	pthread_create(&th, NULL, simulate, &ws);
+	snprintf(path, sizeof(path), "%s/c.pcap", dir);
+
+	const char *rel[] = { "c.pcap", "0", "1", "1" };
+	cr_assert_eq(run(&x, PS_CTL_CAPTURE_START, 4, rel, ans, sizeof(ans)),
+		     PS_CTL_ERR_USAGE);
+	cr_assert(strstr(ans, "absolute"), "%s", ans);
+	const char *three[] = { path, "0", "1" };
+	cr_assert_eq(run(&x, PS_CTL_CAPTURE_START, 3, three, ans, sizeof(ans)),
+		     PS_CTL_ERR_USAGE);
+	const char *dur[] = { path, "ten", "1", "1" };
+	cr_assert_eq(run(&x, PS_CTL_CAPTURE_START, 4, dur, ans, sizeof(ans)),
+		     PS_CTL_ERR_USAGE);
+	cr_assert(strstr(ans, "DURATION_S"), "%s", ans);
+	const char *k0[] = { path, "0", "1", "0" };
+	cr_assert_eq(run(&x, PS_CTL_CAPTURE_START, 4, k0, ans, sizeof(ans)),
+		     PS_CTL_ERR_USAGE);
+	cr_assert(strstr(ans, "--sample"), "%s", ans);
+	const char *mb[] = { path, "0", "2000000", "1" };
+	cr_assert_eq(run(&x, PS_CTL_CAPTURE_START, 4, mb, ans, sizeof(ans)),
+		     PS_CTL_ERR_USAGE);
+	cr_assert_eq(access(path, F_OK), -1, "nothing created");
+
+	const char *ok[] = { path, "0", "1", "1" };
+	cr_assert_eq(run(&x, PS_CTL_CAPTURE_START, 4, ok, ans, sizeof(ans)),
+		     PS_CTL_OK, "%s", ans);
+	cr_assert(strstr(ans, "\"running\":true"), "%s", ans);
+	cr_assert_eq(run(&x, PS_CTL_CAPTURE_START, 4, ok, ans, sizeof(ans)),
+		     PS_CTL_ERR_REFUSED);
+	cr_assert(strstr(ans, "already running"), "%s", ans);
+	const char *one[] = { "x" };
+	cr_assert_eq(run(&x, PS_CTL_CAPTURE_STATUS, 1, one, ans, sizeof(ans)),
+		     PS_CTL_ERR_USAGE);
+	cr_assert_eq(run(&x, PS_CTL_CAPTURE_STATUS, 0, NULL, ans, sizeof(ans)),
+		     PS_CTL_OK);
+	cr_assert(strstr(ans, "\"pdump\":\"unavailable: t\""), "%s", ans);
+	cr_assert_eq(run(&x, PS_CTL_CAPTURE_STOP, 0, NULL, ans, sizeof(ans)),
+		     PS_CTL_OK);
+	cr_assert(strstr(ans, "\"stopped_by\":\"stop\""), "%s", ans);
+	cr_assert_eq(run(&x, PS_CTL_CAPTURE_STOP, 0, NULL, ans, sizeof(ans)),
+		     PS_CTL_ERR_REFUSED);
+	cr_assert(strstr(ans, "no capture is running"), "%s", ans);
+
+	/* a daemon without capture support says so */
+	struct ps_ctl_daemon none = { 0 };
+	struct ps_ctl_ctx y = { .d = &none };
+	cr_assert_eq(run(&y, PS_CTL_CAPTURE_STATUS, 0, NULL, ans, sizeof(ans)),
+		     PS_CTL_ERR_REFUSED);
+	cr_assert(strstr(ans, "not available"), "%s", ans);
+
+	__atomic_store_n(&ws.stop, 1, __ATOMIC_RELEASE);
+	pthread_join(th, NULL);
+	ps_capture_writer_free(w);
+	ps_capture_free(cap);
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	cr_assert_eq(system(cmd), 0);
 }
