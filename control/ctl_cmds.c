@@ -1,8 +1,8 @@
 /* ctl_cmds.c: the control commands as the daemon runs them: status, plans
  * (load, diff, show, history, rollback), staged edits, route get, chutes,
- * stats, holds, devices, capture. Each handler writes its answer as JSON only (the wire form of
- * every answer) and returns a status (ctl_proto.h); the dispatch is the
- * command table's handler view. */
+ * stats, holds, devices, capture. Each handler writes its answer as JSON
+ * only (the wire form of every answer) and returns a status (ctl_proto.h);
+ * the dispatch is the command table's handler view. */
 #include "ctl_cmds.h"
 
 #include <stdio.h>
