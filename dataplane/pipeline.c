@@ -289,6 +289,8 @@ static void classify(struct ps_pipeline *pl, const struct ps_plan *p,
 			c->drops[hdr_drop[hs]]++;
 			continue;
 		}
+		if (pl->capture)        /* a request, before its reply */
+			ps_capture_offer(pl->capture, pk->data, pk->len);
 		if (r->h.kind != PS_KIND_SCAN) {
 			if (b->n_req) {
 				b->held = *r;

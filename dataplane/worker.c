@@ -122,6 +122,16 @@ static void nap(struct ps_worker *w)
 	rcu_thread_online();
 }
 
+/* A capture started or stopped (capture.h): between two bursts, so each
+ * request frame is offered whole or not at all. */
+static void __attribute__((noinline, cold)) capture_switch(struct ps_worker *w)
+{
+	struct ps_capture_ring *ring = ps_capture_switch_over(w->cap)
+		? w->cap : NULL;
+	for (unsigned i = 0; i < PS_MAX_PORTS; i++)
+		w->pl[i].capture = ring;
+}
+
 int ps_worker_main(void *arg)
 {
 	struct ps_worker *w = arg;
@@ -140,14 +150,20 @@ int ps_worker_main(void *arg)
 	if (w->n_rx == 0) {
 		/* nothing to poll: stay out of the grace periods */
 		rcu_thread_offline();
-		while (!ps_quit)
+		while (!ps_quit) {
+			if (ps_capture_poll(w->cap, rte_rdtsc()))
+				capture_switch(w);
 			rte_delay_us_sleep(10000);
+		}
+		ps_capture_worker_exit(w->cap);
 		rcu_unregister_thread();
 		return 0;
 	}
 	ps_dedup_tick(dd, ps_dedup_seconds(prev, start, hz));
 	while (!ps_quit) {
 		uint64_t t0 = rte_rdtsc();
+		if (unlikely(ps_capture_poll(w->cap, t0)))
+			capture_switch(w);
 		if (t0 - prev > drain) {
 			flush_tx(w);
 			ps_dedup_tick(dd, ps_dedup_seconds(t0, start, hz));
@@ -186,6 +202,7 @@ int ps_worker_main(void *arg)
 		c->loops++;
 	}
 	flush_tx(w);
+	ps_capture_worker_exit(w->cap);
 	rcu_unregister_thread();
 	return 0;
 }
