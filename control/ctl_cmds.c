@@ -1,8 +1,8 @@
 /* ctl_cmds.c: the control commands as the daemon runs them: status, plans
  * (load, diff, show, history, rollback), staged edits, route get, chutes,
- * stats, holds, devices. Each handler writes its answer as JSON only (the wire form of
- * every answer) and returns a status (ctl_proto.h); the dispatch is the
- * command table's handler view. */
+ * stats, holds, devices, capture. Each handler writes its answer as JSON
+ * only (the wire form of every answer) and returns a status (ctl_proto.h);
+ * the dispatch is the command table's handler view. */
 #include "ctl_cmds.h"
 
 #include <stdio.h>
@@ -166,11 +166,16 @@ static int cmd_status(struct req *r)
 		      "\"memory\":{\"jemalloc_allocated\":%zu,"
 		      "\"jemalloc_resident\":%zu,\"dedup_bytes\":%llu},"
 		      "\"dedup\":{\"window_s\":%u,\"capacity\":%llu},"
-		      "\"transaction_open\":%s}\n",
+		      "\"transaction_open\":%s,",
 		      rt.rx_pps, rt.tx_pps, rt.records_ps, rt.drops_ps,
 		      alloc, res, (unsigned long long)d->dedup_bytes,
 		      d->dedup_window, (unsigned long long)d->dedup_capacity,
 		      ps_txn_open(r->st) ? "true" : "false");
+	/* rte_pdump: whether dpdk-dumpcap can capture (capture_writer.h) */
+	ps_out_write(r->o, "\"pdump\":", 8);
+	ps_out_json_str(r->o, d->capture ? ps_capture_pdump(d->capture)
+					 : "unavailable: no capture support");
+	ps_out_write(r->o, "}\n", 2);
 	return PS_CTL_OK;
 }
 
@@ -1033,6 +1038,86 @@ static int cmd_hold_clear(struct req *r)
 	if (!rc)
 		hold_revision(r, rev, "");
 	return rc;
+}
+
+/* ----------------------------------------------------------- capture */
+
+static int no_capture(struct req *r)
+{
+	return fail(r, PS_CTL_ERR_REFUSED, "capture: not available in this "
+		    "daemon");
+}
+
+static int capture_answer(struct req *r)
+{
+	ps_capture_status_json(r->x->d->capture, r->o);
+	ps_out_write(r->o, "\n", 1);
+	return PS_CTL_OK;
+}
+
+/* One number of `capture start`: 0..max. */
+static int capture_number(struct req *r, unsigned i, uint32_t max,
+			  const char *what, uint32_t *v)
+{
+	char *end, msg[128];
+	unsigned long long x = strtoull(r->a->v[i], &end, 10);
+	if (*end || !r->a->v[i][0] || r->a->v[i][0] == '-' || x > max) {
+		snprintf(msg, sizeof(msg), "capture start: %s must be a number "
+			 "0..%u", what, max);
+		return usage(r, msg);
+	}
+	*v = (uint32_t)x;
+	return PS_CTL_OK;
+}
+
+/* FILE DURATION_S MAX_MB SAMPLE_K (parcelsortctl sends all four) */
+static int cmd_capture_start(struct req *r)
+{
+	const struct ps_ctl_args *a = r->a;
+	struct ps_capture_opts co = { 0 };
+	char err[512];
+	if (!r->x->d->capture)
+		return no_capture(r);
+	if (a->n != 4)
+		return usage(r, "capture start: FILE DURATION_S MAX_MB SAMPLE_K");
+	if (!printable(a->v[0], a->len[0], 4095))
+		return usage(r, "capture start: FILE must be 1..4095 printable "
+			     "characters");
+	co.path = a->v[0];
+	if (capture_number(r, 1, PS_CAPTURE_MAX_DURATION_S, "DURATION_S",
+			   &co.duration_s) ||
+	    capture_number(r, 2, PS_CAPTURE_MAX_MB_LIMIT, "MAX_MB",
+			   &co.max_mb) ||
+	    capture_number(r, 3, PS_CAPTURE_MAX_SAMPLE, "SAMPLE_K",
+			   &co.sample))
+		return PS_CTL_ERR_USAGE;
+	int rc = ps_capture_start(r->x->d->capture, &co, err, sizeof(err));
+	if (rc)
+		return fail(r, rc == PS_CAPTURE_BAD_OPTION ? PS_CTL_ERR_USAGE
+							   : PS_CTL_ERR_REFUSED,
+			    err);
+	return capture_answer(r);
+}
+
+static int cmd_capture_stop(struct req *r)
+{
+	char err[512];
+	if (!r->x->d->capture)
+		return no_capture(r);
+	if (no_args(r))
+		return PS_CTL_ERR_USAGE;
+	if (ps_capture_stop(r->x->d->capture, err, sizeof(err)))
+		return fail(r, PS_CTL_ERR_REFUSED, err);
+	return capture_answer(r);
+}
+
+static int cmd_capture_status(struct req *r)
+{
+	if (!r->x->d->capture)
+		return no_capture(r);
+	if (no_args(r))
+		return PS_CTL_ERR_USAGE;
+	return capture_answer(r);
 }
 
 /* ---------------------------------------------------------- dispatch */

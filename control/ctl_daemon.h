@@ -6,6 +6,7 @@
 
 #include <stdint.h>
 
+#include "capture_writer.h"
 #include "counters.h"
 #include "outbuf.h"
 #include "plan_store.h"
@@ -38,6 +39,8 @@ struct ps_ctl_daemon {
 	/* the event exporter's totals; NULL when export is off */
 	void (*export_totals)(void *arg, struct ps_export_totals *t);
 	struct ps_ctl_limits limits;
+	/* `capture` (capture_writer.h); NULL: this daemon cannot capture */
+	struct ps_capture_writer *capture;
 };
 
 #endif

@@ -1,10 +1,11 @@
 /* ctl_main.c: parcelsortctl, the operator's command line for parcelsortd:
- * plans, staged edits, route explanations, chutes and statistics over the
- * control socket; `plan check` works offline. The command table
+ * plans, staged edits, route explanations, chutes, statistics and captures
+ * over the control socket; `plan check` works offline. The command table
  * (ctl_commands.h) drives the parsing and --help: each row's cli_<fn>
  * below builds its request. Answers come as JSON (the wire form); the
  * control library renders their text unless --json. Exit codes: 0 done,
  * 1 refused, 2 usage, 3 daemon unreachable. */
+#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -13,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "capture_limits.h"
 #include "ctl_cli.h"
 #include "ctl_client.h"
 #include "ctl_fleet.h"
@@ -414,6 +416,86 @@ static int cli_device_list(const struct typed *t)
 	}
 	char *a[2] = { (char *)sort, (char *)limit };
 	return call_args(t->cmd, limit ? 2 : 1, a);
+}
+
+/* ------------------------------------------------------------- capture */
+
+#define cli_capture_stop no_args
+#define cli_capture_status no_args
+
+/* A whole number lo..hi in s, else a usage error naming the option. */
+static int capture_num(const char *opt, const char *s, unsigned long lo,
+		       unsigned long hi, unsigned long *v)
+{
+	char *end, msg[160];
+	errno = 0;
+	*v = strtoul(s, &end, 10);
+	if (*s && *s != '-' && *s != '+' && !*end && !errno && *v >= lo &&
+	    *v <= hi)
+		return 0;
+	snprintf(msg, sizeof(msg), "capture start: %s takes a whole number "
+		 "%lu..%lu, not \"%s\"", opt, lo, hi, s);
+	return ctl_bad_usage(msg);
+}
+
+/* "capture start FILE --duration 60 --sample 1/10" -> capture start
+ * "/abs/FILE" "60" "1024" "10" (the daemon creates the file: an absolute
+ * path, from this command's working directory) */
+static int cli_capture_start(const struct typed *t)
+{
+	unsigned long dur = 0, mb = PS_CAPTURE_MAX_MB_DEFAULT, k = 1;
+	int seen[3] = { 0, 0, 0 };
+	if (t->argc < 1 || !t->argv[0][0] || !strncmp(t->argv[0], "--", 2))
+		return wrong(t);
+	for (int i = 1; i < t->argc; i++) {
+		static const char *const opts[] = { "--duration", "--max-mb",
+						    "--sample" };
+		int o = 0;
+		while (o < 3 && strcmp(t->argv[i], opts[o]))
+			o++;
+		if (o == 3 || i + 1 == t->argc)
+			return wrong(t);
+		if (seen[o]++) {
+			char msg[64];
+			snprintf(msg, sizeof(msg), "capture start: %s given "
+				 "twice", opts[o]);
+			return ctl_bad_usage(msg);
+		}
+		const char *v = t->argv[++i];
+		int rc;
+		if (o == 0)
+			rc = capture_num("--duration", v, 1,
+					 PS_CAPTURE_MAX_DURATION_S, &dur);
+		else if (o == 1)
+			rc = capture_num("--max-mb", v, 1,
+					 PS_CAPTURE_MAX_MB_LIMIT, &mb);
+		else if (strncmp(v, "1/", 2))
+			rc = ctl_bad_usage("capture start: --sample is 1/K "
+					   "(every K-th request frame), e.g. "
+					   "1/10");
+		else
+			rc = capture_num("--sample", v + 2, 1,
+					 PS_CAPTURE_MAX_SAMPLE, &k);
+		if (rc)
+			return rc;
+	}
+	char path[4096], cwd[4096], a[3][24];
+	const char *f = t->argv[0];
+	if (f[0] != '/') {
+		if (!getcwd(cwd, sizeof(cwd)))
+			return ctl_bad_usage("capture start: cannot tell the "
+					     "working directory for a relative "
+					     "FILE");
+		if ((size_t)snprintf(path, sizeof(path), "%s/%s", cwd, f) >=
+		    sizeof(path))
+			return ctl_bad_usage("capture start: FILE is too long");
+		f = path;
+	}
+	snprintf(a[0], sizeof(a[0]), "%lu", dur);
+	snprintf(a[1], sizeof(a[1]), "%lu", mb);
+	snprintf(a[2], sizeof(a[2]), "%lu", k);
+	char *args[4] = { (char *)f, a[0], a[1], a[2] };
+	return call_args(t->cmd, 4, args);
 }
 
 /* One step of a load in parts, its answer kept in rep; the exit code. */

@@ -78,6 +78,18 @@
 	X(DEVICE_LIST, device_list, RO, "device list", \
 	  "device list [--sort records|noread|bad] [--limit N]", \
 	  "every scanner heard: records, NOREAD and BAD_BARCODE rates, " \
-	  "malformed, duplicates, last heard")
+	  "malformed, duplicates, last heard") \
+	X(CAPTURE_START, capture_start, RW, "capture start", \
+	  "capture start FILE [--duration S] [--max-mb N] [--sample 1/K]", \
+	  "write the request frames the workers receive to a new pcap " \
+	  "FILE (never overwritten), until stopped, S seconds or N MB " \
+	  "(default 1024); 1/K: every K-th frame") \
+	X(CAPTURE_STOP, capture_stop, RW, "capture stop", "capture stop", \
+	  "stop the running capture; its file is complete when this returns") \
+	X(CAPTURE_STATUS, capture_status, RO, "capture status", \
+	  "capture status", \
+	  "running, file, frames captured, dropped and sampled out, of the " \
+	  "request frames answered while it ran, bytes, elapsed, why it " \
+	  "stopped")
 
 #endif

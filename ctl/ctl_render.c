@@ -445,6 +445,56 @@ static void render_device_list(json_t *j, struct ps_out *o)
 			      num(j, "shown"), num(j, "count"), str(j, "sort"));
 }
 
+/* capture start, stop and status: one text of the capture's state */
+static void render_capture_status(json_t *j, struct ps_out *o)
+{
+	json_t *file = json_object_get(j, "file");
+	if (!json_is_string(file)) {
+		line(o, "capture: none since the daemon started");
+	} else {
+		if (truth(j, "running"))
+			ps_out_printf(o, "capture: running for %.1f s into %s\n",
+				      real(j, "elapsed_s"), str(j, "file"));
+		else
+			ps_out_printf(o, "capture: stopped by %s after %.1f s, "
+				      "%s\n", str(j, "stopped_by"),
+				      real(j, "elapsed_s"), str(j, "file"));
+		ps_out_printf(o, "frames:  %llu captured (%.1f MB in the "
+			      "file), %llu dropped (%llu ring full, %llu at "
+			      "the limit), %llu sampled out\n",
+			      num(j, "captured"),
+			      (double)num(j, "bytes") / 1048576.0,
+			      num(j, "dropped"), num(j, "dropped_ring_full"),
+			      num(j, "dropped_at_limit"),
+			      num(j, "sampled_out"));
+		ps_out_printf(o, "         of %llu request frames answered "
+			      "while it ran", num(j, "requests"));
+		if (num(j, "in_flight"))
+			ps_out_printf(o, " (%llu on their way to the file)",
+				      num(j, "in_flight"));
+		ps_out_write(o, "\n", 1);
+		ps_out_printf(o, "limits:  ");
+		if (num(j, "duration_s"))
+			ps_out_printf(o, "%llu s, ", num(j, "duration_s"));
+		ps_out_printf(o, "%llu MB, sample 1/%llu\n",
+			      num(j, "max_mb"), num(j, "sample"));
+		if (json_is_false(json_object_get(j, "workers_followed")))
+			line(o, "warning: a worker did not follow a start or "
+			     "stop in time: the counts may not add up");
+	}
+	ps_out_printf(o, "pdump:   %s\n", str(j, "pdump"));
+}
+
+static void render_capture_start(json_t *j, struct ps_out *o)
+{
+	render_capture_status(j, o);
+}
+
+static void render_capture_stop(json_t *j, struct ps_out *o)
+{
+	render_capture_status(j, o);
+}
+
 static render_fn *const renderers[PS_CTL_CMD_MAX] = {
 #define ROW(id, fn, access, name, forms, help) [PS_CTL_##id] = render_##fn,
 	PS_CTL_COMMANDS(ROW)

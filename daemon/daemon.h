@@ -1,12 +1,14 @@
 /* daemon.h: what parcelsortd holds while it runs: the configuration, the
  * ports, the plan store, the duplicate window, the exporter, the workers
- * and their counters, and the control plane it embeds. main.c builds it;
+ * and their counters, their capture rings, and the control plane it
+ * embeds. main.c builds it;
  * report.c prints from it. */
 #ifndef PS_DAEMON_H
 #define PS_DAEMON_H
 
 #include <stdint.h>
 
+#include "capture.h"
 #include "config.h"
 #include "counters.h"
 #include "dedup.h"
@@ -33,6 +35,9 @@ struct ps_daemon {
 	uint64_t start_tsc;
 	struct ps_ctl_server *ctl;
 	struct ps_metrics *metrics;
+	struct ps_capture *capture;     /* the workers' capture rings */
+	struct ps_capture_writer *capture_writer;
+	char pdump[256];                /* rte_pdump: "registered" or why not */
 };
 
 /* The workers' counters summed into *acc. */

@@ -1,7 +1,8 @@
 /* main.c: parcelsortd: configuration, EAL, ports, the plan store, the
- * duplicate window, workers, the control plane it embeds (control socket,
- * /metrics, DPDK telemetry), and the main lcore's control loop (scheduled
- * plan activation, rates, shutdown). What it prints is in report.c. */
+ * duplicate window, workers, their capture rings (and rte_pdump), the
+ * control plane it embeds (control socket, /metrics, DPDK telemetry), and
+ * the main lcore's control loop (scheduled plan activation, rates,
+ * shutdown). What it prints is in report.c. */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,9 +16,11 @@
 #include <rte_lcore.h>
 #include <rte_malloc.h>
 
+#include "capture_writer.h"
 #include "ctl_server.h"
 #include "daemon.h"
 #include "metrics.h"
+#include "pdump.h"
 #include "report.h"
 #include "telemetry.h"
 #include "plan_reader.h"        /* the workers' slot, QSBR readers only */
@@ -104,6 +107,7 @@ static int start_control(struct ps_daemon *d, char *err, size_t n)
 		.dedup_capacity = d->dedup.capacity,
 		.dedup_window = d->cfg.dedup_window,
 		.export_totals = d->exporter ? export_cb : NULL,
+		.capture = d->capture_writer,
 	};
 	d->ctl = ps_ctl_start(d->cfg.ctl, &cd, err, n);
 	if (!d->ctl)
@@ -133,6 +137,26 @@ static int app_args(int argc, char **argv, char ***app)
 			return argc - i;
 		}
 	*app = NULL;
+	return 0;
+}
+
+/* The workers' capture rings and their writer (`parcelsortctl capture`),
+ * and rte_pdump for dpdk-dumpcap where DPDK's multi-process support is
+ * on (docs/dataplane.md, "Capture"). */
+static int start_capture(struct ps_daemon *d, char *err, size_t n)
+{
+	d->capture = ps_capture_new(d->n_workers, PS_CAPTURE_RING_SLOTS,
+				    d->counters, rte_get_tsc_hz());
+	if (d->capture)
+		for (unsigned i = 0; i < d->n_workers; i++)
+			d->workers[i].cap = &d->capture->rings[i];
+	ps_pdump_register(d->pdump, sizeof(d->pdump));
+	d->capture_writer = d->capture
+		? ps_capture_writer_new(d->capture, d->pdump) : NULL;
+	if (!d->capture_writer) {
+		snprintf(err, n, "out of memory for the capture rings");
+		return -1;
+	}
 	return 0;
 }
 
@@ -216,7 +240,7 @@ static int start(struct ps_daemon *d, char *err, size_t n)
 		w->idle_sleep_us = d->cfg.idle_sleep_us;
 		i++;
 	}
-	return 0;
+	return start_capture(d, err, n);
 }
 
 static void control_loop(struct ps_daemon *d)
@@ -290,6 +314,8 @@ int main(int argc, char **argv)
 	ps_telemetry_unregister();
 	ps_metrics_stop(d.metrics);
 	ps_ctl_stop(d.ctl);
+	ps_capture_writer_free(d.capture_writer);   /* "daemon exit" */
+	ps_pdump_unregister();
 	ps_export_stop(d.exporter, &d.export_final);
 	if (d.cfg.summary)
 		ps_report_summary(&d, secs);
@@ -297,6 +323,7 @@ int main(int argc, char **argv)
 	ps_store_close(d.store);
 	ps_dedup_free(&d.dedup);
 	free(d.loop);
+	ps_capture_free(d.capture);
 	rte_eal_cleanup();
 	return 0;
 }

@@ -26,6 +26,7 @@ struct burst {
 	struct ps_scan scan[MAX_RECS];
 	struct ps_decision dec[MAX_RECS];
 	uint64_t hash[MAX_RECS];
+	uint64_t hold_hash[MAX_RECS];    /* with a non-empty hold list */
 	uint16_t sortable[MAX_RECS];
 	uint16_t fresh[MAX_RECS];
 	unsigned n_rec;
@@ -226,7 +227,8 @@ static void sorter_request(struct ps_pipeline *pl, const struct ps_plan *p,
 		: apply_sort_results(pl, p, holds, pay, h, now);
 	size_t plen = ps_ack_encode(pay, h, p ? p->site : pl->site,
 				    (uint16_t)applied);
-	pk->out_len = ps_pkt_reply_udp(pl->net, pk->data, f, (uint16_t)plen);
+	pk->out_len = ps_pkt_reply_udp_tx(pl->net, pk->data, f, (uint16_t)plen,
+					  &pk->tx);
 	pk->send = 1;
 	pl->cnt->answered[PS_ANS_ACK]++;
 }
@@ -251,10 +253,12 @@ static void classify(struct ps_pipeline *pl, const struct ps_plan *p,
 		uint16_t nl;
 		pk->send = 0;
 		pk->is_request = 0;
+		pk->tx.flags = 0;
 		c->rx_frames++;
 		c->rx_bytes += pk->len;
-		enum ps_pkt_verdict v = ps_pkt_input(pl->net, pk->data, pk->len,
-						     &r->f, &why, &nl);
+		enum ps_pkt_verdict v = ps_pkt_input_csum(pl->net, pk->data,
+							  pk->len, pk->rx_csum,
+							  &r->f, &why, &nl);
 		if (v == PS_PKT_DROP) {
 			c->drops[why]++;
 			continue;
@@ -285,6 +289,8 @@ static void classify(struct ps_pipeline *pl, const struct ps_plan *p,
 			c->drops[hdr_drop[hs]]++;
 			continue;
 		}
+		if (pl->capture)        /* a request, before its reply */
+			ps_capture_offer(pl->capture, pk->data, pk->len);
 		if (r->h.kind != PS_KIND_SCAN) {
 			if (b->n_req) {
 				b->held = *r;
@@ -317,8 +323,11 @@ static inline void reject(struct ps_decision *d, const struct ps_plan *p,
 	d->plan_version = p ? p->version : 0;
 }
 
-/* Phase 2: steps 1-5 of the decision order; sortable records are listed. */
-static unsigned pre_decide(const struct ps_plan *p, struct burst *b)
+/* Phase 2: steps 1-5 of the decision order; sortable records are listed
+ * (with a hold list, each one's hold hash taken and its filter block
+ * prefetched here, as far ahead of the look-up as the burst allows). */
+static unsigned pre_decide(const struct ps_plan *p,
+			   const struct ps_holds *holds, struct burst *b)
 {
 	unsigned ns = 0;
 	for (unsigned i = 0; i < b->n_rec; i++) {
@@ -344,6 +353,10 @@ static unsigned pre_decide(const struct ps_plan *p, struct burst *b)
 			reject(d, p, PS_R_BAD_BARCODE);
 		} else {
 			b->sortable[ns++] = (uint16_t)i;
+			if (holds) {
+				b->hold_hash[i] = ps_holds_hash(s->waybill);
+				ps_holds_prefetch_hash(holds, b->hold_hash[i]);
+			}
 		}
 	}
 	return ns;
@@ -377,10 +390,11 @@ static inline int held_or_remembered(struct ps_pipeline *pl,
 				     const struct ps_plan *p,
 				     const struct ps_holds *holds,
 				     const struct ps_scan *s, uint64_t hash,
+				     uint64_t hold_hash,
 				     struct ps_decision *d, uint32_t now)
 {
 	struct ps_counters *c = pl->cnt;
-	if (holds && ps_holds_has(holds, s->waybill)) {
+	if (holds && ps_holds_has_hash(holds, s->waybill, hold_hash)) {
 		intercept(d, p);        /* never remembered, never a duplicate */
 		return 1;
 	}
@@ -420,17 +434,12 @@ static void decide(struct ps_pipeline *pl, const struct ps_plan *p,
 		if (i < DEDUP_AHEAD)
 			ps_dedup_prefetch(dd, b->hash[k]);
 	}
-	if (holds && !ps_holds_count(holds))
-		holds = NULL;           /* an empty list costs nothing */
-	if (holds)
-		for (i = 0; i < ns; i++)
-			ps_holds_prefetch(holds, b->scan[b->sortable[i]].waybill);
 	for (i = 0; i < ns; i++) {
 		unsigned k = b->sortable[i];
 		if (i + DEDUP_AHEAD < ns)
 			ps_dedup_prefetch(dd, b->hash[b->sortable[i + DEDUP_AHEAD]]);
 		if (!held_or_remembered(pl, p, holds, &b->scan[k], b->hash[k],
-					&b->dec[k], now))
+					b->hold_hash[k], &b->dec[k], now))
 			b->fresh[nf++] = (uint16_t)k;
 	}
 	if (!nf) {
@@ -559,8 +568,8 @@ static void reply(struct ps_pipeline *pl, const struct ps_plan *p,
 		size_t plen = ps_reply_build_inplace(payload, &q->h, site,
 						     &b->scan[q->first],
 						     &b->dec[q->first]);
-		pk->out_len = ps_pkt_reply_udp(pl->net, pk->data, &q->f,
-					       (uint16_t)plen);
+		pk->out_len = ps_pkt_reply_udp_tx(pl->net, pk->data, &q->f,
+						  (uint16_t)plen, &pk->tx);
 		pk->send = 1;
 		pl->cnt->answered[PS_ANS_DECISION]++;
 	}
@@ -582,6 +591,9 @@ void ps_pipeline_run(struct ps_pipeline *pl, struct ps_pkt_buf *pkts,
 	const struct ps_plan *p = rcu_dereference(*pl->plan_slot);
 	const struct ps_holds *holds = pl->holds_slot
 		? rcu_dereference(*pl->holds_slot) : NULL;
+	/* an empty list costs the scans nothing */
+	const struct ps_holds *scan_holds = ps_holds_count(holds) ? holds
+								  : NULL;
 	unsigned from = 0;
 	while (from < n) {
 		b.n_req = 0;
@@ -591,11 +603,11 @@ void ps_pipeline_run(struct ps_pipeline *pl, struct ps_pkt_buf *pkts,
 			c->cyc_parse += tsc() - t0;
 			return;
 		}
-		unsigned ns = pre_decide(p, &b);
+		unsigned ns = pre_decide(p, scan_holds, &b);
 		t1 = tsc();
 		c->cyc_parse += t1 - t0;
 		if (ns)
-			decide(pl, p, holds, &b, ns, now_s);
+			decide(pl, p, scan_holds, &b, ns, now_s);
 		t2 = tsc();
 		count_records(pl, &b, now_s);
 		if (pl->export_fn)

@@ -1,7 +1,9 @@
 /* pipeline.h: the dataplane's work on one burst of received frames, on raw
  * buffers (the worker wraps mbufs around it; the fuzzers and tests call it
  * directly): classify every frame, check every request's header and its
- * sender against its kind's allow-list; apply chute states (kind 3) and
+ * sender against its kind's allow-list (while a capture runs, hand a copy
+ * of each request, as received, to the worker's capture ring: capture.h);
+ * apply chute states (kind 3) and
  * sort results (kind 5) in the burst's order (the scan batches before one
  * are decided first) and turn each into its acknowledgement;
  * decode the scan batches, intercept held waybills, look the sortable
@@ -13,6 +15,7 @@
 
 #include <stdint.h>
 
+#include "capture.h"
 #include "counters.h"
 #include "dedup.h"
 #include "holds.h"
@@ -67,16 +70,21 @@ struct ps_pipeline {
 	uint32_t lapse_s;               /* second of the last lapse check */
 	ps_export_fn export_fn;         /* NULL: export off */
 	void *export_ctx;
+	struct ps_capture_ring *capture;/* NULL: no capture running (the
+					 * worker sets it, capture.h) */
 };
 
-/* A frame buffer: in: data, len; out: verdict and out_len (never more
- * than len: every answer is written within the received bytes). */
+/* A frame buffer: in: data, len, rx_csum; out: verdict and out_len (never
+ * more than len: every answer is written within the received bytes) and
+ * tx (which checksums the port is to make). */
 struct ps_pkt_buf {
 	uint8_t *data;
 	uint16_t len;
 	uint16_t out_len;
 	uint8_t send;            /* 1: transmit out_len bytes back, 0: drop */
 	uint8_t is_request;
+	uint8_t rx_csum;         /* PS_RX_CSUM (pkt.h); 0: check in software */
+	struct ps_tx_csum tx;    /* flags 0: every checksum made */
 };
 
 /* Process n <= PS_BURST frames at the duplicate window's time now_s

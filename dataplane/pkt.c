@@ -2,7 +2,7 @@
  * filtering, ARP, IPv6 neighbour discovery, ICMP/ICMPv6 echo, the UDP
  * request checks (address, port; the allow-lists come after the protocol
  * header's kind, in the pipeline), prefix lists and the in-place reply
- * rewrite. */
+ * rewrite, with the checksums the port offers left to the port. */
 #include "pkt.h"
 
 #include <arpa/inet.h>
@@ -18,6 +18,76 @@ static inline void st16(uint8_t *p, uint16_t v)
 {
 	p[0] = (uint8_t)(v >> 8);
 	p[1] = (uint8_t)v;
+}
+
+/* The Internet checksum on the request path, inline: a one's complement
+ * sum of native 64-bit words with end-around carries (byte-order free
+ * until the fold; the same arithmetic as ps_csum_partial, without its
+ * call and set-up for the short headers and datagrams a request is). */
+static inline uint64_t add_carry(uint64_t acc, uint64_t w)
+{
+	acc += w;
+	return acc + (acc < w);
+}
+
+static inline uint64_t sum_bytes(const uint8_t *p, size_t len, uint64_t acc)
+{
+	for (; len >= 8; p += 8, len -= 8) {
+		uint64_t w;
+		memcpy(&w, p, 8);
+		acc = add_carry(acc, w);
+	}
+	if (len >= 4) {
+		uint32_t w;
+		memcpy(&w, p, 4);
+		acc = add_carry(acc, w);
+		p += 4;
+		len -= 4;
+	}
+	if (len >= 2) {
+		uint16_t w;
+		memcpy(&w, p, 2);
+		acc = add_carry(acc, w);
+		p += 2;
+		len -= 2;
+	}
+	if (len)
+		acc = add_carry(acc, p[0]);      /* little-endian: see
+						  * ps_csum_partial */
+	return acc;
+}
+
+/* 64 bits down to 16, still in native order (store with memcpy). */
+static inline uint16_t fold_native(uint64_t acc)
+{
+	acc = (acc & 0xffffffffu) + (acc >> 32);
+	acc = (acc & 0xffffffffu) + (acc >> 32);
+	acc = (acc & 0xffffu) + (acc >> 16);
+	acc = (acc & 0xffffu) + (acc >> 16);
+	return (uint16_t)acc;
+}
+
+/* A 16-bit quantity in network order, as a native word would hold it. */
+static inline uint64_t net16(uint16_t v)
+{
+	return (uint64_t)(uint16_t)(v << 8 | v >> 8);
+}
+
+/* The UDP pseudo-header of the IP header at ip (addresses as they are
+ * there, protocol, ulen), native. */
+static inline uint64_t phdr_sum(uint8_t ip_ver, const uint8_t *ip,
+				uint16_t ulen)
+{
+	uint64_t acc = net16(PS_IPPROTO_UDP) + net16(ulen);
+	return ip_ver == 4 ? sum_bytes(ip + 12, 8, acc)
+			   : sum_bytes(ip + 8, 32, acc);
+}
+
+/* An IPv4 header's sum (its options too), native. */
+static inline uint64_t ipv4_header_sum(const uint8_t *ip)
+{
+	unsigned ihl = (ip[0] & 0x0fu) * 4u;
+	return ihl == 20 ? sum_bytes(ip, 20, 0) : sum_bytes(ip, ihl, 0);
 }
 
 static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
@@ -125,8 +195,8 @@ static void ipv4_finish(uint8_t *ip, uint16_t total)
 	st16(ip + 2, total);
 	ip[8] = 64;
 	ip[10] = ip[11] = 0;
-	unsigned ihl = (ip[0] & 0x0fu) * 4u;
-	st16(ip + 10, ps_csum_fold(ps_csum_partial(ip, ihl, 0)));
+	uint16_t ck = (uint16_t)~fold_native(ipv4_header_sum(ip));
+	memcpy(ip + 10, &ck, 2);
 }
 
 static void swap(uint8_t *a, uint8_t *b, unsigned n)
@@ -260,9 +330,59 @@ static uint8_t drop_cause(enum ps_frame_status st, const uint8_t *frame,
 	}
 }
 
+/* A parsed UDP datagram's checksum: absent (0, IPv4 only: the parser
+ * refuses it over IPv6) or right. */
+static int udp_csum_ok(const uint8_t *frame, const struct ps_frame *f)
+{
+	const uint8_t *u = frame + f->l4_off;
+	if (!(u[6] | u[7]))
+		return 1;
+	uint64_t acc = phdr_sum(f->ip_ver, frame + f->l3_off, f->l4_len);
+	return fold_native(sum_bytes(u, f->l4_len, acc)) == 0xffff;
+}
+
+/* Did the parse get past an IPv4 header's checks (to where its checksum
+ * is checked)? */
+static inline int past_ipv4_checks(enum ps_frame_status st,
+				   const struct ps_frame *f)
+{
+	return f->ethertype == PS_ETH_P_IPV4 &&
+	       (st == PS_FRAME_UDP || st == PS_FRAME_FRAGMENT ||
+		st == PS_FRAME_PROTO || st == PS_FRAME_UDP_LEN);
+}
+
+static int ipv4_csum_ok(const uint8_t *ip)
+{
+	return fold_native(ipv4_header_sum(ip)) == 0xffff;
+}
+
+/* What the port said, as the frame parser's known checksums. */
+static unsigned known_csums(uint8_t rx_csum)
+{
+	static const uint8_t ip[4] = {
+		[PS_CSUM_GOOD] = PS_FRAME_IP_CSUM_OK,
+		[PS_CSUM_NONE] = PS_FRAME_IP_CSUM_OK,
+		[PS_CSUM_BAD] = PS_FRAME_IP_CSUM_BAD,
+	};
+	static const uint8_t udp[4] = {
+		[PS_CSUM_GOOD] = PS_FRAME_UDP_CSUM_OK,
+		[PS_CSUM_NONE] = PS_FRAME_UDP_CSUM_OK,
+		[PS_CSUM_BAD] = PS_FRAME_UDP_CSUM_BAD,
+	};
+	return (unsigned)ip[rx_csum & 3u] | udp[(rx_csum >> 2) & 3u];
+}
+
 enum ps_pkt_verdict ps_pkt_input(const struct ps_net_cfg *c, uint8_t *frame,
 				 uint16_t len, struct ps_frame *f, uint8_t *why,
 				 uint16_t *new_len)
+{
+	return ps_pkt_input_csum(c, frame, len, 0, f, why, new_len);
+}
+
+enum ps_pkt_verdict ps_pkt_input_csum(const struct ps_net_cfg *c,
+				      uint8_t *frame, uint16_t len,
+				      uint8_t rx_csum, struct ps_frame *f,
+				      uint8_t *why, uint16_t *new_len)
 {
 	if (len < PS_ETH_HLEN) {
 		*why = PS_DROP_L2;
@@ -273,7 +393,20 @@ enum ps_pkt_verdict ps_pkt_input(const struct ps_net_cfg *c, uint8_t *frame,
 		*why = PS_DROP_NOT_FOR_US;
 		return PS_PKT_DROP;
 	}
-	enum ps_frame_status st = ps_frame_parse(frame, len, f);
+	/* the checksums the port did not vouch for are checked here by the
+	 * inline sums, each where the parser's order has it: the IPv4
+	 * header's right after the header's own checks (so only for what got
+	 * past them), the UDP checksum last */
+	unsigned known = known_csums(rx_csum);
+	enum ps_frame_status st = ps_frame_parse_known(
+		frame, len, f,
+		known | PS_FRAME_IP_CSUM_OK | PS_FRAME_UDP_CSUM_OK);
+	if (!(known & PS_FRAME_IP_CSUM_OK) && past_ipv4_checks(st, f) &&
+	    !ipv4_csum_ok(frame + f->l3_off))
+		st = PS_FRAME_IP_CSUM;
+	else if (st == PS_FRAME_UDP && !(known & PS_FRAME_UDP_CSUM_OK) &&
+		 !udp_csum_ok(frame, f))
+		st = PS_FRAME_UDP_CSUM;
 	if (st == PS_FRAME_ETHERTYPE && f->ethertype == PS_ETH_P_ARP)
 		return arp(c, frame, len, f, why, new_len);
 	if (st != PS_FRAME_UDP && st != PS_FRAME_PROTO) {
@@ -302,8 +435,32 @@ enum ps_pkt_verdict ps_pkt_input(const struct ps_net_cfg *c, uint8_t *frame,
 	return PS_PKT_REQUEST;
 }
 
-uint16_t ps_pkt_reply_udp(const struct ps_net_cfg *c, uint8_t *frame,
-			  const struct ps_frame *f, uint16_t plen)
+uint16_t ps_udp_phdr_csum(uint8_t ip_ver, const uint8_t *ip, uint16_t ulen)
+{
+	uint16_t n = fold_native(phdr_sum(ip_ver, ip, ulen));
+	return (uint16_t)(n << 8 | n >> 8);
+}
+
+/* The UDP checksum (its field 0): made here, or its pseudo-header part for
+ * the port. */
+static void udp_csum(uint8_t ip_ver, uint8_t *ip, uint8_t *u, uint16_t ulen,
+		     int offload)
+{
+	uint64_t acc = phdr_sum(ip_ver, ip, ulen);
+	uint16_t ck;
+	if (offload) {
+		ck = fold_native(acc);
+	} else {
+		ck = (uint16_t)~fold_native(sum_bytes(u, ulen, acc));
+		if (!ck)
+			ck = 0xffff;
+	}
+	memcpy(u + 6, &ck, 2);
+}
+
+static uint16_t reply_udp(const struct ps_net_cfg *c, uint8_t *frame,
+			  const struct ps_frame *f, uint16_t plen,
+			  unsigned offload, struct ps_tx_csum *tx)
 {
 	uint8_t *ip = frame + f->l3_off, *u = frame + f->l4_off;
 	uint16_t ulen = (uint16_t)(8 + plen);
@@ -313,17 +470,41 @@ uint16_t ps_pkt_reply_udp(const struct ps_net_cfg *c, uint8_t *frame,
 	u[6] = u[7] = 0;
 	if (f->ip_ver == 4) {
 		swap(ip + 12, ip + 16, 4);
-		ipv4_finish(ip, (uint16_t)(f->l4_off - f->l3_off + ulen));
-		uint16_t ck = ps_l4_csum(4, ip + 12, ip + 16, PS_IPPROTO_UDP,
-					 u, ulen);
-		st16(u + 6, ck ? ck : 0xffff);
+		uint16_t total = (uint16_t)(f->l4_off - f->l3_off + ulen);
+		if (offload & PS_TX_IP_CSUM) {
+			st16(ip + 2, total);
+			ip[8] = 64;
+			ip[10] = ip[11] = 0;     /* the port makes it */
+		} else {
+			ipv4_finish(ip, total);
+		}
 	} else {
+		offload &= ~PS_TX_IP_CSUM;
 		swap(ip + 8, ip + 24, 16);
 		st16(ip + 4, (uint16_t)(f->l4_off - f->l3_off - 40 + ulen));
 		ip[7] = 64;
-		uint16_t ck = ps_l4_csum(6, ip + 8, ip + 24, PS_IPPROTO_UDP,
-					 u, ulen);
-		st16(u + 6, ck ? ck : 0xffff);
+	}
+	udp_csum(f->ip_ver, ip, u, ulen, offload & PS_TX_UDP_CSUM);
+	if (tx) {
+		tx->flags = (uint8_t)(offload ? offload |
+				      (f->ip_ver == 6 ? PS_TX_IPV6 : 0) : 0);
+		tx->l2_len = (uint8_t)f->l3_off;
+		tx->l3_len = (uint16_t)(f->l4_off - f->l3_off);
 	}
 	return (uint16_t)(f->l4_off + ulen);
+}
+
+uint16_t ps_pkt_reply_udp(const struct ps_net_cfg *c, uint8_t *frame,
+			  const struct ps_frame *f, uint16_t plen)
+{
+	return reply_udp(c, frame, f, plen, 0, NULL);
+}
+
+uint16_t ps_pkt_reply_udp_tx(const struct ps_net_cfg *c, uint8_t *frame,
+			     const struct ps_frame *f, uint16_t plen,
+			     struct ps_tx_csum *tx)
+{
+	unsigned offload = (c->tx_udp_csum ? PS_TX_UDP_CSUM : 0u) |
+			   (c->tx_ip_csum ? PS_TX_IP_CSUM : 0u);
+	return reply_udp(c, frame, f, plen, offload, tx);
 }

@@ -9,6 +9,20 @@
 #define RX_DESC 1024
 #define TX_DESC 1024
 
+/* One line per port: which checksums its NIC checks and makes. */
+static void say_offloads(const char *name, const struct rte_eth_conf *conf)
+{
+	uint64_t rx = conf->rxmode.offloads, tx = conf->txmode.offloads;
+	printf("parcelsortd: %s checksum offloads: receive %s%s%s, "
+	       "transmit %s%s%s\n", name,
+	       rx & RTE_ETH_RX_OFFLOAD_IPV4_CKSUM ? "IPv4 " : "",
+	       rx & RTE_ETH_RX_OFFLOAD_UDP_CKSUM ? "UDP " : "",
+	       rx ? "(trusted)" : "none (checked in software)",
+	       tx & RTE_ETH_TX_OFFLOAD_IPV4_CKSUM ? "IPv4 " : "",
+	       tx & RTE_ETH_TX_OFFLOAD_UDP_CKSUM ? "UDP " : "",
+	       tx ? "(made by the port)" : "none (made in software)");
+}
+
 static int setup_port(struct ps_ports *pp, unsigned idx, uint16_t port,
 		      unsigned n_workers, const struct ps_dp_config *cfg,
 		      char *err, size_t n)
@@ -33,6 +47,12 @@ static int setup_port(struct ps_ports *pp, unsigned idx, uint16_t port,
 		conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
 		conf.rx_adv_conf.rss_conf.rss_hf = rss;
 	}
+	/* checksum offloads where the port offers them (docs/dataplane.md):
+	 * received checksums it checked are trusted, replies' are left to it */
+	conf.rxmode.offloads = info.rx_offload_capa &
+		(RTE_ETH_RX_OFFLOAD_IPV4_CKSUM | RTE_ETH_RX_OFFLOAD_UDP_CKSUM);
+	conf.txmode.offloads = info.tx_offload_capa &
+		(RTE_ETH_TX_OFFLOAD_IPV4_CKSUM | RTE_ETH_TX_OFFLOAD_UDP_CKSUM);
 	/* without RSS a port still gets as many queue pairs as it has (a
 	 * net_pcap port reads one file per queue); with one queue, the first
 	 * worker polls it */
@@ -75,10 +95,15 @@ static int setup_port(struct ps_ports *pp, unsigned idx, uint16_t port,
 	struct rte_ether_addr mac;
 	rte_eth_macaddr_get(port, &mac);
 	pp->net[idx] = cfg->net;
+	pp->net[idx].tx_udp_csum =
+		!!(conf.txmode.offloads & RTE_ETH_TX_OFFLOAD_UDP_CKSUM);
+	pp->net[idx].tx_ip_csum =
+		!!(conf.txmode.offloads & RTE_ETH_TX_OFFLOAD_IPV4_CKSUM);
 	memcpy(pp->net[idx].mac, cfg->has_mac ? cfg->mac : mac.addr_bytes, 6);
 	pp->queues[idx] = q;
 	pp->id[idx] = port;
 	rte_eth_dev_get_name_by_port(port, pp->name[idx]);
+	say_offloads(pp->name[idx], &conf);
 	return 0;
 }
 

@@ -1,6 +1,8 @@
 /* worker.c: the dataplane worker loop (see worker.h). */
 #include "worker.h"
 
+#include "offload.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -75,6 +77,7 @@ static inline void handle_burst(struct ps_worker *w, unsigned r,
 		/* a frame split over segments is not ours: cut it to its
 		 * first segment, which fails the length checks */
 		buf[i].len = m[i]->data_len;
+		buf[i].rx_csum = ps_rx_csum_of(m[i]);
 	}
 	ps_pipeline_run(&w->pl[pi], buf, nb, now_s);
 	uint64_t t_tx = rte_rdtsc();
@@ -91,6 +94,7 @@ static inline void handle_burst(struct ps_worker *w, unsigned r,
 		}
 		m[i]->data_len = buf[i].out_len;
 		m[i]->pkt_len = buf[i].out_len;
+		ps_tx_csum_set(m[i], &buf[i].tx);
 		c->tx_frames++;
 		c->tx_bytes += buf[i].out_len;
 		rte_eth_tx_buffer(port, q, w->tx[pi], m[i]);
@@ -118,6 +122,16 @@ static void nap(struct ps_worker *w)
 	rcu_thread_online();
 }
 
+/* A capture started or stopped (capture.h): between two bursts, so each
+ * request frame is offered whole or not at all. */
+static void __attribute__((noinline, cold)) capture_switch(struct ps_worker *w)
+{
+	struct ps_capture_ring *ring = ps_capture_switch_over(w->cap)
+		? w->cap : NULL;
+	for (unsigned i = 0; i < PS_MAX_PORTS; i++)
+		w->pl[i].capture = ring;
+}
+
 int ps_worker_main(void *arg)
 {
 	struct ps_worker *w = arg;
@@ -136,14 +150,20 @@ int ps_worker_main(void *arg)
 	if (w->n_rx == 0) {
 		/* nothing to poll: stay out of the grace periods */
 		rcu_thread_offline();
-		while (!ps_quit)
+		while (!ps_quit) {
+			if (ps_capture_poll(w->cap, rte_rdtsc()))
+				capture_switch(w);
 			rte_delay_us_sleep(10000);
+		}
+		ps_capture_worker_exit(w->cap);
 		rcu_unregister_thread();
 		return 0;
 	}
 	ps_dedup_tick(dd, ps_dedup_seconds(prev, start, hz));
 	while (!ps_quit) {
 		uint64_t t0 = rte_rdtsc();
+		if (unlikely(ps_capture_poll(w->cap, t0)))
+			capture_switch(w);
 		if (t0 - prev > drain) {
 			flush_tx(w);
 			ps_dedup_tick(dd, ps_dedup_seconds(t0, start, hz));
@@ -182,6 +202,7 @@ int ps_worker_main(void *arg)
 		c->loops++;
 	}
 	flush_tx(w);
+	ps_capture_worker_exit(w->cap);
 	rcu_unregister_thread();
 	return 0;
 }

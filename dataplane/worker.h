@@ -12,6 +12,7 @@
 
 #include <rte_ethdev.h>
 
+#include "capture.h"
 #include "counters.h"
 #include "pipeline.h"
 #include "port.h"
@@ -33,6 +34,8 @@ struct ps_worker {
 	uint64_t start_tsc;             /* the same for every worker: the
 					 * base of the window's clock */
 	uint32_t idle_sleep_us;         /* 0: never sleep */
+	struct ps_capture_ring *cap;    /* its capture ring (never NULL
+					 * once launched; capture.h) */
 } __attribute__((aligned(64)));
 
 extern volatile int ps_quit;

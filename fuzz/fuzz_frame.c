@@ -142,6 +142,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			fix_checksums(buf[n], len);
 		b[n].data = buf[n];
 		b[n].len = (uint16_t)len;
+		b[n].rx_csum = 0;
 		n++;
 		data += len;
 		size -= len;

@@ -1,32 +1,50 @@
-/* holds.c: the immutable hold set (see holds.h). */
+/* holds.c: the immutable hold set and its filter (see holds.h). */
 #include "holds.h"
 
-#include <endian.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
-struct hold_slot {
-	uint64_t hash;           /* 0: empty (a real hash of 0 is stored as 1) */
-	uint8_t key[24];
-};
+#define BLOCK_WORDS 8
+#define FILTER_BITS_PER_HOLD 16
 
-struct ps_holds {
-	size_t n;
-	uint64_t mask;           /* slots - 1 */
-	struct hold_slot slot[];
-};
-
-static uint64_t hold_hash(const uint8_t *wb)
+static void filter_add(struct ps_holds *h, uint64_t x)
 {
-	uint64_t w[3];
-	memcpy(w, wb, 24);
-	uint64_t h = le64toh(w[0]) * 0x9e3779b97f4a7c15ull;
-	h ^= le64toh(w[1]) * 0xc2b2ae3d27d4eb4full;
-	h = (h ^ (h >> 29)) + le64toh(w[2]) * 0x165667b19e3779f9ull;
-	h ^= h >> 32;
-	h *= 0xd6e8feb86659fd93ull;
-	h ^= h >> 32;
-	return h ? h : 1;
+	struct ps_holds_block *b = &h->filter[(x >> 32) & h->fmask];
+	uint64_t p = ps_holds_probes(x);
+	for (unsigned i = 0; i < BLOCK_WORDS; i++)
+		b->w[i] |= 1ull << ps_holds_probe_bit(p, i);
+}
+
+/* Blocks: a power of two, FILTER_BITS_PER_HOLD bits a waybill or more. */
+static uint64_t filter_blocks(size_t n)
+{
+	uint64_t blocks = 1;
+	while (blocks * BLOCK_WORDS * 64 < (uint64_t)n * FILTER_BITS_PER_HOLD)
+		blocks <<= 1;
+	return blocks;
+}
+
+/* Zeroed memory; from 2 MB up on 2 MB pages where the kernel gives them
+ * (transparent huge pages on request): a million holds' filter is then
+ * one TLB entry, and their table 32. */
+#define HUGE_PAGE (2u << 20)
+
+static void *zalloc_big(size_t bytes)
+{
+	if (bytes < HUGE_PAGE) {
+		void *p = aligned_alloc(64, (bytes + 63) & ~(size_t)63);
+		if (p)
+			memset(p, 0, bytes);
+		return p;
+	}
+	bytes = (bytes + HUGE_PAGE - 1) & ~(size_t)(HUGE_PAGE - 1);
+	void *p = aligned_alloc(HUGE_PAGE, bytes);
+	if (!p)
+		return NULL;
+	madvise(p, bytes, MADV_HUGEPAGE);     /* a hint: 4 KB pages else */
+	memset(p, 0, bytes);
+	return p;
 }
 
 struct ps_holds *ps_holds_build(const uint8_t (*wb)[24], size_t n)
@@ -34,18 +52,28 @@ struct ps_holds *ps_holds_build(const uint8_t (*wb)[24], size_t n)
 	uint64_t slots = 16;
 	while (slots < 2 * (uint64_t)n)
 		slots <<= 1;
-	struct ps_holds *h = calloc(1, sizeof(*h) + slots * sizeof(h->slot[0]));
+	size_t bytes = sizeof(struct ps_holds) +
+		       slots * sizeof(struct ps_holds_slot);
+	struct ps_holds *h = zalloc_big(bytes);
 	if (!h)
 		return NULL;
 	h->mask = slots - 1;
+	uint64_t blocks = filter_blocks(n);
+	h->filter = zalloc_big(blocks * sizeof(h->filter[0]));
+	if (!h->filter) {
+		free(h);
+		return NULL;
+	}
+	h->fmask = blocks - 1;
 	for (size_t i = 0; i < n; i++) {
-		uint64_t x = hold_hash(wb[i]);
+		uint64_t x = ps_holds_hash(wb[i]);
 		for (uint64_t k = x & h->mask;; k = (k + 1) & h->mask) {
-			struct hold_slot *s = &h->slot[k];
+			struct ps_holds_slot *s = &h->slot[k];
 			if (!s->hash) {
 				s->hash = x;
 				memcpy(s->key, wb[i], 24);
 				h->n++;
+				filter_add(h, x);
 				break;
 			}
 			if (s->hash == x && !memcmp(s->key, wb[i], 24))
@@ -57,6 +85,8 @@ struct ps_holds *ps_holds_build(const uint8_t (*wb)[24], size_t n)
 
 void ps_holds_free(struct ps_holds *h)
 {
+	if (h)
+		free(h->filter);
 	free(h);
 }
 
@@ -65,13 +95,22 @@ size_t ps_holds_count(const struct ps_holds *h)
 	return h ? h->n : 0;
 }
 
-int ps_holds_has(const struct ps_holds *h, const uint8_t waybill[24])
+size_t ps_holds_filter_bytes(const struct ps_holds *h)
 {
-	if (!h || !h->n)
-		return 0;
-	uint64_t x = hold_hash(waybill);
+	return h ? (size_t)(h->fmask + 1) * sizeof(h->filter[0]) : 0;
+}
+
+int ps_holds_filter_may_have(const struct ps_holds *h,
+			     const uint8_t waybill[24])
+{
+	return h && h->n && ps_holds_filter_hash(h, ps_holds_hash(waybill));
+}
+
+int ps_holds_table_has(const struct ps_holds *h, const uint8_t waybill[24],
+		       uint64_t x)
+{
 	for (uint64_t k = x & h->mask;; k = (k + 1) & h->mask) {
-		const struct hold_slot *s = &h->slot[k];
+		const struct ps_holds_slot *s = &h->slot[k];
 		if (!s->hash)
 			return 0;        /* ends: at most half the slots used */
 		if (s->hash == x && !memcmp(s->key, waybill, 24))
@@ -79,8 +118,17 @@ int ps_holds_has(const struct ps_holds *h, const uint8_t waybill[24])
 	}
 }
 
+int ps_holds_has(const struct ps_holds *h, const uint8_t waybill[24])
+{
+	if (!h || !h->n)
+		return 0;
+	/* the filter first: a waybill it has never seen is surely not held,
+	 * and the table is not read */
+	return ps_holds_has_hash(h, waybill, ps_holds_hash(waybill));
+}
+
 void ps_holds_prefetch(const struct ps_holds *h, const uint8_t waybill[24])
 {
 	if (h && h->n)
-		__builtin_prefetch(&h->slot[hold_hash(waybill) & h->mask]);
+		ps_holds_prefetch_hash(h, ps_holds_hash(waybill));
 }

@@ -133,7 +133,7 @@ uint16_t ps_l4_csum(uint8_t ip_ver, const uint8_t *src, const uint8_t *dst,
 
 /* IPv4 header at l3; fills f and returns status. */
 static enum ps_frame_status parse_ipv4(const uint8_t *l3, size_t avail,
-				       struct ps_frame *f)
+				       struct ps_frame *f, unsigned known)
 {
 	if (avail < 20)
 		return PS_FRAME_SHORT;
@@ -141,7 +141,10 @@ static enum ps_frame_status parse_ipv4(const uint8_t *l3, size_t avail,
 	unsigned tot = ld16(l3 + 2);
 	if ((l3[0] >> 4) != 4 || ihl < 20 || tot < ihl || tot > avail)
 		return PS_FRAME_IP_HEADER;
-	if (ps_csum_fold(ps_csum_partial(l3, ihl, 0)) != 0)
+	if (known & PS_FRAME_IP_CSUM_BAD)
+		return PS_FRAME_IP_CSUM;
+	if (!(known & PS_FRAME_IP_CSUM_OK) &&
+	    ps_csum_fold(ps_csum_partial(l3, ihl, 0)) != 0)
 		return PS_FRAME_IP_CSUM;
 	if (ld16(l3 + 6) & 0x3fffu)     /* MF flag or fragment offset */
 		return PS_FRAME_FRAGMENT;
@@ -190,7 +193,8 @@ static enum ps_frame_status parse_ipv6(const uint8_t *l3, size_t avail,
 	return PS_FRAME_UDP;
 }
 
-static enum ps_frame_status parse_udp(const uint8_t *frame, struct ps_frame *f)
+static enum ps_frame_status parse_udp(const uint8_t *frame, struct ps_frame *f,
+				      unsigned known)
 {
 	const uint8_t *u = frame + f->l4_off;
 	if (f->l4_len < 8)
@@ -201,7 +205,9 @@ static enum ps_frame_status parse_udp(const uint8_t *frame, struct ps_frame *f)
 	uint16_t ck = ld16(u + 6);
 	if (ck == 0 && f->ip_ver == 6)
 		return PS_FRAME_UDP_CSUM;
-	if (ck != 0 &&
+	if (known & PS_FRAME_UDP_CSUM_BAD)
+		return PS_FRAME_UDP_CSUM;
+	if (ck != 0 && !(known & PS_FRAME_UDP_CSUM_OK) &&
 	    ps_l4_csum(f->ip_ver, f->src, f->dst, PS_IPPROTO_UDP, u, ulen) != 0)
 		return PS_FRAME_UDP_CSUM;
 	f->sport = ld16(u);
@@ -213,6 +219,12 @@ static enum ps_frame_status parse_udp(const uint8_t *frame, struct ps_frame *f)
 
 enum ps_frame_status ps_frame_parse(const uint8_t *frame, size_t len,
 				    struct ps_frame *f)
+{
+	return ps_frame_parse_known(frame, len, f, 0);
+}
+
+enum ps_frame_status ps_frame_parse_known(const uint8_t *frame, size_t len,
+					  struct ps_frame *f, unsigned known)
 {
 	memset(f, 0, sizeof(*f));
 	if (len < PS_ETH_HLEN || len > 0xffff)
@@ -232,7 +244,7 @@ enum ps_frame_status ps_frame_parse(const uint8_t *frame, size_t len,
 	f->l3_off = (uint16_t)off;
 	enum ps_frame_status st;
 	if (et == PS_ETH_P_IPV4)
-		st = parse_ipv4(frame + off, len - off, f);
+		st = parse_ipv4(frame + off, len - off, f, known);
 	else if (et == PS_ETH_P_IPV6)
 		st = parse_ipv6(frame + off, len - off, f);
 	else
@@ -241,7 +253,7 @@ enum ps_frame_status ps_frame_parse(const uint8_t *frame, size_t len,
 		return st;
 	if (f->proto != PS_IPPROTO_UDP)
 		return PS_FRAME_PROTO;
-	return parse_udp(frame, f);
+	return parse_udp(frame, f, known);
 }
 
 size_t ps_frame_build_udp(uint8_t *buf, size_t cap,

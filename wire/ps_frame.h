@@ -64,6 +64,17 @@ struct ps_endpoints {
 
 enum ps_frame_status ps_frame_parse(const uint8_t *f, size_t len,
 				    struct ps_frame *out);
+/* The same, for a caller that already knows some checksums (a NIC checked
+ * them): each _OK skips that checksum's software check, each _BAD fails it
+ * without one; 0 checks both in software, as ps_frame_parse does. The
+ * other checks (lengths, a zero UDP checksum over IPv6) always run. */
+#define PS_FRAME_IP_CSUM_OK   0x1u
+#define PS_FRAME_IP_CSUM_BAD  0x2u
+#define PS_FRAME_UDP_CSUM_OK  0x4u
+#define PS_FRAME_UDP_CSUM_BAD 0x8u
+enum ps_frame_status ps_frame_parse_known(const uint8_t *f, size_t len,
+					  struct ps_frame *out,
+					  unsigned known);
 /* Build Ethernet + IP + UDP around payload into buf; returns the frame
  * length, or 0 when cap is too small. Checksums are filled in. */
 size_t ps_frame_build_udp(uint8_t *buf, size_t cap,

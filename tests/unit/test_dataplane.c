@@ -603,6 +603,7 @@ Test(pipeline, every_frame_answered_or_dropped_once)
 					bufs[i][k] = (uint8_t)ps_rng_next(&g);
 			b[i].data = bufs[i];
 			b[i].len = (uint16_t)n;
+			b[i].rx_csum = 0;
 		}
 		ps_pipeline_run(&pl, b, PS_BURST, 1);
 		frames += PS_BURST;

@@ -2,7 +2,9 @@
  * every bad line), add, del, clear, a load in parts refused whole or
  * swapped at once, the dataplane's set following every change, 1,000,000
  * holds, the saved list across a reopen, a refused directory fsync, and
- * kill -9 during loads (the old list or the new, never a mix). */
+ * kill -9 during loads (the old list or the new, never a mix); the set's
+ * filter: sized by the count, never forgetting a held waybill (through
+ * add, del and load too), and letting few others through. */
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <signal.h>
@@ -317,9 +319,10 @@ Test(holds, one_million_holds, .timeout = 120)
 	/* not a timing test: the figures for docs/performance.md */
 	fprintf(stderr, "holds: 1,000,000 with 100-char notes parsed, sorted, "
 		"built, saved (no fsync) and published in %.0f ms; set %zu "
-		"bytes\n", (double)(t1.tv_sec - t0.tv_sec) * 1e3 +
+		"bytes and its filter %zu\n", (double)(t1.tv_sec - t0.tv_sec) * 1e3 +
 		(double)(t1.tv_nsec - t0.tv_nsec) / 1e6,
-		sizeof(uint64_t) * 2 + (size_t)(1u << 21) * 32);
+		sizeof(uint64_t) * 2 + (size_t)(1u << 21) * 32,
+		ps_holds_filter_bytes(rcu_dereference(*ps_store_holds_slot(s))));
 	ps_errors_free(&e);
 	ps_store_close(s);
 }
@@ -360,4 +363,134 @@ Test(holds, kill_during_loads_leaves_old_or_new, .timeout = 120)
 	}
 	free(ta);
 	free(tb);
+}
+
+/* n distinct waybills of a family (tag), as on the wire. */
+static uint8_t (*family(char tag, size_t n))[24]
+{
+	uint8_t (*w)[24] = calloc(n ? n : 1, 24);
+	cr_assert_not_null(w);
+	for (size_t i = 0; i < n; i++)
+		snprintf((char *)w[i], 24, "%c%c%013zu", tag, 'F',
+			 (size_t)(i * 2654435761u % 10000000000000ull));
+	return w;
+}
+
+Test(holds_filter, never_forgets_and_lets_few_others_through)
+{
+	static const size_t sizes[] = { 1, 7, 1000, 250000 };
+	uint8_t (*other)[24] = family('J', 100000);
+	for (unsigned z = 0; z < sizeof(sizes) / sizeof(sizes[0]); z++) {
+		size_t n = sizes[z];
+		uint8_t (*w)[24] = family('S', n);
+		struct ps_holds *h = ps_holds_build((const uint8_t(*)[24])w, n);
+		cr_assert_not_null(h);
+		cr_assert_eq(ps_holds_count(h), n);
+		for (size_t i = 0; i < n; i++) {
+			cr_assert(ps_holds_filter_may_have(h, w[i]),
+				  "held waybill %zu of %zu forgotten", i, n);
+			cr_assert(ps_holds_has(h, w[i]));
+			uint64_t x = ps_holds_hash(w[i]);
+			cr_assert(ps_holds_has_hash(h, w[i], x));
+		}
+		size_t passed = 0, held = 0;
+		for (size_t i = 0; i < 100000; i++) {
+			passed += (size_t)ps_holds_filter_may_have(h, other[i]);
+			held += (size_t)ps_holds_has(h, other[i]);
+		}
+		cr_assert_eq(held, 0, "a waybill not on the list is not held");
+		/* about 16 bits a waybill: well under 1 in 200 pass */
+		cr_assert_lt(passed, 500, "%zu of 100000 passed the filter of "
+			     "%zu holds", passed, n);
+		ps_holds_free(h);
+		free(w);
+	}
+	free(other);
+}
+
+Test(holds_filter, sized_by_the_count)
+{
+	size_t prev = 0;
+	static const size_t sizes[] = { 0, 1, 100, 10000, 1000000 };
+	for (unsigned z = 0; z < sizeof(sizes) / sizeof(sizes[0]); z++) {
+		size_t n = sizes[z];
+		uint8_t (*w)[24] = family('S', n);
+		struct ps_holds *h = ps_holds_build((const uint8_t(*)[24])w, n);
+		cr_assert_not_null(h);
+		size_t bytes = ps_holds_filter_bytes(h);
+		cr_assert_geq(bytes, 64, "one block at least");
+		cr_assert_geq(bytes * 8, n * 16, "16 bits a waybill or more");
+		cr_assert_leq(bytes, 64 + n * 4, "at most twice that (a power "
+			      "of two): %zu bytes for %zu", bytes, n);
+		cr_assert_geq(bytes, prev, "grows with the count");
+		prev = bytes;
+		ps_holds_free(h);
+		free(w);
+	}
+	cr_assert_leq(prev, 4u << 20, "a million holds: a cache-sized filter");
+	cr_assert_eq(ps_holds_filter_bytes(NULL), 0);
+}
+
+/* Every change builds a new set and filter: what is held after add, del
+ * and load is intercepted, what was taken off is not. */
+Test(holds, filter_follows_add_del_and_load)
+{
+	struct ps_store *s = open_store(1, NULL);
+	struct ps_errors e;
+	uint64_t rev;
+	ps_errors_init(&e);
+	char *t = million_text('A', 20000, 0);
+	cr_assert_eq(load_text(s, "a", t, 1u << 20, &e, &rev), 0);
+	free(t);
+	char w[32];
+	for (size_t i = 0; i < 20000; i++) {
+		snprintf(w, sizeof(w), "A%013zu", i);
+		cr_assert(in_set(s, w), "%s loaded, not intercepted", w);
+	}
+	/* add 3,000 more, then take 1,000 of the first off */
+	struct ps_hold_list a, d;
+	ps_hold_list_init(&a);
+	ps_hold_list_init(&d);
+	for (size_t i = 0; i < 3000; i++) {
+		uint8_t wb[24];
+		snprintf(w, sizeof(w), "B%013zu", i);
+		wb_of(wb, w);
+		ps_hold_list_append(&a, wb, NULL, 0);
+	}
+	for (size_t i = 0; i < 1000; i++) {
+		uint8_t wb[24];
+		snprintf(w, sizeof(w), "A%013zu", i * 7);
+		wb_of(wb, w);
+		ps_hold_list_append(&d, wb, NULL, 0);
+	}
+	ps_hold_list_sort(&a);
+	ps_hold_list_sort(&d);
+	cr_assert_eq(ps_store_hold_add(s, &a, &e, &rev), 0);
+	size_t removed;
+	cr_assert_eq(ps_store_hold_del(s, &d, &removed, &e, &rev), 0);
+	cr_assert_eq(removed, 1000);
+	cr_assert_eq(set_count(s), 22000);
+	for (size_t i = 0; i < 20000; i++) {
+		snprintf(w, sizeof(w), "A%013zu", i);
+		cr_assert_eq(in_set(s, w), i % 7 != 0 || i / 7 >= 1000,
+			     "%s after del", w);
+	}
+	for (size_t i = 0; i < 3000; i++) {
+		snprintf(w, sizeof(w), "B%013zu", i);
+		cr_assert(in_set(s, w), "%s added, not intercepted", w);
+	}
+	/* a load replaces the whole list */
+	t = million_text('C', 5000, 1);
+	cr_assert_eq(load_text(s, "c", t, 1u << 20, &e, &rev), 0);
+	free(t);
+	for (size_t i = 0; i < 5000; i++) {
+		snprintf(w, sizeof(w), "C%013zu", i);
+		cr_assert(in_set(s, w), "%s loaded, not intercepted", w);
+	}
+	cr_assert(!in_set(s, "A0000000000001"));
+	cr_assert(!in_set(s, "B0000000000001"));
+	ps_hold_list_free(&a);
+	ps_hold_list_free(&d);
+	ps_errors_free(&e);
+	ps_store_close(s);
 }
