@@ -5,7 +5,8 @@
 # itself changes nothing; a moved prefix, a new rule, a removed chute and a
 # removed default give exactly the reference's counts, groups and chutes;
 # an intercept list from a file takes part; --against active reads the
-# daemon's plan, hold list and disabled chutes; `fleet push --whatif`
+# daemon's plan, hold list and disabled chutes, and the daemon's own capture
+# (capture start/stop) replays as the reference says; `fleet push --whatif`
 # replays the capture against a site's active plan as its agent reported
 # it (a NATS cluster, the daemon and a parcelsort-agent), shows the report,
 # and pushes only after --yes or a y on a terminal; bad input (a truncated or
@@ -181,6 +182,18 @@ sed 's/^route 33 110 11,12$/route 33 110 19/' "$P" >"$T/to19.plan"
     sed "s/^\(not \)\{0,1\}ok - /&against active, onto the disabled chute: /"
 check "against active, onto the disabled chute: records become CHUTE_UNAVAILABLE" \
     'python3 -c "import json,sys; d=json.load(open(sys.argv[1])); assert d[\"become\"][\"CHUTE_UNAVAILABLE\"] > 0" "$T/r.json"'
+# the daemon's own capture (capture start/stop) read back and replayed
+ctl capture start "$T/live.pcap" >/dev/null
+check "capture started" '[ $? -eq 0 ]'
+in_ns "$BUILD/gen/parcelsort-gen" --send 198.18.0.2:7100 --datagrams 400 \
+    --seed 21 --home 330782 --home-share 0.5 --rescan 0.2 --quiet >/dev/null 2>&1
+ctl capture stop >/dev/null
+check "capture stopped" '[ $? -eq 0 ] && [ -s "$T/live.pcap" ]'
+whatif "$T/moved.plan" --capture "$T/live.pcap" --against "$P" --holds "$T/holds.txt" --json >"$T/r.json"
+check "the daemon's capture: replayed, exit 0" '[ $? -eq 0 ]'
+(cd "$HERE" && python3 whatif_ref.py "$P" "$T/moved.plan" "$T/live.pcap" "$T/r.json" "$T/holds.txt") |
+    sed "s/^\(not \)\{0,1\}ok - /&the daemon's capture: /"
+
 # fleet push --whatif: site a's agent beside the daemon; site b never
 # reported
 fleet() { "$CTLBIN" fleet "$@"; }
