@@ -21,13 +21,13 @@ mkdir -p "$T/bin" "$T/units"
 ln -s "$BUILD/parcelsortd" "$T/bin/parcelsortd"
 ln -s "$BUILD/fleet/parcelsort-agent" "$T/bin/parcelsort-agent"
 for u in parcelsortd parcelsort-agent; do
-    sed "s#/usr/bin/#$T/bin/#g" "$ROOT/systemd/$u.service" >"$T/units/$u.service"
+    sed "s#@bindir@#$T/bin#g; s#@sysconfdir@#/etc#g" "$ROOT/systemd/$u.service" >"$T/units/$u.service"
     systemd-analyze verify --man=no "$T/units/$u.service" >"$T/verify-$u" 2>&1
     check "systemd-analyze verify $u.service" '[ $? -eq 0 ] && [ ! -s "$T/verify-$u" ]'
 done
 check "parcelsortd.service: Type=notify, check-config first, reload by SIGHUP, watchdog" \
     'grep -qx "Type=notify" "$ROOT/systemd/parcelsortd.service" &&
-     grep -q "^ExecStartPre=/usr/bin/parcelsortd --check-config" "$ROOT/systemd/parcelsortd.service" &&
+     grep -q "^ExecStartPre=@bindir@/parcelsortd --check-config" "$ROOT/systemd/parcelsortd.service" &&
      grep -qx "ExecReload=/bin/kill -HUP \$MAINPID" "$ROOT/systemd/parcelsortd.service" &&
      grep -q "^WatchdogSec=" "$ROOT/systemd/parcelsortd.service"'
 
