@@ -21,6 +21,7 @@
 #include "ctl_proto.h"
 #include "ctl_render.h"
 #include "ctl_table.h"
+#include "doctor.h"
 #include "outbuf.h"
 #include "wi_cli.h"
 
@@ -54,6 +55,11 @@ static void usage(FILE *f)
 			 "under both plans and report what changes (offline "
 			 "with --against PLAN; --holds FILE, --manifest FILE, "
 			 "--json: docs/whatif.md)");
+	ps_ctl_help_line(&o, "doctor [--root DIR] [--state-dir DIR] [--lcores "
+			 "LIST]", "is this host ready for parcelsortd: "
+			 "hugepages, ports on vfio-pci, IOMMU, isolated "
+			 "cores, NUMA, CPU flags, disk (each finding with "
+			 "its fix)");
 	ctl_fleet_help(&o);
 	ps_out_printf(&o, "\nExit codes: 0 done, 1 refused (the reasons are "
 		      "printed), 2 usage,\n3 the daemon cannot be reached.\n");
@@ -634,6 +640,8 @@ static int run_command(int argc, char **argv)
 {
 	if (!strcmp(argv[0], "fleet"))
 		return ctl_fleet(argc, argv, json);
+	if (!strcmp(argv[0], "doctor"))
+		return ctl_doctor(argc, argv, json);
 	if (argc == 3 && !strcmp(argv[0], "plan") && !strcmp(argv[1], "check"))
 		return ctl_plan_check(argv[2], json, 0);
 	if (argc >= 2 && !strcmp(argv[0], "plan") && !strcmp(argv[1], "whatif"))

@@ -22,6 +22,7 @@
 #include "metrics.h"
 #include "pdump.h"
 #include "report.h"
+#include "service.h"
 #include "telemetry.h"
 #include "plan_reader.h"        /* the workers' slot, QSBR readers only */
 
@@ -250,6 +251,7 @@ static void control_loop(struct ps_daemon *d)
 	while (!ps_quit) {
 		struct timespec ts = { 0, 50 * 1000 * 1000 };
 		nanosleep(&ts, NULL);
+		ps_service_tick(d);
 		struct ps_errors errs;
 		ps_errors_init(&errs);
 		int r = ps_store_tick(d->store, ps_now_ms(), &errs);
@@ -272,6 +274,9 @@ int main(int argc, char **argv)
 	static struct ps_daemon d;
 	char err[1024];
 	char **app;
+	int mode = ps_service_mode(argc, argv);    /* --check-config ... */
+	if (mode >= 0)
+		return mode;
 	int napp = app_args(argc, argv, &app);
 	if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
 		ps_config_usage(stdout);
@@ -291,6 +296,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "parcelsortd: %s\n", err);
 		return 2;
 	}
+	if (ps_service_log_setup(&d.cfg, err, sizeof(err))) {
+		fprintf(stderr, "parcelsortd: %s\n", err);
+		return 2;
+	}
 	int eal_argc = napp ? argc - napp : argc;
 	if (rte_eal_init(eal_argc, argv) < 0) {
 		fprintf(stderr, "parcelsortd: EAL initialisation failed: %s\n",
@@ -299,6 +308,7 @@ int main(int argc, char **argv)
 	}
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
+	ps_service_signals();
 	if (start(&d, err, sizeof(err)) || start_control(&d, err, sizeof(err))) {
 		fprintf(stderr, "parcelsortd: %s\n", err);
 		rte_eal_cleanup();
@@ -308,7 +318,9 @@ int main(int argc, char **argv)
 	unsigned lcore, i = 0;
 	RTE_LCORE_FOREACH_WORKER(lcore)
 		rte_eal_remote_launch(ps_worker_main, &d.workers[i++], lcore);
+	ps_service_ready(&d, napp ? napp : 1, napp ? app : none);
 	control_loop(&d);
+	ps_service_stopping();
 	rte_eal_mp_wait_lcore();
 	double secs = ps_daemon_elapsed_s(&d);
 	ps_telemetry_unregister();

@@ -9,6 +9,95 @@
 #include <rte_cfgfile.h>
 
 #include "config.h"
+#include "ps_errors.h"
+#include "ps_log.h"
+
+/* --check-config: errors go here and parsing goes on */
+static struct ps_errors *collect;
+
+/* The one table of parcelsortd's keys: the INI file's [section] key, the
+ * flag that overrides it, its default, whether SIGHUP applies it to a
+ * running daemon (live), and its help. --help, --print-config (the shipped
+ * parcelsortd.conf), the defaults and the man page are all views of it. */
+const struct ps_config_key ps_config_keys[] = {
+	{ "dataplane.ip", "ip", "ADDR4", NULL, 0,
+	  "the dataplane's IPv4 address (this or ip6 is required)" },
+	{ "dataplane.ip6", "ip6", "ADDR6", NULL, 0,
+	  "the dataplane's IPv6 address" },
+	{ "dataplane.port", "port", "N", "7100", 0,
+	  "the UDP port scanners and sorters send to" },
+	{ "dataplane.allow", "allow", "P[,P...]", NULL, 1,
+	  "IPv4/IPv6 prefixes of the scanners allowed to send; none given: "
+	  "every sender" },
+	{ "dataplane.sorter_allow", "sorter-allow", "P[,P...]", NULL, 1,
+	  "IPv4/IPv6 prefixes of the sorter controllers allowed to send chute "
+	  "states and sort results; none given: nobody (0.0.0.0/0,::/0: all)" },
+	{ "dataplane.mac", "mac", "MAC", NULL, 0,
+	  "set the ports' MAC address (default: each port's own)" },
+	{ "dataplane.site", "site", "N", "0", 0,
+	  "the site id of replies before a plan is active" },
+	{ "dataplane.mbufs", "mbufs", "N", NULL, 0,
+	  "mbuf pool size (default: enough for the queues; net_pcap with "
+	  "infinite_rx needs one per packet of its file on top)" },
+	{ "dataplane.idle_sleep_us", "idle-sleep-us", "N", "0", 1,
+	  "a worker that polled nothing 64 times in a row sleeps N us (0: "
+	  "always poll; for small stations and shared machines)" },
+	{ "plan.file", "plan", "FILE", NULL, 0,
+	  "the initial plan, used when the state directory holds none" },
+	{ "plan.state_dir", "state-dir", "DIR", PS_STATE_DIR_DEFAULT, 0,
+	  "committed plans, plan history, holds, chute state" },
+	{ "control.socket", "ctl", "PATH", PS_CTL_SOCKET_DEFAULT, 0,
+	  "the control socket parcelsortctl talks to" },
+	{ "metrics.listen", "metrics", "ADDR:PORT", "127.0.0.1:9110", 1,
+	  "Prometheus /metrics over HTTP (\"off\": none)" },
+	{ "dedup.window", "dedup-window", "S", "600", 1,
+	  "the duplicate window in seconds" },
+	{ "dedup.capacity", "dedup-capacity", "N", "1048576", 0,
+	  "waybills the duplicate window remembers" },
+	{ "export.file", "export", "FILE", NULL, 0,
+	  "write every decision and track-only scan as JSON lines (\"-\": "
+	  "stdout; default off)" },
+	{ "export.ring", "export-ring", "N", "65536", 0,
+	  "events buffered per worker (a power of two)" },
+	{ "export.spool", "export-spool", "DIR", NULL, 0,
+	  "write the events into a bounded spool of blocks for the fleet "
+	  "agent (docs/fleet.md)" },
+	{ "export.spool_max_mb", "spool-max-mb", "N", "256", 0,
+	  "the spool's bound in MB; past it, blocks are dropped and counted" },
+	{ "log.level", "log-level", "LEVEL", "info", 1,
+	  "err, warning, notice, info or debug (DPDK's own log too)" },
+	{ "log.file", "log-file", "FILE", NULL, 0,
+	  "append the log to FILE instead of stderr (the journal under "
+	  "systemd); SIGHUP reopens it after a rotation" },
+	{ "run.duration", "duration", "S", "0", 0,
+	  "stop after S seconds (0: run until a signal)" },
+	{ "run.stats", "stats", "S", "0", 1,
+	  "log the rates every S seconds (0: never)" },
+};
+const unsigned ps_config_n_keys =
+	sizeof(ps_config_keys) / sizeof(ps_config_keys[0]);
+
+/* Print text wrapped at 78 columns, every line indented by ind. */
+static void wrap(FILE *f, const char *text, int ind, const char *lead)
+{
+	int col = 0;
+	const char *p = text;
+	while (*p) {
+		size_t w = strcspn(p, " ");
+		if (col && col + 1 + (int)w > 78) {
+			fputc('\n', f);
+			col = 0;
+		}
+		if (!col)
+			col = fprintf(f, "%*s%s", ind, "", lead);
+		else
+			col += fprintf(f, " ");
+		col += fprintf(f, "%.*s", (int)w, p);
+		p += w;
+		p += strspn(p, " ");
+	}
+	fputc('\n', f);
+}
 
 void ps_config_usage(FILE *f)
 {
@@ -16,73 +105,104 @@ void ps_config_usage(FILE *f)
 "usage: parcelsortd [EAL options] -- [options]\n"
 "The parcelsort dataplane: decides parcel scan events on DPDK ports.\n"
 "\n"
-"Options (each overrides the same key of --config):\n"
-"  --config FILE           site configuration (INI, see docs/dataplane.md)\n"
-"  --ip ADDR4              the dataplane's IPv4 address      [dataplane] ip\n"
-"  --ip6 ADDR6             its IPv6 address (optional)       [dataplane] ip6\n"
-"  --port N                UDP port (default 7100)            [dataplane] port\n"
-"  --allow P[,P...]        IPv4/IPv6 prefixes of scanners allowed to send;\n"
-"                          none given: every sender            [dataplane] allow\n"
-"  --sorter-allow P[,P...] IPv4/IPv6 prefixes of sorter controllers allowed\n"
-"                          to send chute states and sort results; none\n"
-"                          given: nobody (0.0.0.0/0,::/0: all)\n"
-"                                                      [dataplane] sorter_allow\n"
-"  --mac MAC               set the ports' MAC address          [dataplane] mac\n"
-"  --site N                site id of replies before a plan    [dataplane] site\n"
-"  --mbufs N               mbuf pool size (default: enough for the queues;\n"
-"                          net_pcap with infinite_rx needs one per packet\n"
-"                          of its file on top)                [dataplane] mbufs\n"
-"  --plan FILE             initial plan when the state directory holds none\n"
-"                                                              [plan] file\n"
-"  --state-dir DIR         committed plans, history, chute state\n"
-"                          (default /var/lib/parcelsort)       [plan] state_dir\n"
-"  --ctl PATH              control socket\n"
-"                          (default /run/parcelsort/ctl.sock)  [control] socket\n"
-"  --metrics ADDR:PORT     Prometheus /metrics over HTTP (default\n"
-"                          127.0.0.1:9110; \"off\": none)      [metrics] listen\n"
-"  --dedup-window S        duplicate window in seconds (default 600)\n"
-"                                                              [dedup] window\n"
-"  --dedup-capacity N      waybills remembered (default 1048576)\n"
-"                                                              [dedup] capacity\n"
-"  --export FILE           write every decision and track-only scan as JSON\n"
-"                          lines (\"-\": stdout; default off)     [export] file\n"
-"  --export-ring N         events buffered per worker (default 65536)\n"
-"                                                              [export] ring\n"
-"  --export-spool DIR      write the events into a bounded spool of blocks\n"
-"                          for the fleet agent (docs/fleet.md)  [export] spool\n"
-"  --spool-max-mb N        spool bound (default 256 MB); past it, blocks are\n"
-"                          dropped and counted           [export] spool_max_mb\n"
-"  --idle-sleep-us N       a worker that polled nothing 64 times in a row\n"
-"                          sleeps N us (default 0: always poll; for small\n"
-"                          stations and shared machines) [dataplane] idle_sleep_us\n"
-"  --duration S            stop after S seconds (default: run until a signal)\n"
-"  --stats S               print rates every S seconds (default 0: never)\n"
+"Options (each overrides the same key of --config; [section] key, default,\n"
+"and \"live\" when SIGHUP applies it to a running daemon):\n"
+"  --config FILE           site configuration (INI, see docs/dataplane.md)\n");
+	for (unsigned i = 0; i < ps_config_n_keys; i++) {
+		const struct ps_config_key *k = &ps_config_keys[i];
+		char head[64], tail[512];
+		const char *dot = strchr(k->key, '.');
+		snprintf(head, sizeof(head), "--%s %s", k->opt, k->arg);
+		fprintf(f, "  %-23s", head);
+		if (strlen(head) > 23)
+			fprintf(f, "\n%25s", "");
+		snprintf(tail, sizeof(tail), "%s [%.*s] %s%s%s%s", k->help,
+			 (int)(dot - k->key), k->key, dot + 1,
+			 k->def ? ", default " : "", k->def ? k->def : "",
+			 k->live ? ", live" : "");
+		/* the first line continues the option's line */
+		char first[512];
+		size_t w = 0, take = 0;
+		while (tail[w] && w < 52) {
+			size_t s = strcspn(tail + w, " ");
+			if (w + s > 52 && take)
+				break;
+			w += s;
+			take = w;
+			w += strspn(tail + w, " ");
+		}
+		snprintf(first, sizeof(first), "%.*s", (int)take, tail);
+		fprintf(f, " %s\n", first);
+		if (tail[take])
+			wrap(f, tail + take + strspn(tail + take, " "), 26, "");
+	}
+	fprintf(f,
 "  --no-summary            do not print the final counters\n"
+"  --check-config          read the configuration and the plan, report every\n"
+"                          error, start nothing (exit 0: good, 2: not)\n"
+"  --print-config          print a configuration file with every key and its\n"
+"                          default (the shipped parcelsortd.conf)\n"
+"  --keys                  the key table as tab-separated lines (key, option,\n"
+"                          argument, default, live, help)\n"
 "  --help                  this text\n"
 "  --version               the version\n"
 "\n"
 "Every DPDK port is used (a NIC or a --vdev); each worker lcore (all but\n"
 "the main lcore) gets one RX/TX queue pair on every port, spread by RSS.\n"
 "SIGINT or SIGTERM stops RX, flushes TX, prints the counters, exits 0.\n"
+"SIGHUP reopens the log file and re-reads --config: the live keys change at\n"
+"once, the log names the changed keys that need a restart.\n"
+"Under systemd (NOTIFY_SOCKET) it says READY=1 once the ports are up and the\n"
+"control socket listens, keeps STATUS= and feeds the watchdog.\n"
 "Invalid configuration: a message naming the key, exit code 2.\n");
 }
 
-static void defaults(struct ps_dp_config *c)
+void ps_config_print(FILE *f)
 {
-	memset(c, 0, sizeof(*c));
-	c->net.port = 7100;
-	c->net.allow = c->allow;
-	c->net.sorter_allow = c->sorter_allow;
-	snprintf(c->state_dir, sizeof(c->state_dir), "/var/lib/parcelsort");
-	snprintf(c->ctl, sizeof(c->ctl), "/run/parcelsort/ctl.sock");
-	snprintf(c->metrics, sizeof(c->metrics), "127.0.0.1:9110");
-	c->dedup_window = 600;
-	c->dedup_capacity = 1048576;
-	c->export_ring = 65536;
-	c->spool_max_mb = 256;
-	c->summary = 1;
+	fprintf(f,
+"# parcelsortd.conf: parcelsortd's site configuration (INI), read with\n"
+"# --config (the service: /etc/parcelsort/parcelsortd.conf).\n"
+"# Every key is here with its default; a commented key keeps its default.\n"
+"# A flag on the command line (shown per key) overrides the file.\n"
+"# \"live\": `systemctl reload parcelsortd` (SIGHUP) applies a change at\n"
+"# once; the other keys need a restart (the log says which changed).\n"
+"# Generated by `parcelsortd --print-config`: edit the key table in\n"
+"# dataplane/config.c, not this file's comments.\n");
+	const char *section = "";
+	size_t slen = 0;
+	for (unsigned i = 0; i < ps_config_n_keys; i++) {
+		const struct ps_config_key *k = &ps_config_keys[i];
+		const char *dot = strchr(k->key, '.');
+		if ((size_t)(dot - k->key) != slen ||
+		    strncmp(section, k->key, slen)) {
+			section = k->key;
+			slen = (size_t)(dot - k->key);
+			fprintf(f, "\n[%.*s]\n", (int)slen, section);
+		}
+		wrap(f, k->help, 0, "# ");
+		fprintf(f, "# (--%s %s%s)\n", k->opt, k->arg,
+			k->live ? "; live" : "");
+		fprintf(f, "#%s = %s\n", dot + 1, k->def ? k->def : "");
+	}
 }
 
+void ps_config_print_keys(FILE *f)
+{
+	for (unsigned i = 0; i < ps_config_n_keys; i++) {
+		const struct ps_config_key *k = &ps_config_keys[i];
+		fprintf(f, "%s\t%s\t%s\t%s\t%s\t%s\n", k->key, k->opt, k->arg,
+			k->def ? k->def : "", k->live ? "live" : "restart",
+			k->help);
+	}
+}
+
+const struct ps_config_key *ps_config_key_find(const char *key)
+{
+	for (unsigned i = 0; i < ps_config_n_keys; i++)
+		if (!strcmp(ps_config_keys[i].key, key))
+			return &ps_config_keys[i];
+	return NULL;
+}
 static int bad(char *err, size_t n, const char *key, const char *val,
 	       const char *why)
 {
@@ -140,6 +260,48 @@ static int set_path(char *dst, size_t cap, const char *key, const char *v,
 		return bad(err, n, key, v, "path too long");
 	snprintf(dst, cap, "%s", v);
 	return 0;
+}
+
+static int apply(struct ps_dp_config *c, const char *key, const char *v,
+		 char *err, size_t n);
+
+void ps_config_free(struct ps_dp_config *c)
+{
+	for (unsigned i = 0; i < PS_CONFIG_MAX_KEYS; i++) {
+		free(c->given[i]);
+		c->given[i] = NULL;
+	}
+}
+
+/* Every key at its default (the table's). */
+static void defaults(struct ps_dp_config *c)
+{
+	char err[256];
+	ps_config_free(c);
+	memset(c, 0, sizeof(*c));
+	c->net.allow = c->allow;
+	c->net.sorter_allow = c->sorter_allow;
+	c->summary = 1;
+	for (unsigned i = 0; i < ps_config_n_keys; i++)
+		if (ps_config_keys[i].def &&
+		    apply(c, ps_config_keys[i].key, ps_config_keys[i].def, err,
+			  sizeof(err)))
+			abort();        /* a default the table cannot parse */
+	c->log_level_set = 0;
+}
+
+/* Apply a value given in the file or as a flag, and remember it. */
+static int apply_given(struct ps_dp_config *c, const char *key,
+		       const char *v, char *err, size_t n)
+{
+	int rc = apply(c, key, v, err, n);
+	const struct ps_config_key *k = ps_config_key_find(key);
+	if (!rc && k) {
+		unsigned i = (unsigned)(k - ps_config_keys);
+		free(c->given[i]);
+		c->given[i] = strdup(v);
+	}
+	return rc;
 }
 
 /* Apply one key; key names are "section.key" as in the INI file. */
@@ -221,6 +383,15 @@ static int apply(struct ps_dp_config *c, const char *key, const char *v,
 		if (parse_u64(v, 0, 100000, &u))
 			return bad(err, n, key, v, "want 0..100000 us");
 		c->idle_sleep_us = (uint32_t)u;
+	} else if (!strcmp(key, "log.level")) {
+		int l = ps_log_level_parse(v);
+		if (l < 0)
+			return bad(err, n, key, v, "want err, warning, notice, "
+				   "info or debug");
+		c->log_level = l;
+		c->log_level_set = 1;
+	} else if (!strcmp(key, "log.file")) {
+		return set_path(c->log_file, sizeof(c->log_file), key, v, err, n);
 	} else if (!strcmp(key, "run.duration")) {
 		if (parse_double(v, 0, 1e9, &c->duration))
 			return bad(err, n, key, v, "want seconds >= 0");
@@ -261,10 +432,15 @@ static int load_file(struct ps_dp_config *c, const char *path, char *err,
 		for (int k = 0; k < ne && !rc; k++) {
 			char key[2 * CFG_NAME_LEN + 2], msg[512];
 			snprintf(key, sizeof(key), "%s.%s", ptrs[i], e[k].name);
-			if (apply(c, key, e[k].value, msg, sizeof(msg))) {
+			if (apply_given(c, key, e[k].value, msg,
+					sizeof(msg))) {
 				snprintf(err, n, "%s: [%s] %s", path, ptrs[i],
 					 msg);
-				rc = -1;
+				if (collect)
+					ps_errors_add(collect, "parcelsortd", 0, "%s",
+						      err);
+				else
+					rc = -1;
 			}
 		}
 		free(e);
@@ -277,28 +453,11 @@ static int load_file(struct ps_dp_config *c, const char *path, char *err,
 int ps_config_parse(struct ps_dp_config *c, int argc, char **argv, char *err,
 		    size_t n)
 {
-	static const struct {
-		const char *opt, *key;
-	} map[] = {
-		{ "ip", "dataplane.ip" }, { "ip6", "dataplane.ip6" },
-		{ "port", "dataplane.port" }, { "allow", "dataplane.allow" },
-		{ "sorter-allow", "dataplane.sorter_allow" },
-		{ "mac", "dataplane.mac" }, { "site", "dataplane.site" },
-		{ "mbufs", "dataplane.mbufs" },
-		{ "plan", "plan.file" }, { "state-dir", "plan.state_dir" },
-		{ "ctl", "control.socket" }, { "metrics", "metrics.listen" },
-		{ "dedup-window", "dedup.window" },
-		{ "dedup-capacity", "dedup.capacity" },
-		{ "export", "export.file" }, { "export-ring", "export.ring" },
-		{ "export-spool", "export.spool" },
-		{ "spool-max-mb", "export.spool_max_mb" },
-		{ "idle-sleep-us", "dataplane.idle_sleep_us" },
-		{ "duration", "run.duration" }, { "stats", "run.stats" },
-	};
-	enum { N_MAP = sizeof(map) / sizeof(map[0]) };
-	struct option lo[N_MAP + 5];
+	const int N_MAP = (int)ps_config_n_keys;
+	struct option lo[PS_CONFIG_MAX_KEYS + 5];
 	for (int i = 0; i < N_MAP; i++)
-		lo[i] = (struct option){ map[i].opt, required_argument, 0, i };
+		lo[i] = (struct option){ ps_config_keys[i].opt,
+					 required_argument, 0, i };
 	lo[N_MAP] = (struct option){ "config", required_argument, 0, 'c' };
 	lo[N_MAP + 1] = (struct option){ "no-summary", no_argument, 0, 's' };
 	lo[N_MAP + 2] = (struct option){ "help", no_argument, 0, 'h' };
@@ -319,8 +478,15 @@ int ps_config_parse(struct ps_dp_config *c, int argc, char **argv, char *err,
 			printf("parcelsortd %s\n", PARCELSORT_VERSION);
 			return 1;
 		}
-		if (o == 'c' && load_file(c, optarg, err, n))
-			return -1;
+		if (o == 'c') {
+			snprintf(c->config_path, sizeof(c->config_path), "%s",
+				 optarg);
+			if (load_file(c, optarg, err, n)) {
+				if (!collect)
+					return -1;
+				ps_errors_add(collect, "parcelsortd", 0, "%s", err);
+			}
+		}
 		if (o == '?') {
 			snprintf(err, n, "unknown option '%s' (--help lists "
 				 "them)", argv[optind - 1]);
@@ -340,9 +506,13 @@ int ps_config_parse(struct ps_dp_config *c, int argc, char **argv, char *err,
 	while ((o = getopt_long(argc, argv, "", lo, NULL)) != -1) {
 		if (o >= 0 && o < N_MAP) {
 			char msg[512];
-			if (apply(c, map[o].key, optarg, msg, sizeof(msg))) {
-				snprintf(err, n, "--%s: %s", map[o].opt, msg);
-				return -1;
+			if (apply_given(c, ps_config_keys[o].key, optarg, msg,
+					sizeof(msg))) {
+				snprintf(err, n, "--%s: %s",
+					 ps_config_keys[o].opt, msg);
+				if (!collect)
+					return -1;
+				ps_errors_add(collect, "parcelsortd", 0, "%s", err);
 			}
 		} else if (o == 's') {
 			c->summary = 0;
@@ -351,17 +521,35 @@ int ps_config_parse(struct ps_dp_config *c, int argc, char **argv, char *err,
 	if (!c->net.has_ip4 && !c->net.has_ip6) {
 		snprintf(err, n, "dataplane.ip: the dataplane needs an address "
 			 "(--ip or --ip6, or [dataplane] ip in --config)");
-		return -1;
+		if (!collect)
+			return -1;
+		ps_errors_add(collect, "parcelsortd", 0, "%s", err);
 	}
 	if (c->plan[0]) {
 		FILE *f = fopen(c->plan, "r");
 		if (!f) {
 			snprintf(err, n, "plan.file = '%s': %s", c->plan,
 				 strerror(errno));
-			return -1;
+			if (!collect)
+				return -1;
+			ps_errors_add(collect, "parcelsortd", 0, "%s", err);
+		} else {
+			fclose(f);
 		}
-		fclose(f);
 	}
 	ps_net_cfg_finish(&c->net);
 	return 0;
+}
+
+int ps_config_check_args(struct ps_dp_config *c, int argc, char **argv,
+			 struct ps_errors *errs)
+{
+	char err[1024];
+	size_t before = errs->n + errs->dropped;
+	collect = errs;
+	int rc = ps_config_parse(c, argc, argv, err, sizeof(err));
+	collect = NULL;
+	if (rc < 0 && errs->n + errs->dropped == before)
+		ps_errors_add(errs, "parcelsortd", 0, "%s", err);
+	return (int)(errs->n + errs->dropped - before);
 }

@@ -11,6 +11,26 @@
 #include "pkt.h"
 
 #define PS_MAX_ALLOW 64
+#define PS_CONFIG_MAX_KEYS 64
+
+/* Installed builds compile meson's paths in; a build tree keeps these. */
+#ifndef PS_STATE_DIR_DEFAULT
+#define PS_STATE_DIR_DEFAULT "/var/lib/parcelsort"
+#endif
+#ifndef PS_CTL_SOCKET_DEFAULT
+#define PS_CTL_SOCKET_DEFAULT "/run/parcelsort/ctl.sock"
+#endif
+
+/* One row of the key table (config.c): "section.key", its flag, the
+ * flag's argument, the default (NULL: none, or computed), whether SIGHUP
+ * applies it live, the help. */
+struct ps_config_key {
+	const char *key, *opt, *arg, *def;
+	int live;
+	const char *help;
+};
+extern const struct ps_config_key ps_config_keys[];
+extern const unsigned ps_config_n_keys;
 
 struct ps_dp_config {
 	struct ps_net_cfg net;
@@ -34,6 +54,13 @@ struct ps_dp_config {
 	double duration;               /* stop after this many seconds (0: never) */
 	double stats_interval;         /* print rates every N s (0: never) */
 	int summary;                   /* print the final summary */
+	int log_level;                 /* PS_LOG_* */
+	int log_level_set;             /* given (then DPDK's level follows) */
+	char log_file[PATH_MAX];       /* empty: stderr */
+	char config_path[PATH_MAX];    /* --config, empty: none */
+	/* the value given for each key of the table (file or flag), NULL:
+	 * its default; compared on SIGHUP to say what changed */
+	char *given[PS_CONFIG_MAX_KEYS];
 };
 
 /* Parse the application arguments (those after "--"). Returns 0, 1 when
@@ -41,5 +68,18 @@ struct ps_dp_config {
 int ps_config_parse(struct ps_dp_config *c, int argc, char **argv, char *err,
 		    size_t errlen);
 void ps_config_usage(FILE *f);
+/* Parse like ps_config_parse but go on past errors: every one is added
+ * to errs (for --check-config). Returns the number of errors. */
+struct ps_errors;
+int ps_config_check_args(struct ps_dp_config *c, int argc, char **argv,
+			 struct ps_errors *errs);
+/* The shipped parcelsortd.conf: every key, commented, with its default. */
+void ps_config_print(FILE *f);
+/* The table as tab-separated lines (key, option, arg, default,
+ * live|restart, help): what the man page is generated from. */
+void ps_config_print_keys(FILE *f);
+const struct ps_config_key *ps_config_key_find(const char *key);
+/* Free the given values (the rest of the struct is plain). */
+void ps_config_free(struct ps_dp_config *c);
 
 #endif

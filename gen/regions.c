@@ -6,16 +6,25 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #ifndef PS_DATA_DIR
 #define PS_DATA_DIR "data"
 #endif
 
+/* $PARCELSORT_REGIONS, else the clone's data/ (a build tree), else the
+ * installed copy (PS_SHARE_DIR, meson's datadir). */
 const char *ps_regions_default_path(void)
 {
 	const char *env = getenv("PARCELSORT_REGIONS");
-	return env && *env ? env : PS_DATA_DIR "/regions/villages.txt.gz";
+	if (env && *env)
+		return env;
+#ifdef PS_SHARE_DIR
+	if (access(PS_DATA_DIR "/regions/villages.txt.gz", R_OK))
+		return PS_SHARE_DIR "/regions/villages.txt.gz";
+#endif
+	return PS_DATA_DIR "/regions/villages.txt.gz";
 }
 
 static int push(struct ps_regions *r, size_t *cap, uint64_t code)

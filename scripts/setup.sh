@@ -8,6 +8,8 @@ libdpdk-dev dpdk dpdk-dev dpdk-doc
 liburcu-dev libjemalloc-dev libcriterion-dev nats-server libnats-dev libsodium-dev
 libjansson-dev
 libpcap-dev tcpdump iproute2 iputils-ping ethtool
+libsystemd-dev systemd debhelper dpkg-dev fakeroot lintian groff-base man-db bash-completion
+bsdextrautils
 clang libclang-rt-14-dev python3 gzip"
 
 missing=""
