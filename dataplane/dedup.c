@@ -14,13 +14,15 @@ int ps_dedup_init(struct ps_dedup *d, uint64_t capacity, uint32_t window_s)
 	while (buckets * PS_DEDUP_WAYS < capacity)
 		buckets <<= 1;
 	memset(d, 0, sizeof(*d));
-	d->bytes = buckets * PS_DEDUP_WAYS * sizeof(struct ps_dedup_slot);
+	size_t heads = buckets * sizeof(struct ps_dedup_head);
+	d->bytes = heads + buckets * PS_DEDUP_WAYS * sizeof(struct ps_dedup_slot);
 	void *m = mmap(NULL, d->bytes, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (m == MAP_FAILED)
 		return -1;
 	madvise(m, d->bytes, MADV_HUGEPAGE);
-	d->slot = m;
+	d->head = m;
+	d->slot = (struct ps_dedup_slot *)((char *)m + heads);
 	d->mask = buckets - 1;
 	d->capacity = buckets * PS_DEDUP_WAYS;
 	d->window_s = window_s;
@@ -29,8 +31,9 @@ int ps_dedup_init(struct ps_dedup *d, uint64_t capacity, uint32_t window_s)
 
 void ps_dedup_free(struct ps_dedup *d)
 {
-	if (d->slot)
-		munmap(d->slot, d->bytes);
+	if (d->head)
+		munmap(d->head, d->bytes);
+	d->head = NULL;
 	d->slot = NULL;
 }
 
@@ -46,29 +49,16 @@ uint64_t ps_dedup_hash(const uint8_t *wb)
 	return h ^ (h >> 32);
 }
 
-/* Two candidate buckets per waybill ("power of two choices"): a new entry
- * goes to the emptier one, so buckets overflow far less at a given load. */
-static inline struct ps_dedup_slot *bucket(const struct ps_dedup *d,
-					   uint64_t hash, int which)
+static inline struct ps_dedup_head *head_of(const struct ps_dedup *d,
+					    uint64_t hash)
 {
-	uint64_t h = which ? (hash >> 32) * 0x9e3779b97f4a7c15ull >> 20 : hash;
-	return d->slot + (h & d->mask) * PS_DEDUP_WAYS;
+	return d->head + ps_dedup_bucket(d, hash);
 }
 
-void ps_dedup_prefetch(const struct ps_dedup *d, uint64_t hash)
+static inline struct ps_dedup_slot *slots_of(const struct ps_dedup *d,
+					     uint64_t hash)
 {
-	const struct ps_dedup_slot *b = bucket(d, hash, 0);
-	for (int i = 0; i < PS_DEDUP_WAYS; i++)
-		__builtin_prefetch(&b[i]);
-}
-
-void ps_dedup_tick(struct ps_dedup *d, uint32_t s)
-{
-	uint32_t cur = __atomic_load_n(&d->clock_s, __ATOMIC_RELAXED);
-	while (s > cur &&
-	       !__atomic_compare_exchange_n(&d->clock_s, &cur, s, 0,
-					    __ATOMIC_RELAXED, __ATOMIC_RELAXED))
-		;
+	return d->slot + ps_dedup_bucket(d, hash) * PS_DEDUP_WAYS;
 }
 
 /* Is an entry stamped t (seconds + 1; 0 = empty) live at now? Its age,
@@ -80,6 +70,59 @@ static inline int live(const struct ps_dedup *d, uint32_t t, uint32_t now)
 {
 	return t != 0 &&
 	       now - (t - 1) + PS_DEDUP_SKEW_S < d->window_s + PS_DEDUP_SKEW_S;
+}
+
+/* The slots of head h whose tag is tag, one bit each (eight 16-bit tags
+ * compared at once). */
+static inline unsigned tag_matches(const struct ps_dedup_head *h, uint16_t tag)
+{
+	__m128i tags = _mm_loadu_si128((const __m128i *)(const void *)h->tag);
+	__m128i eq = _mm_cmpeq_epi16(tags, _mm_set1_epi16((short)tag));
+	return (unsigned)_mm_movemask_epi8(_mm_packs_epi16(eq, eq)) & 0xffu;
+}
+
+static inline uint32_t head_t(const struct ps_dedup_head *h, int i)
+{
+	return __atomic_load_n(&h->t[i], __ATOMIC_RELAXED);
+}
+
+/* Of the slots matching tag, those whose head says live. */
+static inline unsigned live_matches(const struct ps_dedup *d,
+				    const struct ps_dedup_head *h,
+				    uint16_t tag, uint32_t now)
+{
+	unsigned m = tag_matches(h, tag), out = 0;
+	while (m) {
+		int i = __builtin_ctz(m);
+		m &= m - 1;
+		if (live(d, head_t(h, i), now))
+			out |= 1u << i;
+	}
+	return out;
+}
+
+void ps_dedup_prefetch(const struct ps_dedup *d, uint64_t hash)
+{
+	__builtin_prefetch(head_of(d, hash));
+}
+
+void ps_dedup_prefetch_entry(const struct ps_dedup *d, uint64_t hash)
+{
+	const struct ps_dedup_slot *s = slots_of(d, hash);
+	unsigned m = tag_matches(head_of(d, hash), ps_dedup_tag(hash));
+	while (m) {
+		__builtin_prefetch(&s[__builtin_ctz(m)]);
+		m &= m - 1;
+	}
+}
+
+void ps_dedup_tick(struct ps_dedup *d, uint32_t s)
+{
+	uint32_t cur = __atomic_load_n(&d->clock_s, __ATOMIC_RELAXED);
+	while (s > cur &&
+	       !__atomic_compare_exchange_n(&d->clock_s, &cur, s, 0,
+					    __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+		;
 }
 
 static inline void slot_to_entry(const struct ps_dedup_slot *s,
@@ -151,28 +194,30 @@ static int wait_more(struct waiter *w)
 }
 
 /* Find wb's live entry: its slot (NULL when none) and the sequence number
- * it was read under. */
+ * it was read under. Only the slots whose tag matches and whose head time
+ * is live are read. */
 static enum ps_dedup_result find(const struct ps_dedup *d, uint64_t hash,
 				 const uint8_t *wb, uint32_t now_s,
 				 struct ps_dedup_entry *out,
 				 struct ps_dedup_slot **at, uint32_t *q)
 {
+	struct ps_dedup_slot *s = slots_of(d, hash);
+	unsigned m = live_matches(d, head_of(d, hash), ps_dedup_tag(hash),
+				  now_s);
 	int busy = 0;
-	for (int k = 0; k < 2; k++) {
-		struct ps_dedup_slot *b = bucket(d, hash, k);
-		for (int i = 0; i < PS_DEDUP_WAYS; i++) {
-			struct waiter w = { 0, 0 };
-			int r;
-			while ((r = read_slot(d, &b[i], wb, now_s, out,
-					      q)) < 0 &&
-			       wait_more(&w))
-				;
-			if (r == 1) {
-				*at = &b[i];
-				return PS_DEDUP_HIT;
-			}
-			busy |= r < 0;
+	while (m) {
+		int i = __builtin_ctz(m);
+		m &= m - 1;
+		struct waiter w = { 0, 0 };
+		int r;
+		while ((r = read_slot(d, &s[i], wb, now_s, out, q)) < 0 &&
+		       wait_more(&w))
+			;
+		if (r == 1) {
+			*at = &s[i];
+			return PS_DEDUP_HIT;
 		}
+		busy |= r < 0;
 	}
 	*at = NULL;
 	return busy ? PS_DEDUP_BUSY : PS_DEDUP_MISS;
@@ -197,6 +242,43 @@ enum ps_dedup_result ps_dedup_lookup(const struct ps_dedup *d, uint64_t hash,
 	if (r == PS_DEDUP_HIT)
 		*out = e.dec;
 	return r;
+}
+
+/* The slot a new entry goes to, from the head alone: a free or expired
+ * slot, else the oldest entry's: the earliest second, and of entries of
+ * the same second the one written first (a bucket fills within a second
+ * when the traffic is fast; without the order, the entry just written
+ * would be the next to go). */
+static int free_or_oldest(const struct ps_dedup *d,
+			  const struct ps_dedup_head *h, uint32_t now_s)
+{
+	uint64_t oldest = 0;
+	int pick = 0;
+	for (int i = 0; i < PS_DEDUP_WAYS; i++) {
+		uint32_t t = head_t(h, i);
+		if (!live(d, t, now_s))
+			return i;
+		/* live: t - 1 is within [now - window, now + skew] */
+		uint32_t secs = now_s + PS_DEDUP_SKEW_S - (t - 1);
+		uint8_t order = (uint8_t)(
+			__atomic_load_n(&h->inserts, __ATOMIC_RELAXED) -
+			__atomic_load_n(&h->ord[i], __ATOMIC_RELAXED));
+		uint64_t age = (uint64_t)secs << 8 | order;
+		if (age >= oldest) {
+			oldest = age;
+			pick = i;
+		}
+	}
+	return pick;
+}
+
+void ps_dedup_prefetch_insert(const struct ps_dedup *d, uint64_t hash,
+			      uint32_t now_s)
+{
+	const struct ps_dedup_head *h = head_of(d, hash);
+	unsigned m = tag_matches(h, ps_dedup_tag(hash));
+	int i = m ? __builtin_ctz(m) : free_or_oldest(d, h, now_s);
+	__builtin_prefetch(&slots_of(d, hash)[i]);
 }
 
 /* The chute availability an insert's race check uses: the look-up's. */
@@ -231,7 +313,7 @@ enum ps_dedup_result ps_dedup_insert_exempt(struct ps_dedup *d, uint64_t hash,
 {
 	const struct avail av = { cs, reject, intercept };
 	*evicted = 0;
-	uint32_t *lock = &bucket(d, hash, 0)[0].insert_lock;
+	uint32_t *lock = &head_of(d, hash)->insert_lock;
 	struct waiter w = { 0, 0 };
 	for (;;) {
 		uint32_t free_ = 0;
@@ -248,84 +330,71 @@ enum ps_dedup_result ps_dedup_insert_exempt(struct ps_dedup *d, uint64_t hash,
 	return r;
 }
 
-/* What a slot held when it was chosen: a writer may fill it between the
- * choice and the claim, and then it is not ours to overwrite. */
-struct snapshot {
-	uint32_t t;
-	uint8_t key[PS_WAYBILL_LEN];
-};
-
-/* The slot a new entry of wb goes to: one holding wb itself (expired or
- * for a disabled chute), else an empty or expired slot of either bucket,
- * else the oldest (*evicted set); what it held goes to *snap. */
-static struct ps_dedup_slot *pick_slot(struct ps_dedup *d, uint64_t hash,
-				       const uint8_t *wb, uint32_t now_s,
-				       int *evicted, struct snapshot *snap)
+/* The slot a new entry of wb goes to when it has no live entry: its own
+ * expired one (tag and waybill match), else a free or expired slot, else
+ * the oldest. Only inserts change which waybill a slot holds, and they
+ * hold the bucket's turn: what is chosen here stays chosen. */
+static int pick_slot(const struct ps_dedup *d, const struct ps_dedup_head *h,
+		     const struct ps_dedup_slot *s, uint16_t tag,
+		     const uint8_t *wb, uint32_t now_s)
 {
-	struct ps_dedup_slot *pick = NULL, *same = NULL;
-	uint32_t oldest = UINT32_MAX;
-	for (int k = 0; k < 2; k++) {
-		struct ps_dedup_slot *b = bucket(d, hash, k);
-		for (int i = 0; i < PS_DEDUP_WAYS; i++) {
-			uint32_t t = b[i].t;
-			if (!memcmp(b[i].key, wb, PS_WAYBILL_LEN))
-				same = &b[i];
-			if (!live(d, t, now_s)) {
-				if (!pick || live(d, pick->t, now_s))
-					pick = &b[i];
-				oldest = 0;
-			} else if (oldest && t < oldest) {
-				oldest = t;
-				pick = &b[i];
-			}
-		}
+	unsigned m = tag_matches(h, tag);
+	while (m) {
+		int i = __builtin_ctz(m);
+		m &= m - 1;
+		if (!memcmp(s[i].key, wb, PS_WAYBILL_LEN))
+			return i;
 	}
-	if (same)
-		pick = same;
-	else
-		*evicted = live(d, pick->t, now_s);
-	snap->t = pick->t;
-	memcpy(snap->key, pick->key, PS_WAYBILL_LEN);
-	return pick;
+	return free_or_oldest(d, h, now_s);
 }
 
-/* Claim slot s for writing if it still holds what was chosen: its sequence
- * number read first, then its content compared, then the sequence number
- * moved on only if no writer came in between. Returns the even sequence
- * number it had, or 1 (odd) when it is not ours. */
-static uint32_t claim(struct ps_dedup_slot *s, const struct snapshot *snap)
+/* Claim slot s for writing: its sequence number moved from even to odd by
+ * compare-and-swap (a sort result may hold it for a moment). Returns the
+ * even number it had, or 1 (odd) when it stayed held past the deadline. */
+static uint32_t claim(struct ps_dedup_slot *s)
 {
-	uint32_t q = __atomic_load_n(&s->seq, __ATOMIC_ACQUIRE);
-	if (q & 1)
-		return 1;
-	if (__atomic_load_n(&s->t, __ATOMIC_RELAXED) != snap->t ||
-	    memcmp(s->key, snap->key, PS_WAYBILL_LEN))
-		return 1;
-	if (!__atomic_compare_exchange_n(&s->seq, &q, q + 1, 0,
-					 __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
-		return 1;
-	return q;
+	struct waiter w = { 0, 0 };
+	for (;;) {
+		uint32_t q = __atomic_load_n(&s->seq, __ATOMIC_ACQUIRE);
+		if (!(q & 1) &&
+		    __atomic_compare_exchange_n(&s->seq, &q, q + 1, 0,
+						__ATOMIC_ACQUIRE,
+						__ATOMIC_RELAXED))
+			return q;
+		if (!wait_more(&w))
+			return 1;
+	}
 }
 
-/* Write a new decision into claimed slot s: a replaced entry of the same
+/* Write a new decision into claimed slot i: a replaced entry of the same
  * waybill still in its window passes on its count of rounds (step 8), and
- * the not-discharged mark is cleared. */
-static void write_slot(const struct ps_dedup *d, struct ps_dedup_slot *s,
-		       const uint8_t *wb, uint32_t now_s,
-		       const struct ps_decision *dec)
+ * the not-discharged mark is cleared. The head follows the slot. Returns
+ * whether a live entry of another waybill was evicted. */
+static int write_slot(const struct ps_dedup *d, struct ps_dedup_head *h,
+		      struct ps_dedup_slot *s, int i, uint16_t tag,
+		      const uint8_t *wb, uint32_t now_s,
+		      const struct ps_decision *dec)
 {
-	int same = live(d, s->t, now_s) &&
-		   !memcmp(s->key, wb, PS_WAYBILL_LEN);
-	s->rounds = same ? s->rounds : 0;
-	s->not_discharged = 0;
-	memcpy(s->key, wb, PS_WAYBILL_LEN);
-	s->t = now_s + 1;
-	s->matched_prefix = dec->matched_prefix;
-	s->hub = dec->hub;
-	s->plan_version = dec->plan_version;
-	s->chute = dec->chute;
-	s->tier = dec->tier;
-	s->reason = dec->reason;
+	struct ps_dedup_slot *o = &s[i];
+	int was_live = live(d, o->t, now_s);
+	int same = !memcmp(o->key, wb, PS_WAYBILL_LEN);
+	o->rounds = was_live && same ? o->rounds : 0;
+	o->not_discharged = 0;
+	memcpy(o->key, wb, PS_WAYBILL_LEN);
+	o->t = now_s + 1;
+	o->matched_prefix = dec->matched_prefix;
+	o->hub = dec->hub;
+	o->plan_version = dec->plan_version;
+	o->chute = dec->chute;
+	o->tier = dec->tier;
+	o->reason = dec->reason;
+	__atomic_store_n(&h->tag[i], tag, __ATOMIC_RELAXED);
+	__atomic_store_n(&h->t[i], now_s + 1, __ATOMIC_RELAXED);
+	/* under the bucket's turn; read without it only as a hint */
+	uint8_t n = h->inserts;
+	__atomic_store_n(&h->ord[i], n, __ATOMIC_RELAXED);
+	__atomic_store_n(&h->inserts, (uint8_t)(n + 1), __ATOMIC_RELAXED);
+	return was_live && !same;
 }
 
 static enum ps_dedup_result insert_locked(struct ps_dedup *d, uint64_t hash,
@@ -334,58 +403,53 @@ static enum ps_dedup_result insert_locked(struct ps_dedup *d, uint64_t hash,
 					  const struct avail *av,
 					  struct ps_decision *out, int *evicted)
 {
-	struct waiter w = { 0, 0 };
-	for (;;) {
-		/* the same waybill may have been decided meanwhile by another
-		 * core or an earlier record of this burst: the first stands */
-		struct ps_dedup_entry e;
-		enum ps_dedup_result r = ps_dedup_lookup_entry(d, hash, wb,
-							       now_s, &e);
-		if (r == PS_DEDUP_BUSY)
-			return r;
-		if (r == PS_DEDUP_HIT && !e.not_discharged &&
-		    ps_chute_usable(av->cs, e.dec.chute, av->reject,
-				    av->intercept)) {
-			*out = e.dec;
-			return r;
-		}
-		*evicted = 0;
-		struct snapshot snap;
-		struct ps_dedup_slot *s = pick_slot(d, hash, wb, now_s,
-						    evicted, &snap);
-		uint32_t q = claim(s, &snap);
-		if (!(q & 1)) {
-			write_slot(d, s, wb, now_s, dec);
-			__atomic_store_n(&s->seq, q + 2, __ATOMIC_RELEASE);
-			return PS_DEDUP_MISS;
-		}
-		/* another core (inserting a waybill of another first-choice
-		 * bucket) took that slot first: choose again once it is done */
-		if (!wait_more(&w)) {
-			*evicted = 0;
-			return PS_DEDUP_BUSY;
-		}
+	/* the same waybill may have been decided meanwhile by another core
+	 * or an earlier record of this burst: the first stands */
+	struct ps_dedup_entry e;
+	struct ps_dedup_slot *at;
+	uint32_t q;
+	enum ps_dedup_result r = find(d, hash, wb, now_s, &e, &at, &q);
+	if (r == PS_DEDUP_BUSY)
+		return r;
+	if (r == PS_DEDUP_HIT && !e.not_discharged &&
+	    ps_chute_usable(av->cs, e.dec.chute, av->reject, av->intercept)) {
+		*out = e.dec;
+		return r;
 	}
+	struct ps_dedup_head *h = head_of(d, hash);
+	struct ps_dedup_slot *s = slots_of(d, hash);
+	uint16_t tag = ps_dedup_tag(hash);
+	/* a live entry that may not answer is replaced where it is */
+	int i = at ? (int)(at - s) : pick_slot(d, h, s, tag, wb, now_s);
+	q = claim(&s[i]);
+	if (q & 1)
+		return PS_DEDUP_BUSY;
+	*evicted = write_slot(d, h, s, i, tag, wb, now_s, dec);
+	__atomic_store_n(&s[i].seq, q + 2, __ATOMIC_RELEASE);
+	return PS_DEDUP_MISS;
 }
 
-/* Change a live entry found at sequence number q in place, if nobody wrote
- * the slot since: 1 done, 0 the slot moved on (look again). */
-static int result_in_place(struct ps_dedup_slot *s, uint32_t q, uint8_t status)
+/* Change a live entry found at sequence number q in slot i in place, if
+ * nobody wrote the slot since: 1 done, 0 the slot moved on (look again). */
+static int result_in_place(struct ps_dedup_head *h, struct ps_dedup_slot *s,
+			   int i, uint32_t q, uint8_t status)
 {
-	if (!__atomic_compare_exchange_n(&s->seq, &q, q + 1, 0,
+	struct ps_dedup_slot *o = &s[i];
+	if (!__atomic_compare_exchange_n(&o->seq, &q, q + 1, 0,
 					 __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
 		return 0;
 	if (status == PS_SORT_SORTED) {
-		s->not_discharged = 0;
+		o->not_discharged = 0;
 	} else if (status == PS_SORT_LOST) {
-		s->t = 0;                /* forgotten: an empty slot */
-		s->rounds = 0;
-		s->not_discharged = 0;
+		o->t = 0;                /* forgotten: an empty slot */
+		o->rounds = 0;
+		o->not_discharged = 0;
+		__atomic_store_n(&h->t[i], 0, __ATOMIC_RELAXED);
 	} else {
-		s->rounds = (uint8_t)(s->rounds + (s->rounds < 255));
-		s->not_discharged = 1;
+		o->rounds = (uint8_t)(o->rounds + (o->rounds < 255));
+		o->not_discharged = 1;
 	}
-	__atomic_store_n(&s->seq, q + 2, __ATOMIC_RELEASE);
+	__atomic_store_n(&o->seq, q + 2, __ATOMIC_RELEASE);
 	return 1;
 }
 
@@ -394,6 +458,8 @@ enum ps_dedup_result ps_dedup_sort_result(struct ps_dedup *d, uint64_t hash,
 					  uint8_t status,
 					  struct ps_dedup_entry *before)
 {
+	struct ps_dedup_head *h = head_of(d, hash);
+	struct ps_dedup_slot *s = slots_of(d, hash);
 	struct waiter w = { 0, 0 };
 	for (;;) {
 		struct ps_dedup_slot *at;
@@ -403,7 +469,7 @@ enum ps_dedup_result ps_dedup_sort_result(struct ps_dedup *d, uint64_t hash,
 		if (r != PS_DEDUP_HIT)
 			return r;
 		/* the slot is claimed as an insert claims it */
-		if (result_in_place(at, q, status))
+		if (result_in_place(h, s, (int)(at - s), q, status))
 			return PS_DEDUP_HIT;
 		if (!wait_more(&w))
 			return PS_DEDUP_BUSY;

@@ -161,17 +161,22 @@ Test(dedup, inserter_waits_its_turn_behind_a_preempted_one)
 	uint8_t wb[24];
 	wbf(wb, 8);
 	uint64_t hash = ps_dedup_hash(wb);
-	uint32_t *turn = &d.slot[(hash & d.mask) * PS_DEDUP_WAYS].insert_lock;
+	struct ps_dedup_head *head = &d.head[ps_dedup_bucket(&d, hash)];
+	uint32_t *turn = &head->insert_lock;
 	__atomic_store_n(turn, 1, __ATOMIC_RELEASE);   /* another core's turn */
 	struct held h = { .d = &d, .wb = wb, .is_insert = 1 };
 	pthread_t t;
 	pthread_create(&t, NULL, lookup_or_insert, &h);
 	sleep_ms(30);
-	/* the other core remembered its decision, then lost the CPU */
-	struct ps_dedup_slot *b = &d.slot[(hash & d.mask) * PS_DEDUP_WAYS];
+	/* the other core remembered its decision (the slot and its head
+	 * entry), then lost the CPU */
+	struct ps_dedup_slot *b = &d.slot[ps_dedup_bucket(&d, hash) *
+					  PS_DEDUP_WAYS];
 	memcpy(b[1].key, wb, 24);
 	b[1].t = 5 + 1;
 	b[1].chute = 41;
+	head->tag[1] = ps_dedup_tag(hash);
+	head->t[1] = 5 + 1;
 	__atomic_store_n(turn, 0, __ATOMIC_RELEASE);
 	pthread_join(t, NULL);
 	cr_assert_eq(h.r, PS_DEDUP_HIT, "the first decision stands (got %d)",
