@@ -61,6 +61,25 @@ static inline struct ps_dedup_slot *slots_of(const struct ps_dedup *d,
 	return d->slot + ps_dedup_bucket(d, hash) * PS_DEDUP_WAYS;
 }
 
+/* A waybill's second bucket: where it goes only when its own bucket's
+ * slots all hold live entries and the second has a free one (at low load
+ * a few buckets fill up long before the table does). */
+static inline uint64_t alt_bucket(const struct ps_dedup *d, uint64_t hash)
+{
+	uint64_t own = ps_dedup_bucket(d, hash);
+	uint64_t b = (hash >> 16) * 0x9e3779b97f4a7c15ull >> 24 & d->mask;
+	return b != own ? b : (own ^ 1) & d->mask;
+}
+
+/* Which bucket and way slot s is. */
+static inline void where(const struct ps_dedup *d, const struct ps_dedup_slot *s,
+			 uint64_t *bucket, int *way)
+{
+	uint64_t n = (uint64_t)(s - d->slot);
+	*bucket = n / PS_DEDUP_WAYS;
+	*way = (int)(n % PS_DEDUP_WAYS);
+}
+
 /* Is an entry stamped t (seconds + 1; 0 = empty) live at now? Its age,
  * now - (t - 1), is in [0, window) for an entry of the past window, and in
  * [-PS_DEDUP_SKEW_S, 0) for one written by a core whose reading of the
@@ -193,17 +212,15 @@ static int wait_more(struct waiter *w)
 	return 1;
 }
 
-/* Find wb's live entry: its slot (NULL when none) and the sequence number
- * it was read under. Only the slots whose tag matches and whose head time
- * is live are read. */
-static enum ps_dedup_result find(const struct ps_dedup *d, uint64_t hash,
-				 const uint8_t *wb, uint32_t now_s,
-				 struct ps_dedup_entry *out,
-				 struct ps_dedup_slot **at, uint32_t *q)
+/* Look for wb's live entry in bucket b: only the slots whose tag matches
+ * and whose head time is live are read. */
+static enum ps_dedup_result find_in(const struct ps_dedup *d, uint64_t b,
+				    uint16_t tag, const uint8_t *wb,
+				    uint32_t now_s, struct ps_dedup_entry *out,
+				    struct ps_dedup_slot **at, uint32_t *q)
 {
-	struct ps_dedup_slot *s = slots_of(d, hash);
-	unsigned m = live_matches(d, head_of(d, hash), ps_dedup_tag(hash),
-				  now_s);
+	struct ps_dedup_slot *s = d->slot + b * PS_DEDUP_WAYS;
+	unsigned m = live_matches(d, &d->head[b], tag, now_s);
 	int busy = 0;
 	while (m) {
 		int i = __builtin_ctz(m);
@@ -221,6 +238,25 @@ static enum ps_dedup_result find(const struct ps_dedup *d, uint64_t hash,
 	}
 	*at = NULL;
 	return busy ? PS_DEDUP_BUSY : PS_DEDUP_MISS;
+}
+
+/* Find wb's live entry: its slot (NULL when none) and the sequence number
+ * it was read under. The second bucket is read only when some waybill of
+ * the first went there. */
+static enum ps_dedup_result find(const struct ps_dedup *d, uint64_t hash,
+				 const uint8_t *wb, uint32_t now_s,
+				 struct ps_dedup_entry *out,
+				 struct ps_dedup_slot **at, uint32_t *q)
+{
+	uint64_t b = ps_dedup_bucket(d, hash);
+	uint16_t tag = ps_dedup_tag(hash);
+	enum ps_dedup_result r = find_in(d, b, tag, wb, now_s, out, at, q);
+	if (r == PS_DEDUP_HIT ||
+	    !__atomic_load_n(&d->head[b].spilled_out, __ATOMIC_RELAXED))
+		return r;
+	enum ps_dedup_result r2 = find_in(d, alt_bucket(d, hash), tag, wb,
+					  now_s, out, at, q);
+	return r2 == PS_DEDUP_MISS ? r : r2;
 }
 
 enum ps_dedup_result ps_dedup_lookup_entry(const struct ps_dedup *d,
@@ -244,32 +280,54 @@ enum ps_dedup_result ps_dedup_lookup(const struct ps_dedup *d, uint64_t hash,
 	return r;
 }
 
-/* The slot a new entry goes to, from the head alone: a free or expired
- * slot, else the oldest entry's: the earliest second, and of entries of
- * the same second the one written first (a bucket fills within a second
- * when the traffic is fast; without the order, the entry just written
- * would be the next to go). */
-static int free_or_oldest(const struct ps_dedup *d,
-			  const struct ps_dedup_head *h, uint32_t now_s)
+/* A free or expired slot of head h, or -1. */
+static int first_free(const struct ps_dedup *d, const struct ps_dedup_head *h,
+		      uint32_t now_s)
 {
-	uint64_t oldest = 0;
+	for (int i = 0; i < PS_DEDUP_WAYS; i++)
+		if (!live(d, head_t(h, i), now_s))
+			return i;
+	return -1;
+}
+
+/* A free or expired slot of head h (returns 1), else (returns 0) the slot
+ * of its oldest entry: the earliest second, and of entries of the same
+ * second the one written first (a bucket fills within a second when the
+ * traffic is fast; without the order, the entry just written would be the
+ * next to go). One pass over the head. */
+static int free_or_oldest_of(const struct ps_dedup *d,
+			     const struct ps_dedup_head *h, uint32_t now_s,
+			     int *slot)
+{
+	uint64_t age_max = 0;
 	int pick = 0;
+	uint8_t n = __atomic_load_n(&h->inserts, __ATOMIC_RELAXED);
 	for (int i = 0; i < PS_DEDUP_WAYS; i++) {
 		uint32_t t = head_t(h, i);
-		if (!live(d, t, now_s))
-			return i;
+		if (!live(d, t, now_s)) {
+			*slot = i;
+			return 1;
+		}
 		/* live: t - 1 is within [now - window, now + skew] */
 		uint32_t secs = now_s + PS_DEDUP_SKEW_S - (t - 1);
-		uint8_t order = (uint8_t)(
-			__atomic_load_n(&h->inserts, __ATOMIC_RELAXED) -
-			__atomic_load_n(&h->ord[i], __ATOMIC_RELAXED));
+		uint8_t order = (uint8_t)(n - __atomic_load_n(&h->ord[i],
+							      __ATOMIC_RELAXED));
 		uint64_t age = (uint64_t)secs << 8 | order;
-		if (age >= oldest) {
-			oldest = age;
+		if (age >= age_max) {
+			age_max = age;
 			pick = i;
 		}
 	}
-	return pick;
+	*slot = pick;
+	return 0;
+}
+
+static int free_or_oldest(const struct ps_dedup *d,
+			  const struct ps_dedup_head *h, uint32_t now_s)
+{
+	int i;
+	free_or_oldest_of(d, h, now_s, &i);
+	return i;
 }
 
 void ps_dedup_prefetch_insert(const struct ps_dedup *d, uint64_t hash,
@@ -330,54 +388,109 @@ enum ps_dedup_result ps_dedup_insert_exempt(struct ps_dedup *d, uint64_t hash,
 	return r;
 }
 
-/* The slot a new entry of wb goes to when it has no live entry: its own
- * expired one (tag and waybill match), else a free or expired slot, else
- * the oldest. Only inserts change which waybill a slot holds, and they
- * hold the bucket's turn: what is chosen here stays chosen. */
-static int pick_slot(const struct ps_dedup *d, const struct ps_dedup_head *h,
-		     const struct ps_dedup_slot *s, uint16_t tag,
-		     const uint8_t *wb, uint32_t now_s)
+/* Where a new entry goes: bucket b, way i, and what its head said then
+ * (a claim checks that it still does). */
+struct choice {
+	uint64_t b;
+	int i;
+	int spill;               /* b is the waybill's second bucket */
+	uint32_t t;
+	uint16_t tag;
+};
+
+/* The slot a new entry of wb goes to when it has no live entry that may
+ * stay: its own expired one in its bucket (tag and waybill match), else a
+ * free or expired slot there, else a free one of its second bucket, else
+ * the oldest of its bucket. */
+static void pick_slot(struct ps_dedup *d, uint64_t hash, const uint8_t *wb,
+		      uint32_t now_s, struct choice *c)
 {
-	unsigned m = tag_matches(h, tag);
-	while (m) {
+	uint64_t b = ps_dedup_bucket(d, hash);
+	struct ps_dedup_head *h = &d->head[b];
+	const struct ps_dedup_slot *s = d->slot + b * PS_DEDUP_WAYS;
+	unsigned m = tag_matches(h, ps_dedup_tag(hash));
+	c->b = b;
+	c->spill = 0;
+	c->i = -1;
+	while (m && c->i < 0) {
 		int i = __builtin_ctz(m);
 		m &= m - 1;
 		if (!memcmp(s[i].key, wb, PS_WAYBILL_LEN))
-			return i;
+			c->i = i;
 	}
-	return free_or_oldest(d, h, now_s);
+	if (c->i >= 0 || free_or_oldest_of(d, h, now_s, &c->i))
+		return;
+	/* c->i is the oldest: evicted, unless the second bucket has room */
+	if (d->mask &&
+	    (!h->alt_full ||
+	     __atomic_load_n(&h->inserts, __ATOMIC_RELAXED) %
+	     PS_DEDUP_ALT_EVERY == 0)) {
+		uint64_t a = alt_bucket(d, hash);
+		int j = first_free(d, &d->head[a], now_s);
+		h->alt_full = j < 0;     /* under the bucket's turn */
+		if (j >= 0) {
+			c->b = a;
+			c->i = j;
+			c->spill = 1;
+		}
+	}
 }
 
-/* Claim slot s for writing: its sequence number moved from even to odd by
- * compare-and-swap (a sort result may hold it for a moment). Returns the
- * even number it had, or 1 (odd) when it stayed held past the deadline. */
-static uint32_t claim(struct ps_dedup_slot *s)
+static void snap(const struct ps_dedup *d, struct choice *c)
 {
-	struct waiter w = { 0, 0 };
-	for (;;) {
-		uint32_t q = __atomic_load_n(&s->seq, __ATOMIC_ACQUIRE);
-		if (!(q & 1) &&
-		    __atomic_compare_exchange_n(&s->seq, &q, q + 1, 0,
-						__ATOMIC_ACQUIRE,
-						__ATOMIC_RELAXED))
-			return q;
-		if (!wait_more(&w))
-			return 1;
-	}
+	const struct ps_dedup_head *h = &d->head[c->b];
+	c->t = head_t(h, c->i);
+	c->tag = __atomic_load_n(&h->tag[c->i], __ATOMIC_RELAXED);
 }
 
-/* Write a new decision into claimed slot i: a replaced entry of the same
+/* Claim the chosen slot for writing: its sequence number moved from even
+ * to odd by compare-and-swap, and then its head entry still what it was
+ * when chosen (an insert spilling from another bucket may have taken it
+ * meanwhile: then it is not ours). Returns the even number it had, or 1
+ * (odd) when it is not ours. */
+static uint32_t claim(struct ps_dedup *d, const struct choice *c)
+{
+	struct ps_dedup_slot *s = &d->slot[c->b * PS_DEDUP_WAYS + (uint64_t)c->i];
+	const struct ps_dedup_head *h = &d->head[c->b];
+	uint32_t q = __atomic_load_n(&s->seq, __ATOMIC_ACQUIRE);
+	if ((q & 1) ||
+	    !__atomic_compare_exchange_n(&s->seq, &q, q + 1, 0,
+					 __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+		return 1;
+	if (head_t(h, c->i) != c->t ||
+	    __atomic_load_n(&h->tag[c->i], __ATOMIC_RELAXED) != c->tag) {
+		__atomic_store_n(&s->seq, q + 2, __ATOMIC_RELEASE);
+		return 1;
+	}
+	return q;
+}
+
+/* Write a new decision into the claimed slot: a replaced entry of the same
  * waybill still in its window passes on its count of rounds (step 8), and
- * the not-discharged mark is cleared. The head follows the slot. Returns
- * whether a live entry of another waybill was evicted. */
-static int write_slot(const struct ps_dedup *d, struct ps_dedup_head *h,
-		      struct ps_dedup_slot *s, int i, uint16_t tag,
+ * the not-discharged mark is cleared. The head follows the slot, and the
+ * spill counts follow the waybills. Returns whether a live entry of
+ * another waybill was evicted. */
+static int write_slot(struct ps_dedup *d, uint64_t hash, const struct choice *c,
 		      const uint8_t *wb, uint32_t now_s,
 		      const struct ps_decision *dec)
 {
-	struct ps_dedup_slot *o = &s[i];
+	struct ps_dedup_head *h = &d->head[c->b];
+	struct ps_dedup_slot *o = &d->slot[c->b * PS_DEDUP_WAYS + (uint64_t)c->i];
+	uint8_t bit = (uint8_t)(1u << c->i);
 	int was_live = live(d, o->t, now_s);
 	int same = !memcmp(o->key, wb, PS_WAYBILL_LEN);
+	if (__atomic_load_n(&h->spilled_in, __ATOMIC_RELAXED) & bit) {
+		/* the waybill that leaves came from another bucket */
+		__atomic_fetch_and(&h->spilled_in, (uint8_t)~bit,
+				   __ATOMIC_RELAXED);
+		__atomic_fetch_sub(&head_of(d, ps_dedup_hash(o->key))->spilled_out,
+				   1, __ATOMIC_RELAXED);
+	}
+	if (c->spill) {
+		__atomic_fetch_add(&head_of(d, hash)->spilled_out, 1,
+				   __ATOMIC_RELAXED);
+		__atomic_fetch_or(&h->spilled_in, bit, __ATOMIC_RELAXED);
+	}
 	o->rounds = was_live && same ? o->rounds : 0;
 	o->not_discharged = 0;
 	memcpy(o->key, wb, PS_WAYBILL_LEN);
@@ -388,12 +501,14 @@ static int write_slot(const struct ps_dedup *d, struct ps_dedup_head *h,
 	o->chute = dec->chute;
 	o->tier = dec->tier;
 	o->reason = dec->reason;
-	__atomic_store_n(&h->tag[i], tag, __ATOMIC_RELAXED);
-	__atomic_store_n(&h->t[i], now_s + 1, __ATOMIC_RELAXED);
-	/* under the bucket's turn; read without it only as a hint */
-	uint8_t n = h->inserts;
-	__atomic_store_n(&h->ord[i], n, __ATOMIC_RELAXED);
+	__atomic_store_n(&h->tag[c->i], ps_dedup_tag(hash), __ATOMIC_RELAXED);
+	__atomic_store_n(&h->t[c->i], now_s + 1, __ATOMIC_RELAXED);
+	/* the order of the bucket the slot is in; a spilling insert does not
+	 * hold that bucket's turn, so two may race here and a count be lost
+	 * (no locked instruction for it): the order is only a tie-break */
+	uint8_t n = __atomic_load_n(&h->inserts, __ATOMIC_RELAXED);
 	__atomic_store_n(&h->inserts, (uint8_t)(n + 1), __ATOMIC_RELAXED);
+	__atomic_store_n(&h->ord[c->i], n, __ATOMIC_RELAXED);
 	return was_live && !same;
 }
 
@@ -403,48 +518,65 @@ static enum ps_dedup_result insert_locked(struct ps_dedup *d, uint64_t hash,
 					  const struct avail *av,
 					  struct ps_decision *out, int *evicted)
 {
-	/* the same waybill may have been decided meanwhile by another core
-	 * or an earlier record of this burst: the first stands */
-	struct ps_dedup_entry e;
-	struct ps_dedup_slot *at;
-	uint32_t q;
-	enum ps_dedup_result r = find(d, hash, wb, now_s, &e, &at, &q);
-	if (r == PS_DEDUP_BUSY)
-		return r;
-	if (r == PS_DEDUP_HIT && !e.not_discharged &&
-	    ps_chute_usable(av->cs, e.dec.chute, av->reject, av->intercept)) {
-		*out = e.dec;
-		return r;
+	struct waiter w = { 0, 0 };
+	for (;;) {
+		/* the same waybill may have been decided meanwhile by another
+		 * core or an earlier record of this burst: the first stands */
+		struct ps_dedup_entry e;
+		struct ps_dedup_slot *at;
+		uint32_t q;
+		enum ps_dedup_result r = find(d, hash, wb, now_s, &e, &at, &q);
+		if (r == PS_DEDUP_BUSY)
+			return r;
+		if (r == PS_DEDUP_HIT && !e.not_discharged &&
+		    ps_chute_usable(av->cs, e.dec.chute, av->reject,
+				    av->intercept)) {
+			*out = e.dec;
+			return r;
+		}
+		struct choice c;
+		if (at) {
+			/* a live entry that may not answer is replaced where
+			 * it is */
+			where(d, at, &c.b, &c.i);
+			c.spill = c.b != ps_dedup_bucket(d, hash);
+		} else {
+			pick_slot(d, hash, wb, now_s, &c);
+		}
+		snap(d, &c);
+		q = claim(d, &c);
+		if (!(q & 1)) {
+			struct ps_dedup_slot *s =
+				&d->slot[c.b * PS_DEDUP_WAYS + (uint64_t)c.i];
+			*evicted = write_slot(d, hash, &c, wb, now_s, dec);
+			__atomic_store_n(&s->seq, q + 2, __ATOMIC_RELEASE);
+			return PS_DEDUP_MISS;
+		}
+		/* a sort result holds the slot, or an insert spilling from
+		 * another bucket took it first: choose again once it is done */
+		if (!wait_more(&w))
+			return PS_DEDUP_BUSY;
 	}
-	struct ps_dedup_head *h = head_of(d, hash);
-	struct ps_dedup_slot *s = slots_of(d, hash);
-	uint16_t tag = ps_dedup_tag(hash);
-	/* a live entry that may not answer is replaced where it is */
-	int i = at ? (int)(at - s) : pick_slot(d, h, s, tag, wb, now_s);
-	q = claim(&s[i]);
-	if (q & 1)
-		return PS_DEDUP_BUSY;
-	*evicted = write_slot(d, h, s, i, tag, wb, now_s, dec);
-	__atomic_store_n(&s[i].seq, q + 2, __ATOMIC_RELEASE);
-	return PS_DEDUP_MISS;
 }
 
-/* Change a live entry found at sequence number q in slot i in place, if
- * nobody wrote the slot since: 1 done, 0 the slot moved on (look again). */
-static int result_in_place(struct ps_dedup_head *h, struct ps_dedup_slot *s,
-			   int i, uint32_t q, uint8_t status)
+/* Change a live entry found at sequence number q in place, if nobody wrote
+ * the slot since: 1 done, 0 the slot moved on (look again). */
+static int result_in_place(struct ps_dedup *d, struct ps_dedup_slot *o,
+			   uint32_t q, uint8_t status)
 {
-	struct ps_dedup_slot *o = &s[i];
 	if (!__atomic_compare_exchange_n(&o->seq, &q, q + 1, 0,
 					 __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
 		return 0;
 	if (status == PS_SORT_SORTED) {
 		o->not_discharged = 0;
 	} else if (status == PS_SORT_LOST) {
+		uint64_t b;
+		int i;
+		where(d, o, &b, &i);
 		o->t = 0;                /* forgotten: an empty slot */
 		o->rounds = 0;
 		o->not_discharged = 0;
-		__atomic_store_n(&h->t[i], 0, __ATOMIC_RELAXED);
+		__atomic_store_n(&d->head[b].t[i], 0, __ATOMIC_RELAXED);
 	} else {
 		o->rounds = (uint8_t)(o->rounds + (o->rounds < 255));
 		o->not_discharged = 1;
@@ -458,8 +590,6 @@ enum ps_dedup_result ps_dedup_sort_result(struct ps_dedup *d, uint64_t hash,
 					  uint8_t status,
 					  struct ps_dedup_entry *before)
 {
-	struct ps_dedup_head *h = head_of(d, hash);
-	struct ps_dedup_slot *s = slots_of(d, hash);
 	struct waiter w = { 0, 0 };
 	for (;;) {
 		struct ps_dedup_slot *at;
@@ -469,7 +599,7 @@ enum ps_dedup_result ps_dedup_sort_result(struct ps_dedup *d, uint64_t hash,
 		if (r != PS_DEDUP_HIT)
 			return r;
 		/* the slot is claimed as an insert claims it */
-		if (result_in_place(h, s, (int)(at - s), q, status))
+		if (result_in_place(d, at, q, status))
 			return PS_DEDUP_HIT;
 		if (!wait_more(&w))
 			return PS_DEDUP_BUSY;

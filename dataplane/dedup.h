@@ -43,6 +43,7 @@
 #include "ps_wire.h"
 
 #define PS_DEDUP_WAYS 8
+#define PS_DEDUP_ALT_EVERY 64
 /* How far after a reader's time an entry's stamp may be and still count as
  * fresh: a core's time is read once a burst, and a worker preempted between
  * reading it and using it (workers sharing a CPU) lags the clock for as long
@@ -66,19 +67,28 @@ struct ps_dedup_slot {
 } __attribute__((aligned(64)));
 
 /* A bucket's head: where its slots' entries are, in one cache line. tag[i]
- * and t[i] copy slot i's tag and time (0: empty); written by whoever holds
- * slot i, read by anyone without waiting. ord[i] is the bucket's insert
- * count when slot i was written (modulo 256), written under the bucket's
- * turn: of entries stamped in the same second, the one written first is
- * the older. */
+ * and t[i] copy slot i's tag and time (0: empty), and bit i of spilled_in
+ * says slot i holds a waybill whose own bucket is another (spilled here);
+ * all three are written by whoever holds slot i, read by anyone without
+ * waiting. ord[i] is the bucket's insert count when slot i was written
+ * (modulo 256), written under the bucket's turn: of entries stamped in the
+ * same second, the one written first is the older. spilled_out counts
+ * this bucket's waybills in slots of its second bucket. When the table is
+ * full every bucket is, and looking at the second bucket before evicting
+ * would cost each insert a second miss: after the second bucket was seen
+ * full it is looked at again only every PS_DEDUP_ALT_EVERY-th insert. */
 struct ps_dedup_head {
 	uint32_t insert_lock;    /* inserts into the bucket take turns */
 	uint16_t tag[PS_DEDUP_WAYS];
 	uint32_t t[PS_DEDUP_WAYS];
 	uint8_t ord[PS_DEDUP_WAYS];
 	uint8_t inserts;         /* inserts into the bucket, modulo 256 */
-	uint8_t pad[64 - 5 - PS_DEDUP_WAYS * 7];
+	uint8_t spilled_in;
+	uint8_t spilled_out;
+	uint8_t alt_full;        /* the second bucket was full when last
+				  * looked at (under the bucket's turn) */
 } __attribute__((aligned(64)));
+_Static_assert(sizeof(struct ps_dedup_head) == 64, "a head is a cache line");
 
 struct ps_dedup {
 	struct ps_dedup_head *head;   /* one per bucket */
