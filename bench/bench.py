@@ -66,8 +66,10 @@ def port_stats(prefix):
 
 
 def run_dpdk(name, argv, prefix, records_per_dgram=1, parcelsort=False,
-             during=None, window=WINDOW, warmup=1.0):
-    """Start a DPDK app, measure over a window, stop it. Returns a dict."""
+             during=None, window=WINDOW, warmup=1.0, settle=None):
+    """Start a DPDK app, measure over a window, stop it. Returns a dict.
+    settle(prefix), when given, is called after the warm-up and returns once
+    the app is in the state to measure (fresh_bench.py: the window full)."""
     p = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=open(
         os.path.join(W, name + ".log"), "w"), stderr=subprocess.STDOUT)
     try:
@@ -82,6 +84,8 @@ def run_dpdk(name, argv, prefix, records_per_dgram=1, parcelsort=False,
                 raise RuntimeError("%s exited early, see %s.log" % (name, name))
             time.sleep(0.2)
         time.sleep(warmup)
+        if settle:
+            settle(prefix)
         a, ta = port_stats(prefix), time.time()
         pa = tele(prefix, "/parcelsort/stats") if parcelsort else None
         stop = threading.Event()

@@ -27,9 +27,15 @@
 #endif
 
 #define BURST 704            /* 32 datagrams of 22 records */
+#ifndef AHEAD                /* the pipeline's distances (pipeline.c) */
 #define AHEAD 16
+#endif
+#ifndef ENTRY_AHEAD
 #define ENTRY_AHEAD 8
+#endif
+#ifndef INSERT_AHEAD
 #define INSERT_AHEAD 8
+#endif
 #define RESULTS 29
 
 static struct ps_chute_state cs;

@@ -6,10 +6,11 @@ test).
   fresh:    a capture of 170,000 22-record datagrams without re-scans
             (--rescan 0: about 3.6 M distinct sortable waybills, more than
             3 x the default window of 1,048,576), replayed without end by
-            net_pcap with infinite_rx. After a 3 s warm-up the window is
-            full and evicting, and each waybill comes back only after more
-            than 3 M others: nearly every sortable record is looked up,
-            missed, decided by the plan and inserted.
+            net_pcap with infinite_rx. Measured once the window is full
+            and evicting (the daemon's counters say so), and each waybill
+            comes back only after more than 3 M others: nearly every
+            sortable record is looked up, missed, decided by the plan and
+            inserted.
   replayed: the 20,000-datagram capture of bench.py, whose waybills all
             stay in the window: after the first pass every sortable record
             is a duplicate.
@@ -52,6 +53,22 @@ def summarise(r):
     return out
 
 
+def window_full(prefix, timeout=60.0):
+    """Return once the duplicate window is full and evicting: over half a
+    second, at least 90% of the inserts evicted a live entry (on a loaded
+    machine filling 1 M entries can take far longer than the warm-up)."""
+    t_end = time.time() + timeout
+    a = bench.tele(prefix, "/parcelsort/stats")
+    while time.time() < t_end:
+        time.sleep(0.5)
+        b = bench.tele(prefix, "/parcelsort/stats")
+        ins = b["dedup_inserts"] - a["dedup_inserts"]
+        if ins > 0 and b["dedup_evictions"] - a["dedup_evictions"] >= 0.9 * ins:
+            return
+        a = b
+    raise RuntimeError("the window did not fill within %.0f s" % timeout)
+
+
 def kernel_run(pcap, plan, warmup=3.0, window=2.0):
     """The kernel UDP server (bench/kernel_server.c, its own default 1 M
     window) on one core, driven over loopback from the other."""
@@ -90,7 +107,7 @@ def main():
             parcelsort=True, warmup=2.0)))
         sides["fresh waybills"].append(summarise(run_dpdk(
             "psf-fresh", psd_argv(pre, [fresh], national), pre, 22,
-            parcelsort=True, warmup=3.0)))
+            parcelsort=True, warmup=1.0, settle=window_full)))
         for name, rs in sides.items():
             r = rs[-1]
             log("  run %d %-20s %6.3f M records/s  hit rate %.3f  inserts %.2f  "
@@ -102,13 +119,16 @@ def main():
     for name, rs in sides.items():
         vals = sorted(r["records_ps"] for r in rs)
         mid = sorted(rs, key=lambda r: r["records_ps"])[len(rs) // 2]
+        best = max(rs, key=lambda r: r["records_ps"])
         res[name] = {"median": vals[len(vals) // 2], "min": vals[0],
-                     "max": vals[-1], "middle_run": mid}
+                     "max": vals[-1], "middle_run": mid, "best_run": best}
     pair = [f["records_ps"] / r["records_ps"] for r, f in
             zip(sides["replayed duplicates"], sides["fresh waybills"])]
     res["fresh_vs_replayed"] = {"median": res["fresh waybills"]["median"] /
                                 res["replayed duplicates"]["median"],
                                 "pairwise": pair}
+    res["fresh_vs_replayed"]["best"] = res["fresh waybills"]["max"] / \
+        res["replayed duplicates"]["max"]
     log("  fresh / replayed: %.2f (pairwise %s)" % (
         res["fresh_vs_replayed"]["median"], ", ".join("%.2f" % x for x in pair)))
     if want_kernel:
@@ -133,14 +153,20 @@ def main():
         md.append("| %s | %.3f | %.3f | %.3f | %.3f | %.2f | %.2f |" % (
             name, v["median"] / 1e6, v["min"] / 1e6, v["max"] / 1e6, m["hit_rate"],
             m["inserts_per_record"], m["evictions_per_record"]))
-    md += ["", "fresh / replayed: %.2f (pairwise %s)" % (
-        res["fresh_vs_replayed"]["median"], ", ".join("%.2f" % x for x in pair)), "",
-        "Cycles per record by phase (the middle run of each side):", "",
-        "| phase | replayed | fresh |", "|---|---:|---:|"]
+    md += ["", "fresh / replayed: %.2f of the medians, %.2f of the best runs "
+           "(pairwise %s)" % (res["fresh_vs_replayed"]["median"],
+                             res["fresh_vs_replayed"]["best"],
+                             ", ".join("%.2f" % x for x in pair)), "",
+           "Cycles per record by phase (the middle run and the best run of "
+           "each side; preemption on a shared machine inflates them):", "",
+           "| phase | replayed, middle | fresh, middle | replayed, best | fresh, best |",
+           "|---|---:|---:|---:|---:|"]
     for k in [p[4:] for p in PHASES] + ["busy_per_record"]:
-        md.append("| %s | %.1f | %.1f |" % (
+        md.append("| %s | %.1f | %.1f | %.1f | %.1f |" % (
             k, res["replayed duplicates"]["middle_run"][k],
-            res["fresh waybills"]["middle_run"][k]))
+            res["fresh waybills"]["middle_run"][k],
+            res["replayed duplicates"]["best_run"][k],
+            res["fresh waybills"]["best_run"][k]))
     if want_kernel:
         md += ["", "Kernel UDP server: %s records/s" % res["kernel"]]
     if want_latency:
