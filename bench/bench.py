@@ -382,12 +382,15 @@ def latency_section(r22, yiwu):
                 os.path.join(W, pre + "-state"), "--ctl", os.path.join(W, pre + ".sock"),
                 "--metrics", "off", "--no-summary"]
         daemon = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
-        for _ in range(60):
+        for _ in range(240):
             try:
-                tele(pre, "/parcelsort/status")
-                break
+                # the counters answer null until the workers run (a large
+                # plan takes a while to load)
+                if tele(pre, "/parcelsort/stats") is not None:
+                    break
             except OSError:
-                time.sleep(0.25)
+                pass
+            time.sleep(0.25)
         load = [*nsx, os.path.join(BUILD, "bench", "kernel_load"), r22, "198.18.0.2:7100"]
 
         def measure(rate):
