@@ -11,8 +11,11 @@
  * its entry is live: a fresh waybill touches the head alone (a false tag
  * match costs a slot read one time in 8,192). An insert takes, in its
  * bucket, the slot of the waybill itself, else a free or expired slot,
- * else the oldest (evicted, counted): chosen from the head's times, no
- * walk. Entries never move.
+ * else, when its second bucket (other bits of the hash) has a free slot,
+ * that one (at low load a few buckets fill up long before the table:
+ * look-ups read the second head only for buckets that spilled there),
+ * else its bucket's oldest entry (evicted, counted): chosen from the
+ * heads' times, no walk. Entries never move.
  *
  * The slot is the truth; the head is a hint that says where to look. A
  * writer of a slot (an insert, a sort result) changes the slot and its
@@ -24,9 +27,12 @@
  * writes and even when done; a reader that sees it odd or changed waits
  * and reads again (spinning, then yielding when the writer was
  * preempted). Two cores deciding the same waybill at the same instant
- * must not both insert it: inserts into the same bucket take turns on a
- * word in its head (held for the few tens of nanoseconds of the insert;
- * look-ups never touch it). Entries older than the window are ignored and
+ * must not both insert it: inserts of waybills of the same bucket take
+ * turns on a word in its head (held for the few tens of nanoseconds of the
+ * insert; look-ups never touch it). An insert spilling into a second
+ * bucket does not hold that bucket's turn: two inserts choosing the same
+ * slot settle it by the slot's compare-and-swap and a check that its head
+ * entry is still what they chose. Entries older than the window are ignored and
  * reused.
  *
  * Time is the window's own clock, one for every core: seconds since the
