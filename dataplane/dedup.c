@@ -280,12 +280,12 @@ enum ps_dedup_result ps_dedup_lookup(const struct ps_dedup *d, uint64_t hash,
 	return r;
 }
 
-/* A free or expired slot of head h, or -1. */
+/* A free or expired slot of head h, or -1; *t gets the time it had. */
 static int first_free(const struct ps_dedup *d, const struct ps_dedup_head *h,
-		      uint32_t now_s)
+		      uint32_t now_s, uint32_t *t)
 {
 	for (int i = 0; i < PS_DEDUP_WAYS; i++)
-		if (!live(d, head_t(h, i), now_s))
+		if (!live(d, *t = head_t(h, i), now_s))
 			return i;
 	return -1;
 }
@@ -297,15 +297,17 @@ static int first_free(const struct ps_dedup *d, const struct ps_dedup_head *h,
  * next to go). One pass over the head. */
 static int free_or_oldest_of(const struct ps_dedup *d,
 			     const struct ps_dedup_head *h, uint32_t now_s,
-			     int *slot)
+			     int *slot, uint32_t *t_seen)
 {
 	uint64_t age_max = 0;
+	uint32_t t_pick = 0;
 	int pick = 0;
 	uint8_t n = __atomic_load_n(&h->inserts, __ATOMIC_RELAXED);
 	for (int i = 0; i < PS_DEDUP_WAYS; i++) {
 		uint32_t t = head_t(h, i);
 		if (!live(d, t, now_s)) {
 			*slot = i;
+			*t_seen = t;
 			return 1;
 		}
 		/* live: t - 1 is within [now - window, now + skew] */
@@ -316,9 +318,11 @@ static int free_or_oldest_of(const struct ps_dedup *d,
 		if (age >= age_max) {
 			age_max = age;
 			pick = i;
+			t_pick = t;
 		}
 	}
 	*slot = pick;
+	*t_seen = t_pick;
 	return 0;
 }
 
@@ -326,7 +330,8 @@ static int free_or_oldest(const struct ps_dedup *d,
 			  const struct ps_dedup_head *h, uint32_t now_s)
 {
 	int i;
-	free_or_oldest_of(d, h, now_s, &i);
+	uint32_t t;
+	free_or_oldest_of(d, h, now_s, &i, &t);
 	return i;
 }
 
@@ -388,14 +393,15 @@ enum ps_dedup_result ps_dedup_insert_exempt(struct ps_dedup *d, uint64_t hash,
 	return r;
 }
 
-/* Where a new entry goes: bucket b, way i, and what its head said then
- * (a claim checks that it still does). */
+/* Where a new entry goes: bucket b, way i, and the time its head entry
+ * had when it was chosen, read once for the choice (a claim checks that it
+ * still has it: read again later, it could already be another insert's,
+ * made in between, and that entry would be overwritten). */
 struct choice {
 	uint64_t b;
 	int i;
 	int spill;               /* b is the waybill's second bucket */
 	uint32_t t;
-	uint16_t tag;
 };
 
 /* The slot a new entry of wb goes to when it has no live entry that may
@@ -415,10 +421,11 @@ static void pick_slot(struct ps_dedup *d, uint64_t hash, const uint8_t *wb,
 	while (m && c->i < 0) {
 		int i = __builtin_ctz(m);
 		m &= m - 1;
+		c->t = head_t(h, i);
 		if (!memcmp(s[i].key, wb, PS_WAYBILL_LEN))
 			c->i = i;
 	}
-	if (c->i >= 0 || free_or_oldest_of(d, h, now_s, &c->i))
+	if (c->i >= 0 || free_or_oldest_of(d, h, now_s, &c->i, &c->t))
 		return;
 	/* c->i is the oldest: evicted, unless the second bucket has room */
 	if (d->mask &&
@@ -426,28 +433,24 @@ static void pick_slot(struct ps_dedup *d, uint64_t hash, const uint8_t *wb,
 	     __atomic_load_n(&h->inserts, __ATOMIC_RELAXED) %
 	     PS_DEDUP_ALT_EVERY == 0)) {
 		uint64_t a = alt_bucket(d, hash);
-		int j = first_free(d, &d->head[a], now_s);
+		uint32_t t;
+		int j = first_free(d, &d->head[a], now_s, &t);
 		h->alt_full = j < 0;     /* under the bucket's turn */
 		if (j >= 0) {
 			c->b = a;
 			c->i = j;
+			c->t = t;
 			c->spill = 1;
 		}
 	}
 }
 
-static void snap(const struct ps_dedup *d, struct choice *c)
-{
-	const struct ps_dedup_head *h = &d->head[c->b];
-	c->t = head_t(h, c->i);
-	c->tag = __atomic_load_n(&h->tag[c->i], __ATOMIC_RELAXED);
-}
-
 /* Claim the chosen slot for writing: its sequence number moved from even
- * to odd by compare-and-swap, and then its head entry still what it was
- * when chosen (an insert spilling from another bucket may have taken it
- * meanwhile: then it is not ours). Returns the even number it had, or 1
- * (odd) when it is not ours. */
+ * to odd by compare-and-swap, and then its head entry's time still the one
+ * it was chosen for (an insert spilling from another bucket, or one of its
+ * own bucket when this one spills, may have taken it meanwhile: then it is
+ * not ours). Returns the even number it had, or 1 (odd) when it is not
+ * ours. */
 static uint32_t claim(struct ps_dedup *d, const struct choice *c)
 {
 	struct ps_dedup_slot *s = &d->slot[c->b * PS_DEDUP_WAYS + (uint64_t)c->i];
@@ -457,8 +460,7 @@ static uint32_t claim(struct ps_dedup *d, const struct choice *c)
 	    !__atomic_compare_exchange_n(&s->seq, &q, q + 1, 0,
 					 __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
 		return 1;
-	if (head_t(h, c->i) != c->t ||
-	    __atomic_load_n(&h->tag[c->i], __ATOMIC_RELAXED) != c->tag) {
+	if (head_t(h, c->i) != c->t) {
 		__atomic_store_n(&s->seq, q + 2, __ATOMIC_RELEASE);
 		return 1;
 	}
@@ -537,14 +539,17 @@ static enum ps_dedup_result insert_locked(struct ps_dedup *d, uint64_t hash,
 		struct choice c;
 		if (at) {
 			/* a live entry that may not answer is replaced where
-			 * it is */
+			 * it is, if nobody wrote it since it was read */
 			where(d, at, &c.b, &c.i);
 			c.spill = c.b != ps_dedup_bucket(d, hash);
+			if (!__atomic_compare_exchange_n(&at->seq, &q, q + 1, 0,
+							 __ATOMIC_ACQUIRE,
+							 __ATOMIC_RELAXED))
+				q = 1;
 		} else {
 			pick_slot(d, hash, wb, now_s, &c);
+			q = claim(d, &c);
 		}
-		snap(d, &c);
-		q = claim(d, &c);
 		if (!(q & 1)) {
 			struct ps_dedup_slot *s =
 				&d->slot[c.b * PS_DEDUP_WAYS + (uint64_t)c.i];

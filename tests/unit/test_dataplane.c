@@ -742,6 +742,58 @@ Test(dedup, two_cores_spilling_each_decided_once)
 	ps_dedup_free(&d);
 }
 
+/* One core spills waybills of a full bucket into other buckets while the
+ * other core inserts waybills of those buckets into the same free slots:
+ * a slot goes to one of them, the other chooses again, and no entry is
+ * overwritten (the slot's compare-and-swap, then its head entry checked).
+ * Each bucket ends with at most eight entries, so nothing is evicted. */
+Test(dedup, a_spill_and_a_home_insert_never_share_a_slot)
+{
+	enum { SPILL = 12, EACH = 4, HOME = 7 * EACH };
+	struct ps_dedup d;
+	ps_chutes_init(&cs);
+	cr_assert_eq(ps_dedup_init(&d, 64, 600), 0);   /* eight buckets */
+	int spill[SPILL], home[HOME], from = 0;
+	uint8_t wb[24];
+	for (int i = 0; i < SPILL; i++)
+		cr_assert_geq(spill[i] = waybill_in_bucket(&d, 0, &from, wb), 0);
+	for (int b = 1; b < 8; b++) {
+		int f = from;
+		for (int k = 0; k < EACH; k++)
+			cr_assert_geq(home[(b - 1) * EACH + k] =
+				      waybill_in_bucket(&d, (uint64_t)b, &f, wb), 0);
+	}
+	for (int round = 0; round < 300; round++) {
+		memset(d.head, 0, d.bytes);
+		volatile int go = 0;
+		struct racer a = { &d, SPILL, calloc(SPILL, 1), &go, 0, spill };
+		struct racer b = { &d, HOME, calloc(HOME, 1), &go, 0, home };
+		pthread_t ta, tb;
+		pthread_create(&ta, NULL, race, &a);
+		pthread_create(&tb, NULL, race, &b);
+		go = 1;
+		pthread_join(ta, NULL);
+		pthread_join(tb, NULL);
+		cr_assert_eq(a.evicted + b.evicted, 0);
+		for (int i = 0; i < SPILL; i++)
+			cr_assert_eq(a.fresh[i], 1);
+		for (int i = 0; i < HOME; i++)
+			cr_assert_eq(b.fresh[i], 1);
+		int lost = 0;
+		struct ps_decision out;
+		for (int i = 0; i < SPILL + HOME; i++) {
+			wbf(wb, i < SPILL ? spill[i] : home[i - SPILL]);
+			lost += ps_dedup_lookup(&d, ps_dedup_hash(wb), wb, 5,
+						&out) != PS_DEDUP_HIT;
+		}
+		cr_assert_eq(lost, 0, "round %d: %d entries overwritten", round,
+			     lost);
+		free(a.fresh);
+		free(b.fresh);
+	}
+	ps_dedup_free(&d);
+}
+
 static struct ps_net_cfg net(void)
 {
 	struct ps_net_cfg c = { .mac = { 2, 0, 0, 0, 0, 2 }, .has_ip4 = 1,
