@@ -66,8 +66,10 @@ def port_stats(prefix):
 
 
 def run_dpdk(name, argv, prefix, records_per_dgram=1, parcelsort=False,
-             during=None, window=WINDOW, warmup=1.0):
-    """Start a DPDK app, measure over a window, stop it. Returns a dict."""
+             during=None, window=WINDOW, warmup=1.0, settle=None):
+    """Start a DPDK app, measure over a window, stop it. Returns a dict.
+    settle(prefix), when given, is called after the warm-up and returns once
+    the app is in the state to measure (fresh_bench.py: the window full)."""
     p = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=open(
         os.path.join(W, name + ".log"), "w"), stderr=subprocess.STDOUT)
     try:
@@ -82,6 +84,8 @@ def run_dpdk(name, argv, prefix, records_per_dgram=1, parcelsort=False,
                 raise RuntimeError("%s exited early, see %s.log" % (name, name))
             time.sleep(0.2)
         time.sleep(warmup)
+        if settle:
+            settle(prefix)
         a, ta = port_stats(prefix), time.time()
         pa = tele(prefix, "/parcelsort/stats") if parcelsort else None
         stop = threading.Event()
@@ -378,12 +382,15 @@ def latency_section(r22, yiwu):
                 os.path.join(W, pre + "-state"), "--ctl", os.path.join(W, pre + ".sock"),
                 "--metrics", "off", "--no-summary"]
         daemon = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
-        for _ in range(60):
+        for _ in range(240):
             try:
-                tele(pre, "/parcelsort/status")
-                break
+                # the counters answer null until the workers run (a large
+                # plan takes a while to load)
+                if tele(pre, "/parcelsort/stats") is not None:
+                    break
             except OSError:
-                time.sleep(0.25)
+                pass
+            time.sleep(0.25)
         load = [*nsx, os.path.join(BUILD, "bench", "kernel_load"), r22, "198.18.0.2:7100"]
 
         def measure(rate):

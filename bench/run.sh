@@ -1,7 +1,7 @@
 #!/bin/sh
 # run.sh: build and run parcelsort's benchmarks side by side; results go to
-# results/<time>/ (bench.md, bench.json, plan_bench.md/json, loop_bench.md/json,
-# whatif.md, fleet.md, PNG
+# results/<time>/ (bench.md, bench.json, plan_bench.md/json, fresh_bench.md/json,
+# dedup_bench.md, loop_bench.md/json, whatif.md, fleet.md, PNG
 # charts).
 #   bench/run.sh            everything, 5 runs per configuration
 #   bench/run.sh --quick    without the national plan, fewer runs
@@ -29,6 +29,10 @@ echo "== sort plan micro-benchmarks"
 rm -rf "/var/run/dpdk/psplan$$"
 echo "== dataplane side by side"
 PARCELSORT_BUILD=$(pwd)/$BUILD python3 bench/bench.py "$OUT"
+echo "== fresh waybills in steady state against replayed duplicates"
+PARCELSORT_BUILD=$(pwd)/$BUILD python3 bench/fresh_bench.py "$OUT" --kernel --latency
+echo "== the duplicate window alone"
+"$BUILD/bench/dedup_bench" | tee "$OUT/dedup_bench.md"
 echo "== the sorter loop: sort results flowing back, 1,000,000 holds"
 PARCELSORT_BUILD=$(pwd)/$BUILD python3 bench/loop_bench.py "$OUT"
 rm -rf "$OUT/work"

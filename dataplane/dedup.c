@@ -14,13 +14,15 @@ int ps_dedup_init(struct ps_dedup *d, uint64_t capacity, uint32_t window_s)
 	while (buckets * PS_DEDUP_WAYS < capacity)
 		buckets <<= 1;
 	memset(d, 0, sizeof(*d));
-	d->bytes = buckets * PS_DEDUP_WAYS * sizeof(struct ps_dedup_slot);
+	size_t heads = buckets * sizeof(struct ps_dedup_head);
+	d->bytes = heads + buckets * PS_DEDUP_WAYS * sizeof(struct ps_dedup_slot);
 	void *m = mmap(NULL, d->bytes, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (m == MAP_FAILED)
 		return -1;
 	madvise(m, d->bytes, MADV_HUGEPAGE);
-	d->slot = m;
+	d->head = m;
+	d->slot = (struct ps_dedup_slot *)((char *)m + heads);
 	d->mask = buckets - 1;
 	d->capacity = buckets * PS_DEDUP_WAYS;
 	d->window_s = window_s;
@@ -29,8 +31,9 @@ int ps_dedup_init(struct ps_dedup *d, uint64_t capacity, uint32_t window_s)
 
 void ps_dedup_free(struct ps_dedup *d)
 {
-	if (d->slot)
-		munmap(d->slot, d->bytes);
+	if (d->head)
+		munmap(d->head, d->bytes);
+	d->head = NULL;
 	d->slot = NULL;
 }
 
@@ -46,29 +49,35 @@ uint64_t ps_dedup_hash(const uint8_t *wb)
 	return h ^ (h >> 32);
 }
 
-/* Two candidate buckets per waybill ("power of two choices"): a new entry
- * goes to the emptier one, so buckets overflow far less at a given load. */
-static inline struct ps_dedup_slot *bucket(const struct ps_dedup *d,
-					   uint64_t hash, int which)
+static inline struct ps_dedup_head *head_of(const struct ps_dedup *d,
+					    uint64_t hash)
 {
-	uint64_t h = which ? (hash >> 32) * 0x9e3779b97f4a7c15ull >> 20 : hash;
-	return d->slot + (h & d->mask) * PS_DEDUP_WAYS;
+	return d->head + ps_dedup_bucket(d, hash);
 }
 
-void ps_dedup_prefetch(const struct ps_dedup *d, uint64_t hash)
+static inline struct ps_dedup_slot *slots_of(const struct ps_dedup *d,
+					     uint64_t hash)
 {
-	const struct ps_dedup_slot *b = bucket(d, hash, 0);
-	for (int i = 0; i < PS_DEDUP_WAYS; i++)
-		__builtin_prefetch(&b[i]);
+	return d->slot + ps_dedup_bucket(d, hash) * PS_DEDUP_WAYS;
 }
 
-void ps_dedup_tick(struct ps_dedup *d, uint32_t s)
+/* A waybill's second bucket: where it goes only when its own bucket's
+ * slots all hold live entries and the second has a free one (at low load
+ * a few buckets fill up long before the table does). */
+static inline uint64_t alt_bucket(const struct ps_dedup *d, uint64_t hash)
 {
-	uint32_t cur = __atomic_load_n(&d->clock_s, __ATOMIC_RELAXED);
-	while (s > cur &&
-	       !__atomic_compare_exchange_n(&d->clock_s, &cur, s, 0,
-					    __ATOMIC_RELAXED, __ATOMIC_RELAXED))
-		;
+	uint64_t own = ps_dedup_bucket(d, hash);
+	uint64_t b = (hash >> 16) * 0x9e3779b97f4a7c15ull >> 24 & d->mask;
+	return b != own ? b : (own ^ 1) & d->mask;
+}
+
+/* Which bucket and way slot s is. */
+static inline void where(const struct ps_dedup *d, const struct ps_dedup_slot *s,
+			 uint64_t *bucket, int *way)
+{
+	uint64_t n = (uint64_t)(s - d->slot);
+	*bucket = n / PS_DEDUP_WAYS;
+	*way = (int)(n % PS_DEDUP_WAYS);
 }
 
 /* Is an entry stamped t (seconds + 1; 0 = empty) live at now? Its age,
@@ -80,6 +89,59 @@ static inline int live(const struct ps_dedup *d, uint32_t t, uint32_t now)
 {
 	return t != 0 &&
 	       now - (t - 1) + PS_DEDUP_SKEW_S < d->window_s + PS_DEDUP_SKEW_S;
+}
+
+/* The slots of head h whose tag is tag, one bit each (eight 16-bit tags
+ * compared at once). */
+static inline unsigned tag_matches(const struct ps_dedup_head *h, uint16_t tag)
+{
+	__m128i tags = _mm_loadu_si128((const __m128i *)(const void *)h->tag);
+	__m128i eq = _mm_cmpeq_epi16(tags, _mm_set1_epi16((short)tag));
+	return (unsigned)_mm_movemask_epi8(_mm_packs_epi16(eq, eq)) & 0xffu;
+}
+
+static inline uint32_t head_t(const struct ps_dedup_head *h, int i)
+{
+	return __atomic_load_n(&h->t[i], __ATOMIC_RELAXED);
+}
+
+/* Of the slots matching tag, those whose head says live. */
+static inline unsigned live_matches(const struct ps_dedup *d,
+				    const struct ps_dedup_head *h,
+				    uint16_t tag, uint32_t now)
+{
+	unsigned m = tag_matches(h, tag), out = 0;
+	while (m) {
+		int i = __builtin_ctz(m);
+		m &= m - 1;
+		if (live(d, head_t(h, i), now))
+			out |= 1u << i;
+	}
+	return out;
+}
+
+void ps_dedup_prefetch(const struct ps_dedup *d, uint64_t hash)
+{
+	__builtin_prefetch(head_of(d, hash));
+}
+
+void ps_dedup_prefetch_entry(const struct ps_dedup *d, uint64_t hash)
+{
+	const struct ps_dedup_slot *s = slots_of(d, hash);
+	unsigned m = tag_matches(head_of(d, hash), ps_dedup_tag(hash));
+	while (m) {
+		__builtin_prefetch(&s[__builtin_ctz(m)]);
+		m &= m - 1;
+	}
+}
+
+void ps_dedup_tick(struct ps_dedup *d, uint32_t s)
+{
+	uint32_t cur = __atomic_load_n(&d->clock_s, __ATOMIC_RELAXED);
+	while (s > cur &&
+	       !__atomic_compare_exchange_n(&d->clock_s, &cur, s, 0,
+					    __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+		;
 }
 
 static inline void slot_to_entry(const struct ps_dedup_slot *s,
@@ -150,32 +212,51 @@ static int wait_more(struct waiter *w)
 	return 1;
 }
 
+/* Look for wb's live entry in bucket b: only the slots whose tag matches
+ * and whose head time is live are read. */
+static enum ps_dedup_result find_in(const struct ps_dedup *d, uint64_t b,
+				    uint16_t tag, const uint8_t *wb,
+				    uint32_t now_s, struct ps_dedup_entry *out,
+				    struct ps_dedup_slot **at, uint32_t *q)
+{
+	struct ps_dedup_slot *s = d->slot + b * PS_DEDUP_WAYS;
+	unsigned m = live_matches(d, &d->head[b], tag, now_s);
+	int busy = 0;
+	while (m) {
+		int i = __builtin_ctz(m);
+		m &= m - 1;
+		struct waiter w = { 0, 0 };
+		int r;
+		while ((r = read_slot(d, &s[i], wb, now_s, out, q)) < 0 &&
+		       wait_more(&w))
+			;
+		if (r == 1) {
+			*at = &s[i];
+			return PS_DEDUP_HIT;
+		}
+		busy |= r < 0;
+	}
+	*at = NULL;
+	return busy ? PS_DEDUP_BUSY : PS_DEDUP_MISS;
+}
+
 /* Find wb's live entry: its slot (NULL when none) and the sequence number
- * it was read under. */
+ * it was read under. The second bucket is read only when some waybill of
+ * the first went there. */
 static enum ps_dedup_result find(const struct ps_dedup *d, uint64_t hash,
 				 const uint8_t *wb, uint32_t now_s,
 				 struct ps_dedup_entry *out,
 				 struct ps_dedup_slot **at, uint32_t *q)
 {
-	int busy = 0;
-	for (int k = 0; k < 2; k++) {
-		struct ps_dedup_slot *b = bucket(d, hash, k);
-		for (int i = 0; i < PS_DEDUP_WAYS; i++) {
-			struct waiter w = { 0, 0 };
-			int r;
-			while ((r = read_slot(d, &b[i], wb, now_s, out,
-					      q)) < 0 &&
-			       wait_more(&w))
-				;
-			if (r == 1) {
-				*at = &b[i];
-				return PS_DEDUP_HIT;
-			}
-			busy |= r < 0;
-		}
-	}
-	*at = NULL;
-	return busy ? PS_DEDUP_BUSY : PS_DEDUP_MISS;
+	uint64_t b = ps_dedup_bucket(d, hash);
+	uint16_t tag = ps_dedup_tag(hash);
+	enum ps_dedup_result r = find_in(d, b, tag, wb, now_s, out, at, q);
+	if (r == PS_DEDUP_HIT ||
+	    !__atomic_load_n(&d->head[b].spilled_out, __ATOMIC_RELAXED))
+		return r;
+	enum ps_dedup_result r2 = find_in(d, alt_bucket(d, hash), tag, wb,
+					  now_s, out, at, q);
+	return r2 == PS_DEDUP_MISS ? r : r2;
 }
 
 enum ps_dedup_result ps_dedup_lookup_entry(const struct ps_dedup *d,
@@ -197,6 +278,70 @@ enum ps_dedup_result ps_dedup_lookup(const struct ps_dedup *d, uint64_t hash,
 	if (r == PS_DEDUP_HIT)
 		*out = e.dec;
 	return r;
+}
+
+/* A free or expired slot of head h, or -1; *t gets the time it had. */
+static int first_free(const struct ps_dedup *d, const struct ps_dedup_head *h,
+		      uint32_t now_s, uint32_t *t)
+{
+	for (int i = 0; i < PS_DEDUP_WAYS; i++)
+		if (!live(d, *t = head_t(h, i), now_s))
+			return i;
+	return -1;
+}
+
+/* A free or expired slot of head h (returns 1), else (returns 0) the slot
+ * of its oldest entry: the earliest second, and of entries of the same
+ * second the one written first (a bucket fills within a second when the
+ * traffic is fast; without the order, the entry just written would be the
+ * next to go). One pass over the head. */
+static int free_or_oldest_of(const struct ps_dedup *d,
+			     const struct ps_dedup_head *h, uint32_t now_s,
+			     int *slot, uint32_t *t_seen)
+{
+	uint64_t age_max = 0;
+	uint32_t t_pick = 0;
+	int pick = 0;
+	uint8_t n = __atomic_load_n(&h->inserts, __ATOMIC_RELAXED);
+	for (int i = 0; i < PS_DEDUP_WAYS; i++) {
+		uint32_t t = head_t(h, i);
+		if (!live(d, t, now_s)) {
+			*slot = i;
+			*t_seen = t;
+			return 1;
+		}
+		/* live: t - 1 is within [now - window, now + skew] */
+		uint32_t secs = now_s + PS_DEDUP_SKEW_S - (t - 1);
+		uint8_t order = (uint8_t)(n - __atomic_load_n(&h->ord[i],
+							      __ATOMIC_RELAXED));
+		uint64_t age = (uint64_t)secs << 8 | order;
+		if (age >= age_max) {
+			age_max = age;
+			pick = i;
+			t_pick = t;
+		}
+	}
+	*slot = pick;
+	*t_seen = t_pick;
+	return 0;
+}
+
+static int free_or_oldest(const struct ps_dedup *d,
+			  const struct ps_dedup_head *h, uint32_t now_s)
+{
+	int i;
+	uint32_t t;
+	free_or_oldest_of(d, h, now_s, &i, &t);
+	return i;
+}
+
+void ps_dedup_prefetch_insert(const struct ps_dedup *d, uint64_t hash,
+			      uint32_t now_s)
+{
+	const struct ps_dedup_head *h = head_of(d, hash);
+	unsigned m = tag_matches(h, ps_dedup_tag(hash));
+	int i = m ? __builtin_ctz(m) : free_or_oldest(d, h, now_s);
+	__builtin_prefetch(&slots_of(d, hash)[i]);
 }
 
 /* The chute availability an insert's race check uses: the look-up's. */
@@ -231,7 +376,7 @@ enum ps_dedup_result ps_dedup_insert_exempt(struct ps_dedup *d, uint64_t hash,
 {
 	const struct avail av = { cs, reject, intercept };
 	*evicted = 0;
-	uint32_t *lock = &bucket(d, hash, 0)[0].insert_lock;
+	uint32_t *lock = &head_of(d, hash)->insert_lock;
 	struct waiter w = { 0, 0 };
 	for (;;) {
 		uint32_t free_ = 0;
@@ -248,84 +393,125 @@ enum ps_dedup_result ps_dedup_insert_exempt(struct ps_dedup *d, uint64_t hash,
 	return r;
 }
 
-/* What a slot held when it was chosen: a writer may fill it between the
- * choice and the claim, and then it is not ours to overwrite. */
-struct snapshot {
+/* Where a new entry goes: bucket b, way i, and the time its head entry
+ * had when it was chosen, read once for the choice (a claim checks that it
+ * still has it: read again later, it could already be another insert's,
+ * made in between, and that entry would be overwritten). */
+struct choice {
+	uint64_t b;
+	int i;
+	int spill;               /* b is the waybill's second bucket */
 	uint32_t t;
-	uint8_t key[PS_WAYBILL_LEN];
 };
 
-/* The slot a new entry of wb goes to: one holding wb itself (expired or
- * for a disabled chute), else an empty or expired slot of either bucket,
- * else the oldest (*evicted set); what it held goes to *snap. */
-static struct ps_dedup_slot *pick_slot(struct ps_dedup *d, uint64_t hash,
-				       const uint8_t *wb, uint32_t now_s,
-				       int *evicted, struct snapshot *snap)
+/* The slot a new entry of wb goes to when it has no live entry that may
+ * stay: its own expired one in its bucket (tag and waybill match), else a
+ * free or expired slot there, else a free one of its second bucket, else
+ * the oldest of its bucket. */
+static void pick_slot(struct ps_dedup *d, uint64_t hash, const uint8_t *wb,
+		      uint32_t now_s, struct choice *c)
 {
-	struct ps_dedup_slot *pick = NULL, *same = NULL;
-	uint32_t oldest = UINT32_MAX;
-	for (int k = 0; k < 2; k++) {
-		struct ps_dedup_slot *b = bucket(d, hash, k);
-		for (int i = 0; i < PS_DEDUP_WAYS; i++) {
-			uint32_t t = b[i].t;
-			if (!memcmp(b[i].key, wb, PS_WAYBILL_LEN))
-				same = &b[i];
-			if (!live(d, t, now_s)) {
-				if (!pick || live(d, pick->t, now_s))
-					pick = &b[i];
-				oldest = 0;
-			} else if (oldest && t < oldest) {
-				oldest = t;
-				pick = &b[i];
-			}
+	uint64_t b = ps_dedup_bucket(d, hash);
+	struct ps_dedup_head *h = &d->head[b];
+	const struct ps_dedup_slot *s = d->slot + b * PS_DEDUP_WAYS;
+	unsigned m = tag_matches(h, ps_dedup_tag(hash));
+	c->b = b;
+	c->spill = 0;
+	c->i = -1;
+	while (m && c->i < 0) {
+		int i = __builtin_ctz(m);
+		m &= m - 1;
+		c->t = head_t(h, i);
+		if (!memcmp(s[i].key, wb, PS_WAYBILL_LEN))
+			c->i = i;
+	}
+	if (c->i >= 0 || free_or_oldest_of(d, h, now_s, &c->i, &c->t))
+		return;
+	/* c->i is the oldest: evicted, unless the second bucket has room */
+	if (d->mask &&
+	    (!h->alt_full ||
+	     __atomic_load_n(&h->inserts, __ATOMIC_RELAXED) %
+	     PS_DEDUP_ALT_EVERY == 0)) {
+		uint64_t a = alt_bucket(d, hash);
+		uint32_t t;
+		int j = first_free(d, &d->head[a], now_s, &t);
+		h->alt_full = j < 0;     /* under the bucket's turn */
+		if (j >= 0) {
+			c->b = a;
+			c->i = j;
+			c->t = t;
+			c->spill = 1;
 		}
 	}
-	if (same)
-		pick = same;
-	else
-		*evicted = live(d, pick->t, now_s);
-	snap->t = pick->t;
-	memcpy(snap->key, pick->key, PS_WAYBILL_LEN);
-	return pick;
 }
 
-/* Claim slot s for writing if it still holds what was chosen: its sequence
- * number read first, then its content compared, then the sequence number
- * moved on only if no writer came in between. Returns the even sequence
- * number it had, or 1 (odd) when it is not ours. */
-static uint32_t claim(struct ps_dedup_slot *s, const struct snapshot *snap)
+/* Claim the chosen slot for writing: its sequence number moved from even
+ * to odd by compare-and-swap, and then its head entry's time still the one
+ * it was chosen for (an insert spilling from another bucket, or one of its
+ * own bucket when this one spills, may have taken it meanwhile: then it is
+ * not ours). Returns the even number it had, or 1 (odd) when it is not
+ * ours. */
+static uint32_t claim(struct ps_dedup *d, const struct choice *c)
 {
+	struct ps_dedup_slot *s = &d->slot[c->b * PS_DEDUP_WAYS + (uint64_t)c->i];
+	const struct ps_dedup_head *h = &d->head[c->b];
 	uint32_t q = __atomic_load_n(&s->seq, __ATOMIC_ACQUIRE);
-	if (q & 1)
-		return 1;
-	if (__atomic_load_n(&s->t, __ATOMIC_RELAXED) != snap->t ||
-	    memcmp(s->key, snap->key, PS_WAYBILL_LEN))
-		return 1;
-	if (!__atomic_compare_exchange_n(&s->seq, &q, q + 1, 0,
+	if ((q & 1) ||
+	    !__atomic_compare_exchange_n(&s->seq, &q, q + 1, 0,
 					 __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
 		return 1;
+	if (head_t(h, c->i) != c->t) {
+		__atomic_store_n(&s->seq, q + 2, __ATOMIC_RELEASE);
+		return 1;
+	}
 	return q;
 }
 
-/* Write a new decision into claimed slot s: a replaced entry of the same
+/* Write a new decision into the claimed slot: a replaced entry of the same
  * waybill still in its window passes on its count of rounds (step 8), and
- * the not-discharged mark is cleared. */
-static void write_slot(const struct ps_dedup *d, struct ps_dedup_slot *s,
-		       const uint8_t *wb, uint32_t now_s,
-		       const struct ps_decision *dec)
+ * the not-discharged mark is cleared. The head follows the slot, and the
+ * spill counts follow the waybills. Returns whether a live entry of
+ * another waybill was evicted. */
+static int write_slot(struct ps_dedup *d, uint64_t hash, const struct choice *c,
+		      const uint8_t *wb, uint32_t now_s,
+		      const struct ps_decision *dec)
 {
-	int same = live(d, s->t, now_s) &&
-		   !memcmp(s->key, wb, PS_WAYBILL_LEN);
-	s->rounds = same ? s->rounds : 0;
-	s->not_discharged = 0;
-	memcpy(s->key, wb, PS_WAYBILL_LEN);
-	s->t = now_s + 1;
-	s->matched_prefix = dec->matched_prefix;
-	s->hub = dec->hub;
-	s->plan_version = dec->plan_version;
-	s->chute = dec->chute;
-	s->tier = dec->tier;
-	s->reason = dec->reason;
+	struct ps_dedup_head *h = &d->head[c->b];
+	struct ps_dedup_slot *o = &d->slot[c->b * PS_DEDUP_WAYS + (uint64_t)c->i];
+	uint8_t bit = (uint8_t)(1u << c->i);
+	int was_live = live(d, o->t, now_s);
+	int same = !memcmp(o->key, wb, PS_WAYBILL_LEN);
+	if (__atomic_load_n(&h->spilled_in, __ATOMIC_RELAXED) & bit) {
+		/* the waybill that leaves came from another bucket */
+		__atomic_fetch_and(&h->spilled_in, (uint8_t)~bit,
+				   __ATOMIC_RELAXED);
+		__atomic_fetch_sub(&head_of(d, ps_dedup_hash(o->key))->spilled_out,
+				   1, __ATOMIC_RELAXED);
+	}
+	if (c->spill) {
+		__atomic_fetch_add(&head_of(d, hash)->spilled_out, 1,
+				   __ATOMIC_RELAXED);
+		__atomic_fetch_or(&h->spilled_in, bit, __ATOMIC_RELAXED);
+	}
+	o->rounds = was_live && same ? o->rounds : 0;
+	o->not_discharged = 0;
+	memcpy(o->key, wb, PS_WAYBILL_LEN);
+	o->t = now_s + 1;
+	o->matched_prefix = dec->matched_prefix;
+	o->hub = dec->hub;
+	o->plan_version = dec->plan_version;
+	o->chute = dec->chute;
+	o->tier = dec->tier;
+	o->reason = dec->reason;
+	__atomic_store_n(&h->tag[c->i], ps_dedup_tag(hash), __ATOMIC_RELAXED);
+	__atomic_store_n(&h->t[c->i], now_s + 1, __ATOMIC_RELAXED);
+	/* the order of the bucket the slot is in; a spilling insert does not
+	 * hold that bucket's turn, so two may race here and a count be lost
+	 * (no locked instruction for it): the order is only a tie-break */
+	uint8_t n = __atomic_load_n(&h->inserts, __ATOMIC_RELAXED);
+	__atomic_store_n(&h->inserts, (uint8_t)(n + 1), __ATOMIC_RELAXED);
+	__atomic_store_n(&h->ord[c->i], n, __ATOMIC_RELAXED);
+	return was_live && !same;
 }
 
 static enum ps_dedup_result insert_locked(struct ps_dedup *d, uint64_t hash,
@@ -339,8 +525,9 @@ static enum ps_dedup_result insert_locked(struct ps_dedup *d, uint64_t hash,
 		/* the same waybill may have been decided meanwhile by another
 		 * core or an earlier record of this burst: the first stands */
 		struct ps_dedup_entry e;
-		enum ps_dedup_result r = ps_dedup_lookup_entry(d, hash, wb,
-							       now_s, &e);
+		struct ps_dedup_slot *at;
+		uint32_t q;
+		enum ps_dedup_result r = find(d, hash, wb, now_s, &e, &at, &q);
 		if (r == PS_DEDUP_BUSY)
 			return r;
 		if (r == PS_DEDUP_HIT && !e.not_discharged &&
@@ -349,43 +536,57 @@ static enum ps_dedup_result insert_locked(struct ps_dedup *d, uint64_t hash,
 			*out = e.dec;
 			return r;
 		}
-		*evicted = 0;
-		struct snapshot snap;
-		struct ps_dedup_slot *s = pick_slot(d, hash, wb, now_s,
-						    evicted, &snap);
-		uint32_t q = claim(s, &snap);
+		struct choice c;
+		if (at) {
+			/* a live entry that may not answer is replaced where
+			 * it is, if nobody wrote it since it was read */
+			where(d, at, &c.b, &c.i);
+			c.spill = c.b != ps_dedup_bucket(d, hash);
+			if (!__atomic_compare_exchange_n(&at->seq, &q, q + 1, 0,
+							 __ATOMIC_ACQUIRE,
+							 __ATOMIC_RELAXED))
+				q = 1;
+		} else {
+			pick_slot(d, hash, wb, now_s, &c);
+			q = claim(d, &c);
+		}
 		if (!(q & 1)) {
-			write_slot(d, s, wb, now_s, dec);
+			struct ps_dedup_slot *s =
+				&d->slot[c.b * PS_DEDUP_WAYS + (uint64_t)c.i];
+			*evicted = write_slot(d, hash, &c, wb, now_s, dec);
 			__atomic_store_n(&s->seq, q + 2, __ATOMIC_RELEASE);
 			return PS_DEDUP_MISS;
 		}
-		/* another core (inserting a waybill of another first-choice
-		 * bucket) took that slot first: choose again once it is done */
-		if (!wait_more(&w)) {
-			*evicted = 0;
+		/* a sort result holds the slot, or an insert spilling from
+		 * another bucket took it first: choose again once it is done */
+		if (!wait_more(&w))
 			return PS_DEDUP_BUSY;
-		}
 	}
 }
 
 /* Change a live entry found at sequence number q in place, if nobody wrote
  * the slot since: 1 done, 0 the slot moved on (look again). */
-static int result_in_place(struct ps_dedup_slot *s, uint32_t q, uint8_t status)
+static int result_in_place(struct ps_dedup *d, struct ps_dedup_slot *o,
+			   uint32_t q, uint8_t status)
 {
-	if (!__atomic_compare_exchange_n(&s->seq, &q, q + 1, 0,
+	if (!__atomic_compare_exchange_n(&o->seq, &q, q + 1, 0,
 					 __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
 		return 0;
 	if (status == PS_SORT_SORTED) {
-		s->not_discharged = 0;
+		o->not_discharged = 0;
 	} else if (status == PS_SORT_LOST) {
-		s->t = 0;                /* forgotten: an empty slot */
-		s->rounds = 0;
-		s->not_discharged = 0;
+		uint64_t b;
+		int i;
+		where(d, o, &b, &i);
+		o->t = 0;                /* forgotten: an empty slot */
+		o->rounds = 0;
+		o->not_discharged = 0;
+		__atomic_store_n(&d->head[b].t[i], 0, __ATOMIC_RELAXED);
 	} else {
-		s->rounds = (uint8_t)(s->rounds + (s->rounds < 255));
-		s->not_discharged = 1;
+		o->rounds = (uint8_t)(o->rounds + (o->rounds < 255));
+		o->not_discharged = 1;
 	}
-	__atomic_store_n(&s->seq, q + 2, __ATOMIC_RELEASE);
+	__atomic_store_n(&o->seq, q + 2, __ATOMIC_RELEASE);
 	return 1;
 }
 
@@ -403,7 +604,7 @@ enum ps_dedup_result ps_dedup_sort_result(struct ps_dedup *d, uint64_t hash,
 		if (r != PS_DEDUP_HIT)
 			return r;
 		/* the slot is claimed as an insert claims it */
-		if (result_in_place(at, q, status))
+		if (result_in_place(d, at, q, status))
 			return PS_DEDUP_HIT;
 		if (!wait_more(&w))
 			return PS_DEDUP_BUSY;

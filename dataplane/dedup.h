@@ -1,18 +1,39 @@
 /* dedup.h: the duplicate window, one table shared by every worker core.
  *
- * A set-associative cache of the decisions of recently sorted waybills:
- * 64-byte slots (one cache line: the full 24-byte waybill, the time of the
- * first decision, and what was decided), 4 slots a bucket, two candidate
- * buckets per waybill from a 64-bit hash (a new entry takes a free slot of
- * either, so buckets rarely overflow below 50% load). Readers never wait: each slot carries a
+ * A set-associative cache of the decisions of recently sorted waybills,
+ * built so that a look-up costs one cache miss: each waybill has one
+ * bucket of PS_DEDUP_WAYS slots, chosen by its 64-bit hash, and each bucket
+ * has a head, one cache line holding a 16-bit tag (more bits of the hash)
+ * and the time of the entry for every slot. A look-up reads the head and
+ * goes to a slot (64 bytes, its own cache line: the full 24-byte waybill,
+ * the time of the first decision, what was decided, the sort loop's
+ * rounds and not-discharged mark) only when that slot's tag matches and
+ * its entry is live: a fresh waybill touches the head alone (a false tag
+ * match costs a slot read one time in 8,192). An insert takes, in its
+ * bucket, the slot of the waybill itself, else a free or expired slot,
+ * else, when its second bucket (other bits of the hash) has a free slot,
+ * that one (at low load a few buckets fill up long before the table:
+ * look-ups read the second head only for buckets that spilled there),
+ * else its bucket's oldest entry (evicted, counted): chosen from the
+ * heads' times, no walk. Entries never move.
+ *
+ * The slot is the truth; the head is a hint that says where to look. A
+ * writer of a slot (an insert, a sort result) changes the slot and its
+ * head entry together while it holds the slot. Readers never wait on a
+ * head: a stale head entry leads at worst to a slot that does not hold
+ * the waybill (a miss, exactly as if the look-up had come a moment
+ * earlier). Readers never wait on a slot either: each slot carries a
  * sequence number that a writer makes odd (by compare-and-swap) while it
- * writes and even when done; a reader that sees it odd or changed waits and
- * reads again (spinning, then yielding when the writer was preempted). Two cores deciding the same waybill at the same instant
- * must not both insert it: inserts of waybills with the same first-choice
- * bucket take turns on a word in that bucket (held for the few tens of
- * nanoseconds of the insert; look-ups never touch it). Entries older than
- * the window are ignored and reused; when both buckets are full the oldest
- * entry is evicted (counted).
+ * writes and even when done; a reader that sees it odd or changed waits
+ * and reads again (spinning, then yielding when the writer was
+ * preempted). Two cores deciding the same waybill at the same instant
+ * must not both insert it: inserts of waybills of the same bucket take
+ * turns on a word in its head (held for the few tens of nanoseconds of the
+ * insert; look-ups never touch it). An insert spilling into a second
+ * bucket does not hold that bucket's turn: two inserts choosing the same
+ * slot settle it by the slot's compare-and-swap and a check that its head
+ * entry is still what they chose. Entries older than the window are ignored and
+ * reused.
  *
  * Time is the window's own clock, one for every core: seconds since the
  * dataplane started, kept in the table (ps_dedup_tick, ps_dedup_now). A
@@ -27,7 +48,8 @@
 #include "chutes.h"
 #include "ps_wire.h"
 
-#define PS_DEDUP_WAYS 4
+#define PS_DEDUP_WAYS 8
+#define PS_DEDUP_ALT_EVERY 64
 /* How far after a reader's time an entry's stamp may be and still count as
  * fresh: a core's time is read once a burst, and a worker preempted between
  * reading it and using it (workers sharing a CPU) lags the clock for as long
@@ -45,15 +67,38 @@ struct ps_dedup_slot {
 	uint16_t chute;
 	uint8_t tier;
 	uint8_t reason;
-	uint32_t insert_lock;    /* slot 0 of a bucket: inserts of the waybills
-				  * whose first choice it is take turns */
 	uint8_t rounds;          /* not-discharged sort results (max 255) */
 	uint8_t not_discharged;  /* 1: such a result came since the decision */
-	uint8_t pad[6];
+	uint8_t pad[10];
 } __attribute__((aligned(64)));
 
+/* A bucket's head: where its slots' entries are, in one cache line. tag[i]
+ * and t[i] copy slot i's tag and time (0: empty), and bit i of spilled_in
+ * says slot i holds a waybill whose own bucket is another (spilled here);
+ * all three are written by whoever holds slot i, read by anyone without
+ * waiting. ord[i] is the bucket's insert count when slot i was written
+ * (modulo 256), written under the bucket's turn: of entries stamped in the
+ * same second, the one written first is the older. spilled_out counts
+ * this bucket's waybills in slots of its second bucket. When the table is
+ * full every bucket is, and looking at the second bucket before evicting
+ * would cost each insert a second miss: after the second bucket was seen
+ * full it is looked at again only every PS_DEDUP_ALT_EVERY-th insert. */
+struct ps_dedup_head {
+	uint32_t insert_lock;    /* inserts into the bucket take turns */
+	uint16_t tag[PS_DEDUP_WAYS];
+	uint32_t t[PS_DEDUP_WAYS];
+	uint8_t ord[PS_DEDUP_WAYS];
+	uint8_t inserts;         /* inserts into the bucket, modulo 256 */
+	uint8_t spilled_in;
+	uint8_t spilled_out;
+	uint8_t alt_full;        /* the second bucket was full when last
+				  * looked at (under the bucket's turn) */
+} __attribute__((aligned(64)));
+_Static_assert(sizeof(struct ps_dedup_head) == 64, "a head is a cache line");
+
 struct ps_dedup {
-	struct ps_dedup_slot *slot;
+	struct ps_dedup_head *head;   /* one per bucket */
+	struct ps_dedup_slot *slot;   /* PS_DEDUP_WAYS per bucket, in order */
 	uint64_t mask;           /* buckets - 1 */
 	uint32_t window_s;
 	uint64_t capacity;       /* slots */
@@ -100,7 +145,25 @@ static inline uint32_t ps_dedup_seconds(uint64_t tsc, uint64_t start_tsc,
 void ps_dedup_tick(struct ps_dedup *d, uint32_t s);
 
 uint64_t ps_dedup_hash(const uint8_t *wb);
+/* The bucket of a hash, and the tag its head keeps for it. */
+static inline uint64_t ps_dedup_bucket(const struct ps_dedup *d, uint64_t hash)
+{
+	return hash & d->mask;
+}
+static inline uint16_t ps_dedup_tag(uint64_t hash)
+{
+	return (uint16_t)(hash >> 48);
+}
+/* Prefetching a burst, in two steps some records apart: the head first
+ * (all a fresh waybill's look-up reads), then, once the head is in, the
+ * slots whose tag matches (what a duplicate's look-up or a sort result
+ * reads next). */
 void ps_dedup_prefetch(const struct ps_dedup *d, uint64_t hash);
+void ps_dedup_prefetch_entry(const struct ps_dedup *d, uint64_t hash);
+/* The slot an insert of this hash would take at now_s, its head being in
+ * cache: prefetched some records before the insert. */
+void ps_dedup_prefetch_insert(const struct ps_dedup *d, uint64_t hash,
+			      uint32_t now_s);
 /* Look up a waybill at time now_s (normally ps_dedup_now). */
 enum ps_dedup_result ps_dedup_lookup(const struct ps_dedup *d, uint64_t hash,
 				     const uint8_t *wb, uint32_t now_s,

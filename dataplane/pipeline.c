@@ -11,7 +11,9 @@ static inline uint64_t tsc(void)
 }
 
 #define MAX_RECS (PS_BURST * PS_MAX_RECORDS)
-#define DEDUP_AHEAD 16
+#define DEDUP_AHEAD 16    /* a window head prefetched this many records ahead */
+#define ENTRY_AHEAD 8     /* its matching slots (duplicates) this many */
+#define INSERT_AHEAD 8    /* the slot an insert takes this many */
 
 struct request {
 	uint16_t pkt;            /* index into pkts */
@@ -197,6 +199,9 @@ static unsigned apply_sort_results(struct ps_pipeline *pl,
 		if (holds)
 			ps_holds_prefetch(holds, e[i].waybill);
 	}
+	for (unsigned i = 0; i < h->count; i++)
+		if (!e[i].invalid)
+			ps_dedup_prefetch_entry(pl->dedup, hash[i]);
 	for (unsigned i = 0; i < h->count; i++) {
 		if (e[i].invalid) {
 			(*invalid_counter(pl->cnt, h->kind, e[i].invalid))++;
@@ -434,10 +439,15 @@ static void decide(struct ps_pipeline *pl, const struct ps_plan *p,
 		if (i < DEDUP_AHEAD)
 			ps_dedup_prefetch(dd, b->hash[k]);
 	}
+	for (i = 0; i < ns && i < ENTRY_AHEAD; i++)
+		ps_dedup_prefetch_entry(dd, b->hash[b->sortable[i]]);
 	for (i = 0; i < ns; i++) {
 		unsigned k = b->sortable[i];
 		if (i + DEDUP_AHEAD < ns)
 			ps_dedup_prefetch(dd, b->hash[b->sortable[i + DEDUP_AHEAD]]);
+		if (i + ENTRY_AHEAD < ns)
+			ps_dedup_prefetch_entry(dd,
+						b->hash[b->sortable[i + ENTRY_AHEAD]]);
 		if (!held_or_remembered(pl, p, holds, &b->scan[k], b->hash[k],
 					b->hold_hash[k], &b->dec[k], now))
 			b->fresh[nf++] = (uint16_t)k;
@@ -452,6 +462,9 @@ static void decide(struct ps_pipeline *pl, const struct ps_plan *p,
 		sp[i] = &b->scan[b->fresh[i]];
 		dp[i] = &b->dec[b->fresh[i]];
 	}
+	/* the slots the first inserts take: on their way during the plan */
+	for (i = 0; i < nf && i < INSERT_AHEAD; i++)
+		ps_dedup_prefetch_insert(dd, b->hash[b->fresh[i]], now);
 	uint64_t td = tsc();
 	c->cyc_dedup += td - t_start;
 	ps_plan_decide_burst(p, pl->chutes, sp, dp, nf);
@@ -459,6 +472,9 @@ static void decide(struct ps_pipeline *pl, const struct ps_plan *p,
 	c->cyc_decide += te - td;
 	for (i = 0; i < nf; i++) {
 		unsigned k = b->fresh[i];
+		if (i + INSERT_AHEAD < nf)
+			ps_dedup_prefetch_insert(dd, b->hash[b->fresh[i + INSERT_AHEAD]],
+						 now);
 		if (!remembered(b->dec[k].reason))
 			continue;
 		struct ps_decision first;

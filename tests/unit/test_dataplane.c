@@ -161,17 +161,22 @@ Test(dedup, inserter_waits_its_turn_behind_a_preempted_one)
 	uint8_t wb[24];
 	wbf(wb, 8);
 	uint64_t hash = ps_dedup_hash(wb);
-	uint32_t *turn = &d.slot[(hash & d.mask) * PS_DEDUP_WAYS].insert_lock;
+	struct ps_dedup_head *head = &d.head[ps_dedup_bucket(&d, hash)];
+	uint32_t *turn = &head->insert_lock;
 	__atomic_store_n(turn, 1, __ATOMIC_RELEASE);   /* another core's turn */
 	struct held h = { .d = &d, .wb = wb, .is_insert = 1 };
 	pthread_t t;
 	pthread_create(&t, NULL, lookup_or_insert, &h);
 	sleep_ms(30);
-	/* the other core remembered its decision, then lost the CPU */
-	struct ps_dedup_slot *b = &d.slot[(hash & d.mask) * PS_DEDUP_WAYS];
+	/* the other core remembered its decision (the slot and its head
+	 * entry), then lost the CPU */
+	struct ps_dedup_slot *b = &d.slot[ps_dedup_bucket(&d, hash) *
+					  PS_DEDUP_WAYS];
 	memcpy(b[1].key, wb, 24);
 	b[1].t = 5 + 1;
 	b[1].chute = 41;
+	head->tag[1] = ps_dedup_tag(hash);
+	head->t[1] = 5 + 1;
 	__atomic_store_n(turn, 0, __ATOMIC_RELEASE);
 	pthread_join(t, NULL);
 	cr_assert_eq(h.r, PS_DEDUP_HIT, "the first decision stands (got %d)",
@@ -336,6 +341,7 @@ struct racer {
 	uint8_t *fresh;
 	volatile int *go;
 	int evicted;
+	const int *ids;          /* the waybills, or NULL: 0 to n - 1 */
 };
 
 static void *race(void *arg)
@@ -345,7 +351,7 @@ static void *race(void *arg)
 		;
 	for (int i = 0; i < r->n; i++) {
 		uint8_t wb[24];
-		wbf(wb, i);
+		wbf(wb, r->ids ? r->ids[i] : i);
 		uint64_t h = ps_dedup_hash(wb);
 		struct ps_decision dec = { .chute = (uint16_t)(i & 511) }, out;
 		int ev = 0;
@@ -385,6 +391,406 @@ Test(dedup, two_cores_same_waybills_each_decided_once)
 	cr_assert_eq(wrong, 0, "%d waybills decided twice or never", wrong);
 	free(a.fresh);
 	free(b.fresh);
+	ps_dedup_free(&d);
+}
+
+/* The window's structure (dedup.h): one head line of tags and times per
+ * bucket, slots read only on a tag match, the bucket's oldest evicted,
+ * a second bucket only for what overflows a full one at low load. */
+
+/* i-th waybill (from *from on) whose own bucket in d is b. */
+static int waybill_in_bucket(const struct ps_dedup *d, uint64_t b, int *from,
+			     uint8_t *wb)
+{
+	for (int i = *from; i < *from + 10000000; i++) {
+		wbf(wb, i);
+		if (ps_dedup_bucket(d, ps_dedup_hash(wb)) == b) {
+			*from = i + 1;
+			return i;
+		}
+	}
+	return -1;
+}
+
+static int live_slots(const struct ps_dedup *d, uint32_t now)
+{
+	int n = 0;
+	for (uint64_t i = 0; i < d->capacity; i++)
+		n += d->slot[i].t != 0 && d->slot[i].t - 1 <= now &&
+		     now - (d->slot[i].t - 1) < d->window_s;
+	return n;
+}
+
+Test(dedup, a_tag_collision_is_not_a_hit)
+{
+	struct ps_dedup d;
+	ps_chutes_init(&cs);
+	cr_assert_eq(ps_dedup_init(&d, 8, 600), 0);   /* one bucket */
+	cr_assert_eq(d.mask, 0);
+	/* two waybills with the same 16-bit tag */
+	static int seen[65536];
+	memset(seen, 0, sizeof(seen));
+	uint8_t a[24], b[24];
+	int ia = -1, ib = -1;
+	for (int i = 1; i < 1000000 && ib < 0; i++) {
+		wbf(b, i);
+		uint16_t t = ps_dedup_tag(ps_dedup_hash(b));
+		if (seen[t]) {
+			ia = seen[t];
+			ib = i;
+		}
+		seen[t] = i;
+	}
+	cr_assert_geq(ib, 0);
+	wbf(a, ia);
+	wbf(b, ib);
+	uint64_t ha = ps_dedup_hash(a), hb = ps_dedup_hash(b);
+	cr_assert_eq(ps_dedup_tag(ha), ps_dedup_tag(hb));
+	struct ps_decision da = { .chute = 11 }, db = { .chute = 22 }, out;
+	int ev;
+	cr_assert_eq(ps_dedup_insert(&d, ha, a, 5, &da, &cs, &out, &ev),
+		     PS_DEDUP_MISS);
+	cr_assert_eq(ps_dedup_lookup(&d, hb, b, 5, &out), PS_DEDUP_MISS,
+		     "the same tag, another waybill");
+	cr_assert_eq(ps_dedup_insert(&d, hb, b, 5, &db, &cs, &out, &ev),
+		     PS_DEDUP_MISS);
+	cr_assert_eq(ev, 0);
+	cr_assert_eq(ps_dedup_lookup(&d, ha, a, 6, &out), PS_DEDUP_HIT);
+	cr_assert_eq(out.chute, 11);
+	cr_assert_eq(ps_dedup_lookup(&d, hb, b, 6, &out), PS_DEDUP_HIT);
+	cr_assert_eq(out.chute, 22);
+	ps_dedup_free(&d);
+}
+
+/* A full bucket gives up its oldest entry: the earliest second, and of
+ * one second the first written (not the one just written). */
+Test(dedup, a_full_bucket_evicts_its_oldest)
+{
+	struct ps_dedup d;
+	ps_chutes_init(&cs);
+	cr_assert_eq(ps_dedup_init(&d, 8, 600), 0);   /* one bucket */
+	struct ps_decision dec = { .chute = 3 }, out;
+	uint8_t wb[24];
+	int ev;
+	for (int i = 0; i < 8; i++) {
+		wbf(wb, i);
+		cr_assert_eq(ps_dedup_insert(&d, ps_dedup_hash(wb), wb,
+					     (uint32_t)(10 + (i == 0 ? 1 : 0)),
+					     &dec, &cs, &out, &ev),
+			     PS_DEDUP_MISS);
+		cr_assert_eq(ev, 0);
+	}
+	/* waybill 0 was stamped 11, the others 10: waybill 1 is the oldest
+	 * (the earliest second, and the first written of it) */
+	wbf(wb, 8);
+	ps_dedup_insert(&d, ps_dedup_hash(wb), wb, 12, &dec, &cs, &out, &ev);
+	cr_assert_eq(ev, 1, "a live entry had to go");
+	wbf(wb, 1);
+	cr_assert_eq(ps_dedup_lookup(&d, ps_dedup_hash(wb), wb, 12, &out),
+		     PS_DEDUP_MISS, "the oldest went");
+	for (int i = 0; i < 9; i++) {
+		if (i == 1)
+			continue;
+		wbf(wb, i);
+		cr_assert_eq(ps_dedup_lookup(&d, ps_dedup_hash(wb), wb, 12,
+					     &out), PS_DEDUP_HIT, "%d", i);
+	}
+	/* then, all of second 10 in the order they were written */
+	for (int i = 9; i < 15; i++) {
+		wbf(wb, i);
+		ps_dedup_insert(&d, ps_dedup_hash(wb), wb, 12, &dec, &cs, &out,
+				&ev);
+		cr_assert_eq(ev, 1);
+		uint8_t gone[24];
+		wbf(gone, i - 7);
+		cr_assert_eq(ps_dedup_lookup(&d, ps_dedup_hash(gone), gone, 12,
+					     &out), PS_DEDUP_MISS, "%d", i - 7);
+		cr_assert_eq(ps_dedup_lookup(&d, ps_dedup_hash(wb), wb, 12,
+					     &out), PS_DEDUP_HIT,
+			     "the entry just written stays");
+	}
+	/* then waybill 0 (second 11), then those of second 12 in order */
+	wbf(wb, 15);
+	ps_dedup_insert(&d, ps_dedup_hash(wb), wb, 12, &dec, &cs, &out, &ev);
+	wbf(wb, 0);
+	cr_assert_eq(ps_dedup_lookup(&d, ps_dedup_hash(wb), wb, 12, &out),
+		     PS_DEDUP_MISS);
+	wbf(wb, 16);
+	ps_dedup_insert(&d, ps_dedup_hash(wb), wb, 12, &dec, &cs, &out, &ev);
+	wbf(wb, 8);
+	cr_assert_eq(ps_dedup_lookup(&d, ps_dedup_hash(wb), wb, 12, &out),
+		     PS_DEDUP_MISS);
+	wbf(wb, 9);
+	cr_assert_eq(ps_dedup_lookup(&d, ps_dedup_hash(wb), wb, 12, &out),
+		     PS_DEDUP_HIT);
+	ps_dedup_free(&d);
+}
+
+/* Expired entries are reused before a live one is evicted; forgotten
+ * (LOST) ones too. */
+Test(dedup, expired_and_forgotten_slots_go_first)
+{
+	struct ps_dedup d;
+	ps_chutes_init(&cs);
+	cr_assert_eq(ps_dedup_init(&d, 8, 600), 0);
+	struct ps_decision dec = { .chute = 3 }, out;
+	struct ps_dedup_entry e;
+	uint8_t wb[24];
+	int ev;
+	for (int i = 0; i < 8; i++) {
+		wbf(wb, i);
+		ps_dedup_insert(&d, ps_dedup_hash(wb), wb, i < 4 ? 0 : 500,
+				&dec, &cs, &out, &ev);
+	}
+	wbf(wb, 4);
+	cr_assert_eq(ps_dedup_sort_result(&d, ps_dedup_hash(wb), wb, 550,
+					  PS_SORT_LOST, &e), PS_DEDUP_HIT);
+	cr_assert_eq(ps_dedup_lookup(&d, ps_dedup_hash(wb), wb, 550, &out),
+		     PS_DEDUP_MISS, "LOST forgets");
+	/* at 600 the four of second 0 have expired: with the forgotten one,
+	 * five new entries evict nothing */
+	for (int i = 8; i < 13; i++) {
+		wbf(wb, i);
+		cr_assert_eq(ps_dedup_insert(&d, ps_dedup_hash(wb), wb, 600,
+					     &dec, &cs, &out, &ev),
+			     PS_DEDUP_MISS);
+		cr_assert_eq(ev, 0, "waybill %d evicted a live entry", i);
+	}
+	for (int i = 5; i < 13; i++) {
+		wbf(wb, i);
+		cr_assert_eq(ps_dedup_lookup(&d, ps_dedup_hash(wb), wb, 600,
+					     &out), PS_DEDUP_HIT, "%d", i);
+	}
+	ps_dedup_free(&d);
+}
+
+/* The sort loop's state stays with the waybill's entry while the bucket
+ * around it churns, and when it is replaced in place. */
+Test(dedup, rounds_and_mark_stay_while_the_bucket_churns)
+{
+	struct ps_dedup d;
+	ps_chutes_init(&cs);
+	cr_assert_eq(ps_dedup_init(&d, 8, 600), 0);
+	struct ps_decision dec = { .chute = 3 }, again = { .chute = 4 }, out;
+	struct ps_dedup_entry e;
+	uint8_t wb[24], other[24];
+	int ev;
+	/* seven others of second 10, then ours at 20 with two rounds */
+	for (int i = 0; i < 7; i++) {
+		wbf(other, i);
+		ps_dedup_insert(&d, ps_dedup_hash(other), other, 10, &dec, &cs,
+				&out, &ev);
+	}
+	wbf(wb, 1000);
+	uint64_t h = ps_dedup_hash(wb);
+	ps_dedup_insert(&d, h, wb, 20, &dec, &cs, &out, &ev);
+	for (int k = 0; k < 2; k++)
+		cr_assert_eq(ps_dedup_sort_result(&d, h, wb, 20,
+						  PS_SORT_CHUTE_FULL, &e),
+			     PS_DEDUP_HIT);
+	/* at 615 the seven have expired, ours has not: seven new ones take
+	 * their slots */
+	for (int i = 7; i < 14; i++) {
+		wbf(other, i);
+		ps_dedup_insert(&d, ps_dedup_hash(other), other, 615, &dec,
+				&cs, &out, &ev);
+		cr_assert_eq(ev, 0);
+	}
+	cr_assert_eq(ps_dedup_lookup_entry(&d, h, wb, 615, &e), PS_DEDUP_HIT);
+	cr_assert_eq(e.rounds, 2);
+	cr_assert_eq(e.not_discharged, 1);
+	cr_assert_eq(e.dec.chute, 3);
+	/* a not-discharged entry is decided afresh and replaced in place,
+	 * keeping its rounds */
+	cr_assert_eq(ps_dedup_insert(&d, h, wb, 616, &again, &cs, &out, &ev),
+		     PS_DEDUP_MISS);
+	cr_assert_eq(ev, 0);
+	cr_assert_eq(ps_dedup_lookup_entry(&d, h, wb, 616, &e), PS_DEDUP_HIT);
+	cr_assert_eq(e.rounds, 2);
+	cr_assert_eq(e.not_discharged, 0);
+	cr_assert_eq(e.dec.chute, 4);
+	int copies = 0;
+	for (uint64_t i = 0; i < d.capacity; i++)
+		copies += !memcmp(d.slot[i].key, wb, 24);
+	cr_assert_eq(copies, 1, "one entry per waybill");
+	ps_dedup_free(&d);
+}
+
+/* At low load a waybill whose own bucket is full goes to its second
+ * bucket instead of evicting, keeps its sort loop state there, and is
+ * forgotten there on LOST. */
+Test(dedup, an_overflowing_bucket_spills_to_its_second)
+{
+	struct ps_dedup d;
+	ps_chutes_init(&cs);
+	cr_assert_eq(ps_dedup_init(&d, 64, 600), 0);   /* eight buckets */
+	struct ps_decision dec = { .chute = 3 }, out;
+	struct ps_dedup_entry e;
+	uint8_t wb[9][24];
+	int from = 0, ev;
+	for (int i = 0; i < 9; i++) {
+		cr_assert_geq(waybill_in_bucket(&d, 0, &from, wb[i]), 0);
+		cr_assert_eq(ps_dedup_insert(&d, ps_dedup_hash(wb[i]), wb[i],
+					     5, &dec, &cs, &out, &ev),
+			     PS_DEDUP_MISS);
+		cr_assert_eq(ev, 0, "nothing evicted at low load");
+	}
+	cr_assert_eq(d.head[0].spilled_out, 1);
+	for (int i = 0; i < 9; i++)
+		cr_assert_eq(ps_dedup_lookup(&d, ps_dedup_hash(wb[i]), wb[i],
+					     5, &out), PS_DEDUP_HIT, "%d", i);
+	uint64_t h8 = ps_dedup_hash(wb[8]);
+	cr_assert_eq(ps_dedup_sort_result(&d, h8, wb[8], 5,
+					  PS_SORT_DISCHARGE_FAILED, &e),
+		     PS_DEDUP_HIT);
+	cr_assert_eq(ps_dedup_lookup_entry(&d, h8, wb[8], 5, &e),
+		     PS_DEDUP_HIT);
+	cr_assert_eq(e.rounds, 1);
+	cr_assert_eq(e.not_discharged, 1);
+	/* decided afresh: replaced where it is, rounds kept */
+	cr_assert_eq(ps_dedup_insert(&d, h8, wb[8], 6, &dec, &cs, &out, &ev),
+		     PS_DEDUP_MISS);
+	cr_assert_eq(ps_dedup_lookup_entry(&d, h8, wb[8], 6, &e),
+		     PS_DEDUP_HIT);
+	cr_assert_eq(e.rounds, 1);
+	cr_assert_eq(d.head[0].spilled_out, 1, "still the one spilled entry");
+	cr_assert_eq(ps_dedup_sort_result(&d, h8, wb[8], 6, PS_SORT_LOST, &e),
+		     PS_DEDUP_HIT);
+	cr_assert_eq(ps_dedup_lookup(&d, h8, wb[8], 6, &out), PS_DEDUP_MISS);
+	ps_dedup_free(&d);
+}
+
+/* However many waybills come, the window holds at most its capacity:
+ * the table is sized once, and every slot holds one entry. */
+Test(dedup, never_more_than_its_capacity)
+{
+	static const uint64_t caps[] = { 1, 8, 100, 1000, 4096, 5000 };
+	for (unsigned c = 0; c < sizeof(caps) / sizeof(caps[0]); c++) {
+		struct ps_dedup d;
+		ps_chutes_init(&cs);
+		cr_assert_eq(ps_dedup_init(&d, caps[c], 600), 0);
+		cr_assert_geq(d.capacity, caps[c]);
+		cr_assert_lt(d.capacity, 2 * caps[c] + PS_DEDUP_WAYS);
+		cr_assert_eq(d.bytes, (d.mask + 1) *
+			     (sizeof(struct ps_dedup_head) +
+			      PS_DEDUP_WAYS * sizeof(struct ps_dedup_slot)));
+		struct ps_decision dec = { .chute = 3 }, out;
+		uint8_t wb[24];
+		int ev;
+		uint64_t n = 4 * d.capacity, evicted = 0;
+		for (uint64_t i = 0; i < n; i++) {
+			wbf(wb, (int)i);
+			ps_dedup_insert(&d, ps_dedup_hash(wb), wb,
+					(uint32_t)(i / 64), &dec, &cs, &out,
+					&ev);
+			evicted += (unsigned)ev;
+		}
+		uint32_t now = (uint32_t)((n - 1) / 64);
+		cr_assert_eq(live_slots(&d, now), (int)(n - evicted),
+			     "every entry that was not evicted is there");
+		cr_assert_leq(n - evicted, d.capacity);
+		wbf(wb, (int)n - 1);
+		cr_assert_eq(ps_dedup_lookup(&d, ps_dedup_hash(wb), wb, now,
+					     &out), PS_DEDUP_HIT);
+		ps_dedup_free(&d);
+	}
+}
+
+/* Two cores insert the same twelve waybills, all of one bucket, at once:
+ * four of them spill into second buckets while the other core may be
+ * putting them there too. Still each waybill decided exactly once. */
+Test(dedup, two_cores_spilling_each_decided_once)
+{
+	enum { N = 12 };
+	struct ps_dedup d;
+	ps_chutes_init(&cs);
+	cr_assert_eq(ps_dedup_init(&d, 64, 600), 0);   /* eight buckets */
+	int ids[N], from = 0;
+	uint8_t wb[24];
+	for (int i = 0; i < N; i++)
+		cr_assert_geq(ids[i] = waybill_in_bucket(&d, 0, &from, wb), 0);
+	for (int round = 0; round < 300; round++) {
+		memset(d.head, 0, d.bytes);
+		volatile int go = 0;
+		struct racer a = { &d, N, calloc(N, 1), &go, 0, ids };
+		struct racer b = { &d, N, calloc(N, 1), &go, 0, ids };
+		pthread_t ta, tb;
+		pthread_create(&ta, NULL, race, &a);
+		pthread_create(&tb, NULL, race, &b);
+		go = 1;
+		pthread_join(ta, NULL);
+		pthread_join(tb, NULL);
+		int wrong = 0, busy = 0;
+		for (int i = 0; i < N; i++) {
+			busy += a.fresh[i] == 2 || b.fresh[i] == 2;
+			wrong += a.fresh[i] + b.fresh[i] != 1;
+		}
+		cr_assert_eq(d.head[0].spilled_out, N - PS_DEDUP_WAYS);
+		cr_assert_eq(a.evicted + b.evicted, 0);
+		cr_assert_eq(busy, 0);
+		cr_assert_eq(wrong, 0, "%d waybills decided twice or never",
+			     wrong);
+		for (int i = 0; i < N; i++) {
+			struct ps_decision out;
+			wbf(wb, ids[i]);
+			cr_assert_eq(ps_dedup_lookup(&d, ps_dedup_hash(wb), wb,
+						     5, &out), PS_DEDUP_HIT);
+		}
+		free(a.fresh);
+		free(b.fresh);
+	}
+	ps_dedup_free(&d);
+}
+
+/* One core spills waybills of a full bucket into other buckets while the
+ * other core inserts waybills of those buckets into the same free slots:
+ * a slot goes to one of them, the other chooses again, and no entry is
+ * overwritten (the slot's compare-and-swap, then its head entry checked).
+ * Each bucket ends with at most eight entries, so nothing is evicted. */
+Test(dedup, a_spill_and_a_home_insert_never_share_a_slot)
+{
+	enum { SPILL = 12, EACH = 4, HOME = 7 * EACH };
+	struct ps_dedup d;
+	ps_chutes_init(&cs);
+	cr_assert_eq(ps_dedup_init(&d, 64, 600), 0);   /* eight buckets */
+	int spill[SPILL], home[HOME], from = 0;
+	uint8_t wb[24];
+	for (int i = 0; i < SPILL; i++)
+		cr_assert_geq(spill[i] = waybill_in_bucket(&d, 0, &from, wb), 0);
+	for (int b = 1; b < 8; b++) {
+		int f = from;
+		for (int k = 0; k < EACH; k++)
+			cr_assert_geq(home[(b - 1) * EACH + k] =
+				      waybill_in_bucket(&d, (uint64_t)b, &f, wb), 0);
+	}
+	for (int round = 0; round < 300; round++) {
+		memset(d.head, 0, d.bytes);
+		volatile int go = 0;
+		struct racer a = { &d, SPILL, calloc(SPILL, 1), &go, 0, spill };
+		struct racer b = { &d, HOME, calloc(HOME, 1), &go, 0, home };
+		pthread_t ta, tb;
+		pthread_create(&ta, NULL, race, &a);
+		pthread_create(&tb, NULL, race, &b);
+		go = 1;
+		pthread_join(ta, NULL);
+		pthread_join(tb, NULL);
+		cr_assert_eq(a.evicted + b.evicted, 0);
+		for (int i = 0; i < SPILL; i++)
+			cr_assert_eq(a.fresh[i], 1);
+		for (int i = 0; i < HOME; i++)
+			cr_assert_eq(b.fresh[i], 1);
+		int lost = 0;
+		struct ps_decision out;
+		for (int i = 0; i < SPILL + HOME; i++) {
+			wbf(wb, i < SPILL ? spill[i] : home[i - SPILL]);
+			lost += ps_dedup_lookup(&d, ps_dedup_hash(wb), wb, 5,
+						&out) != PS_DEDUP_HIT;
+		}
+		cr_assert_eq(lost, 0, "round %d: %d entries overwritten", round,
+			     lost);
+		free(a.fresh);
+		free(b.fresh);
+	}
 	ps_dedup_free(&d);
 }
 
