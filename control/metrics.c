@@ -235,7 +235,7 @@ static void latency_histogram(struct ps_out *o, const struct ps_counters *c)
 		uint64_t le_ns = 1ull << k;
 		while (b < PS_LAT_BUCKETS && ps_lat_upper(b) <= le_ns)
 			cum += c->lat_hist[b++];
-		ps_out_printf(o, "%s_bucket{le=\"%.9g\"} %llu\n", name,
+		ps_out_printf(o, "%s_bucket{le=\"%.12g\"} %llu\n", name,
 			      (double)le_ns / 1e9, (unsigned long long)cum);
 	}
 	ps_out_printf(o, "%s_bucket{le=\"+Inf\"} %llu\n", name,
