@@ -122,6 +122,15 @@ static void sorter_states(struct ps_out *o, const struct ps_ctl_daemon *d)
 			ps_out_printf(o, "parcelsort_chute_sorter_state{chute="
 				      "\"%u\"} %u\n", i, st);
 	}
+	head(o, "parcelsort_chute_enabled", "1 if the operator has the chute "
+	     "enabled, 0 if disabled (chutes of the plan, and others "
+	     "disabled).", "gauge");
+	for (unsigned i = 1; i < 65536; i++) {
+		int en = ps_chute_enabled(cs, (uint16_t)i);
+		if (used[i] || !en)
+			ps_out_printf(o, "parcelsort_chute_enabled{chute=\"%u\"} "
+				      "%d\n", i, en);
+	}
 	free(used);
 }
 

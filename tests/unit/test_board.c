@@ -179,7 +179,7 @@ static int run(struct fixture *f, uint16_t cmd, const char *a0,
 	return st;
 }
 
-Test(families, plan_commits_counted_by_outcome)
+Test(families, plan_commits_by_outcome_and_chutes_enabled)
 {
 	struct fixture f;
 	struct ps_out o;
@@ -196,7 +196,11 @@ Test(families, plan_commits_counted_by_outcome)
 	/* not commits: reads, and a diff */
 	cr_assert_eq(run(&f, PS_CTL_STATUS, NULL, NULL), PS_CTL_OK);
 	run(&f, PS_CTL_PLAN_DIFF, "b", bad);
+	cr_assert_eq(run(&f, PS_CTL_CHUTE_SET, "disable", "5"), PS_CTL_OK);
 	render(&f, &o);
+	/* a chute disabled, for the "disabled for 10 min" alert */
+	cr_assert(has_line(o.buf, "parcelsort_chute_enabled{chute=\"5\"} 0"));
+	cr_assert(has_line(o.buf, "parcelsort_chute_enabled{chute=\"6\"} 1"));
 	cr_assert(has_line(o.buf, "parcelsort_plan_commits_total"
 			   "{outcome=\"committed\"} 2"));
 	cr_assert(has_line(o.buf, "parcelsort_plan_commits_total"
