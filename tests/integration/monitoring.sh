@@ -39,7 +39,7 @@ scrape_configs:
     static_configs:
       - targets: ['$ADDR']
 YML
-in_ns "$BUILD/gen/parcelsort-gen" --send 198.18.0.2:7100 --sorter \
+ip netns exec "$NS" "$BUILD/gen/parcelsort-gen" --send 198.18.0.2:7100 --sorter \
     --duration 60 --rate 800 --devices 4 --noread 0.03 --quiet >/dev/null 2>&1 &
 GEN=$!
 prometheus --config.file="$T/prometheus.yml" --storage.tsdb.path="$T/prom-data" \
