@@ -8,7 +8,8 @@ libdpdk-dev dpdk dpdk-dev dpdk-doc
 liburcu-dev libjemalloc-dev libcriterion-dev nats-server libnats-dev libsodium-dev
 libjansson-dev
 libpcap-dev tcpdump iproute2 iputils-ping ethtool
-clang libclang-rt-14-dev python3 gzip"
+clang libclang-rt-14-dev python3 gzip
+prometheus chromium nodejs"
 
 missing=""
 for p in $PKGS; do
