@@ -287,3 +287,34 @@ Test(listener, board_and_api_read_only, .timeout = 30)
 	ps_metrics_stop(m);
 	fixture_close(&f);
 }
+
+/* The chart's ring keeps the last PS_BOARD_RATE_SECONDS samples, one a
+ * second however often it is ticked. */
+Test(board, rate_ring_one_sample_a_second_the_last_ten_minutes)
+{
+	struct fixture f;
+	static struct ps_board b;
+	struct ps_out o;
+	const char *type;
+	fixture_open(&f);
+	ps_board_init(&b, f.ctl);
+	for (uint64_t ms = 0; ms < 5000; ms += 250)
+		ps_board_tick(&b, 1000000 + ms);
+	cr_assert_eq(b.n, 5);
+	for (uint64_t s = 5; s < 700; s++)
+		ps_board_tick(&b, 1000000 + s * 1000);
+	cr_assert_eq(b.n, PS_BOARD_RATE_SECONDS);
+	ps_out_init(&o);
+	cr_assert_eq(ps_board_get(&b, "/api/v1/rate", &o, &type), 0);
+	ps_out_write(&o, "", 1);
+	cr_assert_str_eq(type, "application/json");
+	unsigned points = 1;
+	for (const char *p = strchr(o.buf, '['); *p && *p != ']'; p++)
+		points += *p == ',';
+	cr_assert_eq(points, PS_BOARD_RATE_SECONDS, "%u", points);
+	ps_out_free(&o);
+	ps_out_init(&o);
+	cr_assert_eq(ps_board_get(&b, "/nothing", &o, &type), -1);
+	ps_out_free(&o);
+	fixture_close(&f);
+}
