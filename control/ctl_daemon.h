@@ -18,6 +18,17 @@ struct ps_ctl_limits {
 	uint32_t max_answer;     /* bytes of one answer */
 };
 
+/* What a port's NIC counts (rte_eth_stats), read by the control plane's
+ * threads, never by a worker; per queue for the first PS_NIC_QUEUES. */
+#define PS_NIC_QUEUES 16
+struct ps_nic_stats {
+	char name[64];
+	unsigned queues;            /* queues counted in q_* */
+	uint64_t ipackets, opackets, ibytes, obytes;
+	uint64_t imissed, ierrors, oerrors, rx_nombuf;
+	uint64_t q_ipackets[PS_NIC_QUEUES], q_opackets[PS_NIC_QUEUES];
+};
+
 struct ps_ctl_daemon {
 	struct ps_store *store;
 	void (*sum_counters)(void *arg, struct ps_counters *out);
@@ -41,6 +52,13 @@ struct ps_ctl_daemon {
 	struct ps_ctl_limits limits;
 	/* `capture` (capture_writer.h); NULL: this daemon cannot capture */
 	struct ps_capture_writer *capture;
+	/* the ports' NIC counters into out[0..max); returns how many ports;
+	 * NULL: none (/metrics) */
+	unsigned (*nic_stats)(void *arg, struct ps_nic_stats *out, unsigned max);
+	/* worker w's busy and idle TSC cycles (its own counters, not summed);
+	 * NULL: none (/metrics) */
+	void (*worker_cycles)(void *arg, unsigned w, uint64_t *busy,
+			      uint64_t *idle);
 };
 
 #endif

@@ -45,6 +45,10 @@ struct ps_ctl_server {
 	pthread_t thread;
 	int running;
 	struct client cl[MAX_CLIENTS];
+	/* one command at a time, whichever thread asks (this server's, the
+	 * HTTP listener's): the handlers and the view are not reentrant */
+	pthread_mutex_t lock;
+	uint64_t commits[PS_CTL_COMMIT_OUTCOMES];
 };
 
 static uint64_t mono_ms(void)
@@ -72,6 +76,7 @@ struct ps_ctl_server *ps_ctl_new(const struct ps_ctl_daemon *d)
 	if (!s->d.limits.max_answer || s->d.limits.max_answer > PS_CTL_MAX_ANSWER)
 		s->d.limits.max_answer = PS_CTL_MAX_ANSWER;
 	s->ctx.d = &s->d;
+	pthread_mutex_init(&s->lock, NULL);
 	s->ctx.view = ps_view_new(s->d.sum_counters, s->d.arg);
 	if (!s->ctx.view) {
 		free(s);
@@ -90,6 +95,7 @@ void ps_ctl_free(struct ps_ctl_server *s)
 	if (!s)
 		return;
 	ps_view_free(s->ctx.view);
+	pthread_mutex_destroy(&s->lock);
 	free(s);
 }
 
@@ -105,13 +111,56 @@ static void error_answer(struct ps_out *o, int json, const char *msg)
 	}
 }
 
+static const char *const commit_outcomes[PS_CTL_COMMIT_OUTCOMES] = {
+	"committed", "scheduled", "refused"
+};
+
+const char *ps_ctl_commit_outcome_name(unsigned k)
+{
+	return k < PS_CTL_COMMIT_OUTCOMES ? commit_outcomes[k] : "?";
+}
+
+/* A request that makes a plan active (plan load, commit, rollback),
+ * whoever sends it (an operator, the fleet agent): counted by outcome. */
+static void count_commit(struct ps_ctl_server *s, uint16_t cmd, int st,
+			 const struct ps_out *j)
+{
+	if (cmd != PS_CTL_PLAN_LOAD && cmd != PS_CTL_COMMIT &&
+	    cmd != PS_CTL_PLAN_ROLLBACK)
+		return;
+	if (st != PS_CTL_OK)
+		s->commits[PS_CTL_COMMIT_REFUSED]++;
+	else if (j->buf && !strncmp(j->buf, "{\"scheduled_at_ms\"", 18))
+		s->commits[PS_CTL_COMMIT_SCHEDULED]++;
+	else
+		s->commits[PS_CTL_COMMIT_COMMITTED]++;
+}
+
+void ps_ctl_commit_counts(struct ps_ctl_server *s,
+			  uint64_t out[PS_CTL_COMMIT_OUTCOMES])
+{
+	pthread_mutex_lock(&s->lock);
+	memcpy(out, s->commits, sizeof(s->commits));
+	pthread_mutex_unlock(&s->lock);
+}
+
+void ps_ctl_rates(struct ps_ctl_server *s, struct ps_rates *r)
+{
+	pthread_mutex_lock(&s->lock);
+	ps_view_rates(s->ctx.view, r);
+	pthread_mutex_unlock(&s->lock);
+}
+
 int ps_ctl_execute(struct ps_ctl_server *s, uint16_t cmd, uint32_t flags,
 		   const uint8_t *body, size_t len, struct ps_out *o)
 {
 	int json = (flags & PS_CTL_F_JSON) != 0;
 	struct ps_out j;
 	ps_out_init(&j);
+	pthread_mutex_lock(&s->lock);
 	int st = ps_ctl_run(&s->ctx, cmd, body, len, &j);
+	count_commit(s, cmd, st, &j);
+	pthread_mutex_unlock(&s->lock);
 	if (!j.oom && !json)
 		ps_ctl_render(cmd, st, j.buf ? j.buf : "", j.len, o);
 	else if (!j.oom)
@@ -321,7 +370,9 @@ static void *serve(void *arg)
 			map[n++] = i;
 		}
 		poll(pf, (nfds_t)n, 200);
+		pthread_mutex_lock(&s->lock);
 		ps_view_sample(s->ctx.view);
+		pthread_mutex_unlock(&s->lock);
 		if (pf[0].revents & POLLIN)
 			accept_clients(s);
 		uint64_t now = mono_ms();

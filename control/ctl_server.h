@@ -34,6 +34,24 @@ int ps_ctl_execute(struct ps_ctl_server *s, uint16_t cmd, uint32_t flags,
 
 const struct ps_ctl_daemon *ps_ctl_daemon(struct ps_ctl_server *s);
 
+/* Requests that make a plan active (plan load, commit, plan rollback),
+ * from any client (the fleet agent too), by outcome: committed, scheduled
+ * (a plan load for later), refused (any error). */
+enum ps_ctl_commit_outcome {
+	PS_CTL_COMMIT_COMMITTED,
+	PS_CTL_COMMIT_SCHEDULED,
+	PS_CTL_COMMIT_REFUSED,
+	PS_CTL_COMMIT_OUTCOMES
+};
+const char *ps_ctl_commit_outcome_name(unsigned k);
+void ps_ctl_commit_counts(struct ps_ctl_server *s,
+			  uint64_t out[PS_CTL_COMMIT_OUTCOMES]);
+
+/* The rates over the last second, as `stats` shows them (thread-safe:
+ * ps_ctl_execute and these take one lock). */
+struct ps_rates;
+void ps_ctl_rates(struct ps_ctl_server *s, struct ps_rates *r);
+
 /* A server without a socket, for running commands in tests and fuzzers. */
 struct ps_ctl_server *ps_ctl_new(const struct ps_ctl_daemon *d);
 void ps_ctl_free(struct ps_ctl_server *s);

@@ -1,15 +1,19 @@
 /* metrics.c: Prometheus exposition of the dataplane counters (see
- * metrics.h), looping over counters.h's lists. Counters are the raw sums
- * (monotonic); `stats reset` does not touch them, as Prometheus expects.
- * The HTTP server that serves it is metrics_http.c. */
+ * metrics.h), looping over counters.h's lists, with each worker's cycles,
+ * the burst latency histogram, the NICs' own counters and the plan commits
+ * by outcome. Counters are the raw sums (monotonic); `stats reset` does
+ * not touch them, as Prometheus expects. The HTTP server that serves it
+ * is metrics_http.c. */
 #include "metrics.h"
 
 #include <ctype.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ctl_cmds.h"
+#include "ctl_server.h"
 
 static void lower(char *dst, const char *src, size_t n)
 {
@@ -118,6 +122,15 @@ static void sorter_states(struct ps_out *o, const struct ps_ctl_daemon *d)
 			ps_out_printf(o, "parcelsort_chute_sorter_state{chute="
 				      "\"%u\"} %u\n", i, st);
 	}
+	head(o, "parcelsort_chute_enabled", "1 if the operator has the chute "
+	     "enabled, 0 if disabled (chutes of the plan, and others "
+	     "disabled).", "gauge");
+	for (unsigned i = 1; i < 65536; i++) {
+		int en = ps_chute_enabled(cs, (uint16_t)i);
+		if (used[i] || !en)
+			ps_out_printf(o, "parcelsort_chute_enabled{chute=\"%u\"} "
+				      "%d\n", i, en);
+	}
 	free(used);
 }
 
@@ -190,6 +203,117 @@ static void gauges(struct ps_out *o, const struct ps_ctl_daemon *d)
 		      (unsigned long long)((ps_now_ms() - d->start_ms) / 1000));
 }
 
+/* Each worker's busy and idle cycles, read from its own counters. */
+static void worker_cycles(struct ps_out *o, const struct ps_ctl_daemon *d)
+{
+	static const char *const what[2] = { "busy", "idle" };
+	static const char *const help[2] = {
+		"TSC cycles of worker loop iterations that received frames, "
+		"by worker.",
+		"TSC cycles of empty worker loop iterations, by worker." };
+	for (unsigned k = 0; k < 2; k++) {
+		char name[64];
+		snprintf(name, sizeof(name), "parcelsort_worker_%s_cycles_total",
+			 what[k]);
+		head(o, name, help[k], "counter");
+		for (unsigned w = 0; d->worker_cycles && w < d->n_workers; w++) {
+			uint64_t c[2];
+			d->worker_cycles(d->arg, w, &c[0], &c[1]);
+			ps_out_printf(o, "%s{worker=\"%u\"} %llu\n", name, w,
+				      (unsigned long long)c[k]);
+		}
+	}
+}
+
+/* The burst latency as a Prometheus histogram in seconds. The dataplane's
+ * buckets are four per power of two of whole ns (counters.h); the
+ * exposition's bounds are the powers of two from 256 ns to 2^31 ns: the
+ * bucket le="2^k ns" counts the bursts shorter than 2^k ns. */
+#define LAT_LE_FIRST 8
+#define LAT_LE_LAST 31
+static void latency_histogram(struct ps_out *o, const struct ps_counters *c)
+{
+	const char *name = "parcelsort_burst_latency_seconds";
+	uint64_t cum = 0, total = 0;
+	unsigned b = 0;
+	head(o, name, "Time from a burst's arrival (RX) to its replies handed "
+	     "to TX.", "histogram");
+	for (unsigned i = 0; i < PS_LAT_BUCKETS; i++)
+		total += c->lat_hist[i];
+	for (unsigned k = LAT_LE_FIRST; k <= LAT_LE_LAST; k++) {
+		uint64_t le_ns = 1ull << k;
+		while (b < PS_LAT_BUCKETS && ps_lat_upper(b) <= le_ns)
+			cum += c->lat_hist[b++];
+		ps_out_printf(o, "%s_bucket{le=\"%.12g\"} %llu\n", name,
+			      (double)le_ns / 1e9, (unsigned long long)cum);
+	}
+	ps_out_printf(o, "%s_bucket{le=\"+Inf\"} %llu\n", name,
+		      (unsigned long long)total);
+	ps_out_printf(o, "%s_sum %.9f\n%s_count %llu\n", name,
+		      (double)c->lat_sum_ns / 1e9, name,
+		      (unsigned long long)total);
+}
+
+/* NAME{port="i",name="..."} v for each port. */
+static void nic_family(struct ps_out *o, const char *name, const char *help,
+		       const struct ps_nic_stats *s, unsigned n, size_t off)
+{
+	head(o, name, help, "counter");
+	for (unsigned i = 0; i < n; i++)
+		ps_out_printf(o, "%s{port=\"%u\",name=\"%s\"} %llu\n", name,
+			      i, s[i].name, (unsigned long long)
+			      *(const uint64_t *)((const char *)&s[i] + off));
+}
+
+/* What each port's NIC counts, as rte_eth_stats has it. */
+static void nic_stats(struct ps_out *o, const struct ps_ctl_daemon *d)
+{
+	struct ps_nic_stats *s = calloc(PS_MAX_NIC_PORTS, sizeof(*s));
+	if (!s)
+		return;
+	unsigned n = d->nic_stats(d->arg, s, PS_MAX_NIC_PORTS);
+#define NIC(field, metric, help) nic_family(o, "parcelsort_nic_" metric, \
+		help, s, n, offsetof(struct ps_nic_stats, field))
+	NIC(ipackets, "rx_packets_total", "Packets the NIC received.");
+	NIC(opackets, "tx_packets_total", "Packets the NIC sent.");
+	NIC(ibytes, "rx_bytes_total", "Bytes the NIC received.");
+	NIC(obytes, "tx_bytes_total", "Bytes the NIC sent.");
+	NIC(imissed, "rx_missed_total", "Packets the NIC dropped because "
+	    "the RX queues were full (imissed).");
+	NIC(ierrors, "rx_errors_total", "Erroneous packets the NIC received.");
+	NIC(oerrors, "tx_errors_total", "Packets the NIC failed to send.");
+	NIC(rx_nombuf, "rx_nombuf_total", "RX mbuf allocation failures.");
+#undef NIC
+	head(o, "parcelsort_nic_queue_rx_packets_total", "Packets received "
+	     "on each RX queue.", "counter");
+	for (unsigned i = 0; i < n; i++)
+		for (unsigned q = 0; q < s[i].queues; q++)
+			ps_out_printf(o, "parcelsort_nic_queue_rx_packets_total{"
+				      "port=\"%u\",queue=\"%u\"} %llu\n", i, q,
+				      (unsigned long long)s[i].q_ipackets[q]);
+	head(o, "parcelsort_nic_queue_tx_packets_total", "Packets sent on "
+	     "each TX queue.", "counter");
+	for (unsigned i = 0; i < n; i++)
+		for (unsigned q = 0; q < s[i].queues; q++)
+			ps_out_printf(o, "parcelsort_nic_queue_tx_packets_total{"
+				      "port=\"%u\",queue=\"%u\"} %llu\n", i, q,
+				      (unsigned long long)s[i].q_opackets[q]);
+	free(s);
+}
+
+static void plan_commits(struct ps_out *o, struct ps_ctl_server *ctl)
+{
+	uint64_t n[PS_CTL_COMMIT_OUTCOMES];
+	ps_ctl_commit_counts(ctl, n);
+	head(o, "parcelsort_plan_commits_total", "Requests to make a plan "
+	     "active (plan load, commit, rollback; the fleet agent's too), by "
+	     "outcome.", "counter");
+	for (unsigned k = 0; k < PS_CTL_COMMIT_OUTCOMES; k++)
+		ps_out_printf(o, "parcelsort_plan_commits_total{outcome=\"%s\"} "
+			      "%llu\n", ps_ctl_commit_outcome_name(k),
+			      (unsigned long long)n[k]);
+}
+
 void ps_metrics_render(struct ps_ctl_server *ctl, struct ps_out *o)
 {
 	struct ps_counters *c = malloc(sizeof(*c));
@@ -199,6 +323,11 @@ void ps_metrics_render(struct ps_ctl_server *ctl, struct ps_out *o)
 	d->sum_counters(d->arg, c);
 	scalars(o, c);
 	families(o, c);
+	worker_cycles(o, d);
+	latency_histogram(o, c);
+	if (d->nic_stats)
+		nic_stats(o, d);
+	plan_commits(o, ctl);
 	if (d->sum_loop) {
 		struct ps_loop_counters *l = malloc(sizeof(*l));
 		if (l) {

@@ -16,6 +16,8 @@ struct ps_metrics;
 #define PS_METRICS_MAX_CLIENTS 8
 #define PS_METRICS_MAX_REQUEST 2048
 #define PS_METRICS_DEADLINE_MS 5000
+/* Ports whose NIC counters /metrics shows. */
+#define PS_MAX_NIC_PORTS 16
 
 /* listen: "127.0.0.1:9110", "[::1]:9110"; returns NULL with err. */
 struct ps_metrics *ps_metrics_start(const char *listen,

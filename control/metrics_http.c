@@ -1,10 +1,13 @@
-/* metrics_http.c: the /metrics HTTP server (see metrics.h): one thread,
+/* metrics_http.c: the daemon's HTTP listener (see metrics.h): /metrics,
+ * and the sorter board at / with its JSON API (board.c). One thread,
  * non-blocking sockets and poll(), up to PS_METRICS_MAX_CLIENTS clients at
  * once. Each request has one deadline, PS_METRICS_DEADLINE_MS from accept
  * to the last byte of the answer, however slowly its bytes come or go; a
  * new client when every slot is taken evicts the one idle the longest. So
- * a slow or silent client holds no other scrape up. */
+ * a slow or silent client holds no other request up. Read-only: GET only
+ * (any other method on a known path gets 405), unknown paths 404. */
 #include "metrics.h"
+#include "board.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -35,6 +38,7 @@ struct ps_metrics {
 	pthread_t thread;
 	volatile int stop;
 	struct ps_ctl_server *ctl;
+	struct ps_board board;
 	struct client c[PS_METRICS_MAX_CLIENTS];
 };
 
@@ -52,28 +56,73 @@ static void drop_client(struct client *c)
 	ps_out_free(&c->out);
 }
 
+/* The request line's method and path (the query cut off); -1 when it is
+ * not "METHOD PATH HTTP/x". */
+static int request_line(const char *req, char *method, size_t mlen,
+			char *path, size_t plen)
+{
+	const char *sp = strchr(req, ' ');
+	if (!sp || sp == req || (size_t)(sp - req) >= mlen)
+		return -1;
+	snprintf(method, mlen, "%.*s", (int)(sp - req), req);
+	const char *p = sp + 1, *e = p;
+	while (*e && *e != ' ' && *e != '?' && *e != '\r' && *e != '\n')
+		e++;
+	if (*p != '/' || (size_t)(e - p) >= plen)
+		return -1;
+	snprintf(path, plen, "%.*s", (int)(e - p), p);
+	return 0;
+}
+
+/* The body and Content-Type of GET path; the status line. */
+static const char *get(struct ps_metrics *m, const char *path,
+		       struct ps_out *body, const char **type)
+{
+	if (!strcmp(path, "/metrics")) {
+		*type = "text/plain; version=0.0.4";
+		ps_metrics_render(m->ctl, body);
+		return "200 OK";
+	}
+	if (!ps_board_get(&m->board, path, body, type))
+		return "200 OK";
+	*type = "text/plain";
+	ps_out_printf(body, "not found: / (the board), /api/v1/summary, "
+		      "/api/v1/chutes, /api/v1/scanners, /api/v1/rate and "
+		      "/metrics are here\n");
+	return "404 Not Found";
+}
+
 /* The answer to the request in c->req, into c->out. */
 static void answer(struct ps_metrics *m, struct client *c)
 {
 	struct ps_out body;
-	const char *status = "200 OK", *type = "text/plain; version=0.0.4";
+	const char *status, *type = "text/plain";
+	char method[16], path[256];
 	c->req[c->got] = 0;
 	ps_out_init(&body);
-	if (!strncmp(c->req, "GET /metrics ", 13) ||
-	    !strncmp(c->req, "GET /metrics?", 13)) {
-		ps_metrics_render(m->ctl, &body);
-	} else if (!strncmp(c->req, "GET ", 4)) {
-		status = "404 Not Found";
-		type = "text/plain";
-		ps_out_printf(&body, "only /metrics is here\n");
-	} else {
+	if (request_line(c->req, method, sizeof(method), path, sizeof(path))) {
 		status = "400 Bad Request";
-		type = "text/plain";
 		ps_out_printf(&body, "bad request\n");
+	} else if (!strcmp(method, "GET")) {
+		status = get(m, path, &body, &type);
+	} else {
+		/* nothing here changes the daemon: a known path is GET only */
+		if (!strcmp(path, "/metrics") || ps_board_knows(path)) {
+			status = "405 Method Not Allowed";
+			ps_out_printf(&body, "only GET is allowed\n");
+		} else {
+			status = "404 Not Found";
+			ps_out_printf(&body, "not found\n");
+		}
 	}
 	ps_out_printf(&c->out, "HTTP/1.0 %s\r\nContent-Type: %s\r\n"
-		      "Content-Length: %zu\r\nConnection: close\r\n\r\n",
-		      status, type, body.len);
+		      "Content-Length: %zu\r\nConnection: close\r\n"
+		      "Cache-Control: no-store\r\n"
+		      "X-Content-Type-Options: nosniff\r\n"
+		      "Content-Security-Policy: default-src 'self'; "
+		      "frame-ancestors 'none'\r\n%s\r\n",
+		      status, type, body.len,
+		      !strncmp(status, "405", 3) ? "Allow: GET\r\n" : "");
 	ps_out_write(&c->out, body.buf ? body.buf : "", body.len);
 	ps_out_free(&body);
 	c->answering = 1;
@@ -178,6 +227,7 @@ static void *run(void *arg)
 	struct client *who[1 + PS_METRICS_MAX_CLIENTS];
 	while (!m->stop) {
 		int timeout = expire(m, mono_ms());
+		ps_board_tick(&m->board, mono_ms());
 		unsigned n = 1;
 		p[0] = (struct pollfd){ .fd = m->fd, .events = POLLIN };
 		for (unsigned i = 0; i < PS_METRICS_MAX_CLIENTS; i++) {
@@ -254,6 +304,7 @@ struct ps_metrics *ps_metrics_start(const char *listen_at,
 	if (!m)
 		return NULL;
 	m->ctl = ctl;
+	ps_board_init(&m->board, ctl);
 	for (unsigned i = 0; i < PS_METRICS_MAX_CLIENTS; i++)
 		m->c[i].fd = -1;
 	m->fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);

@@ -93,6 +93,52 @@ static void export_cb(void *arg, struct ps_export_totals *t)
 	ps_export_totals(d->exporter, t);
 }
 
+/* The NIC's counters of each port (rte_eth_stats_get, on the caller's
+ * thread: the control plane's, never a worker's). */
+static unsigned nic_cb(void *arg, struct ps_nic_stats *out, unsigned max)
+{
+	const struct ps_daemon *d = arg;
+	unsigned n = 0;
+	for (unsigned i = 0; i < d->ports.n && n < max; i++) {
+		struct rte_eth_stats s;
+		struct ps_nic_stats *o = &out[n];
+		if (rte_eth_stats_get(d->ports.id[i], &s))
+			continue;
+		memset(o, 0, sizeof(*o));
+		snprintf(o->name, sizeof(o->name), "%s", d->ports.name[i]);
+		o->ipackets = s.ipackets;
+		o->opackets = s.opackets;
+		o->ibytes = s.ibytes;
+		o->obytes = s.obytes;
+		o->imissed = s.imissed;
+		o->ierrors = s.ierrors;
+		o->oerrors = s.oerrors;
+		o->rx_nombuf = s.rx_nombuf;
+		o->queues = d->ports.queues[i];
+		if (o->queues > PS_NIC_QUEUES)
+			o->queues = PS_NIC_QUEUES;
+		if (o->queues > RTE_ETHDEV_QUEUE_STAT_CNTRS)
+			o->queues = RTE_ETHDEV_QUEUE_STAT_CNTRS;
+		for (unsigned q = 0; q < o->queues; q++) {
+			o->q_ipackets[q] = s.q_ipackets[q];
+			o->q_opackets[q] = s.q_opackets[q];
+		}
+		n++;
+	}
+	return n;
+}
+
+static void worker_cycles_cb(void *arg, unsigned w, uint64_t *busy,
+			     uint64_t *idle)
+{
+	const struct ps_daemon *d = arg;
+	*busy = *idle = 0;
+	if (w >= d->n_workers)
+		return;
+	*busy = __atomic_load_n(&d->counters[w].busy_cycles, __ATOMIC_RELAXED);
+	*idle = __atomic_load_n(&d->counters[w].idle_cycles, __ATOMIC_RELAXED);
+}
+
 static int start_control(struct ps_daemon *d, char *err, size_t n)
 {
 	struct ps_ctl_daemon cd = {
@@ -109,6 +155,8 @@ static int start_control(struct ps_daemon *d, char *err, size_t n)
 		.dedup_window = d->cfg.dedup_window,
 		.export_totals = d->exporter ? export_cb : NULL,
 		.capture = d->capture_writer,
+		.nic_stats = nic_cb,
+		.worker_cycles = worker_cycles_cb,
 	};
 	d->ctl = ps_ctl_start(d->cfg.ctl, &cd, err, n);
 	if (!d->ctl)

@@ -60,7 +60,8 @@
 
 /* The scalar counters of struct ps_counters: _(field, Prometheus name,
  * Prometheus type, help). COUNTER: exposed as such; FAMILY: exposed only
- * by label, as the family of that name (records: by reason). */
+ * by label, as the family of that name (records: by reason; the cycles:
+ * by worker). */
 #define foreach_ps_counter(_)						\
 	_(rx_frames, "parcelsort_frames_received_total", COUNTER,	\
 	  "Frames received by the dataplane.")				\
@@ -128,9 +129,9 @@
 	  "Events exported.")						\
 	_(export_dropped, "parcelsort_export_dropped_total", COUNTER,	\
 	  "Events dropped because the export ring was full.")		\
-	_(busy_cycles, "parcelsort_worker_busy_cycles_total", COUNTER,	\
+	_(busy_cycles, "parcelsort_worker_busy_cycles_total", FAMILY,	\
 	  "TSC cycles of worker loop iterations that received frames.")	\
-	_(idle_cycles, "parcelsort_worker_idle_cycles_total", COUNTER,	\
+	_(idle_cycles, "parcelsort_worker_idle_cycles_total", FAMILY,	\
 	  "TSC cycles of empty worker loop iterations.")		\
 	_(loops, "parcelsort_worker_loops_total", COUNTER,		\
 	  "Worker loop iterations.")					\
@@ -203,6 +204,7 @@ struct ps_counters {
 	/* burst latency: RX return to replies handed to TX, in ns; bucket
 	 * 4*log2(ns) + the next two bits (four buckets per power of two) */
 	uint64_t lat_hist[PS_LAT_BUCKETS];
+	uint64_t lat_sum_ns;      /* the bursts' latencies summed, in ns */
 	uint64_t chute[PS_MAX_CHUTE_COUNTERS];
 } __attribute__((aligned(64)));
 

@@ -185,6 +185,7 @@ int ps_worker_main(void *arg)
 			 * arrival to its replies handed to TX */
 			uint64_t ns = ((rte_rdtsc() - tb) * ns_per_cycle) >> 32;
 			c->lat_hist[ps_lat_bucket(ns)]++;
+			c->lat_sum_ns += ns;
 		}
 		rcu_quiescent_state();
 		uint64_t t1 = rte_rdtsc();

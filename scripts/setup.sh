@@ -10,7 +10,8 @@ libjansson-dev
 libpcap-dev tcpdump iproute2 iputils-ping ethtool
 libsystemd-dev systemd debhelper dpkg-dev fakeroot lintian groff-base man-db bash-completion
 bsdextrautils
-clang libclang-rt-14-dev python3 gzip"
+clang libclang-rt-14-dev python3 gzip
+prometheus chromium nodejs"
 
 missing=""
 for p in $PKGS; do
