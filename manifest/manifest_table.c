@@ -350,6 +350,41 @@ enum ps_mtable_put ps_mtable_put(struct ps_mtable *t, const uint8_t *wb,
 	return PS_MT_ADDED;
 }
 
+void ps_mtable_batch_init(struct ps_mtable_batch *b, struct ps_mtable *t)
+{
+	b->t = t;
+	b->n = 0;
+	b->full = 0;
+}
+
+int ps_mtable_batch_flush(struct ps_mtable_batch *b)
+{
+	struct ps_mtable *t = b->t;
+	for (unsigned i = 0; i < b->n; i++) {
+		uint64_t k[3];
+		key_words(b->wb[i], k);
+		__builtin_prefetch(&t->b[home_of(t, key_hash(k))], 1);
+	}
+	for (unsigned i = 0; i < b->n && !b->full; i++)
+		b->full = ps_mtable_put(t, b->wb[i], b->region[i],
+					b->expires_ms[i]) == PS_MT_FULL;
+	b->n = 0;
+	return b->full ? -1 : 0;
+}
+
+int ps_mtable_batch_put(struct ps_mtable_batch *b, const uint8_t *wb,
+			uint64_t region, uint64_t expires_ms)
+{
+	if (b->full)
+		return -1;
+	memcpy(b->wb[b->n], wb, PS_WB_BYTES);
+	b->region[b->n] = region;
+	b->expires_ms[b->n] = expires_ms;
+	if (++b->n < PS_MT_BATCH)
+		return 0;
+	return ps_mtable_batch_flush(b);
+}
+
 static void remove_at(struct ps_mtable *t, uint64_t h, uint64_t b,
 		      unsigned slot)
 {

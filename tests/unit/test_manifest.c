@@ -1,8 +1,8 @@
 /* test_manifest.c: the manifest (manifest/): add, replace, remove, lookup
  * and burst lookup; TTL lapse on an injected clock; a full table reported
  * and counted; readers racing the writer never see a torn or foreign
- * region, nor a replaced entry's region with another version's expiry; the file form's every error as FILE:LINE, bounded; loads refused
- * whole; replace swapping at once; the snapshot and log surviving a
+ * region, nor a replaced entry's region with another version's expiry;
+ * the file form's every error as FILE:LINE, bounded; loads refused whole; replace swapping at once; the snapshot and log surviving a
  * restart; a refused directory fsync; kill -9 during loads; loads in
  * parts; an empty manifest of 16 Mi entries costing next to nothing. */
 #include <criterion/criterion.h>
