@@ -457,6 +457,13 @@ static void decide(struct ps_pipeline *pl, const struct ps_plan *p,
 		if (i < DEDUP_AHEAD)
 			ps_dedup_prefetch(dd, b->hash[k]);
 	}
+	if (pl->manifest)
+		/* the barcode-only records' manifest buckets come in while
+		 * the duplicate window is looked up */
+		for (i = 0; i < ns; i++)
+			if (!b->scan[b->sortable[i]].region)
+				ps_manifest_prefetch(pl->manifest,
+						     b->scan[b->sortable[i]].waybill);
 	if (holds && !ps_holds_count(holds))
 		holds = NULL;           /* an empty list costs nothing */
 	if (holds)

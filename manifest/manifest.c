@@ -125,6 +125,11 @@ uint64_t ps_manifest_get_expiry(const struct ps_manifest *m,
 	return ps_mtable_get_expiry(current(m), wb, now_ms, expires_ms);
 }
 
+void ps_manifest_prefetch(const struct ps_manifest *m, const uint8_t *wb)
+{
+	ps_mtable_prefetch(current(m), wb);
+}
+
 void ps_manifest_get_burst(const struct ps_manifest *m,
 			   const uint8_t *const *wbs, unsigned n,
 			   uint64_t now_ms, uint64_t *regions)

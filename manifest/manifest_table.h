@@ -26,6 +26,8 @@ void ps_mtable_free(struct ps_mtable *t);
  * lapsed at now_ms, else 0. */
 uint64_t ps_mtable_get(const struct ps_mtable *t, const uint8_t *wb,
 		       uint64_t now_ms);
+/* Prefetch wb's home bucket (a look-up to come). */
+void ps_mtable_prefetch(const struct ps_mtable *t, const uint8_t *wb);
 /* The same, and the entry's expiry (0 when absent or lapsed). */
 uint64_t ps_mtable_get_expiry(const struct ps_mtable *t, const uint8_t *wb,
 			      uint64_t now_ms, uint64_t *expires_ms);
