@@ -1,14 +1,16 @@
 /* ctl_cmds.c: the control commands as the daemon runs them: status, plans
  * (load, diff, show, history, rollback), staged edits, route get, chutes,
- * stats, holds, devices, capture. Each handler writes its answer as JSON
- * only (the wire form of every answer) and returns a status (ctl_proto.h);
- * the dispatch is the command table's handler view. */
+ * stats, holds, devices, capture (the manifest's are in
+ * ctl_cmds_manifest.c). Each handler writes its answer as JSON only (the
+ * wire form of every answer) and returns a status (ctl_proto.h); the
+ * dispatch is the command table's handler view. */
 #include "ctl_cmds.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "ctl_cmds_manifest.h"
 #include "ctl_proto.h"
 #include "plan_diff.h"
 
@@ -449,6 +451,8 @@ static int cmd_route_get(struct req *r)
 	int rc = parse_scan_args(r, &sc, wb);
 	if (rc)
 		return rc;
+	int mf_looked, mf_found;
+	ps_ctl_manifest_route(r->x, &sc, &mf_looked, &mf_found);
 	struct ps_explain e;
 	ps_store_explain(r->st, &sc, &e);
 	char why[700], pf[16];
@@ -492,6 +496,7 @@ static int cmd_route_get(struct req *r)
 		      e.have_plan ? ps_reason_name(e.d.reason) : "NO_PLAN",
 		      e.d.chute, (unsigned long long)e.d.matched_prefix);
 	ps_out_json_str(r->o, (const char *)wb);
+	ps_ctl_manifest_route_json(r->o, &sc, mf_looked, mf_found);
 	ps_out_write(r->o, "}\n", 2);
 	return PS_CTL_OK;
 }
@@ -806,6 +811,8 @@ static int cmd_device_list(struct req *r)
 			      "\"noread\":%llu,\"noread_percent\":%.2f,"
 			      "\"bad_barcode\":%llu,\"bad_percent\":%.2f,"
 			      "\"malformed\":%llu,\"duplicates\":%llu,"
+			      "\"manifest_resolved\":%llu,"
+			      "\"manifest_missed\":%llu,"
 			      "\"last_heard_s_ago\":", i ? "," : "", ids[i],
 			      (unsigned long long)d->records,
 			      (unsigned long long)d->noread,
@@ -813,7 +820,9 @@ static int cmd_device_list(struct req *r)
 			      (unsigned long long)d->bad_barcode,
 			      dev_rate(d->bad_barcode, d->records),
 			      (unsigned long long)d->malformed,
-			      (unsigned long long)d->duplicates);
+			      (unsigned long long)d->duplicates,
+			      (unsigned long long)d->manifest_resolved,
+			      (unsigned long long)d->manifest_missed);
 		if (d->last_heard_s)
 			ps_out_printf(r->o, "%llu}", (unsigned long long)
 				      (now + 1 >= d->last_heard_s
@@ -1119,6 +1128,20 @@ static int cmd_capture_status(struct req *r)
 		return PS_CTL_ERR_USAGE;
 	return capture_answer(r);
 }
+
+/* ---------------------------------------------------------- manifest */
+
+#define MANIFEST_CMD(fn) \
+	static int cmd_manifest_##fn(struct req *r) \
+	{ \
+		return ps_ctl_manifest_##fn(r->x, r->a, r->o); \
+	}
+MANIFEST_CMD(load)
+MANIFEST_CMD(add)
+MANIFEST_CMD(del)
+MANIFEST_CMD(get)
+MANIFEST_CMD(stats)
+#undef MANIFEST_CMD
 
 /* ---------------------------------------------------------- dispatch */
 

@@ -28,9 +28,11 @@ struct ps_nic_stats {
 	uint64_t imissed, ierrors, oerrors, rx_nombuf;
 	uint64_t q_ipackets[PS_NIC_QUEUES], q_opackets[PS_NIC_QUEUES];
 };
+struct ps_manifest;
 
 struct ps_ctl_daemon {
 	struct ps_store *store;
+	struct ps_manifest *manifest;   /* pre-advice (manifest.h); NULL: none */
 	void (*sum_counters)(void *arg, struct ps_counters *out);
 	void *arg;
 	/* the ports as a JSON array (json is always 1: the daemon's answers

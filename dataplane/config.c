@@ -54,6 +54,12 @@ const struct ps_config_key ps_config_keys[] = {
 	  "the duplicate window in seconds" },
 	{ "dedup.capacity", "dedup-capacity", "N", "1048576", 0,
 	  "waybills the duplicate window remembers" },
+	{ "manifest.capacity", "manifest-capacity", "N", "16777216", 0,
+	  "waybills of pre-advice the manifest holds (docs/manifest.md); "
+	  "memory is paid as it fills" },
+	{ "manifest.ttl", "manifest-ttl", "D", "72h", 0,
+	  "a manifest entry lapses D after it was added or replaced (90s, "
+	  "30m, 72h, 3d)" },
 	{ "export.file", "export", "FILE", NULL, 0,
 	  "write every decision and track-only scan as JSON lines (\"-\": "
 	  "stdout; default off)" },
@@ -233,6 +239,31 @@ static int parse_double(const char *v, double lo, double hi, double *out)
 	return 0;
 }
 
+/* A duration: N with a unit s, m, h or d (seconds without one), 1 s to
+ * 365 d, in ms. */
+static int parse_duration(const char *v, uint64_t *ms)
+{
+	char *end;
+	errno = 0;
+	if (!*v || *v == '-')
+		return -1;
+	unsigned long long x = strtoull(v, &end, 10);
+	uint64_t unit = 1000;
+	if (*end == 'm')
+		unit = 60000;
+	else if (*end == 'h')
+		unit = 3600000;
+	else if (*end == 'd')
+		unit = 86400000;
+	if (*end && (*end != 's' && unit == 1000))
+		return -1;
+	if (errno || end == v || (*end && end[1]) || x == 0 ||
+	    x > 365ull * 86400000 / unit)
+		return -1;
+	*ms = x * unit;
+	return 0;
+}
+
 /* A prefix list (the scanner or the sorter allow-list). */
 static int set_allow(struct ps_prefix *list, unsigned *count, const char *v,
 		     const char *key, char *err, size_t n)
@@ -364,6 +395,14 @@ static int apply(struct ps_dp_config *c, const char *key, const char *v,
 		if (parse_u64(v, 1024, 1ull << 30, &u))
 			return bad(err, n, key, v, "want 1024..1073741824 waybills");
 		c->dedup_capacity = u;
+	} else if (!strcmp(key, "manifest.capacity")) {
+		if (parse_u64(v, 1, 1ull << 28, &u))
+			return bad(err, n, key, v, "want 1..268435456 waybills");
+		c->manifest_capacity = u;
+	} else if (!strcmp(key, "manifest.ttl")) {
+		if (parse_duration(v, &c->manifest_ttl_ms))
+			return bad(err, n, key, v, "want a duration 1s..365d "
+				   "(90s, 30m, 72h, 3d)");
 	} else if (!strcmp(key, "export.file")) {
 		return set_path(c->export_path, sizeof(c->export_path), key, v,
 				err, n);
