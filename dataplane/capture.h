@@ -173,8 +173,10 @@ struct ps_capture_totals {
 	uint64_t requests;       /* request frames answered while on */
 };
 
-/* Reset the rings' counters, then switch on with 1/sample; the workers
- * follow between two bursts (ps_capture_acked). Only while off. */
+/* Empty the rings (what a worker that missed the last stop still handed
+ * over), reset their counters, then switch on with 1/sample; the workers
+ * follow between two bursts (ps_capture_acked). Only while off: every
+ * worker has acknowledged the last disarm and no writer drains. */
 void ps_capture_arm(struct ps_capture *c, uint32_t sample);
 /* Switch off; the workers follow between two bursts. */
 void ps_capture_disarm(struct ps_capture *c);

@@ -559,3 +559,64 @@ Test(capture_commands, bad_arguments_clear_errors_one_at_a_time)
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	cr_assert_eq(system(cmd), 0);
 }
+
+/* ------------------------------------------------------ review findings */
+
+/* A worker that misses a stop's 2 s stays on and keeps handing frames to
+ * its ring until it follows. Those frames belong to no capture: the next
+ * capture must not write them into its file, nor count them as its own
+ * (they were never among its requests). */
+Test(capture_writer, late_worker_leftovers_not_in_next_capture, .timeout = 30)
+{
+	struct ps_capture *cap = ring_of(64);
+	struct ps_capture_ring *r = &cap->rings[0];
+	struct worker_sim ws = { .r = r, .frames = 10 };
+	pthread_t th;
+	char path[128], err[512], js[4096];
+	uint8_t f[100];
+	tmpdir();
+	struct ps_capture_writer *w = ps_capture_writer_new(cap, "x");
+	pthread_create(&th, NULL, simulate, &ws);
+	snprintf(path, sizeof(path), "%s/a.pcap", dir);
+	struct ps_capture_opts o = { .path = path, .max_mb = 1, .sample = 1 };
+	cr_assert_eq(ps_capture_start(w, &o, err, sizeof(err)), 0, "%s", err);
+	while (__atomic_load_n(&ws.frames, __ATOMIC_RELAXED) > 0)
+		usleep(1000);
+	/* the worker stalls: it will not follow the stop in time */
+	__atomic_store_n(&ws.stop, 1, __ATOMIC_RELEASE);
+	pthread_join(th, NULL);
+	cr_assert_eq(ps_capture_stop(w, err, sizeof(err)), 0, "%s", err);
+	json_of(w, js, sizeof(js));
+	cr_assert(strstr(js, "\"captured\":10,"), "%s", js);
+	cr_assert(strstr(js, "\"workers_followed\":false"), "%s", js);
+	/* still on, it hands over 5 more frames, then follows the stop */
+	frame(f, 60, 7);
+	for (int i = 0; i < 5; i++) {
+		ps_capture_offer(r, f, 60);
+		cnt[0].answered[PS_ANS_DECISION]++;
+	}
+	cr_assert_eq(follow(r), 0);
+	/* the next capture, the worker following again, and no traffic */
+	ws.stop = 0;
+	ws.frames = 0;
+	pthread_create(&th, NULL, simulate, &ws);
+	snprintf(path, sizeof(path), "%s/b.pcap", dir);
+	cr_assert_eq(ps_capture_start(w, &o, err, sizeof(err)), 0, "%s", err);
+	usleep(50000);
+	cr_assert_eq(ps_capture_stop(w, err, sizeof(err)), 0, "%s", err);
+	json_of(w, js, sizeof(js));
+	cr_assert(strstr(js, "\"workers_followed\":true"), "%s", js);
+	cr_assert(strstr(js, "\"requests\":0,"), "%s", js);
+	cr_assert(strstr(js, "\"captured\":0,"), "none of the last capture's "
+		  "frames: %s", js);
+	struct stat st;
+	cr_assert_eq(stat(path, &st), 0);
+	cr_assert_eq(st.st_size, 24, "the header only");
+	__atomic_store_n(&ws.stop, 1, __ATOMIC_RELEASE);
+	pthread_join(th, NULL);
+	ps_capture_writer_free(w);
+	ps_capture_free(cap);
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	cr_assert_eq(system(cmd), 0);
+}
