@@ -620,3 +620,17 @@ Test(capture_writer, late_worker_leftovers_not_in_next_capture, .timeout = 30)
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	cr_assert_eq(system(cmd), 0);
 }
+
+/* The worker's per-frame fields (head, slots, mask) and the writer's
+ * per-frame field (tail) never share a cache line: the writer releasing
+ * each slot must not take the line the worker reads for every frame. */
+Test(capture_ring, worker_and_writer_fields_on_separate_lines)
+{
+	size_t tail = offsetof(struct ps_capture_ring, tail) / 64;
+	cr_assert_neq(offsetof(struct ps_capture_ring, head) / 64, tail);
+	cr_assert_neq(offsetof(struct ps_capture_ring, slots) / 64, tail,
+		      "slots is read by the worker for every frame");
+	cr_assert_neq(offsetof(struct ps_capture_ring, mask) / 64, tail,
+		      "mask is read by the worker for every frame");
+	cr_assert_neq(offsetof(struct ps_capture_ring, countdown) / 64, tail);
+}
