@@ -5,8 +5,10 @@
  * writer (control/capture_writer.c) drains into a pcap file.
  *
  * The worker never waits: a frame that finds its ring full is dropped and
- * counted. Sampling 1/K keeps every K-th request frame by a countdown. No
- * lock, syscall, allocation or division per frame. While no capture runs
+ * counted. Sampling 1/K keeps every K-th request frame of the worker by
+ * a countdown of its own (no shared counter: with n workers the total
+ * kept is within n of frames / K). No lock, syscall, allocation or
+ * division per frame. While no capture runs
  * the pipeline's capture pointer is NULL (one predictable branch per
  * request frame) and the worker loop compares its generation with the
  * shared one once per iteration.
