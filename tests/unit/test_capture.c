@@ -515,6 +515,17 @@ Test(capture_commands, bad_arguments_clear_errors_one_at_a_time)
 	cr_assert_eq(run(&x, PS_CTL_CAPTURE_START, 4, dur, ans, sizeof(ans)),
 		     PS_CTL_ERR_USAGE);
 	cr_assert(strstr(ans, "DURATION_S"), "%s", ans);
+	/* decimal digits only: no sign, no blank, no wrap-around */
+	const char *const odd[][4] = { { path, " 5", "1", "1" },
+				       { path, "+5", "1", "1" },
+				       { path, "0", "1", "-18446744073709551615" },
+				       { path, "0", "18446744073709551617", "1" } };
+	for (unsigned i = 0; i < 4; i++) {
+		cr_assert_eq(run(&x, PS_CTL_CAPTURE_START, 4, odd[i], ans,
+				 sizeof(ans)), PS_CTL_ERR_USAGE, "%s %s %s: %s",
+			     odd[i][1], odd[i][2], odd[i][3], ans);
+		cr_assert(strstr(ans, "must be a number"), "%s", ans);
+	}
 	const char *k0[] = { path, "0", "1", "0" };
 	cr_assert_eq(run(&x, PS_CTL_CAPTURE_START, 4, k0, ans, sizeof(ans)),
 		     PS_CTL_ERR_USAGE);
