@@ -8,7 +8,10 @@
  * nothing else; the writer refuses an existing file and a symbolic link,
  * creates mode 0640, writes a classic pcap (the project's reader reads it
  * back), refuses a second capture and stops by --max-mb; the daemon's
- * capture commands refuse bad arguments with clear errors. */
+ * capture commands refuse bad arguments with clear errors (numbers: digits
+ * only); what a worker that missed a stop left in its ring is not the next
+ * capture's; the file is in time order across workers; the worker's and
+ * the writer's per-frame fields are on separate cache lines. */
 #include <criterion/criterion.h>
 #include <fcntl.h>
 #include <pthread.h>
