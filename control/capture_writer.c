@@ -58,6 +58,7 @@ struct ps_capture_writer {
 	char pdump[256];
 	pthread_mutex_t lock;    /* stopped_by, the session's start and end */
 	int ever;                /* a capture was started */
+	uint64_t *end;           /* per ring: where this drain pass ends */
 	struct session s;
 };
 
@@ -68,7 +69,10 @@ struct ps_capture_writer *ps_capture_writer_new(struct ps_capture *cap,
 	if (!w)
 		return NULL;
 	w->s.block = malloc(PS_CAPTURE_BLOCK_BYTES);
-	if (!w->s.block) {
+	w->end = calloc(cap->n ? cap->n : 1, sizeof(*w->end));
+	if (!w->s.block || !w->end) {
+		free(w->s.block);
+		free(w->end);
 		free(w);
 		return NULL;
 	}
@@ -201,20 +205,38 @@ static void append(struct ps_capture_writer *w,
 	__atomic_fetch_add(&s->captured, 1, __ATOMIC_RELAXED);
 }
 
-/* Everything in the rings now; returns the frames taken. */
+/* What the rings hold now (their heads, read once: frames published
+ * after wait for the next pass, so a pass ends however fast the workers
+ * hand over), oldest first across the rings: each ring is in its worker's
+ * time order, and the writer takes the oldest of their next frames, so
+ * the file is in time order whatever worker a frame came from. Returns
+ * the frames taken. */
 static uint64_t drain(struct ps_capture_writer *w)
 {
+	struct ps_capture *c = w->cap;
 	uint64_t n = 0;
-	for (unsigned i = 0; i < w->cap->n; i++) {
-		struct ps_capture_ring *r = &w->cap->rings[i];
-		const struct ps_capture_slot *sl;
-		while ((sl = ps_capture_peek(r))) {
-			append(w, sl);
-			ps_capture_release(r);
-			n++;
+	for (unsigned i = 0; i < c->n; i++)
+		w->end[i] = __atomic_load_n(&c->rings[i].head,
+					    __ATOMIC_ACQUIRE);
+	for (;;) {
+		struct ps_capture_ring *best = NULL;
+		uint64_t best_tsc = 0;
+		for (unsigned i = 0; i < c->n; i++) {
+			struct ps_capture_ring *r = &c->rings[i];
+			if (r->tail == w->end[i])
+				continue;
+			uint64_t tsc = r->slots[r->tail & r->mask].tsc;
+			if (!best || (int64_t)(tsc - best_tsc) < 0) {
+				best = r;
+				best_tsc = tsc;
+			}
 		}
+		if (!best)
+			return n;
+		append(w, &best->slots[best->tail & best->mask]);
+		ps_capture_release(best);
+		n++;
 	}
-	return n;
 }
 
 static void nap_us(unsigned us)
@@ -444,6 +466,7 @@ void ps_capture_writer_free(struct ps_capture_writer *w)
 	join(w);
 	pthread_mutex_destroy(&w->lock);
 	free(w->s.block);
+	free(w->end);
 	free(w);
 }
 

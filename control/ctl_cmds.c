@@ -6,6 +6,7 @@
  * dispatch is the command table's handler view. */
 #include "ctl_cmds.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1064,13 +1065,16 @@ static int capture_answer(struct req *r)
 	return PS_CTL_OK;
 }
 
-/* One number of `capture start`: 0..max. */
+/* One number of `capture start`: 0..max, decimal digits only (strtoull
+ * alone would take a sign and leading blanks). */
 static int capture_number(struct req *r, unsigned i, uint32_t max,
 			  const char *what, uint32_t *v)
 {
 	char *end, msg[128];
-	unsigned long long x = strtoull(r->a->v[i], &end, 10);
-	if (*end || !r->a->v[i][0] || r->a->v[i][0] == '-' || x > max) {
+	const char *s = r->a->v[i];
+	errno = 0;
+	unsigned long long x = strtoull(s, &end, 10);
+	if (*end || s[0] < '0' || s[0] > '9' || errno || x > max) {
 		snprintf(msg, sizeof(msg), "capture start: %s must be a number "
 			 "0..%u", what, max);
 		return usage(r, msg);

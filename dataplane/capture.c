@@ -84,6 +84,13 @@ void ps_capture_arm(struct ps_capture *c, uint32_t sample)
 {
 	for (unsigned i = 0; i < c->n; i++) {
 		struct ps_capture_ring *r = &c->rings[i];
+		/* what a worker that missed the last stop handed over after
+		 * the writer ended belongs to no capture: dropped here, where
+		 * the control side is the ring's only consumer (the writer has
+		 * ended) and the worker, switched off, adds nothing */
+		__atomic_store_n(&r->tail,
+				 __atomic_load_n(&r->head, __ATOMIC_ACQUIRE),
+				 __ATOMIC_RELEASE);
 		__atomic_store_n(&r->pushed, 0, __ATOMIC_RELAXED);
 		__atomic_store_n(&r->ring_full, 0, __ATOMIC_RELAXED);
 		__atomic_store_n(&r->sampled_out, 0, __ATOMIC_RELAXED);

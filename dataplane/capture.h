@@ -5,8 +5,10 @@
  * writer (control/capture_writer.c) drains into a pcap file.
  *
  * The worker never waits: a frame that finds its ring full is dropped and
- * counted. Sampling 1/K keeps every K-th request frame by a countdown. No
- * lock, syscall, allocation or division per frame. While no capture runs
+ * counted. Sampling 1/K keeps every K-th request frame of the worker by
+ * a countdown of its own (no shared counter: with n workers the total
+ * kept is within n of frames / K). No lock, syscall, allocation or
+ * division per frame. While no capture runs
  * the pipeline's capture pointer is NULL (one predictable branch per
  * request frame) and the worker loop compares its generation with the
  * shared one once per iteration.
@@ -51,14 +53,17 @@ struct ps_capture_switch {
 	uint32_t sample;         /* keep every sample-th request frame */
 } __attribute__((aligned(64)));
 
-/* One worker's ring and its capture state. */
+/* One worker's ring and its capture state, in three cache lines: what the
+ * worker touches for every frame, what it touches at a switch (and the
+ * control side reads), and the writer's tail, so that the writer releasing
+ * a slot never takes the line the worker reads for every frame. */
 struct ps_capture_ring {
-	/* producer (worker) side */
+	/* the worker, every frame (slots and mask never change) */
+	struct ps_capture_slot *slots;
+	uint32_t mask;
+	uint32_t countdown;             /* frames until the next kept one */
 	uint64_t head;                  /* slots published */
 	uint64_t tail_cache;            /* the consumer's tail, last read */
-	uint64_t local_gen;             /* the generation acted upon */
-	uint32_t countdown;             /* frames until the next kept one */
-	uint32_t sample;
 	uint64_t tsc;                   /* this loop iteration's TSC */
 	/* counted by the worker while on (reset by the control side while
 	 * off): kept in the ring, dropped because it was full, skipped by
@@ -66,20 +71,24 @@ struct ps_capture_ring {
 	uint64_t pushed;
 	uint64_t ring_full;
 	uint64_t sampled_out;
+	/* the worker at a switch; the control side */
+	uint64_t local_gen __attribute__((aligned(64)));  /* acted upon */
+	uint32_t sample;
+	uint32_t exited;                /* atomic: the worker loop ended */
+	uint32_t is_on;                 /* atomic: switched on */
 	/* the worker's requests answered (decisions + acks) when it switched
 	 * on, and when it switched off */
 	uint64_t req_start;
 	uint64_t req_end;
 	uint64_t acked_gen;             /* atomic: the generation acted upon */
-	uint32_t exited;                /* atomic: the worker loop ended */
-	uint32_t is_on;                 /* atomic: switched on */
 	const struct ps_counters *cnt;  /* the worker's counters */
 	const struct ps_capture_switch *sw;
-	/* consumer (writer) side, its own cache line */
+	/* the consumer (writer), its own cache line */
 	uint64_t tail __attribute__((aligned(64)));
-	struct ps_capture_slot *slots;
-	uint32_t mask;
 } __attribute__((aligned(64)));
+
+_Static_assert(sizeof(struct ps_capture_ring) == 192,
+	       "three cache lines: the worker's, the switch's, the writer's");
 
 /* The control side's view: the switch and every worker's ring. */
 struct ps_capture {
@@ -173,8 +182,10 @@ struct ps_capture_totals {
 	uint64_t requests;       /* request frames answered while on */
 };
 
-/* Reset the rings' counters, then switch on with 1/sample; the workers
- * follow between two bursts (ps_capture_acked). Only while off. */
+/* Empty the rings (what a worker that missed the last stop still handed
+ * over), reset their counters, then switch on with 1/sample; the workers
+ * follow between two bursts (ps_capture_acked). Only while off: every
+ * worker has acknowledged the last disarm and no writer drains. */
 void ps_capture_arm(struct ps_capture *c, uint32_t sample);
 /* Switch off; the workers follow between two bursts. */
 void ps_capture_disarm(struct ps_capture *c);

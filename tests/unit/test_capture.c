@@ -8,7 +8,10 @@
  * nothing else; the writer refuses an existing file and a symbolic link,
  * creates mode 0640, writes a classic pcap (the project's reader reads it
  * back), refuses a second capture and stops by --max-mb; the daemon's
- * capture commands refuse bad arguments with clear errors. */
+ * capture commands refuse bad arguments with clear errors (numbers: digits
+ * only); what a worker that missed a stop left in its ring is not the next
+ * capture's; the file is in time order across workers; the worker's and
+ * the writer's per-frame fields are on separate cache lines. */
 #include <criterion/criterion.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -515,6 +518,17 @@ Test(capture_commands, bad_arguments_clear_errors_one_at_a_time)
 	cr_assert_eq(run(&x, PS_CTL_CAPTURE_START, 4, dur, ans, sizeof(ans)),
 		     PS_CTL_ERR_USAGE);
 	cr_assert(strstr(ans, "DURATION_S"), "%s", ans);
+	/* decimal digits only: no sign, no blank, no wrap-around */
+	const char *const odd[][4] = { { path, " 5", "1", "1" },
+				       { path, "+5", "1", "1" },
+				       { path, "0", "1", "-18446744073709551615" },
+				       { path, "0", "18446744073709551617", "1" } };
+	for (unsigned i = 0; i < 4; i++) {
+		cr_assert_eq(run(&x, PS_CTL_CAPTURE_START, 4, odd[i], ans,
+				 sizeof(ans)), PS_CTL_ERR_USAGE, "%s %s %s: %s",
+			     odd[i][1], odd[i][2], odd[i][3], ans);
+		cr_assert(strstr(ans, "must be a number"), "%s", ans);
+	}
 	const char *k0[] = { path, "0", "1", "0" };
 	cr_assert_eq(run(&x, PS_CTL_CAPTURE_START, 4, k0, ans, sizeof(ans)),
 		     PS_CTL_ERR_USAGE);
@@ -558,4 +572,160 @@ Test(capture_commands, bad_arguments_clear_errors_one_at_a_time)
 	char cmd[128];
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	cr_assert_eq(system(cmd), 0);
+}
+
+/* ------------------------------------------------------ review findings */
+
+/* A worker that misses a stop's 2 s stays on and keeps handing frames to
+ * its ring until it follows. Those frames belong to no capture: the next
+ * capture must not write them into its file, nor count them as its own
+ * (they were never among its requests). */
+Test(capture_writer, late_worker_leftovers_not_in_next_capture, .timeout = 30)
+{
+	struct ps_capture *cap = ring_of(64);
+	struct ps_capture_ring *r = &cap->rings[0];
+	struct worker_sim ws = { .r = r, .frames = 10 };
+	pthread_t th;
+	char path[128], err[512], js[4096];
+	uint8_t f[100];
+	tmpdir();
+	struct ps_capture_writer *w = ps_capture_writer_new(cap, "x");
+	pthread_create(&th, NULL, simulate, &ws);
+	snprintf(path, sizeof(path), "%s/a.pcap", dir);
+	struct ps_capture_opts o = { .path = path, .max_mb = 1, .sample = 1 };
+	cr_assert_eq(ps_capture_start(w, &o, err, sizeof(err)), 0, "%s", err);
+	while (__atomic_load_n(&ws.frames, __ATOMIC_RELAXED) > 0)
+		usleep(1000);
+	/* the worker stalls: it will not follow the stop in time */
+	__atomic_store_n(&ws.stop, 1, __ATOMIC_RELEASE);
+	pthread_join(th, NULL);
+	cr_assert_eq(ps_capture_stop(w, err, sizeof(err)), 0, "%s", err);
+	json_of(w, js, sizeof(js));
+	cr_assert(strstr(js, "\"captured\":10,"), "%s", js);
+	cr_assert(strstr(js, "\"workers_followed\":false"), "%s", js);
+	/* still on, it hands over 5 more frames, then follows the stop */
+	frame(f, 60, 7);
+	for (int i = 0; i < 5; i++) {
+		ps_capture_offer(r, f, 60);
+		cnt[0].answered[PS_ANS_DECISION]++;
+	}
+	cr_assert_eq(follow(r), 0);
+	/* the next capture, the worker following again, and no traffic */
+	ws.stop = 0;
+	ws.frames = 0;
+	pthread_create(&th, NULL, simulate, &ws);
+	snprintf(path, sizeof(path), "%s/b.pcap", dir);
+	cr_assert_eq(ps_capture_start(w, &o, err, sizeof(err)), 0, "%s", err);
+	usleep(50000);
+	cr_assert_eq(ps_capture_stop(w, err, sizeof(err)), 0, "%s", err);
+	json_of(w, js, sizeof(js));
+	cr_assert(strstr(js, "\"workers_followed\":true"), "%s", js);
+	cr_assert(strstr(js, "\"requests\":0,"), "%s", js);
+	cr_assert(strstr(js, "\"captured\":0,"), "none of the last capture's "
+		  "frames: %s", js);
+	struct stat st;
+	cr_assert_eq(stat(path, &st), 0);
+	cr_assert_eq(st.st_size, 24, "the header only");
+	__atomic_store_n(&ws.stop, 1, __ATOMIC_RELEASE);
+	pthread_join(th, NULL);
+	ps_capture_writer_free(w);
+	ps_capture_free(cap);
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	cr_assert_eq(system(cmd), 0);
+}
+
+/* Two workers play: both rings hold frames when the writer first looks;
+ * worker 0's at TSC 1, 3, 5, worker 1's at 2, 4, 6 (us at 1 GHz). */
+struct two_sim {
+	struct ps_capture *cap;
+	int stop;
+};
+
+static void *two_workers(void *arg)
+{
+	struct two_sim *t = arg;
+	struct ps_capture_ring *r0 = &t->cap->rings[0], *r1 = &t->cap->rings[1];
+	uint8_t f[64];
+	/* the arm: worker 0 follows and both fill their rings before
+	 * worker 1 follows, so the writer (started once both have) finds
+	 * both rings holding frames */
+	while (!ps_capture_poll(r0, 0))
+		usleep(100);
+	ps_capture_switch_over(r0);
+	for (unsigned i = 0; i < 3; i++) {
+		frame(f, 60, (uint8_t)(2 * i + 1));
+		r0->tsc = (2 * i + 1) * 1000ull;
+		ps_capture_offer(r0, f, 60);
+		frame(f, 60, (uint8_t)(2 * i + 2));
+		r1->tsc = (2 * i + 2) * 1000ull;
+		ps_capture_offer(r1, f, 60);
+	}
+	ps_capture_switch_over(r1);
+	/* then follow whatever comes (the stop) */
+	while (!__atomic_load_n(&t->stop, __ATOMIC_ACQUIRE)) {
+		for (unsigned i = 0; i < 2; i++) {
+			struct ps_capture_ring *r = &t->cap->rings[i];
+			if (__atomic_load_n(&r->sw->gen, __ATOMIC_ACQUIRE) !=
+			    r->local_gen)
+				ps_capture_switch_over(r);
+		}
+		usleep(100);
+	}
+	return NULL;
+}
+
+/* The file is in time order whatever worker a frame came from: the writer
+ * takes the oldest of the rings' next frames, not one ring after the
+ * other (plan whatif replays a capture in its order). */
+Test(capture_writer, records_in_time_order_across_workers, .timeout = 30)
+{
+	memset(cnt, 0, sizeof(cnt));
+	struct ps_capture *cap = ps_capture_new(2, 64, cnt, 1000000000ull);
+	cr_assert_not_null(cap);
+	struct two_sim t = { .cap = cap };
+	pthread_t th;
+	char path[128], err[512];
+	tmpdir();
+	struct ps_capture_writer *w = ps_capture_writer_new(cap, "x");
+	pthread_create(&th, NULL, two_workers, &t);
+	snprintf(path, sizeof(path), "%s/order.pcap", dir);
+	struct ps_capture_opts o = { .path = path, .max_mb = 1, .sample = 1 };
+	cr_assert_eq(ps_capture_start(w, &o, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(ps_capture_stop(w, err, sizeof(err)), 0, "%s", err);
+	__atomic_store_n(&t.stop, 1, __ATOMIC_RELEASE);
+	pthread_join(th, NULL);
+	struct ps_pcap pc;
+	static uint8_t rec[2048];
+	uint64_t ts, prev = 0;
+	int got, records = 0;
+	cr_assert_eq(ps_pcap_open(&pc, path), 0);
+	while ((got = ps_pcap_next(&pc, rec, sizeof(rec), &ts)) > 0) {
+		records++;
+		cr_assert_eq(rec[0], records, "frame %d in time order, not "
+			     "%u", records, rec[0]);
+		cr_assert_geq(ts, prev, "timestamps never go back");
+		prev = ts;
+	}
+	cr_assert_eq(records, 6);
+	fclose(pc.fp);
+	ps_capture_writer_free(w);
+	ps_capture_free(cap);
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	cr_assert_eq(system(cmd), 0);
+}
+
+/* The worker's per-frame fields (head, slots, mask) and the writer's
+ * per-frame field (tail) never share a cache line: the writer releasing
+ * each slot must not take the line the worker reads for every frame. */
+Test(capture_ring, worker_and_writer_fields_on_separate_lines)
+{
+	size_t tail = offsetof(struct ps_capture_ring, tail) / 64;
+	cr_assert_neq(offsetof(struct ps_capture_ring, head) / 64, tail);
+	cr_assert_neq(offsetof(struct ps_capture_ring, slots) / 64, tail,
+		      "slots is read by the worker for every frame");
+	cr_assert_neq(offsetof(struct ps_capture_ring, mask) / 64, tail,
+		      "mask is read by the worker for every frame");
+	cr_assert_neq(offsetof(struct ps_capture_ring, countdown) / 64, tail);
 }
