@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "pipeline.h"
+#include "ps_clock.h"
 #include "ps_frame.h"
 #include "wi_capture.h"
 
@@ -89,10 +90,10 @@ static int side_init(struct side *s, const struct wi_opts *o, int k,
 	s->pl.cnt = s->cnt;
 	s->pl.export_fn = collect;
 	s->pl.export_ctx = s;
-	/* o->manifest takes part once the pipeline has its manifest member
-	 * (the manifest work): s->pl.manifest = o->manifest, with
-	 * s->pl.manifest_now_ms the wall clock at the start (the file was
-	 * just loaded: nothing in it has lapsed) */
+	/* the manifest (offline: just loaded from its file, so nothing in it
+	 * has lapsed at the wall clock of the start) */
+	s->pl.manifest = o->manifest;
+	s->pl.manifest_now_ms = ps_now_ms();
 	return 0;
 }
 
