@@ -9,6 +9,9 @@
 
 #include "pkt.h"
 
+_Static_assert(PS_TX_L3_LEN_MAX < 1u << RTE_MBUF_L3_LEN_BITS,
+	       "a reply's l3_len left to the port fits the mbuf's field");
+
 /* RTE_MBUF_F_RX_{IP,L4}_CKSUM_{UNKNOWN,GOOD,BAD,NONE} -> PS_CSUM_*. */
 static inline uint8_t ps_rx_csum_state(uint64_t f, uint64_t good,
 				       uint64_t bad, uint64_t mask)

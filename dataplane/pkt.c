@@ -348,7 +348,8 @@ static inline int past_ipv4_checks(enum ps_frame_status st,
 {
 	return f->ethertype == PS_ETH_P_IPV4 &&
 	       (st == PS_FRAME_UDP || st == PS_FRAME_FRAGMENT ||
-		st == PS_FRAME_PROTO || st == PS_FRAME_UDP_LEN);
+		st == PS_FRAME_PROTO || st == PS_FRAME_UDP_LEN ||
+		st == PS_FRAME_UDP_CSUM);  /* the port said BAD */
 }
 
 static int ipv4_csum_ok(const uint8_t *ip)
@@ -464,6 +465,8 @@ static uint16_t reply_udp(const struct ps_net_cfg *c, uint8_t *frame,
 {
 	uint8_t *ip = frame + f->l3_off, *u = frame + f->l4_off;
 	uint16_t ulen = (uint16_t)(8 + plen);
+	if ((unsigned)(f->l4_off - f->l3_off) > PS_TX_L3_LEN_MAX)
+		offload = 0;             /* more than the mbuf can say */
 	eth_answer(c, frame);
 	swap(u, u + 2, 2);
 	st16(u + 4, ulen);

@@ -65,6 +65,10 @@ enum ps_rx_csum {
 #define PS_TX_UDP_CSUM 0x1u
 #define PS_TX_IP_CSUM  0x2u
 #define PS_TX_IPV6     0x4u      /* else IPv4 */
+/* The longest IP header (IPv6 extension headers included) left to a port:
+ * what an mbuf's l3_len holds (9 bits). A reply behind a longer one has
+ * its checksums made here. */
+#define PS_TX_L3_LEN_MAX 511u
 struct ps_tx_csum {
 	uint8_t flags;
 	uint8_t l2_len;

@@ -205,8 +205,8 @@ static enum ps_frame_status parse_udp(const uint8_t *frame, struct ps_frame *f,
 	uint16_t ck = ld16(u + 6);
 	if (ck == 0 && f->ip_ver == 6)
 		return PS_FRAME_UDP_CSUM;
-	if (known & PS_FRAME_UDP_CSUM_BAD)
-		return PS_FRAME_UDP_CSUM;
+	if (ck != 0 && (known & PS_FRAME_UDP_CSUM_BAD))
+		return PS_FRAME_UDP_CSUM;   /* 0 over IPv4: none to be bad */
 	if (ck != 0 && !(known & PS_FRAME_UDP_CSUM_OK) &&
 	    ps_l4_csum(f->ip_ver, f->src, f->dst, PS_IPPROTO_UDP, u, ulen) != 0)
 		return PS_FRAME_UDP_CSUM;

@@ -66,8 +66,10 @@ enum ps_frame_status ps_frame_parse(const uint8_t *f, size_t len,
 				    struct ps_frame *out);
 /* The same, for a caller that already knows some checksums (a NIC checked
  * them): each _OK skips that checksum's software check, each _BAD fails it
- * without one; 0 checks both in software, as ps_frame_parse does. The
- * other checks (lengths, a zero UDP checksum over IPv6) always run. */
+ * without one (but a zero UDP checksum over IPv4 is none, RFC 768: there
+ * is nothing to be bad, it passes); 0 checks both in software, as
+ * ps_frame_parse does. The other checks (lengths, a zero UDP checksum over
+ * IPv6) always run. */
 #define PS_FRAME_IP_CSUM_OK   0x1u
 #define PS_FRAME_IP_CSUM_BAD  0x2u
 #define PS_FRAME_UDP_CSUM_OK  0x4u

@@ -416,3 +416,111 @@ Test(offload, inline_sums_agree_with_the_frame_parser)
 		}
 	}
 }
+
+/* The port vouching for one checksum keeps the other's check in its
+ * place: an IPv4 header with a wrong checksum is dropped as such even when
+ * the port said the UDP checksum was BAD (the header's check comes first,
+ * as it does in software: docs/protocol.md's order). */
+Test(offload, ipv4_header_checked_before_a_bad_udp_flag)
+{
+	struct rig r;
+	rig_init(&r, 0, 0);
+	uint8_t f[256];
+	size_t n = request(f, 4, 0);
+	f[14 + 10] ^= 0x33;                   /* wrong IPv4 header sum */
+	struct ps_pkt_buf b = run(&r, f, n, rx_of(RTE_MBUF_F_RX_L4_CKSUM_BAD));
+	cr_assert_not(b.send);
+	cr_assert_eq(r.cnt.drops[PS_DROP_IP_CHECKSUM], 1,
+		     "the header's checksum, as software finds it");
+	cr_assert_eq(r.cnt.drops[PS_DROP_UDP_CHECKSUM], 0);
+	/* the same frame with nothing said by the port: the same cause */
+	n = request(f, 4, 0);
+	f[14 + 10] ^= 0x33;
+	f[udp_csum_off(4, 0)] ^= 0x5a;        /* and a wrong UDP sum */
+	b = run(&r, f, n, rx_of(0));
+	cr_assert_eq(r.cnt.drops[PS_DROP_IP_CHECKSUM], 2);
+	cr_assert_eq(r.cnt.drops[PS_DROP_UDP_CHECKSUM], 0);
+	ps_dedup_free(&r.d);
+}
+
+/* A zero UDP checksum over IPv4 is no checksum (RFC 768): answered
+ * whatever the port says of it, BAD included (some NICs flag it so), as
+ * the software check answers it; over IPv6 it is refused whatever the port
+ * says, GOOD and NONE included (RFC 8200 8.1). */
+Test(offload, zero_udp_checksum_whatever_the_port_says)
+{
+	static const uint64_t l4[] = { 0, RTE_MBUF_F_RX_L4_CKSUM_GOOD,
+				       RTE_MBUF_F_RX_L4_CKSUM_NONE,
+				       RTE_MBUF_F_RX_L4_CKSUM_BAD };
+	for (unsigned i = 0; i < sizeof(l4) / sizeof(l4[0]); i++) {
+		for (int v = 4; v <= 6; v += 2) {
+			struct rig r;
+			rig_init(&r, 0, 0);
+			uint8_t f[256];
+			size_t n = request(f, v, 0);
+			f[udp_csum_off(v, 0)] = 0;
+			f[udp_csum_off(v, 0) + 1] = 0;
+			struct ps_pkt_buf b = run(&r, f, n, rx_of(l4[i]));
+			if (v == 4) {
+				cr_assert(b.send, "IPv4, no checksum, flags "
+					  "%#llx: answered",
+					  (unsigned long long)l4[i]);
+				cr_assert_eq(r.cnt.answered[PS_ANS_DECISION], 1);
+			} else {
+				cr_assert_not(b.send, "IPv6, zero checksum, "
+					      "flags %#llx: dropped",
+					      (unsigned long long)l4[i]);
+				cr_assert_eq(r.cnt.drops[PS_DROP_UDP_CHECKSUM], 1);
+			}
+			ps_dedup_free(&r.d);
+		}
+	}
+}
+
+/* An IPv6 request with extension headers longer than an mbuf's l3_len
+ * holds (9 bits: 511 bytes): a reply left to the port would have it make
+ * the UDP checksum at the wrong place. What leaves checks, on the bytes a
+ * port would finish from the mbuf's own fields. */
+Test(offload, long_ipv6_extension_headers_reply_checks)
+{
+	static const unsigned ext_lens[] = { 8, 496, 504, 600 };
+	for (unsigned e = 0; e < sizeof(ext_lens) / sizeof(ext_lens[0]); e++) {
+		unsigned ext = ext_lens[e];
+		struct rig r;
+		rig_init(&r, 1, 1);
+		uint8_t base[256], f[1024];
+		size_t n = request(base, 6, 0);
+		/* Ethernet + IPv6, a destination options header (Pad1
+		 * bytes), then the UDP datagram as it was */
+		memcpy(f, base, 54);
+		memset(f + 54, 0, ext);
+		f[54] = 17;                        /* then UDP */
+		f[55] = (uint8_t)(ext / 8 - 1);
+		memcpy(f + 54 + ext, base + 54, n - 54);
+		f[14 + 6] = 60;                    /* destination options */
+		unsigned plen = (unsigned)(n - 54) + ext;
+		f[14 + 4] = (uint8_t)(plen >> 8);
+		f[14 + 5] = (uint8_t)plen;
+		n += ext;
+		struct ps_frame pf;
+		cr_assert_eq(ps_frame_parse(f, n, &pf), PS_FRAME_UDP);
+		struct ps_pkt_buf b = run(&r, f, n, 0);
+		cr_assert(b.send, "ext %u: answered", ext);
+		/* left to the port while the header fits its field */
+		cr_assert_eq(!!b.tx.flags, 40 + ext <= PS_TX_L3_LEN_MAX,
+			     "ext %u: flags %#x", ext, b.tx.flags);
+		struct rte_mbuf m;
+		memset(&m, 0, sizeof(m));
+		ps_tx_csum_set(&m, &b.tx);
+		struct ps_tx_csum as_port = { .flags = b.tx.flags,
+					      .l2_len = (uint8_t)m.l2_len,
+					      .l3_len = (uint16_t)m.l3_len };
+		if (as_port.flags)
+			finish_like_a_port(f, &as_port, b.out_len);
+		cr_assert_eq(ps_frame_parse(f, b.out_len, &pf), PS_FRAME_UDP,
+			     "ext %u: the reply's checksum is right (flags "
+			     "%#x, l3_len %u)", ext, b.tx.flags,
+			     (unsigned)m.l3_len);
+		ps_dedup_free(&r.d);
+	}
+}
