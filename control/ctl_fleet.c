@@ -611,6 +611,24 @@ static int fleet_keygen(const struct fleet_args *fa)
 	return EXIT_DONE;
 }
 
+/* The lines that let a site's agent run its durable pull consumer
+ * agent-SITE on STREAM, filtered on SUBJECT+SITE, and nothing else there:
+ * its info, delete and create (the create subject names the filter, so the
+ * server refuses a consumer of that name on another site's subject), the
+ * next-message requests and the acks. */
+static void print_consumer_permissions(const char *stream, const char *subject,
+				       const char *site)
+{
+	printf(
+"    \"$JS.API.CONSUMER.INFO.%s.agent-%s\",\n"
+"    \"$JS.API.CONSUMER.DELETE.%s.agent-%s\",\n"
+"    \"$JS.API.CONSUMER.CREATE.%s.agent-%s.%s%s\",\n"
+"    \"$JS.API.CONSUMER.MSG.NEXT.%s.agent-%s\",\n"
+"    \"$JS.ACK.%s.agent-%s.>\"\n",
+	       stream, site, stream, site, stream, site, subject, site, stream,
+	       site, stream, site);
+}
+
 /* The permission block of one user of the cluster, in nats-server's
  * configuration syntax (docs/fleet.md, "Security", says why each line). */
 static void print_site_permissions(const char *site)
@@ -626,10 +644,12 @@ static void print_site_permissions(const char *site)
 "    \"$JS.API.DIRECT.GET.KV_" PS_FLEET_PLANS ".$KV." PS_FLEET_PLANS ".*.%s\",\n"
 "    \"$JS.API.DIRECT.GET." PS_FLEET_EVENTS "." PS_FLEET_SUBJECT "%s\",\n"
 "    \"$KV." PS_FLEET_STATUS ".site.%s\",\n"
-"    \"" PS_FLEET_SUBJECT "%s\"\n"
+"    \"" PS_FLEET_SUBJECT "%s\",\n", site, site, site, site, site, site);
+	print_consumer_permissions(PS_FLEET_HOLDS, PS_FLEET_HOLDS_SUBJECT, site);
+	printf(
 "  ] }\n"
 "  subscribe: { allow: [ \"_INBOX_site_%s.>\" ] }\n"
-"}\n", site, site, site, site, site, site, site);
+"}\n", site);
 }
 
 static void print_role_permissions(const char *role)

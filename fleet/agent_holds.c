@@ -409,6 +409,9 @@ static natsStatus subscribe(struct holds *h)
 			  &jerr);
 	jsConsumerConfig cc;
 	jsConsumerConfig_Init(&cc);
+	cc.Name = h->durable;        /* with Name, the create request's
+				      * subject names the filter, which the
+				      * site permissions pin to its own */
 	cc.Durable = h->durable;
 	cc.FilterSubject = h->subject;
 	cc.DeliverPolicy = js_DeliverByStartSequence;

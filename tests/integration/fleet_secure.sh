@@ -7,8 +7,9 @@
 # trusts only plans signed by ops' key. Checked: the honest path (signed
 # push, applied, status, events read by the reader); a server certificate
 # from another CA is refused with a clear error; site a's credential
-# cannot read b's plan, write b's status or publish on b's subject (each
-# denial seen from the server), while it can do each for itself; a plan
+# cannot read b's plan, write b's status, publish on b's subject or
+# consume b's holds (each denial seen from the server), while it can do
+# each for itself and its agent applies the holds signed for a; a plan
 # put into the bucket unsigned, with one byte changed, or an old signed
 # plan put back is refused at the site, and the plan in force stays.
 set -u
@@ -189,6 +190,27 @@ check "the reader reads site a's events (${n:-none})" '[ "${n:-0}" -ge 1 ]'
 as reader push "$PLAN" --site a --no-check >"$T/reader-push" 2>&1
 check "the reader cannot push a plan" \
     '[ $? -ne 0 ] && grep -q "not pushed" "$T/reader-push"'
+
+# --- holds under site a's credential ------------------------------------
+hold() {   # a member of site a's "holds" status record
+    as ops --json status --site a | python3 -c '
+import json, sys
+s = (json.load(sys.stdin)[0]["status"] or {}).get("holds", {})
+print(s.get(sys.argv[1], ""))' "$1"
+}
+as ops hold add SF0000000000777 SF0000000000778 --note "secure" --site a \
+    --sign "$T/ops-key" >"$T/hold-add" 2>&1
+for _ in $(seq 1 100); do [ "$(hold hold_outcome)" = applied ] && break; sleep 0.2; done
+check "site a's agent, under its own credential, receives a signed hold and applies it" \
+    '[ "$(hold hold_outcome)" = applied ] && [ "$(hold hold_count)" = 2 ] &&
+     [ "$(ctl --json hold list --limit 0 | python3 -c "import json,sys; print(json.load(sys.stdin)[\"count\"])")" = 2 ] &&
+     ! grep -q "hold operations unavailable" "$T/agent-a.log"'
+as ops hold add SF0000000000779 --site b --sign "$T/ops-key" >/dev/null 2>&1
+r=$(probe site-a consume-holds b 2>&1)
+check "site a cannot consume site b's holds ($r)" 'echo "$r" | grep -q "^denied: .*Permissions Violation"'
+r=$(probe site-a consume-holds b agent-a 2>&1)
+check "nor through a consumer named as its own on b's subject ($r)" \
+    'echo "$r" | grep -q "^denied: .*Permissions Violation"'
 
 # --- what site a's credential may not do ---------------------------------
 as ops push "$PLAN" --site b --sign "$T/ops-key" >/dev/null 2>&1

@@ -4,7 +4,10 @@
  *   fleet_probe [security options] --nats URLS OP SITE [FILE]
  *   OP: get-plan (the site's plan to FILE or stdout), put-plan (FILE as
  *   the site's plan, raw: no trailer, no signature), put-status, publish
- *   (one message on the site's event subject)
+ *   (one message on the site's event subject), consume-holds (make the
+ *   durable pull consumer FILE, default agent-SITE, on the hold stream
+ *   filtered on the site's subject, and fetch from it: what a site's agent
+ *   does)
  * Prints "allowed" (exit 0), or "denied: REASON" (exit 1) when the server
  * refused it as a permissions violation; other failures exit 2. */
 #include <stdio.h>
@@ -13,6 +16,7 @@
 #include <getopt.h>
 
 #include "fleet.h"
+#include "fleet_holds.h"
 
 static char *slurp(const char *file, size_t *len)
 {
@@ -23,6 +27,38 @@ static char *slurp(const char *file, size_t *len)
 	*len = buf ? fread(buf, 1, 16 << 20, f) : 0;
 	fclose(f);
 	return buf;
+}
+
+/* A durable pull consumer `name` on stream, filtered on subject, and one
+ * fetch from it (a timeout when it is empty counts as allowed). */
+static natsStatus consume(struct ps_fleet *f, const char *stream,
+			  const char *subject, const char *name)
+{
+	jsErrCode jerr = 0;
+	jsConsumerConfig cc;
+	jsConsumerConfig_Init(&cc);
+	cc.Name = name;          /* as the agent: the filter in the subject */
+	cc.Durable = name;
+	cc.FilterSubject = subject;
+	cc.AckPolicy = js_AckExplicit;
+	jsConsumerInfo *ci = NULL;
+	natsStatus s = js_AddConsumer(&ci, f->js, stream, &cc, NULL, &jerr);
+	if (s != NATS_OK)
+		return s;
+	jsConsumerInfo_Destroy(ci);
+	jsSubOptions so;
+	jsSubOptions_Init(&so);
+	so.Stream = stream;
+	so.Consumer = name;
+	natsSubscription *sub = NULL;
+	s = js_PullSubscribe(&sub, f->js, subject, name, NULL, &so, &jerr);
+	if (s != NATS_OK)
+		return s;
+	natsMsgList list = { 0 };
+	s = natsSubscription_Fetch(&list, sub, 1, 500, &jerr);
+	natsMsgList_Destroy(&list);
+	natsSubscription_Destroy(sub);
+	return s == NATS_TIMEOUT ? NATS_OK : s;
 }
 
 static natsStatus run(struct ps_fleet *f, const char *op, const char *site,
@@ -60,6 +96,11 @@ static natsStatus run(struct ps_fleet *f, const char *op, const char *site,
 		s = js_Publish(&pa, f->js, subject, "forged\n", 7, NULL, &jerr);
 		if (pa)
 			jsPubAck_Destroy(pa);
+	} else if (!strcmp(op, "consume-holds")) {
+		char subj[PS_FLEET_SITE_MAX + 32], name[PS_FLEET_SITE_MAX + 16];
+		snprintf(subj, sizeof(subj), PS_FLEET_HOLDS_SUBJECT "%s", site);
+		snprintf(name, sizeof(name), "agent-%s", site);
+		s = consume(f, PS_FLEET_HOLDS, subj, file ? file : name);
 	}
 	return s;
 }
