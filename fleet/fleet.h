@@ -26,6 +26,8 @@ struct ps_fleet {
 	natsConnection *nc;
 	jsCtx *js;
 	kvStore *plans, *status;
+	char nkey_seed[64];       /* --nats-creds with an nkey seed: signs
+				   * the server's nonce at each (re)connect */
 };
 
 /* TLS and credentials (all optional; none: plain TCP, no user, as

@@ -62,19 +62,30 @@ check "certificates made (a CA, the servers', another CA's)" \
 
 # --- users and permissions ----------------------------------------------
 mkdir -p "$T/nats"
-for u in ops reader site-a site-b; do echo "pw-$u-$ID" >"$T/$u.pw"; done
+for u in ops reader site-b; do echo "pw-$u-$ID" >"$T/$u.pw"; done
 user() {   # user NAME PERMISSIONS-COMMAND...
     n=$1; shift
     printf '  { user: "%s", password: "pw-%s-%s",\n' "$n" "$n" "$ID"
     "$CTLBIN" fleet permissions "$@" | grep -v '^#'
     printf '  }\n'
 }
+nkuser() {   # nkuser NAME PERMISSIONS-COMMAND...: an nkey user, seed in NAME.nk
+    n=$1; shift
+    printf '  { nkey: "%s",\n' "$("$PROBE" --nkey-gen "$T/$n.nk")"
+    "$CTLBIN" fleet permissions "$@" | grep -v '^#'
+    printf '  }\n'
+}
+# site a's agent and a second ops user authenticate with nkeys
+# (--nats-creds with a user nkey seed), the others with passwords
 {
     echo "authorization { users: ["
-    user ops ops; user reader reader
-    user site-a --site a; user site-b --site b
+    user ops ops; user reader reader; nkuser ops-nk ops
+    nkuser site-a --site a; user site-b --site b
     echo "] }"
 } >"$T/nats/users.conf"
+"$PROBE" --nkey-gen "$T/stranger.nk" >/dev/null   # a seed the cluster does not know
+check "nkey seeds made for site a and ops-nk" \
+    'grep -q "^SU" "$T/site-a.nk" && grep -q "^SU" "$T/ops-nk.nk" && grep -q "nkey: \"U" "$T/nats/users.conf"' 
 # the loopback cluster of lib/nats.sh, each node with TLS and the users
 nats_start_secure() {
     set -- $(free_ports 6)
@@ -111,12 +122,15 @@ as() {   # as USER parcelsortctl/probe args: the user's credential and TLS
     "$CTLBIN" fleet "$@" $TLS --nats-user "$u" --nats-password-file "$T/$u.pw" \
         --nats-inbox "$inbox"
 }
+cred() {   # cred USER: its credential options
+    if [ -f "$T/$1.nk" ]; then echo "--nats-creds $T/$1.nk"
+    else echo "--nats-user $1 --nats-password-file $T/$1.pw"; fi
+}
 probe() {   # probe USER OP SITE [FILE]
     u=$1; shift
     inbox=_INBOX_ops
     case $u in site-*) inbox="_INBOX_site_${u#site-}";; esac
-    "$PROBE" --nats "$NATS_URLS" $TLS --nats-user "$u" \
-        --nats-password-file "$T/$u.pw" --nats-inbox "$inbox" "$@"
+    "$PROBE" --nats "$NATS_URLS" $TLS $(cred "$u") --nats-inbox "$inbox" "$@"
 }
 as ops init --replicas 3 >"$T/init" 2>&1
 check "ops: fleet init over TLS" '[ $? -eq 0 ]'
@@ -146,8 +160,8 @@ for _ in $(seq 1 40); do
     grep -q "^parcelsortd: UDP port" "$T/daemon-a.log" && break
     sleep 0.25
 done
-"$AGENT" --site a --nats "$NATS_URLS" $TLS --nats-user site-a \
-    --nats-password-file "$T/site-a.pw" --no-watch --trust "$T/ops-key.pub" \
+"$AGENT" --site a --nats "$NATS_URLS" $TLS --nats-creds "$T/site-a.nk" \
+    --no-watch --trust "$T/ops-key.pub" \
     --ctl "$T/ctl-a.sock" --state "$T/agent-a" --spool "$T/spool-a" \
     >"$T/agent-a.log" 2>&1 &
 AGENT_a=$!
@@ -169,7 +183,7 @@ wait_handled() {
     return 1
 }
 for _ in $(seq 1 50); do [ "$(field outcome)" = waiting ] && break; sleep 0.2; done
-check "site a's agent connects over TLS with its own credential and reports" \
+check "site a's agent connects over TLS with its own nkey (--nats-creds) and reports" \
     '[ "$(field outcome)" = waiting ]'
 
 # --- the honest path ----------------------------------------------------
@@ -259,7 +273,7 @@ check "no refused plan reached the daemon" \
 
 # --- a server certificate from another CA ----------------------------------
 "$AGENT" --site a --nats "$NATS_URLS" --nats-ca "$T/other-ca.crt" \
-    --nats-user site-a --nats-password-file "$T/site-a.pw" \
+    --nats-creds "$T/site-a.nk" \
     --ctl "$T/ctl-a.sock" --state "$T/agent-bad" >"$T/agent-bad.log" 2>&1 &
 BADAGENT=$!
 for _ in $(seq 1 60); do kill -0 "$BADAGENT" 2>/dev/null || break; sleep 0.25; done
@@ -271,3 +285,25 @@ check "an agent trusting another CA refuses the cluster's certificate (exit $rc)
 "$CTLBIN" fleet status --nats-ca "$T/other-ca.crt" --nats-user ops \
     --nats-password-file "$T/ops.pw" >"$T/ctl-bad" 2>&1
 check "so does parcelsortctl fleet" '[ $? -ne 0 ] && grep -q "certificate does not verify" "$T/ctl-bad"'
+
+# --- --nats-creds: a fleet command with an nkey; wrong creds refused -------
+"$CTLBIN" fleet status --site a $TLS --nats-creds "$T/ops-nk.nk" \
+    --nats-inbox _INBOX_ops >"$T/nk-status" 2>&1
+check "fleet status with --nats-creds (ops' nkey seed) reads site a" \
+    '[ $? -eq 0 ] && grep -q "^a " "$T/nk-status"'
+"$CTLBIN" fleet status $TLS --nats-creds "$T/stranger.nk" >"$T/nk-bad" 2>&1
+check "an nkey the cluster does not know is refused: $(head -c 160 "$T/nk-bad")" \
+    '[ $? -ne 0 ] && grep -q "credential is not accepted" "$T/nk-bad"'
+printf 'not a credential\n' >"$T/garbage.creds"
+"$CTLBIN" fleet status $TLS --nats-creds "$T/garbage.creds" >"$T/nk-garbage" 2>&1
+check "a file that is no credential is refused before connecting: $(head -c 160 "$T/nk-garbage")" \
+    '[ $? -ne 0 ] && grep -q "neither a NATS credentials file" "$T/nk-garbage"'
+"$AGENT" --site a --nats "$NATS_URLS" $TLS --nats-creds "$T/stranger.nk" \
+    --ctl "$T/ctl-a.sock" --state "$T/agent-stranger" >"$T/agent-stranger.log" 2>&1 &
+BADAGENT=$!
+for _ in $(seq 1 60); do kill -0 "$BADAGENT" 2>/dev/null || break; sleep 0.25; done
+kill -9 "$BADAGENT" 2>/dev/null
+wait "$BADAGENT" 2>/dev/null; rc=$?
+BADAGENT=""
+check "an agent with an unknown nkey exits 1 with the reason (exit $rc)" \
+    '[ "$rc" = 1 ] && grep -q "credential is not accepted" "$T/agent-stranger.log"'

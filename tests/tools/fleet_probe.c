@@ -8,6 +8,8 @@
  *   durable pull consumer FILE, default agent-SITE, on the hold stream
  *   filtered on the site's subject, and fetch from it: what a site's agent
  *   does)
+ *   fleet_probe --nkey-gen FILE: a new user nkey seed into FILE (mode
+ *   0600), its public key on stdout (as `nk -gen user -pubout` would)
  * Prints "allowed" (exit 0), or "denied: REASON" (exit 1) when the server
  * refused it as a permissions violation; other failures exit 2. */
 #include <stdio.h>
@@ -17,6 +19,10 @@
 
 #include "fleet.h"
 #include "fleet_holds.h"
+#include "fleet_nkey.h"
+
+#include <fcntl.h>
+#include <unistd.h>
 
 static char *slurp(const char *file, size_t *len)
 {
@@ -105,8 +111,24 @@ static natsStatus run(struct ps_fleet *f, const char *op, const char *site,
 	return s;
 }
 
+static int nkey_gen(const char *file)
+{
+	char seed[PS_NKEY_SEED_LEN + 1], pub[PS_NKEY_PUB_LEN + 1];
+	int fd = open(file, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	if (fd < 0 || ps_nkey_generate(seed, pub)) {
+		perror(file);
+		return 2;
+	}
+	dprintf(fd, "%s\n", seed);
+	close(fd);
+	printf("%s\n", pub);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc == 3 && !strcmp(argv[1], "--nkey-gen"))
+		return nkey_gen(argv[2]);
 	static const struct option lo[] = {
 		{ "nats", required_argument, 0, 'n' },
 		PS_FLEET_SEC_OPTIONS,

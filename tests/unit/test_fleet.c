@@ -589,3 +589,98 @@ Test(fleet_holds, a_load_is_signed_over_its_whole_list_and_name)
 	ps_out_free(&other);
 	ps_out_free(&item);
 }
+
+/* ------------------------------------------------------------- nkeys */
+
+#include "fleet_nkey.h"
+
+/* The seed of bytes 0..31 as a user nkey, and its public key, computed
+ * apart from this code (Python: base64.b32encode, CRC-16/XMODEM, the
+ * cryptography package's Ed25519). */
+#define VEC_SEED "SUAAAAICAMCAKBQHBAEQUCYMBUHA6EARCIJRIFIWC4MBSGQ3DQOR4H776Y"
+#define VEC_PUB  "UAB2CB576PHBBPQ5ODORRZ2LYCMWPZGWGCN2KDK7DXOIMZASKUY3RLKK"
+#define VEC_PK   "03a107bff3ce10be1d70dd18e74bc09967e4d6309ba50d5f1ddc8664125531b8"
+
+Test(fleet_nkey, public_key_of_a_known_seed)
+{
+	char pub[PS_NKEY_PUB_LEN + 1];
+	cr_assert_eq(ps_nkey_public(VEC_SEED, pub), 0);
+	cr_assert_str_eq(pub, VEC_PUB);
+}
+
+Test(fleet_nkey, libnats_signs_with_the_key_we_announce)
+{
+	unsigned char pk[32], *sig = NULL;
+	int len = 0;
+	cr_assert_eq(sodium_init() >= 0, 1);
+	cr_assert_eq(nats_Open(-1), NATS_OK);
+	cr_assert_eq(sodium_hex2bin(pk, sizeof(pk), VEC_PK, 64, NULL, NULL,
+				    NULL), 0);
+	cr_assert_eq(nats_Sign(VEC_SEED, "nonce-123", &sig, &len), NATS_OK);
+	cr_assert_eq(len, 64);
+	cr_assert_eq(crypto_sign_verify_detached(sig, (const unsigned char *)
+						 "nonce-123", 9, pk), 0);
+	free(sig);
+}
+
+Test(fleet_nkey, bad_seeds_are_refused)
+{
+	char pub[PS_NKEY_PUB_LEN + 1], bad[] = VEC_SEED;
+	bad[20] = bad[20] == 'A' ? 'B' : 'A';           /* checksum fails */
+	cr_assert_eq(ps_nkey_public(bad, pub), -1);
+	/* the same key as an account seed: not a user */
+	cr_assert_eq(ps_nkey_public("SAAAAAICAMCAKBQHBAEQUCYMBUHA6EARCIJRIFIW"
+				    "C4MBSGQ3DQOR4HYMHI", pub), -1);
+	cr_assert_eq(ps_nkey_public(VEC_PUB, pub), -1);  /* a public key */
+	cr_assert_eq(ps_nkey_public("SU1", pub), -1);
+	cr_assert_eq(ps_nkey_public("", pub), -1);
+}
+
+Test(fleet_nkey, generated_seeds_round_trip)
+{
+	char seed[PS_NKEY_SEED_LEN + 1], pub[PS_NKEY_PUB_LEN + 1],
+	     again[PS_NKEY_PUB_LEN + 1];
+	cr_assert_eq(ps_nkey_generate(seed, pub), 0);
+	cr_assert_eq(strncmp(seed, "SU", 2), 0);
+	cr_assert_eq(pub[0], 'U');
+	cr_assert_eq(ps_nkey_public(seed, again), 0);
+	cr_assert_str_eq(again, pub);
+}
+
+static const char *creds_file(const char *text)
+{
+	static char path[64];
+	snprintf(path, sizeof(path), "/tmp/test_fleet_creds.%d", (int)getpid());
+	FILE *f = fopen(path, "w");
+	cr_assert_not_null(f);
+	fputs(text, f);
+	fclose(f);
+	return path;
+}
+
+Test(fleet_nkey, creds_files_are_told_apart)
+{
+	char seed[PS_NKEY_SEED_LEN + 1], pub[PS_NKEY_PUB_LEN + 1], err[256];
+	const char *f = creds_file(VEC_SEED "\n");
+	cr_assert_eq(ps_creds_read(f, seed, pub, err, sizeof(err)),
+		     PS_CREDS_NKEY);
+	cr_assert_str_eq(seed, VEC_SEED);
+	cr_assert_str_eq(pub, VEC_PUB);
+	f = creds_file("-----BEGIN USER NKEY SEED-----\n" VEC_SEED
+		       "\n------END USER NKEY SEED------\n");
+	cr_assert_eq(ps_creds_read(f, seed, pub, err, sizeof(err)),
+		     PS_CREDS_NKEY);
+	cr_assert_str_eq(pub, VEC_PUB);
+	f = creds_file("-----BEGIN NATS USER JWT-----\neyJ0eXAi\n"
+		       "------END NATS USER JWT------\n\n"
+		       "-----BEGIN USER NKEY SEED-----\n" VEC_SEED
+		       "\n------END USER NKEY SEED------\n");
+	cr_assert_eq(ps_creds_read(f, seed, pub, err, sizeof(err)),
+		     PS_CREDS_JWT);
+	f = creds_file("user: ops\npassword: x\n");
+	cr_assert_eq(ps_creds_read(f, seed, pub, err, sizeof(err)), -1);
+	cr_assert(strstr(err, "neither a NATS credentials file"), "%s", err);
+	unlink(f);
+	cr_assert_eq(ps_creds_read(f, seed, pub, err, sizeof(err)), -1);
+	cr_assert(strstr(err, "cannot read it"), "%s", err);
+}
