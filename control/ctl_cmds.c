@@ -1,6 +1,7 @@
 /* ctl_cmds.c: the control commands as the daemon runs them: status, plans
  * (load, diff, show, history, rollback), staged edits, route get, chutes,
- * stats, holds, devices. Each handler writes its answer as JSON only (the wire form of
+ * stats, holds, devices (the manifest's are in ctl_cmds_manifest.c).
+ * Each handler writes its answer as JSON only (the wire form of
  * every answer) and returns a status (ctl_proto.h); the dispatch is the
  * command table's handler view. */
 #include "ctl_cmds.h"
@@ -9,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ctl_cmds_manifest.h"
 #include "ctl_proto.h"
 #include "plan_diff.h"
 
@@ -444,6 +446,8 @@ static int cmd_route_get(struct req *r)
 	int rc = parse_scan_args(r, &sc, wb);
 	if (rc)
 		return rc;
+	int mf_looked, mf_found;
+	ps_ctl_manifest_route(r->x, &sc, &mf_looked, &mf_found);
 	struct ps_explain e;
 	ps_store_explain(r->st, &sc, &e);
 	char why[700], pf[16];
@@ -487,6 +491,7 @@ static int cmd_route_get(struct req *r)
 		      e.have_plan ? ps_reason_name(e.d.reason) : "NO_PLAN",
 		      e.d.chute, (unsigned long long)e.d.matched_prefix);
 	ps_out_json_str(r->o, (const char *)wb);
+	ps_ctl_manifest_route_json(r->o, &sc, mf_looked, mf_found);
 	ps_out_write(r->o, "}\n", 2);
 	return PS_CTL_OK;
 }
@@ -1034,6 +1039,20 @@ static int cmd_hold_clear(struct req *r)
 		hold_revision(r, rev, "");
 	return rc;
 }
+
+/* ---------------------------------------------------------- manifest */
+
+#define MANIFEST_CMD(fn) \
+	static int cmd_manifest_##fn(struct req *r) \
+	{ \
+		return ps_ctl_manifest_##fn(r->x, r->a, r->o); \
+	}
+MANIFEST_CMD(load)
+MANIFEST_CMD(add)
+MANIFEST_CMD(del)
+MANIFEST_CMD(get)
+MANIFEST_CMD(stats)
+#undef MANIFEST_CMD
 
 /* ---------------------------------------------------------- dispatch */
 

@@ -17,8 +17,11 @@ struct ps_ctl_limits {
 	uint32_t max_answer;     /* bytes of one answer */
 };
 
+struct ps_manifest;
+
 struct ps_ctl_daemon {
 	struct ps_store *store;
+	struct ps_manifest *manifest;   /* pre-advice (manifest.h); NULL: none */
 	void (*sum_counters)(void *arg, struct ps_counters *out);
 	void *arg;
 	/* the ports as a JSON array (json is always 1: the daemon's answers

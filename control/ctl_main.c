@@ -22,8 +22,10 @@
 #include "outbuf.h"
 
 static const char *ctl_path = "/run/parcelsort/ctl.sock";
-/* hold load: the file goes in parts of at most this many bytes */
+/* hold load, manifest load: the file goes in parts of at most this many
+ * bytes */
 #define CTL_HOLD_PART (16u << 20)
+#define CTL_MANIFEST_PART (16u << 20)
 static int json;
 
 /* What a row's builder gets: the spelling typed and the words after it. */
@@ -125,6 +127,7 @@ static int no_args(const struct typed *t)
 #define cli_chute_list no_args
 #define cli_stats_reset no_args
 #define cli_hold_clear no_args
+#define cli_manifest_stats no_args
 
 /* --------------------------------------------------------------- plans */
 
@@ -499,6 +502,133 @@ static int cli_hold_load(const struct typed *t)
 	}
 	ps_out_free(&body);
 	return rc;
+}
+
+/* ------------------------------------------------------------ manifest */
+
+/* The token out of a begin's answer {"token":"N"}. */
+static void token_of(const struct ps_ctl_reply *rep, char *token, size_t n)
+{
+	const char *p = strstr(rep->body, "\"token\":\"");
+	if (p)
+		snprintf(token, n, "%.*s", (int)strcspn(p + 9, "\""), p + 9);
+}
+
+/* One part: TEXT (whole lines) from line first on. */
+static int manifest_part(unsigned cmd, const char *token, unsigned long first,
+			 const char *text, size_t n)
+{
+	struct ps_out body;
+	struct ps_ctl_reply rep;
+	char f[24];
+	snprintf(f, sizeof(f), "%lu", first);
+	ps_out_init(&body);
+	ps_ctl_args(&body, "part");
+	ps_ctl_args(&body, token);
+	ps_ctl_args(&body, f);
+	ps_ctl_arg(&body, text, n);
+	int rc = load_step(cmd, &body, &rep);
+	if (!rc)
+		ps_ctl_reply_free(&rep);
+	ps_out_free(&body);
+	return rc;
+}
+
+/* The file read as a stream, sent in parts of at most CTL_MANIFEST_PART
+ * bytes cut after a line's end (a file of 500 MB never sits in memory
+ * whole). */
+static int manifest_parts(unsigned cmd, const char *token, FILE *f)
+{
+	char *buf = malloc(CTL_MANIFEST_PART);
+	size_t have = 0;
+	unsigned long line = 1;
+	int rc = EXIT_DONE;
+	if (!buf)
+		return ctl_bad_usage("out of memory");
+	while (!rc) {
+		size_t got = fread(buf + have, 1, CTL_MANIFEST_PART - have, f);
+		have += got;
+		if (!have)
+			break;
+		const char *nl = memrchr(buf, '\n', have);
+		size_t n = got == 0 || !nl ? have : (size_t)(nl - buf) + 1;
+		rc = manifest_part(cmd, token, line, buf, n);
+		for (const char *c = buf; (c = memchr(c, '\n', (size_t)(buf + n - c)));
+		     c++)
+			line++;
+		memmove(buf, buf + n, have - n);
+		have -= n;
+	}
+	if (!rc && ferror(f))
+		rc = ctl_bad_usage("manifest load: read error");
+	free(buf);
+	return rc;
+}
+
+/* "manifest load FILE [--replace]": begin NAME REPLACE, the file in
+ * parts, commit (all or nothing; --replace swaps the whole manifest at
+ * once) or abort. */
+static int cli_manifest_load(const struct typed *t)
+{
+	int replace = t->argc == 2 && !strcmp(t->argv[1], "--replace");
+	if (t->argc != 1 && !replace)
+		return wrong(t);
+	FILE *f = fopen(t->argv[0], "r");
+	if (!f) {
+		char msg[512];
+		snprintf(msg, sizeof(msg), "%s: cannot open", t->argv[0]);
+		return ctl_bad_usage(msg);
+	}
+	struct ps_out body;
+	struct ps_ctl_reply rep;
+	char token[32] = "";
+	ps_out_init(&body);
+	ps_ctl_args(&body, "begin");
+	ps_ctl_args(&body, plan_name(t->argv[0]));
+	ps_ctl_args(&body, replace ? "1" : "0");
+	int rc = load_step(t->cmd, &body, &rep);
+	if (!rc) {
+		token_of(&rep, token, sizeof(token));
+		ps_ctl_reply_free(&rep);
+		rc = manifest_parts(t->cmd, token, f);
+	}
+	fclose(f);
+	ps_out_free(&body);
+	ps_out_init(&body);
+	ps_ctl_args(&body, rc ? "abort" : "commit");
+	ps_ctl_args(&body, token);
+	if (rc) {
+		if (*token && rc != EXIT_UNREACHABLE &&
+		    load_step(t->cmd, &body, &rep) == EXIT_DONE)
+			ps_ctl_reply_free(&rep);
+	} else {
+		rc = call(t->cmd, &body);
+	}
+	ps_out_free(&body);
+	return rc;
+}
+
+static int cli_manifest_add(const struct typed *t)
+{
+	return t->argc == 2 ? call_args(t->cmd, 2, t->argv) : wrong(t);
+}
+
+static int cli_manifest_del(const struct typed *t)
+{
+	if (t->argc < 1)
+		return wrong(t);
+	if (t->argc >= (int)PS_CTL_MAX_ARGS)
+		return ctl_bad_usage("manifest del: at most 63 waybills a "
+				     "command");
+	for (int i = 0; i < t->argc; i++)
+		if (!strncmp(t->argv[i], "--", 2))
+			return wrong(t);
+	return call_args(t->cmd, t->argc, t->argv);
+}
+
+static int cli_manifest_get(const struct typed *t)
+{
+	return t->argc == 1 ? call_args(t->cmd, 1, t->argv) : wrong(t);
 }
 
 /* --------------------------------------------------------------- stats */

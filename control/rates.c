@@ -102,6 +102,8 @@ int ps_view_loop(struct ps_counters_view *v, struct ps_loop_counters *out)
 		d->bad_barcode -= e->bad_barcode;
 		d->malformed -= e->malformed;
 		d->duplicates -= e->duplicates;
+		d->manifest_resolved -= e->manifest_resolved;
+		d->manifest_missed -= e->manifest_missed;
 		out->chute[i].sorted -= b->chute[i].sorted;
 		out->chute[i].missorted -= b->chute[i].missorted;
 		out->chute[i].not_discharged -= b->chute[i].not_discharged;

@@ -78,6 +78,23 @@
 	X(DEVICE_LIST, device_list, RO, "device list", \
 	  "device list [--sort records|noread|bad] [--limit N]", \
 	  "every scanner heard: records, NOREAD and BAD_BARCODE rates, " \
-	  "malformed, duplicates, last heard")
+	  "malformed, duplicates, last heard") \
+	X(MANIFEST_LOAD, manifest_load, RW, "manifest load", \
+	  "manifest load FILE [--replace]", \
+	  "add FILE's WAYBILL,REGION lines to the manifest (--replace: FILE " \
+	  "becomes the whole manifest at once); a bad line refuses it whole") \
+	X(MANIFEST_ADD, manifest_add, RW, "manifest add", \
+	  "manifest add WAYBILL REGION", \
+	  "add or replace one waybill's region in the manifest") \
+	X(MANIFEST_DEL, manifest_del, RW, "manifest del", \
+	  "manifest del WAYBILL...", \
+	  "remove waybills from the manifest (at most 63)") \
+	X(MANIFEST_GET, manifest_get, RO, "manifest get", \
+	  "manifest get WAYBILL", \
+	  "the waybill's region in the manifest, and when it lapses") \
+	X(MANIFEST_STATS, manifest_stats, RO, "manifest stats", \
+	  "manifest stats", \
+	  "entries, capacity, memory, hits and misses of barcode-only " \
+	  "scans, oldest entry, refusals")
 
 #endif

@@ -231,6 +231,13 @@ static void render_route_get(json_t *j, struct ps_out *o)
 	json_t *d = json_object_get(j, "decision");
 	int have_plan = truth(j, "have_plan");
 	size_t i;
+	json_t *mf = json_object_get(j, "manifest");
+	if (json_is_object(mf) && truth(mf, "found"))
+		ps_out_printf(o, "manifest:   %s -> region %012llu\n",
+			      str(mf, "waybill"), num(mf, "region"));
+	else if (json_is_object(mf))
+		ps_out_printf(o, "manifest:   %s has no entry (region 0)\n",
+			      str(mf, "waybill"));
 	ps_out_printf(o, "decided by: %s\n", str(j, "decided_by"));
 	if (have_plan && num(j, "hub"))
 		ps_out_printf(o, "next hop:   hub %llu (%s), %s\n", num(j, "hub"),
@@ -443,6 +450,69 @@ static void render_device_list(json_t *j, struct ps_out *o)
 	if (num(j, "shown") < num(j, "count"))
 		ps_out_printf(o, "... %llu of %llu devices shown (by %s)\n",
 			      num(j, "shown"), num(j, "count"), str(j, "sort"));
+}
+
+/* ---------------------------------------------------------- manifest */
+
+static void render_manifest_load(json_t *j, struct ps_out *o)
+{
+	if (json_object_get(j, "entries"))
+		ps_out_printf(o, "manifest loaded: %llu line%s, %llu added, "
+			      "%llu replaced; %llu entr%s\n", num(j, "lines"),
+			      num(j, "lines") == 1 ? "" : "s", num(j, "added"),
+			      num(j, "replaced"), num(j, "entries"),
+			      num(j, "entries") == 1 ? "y" : "ies");
+	else
+		line(o, "done");
+}
+
+static void render_manifest_add(json_t *j, struct ps_out *o)
+{
+	ps_out_printf(o, "%s -> %012llu (%s); %llu entr%s\n",
+		      str(j, "waybill"), num(j, "region"),
+		      truth(j, "replaced") ? "replaced" : "added",
+		      num(j, "entries"), num(j, "entries") == 1 ? "y" : "ies");
+}
+
+static void render_manifest_del(json_t *j, struct ps_out *o)
+{
+	ps_out_printf(o, "removed %llu (%llu not in the manifest); %llu "
+		      "entr%s\n", num(j, "removed"), num(j, "absent"),
+		      num(j, "entries"), num(j, "entries") == 1 ? "y" : "ies");
+}
+
+static void render_manifest_get(json_t *j, struct ps_out *o)
+{
+	unsigned long long s = num(j, "expires_in_s");
+	if (truth(j, "found"))
+		ps_out_printf(o, "%s -> %012llu (lapses in %lluh %02llum)\n",
+			      str(j, "waybill"), num(j, "region"), s / 3600,
+			      s / 60 % 60);
+	else
+		ps_out_printf(o, "%s is not in the manifest\n",
+			      str(j, "waybill"));
+}
+
+static void render_manifest_stats(json_t *j, struct ps_out *o)
+{
+	unsigned long long hits = num(j, "hits"), miss = num(j, "misses");
+	char t[64] = "none";
+	if (num(j, "oldest_added_ms"))
+		fmt_time(t, sizeof(t), num(j, "oldest_added_ms"));
+	ps_out_printf(o, "entries:      %llu of %llu (%.1f MB)\n",
+		      num(j, "entries"), num(j, "capacity"),
+		      (double)num(j, "bytes") / 1048576.0);
+	ps_out_printf(o, "ttl:          %lluh\n", num(j, "ttl_s") / 3600);
+	ps_out_printf(o, "oldest entry: %s\n", t);
+	ps_out_printf(o, "barcode-only: %llu resolved, %llu with no entry "
+		      "(%.2f%% resolved)\n", hits, miss,
+		      hits + miss ? 100.0 * (double)hits /
+				    (double)(hits + miss) : 0.0);
+	ps_out_printf(o, "changes:      %llu adds, %llu removals, %llu loads "
+		      "(%llu replacing), %llu lapsed, %llu refused as full\n",
+		      num(j, "adds"), num(j, "dels"), num(j, "loads"),
+		      num(j, "replaces"), num(j, "lapsed"),
+		      num(j, "refused_full"));
 }
 
 static render_fn *const renderers[PS_CTL_CMD_MAX] = {

@@ -8,7 +8,8 @@
 _Static_assert(PS_CTL_STATUS == 1 && PS_CTL_EDIT == 8 &&
 	       PS_CTL_STATS_RESET == 16 && PS_CTL_HOLD_ADD == 17 &&
 	       PS_CTL_HOLD_CLEAR == 21 && PS_CTL_DEVICE_LIST == 22 &&
-	       PS_CTL_CMD_MAX == 23,
+	       PS_CTL_MANIFEST_LOAD == 23 && PS_CTL_MANIFEST_STATS == 27 &&
+	       PS_CTL_CMD_MAX == 28,
 	       "command numbers are the protocol's: append, never reorder");
 
 static const struct ps_ctl_cmd_info rows[PS_CTL_CMD_MAX] = {

@@ -77,6 +77,10 @@ void ps_loop_counters_add(struct ps_loop_counters *acc,
 						__ATOMIC_RELAXED);
 		d->duplicates += __atomic_load_n(&s->duplicates,
 						 __ATOMIC_RELAXED);
+		d->manifest_resolved += __atomic_load_n(&s->manifest_resolved,
+							__ATOMIC_RELAXED);
+		d->manifest_missed += __atomic_load_n(&s->manifest_missed,
+						      __ATOMIC_RELAXED);
 		uint64_t t = __atomic_load_n(&s->last_heard_s, __ATOMIC_RELAXED);
 		if (t > d->last_heard_s)
 			d->last_heard_s = t;

@@ -146,7 +146,13 @@
 	_(cyc_reply, "parcelsort_worker_reply_cycles_total", COUNTER,	\
 	  "Busy TSC cycles in replies, counters and export.")		\
 	_(cyc_tx, "parcelsort_worker_tx_cycles_total", COUNTER,		\
-	  "Busy TSC cycles in TX buffering, flushes and freeing drops.")
+	  "Busy TSC cycles in TX buffering, flushes and freeing drops.")	\
+	_(manifest_resolved, "parcelsort_manifest_resolved_total", COUNTER,\
+	  "Barcode-only records (region 0) decided with their waybill's "	\
+	  "region from the manifest.")					\
+	_(manifest_missed, "parcelsort_manifest_missed_total", COUNTER,	\
+	  "Barcode-only records (region 0) decided afresh whose waybill "	\
+	  "has no manifest entry.")
 
 enum ps_drop {
 #define _(sym, name, help) PS_DROP_##sym,
@@ -216,6 +222,8 @@ struct ps_device_counters {
 	uint64_t bad_barcode;
 	uint64_t malformed;
 	uint64_t duplicates;
+	uint64_t manifest_resolved; /* region 0, region from the manifest */
+	uint64_t manifest_missed;   /* region 0, no manifest entry */
 	uint64_t last_heard_s;    /* dataplane clock second + 1 of its last
 				   * record; 0: never heard */
 };

@@ -16,9 +16,25 @@
  * than twice the snapshot would be. */
 #define COMPACT_MIN_BYTES (64ull << 20)
 
+/* A load in parts under way (the control commands'): its entries staged
+ * in a table of their own, its errors kept until the commit. */
+struct stage {
+	uint64_t token;
+	char name[256];
+	int replace;
+	int full;                   /* more distinct waybills than capacity */
+	struct ps_mtable *t;
+	uint64_t expires_ms;
+	struct ps_mparse parse;
+	struct ps_errors errs;
+};
+
 struct ps_manifest {
 	struct ps_mtable *cur;      /* readers: atomic load, acquire */
 	pthread_mutex_t wlock;
+	pthread_mutex_t slock;      /* the stage (taken before wlock) */
+	struct stage *stage;        /* NULL: no load in parts under way */
+	uint64_t tokens;
 	struct ps_manifest_cfg cfg;
 	char *dir;
 	uint64_t gen, log_bytes;
@@ -49,6 +65,7 @@ struct ps_manifest *ps_manifest_open(const struct ps_manifest_cfg *cfg,
 	if (!m->cfg.ttl_ms)
 		m->cfg.ttl_ms = PS_MANIFEST_DEFAULT_TTL_MS;
 	pthread_mutex_init(&m->wlock, NULL);
+	pthread_mutex_init(&m->slock, NULL);
 	m->cur = ps_mtable_new(m->cfg.capacity);
 	if (!m->cur) {
 		snprintf(err, errlen, "cannot reserve a manifest of %" PRIu64
@@ -75,14 +92,19 @@ fail:
 	ps_mtable_free(m->cur);
 	free(m->dir);
 	pthread_mutex_destroy(&m->wlock);
+	pthread_mutex_destroy(&m->slock);
 	free(m);
 	return NULL;
 }
+
+static void stage_drop(struct ps_manifest *m);
 
 void ps_manifest_close(struct ps_manifest *m)
 {
 	if (!m)
 		return;
+	stage_drop(m);
+	pthread_mutex_destroy(&m->slock);
 	ps_mtable_free(m->cur);
 	free(m->dir);
 	pthread_mutex_destroy(&m->wlock);
@@ -93,6 +115,13 @@ uint64_t ps_manifest_get(const struct ps_manifest *m, const uint8_t *wb,
 			 uint64_t now_ms)
 {
 	return ps_mtable_get(current(m), wb, now_ms);
+}
+
+uint64_t ps_manifest_get_expiry(const struct ps_manifest *m,
+				const uint8_t *wb, uint64_t now_ms,
+				uint64_t *expires_ms)
+{
+	return ps_mtable_get_expiry(current(m), wb, now_ms, expires_ms);
 }
 
 void ps_manifest_get_burst(const struct ps_manifest *m,
@@ -320,6 +349,34 @@ static int load_replace(struct ps_manifest *m, struct ps_mtable *staged,
 	return PS_MF_OK;
 }
 
+/* A staged table (every line good) into force, add or replace; wlock
+ * held. On success a replace's table is taken (*staged = NULL). */
+static int commit_staged(struct ps_manifest *m, struct ps_mtable **staged,
+			 const char *name, int replace, struct ps_errors *errs,
+			 struct ps_manifest_load_result *res)
+{
+	int rc;
+	if (replace) {
+		rc = load_replace(m, *staged, name, errs, res);
+		if (rc == PS_MF_OK)
+			*staged = NULL;
+	} else {
+		rc = load_add(m, *staged, name, errs, res);
+	}
+	if (rc == PS_MF_OK)
+		m->st.loads++;
+	res->entries = ps_mtable_count(m->cur);
+	return rc;
+}
+
+static void refuse_full(struct ps_manifest *m, const char *name,
+			struct ps_errors *errs)
+{
+	ps_errors_add(errs, name, 0, "refused: more than %" PRIu64
+		      " distinct waybills (the capacity)", m->cfg.capacity);
+	m->st.refused_full++;
+}
+
 int ps_manifest_load(struct ps_manifest *m, FILE *f, const char *name,
 		     int replace, struct ps_errors *errs,
 		     struct ps_manifest_load_result *res)
@@ -330,30 +387,138 @@ int ps_manifest_load(struct ps_manifest *m, FILE *f, const char *name,
 		ps_errors_add(errs, name, 0, "out of memory");
 		return PS_MF_NOMEM;
 	}
-	pthread_mutex_lock(&m->wlock);
+	/* parsed and staged outside the writers' lock: adds and removals
+	 * go on meanwhile */
 	s.expires_ms = now_of(m) + m->cfg.ttl_ms;
 	int rc = ps_manifest_parse(f, name, stage_line, &s, errs, &res->lines);
+	pthread_mutex_lock(&m->wlock);
 	if (rc == STOP_FULL) {
-		ps_errors_add(errs, name, 0, "refused: more than %" PRIu64
-			      " distinct waybills (the capacity)",
-			      m->cfg.capacity);
-		m->st.refused_full++;
+		refuse_full(m, name, errs);
 		rc = PS_MF_FULL;
 	} else if (rc) {
 		rc = PS_MF_INVALID;
-	} else if (replace) {
-		rc = load_replace(m, s.t, name, errs, res);
-		if (rc == PS_MF_OK)
-			s.t = NULL;
 	} else {
-		rc = load_add(m, s.t, name, errs, res);
+		rc = commit_staged(m, &s.t, name, replace, errs, res);
 	}
-	if (rc == PS_MF_OK)
-		m->st.loads++;
 	res->entries = ps_mtable_count(m->cur);
 	pthread_mutex_unlock(&m->wlock);
 	ps_mtable_free(s.t);
 	return rc;
+}
+
+/* ---- loads in parts ---- */
+
+static void stage_drop(struct ps_manifest *m)
+{
+	struct stage *g = m->stage;
+	if (!g)
+		return;
+	ps_mtable_free(g->t);
+	ps_errors_free(&g->errs);
+	free(g);
+	m->stage = NULL;
+}
+
+static int stage_line_g(void *arg, const uint8_t *wb, uint64_t region,
+			uint32_t line)
+{
+	struct stage *g = arg;
+	(void)line;
+	if (ps_mtable_put(g->t, wb, region, g->expires_ms) != PS_MT_FULL)
+		return 0;
+	g->full = 1;
+	return STOP_FULL;
+}
+
+int ps_manifest_stage_begin(struct ps_manifest *m, const char *name,
+			    int replace, uint64_t *token)
+{
+	struct stage *g = calloc(1, sizeof(*g));
+	if (!g)
+		return PS_MF_NOMEM;
+	g->t = ps_mtable_new(m->cfg.capacity);
+	if (!g->t) {
+		free(g);
+		return PS_MF_NOMEM;
+	}
+	snprintf(g->name, sizeof(g->name), "%s", name);
+	g->replace = replace;
+	g->expires_ms = now_of(m) + m->cfg.ttl_ms;
+	ps_errors_init(&g->errs);
+	ps_mparse_init(&g->parse, g->name, stage_line_g, g, &g->errs);
+	pthread_mutex_lock(&m->slock);
+	stage_drop(m);                  /* an abandoned load goes */
+	g->token = (now_of(m) << 16) ^ ++m->tokens;
+	m->stage = g;
+	*token = g->token;
+	pthread_mutex_unlock(&m->slock);
+	return PS_MF_OK;
+}
+
+/* The stage of token, or NULL with errs; slock held. */
+static struct stage *stage_of(struct ps_manifest *m, uint64_t token,
+			      struct ps_errors *errs)
+{
+	if (m->stage && m->stage->token == token)
+		return m->stage;
+	ps_errors_add(errs, "manifest", 0, "no such manifest load under way "
+		      "(another load began since, or the daemon restarted): "
+		      "begin again");
+	return NULL;
+}
+
+int ps_manifest_stage_part(struct ps_manifest *m, uint64_t token,
+			   const char *text, size_t len, uint32_t first_line,
+			   uint64_t *lines, struct ps_errors *errs)
+{
+	pthread_mutex_lock(&m->slock);
+	struct stage *g = stage_of(m, token, errs);
+	if (g) {
+		uint64_t before = g->parse.entries;
+		if (!g->full)
+			ps_mparse_text(&g->parse, text, len, first_line);
+		*lines = g->parse.entries - before;
+	}
+	pthread_mutex_unlock(&m->slock);
+	return g ? PS_MF_OK : PS_MF_INVALID;
+}
+
+int ps_manifest_stage_commit(struct ps_manifest *m, uint64_t token,
+			     struct ps_errors *errs,
+			     struct ps_manifest_load_result *res)
+{
+	int rc = PS_MF_INVALID;
+	memset(res, 0, sizeof(*res));
+	pthread_mutex_lock(&m->slock);
+	struct stage *g = stage_of(m, token, errs);
+	if (!g)
+		goto out;
+	res->lines = g->parse.entries;
+	pthread_mutex_lock(&m->wlock);
+	if (g->errs.n || g->errs.dropped) {
+		ps_errors_free(errs);
+		*errs = g->errs;
+		ps_errors_init(&g->errs);
+	} else if (g->full) {
+		refuse_full(m, g->name, errs);
+		rc = PS_MF_FULL;
+	} else {
+		rc = commit_staged(m, &g->t, g->name, g->replace, errs, res);
+	}
+	res->entries = ps_mtable_count(m->cur);
+	pthread_mutex_unlock(&m->wlock);
+	stage_drop(m);                  /* refused or done: it goes */
+out:
+	pthread_mutex_unlock(&m->slock);
+	return rc;
+}
+
+void ps_manifest_stage_abort(struct ps_manifest *m, uint64_t token)
+{
+	pthread_mutex_lock(&m->slock);
+	if (m->stage && m->stage->token == token)
+		stage_drop(m);
+	pthread_mutex_unlock(&m->slock);
 }
 
 uint64_t ps_manifest_expire(struct ps_manifest *m)

@@ -40,6 +40,10 @@ void ps_manifest_close(struct ps_manifest *m);
 /* The region of the 24-byte waybill field, 0 if absent or lapsed. */
 uint64_t ps_manifest_get(const struct ps_manifest *m, const uint8_t *wb,
 			 uint64_t now_ms);
+/* The same, and when the entry lapses (0 when absent or lapsed). */
+uint64_t ps_manifest_get_expiry(const struct ps_manifest *m,
+				const uint8_t *wb, uint64_t now_ms,
+				uint64_t *expires_ms);
 /* n lookups, prefetched; regions[i] = 0 when absent or lapsed. */
 void ps_manifest_get_burst(const struct ps_manifest *m,
 			   const uint8_t *const *wbs, unsigned n,
@@ -72,6 +76,24 @@ struct ps_manifest_load_result {
 int ps_manifest_load(struct ps_manifest *m, FILE *f, const char *name,
 		     int replace, struct ps_errors *errs,
 		     struct ps_manifest_load_result *res);
+
+/* The same in parts (a file far larger than one control request): one
+ * load in parts at a time (a begin drops an abandoned one). Each part is
+ * whole lines, its first numbered first_line; it is parsed and staged
+ * (at most capacity distinct waybills: more refuses the load), its errors
+ * kept for the commit. The commit puts the staged entries in force as
+ * ps_manifest_load does (all or nothing; with replace, the whole manifest
+ * at once) or refuses them with every error; either way the stage goes.
+ * A token that is not the stage's: PS_MF_INVALID with an error. */
+int ps_manifest_stage_begin(struct ps_manifest *m, const char *name,
+			    int replace, uint64_t *token);
+int ps_manifest_stage_part(struct ps_manifest *m, uint64_t token,
+			   const char *text, size_t len, uint32_t first_line,
+			   uint64_t *lines, struct ps_errors *errs);
+int ps_manifest_stage_commit(struct ps_manifest *m, uint64_t token,
+			     struct ps_errors *errs,
+			     struct ps_manifest_load_result *res);
+void ps_manifest_stage_abort(struct ps_manifest *m, uint64_t token);
 
 /* Remove the lapsed entries now (they are already as if absent). */
 uint64_t ps_manifest_expire(struct ps_manifest *m);

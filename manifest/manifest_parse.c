@@ -1,8 +1,11 @@
-/* manifest_parse.c: the streaming reader of manifest files
- * (manifest_parse.h). One line at a time through a fixed buffer: a file of
- * any size costs no more memory than its longest allowed line. */
+/* manifest_parse.c: the reader of manifest files (manifest_parse.h): whole
+ * lines of a text (a control request's part) or of a stream read in 1 MB
+ * blocks, each line split in one pass over its bytes (no per-byte stdio
+ * call, no copy unless it is bad): a file of any size costs no more memory
+ * than a block. */
 #include "manifest_parse.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -75,115 +78,245 @@ static void add_error(struct ps_errors *errs, const char *name,
 		ps_errors_add(errs, name, line, "%s", why);
 }
 
-static char *trim(char *s)
+static inline int blank(char c)
 {
-	while (*s == ' ' || *s == '\t')
-		s++;
-	size_t n = strlen(s);
-	while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r'))
-		s[--n] = 0;
-	return s;
+	return c == ' ' || c == '\t';
 }
 
-/* Read one line into buf (without its newline). Returns 0 at the end of
- * the file, 1 for a line, 2 for a line too long, 3 for a NUL byte in it
- * (the rest of a bad line is skipped). */
-static int read_line(FILE *f, char *buf, size_t cap)
+/* [*b, *e) without the spaces and tabs around it (and a CR at its end). */
+static void trim_span(const char **b, const char **e)
 {
-	size_t n = 0;
-	int c, bad = 0, any = 0;
-	while ((c = getc_unlocked(f)) != EOF) {
-		any = 1;
-		if (c == '\n')
-			break;
-		if (c == 0)
-			bad = bad ? bad : 3;
-		else if (n + 1 >= cap)
-			bad = bad ? bad : 2;
-		else
-			buf[n++] = (char)c;
+	while (*b < *e && blank(**b))
+		(*b)++;
+	while (*e > *b && (blank((*e)[-1]) || (*e)[-1] == '\r'))
+		(*e)--;
+}
+
+static int span_is(const char *b, const char *e, const char *word)
+{
+	size_t n = strlen(word);
+	return (size_t)(e - b) == n && !strncasecmp(b, word, n);
+}
+
+/* A span as a C string (at most PS_MANIFEST_MAX_LINE bytes). */
+static void span_copy(char *out, const char *b, const char *e)
+{
+	size_t n = (size_t)(e - b);
+	if (n > PS_MANIFEST_MAX_LINE)
+		n = PS_MANIFEST_MAX_LINE;
+	memcpy(out, b, n);
+	out[n] = 0;
+}
+
+/* The waybill span into its 24-byte field; 0 or -1 with why. */
+static int waybill_span(const char *b, const char *e, uint8_t *wb,
+			const char **why)
+{
+	char t[PS_MANIFEST_MAX_LINE + 1];
+	size_t n = (size_t)(e - b);
+	if (n == 0 || n > PS_WB_BYTES) {
+		span_copy(t, b, e);
+		return ps_manifest_waybill(t, wb, why);
 	}
-	buf[n] = 0;
-	if (!any)
+	memset(wb, 0, PS_WB_BYTES);
+	memcpy(wb, b, n);
+	uint8_t len;
+	if (ps_waybill_check(wb, &len) == PS_WB_VALID)
 		return 0;
-	return bad ? bad : 1;
+	span_copy(t, b, e);
+	return ps_manifest_waybill(t, wb, why);
 }
 
-/* One entry line (already trimmed, comment removed): 0 or -1 with why. */
-static int parse_entry(char *s, uint8_t *wb, uint64_t *region,
+/* The region span: 12 digits in range, the fast way; else the checked
+ * way for its message. */
+static int region_span(const char *b, const char *e, uint64_t *region,
 		       const char **why)
 {
-	char *comma = strchr(s, ',');
-	if (!comma) {
-		*why = "expected WAYBILL,REGION";
-		return -1;
+	if (e - b == 12) {
+		uint64_t v = 0;
+		unsigned bad = 0;
+		for (int i = 0; i < 12; i++) {
+			unsigned d = (unsigned)(unsigned char)b[i] - '0';
+			bad |= d > 9;
+			v = v * 10 + d;
+		}
+		if (!bad && v >= PS_REGION_MIN && v <= PS_REGION_MAX) {
+			*region = v;
+			return 0;
+		}
 	}
-	*comma = 0;
-	char *w = trim(s), *r = trim(comma + 1);
-	if (strchr(r, ',')) {
-		*why = "expected WAYBILL,REGION (more than one comma)";
-		return -1;
-	}
-	if (ps_manifest_waybill(w, wb, why))
-		return -1;
-	return ps_manifest_region(r, region, why);
+	char t[PS_MANIFEST_MAX_LINE + 1];
+	span_copy(t, b, e);
+	return ps_manifest_region(t, region, why);
 }
+
+void ps_mparse_init(struct ps_mparse *p, const char *name,
+		    ps_manifest_line_fn fn, void *arg, struct ps_errors *errs)
+{
+	memset(p, 0, sizeof(*p));
+	p->name = name;
+	p->fn = fn;
+	p->arg = arg;
+	p->errs = errs;
+}
+
+static void bad_line(struct ps_mparse *p, uint32_t line, const char *why,
+		     const char *b, const char *e)
+{
+	char t[PS_MANIFEST_MAX_LINE + 1];
+	if (b)
+		span_copy(t, b, e);
+	add_error(p->errs, p->name, line, why, b ? t : NULL);
+	p->bad++;
+}
+
+/* One line [b, e) without its newline. 0, or the callback's value. */
+static int one_line(struct ps_mparse *p, const char *b, const char *e,
+		    uint32_t line)
+{
+	if (e - b > PS_MANIFEST_MAX_LINE) {
+		bad_line(p, line, "line longer than 256 bytes", NULL, NULL);
+		return 0;
+	}
+	const char *comma = NULL, *comma2 = NULL, *end = e;
+	for (const char *c = b; c < e; c++) {
+		if (*c == '#') {
+			end = c;
+			break;
+		}
+		if (*c == ',') {
+			if (comma)
+				comma2 = comma2 ? comma2 : c;
+			else
+				comma = c;
+		} else if (*c == 0) {
+			bad_line(p, line, "NUL byte in line", NULL, NULL);
+			return 0;
+		}
+	}
+	/* a NUL after a comment still makes the line bad */
+	if (end < e && memchr(end, 0, (size_t)(e - end))) {
+		bad_line(p, line, "NUL byte in line", NULL, NULL);
+		return 0;
+	}
+	const char *sb = b, *se = end;
+	trim_span(&sb, &se);
+	if (sb == se)
+		return 0;
+	const char *why;
+	if (!p->seen_content) {
+		p->seen_content = 1;
+		if (comma && !comma2) {
+			const char *hb = sb, *he = comma, *rb = comma + 1,
+				   *re = se;
+			trim_span(&hb, &he);
+			trim_span(&rb, &re);
+			if (span_is(hb, he, "waybill") && span_is(rb, re, "region"))
+				return 0;
+		}
+	}
+	if (!comma) {
+		bad_line(p, line, "expected WAYBILL,REGION", sb, se);
+		return 0;
+	}
+	if (comma2) {
+		bad_line(p, line, "expected WAYBILL,REGION (more than one "
+			 "comma)", sb, se);
+		return 0;
+	}
+	const char *wb_b = sb, *wb_e = comma, *rb = comma + 1, *re = se;
+	trim_span(&wb_b, &wb_e);
+	trim_span(&rb, &re);
+	uint8_t wb[PS_WB_BYTES];
+	uint64_t region;
+	if (waybill_span(wb_b, wb_e, wb, &why) ||
+	    region_span(rb, re, &region, &why)) {
+		bad_line(p, line, why, sb, se);
+		return 0;
+	}
+	p->entries++;
+	if (!p->bad && p->fn)
+		return p->fn(p->arg, wb, region, line);
+	return 0;
+}
+
+int ps_mparse_text(struct ps_mparse *p, const char *text, size_t len,
+		   uint32_t first_line)
+{
+	const char *s = text, *end = text + len;
+	uint32_t line = first_line;
+	while (s < end) {
+		const char *nl = memchr(s, '\n', (size_t)(end - s));
+		const char *e = nl ? nl : end;
+		int r = one_line(p, s, e, line);
+		if (r)
+			return r;
+		line++;
+		s = nl ? nl + 1 : end;
+	}
+	p->next_line = line;
+	return 0;
+}
+
+/* The stream is read in blocks of this many bytes; whole lines are parsed
+ * from each, the tail carried to the next. */
+#define BLOCK (1u << 20)
 
 int ps_manifest_parse(FILE *f, const char *name, ps_manifest_line_fn fn,
 		      void *arg, struct ps_errors *errs, uint64_t *lines_out)
 {
-	char buf[PS_MANIFEST_MAX_LINE + 1];
-	uint64_t entries = 0, bad = 0;
-	uint32_t line = 0;
-	int seen_content = 0, rc;
-	while ((rc = read_line(f, buf, sizeof(buf))) != 0) {
-		line++;
-		if (rc == 2 || rc == 3) {
-			add_error(errs, name, line, rc == 2 ?
-				  "line longer than 256 bytes" :
-				  "NUL byte in line", NULL);
-			bad++;
-			continue;
-		}
-		char *hash = strchr(buf, '#');
-		if (hash)
-			*hash = 0;
-		char *s = trim(buf);
-		if (!*s)
-			continue;
-		if (!seen_content) {
-			seen_content = 1;
-			char h[PS_MANIFEST_MAX_LINE + 1], *c;
-			strcpy(h, s);
-			if ((c = strchr(h, ',')) != NULL) {
-				*c = 0;
-				if (!strcasecmp(trim(h), "waybill") &&
-				    !strcasecmp(trim(c + 1), "region"))
-					continue;
-			}
-		}
-		char text[PS_MANIFEST_MAX_LINE + 1];
-		strcpy(text, s);
-		uint8_t wb[PS_WB_BYTES];
-		uint64_t region;
-		const char *why;
-		if (parse_entry(s, wb, &region, &why)) {
-			add_error(errs, name, line, why, text);
-			bad++;
-			continue;
-		}
-		entries++;
-		if (!bad && fn) {
-			int r = fn(arg, wb, region, line);
-			if (r)
-				return r;
-		}
+	struct ps_mparse p;
+	char *buf = malloc(BLOCK);
+	size_t have = 0;
+	uint32_t line = 1;
+	int rc = 0, skipping = 0;
+	ps_mparse_init(&p, name, fn, arg, errs);
+	if (!buf) {
+		add_error(errs, name, 0, "out of memory", NULL);
+		return -1;
 	}
-	if (ferror(f)) {
+	for (;;) {
+		size_t got = fread(buf + have, 1, BLOCK - have, f);
+		have += got;
+		int eof = got == 0;
+		if (!have)
+			break;
+		char *nl = memrchr(buf, '\n', have);
+		size_t take = nl ? (size_t)(nl - buf) + 1 : eof ? have : 0;
+		if (!take && have == BLOCK) {
+			/* a line longer than a block: reported, skipped */
+			if (!skipping)
+				bad_line(&p, line, "line longer than 256 bytes",
+					 NULL, NULL);
+			skipping = 1;
+			have = 0;
+			continue;
+		}
+		size_t from = 0;
+		if (skipping && take) {
+			/* the end of the overlong line: already reported */
+			const char *n = memchr(buf, '\n', take);
+			from = n ? (size_t)(n - buf) + 1 : take;
+			line++;
+			skipping = 0;
+		}
+		if (from < take) {
+			rc = ps_mparse_text(&p, buf + from, take - from, line);
+			if (rc)
+				break;
+			line = p.next_line;
+		}
+		memmove(buf, buf + take, have - take);
+		have -= take;
+		if (eof && !have)
+			break;
+	}
+	free(buf);
+	if (!rc && ferror(f)) {
 		add_error(errs, name, 0, "read error", NULL);
-		bad++;
+		p.bad++;
 	}
 	if (lines_out)
-		*lines_out = entries;
-	return bad ? -1 : 0;
+		*lines_out = p.entries;
+	return rc ? rc : p.bad ? -1 : 0;
 }

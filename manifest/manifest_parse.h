@@ -21,6 +21,27 @@
 typedef int (*ps_manifest_line_fn)(void *arg, const uint8_t *wb,
 				   uint64_t region, uint32_t line);
 
+/* A parse over several texts (the parts of one file): a line's number is
+ * given by the caller, the header is looked for in the first line with
+ * content of them all, and the callback is called only while no line was
+ * bad (the bad ones are all reported). */
+struct ps_mparse {
+	const char *name;
+	ps_manifest_line_fn fn;
+	void *arg;
+	struct ps_errors *errs;
+	int seen_content;
+	uint32_t next_line;         /* after the last text parsed */
+	uint64_t entries;           /* good entry lines */
+	uint64_t bad;               /* bad lines */
+};
+void ps_mparse_init(struct ps_mparse *p, const char *name,
+		    ps_manifest_line_fn fn, void *arg, struct ps_errors *errs);
+/* Parse text (whole lines; the last may lack its newline), its first line
+ * numbered first_line. 0, or the callback's nonzero value (then stopped). */
+int ps_mparse_text(struct ps_mparse *p, const char *text, size_t len,
+		   uint32_t first_line);
+
 /* Read f to its end. Returns 0 when every line was good, -1 when there were
  * errors (in errs), or the callback's nonzero value. *lines_out (if not
  * NULL) gets the count of entry lines. */

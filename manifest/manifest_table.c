@@ -144,7 +144,7 @@ static inline int key_eq(const struct entry *e, const uint64_t k[3])
 }
 
 static uint64_t lookup_hashed(const struct ps_mtable *t, const uint64_t k[3],
-			      uint64_t h, uint64_t now_ms)
+			      uint64_t h, uint64_t now_ms, uint64_t *exp_out)
 {
 	uint32_t tag = (uint32_t)(h >> 32);
 	uint64_t b = home_of(t, h);
@@ -173,8 +173,13 @@ static uint64_t lookup_hashed(const struct ps_mtable *t, const uint64_t k[3],
 			ovf = LOAD(&bk->ovf);
 			__atomic_thread_fence(__ATOMIC_ACQUIRE);
 		} while (LOAD(&bk->seq) != s);
+		if (found && exp > now_ms) {
+			if (exp_out)
+				*exp_out = exp;
+			return region;
+		}
 		if (found)
-			return exp > now_ms ? region : 0;
+			return 0;
 		if (!ovf)
 			return 0;
 		b = next_bucket(t, b);
@@ -187,7 +192,16 @@ uint64_t ps_mtable_get(const struct ps_mtable *t, const uint8_t *wb,
 {
 	uint64_t k[3];
 	key_words(wb, k);
-	return lookup_hashed(t, k, key_hash(k), now_ms);
+	return lookup_hashed(t, k, key_hash(k), now_ms, NULL);
+}
+
+uint64_t ps_mtable_get_expiry(const struct ps_mtable *t, const uint8_t *wb,
+			      uint64_t now_ms, uint64_t *expires_ms)
+{
+	uint64_t k[3];
+	key_words(wb, k);
+	*expires_ms = 0;
+	return lookup_hashed(t, k, key_hash(k), now_ms, expires_ms);
 }
 
 #define BURST_MAX 64
@@ -220,7 +234,8 @@ void ps_mtable_get_burst(const struct ps_mtable *t,
 			}
 		}
 		for (unsigned i = 0; i < m; i++)
-			regions[i] = lookup_hashed(t, k[i], h[i], now_ms);
+			regions[i] = lookup_hashed(t, k[i], h[i], now_ms,
+						   NULL);
 		wbs += m;
 		regions += m;
 		n -= m;

@@ -26,6 +26,9 @@ void ps_mtable_free(struct ps_mtable *t);
  * lapsed at now_ms, else 0. */
 uint64_t ps_mtable_get(const struct ps_mtable *t, const uint8_t *wb,
 		       uint64_t now_ms);
+/* The same, and the entry's expiry (0 when absent or lapsed). */
+uint64_t ps_mtable_get_expiry(const struct ps_mtable *t, const uint8_t *wb,
+			      uint64_t now_ms, uint64_t *expires_ms);
 /* n lookups with the buckets prefetched first; regions[i] = 0 if absent. */
 void ps_mtable_get_burst(const struct ps_mtable *t,
 			 const uint8_t *const *wbs, unsigned n,
