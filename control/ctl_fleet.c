@@ -24,6 +24,7 @@
 #include "ctl_cli.h"
 #include "ctl_fleet.h"
 #include "ctl_fleet_hold.h"
+#include "ctl_fleet_manifest.h"
 #include "fleet.h"
 #include "fleet_sign.h"
 #include "fleet_holds.h"
@@ -726,8 +727,17 @@ int ctl_fleet(int argc, char **argv, int json)
 		};
 		return ctl_fleet_hold(&h);
 	}
+	if (!strcmp(sub, "manifest")) {
+		struct ctl_fleet_hold_args h = {
+			.nats = fa.nats, .site = fa.site, .sites = fa.sites,
+			.all = fa.all, .note = fa.note, .replicas = fa.replicas,
+			.json = fa.json, .n_pos = fa.n_pos, .pos = fa.pos,
+			.sec = fa.sec, .sign = fa.sign,
+		};
+		return ctl_fleet_manifest(&h);
+	}
 	return ctl_bad_usage("fleet init|push|status|events|keygen|"
-			     "permissions|hold");
+			     "permissions|hold|manifest");
 }
 
 void ctl_fleet_help(struct ps_out *o)
@@ -750,6 +760,7 @@ void ctl_fleet_help(struct ps_out *o)
 "  fleet permissions --site ID | ops | reader\n"
 "                                  the NATS permissions of that user\n");
 	ctl_fleet_hold_help(o);
+	ctl_fleet_manifest_help(o);
 	ps_out_printf(o, "Fleet security options (docs/fleet.md, \"Security\"):\n%s",
 		      ps_fleet_sec_usage);
 }

@@ -261,10 +261,10 @@ static natsStatus bind_kv(struct ps_fleet *f, kvStore **kv, const char *bucket,
 	return js_CreateKeyValue(kv, f->js, &c);
 }
 
-/* Bind a stream of one subject wildcard, creating it when missing. */
-static natsStatus bind_stream(struct ps_fleet *f, const char *name,
-			      const char *subject, int replicas,
-			      int64_t dup_window_s, bool allow_direct)
+natsStatus ps_fleet_bind_stream(struct ps_fleet *f, const char *name,
+				const char *subject, int replicas,
+				int64_t dup_window_s, int64_t max_age_s,
+				bool allow_direct)
 {
 	jsStreamInfo *si = NULL;
 	jsErrCode jerr = 0;
@@ -284,6 +284,7 @@ static natsStatus bind_stream(struct ps_fleet *f, const char *name,
 	c.Storage = js_FileStorage;
 	c.Replicas = replicas;
 	c.Duplicates = dup_window_s * 1000000000;
+	c.MaxAge = max_age_s * 1000000000;
 	c.AllowDirect = allow_direct;
 	s = js_AddStream(&si, f->js, &c, NULL, &jerr);
 	if (s == NATS_OK)
@@ -298,11 +299,13 @@ static natsStatus bind_all(struct ps_fleet *f, int replicas, int holds)
 	if (s == NATS_OK)
 		s = bind_kv(f, &f->status, PS_FLEET_STATUS, 1, replicas);
 	if (s == NATS_OK)
-		s = bind_stream(f, PS_FLEET_EVENTS, PS_FLEET_SUBJECT ">",
-				replicas, PS_FLEET_DUP_WINDOW_S, true);
+		s = ps_fleet_bind_stream(f, PS_FLEET_EVENTS,
+					 PS_FLEET_SUBJECT ">", replicas,
+					 PS_FLEET_DUP_WINDOW_S, 0, true);
 	if (s == NATS_OK && holds)
-		s = bind_stream(f, PS_FLEET_HOLDS, PS_FLEET_HOLDS_SUBJECT ">",
-				replicas, PS_FLEET_HOLDS_DUP_WINDOW_S, false);
+		s = ps_fleet_bind_stream(f, PS_FLEET_HOLDS,
+					 PS_FLEET_HOLDS_SUBJECT ">", replicas,
+					 PS_FLEET_HOLDS_DUP_WINDOW_S, 0, false);
 	return s;
 }
 

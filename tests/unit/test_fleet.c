@@ -684,3 +684,109 @@ Test(fleet_nkey, creds_files_are_told_apart)
 	cr_assert_eq(ps_creds_read(f, seed, pub, err, sizeof(err)), -1);
 	cr_assert(strstr(err, "cannot read it"), "%s", err);
 }
+
+/* ---------------------------------------------------------- manifests */
+
+#include "fleet_manifest.h"
+
+Test(fleet_manifest, batches_are_whole_lines_under_the_size)
+{
+	const char *t = "# pre-advice\nSF1,330782100201\nSF2,330782100202\n"
+			"SF3,330782100203\n";
+	size_t len = strlen(t), off = 0, total = 0;
+	uint32_t lines, all = 0, k = 0;
+	while (off < len) {
+		size_t n = ps_man_cut(t, len, off, 40, &lines);
+		cr_assert(n > 0 && n <= 40);
+		cr_assert_eq(t[off + n - 1], '\n');
+		off += n;
+		total += n;
+		all += lines;
+		k++;
+	}
+	cr_assert_eq(total, len);
+	cr_assert_eq(all, 4);
+	cr_assert_eq(k, 2);      /* 13+17 bytes, then 17+17 */
+	/* a line longer than a batch cannot be cut */
+	cr_assert_eq(ps_man_cut(t, len, 0, 8, &lines), 0);
+	/* the rest fits: taken whole, even without a last line break */
+	cr_assert_eq(ps_man_cut("SF1,1\nSF2,2", 11, 0, 100, &lines), 11);
+	cr_assert_eq(lines, 1);
+}
+
+Test(fleet_manifest, headers_round_trip_and_bad_ones_are_refused)
+{
+	natsMsg *m = NULL;
+	struct ps_man_batch b = { .push = "p1", .name = "pre.csv", .index = 2,
+				  .count = 5, .first_line = 1001,
+				  .crc = 0xdeadbeef, .pushed_ms = 1234 }, r;
+	cr_assert_eq(nats_Open(-1), NATS_OK);
+	cr_assert_eq(natsMsg_Create(&m, "x", NULL, "", 0), NATS_OK);
+	cr_assert_eq(ps_man_batch_set(m, &b), NATS_OK);
+	cr_assert_eq(ps_man_batch_get(m, &r), 0);
+	cr_assert_str_eq(r.push, "p1");
+	cr_assert_str_eq(r.name, "pre.csv");
+	cr_assert_eq(r.index, 2);
+	cr_assert_eq(r.count, 5);
+	cr_assert_eq(r.first_line, 1001);
+	cr_assert_eq(r.crc, 0xdeadbeef);
+	cr_assert_eq(r.pushed_ms, 1234);
+	natsMsgHeader_Set(m, PS_MAN_H_BATCH, "5");        /* index >= count */
+	cr_assert_eq(ps_man_batch_get(m, &r), -1);
+	natsMsgHeader_Set(m, PS_MAN_H_BATCH, "2x");
+	cr_assert_eq(ps_man_batch_get(m, &r), -1);
+	natsMsgHeader_Set(m, PS_MAN_H_BATCH, "2");
+	natsMsgHeader_Delete(m, PS_MAN_H_CRC);
+	cr_assert_eq(ps_man_batch_get(m, &r), -1);
+	natsMsg_Destroy(m);
+}
+
+Test(fleet_manifest, signed_batches_tampered_replayed_or_foreign_are_refused)
+{
+	struct keys k;
+	make_keys(&k);
+	struct ps_man_batch b = { .push = "p1", .name = "pre.csv", .index = 0,
+				  .count = 2, .first_line = 1 };
+	const char *text = "SF1,330782100201\nSF2,330782100202\n";
+	char line[512], why[256];
+	struct ps_out item, other;
+	ps_out_init(&item);
+	ps_man_sign_item(&item, &b, text, strlen(text));
+	cr_assert_eq(ps_sign_item_line(line, sizeof(line), &item, "manifest",
+				       "a", 7, k.sk), 0);
+	cr_assert_eq(ps_sign_item_verify(line, &item, "manifest", "a", 7,
+					 &k.trust, why, sizeof(why)), 0);
+	/* one byte of the text changed */
+	ps_out_init(&other);
+	ps_man_sign_item(&other, &b, "SF1,330782100209\nSF2,330782100202\n",
+			 strlen(text));
+	cr_assert_eq(ps_sign_item_verify(line, &other, "manifest", "a", 7,
+					 &k.trust, why, sizeof(why)), -1);
+	cr_assert(strstr(why, "bad signature"), "%s", why);
+	ps_out_free(&other);
+	/* the batch's place (its first line) changed */
+	struct ps_man_batch moved = b;
+	moved.first_line = 2;
+	ps_out_init(&other);
+	ps_man_sign_item(&other, &moved, text, strlen(text));
+	cr_assert_eq(ps_sign_item_verify(line, &other, "manifest", "a", 7,
+					 &k.trust, why, sizeof(why)), -1);
+	ps_out_free(&other);
+	/* put back after revision 8 was handled: replayed */
+	cr_assert_eq(ps_sign_item_verify(line, &item, "manifest", "a", 8,
+					 &k.trust, why, sizeof(why)), -1);
+	cr_assert(strstr(why, "replayed"), "%s", why);
+	/* another site, another kind, unsigned, an untrusted key */
+	cr_assert_eq(ps_sign_item_verify(line, &item, "manifest", "b", 7,
+					 &k.trust, why, sizeof(why)), -1);
+	cr_assert_eq(ps_sign_item_verify(line, &item, "hold", "a", 7,
+					 &k.trust, why, sizeof(why)), -1);
+	cr_assert_eq(ps_sign_item_verify(NULL, &item, "manifest", "a", 7,
+					 &k.trust, why, sizeof(why)), -1);
+	cr_assert(strstr(why, "not signed"), "%s", why);
+	cr_assert_eq(ps_sign_item_line(line, sizeof(line), &item, "manifest",
+				       "a", 7, k.sk2), 0);
+	cr_assert_eq(ps_sign_item_verify(line, &item, "manifest", "a", 7,
+					 &k.trust, why, sizeof(why)), -1);
+	ps_out_free(&item);
+}
