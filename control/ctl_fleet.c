@@ -355,6 +355,40 @@ static void print_hold_refusal(const char *st)
 	ps_out_free(&o);
 }
 
+/* The site's manifest line, when its agent reports one: the last
+ * revision handled, batches and entries applied, refusals, lag; and a
+ * refusal's reasons. */
+static void print_manifest(const char *st)
+{
+	char outcome[32] = "", name[128] = "";
+	uint64_t rev = 0, b = 0, e = 0, r = 0, lag = 0, lag_ms = 0, d = 0;
+	if (!st || ps_json_str(st, "manifest_outcome", outcome, sizeof(outcome)))
+		return;
+	ps_json_str(st, "manifest_name", name, sizeof(name));
+	ps_json_u64(st, "manifest_revision", &rev);
+	ps_json_u64(st, "manifest_batches", &b);
+	ps_json_u64(st, "manifest_entries", &e);
+	ps_json_u64(st, "manifest_refused", &r);
+	ps_json_u64(st, "manifest_lag", &lag);
+	ps_json_u64(st, "manifest_lag_ms", &lag_ms);
+	ps_json_u64(st, "daemon_manifest_entries", &d);
+	printf("    manifest: revision %" PRIu64 " (%s) %s; %" PRIu64 " batches, "
+	       "%" PRIu64 " entries applied, %" PRIu64 " refused; %" PRIu64
+	       " batches behind, last %.1f s after its push; the site holds %"
+	       PRIu64 " entries\n", rev, *name ? name : "-", outcome, b, e, r,
+	       lag, (double)lag_ms / 1000.0, d);
+	if (strcmp(outcome, "refused"))
+		return;
+	struct ps_out o;
+	ps_out_init(&o);
+	if (ps_json_str_array(st, "manifest_errors", &o) == 0 && o.len) {
+		ps_out_write(&o, "", 1);
+		for (char *l = o.buf, *nl; (nl = strchr(l, '\n')); l = nl + 1)
+			printf("      %.*s\n", (int)(nl - l), l);
+	}
+	ps_out_free(&o);
+}
+
 static void print_site_text(const char *site, const struct site_view *sv)
 {
 	uint64_t rev = 0, ver = 0, at = 0, lat = 0, pub = 0, backlog = 0,
@@ -393,6 +427,7 @@ static void print_site_text(const char *site, const struct site_view *sv)
 	       backlog / 1048576.0, seen, hold_rev, hold_count,
 	       sv->pushed_rev > rev ? "  (pending)" : "");
 	print_hold_refusal(st);
+	print_manifest(st);
 	if (st && !strcmp(outcome, "refused")) {
 		struct ps_out o;
 		ps_out_init(&o);

@@ -31,8 +31,10 @@
 
 #define PS_MAN_H_PUSH    "Parcelsort-Manifest-Push"
 #define PS_MAN_H_NAME    "Parcelsort-Manifest-Name"
-#define PS_MAN_H_BATCH   "Parcelsort-Manifest-Batch"    /* 0-based */
-#define PS_MAN_H_BATCHES "Parcelsort-Manifest-Batches"
+#define PS_MAN_H_BATCH   "Parcelsort-Manifest-Index"    /* 0-based */
+#define PS_MAN_H_BATCHES "Parcelsort-Manifest-Count"
+/* (no key begins another: with "...-Batch" and "...-Batches", the agent
+ * failed to read the batches whose "...-Batches" came first on the wire) */
 #define PS_MAN_H_LINE    "Parcelsort-Manifest-Line"     /* first line */
 #define PS_MAN_H_CRC     "Parcelsort-Manifest-Crc"      /* hex */
 #define PS_MAN_H_PUSHED  "Parcelsort-Manifest-Sent-Ms"  /* push time */

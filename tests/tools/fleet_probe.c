@@ -7,7 +7,10 @@
  *   (one message on the site's event subject), consume-holds (make the
  *   durable pull consumer FILE, default agent-SITE, on the hold stream
  *   filtered on the site's subject, and fetch from it: what a site's agent
- *   does)
+ *   does), manifest-again (publish the last batch of the site's manifest
+ *   stream again, FILE saying how: "same", "tamper" (one byte of its text
+ *   changed, its CRC header made to match) or "corrupt" (one byte changed,
+ *   the CRC header kept))
  *   fleet_probe --nkey-gen FILE: a new user nkey seed into FILE (mode
  *   0600), its public key on stdout (as `nk -gen user -pubout` would)
  * Prints "allowed" (exit 0), or "denied: REASON" (exit 1) when the server
@@ -19,6 +22,7 @@
 
 #include "fleet.h"
 #include "fleet_holds.h"
+#include "fleet_manifest.h"
 #include "fleet_nkey.h"
 
 #include <fcntl.h>
@@ -67,6 +71,56 @@ static natsStatus consume(struct ps_fleet *f, const char *stream,
 	return s == NATS_TIMEOUT ? NATS_OK : s;
 }
 
+/* The site's last manifest batch, published again as mode says. */
+static natsStatus manifest_again(struct ps_fleet *f, const char *site,
+				 const char *mode)
+{
+	char stream[PS_FLEET_SITE_MAX + 32], subject[PS_FLEET_SITE_MAX + 32];
+	char crc[16], id[64];
+	ps_man_stream(stream, sizeof(stream), site);
+	ps_man_subject(subject, sizeof(subject), site);
+	natsMsg *last = NULL, *m = NULL;
+	jsErrCode jerr = 0;
+	natsStatus s = js_GetLastMsg(&last, f->js, stream, subject, NULL, &jerr);
+	if (s != NATS_OK)
+		return s;
+	int n = natsMsg_GetDataLength(last);
+	char *text = malloc((size_t)n + 1);
+	memcpy(text, natsMsg_GetData(last), (size_t)n);
+	if (strcmp(mode, "same") && n > 5)
+		text[5] = text[5] == '9' ? '8' : '9';   /* in the first line */
+	s = natsMsg_Create(&m, subject, NULL, text, n);
+	const char **keys = NULL;
+	int nk = 0;
+	if (s == NATS_OK)
+		s = natsMsgHeader_Keys(last, &keys, &nk);
+	for (int i = 0; s == NATS_OK && i < nk; i++) {
+		const char *v = NULL;
+		natsMsgHeader_Get(last, keys[i], &v);
+		if (strncmp(keys[i], "Parcelsort-", 11) || !v)
+			continue;
+		s = natsMsgHeader_Set(m, keys[i], v);
+	}
+	free((void *)keys);
+	if (s == NATS_OK && !strcmp(mode, "tamper")) {
+		snprintf(crc, sizeof(crc), "%08x", ps_crc32(0, text, (size_t)n));
+		s = natsMsgHeader_Set(m, PS_MAN_H_CRC, crc);
+	}
+	jsPubOptions po;
+	jsPubOptions_Init(&po);
+	snprintf(id, sizeof(id), "probe-%llu", (unsigned long long)ps_fleet_now_ms());
+	po.MsgId = id;
+	jsPubAck *pa = NULL;
+	if (s == NATS_OK)
+		s = js_PublishMsg(&pa, f->js, m, &po, &jerr);
+	if (pa)
+		jsPubAck_Destroy(pa);
+	natsMsg_Destroy(m);
+	natsMsg_Destroy(last);
+	free(text);
+	return s;
+}
+
 static natsStatus run(struct ps_fleet *f, const char *op, const char *site,
 		      const char *file)
 {
@@ -107,6 +161,8 @@ static natsStatus run(struct ps_fleet *f, const char *op, const char *site,
 		snprintf(subj, sizeof(subj), PS_FLEET_HOLDS_SUBJECT "%s", site);
 		snprintf(name, sizeof(name), "agent-%s", site);
 		s = consume(f, PS_FLEET_HOLDS, subj, file ? file : name);
+	} else if (!strcmp(op, "manifest-again") && file) {
+		s = manifest_again(f, site, file);
 	}
 	return s;
 }
