@@ -28,6 +28,7 @@
 #include "fleet.h"
 #include "fleet_sign.h"
 #include "fleet_holds.h"
+#include "fleet_manifest.h"
 #include "outbuf.h"
 
 struct fleet_args {
@@ -660,7 +661,7 @@ static void print_consumer_permissions(const char *stream, const char *subject,
 "    \"$JS.API.CONSUMER.DELETE.%s.agent-%s\",\n"
 "    \"$JS.API.CONSUMER.CREATE.%s.agent-%s.%s%s\",\n"
 "    \"$JS.API.CONSUMER.MSG.NEXT.%s.agent-%s\",\n"
-"    \"$JS.ACK.%s.agent-%s.>\"\n",
+"    \"$JS.ACK.%s.agent-%s.>\"",
 	       stream, site, stream, site, stream, site, subject, site, stream,
 	       site, stream, site);
 }
@@ -682,7 +683,11 @@ static void print_site_permissions(const char *site)
 "    \"$KV." PS_FLEET_STATUS ".site.%s\",\n"
 "    \"" PS_FLEET_SUBJECT "%s\",\n", site, site, site, site, site, site);
 	print_consumer_permissions(PS_FLEET_HOLDS, PS_FLEET_HOLDS_SUBJECT, site);
-	printf(
+	printf(",\n");
+	char stream[PS_FLEET_SITE_MAX + 32];
+	ps_man_stream(stream, sizeof(stream), site);
+	print_consumer_permissions(stream, PS_FLEET_MANIFEST_SUBJECT, site);
+	printf("\n"
 "  ] }\n"
 "  subscribe: { allow: [ \"_INBOX_site_%s.>\" ] }\n"
 "}\n", site);
@@ -693,10 +698,12 @@ static void print_role_permissions(const char *role)
 	if (!strcmp(role, "ops"))
 		printf(
 "# ops: push plans, read status and events, create the buckets and the\n"
-"# stream (fleet init); use --nats-inbox _INBOX_ops\n"
+"# stream (fleet init), push hold operations and manifests;\n"
+"# use --nats-inbox _INBOX_ops\n"
 "permissions: {\n"
 "  publish: { allow: [ \"$JS.API.>\", \"$KV." PS_FLEET_PLANS ".>\",\n"
-"                      \"" PS_FLEET_HOLDS_SUBJECT ">\", \"$JS.FC.>\" ] }\n"
+"                      \"" PS_FLEET_HOLDS_SUBJECT ">\",\n"
+"                      \"" PS_FLEET_MANIFEST_SUBJECT ">\", \"$JS.FC.>\" ] }\n"
 "  subscribe: { allow: [ \"_INBOX_ops.>\" ] }\n"
 "}\n");
 	else

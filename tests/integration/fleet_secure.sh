@@ -5,13 +5,18 @@
 # permissions `parcelsortctl fleet permissions` prints: ops, a reader of
 # events, sites a and b. Site a runs a parcelsortd and an agent that
 # trusts only plans signed by ops' key. Checked: the honest path (signed
-# push, applied, status, events read by the reader); a server certificate
+# push, applied, status, events read by the reader, signed holds and
+# manifest applied); a server certificate
 # from another CA is refused with a clear error; site a's credential
 # cannot read b's plan, write b's status, publish on b's subject or
-# consume b's holds (each denial seen from the server), while it can do
-# each for itself and its agent applies the holds signed for a; a plan
+# consume b's holds or manifest (each denial seen from the server), while
+# it can do each for itself and its agent applies the holds and the
+# manifest signed for a; a plan
 # put into the bucket unsigned, with one byte changed, or an old signed
-# plan put back is refused at the site, and the plan in force stays.
+# plan put back is refused at the site, and the plan in force stays. Site
+# a's agent and one ops user authenticate with nkey seeds (--nats-creds);
+# an unknown seed and a file that is no credential are refused.
+# PSD=path runs another parcelsortd (default: $BUILD's).
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
@@ -22,6 +27,7 @@ CTLBIN="$BUILD/control/parcelsortctl"
 AGENT="$BUILD/fleet/parcelsort-agent"
 PROBE="$BUILD/tests/fleet_probe"
 PLAN="$ROOT/config/yiwu.plan"
+PSD=${PSD:-$BUILD/parcelsortd}
 AGENT_a="" DAEMON_a="" BADAGENT=""
 
 check() { if eval "$2"; then echo "ok - $1"; else echo "not ok - $1"; fi; }
@@ -149,7 +155,7 @@ ip netns exec "$ns" ip link set lo up &&
 ip netns exec "$ns" ip addr add 198.18.0.1/24 dev "$vb" &&
 ip netns exec "$ns" ip link set "$vb" up &&
 ip netns exec "$ns" ethtool -K "$vb" tx off >/dev/null
-"$BUILD/parcelsortd" -l 0-1 --no-huge -m 512 --no-pci --no-shconf \
+"$PSD" -l 0-1 --no-huge -m 512 --no-pci --no-shconf \
     --log-level=3 --file-prefix "psx$ID" \
     --vdev "net_af_packet0,iface=$va" -- --ip 198.18.0.2 \
     --state-dir "$T/state-a" --ctl "$T/ctl-a.sock" --metrics off \
@@ -225,6 +231,24 @@ check "site a cannot consume site b's holds ($r)" 'echo "$r" | grep -q "^denied:
 r=$(probe site-a consume-holds b agent-a 2>&1)
 check "nor through a consumer named as its own on b's subject ($r)" \
     'echo "$r" | grep -q "^denied: .*Permissions Violation"'
+
+# --- a manifest under site a's credential ---------------------------------
+man() {   # a member of site a's "manifest" status record
+    as ops --json status --site a | python3 -c '
+import json, sys
+s = (json.load(sys.stdin)[0]["status"] or {}).get("manifest", {})
+print(s.get(sys.argv[1], ""))' "$1"
+}
+printf 'MF0000000000001,330782100201\nMF0000000000002,330782100202\n' >"$T/pre.csv"
+as ops manifest push "$T/pre.csv" --site a --sign "$T/ops-key" >"$T/man-push" 2>&1
+mrev=$(sed -n 's/.*revisions [0-9]*\.\.\([0-9]*\)).*/\1/p' "$T/man-push")
+for _ in $(seq 1 100); do [ "$(man manifest_revision)" = "${mrev:-x}" ] && break; sleep 0.2; done
+check "site a's agent, under its own credential, receives a signed manifest and applies it" \
+    '[ -n "$mrev" ] && [ "$(man manifest_outcome)" = applied ] && [ "$(man manifest_entries)" = 2 ] &&
+     ctl --json manifest get MF0000000000002 | grep -q 330782100202'
+as ops manifest push "$T/pre.csv" --site b --sign "$T/ops-key" >/dev/null 2>&1
+r=$(probe site-a consume-manifest b 2>&1)
+check "site a cannot consume site b's manifest stream ($r)" 'echo "$r" | grep -q "^denied: .*Permissions Violation"'
 
 # --- what site a's credential may not do ---------------------------------
 as ops push "$PLAN" --site b --sign "$T/ops-key" >/dev/null 2>&1

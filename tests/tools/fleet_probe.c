@@ -7,7 +7,8 @@
  *   (one message on the site's event subject), consume-holds (make the
  *   durable pull consumer FILE, default agent-SITE, on the hold stream
  *   filtered on the site's subject, and fetch from it: what a site's agent
- *   does), manifest-again (publish the last batch of the site's manifest
+ *   does), consume-manifest (the same on the site's manifest stream),
+ *   manifest-again (publish the last batch of the site's manifest
  *   stream again, FILE saying how: "same", "tamper" (one byte of its text
  *   changed, its CRC header made to match) or "corrupt" (one byte changed,
  *   the CRC header kept))
@@ -161,6 +162,13 @@ static natsStatus run(struct ps_fleet *f, const char *op, const char *site,
 		snprintf(subj, sizeof(subj), PS_FLEET_HOLDS_SUBJECT "%s", site);
 		snprintf(name, sizeof(name), "agent-%s", site);
 		s = consume(f, PS_FLEET_HOLDS, subj, file ? file : name);
+	} else if (!strcmp(op, "consume-manifest")) {
+		char subj[PS_FLEET_SITE_MAX + 32], name[PS_FLEET_SITE_MAX + 16];
+		char stream[PS_FLEET_SITE_MAX + 32];
+		ps_man_stream(stream, sizeof(stream), site);
+		ps_man_subject(subj, sizeof(subj), site);
+		snprintf(name, sizeof(name), "agent-%s", site);
+		s = consume(f, stream, subj, file ? file : name);
 	} else if (!strcmp(op, "manifest-again") && file) {
 		s = manifest_again(f, site, file);
 	}
