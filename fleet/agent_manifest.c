@@ -262,6 +262,7 @@ static int take(struct man *m, natsMsg *msg)
 	const char *text = natsMsg_GetData(msg);
 	size_t n = (size_t)natsMsg_GetDataLength(msg);
 	struct ps_man_batch b;
+	uint64_t t0 = ps_fleet_now_ms(), before = m->entries;
 	if (checked(m, msg, &b, text ? text : "", n, seq) == 0) {
 		if (apply(m, &b, text ? text : "", n))
 			return -1;       /* stopping: not acknowledged */
@@ -272,6 +273,12 @@ static int take(struct man *m, natsMsg *msg)
 	if (strcmp(m->outcome, "applied"))
 		fprintf(stderr, "parcelsort-agent: manifest revision %" PRIu64
 			" refused\n", seq);
+	else
+		printf("parcelsort-agent: manifest revision %" PRIu64 " (%s "
+		       "batch %u of %u): %" PRIu64 " lines applied in %" PRIu64
+		       " ms\n", seq, b.name, b.index + 1, b.count,
+		       m->entries - before, ps_fleet_now_ms() - t0);
+	fflush(stdout);
 	return 0;
 }
 
