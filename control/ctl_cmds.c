@@ -806,6 +806,8 @@ static int cmd_device_list(struct req *r)
 			      "\"noread\":%llu,\"noread_percent\":%.2f,"
 			      "\"bad_barcode\":%llu,\"bad_percent\":%.2f,"
 			      "\"malformed\":%llu,\"duplicates\":%llu,"
+			      "\"manifest_resolved\":%llu,"
+			      "\"manifest_missed\":%llu,"
 			      "\"last_heard_s_ago\":", i ? "," : "", ids[i],
 			      (unsigned long long)d->records,
 			      (unsigned long long)d->noread,
@@ -813,7 +815,9 @@ static int cmd_device_list(struct req *r)
 			      (unsigned long long)d->bad_barcode,
 			      dev_rate(d->bad_barcode, d->records),
 			      (unsigned long long)d->malformed,
-			      (unsigned long long)d->duplicates);
+			      (unsigned long long)d->duplicates,
+			      (unsigned long long)d->manifest_resolved,
+			      (unsigned long long)d->manifest_missed);
 		if (d->last_heard_s)
 			ps_out_printf(r->o, "%llu}", (unsigned long long)
 				      (now + 1 >= d->last_heard_s

@@ -16,6 +16,7 @@
 #include "worker.h"
 
 struct ps_ctl_server;
+struct ps_manifest;
 struct ps_metrics;
 
 struct ps_daemon {
@@ -23,6 +24,7 @@ struct ps_daemon {
 	struct ps_ports ports;
 	struct ps_store *store;
 	struct ps_dedup dedup;
+	struct ps_manifest *manifest;   /* pre-advice, in the state directory */
 	struct ps_exporter *exporter;
 	struct ps_export_totals export_final;
 	struct ps_worker *workers;

@@ -1,7 +1,8 @@
 /* main.c: parcelsortd: configuration, EAL, ports, the plan store, the
- * duplicate window, workers, the control plane it embeds (control socket,
- * /metrics, DPDK telemetry), and the main lcore's control loop (scheduled
- * plan activation, rates, shutdown). What it prints is in report.c. */
+ * duplicate window, the manifest of pre-advice, workers, the control
+ * plane it embeds (control socket, /metrics, DPDK telemetry), and the main
+ * lcore's control loop (scheduled plan activation, manifest expiry, rates,
+ * shutdown). What it prints is in report.c. */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,7 @@
 
 #include "ctl_server.h"
 #include "daemon.h"
+#include "manifest.h"
 #include "metrics.h"
 #include "report.h"
 #include "telemetry.h"
@@ -93,6 +95,7 @@ static int start_control(struct ps_daemon *d, char *err, size_t n)
 {
 	struct ps_ctl_daemon cd = {
 		.store = d->store,
+		.manifest = d->manifest,
 		.sum_counters = sum_cb,
 		.sum_loop = sum_loop_cb,
 		.dataplane_now_s = now_s_cb,
@@ -136,6 +139,31 @@ static int app_args(int argc, char **argv, char ***app)
 	return 0;
 }
 
+/* A replaced manifest's old table is freed once every worker has been
+ * through a quiescent state (the workers are QSBR readers). */
+static void manifest_wait_readers(void)
+{
+	synchronize_rcu();
+}
+
+/* The manifest of pre-advice, restored from the state directory. */
+static int open_manifest(struct ps_daemon *d, char *err, size_t n)
+{
+	char why[512];
+	struct ps_manifest_cfg mc = {
+		.capacity = d->cfg.manifest_capacity,
+		.ttl_ms = d->cfg.manifest_ttl_ms,
+		.state_dir = d->cfg.state_dir,
+		.wait_readers = manifest_wait_readers,
+	};
+	d->manifest = ps_manifest_open(&mc, why, sizeof(why));
+	if (!d->manifest) {
+		snprintf(err, n, "manifest: %s", why);
+		return -1;
+	}
+	return 0;
+}
+
 static int start(struct ps_daemon *d, char *err, size_t n)
 {
 	char warn[1024];
@@ -160,6 +188,8 @@ static int start(struct ps_daemon *d, char *err, size_t n)
 			 (unsigned long long)d->cfg.dedup_capacity);
 		return -1;
 	}
+	if (open_manifest(d, err, n))
+		return -1;
 	d->n_workers = rte_lcore_count() - 1;
 	if (d->n_workers == 0) {
 		snprintf(err, n, "need at least two lcores (e.g. -l 0-1): the "
@@ -197,6 +227,7 @@ static int start(struct ps_daemon *d, char *err, size_t n)
 		.holds_slot = ps_store_holds_slot(d->store),
 		.chutes = ps_store_chutes(d->store),
 		.dedup = &d->dedup,
+		.manifest = d->manifest,
 		.site = d->cfg.site,
 	};
 	d->start_tsc = rte_rdtsc();
@@ -222,7 +253,7 @@ static int start(struct ps_daemon *d, char *err, size_t n)
 static void control_loop(struct ps_daemon *d)
 {
 	static struct ps_counters prev;
-	double last_stats = 0;
+	double last_stats = 0, last_expire = 0;
 	while (!ps_quit) {
 		struct timespec ts = { 0, 50 * 1000 * 1000 };
 		nanosleep(&ts, NULL);
@@ -233,6 +264,12 @@ static void control_loop(struct ps_daemon *d)
 			ps_report_schedule(d, r, &errs);
 		ps_errors_free(&errs);
 		double t = ps_daemon_elapsed_s(d);
+		if (t - last_expire >= 600) {
+			/* lapsed entries already read as absent; this frees
+			 * their room */
+			ps_manifest_expire(d->manifest);
+			last_expire = t;
+		}
 		if (d->cfg.stats_interval > 0 &&
 		    t - last_stats >= d->cfg.stats_interval) {
 			ps_report_rates(d, &prev, t - last_stats);
@@ -296,6 +333,7 @@ int main(int argc, char **argv)
 	ps_ports_stop(&d.ports);
 	ps_store_close(d.store);
 	ps_dedup_free(&d.dedup);
+	ps_manifest_close(d.manifest);
 	free(d.loop);
 	rte_eal_cleanup();
 	return 0;

@@ -44,6 +44,11 @@ void ps_config_usage(FILE *f)
 "                                                              [dedup] window\n"
 "  --dedup-capacity N      waybills remembered (default 1048576)\n"
 "                                                              [dedup] capacity\n"
+"  --manifest-capacity N   waybills of pre-advice the manifest holds\n"
+"                          (default 16777216; docs/manifest.md)\n"
+"                                                           [manifest] capacity\n"
+"  --manifest-ttl D        a manifest entry lapses D after it was added\n"
+"                          (default 72h; 90s, 30m, 72h, 3d)  [manifest] ttl\n"
 "  --export FILE           write every decision and track-only scan as JSON\n"
 "                          lines (\"-\": stdout; default off)     [export] file\n"
 "  --export-ring N         events buffered per worker (default 65536)\n"
@@ -78,6 +83,8 @@ static void defaults(struct ps_dp_config *c)
 	snprintf(c->metrics, sizeof(c->metrics), "127.0.0.1:9110");
 	c->dedup_window = 600;
 	c->dedup_capacity = 1048576;
+	c->manifest_capacity = 16ull << 20;
+	c->manifest_ttl_ms = 72ull * 3600 * 1000;
 	c->export_ring = 65536;
 	c->spool_max_mb = 256;
 	c->summary = 1;
@@ -110,6 +117,31 @@ static int parse_double(const char *v, double lo, double hi, double *out)
 	if (!*v || *end || !(x >= lo && x <= hi))
 		return -1;
 	*out = x;
+	return 0;
+}
+
+/* A duration: N with a unit s, m, h or d (seconds without one), 1 s to
+ * 365 d, in ms. */
+static int parse_duration(const char *v, uint64_t *ms)
+{
+	char *end;
+	errno = 0;
+	if (!*v || *v == '-')
+		return -1;
+	unsigned long long x = strtoull(v, &end, 10);
+	uint64_t unit = 1000;
+	if (*end == 'm')
+		unit = 60000;
+	else if (*end == 'h')
+		unit = 3600000;
+	else if (*end == 'd')
+		unit = 86400000;
+	if (*end && (*end != 's' && unit == 1000))
+		return -1;
+	if (errno || end == v || (*end && end[1]) || x == 0 ||
+	    x > 365ull * 86400000 / unit)
+		return -1;
+	*ms = x * unit;
 	return 0;
 }
 
@@ -202,6 +234,14 @@ static int apply(struct ps_dp_config *c, const char *key, const char *v,
 		if (parse_u64(v, 1024, 1ull << 30, &u))
 			return bad(err, n, key, v, "want 1024..1073741824 waybills");
 		c->dedup_capacity = u;
+	} else if (!strcmp(key, "manifest.capacity")) {
+		if (parse_u64(v, 1, 1ull << 28, &u))
+			return bad(err, n, key, v, "want 1..268435456 waybills");
+		c->manifest_capacity = u;
+	} else if (!strcmp(key, "manifest.ttl")) {
+		if (parse_duration(v, &c->manifest_ttl_ms))
+			return bad(err, n, key, v, "want a duration 1s..365d "
+				   "(90s, 30m, 72h, 3d)");
 	} else if (!strcmp(key, "export.file")) {
 		return set_path(c->export_path, sizeof(c->export_path), key, v,
 				err, n);
@@ -289,6 +329,8 @@ int ps_config_parse(struct ps_dp_config *c, int argc, char **argv, char *err,
 		{ "ctl", "control.socket" }, { "metrics", "metrics.listen" },
 		{ "dedup-window", "dedup.window" },
 		{ "dedup-capacity", "dedup.capacity" },
+		{ "manifest-capacity", "manifest.capacity" },
+		{ "manifest-ttl", "manifest.ttl" },
 		{ "export", "export.file" }, { "export-ring", "export.ring" },
 		{ "export-spool", "export.spool" },
 		{ "spool-max-mb", "export.spool_max_mb" },

@@ -26,6 +26,8 @@ struct ps_dp_config {
 	char metrics[128];             /* ADDR:PORT of /metrics, "off" */
 	uint32_t dedup_window;
 	uint64_t dedup_capacity;
+	uint64_t manifest_capacity;    /* waybills the manifest holds */
+	uint64_t manifest_ttl_ms;      /* an entry lapses this long after its add */
 	char export_path[PATH_MAX];    /* empty: export off */
 	uint32_t export_ring;
 	char spool_dir[PATH_MAX];      /* empty: no spool */

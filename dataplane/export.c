@@ -84,6 +84,12 @@ static int format_sort_result(char *o, const struct ps_event *e,
 		e->plan_version, (unsigned long long)seq);
 }
 
+static const char *region_source(uint8_t src)
+{
+	return src == PS_REGION_SCANNER ? "scanner"
+	       : src == PS_REGION_MANIFEST ? "manifest" : "none";
+}
+
 /* A scan and its decision: the fields of the first form, then the rest
  * of the record (weight, dimensions, service, carrier), so that a replay
  * has the whole record. */
@@ -102,13 +108,15 @@ static int format_event(char *o, const struct ps_event *e, uint64_t seq)
 		"\"tier\":\"%s\",\"hub\":%u,\"plan_version\":%u,"
 		"\"matched_prefix\":%llu,\"weight_g\":%u,\"length_mm\":%u,"
 		"\"width_mm\":%u,\"height_mm\":%u,\"service\":%u,"
-		"\"carrier\":\"%s\",\"export_seq\":%llu}\n",
+		"\"carrier\":\"%s\",\"region_used\":%llu,"
+		"\"region_source\":\"%s\",\"export_seq\":%llu}\n",
 		wb, e->event_seq, e->site, e->device,
 		ps_scan_type_name(e->scan_type), (unsigned long long)e->ts_ms,
 		(unsigned long long)e->region, ps_reason_name(e->reason),
 		e->chute, ps_tier_name(e->tier), e->hub, e->plan_version,
 		(unsigned long long)e->matched_prefix, e->weight_g,
 		e->length_mm, e->width_mm, e->height_mm, e->service, car,
+		(unsigned long long)e->region_used, region_source(e->region_src),
 		(unsigned long long)seq);
 }
 

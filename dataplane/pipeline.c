@@ -5,6 +5,8 @@
 #include <string.h>
 #include <urcu-qsbr.h>
 
+#include "ps_clock.h"
+
 static inline uint64_t tsc(void)
 {
 	return __builtin_ia32_rdtsc();
@@ -28,6 +30,7 @@ struct burst {
 	uint64_t hash[MAX_RECS];
 	uint16_t sortable[MAX_RECS];
 	uint16_t fresh[MAX_RECS];
+	uint8_t src[MAX_RECS];   /* enum ps_region_source */
 	unsigned n_rec;
 	struct request held;     /* a sorter request after scan batches */
 	int has_held;
@@ -325,6 +328,7 @@ static unsigned pre_decide(const struct ps_plan *p, struct burst *b)
 		const struct ps_scan *s = &b->scan[i];
 		struct ps_decision *d = &b->dec[i];
 		d->event_seq = s->event_seq;
+		b->src[i] = s->region ? PS_REGION_SCANNER : PS_REGION_NONE;
 		switch (s->klass) {
 		case PS_CLASS_MALFORMED:
 			reject(d, p, PS_R_MALFORMED_RECORD);
@@ -400,6 +404,39 @@ static inline int held_or_remembered(struct ps_pipeline *pl,
 	return 1;
 }
 
+/* The end of step 8: the fresh records of region 0 take their waybill's
+ * region from the manifest, all in one burst look-up. */
+static void resolve_regions(struct ps_pipeline *pl, struct burst *b,
+			    unsigned nf)
+{
+	const uint8_t *wbs[MAX_RECS];
+	uint16_t at[MAX_RECS];
+	uint64_t region[MAX_RECS];
+	unsigned m = 0, hits = 0;
+	for (unsigned i = 0; i < nf; i++) {
+		unsigned k = b->fresh[i];
+		if (b->scan[k].region)
+			continue;
+		wbs[m] = b->scan[k].waybill;
+		at[m++] = (uint16_t)k;
+	}
+	if (!m)
+		return;
+	if (pl->manifest)
+		ps_manifest_get_burst(pl->manifest, wbs, m,
+				      pl->manifest_now_ms, region);
+	else
+		memset(region, 0, m * sizeof(region[0]));
+	for (unsigned j = 0; j < m; j++) {
+		unsigned k = at[j];
+		b->scan[k].region = region[j];
+		b->src[k] = region[j] ? PS_REGION_MANIFEST : PS_REGION_MISSED;
+		hits += region[j] != 0;
+	}
+	pl->cnt->manifest_resolved += hits;
+	pl->cnt->manifest_missed += m - hits;
+}
+
 /* Phase 3: steps 6-8 (intercept list, recirculation, duplicate window) and
  * steps 9-12 in one plan burst. */
 static void decide(struct ps_pipeline *pl, const struct ps_plan *p,
@@ -420,6 +457,13 @@ static void decide(struct ps_pipeline *pl, const struct ps_plan *p,
 		if (i < DEDUP_AHEAD)
 			ps_dedup_prefetch(dd, b->hash[k]);
 	}
+	if (pl->manifest)
+		/* the barcode-only records' manifest buckets come in while
+		 * the duplicate window is looked up */
+		for (i = 0; i < ns; i++)
+			if (!b->scan[b->sortable[i]].region)
+				ps_manifest_prefetch(pl->manifest,
+						     b->scan[b->sortable[i]].waybill);
 	if (holds && !ps_holds_count(holds))
 		holds = NULL;           /* an empty list costs nothing */
 	if (holds)
@@ -443,6 +487,7 @@ static void decide(struct ps_pipeline *pl, const struct ps_plan *p,
 		sp[i] = &b->scan[b->fresh[i]];
 		dp[i] = &b->dec[b->fresh[i]];
 	}
+	resolve_regions(pl, b, nf);
 	uint64_t td = tsc();
 	c->cyc_dedup += td - t_start;
 	ps_plan_decide_burst(p, pl->chutes, sp, dp, nf);
@@ -484,6 +529,8 @@ static void count_devices(struct ps_loop_counters *l, const struct burst *b,
 		v->bad_barcode += r == PS_R_BAD_BARCODE;
 		v->malformed += r == PS_R_MALFORMED_RECORD;
 		v->duplicates += r == PS_R_DUPLICATE;
+		v->manifest_resolved += b->src[i] == PS_REGION_MANIFEST;
+		v->manifest_missed += b->src[i] == PS_REGION_MISSED;
 		v->last_heard_s = (uint64_t)now + 1;
 	}
 }
@@ -515,7 +562,11 @@ static void export_events(struct ps_pipeline *pl, const struct burst *b)
 			const struct ps_decision *d = &b->dec[i];
 			struct ps_event *e = &ev[n++];
 			memcpy(e->waybill, s->waybill, PS_WAYBILL_LEN);
-			e->region = s->region;
+			uint8_t src = b->src[i];
+			e->region = src == PS_REGION_MANIFEST ? 0 : s->region;
+			e->region_used = s->region;
+			e->region_src = src == PS_REGION_MISSED ? PS_REGION_NONE
+								: src;
 			e->matched_prefix = d->matched_prefix;
 			e->ts_ms = s->ts_ms;
 			e->event_seq = s->event_seq;
@@ -574,10 +625,14 @@ void ps_pipeline_run(struct ps_pipeline *pl, struct ps_pkt_buf *pkts,
 	uint64_t t0 = tsc(), t1, t2;
 	b.n_req = 0;
 	b.n_rec = 0;
-	if (now_s != pl->lapse_s) {
-		/* once a second: sorter reports whose time has passed */
+	if (now_s != pl->lapse_s || (pl->manifest && !pl->manifest_now_ms)) {
+		/* once a second: sorter reports whose time has passed, and
+		 * the wall clock manifest entries lapse by (vDSO, no
+		 * syscall) */
 		pl->lapse_s = now_s;
 		ps_chutes_lapse(pl->chutes, now_s);
+		if (pl->manifest)
+			pl->manifest_now_ms = ps_now_ms();
 	}
 	const struct ps_plan *p = rcu_dereference(*pl->plan_slot);
 	const struct ps_holds *holds = pl->holds_slot

@@ -5,8 +5,9 @@
  * sort results (kind 5) in the burst's order (the scan batches before one
  * are decided first) and turn each into its acknowledgement;
  * decode the scan batches, intercept held waybills, look the sortable
- * records up in the duplicate window, decide the rest with one burst call
- * into the plan, remember the new decisions, and rewrite each request
+ * records up in the duplicate window, give the barcode-only ones among
+ * the rest their region from the manifest (one burst look-up), decide
+ * them with one burst call into the plan, remember the new decisions, and rewrite each request
  * frame into its reply in place. */
 #ifndef PS_PIPELINE_H
 #define PS_PIPELINE_H
@@ -16,6 +17,7 @@
 #include "counters.h"
 #include "dedup.h"
 #include "holds.h"
+#include "manifest.h"
 #include "pkt.h"
 #include "plan.h"
 
@@ -26,11 +28,22 @@ enum ps_event_type {
 	PS_EVENT_SORT_RESULT,    /* a sort result (kind 5 entry) */
 };
 
+/* Where the region a record was decided with came from. */
+enum ps_region_source {
+	PS_REGION_NONE = 0,      /* region 0 (no manifest entry, or not
+				  * decided afresh) */
+	PS_REGION_SCANNER,       /* the record's own region */
+	PS_REGION_MANIFEST,      /* region 0, its waybill's manifest entry */
+	PS_REGION_MISSED,        /* (in the pipeline only: region 0, looked
+				  * up in vain; exported as NONE) */
+};
+
 /* One exported event: a scan with its decision (the whole record, so a
  * replay has it), or a sort result. */
 struct ps_event {
 	uint8_t waybill[PS_WAYBILL_LEN];
-	uint64_t region;
+	uint64_t region;         /* the record's, as scanned */
+	uint64_t region_used;    /* the region decided with */
 	uint64_t matched_prefix;
 	uint64_t ts_ms;          /* the scanner's (controller's) time */
 	uint32_t event_seq;
@@ -50,6 +63,7 @@ struct ps_event {
 	uint8_t status;          /* sort result: enum ps_sort_status */
 	uint8_t missort;         /* sort result: SORTED into a wrong chute */
 	uint8_t known;           /* sort result: the waybill was remembered */
+	uint8_t region_src;      /* scan: enum ps_region_source */
 };
 
 typedef void (*ps_export_fn)(void *ctx, const struct ps_event *ev, unsigned n);
@@ -61,6 +75,9 @@ struct ps_pipeline {
 					 * NULL: none */
 	struct ps_chute_state *chutes;  /* operator and sorter states */
 	struct ps_dedup *dedup;
+	struct ps_manifest *manifest;   /* NULL: none */
+	uint64_t manifest_now_ms;       /* wall clock, refreshed every second
+					 * (entries lapse by it) */
 	uint32_t site;                  /* reply site id while no plan */
 	struct ps_counters *cnt;
 	struct ps_loop_counters *loop;  /* per device and chute; NULL: off */

@@ -25,6 +25,7 @@ struct stage {
 	int full;                   /* more distinct waybills than capacity */
 	struct ps_mtable *t;
 	uint64_t expires_ms;
+	struct ps_mtable_batch batch;   /* flushed at the end of each part */
 	struct ps_mparse parse;
 	struct ps_errors errs;
 };
@@ -122,6 +123,11 @@ uint64_t ps_manifest_get_expiry(const struct ps_manifest *m,
 				uint64_t *expires_ms)
 {
 	return ps_mtable_get_expiry(current(m), wb, now_ms, expires_ms);
+}
+
+void ps_manifest_prefetch(const struct ps_manifest *m, const uint8_t *wb)
+{
+	ps_mtable_prefetch(current(m), wb);
 }
 
 void ps_manifest_get_burst(const struct ps_manifest *m,
@@ -243,6 +249,7 @@ out:
 struct staging {
 	struct ps_mtable *t;
 	uint64_t expires_ms;
+	struct ps_mtable_batch batch;   /* lines put 16 at a time */
 };
 
 static int stage_line(void *arg, const uint8_t *wb, uint64_t region,
@@ -250,8 +257,8 @@ static int stage_line(void *arg, const uint8_t *wb, uint64_t region,
 {
 	struct staging *s = arg;
 	(void)line;
-	return ps_mtable_put(s->t, wb, region, s->expires_ms) == PS_MT_FULL ?
-	       STOP_FULL : 0;
+	return ps_mtable_batch_put(&s->batch, wb, region, s->expires_ms)
+	       ? STOP_FULL : 0;
 }
 
 struct count_new {
@@ -381,8 +388,9 @@ int ps_manifest_load(struct ps_manifest *m, FILE *f, const char *name,
 		     int replace, struct ps_errors *errs,
 		     struct ps_manifest_load_result *res)
 {
-	struct staging s = { ps_mtable_new(m->cfg.capacity), 0 };
+	struct staging s = { ps_mtable_new(m->cfg.capacity), 0, { 0 } };
 	memset(res, 0, sizeof(*res));
+	ps_mtable_batch_init(&s.batch, s.t);
 	if (!s.t) {
 		ps_errors_add(errs, name, 0, "out of memory");
 		return PS_MF_NOMEM;
@@ -391,6 +399,8 @@ int ps_manifest_load(struct ps_manifest *m, FILE *f, const char *name,
 	 * go on meanwhile */
 	s.expires_ms = now_of(m) + m->cfg.ttl_ms;
 	int rc = ps_manifest_parse(f, name, stage_line, &s, errs, &res->lines);
+	if (!rc && ps_mtable_batch_flush(&s.batch))
+		rc = STOP_FULL;
 	pthread_mutex_lock(&m->wlock);
 	if (rc == STOP_FULL) {
 		refuse_full(m, name, errs);
@@ -424,7 +434,7 @@ static int stage_line_g(void *arg, const uint8_t *wb, uint64_t region,
 {
 	struct stage *g = arg;
 	(void)line;
-	if (ps_mtable_put(g->t, wb, region, g->expires_ms) != PS_MT_FULL)
+	if (!ps_mtable_batch_put(&g->batch, wb, region, g->expires_ms))
 		return 0;
 	g->full = 1;
 	return STOP_FULL;
@@ -443,6 +453,7 @@ int ps_manifest_stage_begin(struct ps_manifest *m, const char *name,
 	}
 	snprintf(g->name, sizeof(g->name), "%s", name);
 	g->replace = replace;
+	ps_mtable_batch_init(&g->batch, g->t);
 	g->expires_ms = now_of(m) + m->cfg.ttl_ms;
 	ps_errors_init(&g->errs);
 	ps_mparse_init(&g->parse, g->name, stage_line_g, g, &g->errs);
@@ -475,8 +486,10 @@ int ps_manifest_stage_part(struct ps_manifest *m, uint64_t token,
 	struct stage *g = stage_of(m, token, errs);
 	if (g) {
 		uint64_t before = g->parse.entries;
-		if (!g->full)
-			ps_mparse_text(&g->parse, text, len, first_line);
+		if (!g->full &&
+		    !ps_mparse_text(&g->parse, text, len, first_line) &&
+		    ps_mtable_batch_flush(&g->batch))
+			g->full = 1;
 		*lines = g->parse.entries - before;
 	}
 	pthread_mutex_unlock(&m->slock);

@@ -44,6 +44,8 @@ uint64_t ps_manifest_get(const struct ps_manifest *m, const uint8_t *wb,
 uint64_t ps_manifest_get_expiry(const struct ps_manifest *m,
 				const uint8_t *wb, uint64_t now_ms,
 				uint64_t *expires_ms);
+/* Start bringing wb's bucket into the cache for a look-up soon after. */
+void ps_manifest_prefetch(const struct ps_manifest *m, const uint8_t *wb);
 /* n lookups, prefetched; regions[i] = 0 when absent or lapsed. */
 void ps_manifest_get_burst(const struct ps_manifest *m,
 			   const uint8_t *const *wbs, unsigned n,

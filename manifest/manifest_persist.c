@@ -227,6 +227,8 @@ static int read_snapshot(const char *path, struct ps_mtable *t,
 		return -1;
 	}
 	uLong crc = crc32(0, hdr, 32);
+	struct ps_mtable_batch batch;
+	ps_mtable_batch_init(&batch, t);
 	for (uint64_t i = 0; i < count; i++) {
 		if (fread(e, 1, SNAP_ENTRY, f) != SNAP_ENTRY)
 			goto bad;
@@ -235,8 +237,9 @@ static int read_snapshot(const char *path, struct ps_mtable *t,
 		memcpy(&region, e + 24, 8);
 		memcpy(&exp, e + 32, 8);
 		if (exp > now_ms)
-			ps_mtable_put(t, e, region, exp);
+			ps_mtable_batch_put(&batch, e, region, exp);
 	}
+	ps_mtable_batch_flush(&batch);
 	uint64_t want;
 	if (fread(end, 1, 16, f) != 16 || memcmp(end, SNAP_END, 8))
 		goto bad;

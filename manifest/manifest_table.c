@@ -35,6 +35,8 @@ struct ps_mtable {
 	uint64_t nb;
 	size_t index_bytes;
 	struct entry **chunks;
+	struct entry *entries;   /* reserved for capacity, resident as used */
+	size_t entries_bytes;
 	uint32_t n_chunks;       /* allocated */
 	uint32_t max_chunks;
 	uint64_t capacity;
@@ -113,9 +115,17 @@ struct ps_mtable *ps_mtable_new(uint64_t capacity)
 		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	t->max_chunks = (uint32_t)((capacity + CHUNK_ENTRIES - 1) >> CHUNK_SHIFT);
 	t->chunks = calloc(t->max_chunks, sizeof(*t->chunks));
-	if (t->b == MAP_FAILED || !t->chunks) {
+	t->entries_bytes = (size_t)t->max_chunks * CHUNK_ENTRIES *
+			   sizeof(struct entry);
+	t->entries = mmap(NULL, t->entries_bytes, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (t->entries != MAP_FAILED)
+		madvise(t->entries, t->entries_bytes, MADV_HUGEPAGE);
+	if (t->b == MAP_FAILED || !t->chunks || t->entries == MAP_FAILED) {
 		if (t->b != MAP_FAILED)
 			munmap(t->b, t->index_bytes);
+		if (t->entries != MAP_FAILED)
+			munmap(t->entries, t->entries_bytes);
 		free(t->chunks);
 		free(t);
 		return NULL;
@@ -128,8 +138,7 @@ void ps_mtable_free(struct ps_mtable *t)
 {
 	if (!t)
 		return;
-	for (uint32_t i = 0; i < t->n_chunks; i++)
-		free(t->chunks[i]);
+	munmap(t->entries, t->entries_bytes);
 	free(t->chunks);
 	munmap(t->b, t->index_bytes);
 	free(t);
@@ -204,6 +213,13 @@ uint64_t ps_mtable_get_expiry(const struct ps_mtable *t, const uint8_t *wb,
 	return lookup_hashed(t, k, key_hash(k), now_ms, expires_ms);
 }
 
+void ps_mtable_prefetch(const struct ps_mtable *t, const uint8_t *wb)
+{
+	uint64_t k[3];
+	key_words(wb, k);
+	__builtin_prefetch(&t->b[home_of(t, key_hash(k))]);
+}
+
 #define BURST_MAX 64
 
 void ps_mtable_get_burst(const struct ps_mtable *t,
@@ -227,8 +243,13 @@ void ps_mtable_get_burst(const struct ps_mtable *t,
 				uint32_t idx = LOAD(&bk->idx[s]);
 				if (idx && LOAD(&bk->tag[s]) == tag) {
 					const struct entry *e = entry_at(t, idx - 1);
-					if (e)
+					/* 40 bytes: its two lines when it
+					 * straddles them */
+					if (e) {
 						__builtin_prefetch(e);
+						__builtin_prefetch((const char *)e +
+								   sizeof(*e) - 1);
+					}
 					break;
 				}
 			}
@@ -291,9 +312,7 @@ static uint32_t alloc_entry(struct ps_mtable *t)
 	uint32_t i = t->fresh;
 	uint32_t c = i >> CHUNK_SHIFT;
 	if (c >= t->n_chunks) {
-		struct entry *mem = calloc(CHUNK_ENTRIES, sizeof(*mem));
-		if (!mem)
-			return NO_ENTRY;
+		struct entry *mem = t->entries + (size_t)c * CHUNK_ENTRIES;
 		__atomic_store_n(&t->chunks[c], mem, __ATOMIC_RELEASE);
 		t->n_chunks++;
 	}
@@ -348,6 +367,41 @@ enum ps_mtable_put ps_mtable_put(struct ps_mtable *t, const uint8_t *wb,
 	write_end(bk);
 	t->count++;
 	return PS_MT_ADDED;
+}
+
+void ps_mtable_batch_init(struct ps_mtable_batch *b, struct ps_mtable *t)
+{
+	b->t = t;
+	b->n = 0;
+	b->full = 0;
+}
+
+int ps_mtable_batch_flush(struct ps_mtable_batch *b)
+{
+	struct ps_mtable *t = b->t;
+	for (unsigned i = 0; i < b->n; i++) {
+		uint64_t k[3];
+		key_words(b->wb[i], k);
+		__builtin_prefetch(&t->b[home_of(t, key_hash(k))], 1);
+	}
+	for (unsigned i = 0; i < b->n && !b->full; i++)
+		b->full = ps_mtable_put(t, b->wb[i], b->region[i],
+					b->expires_ms[i]) == PS_MT_FULL;
+	b->n = 0;
+	return b->full ? -1 : 0;
+}
+
+int ps_mtable_batch_put(struct ps_mtable_batch *b, const uint8_t *wb,
+			uint64_t region, uint64_t expires_ms)
+{
+	if (b->full)
+		return -1;
+	memcpy(b->wb[b->n], wb, PS_WB_BYTES);
+	b->region[b->n] = region;
+	b->expires_ms[b->n] = expires_ms;
+	if (++b->n < PS_MT_BATCH)
+		return 0;
+	return ps_mtable_batch_flush(b);
 }
 
 static void remove_at(struct ps_mtable *t, uint64_t h, uint64_t b,

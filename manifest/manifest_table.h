@@ -26,6 +26,8 @@ void ps_mtable_free(struct ps_mtable *t);
  * lapsed at now_ms, else 0. */
 uint64_t ps_mtable_get(const struct ps_mtable *t, const uint8_t *wb,
 		       uint64_t now_ms);
+/* Prefetch wb's home bucket (a look-up to come). */
+void ps_mtable_prefetch(const struct ps_mtable *t, const uint8_t *wb);
 /* The same, and the entry's expiry (0 when absent or lapsed). */
 uint64_t ps_mtable_get_expiry(const struct ps_mtable *t, const uint8_t *wb,
 			      uint64_t now_ms, uint64_t *expires_ms);
@@ -42,6 +44,22 @@ enum ps_mtable_put {
 };
 enum ps_mtable_put ps_mtable_put(struct ps_mtable *t, const uint8_t *wb,
 				 uint64_t region, uint64_t expires_ms);
+/* Puts in batches (a load, a restore): the batch's home buckets are
+ * prefetched together, then the puts made in order, so that their cache
+ * misses overlap. put returns -1 once the table was full (nothing of that
+ * entry or after it changed), flush the same for the entries left. */
+#define PS_MT_BATCH 16
+struct ps_mtable_batch {
+	struct ps_mtable *t;
+	unsigned n;
+	int full;
+	uint8_t wb[PS_MT_BATCH][PS_WB_BYTES];
+	uint64_t region[PS_MT_BATCH], expires_ms[PS_MT_BATCH];
+};
+void ps_mtable_batch_init(struct ps_mtable_batch *b, struct ps_mtable *t);
+int ps_mtable_batch_put(struct ps_mtable_batch *b, const uint8_t *wb,
+			uint64_t region, uint64_t expires_ms);
+int ps_mtable_batch_flush(struct ps_mtable_batch *b);
 /* 1 if removed, 0 if absent. */
 int ps_mtable_del(struct ps_mtable *t, const uint8_t *wb);
 /* Whether wb is present (lapsed or not): the writer's view. */

@@ -1,9 +1,10 @@
 /* test_manifest.c: the manifest (manifest/): add, replace, remove, lookup
  * and burst lookup; TTL lapse on an injected clock; a full table reported
  * and counted; readers racing the writer never see a torn or foreign
- * region; the file form's every error as FILE:LINE, bounded; loads refused
- * whole; replace swapping at once; the snapshot and log surviving a
- * restart; a refused directory fsync; kill -9 during loads. */
+ * region, nor a replaced entry's region with another version's expiry;
+ * the file form's every error as FILE:LINE, bounded; loads refused whole; replace swapping at once; the snapshot and log surviving a
+ * restart; a refused directory fsync; kill -9 during loads; loads in
+ * parts; an empty manifest of 16 Mi entries costing next to nothing. */
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <pthread.h>
@@ -578,4 +579,200 @@ next:
 	free(a);
 	free(b);
 	free(c);
+}
+
+/* ---- a replaced entry is read whole: its region and expiry together ---- */
+
+#define PAIR_KEYS 4
+static volatile int pair_stop;
+static struct ps_mtable *pair_t;
+
+static void *pair_reader(void *arg)
+{
+	uint8_t wb[PAIR_KEYS][24];
+	long bad = 0, reads = 0;
+	(void)arg;
+	for (unsigned i = 0; i < PAIR_KEYS; i++)
+		wb_of(wb[i], i);
+	while (!pair_stop) {
+		for (unsigned i = 0; i < PAIR_KEYS; i++) {
+			uint64_t exp;
+			uint64_t r = ps_mtable_get_expiry(pair_t, wb[i], 1, &exp);
+			/* every version v writes region base + v with expiry
+			 * 2e12 + v: a mismatch is a torn entry */
+			if (r && exp - 2000000000000ull != r - 110000000000ull)
+				bad++;
+			reads++;
+		}
+	}
+	return (void *)bad;
+}
+
+/* The writer replaces a few entries' region and expiry (two stores) as
+ * fast as it can while a reader checks that the two always belong
+ * together: without the per-bucket sequence counter the reader sees one
+ * version's region with another's expiry. */
+Test(manifest, a_replaced_entry_is_never_read_torn, .timeout = 60)
+{
+	uint8_t wb[PAIR_KEYS][24];
+	pair_t = ps_mtable_new(PAIR_KEYS);
+	cr_assert_not_null(pair_t);
+	for (unsigned i = 0; i < PAIR_KEYS; i++) {
+		wb_of(wb[i], i);
+		ps_mtable_put(pair_t, wb[i], 110000000000ull, 2000000000000ull);
+	}
+	pair_stop = 0;
+	pthread_t th;
+	cr_assert_eq(pthread_create(&th, NULL, pair_reader, NULL), 0);
+	for (uint64_t v = 1; v < 20000000; v++)
+		cr_assert_eq(ps_mtable_put(pair_t, wb[v % PAIR_KEYS],
+					   110000000000ull + v % 800000000000ull,
+					   2000000000000ull + v % 800000000000ull),
+			     PS_MT_REPLACED);
+	pair_stop = 1;
+	void *bad;
+	pthread_join(th, &bad);
+	cr_assert_eq((long)bad, 0, "%ld torn entries read", (long)bad);
+	ps_mtable_free(pair_t);
+}
+
+/* ---- loads in parts (the control commands') ---- */
+
+static int part(struct ps_manifest *m, uint64_t tok, const char *text,
+		uint32_t first, uint64_t *lines, struct ps_errors *e)
+{
+	return ps_manifest_stage_part(m, tok, text, strlen(text), first, lines,
+				      e);
+}
+
+Test(manifest, a_load_in_parts_is_all_or_nothing)
+{
+	struct ps_manifest *m = open_m(100, 1);
+	struct ps_errors e;
+	struct ps_manifest_load_result r;
+	uint64_t tok, lines;
+	ps_errors_init(&e);
+	cr_assert_eq(add(m, 7, 110000000007ull), 0);
+	/* the header is looked for in the first part only; line numbers
+	 * go on across parts */
+	cr_assert_eq(ps_manifest_stage_begin(m, "big.csv", 0, &tok), 0);
+	cr_assert_eq(part(m, tok, "waybill,region\nPS0000000001,110000000001\n",
+			  1, &lines, &e), 0);
+	cr_assert_eq(lines, 1);
+	cr_assert_eq(part(m, tok, "PS0000000002,110000000002\n"
+			  "waybill,region\n", 3, &lines, &e), 0);
+	cr_assert_eq(ps_manifest_stage_commit(m, tok, &e, &r), PS_MF_INVALID);
+	cr_assert_eq(e.n, 1);
+	cr_assert(strstr(e.msg[0], "big.csv:4: "), "%s", e.msg[0]);
+	cr_assert_eq(get(m, 1), 0);              /* nothing of it in force */
+	cr_assert_eq(get(m, 7), 110000000007ull);
+	ps_errors_free(&e);
+	/* a good one: its entries are in force at the commit, not before */
+	ps_errors_init(&e);
+	cr_assert_eq(ps_manifest_stage_begin(m, "ok.csv", 0, &tok), 0);
+	cr_assert_eq(part(m, tok, "PS0000000001,110000000001\n", 1, &lines,
+			  &e), 0);
+	cr_assert_eq(part(m, tok, "PS0000000007,110000000077", 2, &lines,
+			  &e), 0);
+	cr_assert_eq(get(m, 1), 0);
+	cr_assert_eq(ps_manifest_stage_commit(m, tok, &e, &r), 0);
+	cr_assert_eq(r.lines, 2);
+	cr_assert_eq(r.added, 1);
+	cr_assert_eq(r.replaced, 1);
+	cr_assert_eq(r.entries, 2);
+	cr_assert_eq(get(m, 1), 110000000001ull);
+	cr_assert_eq(get(m, 7), 110000000077ull);
+	/* the stage went with its commit */
+	cr_assert_eq(ps_manifest_stage_commit(m, tok, &e, &r), PS_MF_INVALID);
+	cr_assert(strstr(e.msg[0], "no such manifest load"), "%s", e.msg[0]);
+	ps_errors_free(&e);
+	/* replace in parts, across a restart */
+	ps_errors_init(&e);
+	cr_assert_eq(ps_manifest_stage_begin(m, "new.csv", 1, &tok), 0);
+	cr_assert_eq(part(m, tok, "PS0000000003,110000000003\n", 1, &lines,
+			  &e), 0);
+	cr_assert_eq(ps_manifest_stage_commit(m, tok, &e, &r), 0);
+	cr_assert_eq(r.entries, 1);
+	ps_manifest_close(m);
+	m = open_m(100, 1);
+	cr_assert_eq(get(m, 3), 110000000003ull);
+	cr_assert_eq(get(m, 1), 0);
+	ps_errors_free(&e);
+	ps_manifest_close(m);
+}
+
+Test(manifest, a_new_load_drops_an_abandoned_one_and_abort_drops_it)
+{
+	struct ps_manifest *m = open_m(100, 0);
+	struct ps_errors e;
+	struct ps_manifest_load_result r;
+	uint64_t t1, t2, lines;
+	ps_errors_init(&e);
+	cr_assert_eq(ps_manifest_stage_begin(m, "a", 0, &t1), 0);
+	cr_assert_eq(ps_manifest_stage_begin(m, "b", 0, &t2), 0);
+	cr_assert_neq(t1, t2);
+	cr_assert_eq(part(m, t1, "PS0000000001,110000000001\n", 1, &lines,
+			  &e), PS_MF_INVALID);
+	ps_errors_free(&e);
+	ps_errors_init(&e);
+	cr_assert_eq(part(m, t2, "PS0000000002,110000000002\n", 1, &lines,
+			  &e), 0);
+	ps_manifest_stage_abort(m, t2);
+	cr_assert_eq(ps_manifest_stage_commit(m, t2, &e, &r), PS_MF_INVALID);
+	cr_assert_eq(get(m, 2), 0);
+	ps_errors_free(&e);
+	ps_manifest_close(m);
+}
+
+Test(manifest, a_staged_load_past_the_capacity_is_refused)
+{
+	struct ps_manifest *m = open_m(3, 0);
+	struct ps_errors e;
+	struct ps_manifest_load_result r;
+	uint64_t tok, lines;
+	ps_errors_init(&e);
+	cr_assert_eq(ps_manifest_stage_begin(m, "x.csv", 1, &tok), 0);
+	cr_assert_eq(part(m, tok, "PS0000000001,110000000001\n"
+			  "PS0000000002,110000000001\nPS0000000003,110000000001\n"
+			  "PS0000000004,110000000001\n", 1, &lines, &e), 0);
+	cr_assert_eq(part(m, tok, "PS0000000005,110000000001\n", 5, &lines,
+			  &e), 0);
+	cr_assert_eq(ps_manifest_stage_commit(m, tok, &e, &r), PS_MF_FULL);
+	cr_assert(strstr(e.msg[0], "more than 3 distinct waybills"), "%s",
+		  e.msg[0]);
+	cr_assert_eq(get(m, 1), 0);
+	struct ps_manifest_stats st;
+	ps_manifest_stats(m, &st);
+	cr_assert_eq(st.refused_full, 1);
+	ps_errors_free(&e);
+	ps_manifest_close(m);
+}
+
+/* ---- paid for as it fills ---- */
+
+static uint64_t resident(void)
+{
+	FILE *f = fopen("/proc/self/statm", "r");
+	unsigned long size, res = 0;
+	cr_assert_not_null(f);
+	cr_assert_eq(fscanf(f, "%lu %lu", &size, &res), 2);
+	fclose(f);
+	return (uint64_t)res * (uint64_t)sysconf(_SC_PAGESIZE);
+}
+
+Test(manifest, an_empty_manifest_of_16_mi_costs_next_to_nothing)
+{
+	uint64_t before = resident();
+	struct ps_manifest *m = open_m(16ull << 20, 0);
+	uint64_t empty = resident();
+	/* a thousand entries touch at most a thousand index pages and
+	 * one entry chunk */
+	for (unsigned i = 0; i < 1000; i++)
+		cr_assert_eq(add(m, i, 110000000000ull + i), 0);
+	uint64_t some = resident();
+	cr_assert_lt(empty - before, 1u << 20, "empty: %llu bytes",
+		     (unsigned long long)(empty - before));
+	cr_assert_lt(some - before, 8u << 20, "1000 entries: %llu bytes",
+		     (unsigned long long)(some - before));
+	ps_manifest_close(m);
 }

@@ -5,7 +5,9 @@
  * chute is a missort, LOST forgets, held waybills are INTERCEPTED and never
  * remembered, kinds 3 and 5 from outside the sorter allow-list are dropped
  * with no effect, a result applied on one core changes the next decision
- * on another, and every acknowledgement's count, site and seq. */
+ * on another, and every acknowledgement's count, site and seq; barcode-only
+ * scans decided by their manifest region (counted, and said in the events),
+ * a scan's own region winning. */
 #include <criterion/criterion.h>
 #include <pthread.h>
 #include <sched.h>
@@ -718,4 +720,81 @@ Test(sorter, concurrent_results_lose_no_round)
 		cr_assert_eq(e.not_discharged, 1);
 		cr_assert_eq(e.dec.chute, 10);
 	}
+}
+
+/* ---- the manifest at the end of step 8 ---- */
+
+static struct ps_manifest *manifest_with(const char *wbs, uint64_t region)
+{
+	struct ps_manifest_cfg cfg = { .capacity = 64 };
+	char err[256];
+	uint8_t wb[24];
+	struct ps_manifest *m = ps_manifest_open(&cfg, err, sizeof(err));
+	cr_assert_not_null(m, "%s", err);
+	waybill(wb, wbs);
+	cr_assert_eq(ps_manifest_add(m, wb, region, err, sizeof(err)), 0);
+	return m;
+}
+
+Test(sorter, a_barcode_only_scan_takes_its_manifest_region)
+{
+	pl.manifest = manifest_with("MF0000000001", 310000000000ull);
+	struct ps_decision d = scan("MF0000000001", 0, 100);
+	cr_assert_eq(d.reason, PS_R_ROUTED);
+	cr_assert_eq(d.chute, 20, "route 31 by the manifest's region");
+	cr_assert_eq(d.matched_prefix, 310000000000ull);
+	cr_assert_eq(cnt.manifest_resolved, 1);
+	cr_assert_eq(cnt.manifest_missed, 0);
+	cr_assert_eq(loop.device[7].manifest_resolved, 1);
+	cr_assert_eq(n_events, 1);
+	cr_assert_eq(events[0].region, 0, "the record's region, as scanned");
+	cr_assert_eq(events[0].region_used, 310000000000ull);
+	cr_assert_eq(events[0].region_src, PS_REGION_MANIFEST);
+	ps_manifest_close(pl.manifest);
+}
+
+Test(sorter, a_scan_with_its_own_region_ignores_the_manifest)
+{
+	pl.manifest = manifest_with("MF0000000002", 310000000000ull);
+	struct ps_decision d = scan("MF0000000002", 330000000000ull, 100);
+	cr_assert_eq(d.reason, PS_R_ROUTED);
+	cr_assert(d.chute == 10 || d.chute == 11, "route 33, the scanner's");
+	cr_assert_eq(cnt.manifest_resolved + cnt.manifest_missed, 0);
+	cr_assert_eq(events[0].region_used, 330000000000ull);
+	cr_assert_eq(events[0].region_src, PS_REGION_SCANNER);
+	ps_manifest_close(pl.manifest);
+}
+
+Test(sorter, no_entry_is_a_miss_decided_again_once_the_entry_comes)
+{
+	char err[256];
+	uint8_t wb[24];
+	pl.manifest = manifest_with("MF0000000003", 310000000000ull);
+	struct ps_decision d = scan("MF0000000004", 0, 100);
+	cr_assert_eq(d.reason, PS_R_NO_ROUTE, "region 0 matches no route");
+	cr_assert_eq(cnt.manifest_missed, 1);
+	cr_assert_eq(loop.device[7].manifest_missed, 1);
+	cr_assert_eq(events[0].region_src, PS_REGION_NONE);
+	/* not remembered: the next scan is decided with the manifest */
+	waybill(wb, "MF0000000004");
+	cr_assert_eq(ps_manifest_add(pl.manifest, wb, 330000000000ull, err,
+				     sizeof(err)), 0);
+	d = scan("MF0000000004", 0, 101);
+	cr_assert_eq(d.reason, PS_R_ROUTED);
+	/* remembered: a later change of the entry does not change it */
+	cr_assert_eq(ps_manifest_add(pl.manifest, wb, 310000000000ull, err,
+				     sizeof(err)), 0);
+	struct ps_decision again = scan("MF0000000004", 0, 102);
+	cr_assert_eq(again.reason, PS_R_DUPLICATE);
+	cr_assert_eq(again.chute, d.chute);
+	cr_assert_eq(cnt.manifest_resolved, 1, "a duplicate is not looked up");
+	ps_manifest_close(pl.manifest);
+}
+
+Test(sorter, without_a_manifest_barcode_only_scans_are_misses)
+{
+	struct ps_decision d = scan("MF0000000005", 0, 100);
+	cr_assert_eq(d.reason, PS_R_NO_ROUTE);
+	cr_assert_eq(cnt.manifest_missed, 1);
+	cr_assert_eq(cnt.manifest_resolved, 0);
 }
