@@ -21,25 +21,28 @@ void agent_consumer_init(struct agent_consumer *c, const char *stream,
 	snprintf(c->durable, sizeof(c->durable), "agent-%s", site);
 }
 
-/* The consumer's acknowledged floor (0 when it has none). */
-static uint64_t ack_floor(struct agent *a, struct agent_consumer *c)
+/* The consumer's acknowledged floor (0 when it has none); -1 when the
+ * stream itself is missing. */
+static int ack_floor(struct agent *a, struct agent_consumer *c, uint64_t *v)
 {
 	jsConsumerInfo *ci = NULL;
 	jsErrCode jerr = 0;
-	uint64_t v = 0;
+	*v = 0;
 	if (js_GetConsumerInfo(&ci, a->fleet.js, c->stream, c->durable, NULL,
 			       &jerr) == NATS_OK) {
-		v = ci->AckFloor.Stream;
+		*v = ci->AckFloor.Stream;
 		jsConsumerInfo_Destroy(ci);
 	}
-	return v;
+	return jerr == JSStreamNotFoundErr ? -1 : 0;
 }
 
 natsStatus agent_consumer_open(struct agent *a, struct agent_consumer *c,
 			       uint64_t *applied)
 {
 	jsErrCode jerr = 0;
-	uint64_t floor = ack_floor(a, c);
+	uint64_t floor;
+	if (ack_floor(a, c, &floor))
+		return NATS_NOT_FOUND;   /* one request a try until it exists */
 	if (floor > *applied)
 		*applied = floor;        /* STATE lost: the consumer knows */
 	/* a consumer left from before may hold deliveries to the dead
