@@ -7,8 +7,14 @@
 #      the agent's own log line gives events, blocks, seconds;
 #   2. push-to-active latency across a fleet of two sites: plans pushed to
 #      both, the latency each agent reports (its commit time less the push
-#      time in the plan's trailer), p50/p99/max.
+#      time in the plan's trailer), p50/p99/max;
+#   3. pre-advice entries per second one site's agent takes from its
+#      manifest stream into the daemon: a manifest of MAN_ENTRIES (default
+#      2,000,000) pushed while the agent is down, then the agent started;
+#      the time from its start until it logs the last batch, and the sum
+#      of its per-batch apply times (from its log).
 #   bench/fleet_bench.sh [OUT_DIR]      (results: OUT_DIR/fleet.md)
+#   PSD=path runs another parcelsortd for 3 (default: $BUILD's)
 set -u
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -17,6 +23,8 @@ OUT=${1:-$ROOT/results/fleet-$(date -u +%Y%m%dT%H%M%SZ)}
 mkdir -p "$OUT"
 T=$(mktemp -d /tmp/ps-fleetbench.XXXXXX)
 PUSHES=${FLEET_PUSHES:-40}
+MAN_ENTRIES=${MAN_ENTRIES:-2000000}
+PSD=${PSD:-$BUILD/parcelsortd}
 PIDS=""
 . "$ROOT/tests/integration/lib/nats.sh"
 cleanup() {
@@ -112,5 +120,49 @@ print("socket, parse, compile, RCU publication.\n")
 print("| commits | p50 ms | p99 ms | max ms |")
 print("|---:|---:|---:|---:|")
 print("| %d | %d | %d | %d |" % (n, pct(50), pct(99), v[-1]) if n else "| 0 | - | - | - |")
+PY
+# ---- 3. manifest entries into the daemon ------------------------------------
+"$PSD" $EAL --file-prefix "psfb$$m" --vdev net_null0 -- \
+    --ip 198.18.0.2 --plan config/example.plan --state-dir "$T/st-m" \
+    --ctl "$T/ctl-m.sock" --metrics off --idle-sleep-us 1000 \
+    --no-summary >"$T/d-m.log" 2>&1 &
+PIDS="$PIDS $!"
+for _ in $(seq 1 40); do [ -S "$T/ctl-m.sock" ] && break; sleep 0.25; done
+python3 - "$T/pre.csv" "$MAN_ENTRIES" <<'PY'
+import sys
+with open(sys.argv[1], "w") as f:
+    for i in range(int(sys.argv[2])):
+        f.write("BM%013d,%d\n" % (i, 330782100201 + i % 97))
+PY
+"$CTL" fleet manifest push "$T/pre.csv" --site "m-$$" --replicas 3 >"$T/mpush" 2>&1
+last=$(sed -n 's/.*revisions [0-9]*\.\.\([0-9]*\)).*/\1/p' "$T/mpush")
+nb=$(sed -n 's/.* in \([0-9]*\) batch.*/\1/p' "$T/mpush")
+t0=$(date +%s.%N)
+"$BUILD/fleet/parcelsort-agent" --site "m-$$" --nats "$NATS_URLS" \
+    --ctl "$T/ctl-m.sock" --state "$T/ag-m" >"$T/ag-m.log" 2>&1 &
+PIDS="$PIDS $!"
+for _ in $(seq 1 6000); do
+    grep -q "manifest revision ${last:-none} " "$T/ag-m.log" && break
+    sleep 0.05
+done
+t1=$(date +%s.%N)
+entries=$("$CTL" --ctl "$T/ctl-m.sock" --json manifest stats |
+    python3 -c 'import json,sys; print(json.load(sys.stdin)["entries"])')
+applied_ms=$(sed -n 's/.* lines applied in \([0-9]*\) ms/\1/p' "$T/ag-m.log" |
+    python3 -c 'import sys; print(sum(int(x) for x in sys.stdin))')
+size=$(du -b "$T/pre.csv" | cut -f1)
+python3 - "$MAN_ENTRIES" "$nb" "$t0" "$t1" "$applied_ms" "$entries" "$size" >>"$OUT/fleet.md" <<'PY'
+import sys
+n, nb, t0, t1, ams, ent, size = sys.argv[1:]
+n, wall, ams = int(n), float(t1) - float(t0), int(ams or 0)
+print("\n## Manifest entries into the daemon, one site\n")
+print("A manifest of %d entries (%.0f MB) pushed to a site's stream (3 replicas)" % (n, int(size) / 1e6))
+print("while its agent is down, in %s batches; then the agent started. Wall: from" % nb)
+print("the agent's start (connect, consumer) to its log line for the last batch;")
+print("apply: the sum of its per-batch times (CRC check, then manifest load")
+print("begin, part, commit through the control socket, as the daemon runs them).\n")
+print("| entries | batches | wall s | entries/s (wall) | apply s | entries/s (apply) | daemon entries |")
+print("|---:|---:|---:|---:|---:|---:|---:|")
+print("| %d | %s | %.2f | %.0f | %.2f | %.0f | %s |" % (n, nb, wall, n / wall, ams / 1000.0, n / (ams / 1000.0) if ams else 0, ent))
 PY
 cat "$OUT/fleet.md"

@@ -29,9 +29,11 @@
 #include "ctl_cli.h"
 #include "ctl_fleet.h"
 #include "ctl_fleet_hold.h"
+#include "ctl_fleet_manifest.h"
 #include "fleet.h"
 #include "fleet_sign.h"
 #include "fleet_holds.h"
+#include "fleet_manifest.h"
 #include "outbuf.h"
 #include "wi_cli.h"
 
@@ -509,6 +511,40 @@ static void print_hold_refusal(const char *st)
 	ps_out_free(&o);
 }
 
+/* The site's manifest line, when its agent reports one: the last
+ * revision handled, batches and entries applied, refusals, lag; and a
+ * refusal's reasons. */
+static void print_manifest(const char *st)
+{
+	char outcome[32] = "", name[128] = "";
+	uint64_t rev = 0, b = 0, e = 0, r = 0, lag = 0, lag_ms = 0, d = 0;
+	if (!st || ps_json_str(st, "manifest_outcome", outcome, sizeof(outcome)))
+		return;
+	ps_json_str(st, "manifest_name", name, sizeof(name));
+	ps_json_u64(st, "manifest_revision", &rev);
+	ps_json_u64(st, "manifest_batches", &b);
+	ps_json_u64(st, "manifest_entries", &e);
+	ps_json_u64(st, "manifest_refused", &r);
+	ps_json_u64(st, "manifest_lag", &lag);
+	ps_json_u64(st, "manifest_lag_ms", &lag_ms);
+	ps_json_u64(st, "daemon_manifest_entries", &d);
+	printf("    manifest: revision %" PRIu64 " (%s) %s; %" PRIu64 " batches, "
+	       "%" PRIu64 " entries applied, %" PRIu64 " refused; %" PRIu64
+	       " batches behind, last %.1f s after its push; the site holds %"
+	       PRIu64 " entries\n", rev, *name ? name : "-", outcome, b, e, r,
+	       lag, (double)lag_ms / 1000.0, d);
+	if (strcmp(outcome, "refused"))
+		return;
+	struct ps_out o;
+	ps_out_init(&o);
+	if (ps_json_str_array(st, "manifest_errors", &o) == 0 && o.len) {
+		ps_out_write(&o, "", 1);
+		for (char *l = o.buf, *nl; (nl = strchr(l, '\n')); l = nl + 1)
+			printf("      %.*s\n", (int)(nl - l), l);
+	}
+	ps_out_free(&o);
+}
+
 static void print_site_text(const char *site, const struct site_view *sv)
 {
 	uint64_t rev = 0, ver = 0, at = 0, lat = 0, pub = 0, backlog = 0,
@@ -547,6 +583,7 @@ static void print_site_text(const char *site, const struct site_view *sv)
 	       backlog / 1048576.0, seen, hold_rev, hold_count,
 	       sv->pushed_rev > rev ? "  (pending)" : "");
 	print_hold_refusal(st);
+	print_manifest(st);
 	if (st && !strcmp(outcome, "refused")) {
 		struct ps_out o;
 		ps_out_init(&o);
@@ -766,6 +803,24 @@ static int fleet_keygen(const struct fleet_args *fa)
 	return EXIT_DONE;
 }
 
+/* The lines that let a site's agent run its durable pull consumer
+ * agent-SITE on STREAM, filtered on SUBJECT+SITE, and nothing else there:
+ * its info, delete and create (the create subject names the filter, so the
+ * server refuses a consumer of that name on another site's subject), the
+ * next-message requests and the acks. */
+static void print_consumer_permissions(const char *stream, const char *subject,
+				       const char *site)
+{
+	printf(
+"    \"$JS.API.CONSUMER.INFO.%s.agent-%s\",\n"
+"    \"$JS.API.CONSUMER.DELETE.%s.agent-%s\",\n"
+"    \"$JS.API.CONSUMER.CREATE.%s.agent-%s.%s%s\",\n"
+"    \"$JS.API.CONSUMER.MSG.NEXT.%s.agent-%s\",\n"
+"    \"$JS.ACK.%s.agent-%s.>\"",
+	       stream, site, stream, site, stream, site, subject, site, stream,
+	       site, stream, site);
+}
+
 /* The permission block of one user of the cluster, in nats-server's
  * configuration syntax (docs/fleet.md, "Security", says why each line). */
 static void print_site_permissions(const char *site)
@@ -781,10 +836,16 @@ static void print_site_permissions(const char *site)
 "    \"$JS.API.DIRECT.GET.KV_" PS_FLEET_PLANS ".$KV." PS_FLEET_PLANS ".*.%s\",\n"
 "    \"$JS.API.DIRECT.GET." PS_FLEET_EVENTS "." PS_FLEET_SUBJECT "%s\",\n"
 "    \"$KV." PS_FLEET_STATUS ".site.%s\",\n"
-"    \"" PS_FLEET_SUBJECT "%s\"\n"
+"    \"" PS_FLEET_SUBJECT "%s\",\n", site, site, site, site, site, site);
+	print_consumer_permissions(PS_FLEET_HOLDS, PS_FLEET_HOLDS_SUBJECT, site);
+	printf(",\n");
+	char stream[PS_FLEET_SITE_MAX + 32];
+	ps_man_stream(stream, sizeof(stream), site);
+	print_consumer_permissions(stream, PS_FLEET_MANIFEST_SUBJECT, site);
+	printf("\n"
 "  ] }\n"
 "  subscribe: { allow: [ \"_INBOX_site_%s.>\" ] }\n"
-"}\n", site, site, site, site, site, site, site);
+"}\n", site);
 }
 
 static void print_role_permissions(const char *role)
@@ -792,10 +853,12 @@ static void print_role_permissions(const char *role)
 	if (!strcmp(role, "ops"))
 		printf(
 "# ops: push plans, read status and events, create the buckets and the\n"
-"# stream (fleet init); use --nats-inbox _INBOX_ops\n"
+"# stream (fleet init), push hold operations and manifests;\n"
+"# use --nats-inbox _INBOX_ops\n"
 "permissions: {\n"
 "  publish: { allow: [ \"$JS.API.>\", \"$KV." PS_FLEET_PLANS ".>\",\n"
-"                      \"" PS_FLEET_HOLDS_SUBJECT ">\", \"$JS.FC.>\" ] }\n"
+"                      \"" PS_FLEET_HOLDS_SUBJECT ">\",\n"
+"                      \"" PS_FLEET_MANIFEST_SUBJECT ">\", \"$JS.FC.>\" ] }\n"
 "  subscribe: { allow: [ \"_INBOX_ops.>\" ] }\n"
 "}\n");
 	else
@@ -861,8 +924,17 @@ int ctl_fleet(int argc, char **argv, int json)
 		};
 		return ctl_fleet_hold(&h);
 	}
+	if (!strcmp(sub, "manifest")) {
+		struct ctl_fleet_hold_args h = {
+			.nats = fa.nats, .site = fa.site, .sites = fa.sites,
+			.all = fa.all, .note = fa.note, .replicas = fa.replicas,
+			.json = fa.json, .n_pos = fa.n_pos, .pos = fa.pos,
+			.sec = fa.sec, .sign = fa.sign,
+		};
+		return ctl_fleet_manifest(&h);
+	}
 	return ctl_bad_usage("fleet init|push|status|events|keygen|"
-			     "permissions|hold");
+			     "permissions|hold|manifest");
 }
 
 void ctl_fleet_help(struct ps_out *o)
@@ -888,6 +960,7 @@ void ctl_fleet_help(struct ps_out *o)
 "  fleet permissions --site ID | ops | reader\n"
 "                                  the NATS permissions of that user\n");
 	ctl_fleet_hold_help(o);
+	ctl_fleet_manifest_help(o);
 	ps_out_printf(o, "Fleet security options (docs/fleet.md, \"Security\"):\n%s",
 		      ps_fleet_sec_usage);
 }

@@ -28,50 +28,42 @@
 #include "fleet.h"
 #include "fleet_holds.h"
 
-#define MAX_SITES 1024
 #define MAX_WAYBILLS 63          /* as `hold add|del` at the site */
 
-struct targets {
-	char *id[MAX_SITES];
-	int n;
-};
-
-static void targets_free(struct targets *t)
+void ctl_fleet_targets_free(struct ctl_fleet_targets *t)
 {
 	for (int i = 0; i < t->n; i++)
 		free(t->id[i]);
 	t->n = 0;
 }
 
-static int add_target(struct targets *t, const char *id)
+static int add_target(struct ctl_fleet_targets *t, const char *id)
 {
 	if (!ps_fleet_site_ok(id))
 		return ctl_bad_usage("a site id is 1..64 of A-Z a-z 0-9 _ -");
 	for (int i = 0; i < t->n; i++)
 		if (!strcmp(t->id[i], id))
 			return 0;
-	if (t->n == MAX_SITES)
-		return ctl_bad_usage("fleet hold: at most 1024 sites");
+	if (t->n == CTL_FLEET_MAX_SITES)
+		return ctl_bad_usage("fleet: at most 1024 sites");
 	t->id[t->n++] = strdup(id);
 	return 0;
 }
 
-/* --site / --sites; --all is resolved once connected */
-static int named_targets(const struct ctl_fleet_hold_args *h,
-			 struct targets *t)
+int ctl_fleet_targets_named(const char *site, const char *sites,
+			    struct ctl_fleet_targets *t)
 {
 	char list[8192];
-	snprintf(list, sizeof(list), "%s", h->site ? h->site : h->sites);
+	snprintf(list, sizeof(list), "%s", site ? site : sites);
 	char *save = NULL;
 	for (char *s = strtok_r(list, ",", &save); s;
 	     s = strtok_r(NULL, ",", &save))
 		if (add_target(t, s))
 			return EXIT_USAGE;
-	return t->n ? 0 : ctl_bad_usage("fleet hold: no site");
+	return t->n ? 0 : ctl_bad_usage("fleet: no site");
 }
 
-/* Every site with a record in the status bucket. */
-static int all_targets(struct ps_fleet *f, struct targets *t)
+int ctl_fleet_targets_all(struct ps_fleet *f, struct ctl_fleet_targets *t)
 {
 	kvKeysList l = { 0 };
 	natsStatus s = kvStore_Keys(&l, f->status, NULL);
@@ -82,11 +74,12 @@ static int all_targets(struct ps_fleet *f, struct targets *t)
 	}
 	for (int i = 0; i < l.Count; i++)
 		if (!strncmp(l.Keys[i], "site.", 5) &&
-		    ps_fleet_site_ok(l.Keys[i] + 5) && t->n < MAX_SITES)
+		    ps_fleet_site_ok(l.Keys[i] + 5) &&
+		    t->n < CTL_FLEET_MAX_SITES)
 			add_target(t, l.Keys[i] + 5);
 	kvKeysList_Destroy(&l);
 	if (!t->n) {
-		fprintf(stderr, "parcelsortctl: fleet hold --all: no site has "
+		fprintf(stderr, "parcelsortctl: fleet --all: no site has "
 			"reported to %s yet\n", PS_FLEET_STATUS);
 		return EXIT_REFUSED;
 	}
@@ -325,7 +318,7 @@ static int sign_setup(const struct ctl_fleet_hold_args *h, struct op *op,
 int ctl_fleet_hold(const struct ctl_fleet_hold_args *h)
 {
 	struct op op = { 0 };
-	struct targets t = { 0 };
+	struct ctl_fleet_targets t = { 0 };
 	if (h->n_pos < 1 || (!!h->site + !!h->sites + !!h->all) != 1)
 		return ctl_bad_usage("fleet hold add|del|load ... --site ID | "
 				     "--sites ID,ID... | --all");
@@ -350,13 +343,13 @@ int ctl_fleet_hold(const struct ctl_fleet_hold_args *h)
 	unsigned char sk[PS_SIGN_SK];
 	ps_out_init(&op.item);
 	if (!rc && !h->all)
-		rc = named_targets(h, &t);
+		rc = ctl_fleet_targets_named(h->site, h->sites, &t);
 	if (!rc && h->sign)
 		rc = sign_setup(h, &op, sk);
 	if (rc) {
 		ps_out_free(&op.item);
 		free(op.data);
-		targets_free(&t);
+		ctl_fleet_targets_free(&t);
 		return rc;
 	}
 	snprintf(op.c.load, sizeof(op.c.load), "%" PRIx64 "-%x",
@@ -370,10 +363,10 @@ int ctl_fleet_hold(const struct ctl_fleet_hold_args *h)
 		fprintf(stderr, "parcelsortctl: %s\n", err);
 		ps_out_free(&op.item);
 		free(op.data);
-		targets_free(&t);
+		ctl_fleet_targets_free(&t);
 		return EXIT_UNREACHABLE;
 	}
-	rc = h->all ? all_targets(&f, &t) : 0;
+	rc = h->all ? ctl_fleet_targets_all(&f, &t) : 0;
 	/* the cluster's message size bounds a chunk */
 	int64_t max = natsConnection_GetMaxPayload(f.nc);
 	op.chunk_max = max > 2 * PS_FLEET_HOLDS_HEADROOM
@@ -393,7 +386,7 @@ int ctl_fleet_hold(const struct ctl_fleet_hold_args *h)
 	sodium_memzero(sk, sizeof(sk));
 	ps_out_free(&op.item);
 	free(op.data);
-	targets_free(&t);
+	ctl_fleet_targets_free(&t);
 	ps_fleet_close(&f);
 	nats_Close();
 	return rc ? rc : bad ? EXIT_REFUSED : EXIT_DONE;

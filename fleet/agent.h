@@ -46,7 +46,36 @@ struct agent {
 	pthread_mutex_t holds_lock;
 	struct ps_out holds_status;
 	int holds_dirty;
+
+	/* manifests (agent_manifest.c's thread): its status member, a
+	 * JSON "manifest":{...}, under holds_lock too; holds_dirty asks
+	 * for a report as well */
+	struct ps_out manifest_status;
 };
+
+/* agent_consumer.c: a durable pull consumer agent-SITE on stream,
+ * filtered on subject */
+struct agent_consumer {
+	char stream[PS_FLEET_SITE_MAX + 32];
+	char subject[PS_FLEET_SITE_MAX + 32];
+	char durable[PS_FLEET_SITE_MAX + 16];
+	natsSubscription *sub;
+};
+void agent_consumer_init(struct agent_consumer *c, const char *stream,
+			 const char *subject, const char *site);
+/* Made anew to deliver from *applied + 1 (raised to the consumer's
+ * acknowledged floor when that is higher), and subscribed. */
+natsStatus agent_consumer_open(struct agent *a, struct agent_consumer *c,
+			       uint64_t *applied);
+void agent_consumer_close(struct agent_consumer *c);
+/* Messages not yet delivered or not yet acknowledged: 0, or -1. */
+int agent_consumer_pending(struct agent *a, struct agent_consumer *c,
+			   uint64_t *pending);
+/* One control call, retried every 0.5 s while the daemon is unreachable
+ * (said once, as "WHAT waits"). 0, or -1 when the agent stops meanwhile. */
+struct ps_ctl_reply;
+int agent_call_daemon(struct agent *a, uint16_t cmd, const struct ps_out *body,
+		      struct ps_ctl_reply *rep, const char *what);
 
 /* agent_plans.c */
 int agent_plans_init(struct agent *a, char *err, size_t errlen);
@@ -59,6 +88,9 @@ void agent_on_pub_error(jsCtx *js, jsPubAckErr *pae, void *closure);
 
 /* agent_holds.c */
 void *agent_holds_run(void *arg);
+
+/* agent_manifest.c */
+void *agent_manifest_run(void *arg);
 
 /* agent_state.c: small files in the state directory, replaced atomically */
 int agent_state_read(const struct agent *a, const char *name, char *buf,

@@ -29,14 +29,11 @@
 #define FETCH_BATCH 32
 #define FETCH_WAIT_MS 500
 #define REFRESH_MS 2000
-#define ACK_WAIT_S 60
 #define PART_MAX (16u << 20)    /* as parcelsortctl hold load */
 
 struct holds {
 	struct agent *a;
-	char subject[PS_FLEET_SITE_MAX + 32];
-	char durable[PS_FLEET_SITE_MAX + 16];
-	natsSubscription *sub;
+	struct agent_consumer c;
 	uint64_t applied;        /* the last fleet hold revision handled */
 	uint64_t seen;           /* the last stream sequence taken */
 	char op[8], outcome[16];
@@ -47,23 +44,10 @@ struct holds {
 
 /* ------------------------------------------------------ the daemon */
 
-/* One control call, retried every 0.5 s while the daemon is unreachable.
- * 0, or -1 when the agent stops meanwhile. */
 static int call_daemon(struct holds *h, uint16_t cmd, const struct ps_out *body,
 		       struct ps_ctl_reply *rep)
 {
-	char err[256];
-	int said = 0;
-	while (ps_ctl_call(h->a->ctl, cmd, PS_CTL_F_JSON, body, rep, err,
-			   sizeof(err))) {
-		if (h->a->stop)
-			return -1;
-		if (!said++)
-			fprintf(stderr, "parcelsort-agent: hold operation "
-				"waits: %s\n", err);
-		nats_Sleep(500);
-	}
-	return 0;
+	return agent_call_daemon(h->a, cmd, body, rep, "hold operation");
 }
 
 /* The daemon's hold revision and count (hold list --limit 0). */
@@ -383,51 +367,9 @@ static int take(struct holds *h, natsMsg *m)
 
 /* ------------------------------------------------------------ consumer */
 
-static uint64_t ack_floor(struct holds *h)
-{
-	jsConsumerInfo *ci = NULL;
-	jsErrCode jerr = 0;
-	uint64_t v = 0;
-	if (js_GetConsumerInfo(&ci, h->a->fleet.js, PS_FLEET_HOLDS,
-			       h->durable, NULL, &jerr) == NATS_OK) {
-		v = ci->AckFloor.Stream;
-		jsConsumerInfo_Destroy(ci);
-	}
-	return v;
-}
-
-/* The durable consumer, made anew to start right after the last revision
- * handled (a consumer left from before may hold deliveries to the dead
- * agent unacknowledged until their ack wait ends). */
 static natsStatus subscribe(struct holds *h)
 {
-	jsErrCode jerr = 0;
-	uint64_t floor = ack_floor(h);
-	if (floor > h->applied)
-		h->applied = floor;      /* STATE lost: the consumer knows */
-	js_DeleteConsumer(h->a->fleet.js, PS_FLEET_HOLDS, h->durable, NULL,
-			  &jerr);
-	jsConsumerConfig cc;
-	jsConsumerConfig_Init(&cc);
-	cc.Durable = h->durable;
-	cc.FilterSubject = h->subject;
-	cc.DeliverPolicy = js_DeliverByStartSequence;
-	cc.OptStartSeq = h->applied + 1;
-	cc.AckPolicy = js_AckAll;
-	cc.AckWait = (int64_t)ACK_WAIT_S * 1000000000;
-	cc.MaxAckPending = 100000;
-	jsConsumerInfo *ci = NULL;
-	natsStatus s = js_AddConsumer(&ci, h->a->fleet.js, PS_FLEET_HOLDS, &cc, NULL,
-				      &jerr);
-	if (s != NATS_OK)
-		return s;
-	jsConsumerInfo_Destroy(ci);
-	jsSubOptions so;
-	jsSubOptions_Init(&so);
-	so.Stream = PS_FLEET_HOLDS;
-	so.Consumer = h->durable;
-	s = js_PullSubscribe(&h->sub, h->a->fleet.js, h->subject, h->durable,
-			     NULL, &so, &jerr);
+	natsStatus s = agent_consumer_open(h->a, &h->c, &h->applied);
 	if (s == NATS_OK) {
 		h->seen = h->applied;    /* read again from there */
 		ps_hold_asm_reset(&h->as);
@@ -442,9 +384,9 @@ static void init(struct holds *h, struct agent *a)
 	h->a = a;
 	ps_out_init(&h->errors);
 	ps_hold_asm_init(&h->as);
-	snprintf(h->subject, sizeof(h->subject), PS_FLEET_HOLDS_SUBJECT "%s",
-		 a->site);
-	snprintf(h->durable, sizeof(h->durable), "agent-%s", a->site);
+	char subject[PS_FLEET_SITE_MAX + 32];
+	snprintf(subject, sizeof(subject), PS_FLEET_HOLDS_SUBJECT "%s", a->site);
+	agent_consumer_init(&h->c, PS_FLEET_HOLDS, subject, a->site);
 	snprintf(h->op, sizeof(h->op), "-");
 	snprintf(h->outcome, sizeof(h->outcome), "waiting");
 	if (agent_state_read(a, "holds_applied", buf, sizeof(buf)) == 0)
@@ -461,7 +403,7 @@ void *agent_holds_run(void *arg)
 	init(&h, arg);
 	struct agent *a = h.a;
 	while (!a->stop) {
-		if (!h.sub) {
+		if (!h.c.sub) {
 			natsStatus s = subscribe(&h);
 			if (s != NATS_OK) {
 				if (!unavailable)
@@ -473,7 +415,7 @@ void *agent_holds_run(void *arg)
 						"retrying\n",
 						ps_fleet_error(s));
 				unavailable = 1;
-				h.sub = NULL;
+				agent_consumer_close(&h.c);
 				nats_Sleep(500);
 				continue;
 			}
@@ -486,15 +428,14 @@ void *agent_holds_run(void *arg)
 		}
 		natsMsgList list = { 0 };
 		jsErrCode jerr = 0;
-		natsStatus s = natsSubscription_Fetch(&list, h.sub, FETCH_BATCH,
+		natsStatus s = natsSubscription_Fetch(&list, h.c.sub, FETCH_BATCH,
 						      FETCH_WAIT_MS, &jerr);
 		int stopping = 0;
 		for (int i = 0; i < list.Count && !stopping; i++)
 			stopping = take(&h, list.Msgs[i]) != 0;
 		natsMsgList_Destroy(&list);
 		if (s != NATS_OK && s != NATS_TIMEOUT) {
-			natsSubscription_Destroy(h.sub);   /* anew next round */
-			h.sub = NULL;
+			agent_consumer_close(&h.c);   /* anew next round */
 			nats_Sleep(250);
 		}
 		uint64_t now = ps_fleet_now_ms();
@@ -504,8 +445,7 @@ void *agent_holds_run(void *arg)
 			last_refresh = now;
 		}
 	}
-	if (h.sub)
-		natsSubscription_Destroy(h.sub);
+	agent_consumer_close(&h.c);
 	ps_hold_asm_free(&h.as);
 	ps_out_free(&h.errors);
 	return NULL;

@@ -29,7 +29,8 @@ static void usage(FILE *f)
 "for the site (parcelsortctl fleet push) through the daemon's control\n"
 "socket, reports to the fleet's status bucket, and publishes the daemon's\n"
 "event spool to the stream parcelsort.events.ID; applies the hold\n"
-"operations for the site (parcelsortctl fleet hold) in order, once each.\n"
+"operations for the site (parcelsortctl fleet hold) and its manifest\n"
+"batches (parcelsortctl fleet manifest push) in order, once each.\n"
 "\n"
 "  --site ID          the site (1..64 of A-Z a-z 0-9 _ -)\n"
 "  --nats URLS        the NATS cluster, comma-separated\n"
@@ -41,7 +42,8 @@ static void usage(FILE *f)
 "  --window N         blocks in flight before waiting for acks (default 64)\n"
 "  --replicas N       replicas of buckets and stream it has to create\n"
 "                     (default 1; `parcelsortctl fleet init` sets them)\n"
-"  --trust FILE       take only plans and hold operations signed by a\n"
+"  --trust FILE       take only plans, hold operations and manifest\n"
+"                     batches signed by a\n"
 "                     key of FILE (public keys, one a line; may be\n"
 "                     given more than once)\n"
 "  --no-watch         read the site's key every 250 ms instead of\n"
@@ -130,6 +132,7 @@ int main(int argc, char **argv)
 	agent.window = 64;
 	ps_out_init(&agent.status_extra);
 	ps_out_init(&agent.holds_status);
+	ps_out_init(&agent.manifest_status);
 	pthread_mutex_init(&agent.holds_lock, NULL);
 	if (!nats)
 		nats = "nats://127.0.0.1:4222";
@@ -171,11 +174,15 @@ int main(int argc, char **argv)
 		      pthread_create(&ev, NULL, agent_events_run, &agent) == 0;
 	pthread_t ho;
 	int have_ho = pthread_create(&ho, NULL, agent_holds_run, &agent) == 0;
+	pthread_t ma;
+	int have_ma = pthread_create(&ma, NULL, agent_manifest_run, &agent) == 0;
 	agent_plans_run(&agent);
 	if (have_ev)
 		pthread_join(ev, NULL);
 	if (have_ho)
 		pthread_join(ho, NULL);
+	if (have_ma)
+		pthread_join(ma, NULL);
 	printf("parcelsort-agent: site %s stopped; %llu events published in "
 	       "%llu blocks, %llu retries\n", agent.site,
 	       (unsigned long long)agent.ev_published,
@@ -184,6 +191,7 @@ int main(int argc, char **argv)
 	ps_fleet_close(&agent.fleet);
 	ps_out_free(&agent.status_extra);
 	ps_out_free(&agent.holds_status);
+	ps_out_free(&agent.manifest_status);
 	nats_Close();
 	return 0;
 }

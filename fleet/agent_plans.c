@@ -93,6 +93,11 @@ void agent_put_status(struct agent *a)
 		ps_out_write(&o, ",", 1);
 		ps_out_write(&o, a->holds_status.buf, a->holds_status.len);
 	}
+	if (a->manifest_status.len) {
+		ps_out_write(&o, ",", 1);
+		ps_out_write(&o, a->manifest_status.buf,
+			     a->manifest_status.len);
+	}
 	pthread_mutex_unlock(&a->holds_lock);
 	ps_out_write(&o, "}", 1);
 	ps_out_write(&o, "", 1);

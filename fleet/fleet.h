@@ -26,6 +26,8 @@ struct ps_fleet {
 	natsConnection *nc;
 	jsCtx *js;
 	kvStore *plans, *status;
+	char nkey_seed[64];       /* --nats-creds with an nkey seed: signs
+				   * the server's nonce at each (re)connect */
 };
 
 /* TLS and credentials (all optional; none: plain TCP, no user, as
@@ -77,6 +79,12 @@ struct ps_fleet_opts {
 int ps_fleet_open(struct ps_fleet *f, const struct ps_fleet_opts *o,
 		  char *err, size_t errlen);
 void ps_fleet_close(struct ps_fleet *f);
+/* Bind the stream name on subject, creating it when missing (file
+ * storage; max_age_s 0: no age limit). */
+natsStatus ps_fleet_bind_stream(struct ps_fleet *f, const char *name,
+				const char *subject, int replicas,
+				int64_t dup_window_s, int64_t max_age_s,
+				bool allow_direct);
 /* The NATS error behind status s, as text. */
 const char *ps_fleet_error(natsStatus s);
 

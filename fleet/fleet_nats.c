@@ -3,7 +3,9 @@
 #include "fleet.h"
 #include "fleet_sign.h"
 #include "fleet_holds.h"
+#include "fleet_nkey.h"
 
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,7 +62,8 @@ const char ps_fleet_sec_usage[] =
 "                     (default: the host of the first URL)\n"
 "  --nats-cert FILE --nats-key FILE   a client certificate, when the\n"
 "                     cluster asks for one\n"
-"  --nats-creds FILE  a NATS credentials file (JWT + nkey seed)\n"
+"  --nats-creds FILE  a NATS credentials file (JWT + nkey seed), or a\n"
+"                     user nkey seed (SU...) for an nkey user\n"
 "  --nats-user NAME --nats-password-file FILE   user and password\n"
 "                     (or nats://user:password@host in the URL)\n"
 "  --nats-inbox PFX   the prefix of reply subjects (default _INBOX; the\n"
@@ -110,8 +113,33 @@ static natsStatus read_password(const char *file, char *out, size_t n)
 	return NATS_OK;
 }
 
+/* An nkey user's answer to the server's nonce: signed with its seed. */
+static natsStatus sign_nonce(char **why, unsigned char **sig, int *len,
+			     const char *nonce, void *closure)
+{
+	const struct ps_fleet *f = closure;
+	(void)why;
+	return nats_Sign(f->nkey_seed, nonce, sig, len);
+}
+
+/* --nats-creds: a JWT creds file as libnats reads it, or an nkey seed. */
+static natsStatus set_creds(natsOptions *no, struct ps_fleet *f,
+			    const char *file)
+{
+	char seed[PS_NKEY_SEED_LEN + 1], pub[PS_NKEY_PUB_LEN + 1], err[256];
+	int kind = ps_creds_read(file, seed, pub, err, sizeof(err));
+	if (kind == PS_CREDS_JWT)
+		return natsOptions_SetUserCredentialsFromFiles(no, file, NULL);
+	if (kind != PS_CREDS_NKEY)
+		return NATS_INVALID_ARG;     /* ps_fleet_open said why */
+	snprintf(f->nkey_seed, sizeof(f->nkey_seed), "%s", seed);
+	sodium_memzero(seed, sizeof(seed));
+	return natsOptions_SetNKey(no, pub, sign_nonce, f);
+}
+
 /* TLS with hostname verification, and the credential, if asked for. */
-static natsStatus set_security(natsOptions *no, const struct ps_fleet_opts *o)
+static natsStatus set_security(natsOptions *no, struct ps_fleet *f,
+			       const struct ps_fleet_opts *o)
 {
 	const struct ps_fleet_sec *c = &o->sec;
 	natsStatus s = NATS_OK;
@@ -130,7 +158,7 @@ static natsStatus set_security(natsOptions *no, const struct ps_fleet_opts *o)
 	if (s == NATS_OK && c->cert && c->key)
 		s = natsOptions_LoadCertificatesChain(no, c->cert, c->key);
 	if (s == NATS_OK && c->creds)
-		s = natsOptions_SetUserCredentialsFromFiles(no, c->creds, NULL);
+		s = set_creds(no, f, c->creds);
 	if (s == NATS_OK && c->user) {
 		char pw[512] = "";
 		if (c->password_file)
@@ -172,7 +200,7 @@ static natsStatus connect_nats(struct ps_fleet *f, const struct ps_fleet_opts *o
 	natsOptions *no = NULL;
 	natsStatus s = natsOptions_Create(&no);
 	if (s == NATS_OK)
-		s = set_security(no, o);
+		s = set_security(no, f, o);
 	if (s == NATS_OK)
 		s = set_servers(no, o->servers);
 	if (s == NATS_OK)
@@ -233,10 +261,10 @@ static natsStatus bind_kv(struct ps_fleet *f, kvStore **kv, const char *bucket,
 	return js_CreateKeyValue(kv, f->js, &c);
 }
 
-/* Bind a stream of one subject wildcard, creating it when missing. */
-static natsStatus bind_stream(struct ps_fleet *f, const char *name,
-			      const char *subject, int replicas,
-			      int64_t dup_window_s, bool allow_direct)
+natsStatus ps_fleet_bind_stream(struct ps_fleet *f, const char *name,
+				const char *subject, int replicas,
+				int64_t dup_window_s, int64_t max_age_s,
+				bool allow_direct)
 {
 	jsStreamInfo *si = NULL;
 	jsErrCode jerr = 0;
@@ -256,6 +284,7 @@ static natsStatus bind_stream(struct ps_fleet *f, const char *name,
 	c.Storage = js_FileStorage;
 	c.Replicas = replicas;
 	c.Duplicates = dup_window_s * 1000000000;
+	c.MaxAge = max_age_s * 1000000000;
 	c.AllowDirect = allow_direct;
 	s = js_AddStream(&si, f->js, &c, NULL, &jerr);
 	if (s == NATS_OK)
@@ -270,11 +299,13 @@ static natsStatus bind_all(struct ps_fleet *f, int replicas, int holds)
 	if (s == NATS_OK)
 		s = bind_kv(f, &f->status, PS_FLEET_STATUS, 1, replicas);
 	if (s == NATS_OK)
-		s = bind_stream(f, PS_FLEET_EVENTS, PS_FLEET_SUBJECT ">",
-				replicas, PS_FLEET_DUP_WINDOW_S, true);
+		s = ps_fleet_bind_stream(f, PS_FLEET_EVENTS,
+					 PS_FLEET_SUBJECT ">", replicas,
+					 PS_FLEET_DUP_WINDOW_S, 0, true);
 	if (s == NATS_OK && holds)
-		s = bind_stream(f, PS_FLEET_HOLDS, PS_FLEET_HOLDS_SUBJECT ">",
-				replicas, PS_FLEET_HOLDS_DUP_WINDOW_S, false);
+		s = ps_fleet_bind_stream(f, PS_FLEET_HOLDS,
+					 PS_FLEET_HOLDS_SUBJECT ">", replicas,
+					 PS_FLEET_HOLDS_DUP_WINDOW_S, 0, false);
 	return s;
 }
 
@@ -296,6 +327,10 @@ static int check_files(const struct ps_fleet_sec *c, char *err, size_t errlen)
 			snprintf(err, errlen, "%s: cannot read it", files[i]);
 			return -1;
 		}
+	char seed[PS_NKEY_SEED_LEN + 1], pub[PS_NKEY_PUB_LEN + 1];
+	if (c->creds && ps_creds_read(c->creds, seed, pub, err, errlen) < 0)
+		return -1;
+	sodium_memzero(seed, sizeof(seed));
 	return 0;
 }
 
@@ -341,7 +376,7 @@ void ps_fleet_close(struct ps_fleet *f)
 		jsCtx_Destroy(f->js);
 	if (f->nc)
 		natsConnection_Destroy(f->nc);
-	memset(f, 0, sizeof(*f));
+	sodium_memzero(f, sizeof(*f));
 }
 
 /* ------------------------------------------------------------ trailer */

@@ -261,3 +261,47 @@ int ps_sign_verify(const char *text, size_t len, const char *kind,
 	*body_len = body;
 	return 0;
 }
+
+/* ------------------------------------------- signatures in a header */
+
+int ps_sign_item_line(char *line, size_t n, const struct ps_out *item,
+		      const char *kind, const char *site, uint64_t after,
+		      const unsigned char sk[PS_SIGN_SK])
+{
+	struct ps_out o;
+	ps_out_init(&o);
+	ps_out_write(&o, item->buf, item->len);
+	size_t start = o.len;
+	ps_sign_append(&o, kind, site, after, sk);
+	int rc = -1;
+	if (!o.oom && o.len > start + 1 && o.len - start <= n) {
+		memcpy(line, o.buf + start, o.len - start - 1);
+		line[o.len - start - 1] = 0;    /* without its line break */
+		rc = 0;
+	}
+	ps_out_free(&o);
+	return rc;
+}
+
+int ps_sign_item_verify(const char *line, const struct ps_out *item,
+			const char *kind, const char *site, uint64_t min_after,
+			const struct ps_trust *t, char *why, size_t whylen)
+{
+	struct ps_out o;
+	size_t body = 0;
+	ps_out_init(&o);
+	ps_out_write(&o, item->buf, item->len);
+	if (line && *line)
+		ps_out_printf(&o, "%s\n", line);
+	int rc = o.oom ? -1
+		       : ps_sign_verify(o.buf, o.len, kind, site, min_after, t,
+					&body, why, whylen);
+	if (o.oom)
+		snprintf(why, whylen, "out of memory");
+	else if (rc == 0 && body != item->len) {
+		snprintf(why, whylen, "malformed signature line");
+		rc = -1;
+	}
+	ps_out_free(&o);
+	return rc;
+}

@@ -50,6 +50,18 @@ int ps_sign_verify(const char *text, size_t len, const char *kind,
 		   const struct ps_trust *t, size_t *body_len, char *why,
 		   size_t whylen);
 
+/* Items whose signature travels apart, in a message header (holds,
+ * manifest batches): item is the text the signature covers. The line (no
+ * line break) for item of kind for site, after R: 0 or -1. */
+int ps_sign_item_line(char *line, size_t n, const struct ps_out *item,
+		      const char *kind, const char *site, uint64_t after,
+		      const unsigned char sk[PS_SIGN_SK]);
+/* Check line (NULL: not signed) against item, as ps_sign_verify does: 0,
+ * or -1 and why. */
+int ps_sign_item_verify(const char *line, const struct ps_out *item,
+			const char *kind, const char *site, uint64_t min_after,
+			const struct ps_trust *t, char *why, size_t whylen);
+
 /* Where the signature line starts (len when there is none). */
 size_t ps_sign_body_len(const char *text, size_t len);
 

@@ -5,12 +5,18 @@
 # permissions `parcelsortctl fleet permissions` prints: ops, a reader of
 # events, sites a and b. Site a runs a parcelsortd and an agent that
 # trusts only plans signed by ops' key. Checked: the honest path (signed
-# push, applied, status, events read by the reader); a server certificate
+# push, applied, status, events read by the reader, signed holds and
+# manifest applied); a server certificate
 # from another CA is refused with a clear error; site a's credential
-# cannot read b's plan, write b's status or publish on b's subject (each
-# denial seen from the server), while it can do each for itself; a plan
+# cannot read b's plan, write b's status, publish on b's subject or
+# consume b's holds or manifest (each denial seen from the server), while
+# it can do each for itself and its agent applies the holds and the
+# manifest signed for a; a plan
 # put into the bucket unsigned, with one byte changed, or an old signed
-# plan put back is refused at the site, and the plan in force stays.
+# plan put back is refused at the site, and the plan in force stays. Site
+# a's agent and one ops user authenticate with nkey seeds (--nats-creds);
+# an unknown seed and a file that is no credential are refused.
+# PSD=path runs another parcelsortd (default: $BUILD's).
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
@@ -21,6 +27,7 @@ CTLBIN="$BUILD/control/parcelsortctl"
 AGENT="$BUILD/fleet/parcelsort-agent"
 PROBE="$BUILD/tests/fleet_probe"
 PLAN="$ROOT/config/yiwu.plan"
+PSD=${PSD:-$BUILD/parcelsortd}
 AGENT_a="" DAEMON_a="" BADAGENT=""
 
 check() { if eval "$2"; then echo "ok - $1"; else echo "not ok - $1"; fi; }
@@ -61,19 +68,30 @@ check "certificates made (a CA, the servers', another CA's)" \
 
 # --- users and permissions ----------------------------------------------
 mkdir -p "$T/nats"
-for u in ops reader site-a site-b; do echo "pw-$u-$ID" >"$T/$u.pw"; done
+for u in ops reader site-b; do echo "pw-$u-$ID" >"$T/$u.pw"; done
 user() {   # user NAME PERMISSIONS-COMMAND...
     n=$1; shift
     printf '  { user: "%s", password: "pw-%s-%s",\n' "$n" "$n" "$ID"
     "$CTLBIN" fleet permissions "$@" | grep -v '^#'
     printf '  }\n'
 }
+nkuser() {   # nkuser NAME PERMISSIONS-COMMAND...: an nkey user, seed in NAME.nk
+    n=$1; shift
+    printf '  { nkey: "%s",\n' "$("$PROBE" --nkey-gen "$T/$n.nk")"
+    "$CTLBIN" fleet permissions "$@" | grep -v '^#'
+    printf '  }\n'
+}
+# site a's agent and a second ops user authenticate with nkeys
+# (--nats-creds with a user nkey seed), the others with passwords
 {
     echo "authorization { users: ["
-    user ops ops; user reader reader
-    user site-a --site a; user site-b --site b
+    user ops ops; user reader reader; nkuser ops-nk ops
+    nkuser site-a --site a; user site-b --site b
     echo "] }"
 } >"$T/nats/users.conf"
+"$PROBE" --nkey-gen "$T/stranger.nk" >/dev/null   # a seed the cluster does not know
+check "nkey seeds made for site a and ops-nk" \
+    'grep -q "^SU" "$T/site-a.nk" && grep -q "^SU" "$T/ops-nk.nk" && grep -q "nkey: \"U" "$T/nats/users.conf"' 
 # the loopback cluster of lib/nats.sh, each node with TLS and the users
 nats_start_secure() {
     set -- $(free_ports 6)
@@ -110,12 +128,15 @@ as() {   # as USER parcelsortctl/probe args: the user's credential and TLS
     "$CTLBIN" fleet "$@" $TLS --nats-user "$u" --nats-password-file "$T/$u.pw" \
         --nats-inbox "$inbox"
 }
+cred() {   # cred USER: its credential options
+    if [ -f "$T/$1.nk" ]; then echo "--nats-creds $T/$1.nk"
+    else echo "--nats-user $1 --nats-password-file $T/$1.pw"; fi
+}
 probe() {   # probe USER OP SITE [FILE]
     u=$1; shift
     inbox=_INBOX_ops
     case $u in site-*) inbox="_INBOX_site_${u#site-}";; esac
-    "$PROBE" --nats "$NATS_URLS" $TLS --nats-user "$u" \
-        --nats-password-file "$T/$u.pw" --nats-inbox "$inbox" "$@"
+    "$PROBE" --nats "$NATS_URLS" $TLS $(cred "$u") --nats-inbox "$inbox" "$@"
 }
 as ops init --replicas 3 >"$T/init" 2>&1
 check "ops: fleet init over TLS" '[ $? -eq 0 ]'
@@ -134,7 +155,7 @@ ip netns exec "$ns" ip link set lo up &&
 ip netns exec "$ns" ip addr add 198.18.0.1/24 dev "$vb" &&
 ip netns exec "$ns" ip link set "$vb" up &&
 ip netns exec "$ns" ethtool -K "$vb" tx off >/dev/null
-"$BUILD/parcelsortd" -l 0-1 --no-huge -m 512 --no-pci --no-shconf \
+"$PSD" -l 0-1 --no-huge -m 512 --no-pci --no-shconf \
     --log-level=3 --file-prefix "psx$ID" \
     --vdev "net_af_packet0,iface=$va" -- --ip 198.18.0.2 \
     --state-dir "$T/state-a" --ctl "$T/ctl-a.sock" --metrics off \
@@ -145,8 +166,8 @@ for _ in $(seq 1 40); do
     grep -q "^parcelsortd: UDP port" "$T/daemon-a.log" && break
     sleep 0.25
 done
-"$AGENT" --site a --nats "$NATS_URLS" $TLS --nats-user site-a \
-    --nats-password-file "$T/site-a.pw" --no-watch --trust "$T/ops-key.pub" \
+"$AGENT" --site a --nats "$NATS_URLS" $TLS --nats-creds "$T/site-a.nk" \
+    --no-watch --trust "$T/ops-key.pub" \
     --ctl "$T/ctl-a.sock" --state "$T/agent-a" --spool "$T/spool-a" \
     >"$T/agent-a.log" 2>&1 &
 AGENT_a=$!
@@ -168,7 +189,7 @@ wait_handled() {
     return 1
 }
 for _ in $(seq 1 50); do [ "$(field outcome)" = waiting ] && break; sleep 0.2; done
-check "site a's agent connects over TLS with its own credential and reports" \
+check "site a's agent connects over TLS with its own nkey (--nats-creds) and reports" \
     '[ "$(field outcome)" = waiting ]'
 
 # --- the honest path ----------------------------------------------------
@@ -189,6 +210,45 @@ check "the reader reads site a's events (${n:-none})" '[ "${n:-0}" -ge 1 ]'
 as reader push "$PLAN" --site a --no-check >"$T/reader-push" 2>&1
 check "the reader cannot push a plan" \
     '[ $? -ne 0 ] && grep -q "not pushed" "$T/reader-push"'
+
+# --- holds under site a's credential ------------------------------------
+hold() {   # a member of site a's "holds" status record
+    as ops --json status --site a | python3 -c '
+import json, sys
+s = (json.load(sys.stdin)[0]["status"] or {}).get("holds", {})
+print(s.get(sys.argv[1], ""))' "$1"
+}
+as ops hold add SF0000000000777 SF0000000000778 --note "secure" --site a \
+    --sign "$T/ops-key" >"$T/hold-add" 2>&1
+for _ in $(seq 1 100); do [ "$(hold hold_outcome)" = applied ] && break; sleep 0.2; done
+check "site a's agent, under its own credential, receives a signed hold and applies it" \
+    '[ "$(hold hold_outcome)" = applied ] && [ "$(hold hold_count)" = 2 ] &&
+     [ "$(ctl --json hold list --limit 0 | python3 -c "import json,sys; print(json.load(sys.stdin)[\"count\"])")" = 2 ] &&
+     ! grep -q "hold operations unavailable" "$T/agent-a.log"'
+as ops hold add SF0000000000779 --site b --sign "$T/ops-key" >/dev/null 2>&1
+r=$(probe site-a consume-holds b 2>&1)
+check "site a cannot consume site b's holds ($r)" 'echo "$r" | grep -q "^denied: .*Permissions Violation"'
+r=$(probe site-a consume-holds b agent-a 2>&1)
+check "nor through a consumer named as its own on b's subject ($r)" \
+    'echo "$r" | grep -q "^denied: .*Permissions Violation"'
+
+# --- a manifest under site a's credential ---------------------------------
+man() {   # a member of site a's "manifest" status record
+    as ops --json status --site a | python3 -c '
+import json, sys
+s = (json.load(sys.stdin)[0]["status"] or {}).get("manifest", {})
+print(s.get(sys.argv[1], ""))' "$1"
+}
+printf 'MF0000000000001,330782100201\nMF0000000000002,330782100202\n' >"$T/pre.csv"
+as ops manifest push "$T/pre.csv" --site a --sign "$T/ops-key" >"$T/man-push" 2>&1
+mrev=$(sed -n 's/.*revisions [0-9]*\.\.\([0-9]*\)).*/\1/p' "$T/man-push")
+for _ in $(seq 1 100); do [ "$(man manifest_revision)" = "${mrev:-x}" ] && break; sleep 0.2; done
+check "site a's agent, under its own credential, receives a signed manifest and applies it" \
+    '[ -n "$mrev" ] && [ "$(man manifest_outcome)" = applied ] && [ "$(man manifest_entries)" = 2 ] &&
+     ctl --json manifest get MF0000000000002 | grep -q 330782100202'
+as ops manifest push "$T/pre.csv" --site b --sign "$T/ops-key" >/dev/null 2>&1
+r=$(probe site-a consume-manifest b 2>&1)
+check "site a cannot consume site b's manifest stream ($r)" 'echo "$r" | grep -q "^denied: .*Permissions Violation"'
 
 # --- what site a's credential may not do ---------------------------------
 as ops push "$PLAN" --site b --sign "$T/ops-key" >/dev/null 2>&1
@@ -237,7 +297,7 @@ check "no refused plan reached the daemon" \
 
 # --- a server certificate from another CA ----------------------------------
 "$AGENT" --site a --nats "$NATS_URLS" --nats-ca "$T/other-ca.crt" \
-    --nats-user site-a --nats-password-file "$T/site-a.pw" \
+    --nats-creds "$T/site-a.nk" \
     --ctl "$T/ctl-a.sock" --state "$T/agent-bad" >"$T/agent-bad.log" 2>&1 &
 BADAGENT=$!
 for _ in $(seq 1 60); do kill -0 "$BADAGENT" 2>/dev/null || break; sleep 0.25; done
@@ -249,3 +309,25 @@ check "an agent trusting another CA refuses the cluster's certificate (exit $rc)
 "$CTLBIN" fleet status --nats-ca "$T/other-ca.crt" --nats-user ops \
     --nats-password-file "$T/ops.pw" >"$T/ctl-bad" 2>&1
 check "so does parcelsortctl fleet" '[ $? -ne 0 ] && grep -q "certificate does not verify" "$T/ctl-bad"'
+
+# --- --nats-creds: a fleet command with an nkey; wrong creds refused -------
+"$CTLBIN" fleet status --site a $TLS --nats-creds "$T/ops-nk.nk" \
+    --nats-inbox _INBOX_ops >"$T/nk-status" 2>&1
+check "fleet status with --nats-creds (ops' nkey seed) reads site a" \
+    '[ $? -eq 0 ] && grep -q "^a " "$T/nk-status"'
+"$CTLBIN" fleet status $TLS --nats-creds "$T/stranger.nk" >"$T/nk-bad" 2>&1
+check "an nkey the cluster does not know is refused: $(head -c 160 "$T/nk-bad")" \
+    '[ $? -ne 0 ] && grep -q "credential is not accepted" "$T/nk-bad"'
+printf 'not a credential\n' >"$T/garbage.creds"
+"$CTLBIN" fleet status $TLS --nats-creds "$T/garbage.creds" >"$T/nk-garbage" 2>&1
+check "a file that is no credential is refused before connecting: $(head -c 160 "$T/nk-garbage")" \
+    '[ $? -ne 0 ] && grep -q "neither a NATS credentials file" "$T/nk-garbage"'
+"$AGENT" --site a --nats "$NATS_URLS" $TLS --nats-creds "$T/stranger.nk" \
+    --ctl "$T/ctl-a.sock" --state "$T/agent-stranger" >"$T/agent-stranger.log" 2>&1 &
+BADAGENT=$!
+for _ in $(seq 1 60); do kill -0 "$BADAGENT" 2>/dev/null || break; sleep 0.25; done
+kill -9 "$BADAGENT" 2>/dev/null
+wait "$BADAGENT" 2>/dev/null; rc=$?
+BADAGENT=""
+check "an agent with an unknown nkey exits 1 with the reason (exit $rc)" \
+    '[ "$rc" = 1 ] && grep -q "credential is not accepted" "$T/agent-stranger.log"'

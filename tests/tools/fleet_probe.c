@@ -4,7 +4,16 @@
  *   fleet_probe [security options] --nats URLS OP SITE [FILE]
  *   OP: get-plan (the site's plan to FILE or stdout), put-plan (FILE as
  *   the site's plan, raw: no trailer, no signature), put-status, publish
- *   (one message on the site's event subject)
+ *   (one message on the site's event subject), consume-holds (make the
+ *   durable pull consumer FILE, default agent-SITE, on the hold stream
+ *   filtered on the site's subject, and fetch from it: what a site's agent
+ *   does), consume-manifest (the same on the site's manifest stream),
+ *   manifest-again (publish the last batch of the site's manifest
+ *   stream again, FILE saying how: "same", "tamper" (one byte of its text
+ *   changed, its CRC header made to match) or "corrupt" (one byte changed,
+ *   the CRC header kept))
+ *   fleet_probe --nkey-gen FILE: a new user nkey seed into FILE (mode
+ *   0600), its public key on stdout (as `nk -gen user -pubout` would)
  * Prints "allowed" (exit 0), or "denied: REASON" (exit 1) when the server
  * refused it as a permissions violation; other failures exit 2. */
 #include <stdio.h>
@@ -13,6 +22,12 @@
 #include <getopt.h>
 
 #include "fleet.h"
+#include "fleet_holds.h"
+#include "fleet_manifest.h"
+#include "fleet_nkey.h"
+
+#include <fcntl.h>
+#include <unistd.h>
 
 static char *slurp(const char *file, size_t *len)
 {
@@ -23,6 +38,88 @@ static char *slurp(const char *file, size_t *len)
 	*len = buf ? fread(buf, 1, 16 << 20, f) : 0;
 	fclose(f);
 	return buf;
+}
+
+/* A durable pull consumer `name` on stream, filtered on subject, and one
+ * fetch from it (a timeout when it is empty counts as allowed). */
+static natsStatus consume(struct ps_fleet *f, const char *stream,
+			  const char *subject, const char *name)
+{
+	jsErrCode jerr = 0;
+	jsConsumerConfig cc;
+	jsConsumerConfig_Init(&cc);
+	cc.Name = name;          /* as the agent: the filter in the subject */
+	cc.Durable = name;
+	cc.FilterSubject = subject;
+	cc.AckPolicy = js_AckExplicit;
+	jsConsumerInfo *ci = NULL;
+	natsStatus s = js_AddConsumer(&ci, f->js, stream, &cc, NULL, &jerr);
+	if (s != NATS_OK)
+		return s;
+	jsConsumerInfo_Destroy(ci);
+	jsSubOptions so;
+	jsSubOptions_Init(&so);
+	so.Stream = stream;
+	so.Consumer = name;
+	natsSubscription *sub = NULL;
+	s = js_PullSubscribe(&sub, f->js, subject, name, NULL, &so, &jerr);
+	if (s != NATS_OK)
+		return s;
+	natsMsgList list = { 0 };
+	s = natsSubscription_Fetch(&list, sub, 1, 500, &jerr);
+	natsMsgList_Destroy(&list);
+	natsSubscription_Destroy(sub);
+	return s == NATS_TIMEOUT ? NATS_OK : s;
+}
+
+/* The site's last manifest batch, published again as mode says. */
+static natsStatus manifest_again(struct ps_fleet *f, const char *site,
+				 const char *mode)
+{
+	char stream[PS_FLEET_SITE_MAX + 32], subject[PS_FLEET_SITE_MAX + 32];
+	char crc[16], id[64];
+	ps_man_stream(stream, sizeof(stream), site);
+	ps_man_subject(subject, sizeof(subject), site);
+	natsMsg *last = NULL, *m = NULL;
+	jsErrCode jerr = 0;
+	natsStatus s = js_GetLastMsg(&last, f->js, stream, subject, NULL, &jerr);
+	if (s != NATS_OK)
+		return s;
+	int n = natsMsg_GetDataLength(last);
+	char *text = malloc((size_t)n + 1);
+	memcpy(text, natsMsg_GetData(last), (size_t)n);
+	if (strcmp(mode, "same") && n > 5)
+		text[5] = text[5] == '9' ? '8' : '9';   /* in the first line */
+	s = natsMsg_Create(&m, subject, NULL, text, n);
+	const char **keys = NULL;
+	int nk = 0;
+	if (s == NATS_OK)
+		s = natsMsgHeader_Keys(last, &keys, &nk);
+	for (int i = 0; s == NATS_OK && i < nk; i++) {
+		const char *v = NULL;
+		natsMsgHeader_Get(last, keys[i], &v);
+		if (strncmp(keys[i], "Parcelsort-", 11) || !v)
+			continue;
+		s = natsMsgHeader_Set(m, keys[i], v);
+	}
+	free((void *)keys);
+	if (s == NATS_OK && !strcmp(mode, "tamper")) {
+		snprintf(crc, sizeof(crc), "%08x", ps_crc32(0, text, (size_t)n));
+		s = natsMsgHeader_Set(m, PS_MAN_H_CRC, crc);
+	}
+	jsPubOptions po;
+	jsPubOptions_Init(&po);
+	snprintf(id, sizeof(id), "probe-%llu", (unsigned long long)ps_fleet_now_ms());
+	po.MsgId = id;
+	jsPubAck *pa = NULL;
+	if (s == NATS_OK)
+		s = js_PublishMsg(&pa, f->js, m, &po, &jerr);
+	if (pa)
+		jsPubAck_Destroy(pa);
+	natsMsg_Destroy(m);
+	natsMsg_Destroy(last);
+	free(text);
+	return s;
 }
 
 static natsStatus run(struct ps_fleet *f, const char *op, const char *site,
@@ -60,12 +157,42 @@ static natsStatus run(struct ps_fleet *f, const char *op, const char *site,
 		s = js_Publish(&pa, f->js, subject, "forged\n", 7, NULL, &jerr);
 		if (pa)
 			jsPubAck_Destroy(pa);
+	} else if (!strcmp(op, "consume-holds")) {
+		char subj[PS_FLEET_SITE_MAX + 32], name[PS_FLEET_SITE_MAX + 16];
+		snprintf(subj, sizeof(subj), PS_FLEET_HOLDS_SUBJECT "%s", site);
+		snprintf(name, sizeof(name), "agent-%s", site);
+		s = consume(f, PS_FLEET_HOLDS, subj, file ? file : name);
+	} else if (!strcmp(op, "consume-manifest")) {
+		char subj[PS_FLEET_SITE_MAX + 32], name[PS_FLEET_SITE_MAX + 16];
+		char stream[PS_FLEET_SITE_MAX + 32];
+		ps_man_stream(stream, sizeof(stream), site);
+		ps_man_subject(subj, sizeof(subj), site);
+		snprintf(name, sizeof(name), "agent-%s", site);
+		s = consume(f, stream, subj, file ? file : name);
+	} else if (!strcmp(op, "manifest-again") && file) {
+		s = manifest_again(f, site, file);
 	}
 	return s;
 }
 
+static int nkey_gen(const char *file)
+{
+	char seed[PS_NKEY_SEED_LEN + 1], pub[PS_NKEY_PUB_LEN + 1];
+	int fd = open(file, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	if (fd < 0 || ps_nkey_generate(seed, pub)) {
+		perror(file);
+		return 2;
+	}
+	dprintf(fd, "%s\n", seed);
+	close(fd);
+	printf("%s\n", pub);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc == 3 && !strcmp(argv[1], "--nkey-gen"))
+		return nkey_gen(argv[2]);
 	static const struct option lo[] = {
 		{ "nats", required_argument, 0, 'n' },
 		PS_FLEET_SEC_OPTIONS,

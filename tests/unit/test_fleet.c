@@ -589,3 +589,204 @@ Test(fleet_holds, a_load_is_signed_over_its_whole_list_and_name)
 	ps_out_free(&other);
 	ps_out_free(&item);
 }
+
+/* ------------------------------------------------------------- nkeys */
+
+#include "fleet_nkey.h"
+
+/* The seed of bytes 0..31 as a user nkey, and its public key, computed
+ * apart from this code (Python: base64.b32encode, CRC-16/XMODEM, the
+ * cryptography package's Ed25519). */
+#define VEC_SEED "SUAAAAICAMCAKBQHBAEQUCYMBUHA6EARCIJRIFIWC4MBSGQ3DQOR4H776Y"
+#define VEC_PUB  "UAB2CB576PHBBPQ5ODORRZ2LYCMWPZGWGCN2KDK7DXOIMZASKUY3RLKK"
+#define VEC_PK   "03a107bff3ce10be1d70dd18e74bc09967e4d6309ba50d5f1ddc8664125531b8"
+
+Test(fleet_nkey, public_key_of_a_known_seed)
+{
+	char pub[PS_NKEY_PUB_LEN + 1];
+	cr_assert_eq(ps_nkey_public(VEC_SEED, pub), 0);
+	cr_assert_str_eq(pub, VEC_PUB);
+}
+
+Test(fleet_nkey, libnats_signs_with_the_key_we_announce)
+{
+	unsigned char pk[32], *sig = NULL;
+	int len = 0;
+	cr_assert_eq(sodium_init() >= 0, 1);
+	cr_assert_eq(nats_Open(-1), NATS_OK);
+	cr_assert_eq(sodium_hex2bin(pk, sizeof(pk), VEC_PK, 64, NULL, NULL,
+				    NULL), 0);
+	cr_assert_eq(nats_Sign(VEC_SEED, "nonce-123", &sig, &len), NATS_OK);
+	cr_assert_eq(len, 64);
+	cr_assert_eq(crypto_sign_verify_detached(sig, (const unsigned char *)
+						 "nonce-123", 9, pk), 0);
+	free(sig);
+}
+
+Test(fleet_nkey, bad_seeds_are_refused)
+{
+	char pub[PS_NKEY_PUB_LEN + 1], bad[] = VEC_SEED;
+	bad[20] = bad[20] == 'A' ? 'B' : 'A';           /* checksum fails */
+	cr_assert_eq(ps_nkey_public(bad, pub), -1);
+	/* the same key as an account seed: not a user */
+	cr_assert_eq(ps_nkey_public("SAAAAAICAMCAKBQHBAEQUCYMBUHA6EARCIJRIFIW"
+				    "C4MBSGQ3DQOR4HYMHI", pub), -1);
+	cr_assert_eq(ps_nkey_public(VEC_PUB, pub), -1);  /* a public key */
+	cr_assert_eq(ps_nkey_public("SU1", pub), -1);
+	cr_assert_eq(ps_nkey_public("", pub), -1);
+}
+
+Test(fleet_nkey, generated_seeds_round_trip)
+{
+	char seed[PS_NKEY_SEED_LEN + 1], pub[PS_NKEY_PUB_LEN + 1],
+	     again[PS_NKEY_PUB_LEN + 1];
+	cr_assert_eq(ps_nkey_generate(seed, pub), 0);
+	cr_assert_eq(strncmp(seed, "SU", 2), 0);
+	cr_assert_eq(pub[0], 'U');
+	cr_assert_eq(ps_nkey_public(seed, again), 0);
+	cr_assert_str_eq(again, pub);
+}
+
+static const char *creds_file(const char *text)
+{
+	static char path[64];
+	snprintf(path, sizeof(path), "/tmp/test_fleet_creds.%d", (int)getpid());
+	FILE *f = fopen(path, "w");
+	cr_assert_not_null(f);
+	fputs(text, f);
+	fclose(f);
+	return path;
+}
+
+Test(fleet_nkey, creds_files_are_told_apart)
+{
+	char seed[PS_NKEY_SEED_LEN + 1], pub[PS_NKEY_PUB_LEN + 1], err[256];
+	const char *f = creds_file(VEC_SEED "\n");
+	cr_assert_eq(ps_creds_read(f, seed, pub, err, sizeof(err)),
+		     PS_CREDS_NKEY);
+	cr_assert_str_eq(seed, VEC_SEED);
+	cr_assert_str_eq(pub, VEC_PUB);
+	f = creds_file("-----BEGIN USER NKEY SEED-----\n" VEC_SEED
+		       "\n------END USER NKEY SEED------\n");
+	cr_assert_eq(ps_creds_read(f, seed, pub, err, sizeof(err)),
+		     PS_CREDS_NKEY);
+	cr_assert_str_eq(pub, VEC_PUB);
+	f = creds_file("-----BEGIN NATS USER JWT-----\neyJ0eXAi\n"
+		       "------END NATS USER JWT------\n\n"
+		       "-----BEGIN USER NKEY SEED-----\n" VEC_SEED
+		       "\n------END USER NKEY SEED------\n");
+	cr_assert_eq(ps_creds_read(f, seed, pub, err, sizeof(err)),
+		     PS_CREDS_JWT);
+	f = creds_file("user: ops\npassword: x\n");
+	cr_assert_eq(ps_creds_read(f, seed, pub, err, sizeof(err)), -1);
+	cr_assert(strstr(err, "neither a NATS credentials file"), "%s", err);
+	unlink(f);
+	cr_assert_eq(ps_creds_read(f, seed, pub, err, sizeof(err)), -1);
+	cr_assert(strstr(err, "cannot read it"), "%s", err);
+}
+
+/* ---------------------------------------------------------- manifests */
+
+#include "fleet_manifest.h"
+
+Test(fleet_manifest, batches_are_whole_lines_under_the_size)
+{
+	const char *t = "# pre-advice\nSF1,330782100201\nSF2,330782100202\n"
+			"SF3,330782100203\n";
+	size_t len = strlen(t), off = 0, total = 0;
+	uint32_t lines, all = 0, k = 0;
+	while (off < len) {
+		size_t n = ps_man_cut(t, len, off, 40, &lines);
+		cr_assert(n > 0 && n <= 40);
+		cr_assert_eq(t[off + n - 1], '\n');
+		off += n;
+		total += n;
+		all += lines;
+		k++;
+	}
+	cr_assert_eq(total, len);
+	cr_assert_eq(all, 4);
+	cr_assert_eq(k, 2);      /* 13+17 bytes, then 17+17 */
+	/* a line longer than a batch cannot be cut */
+	cr_assert_eq(ps_man_cut(t, len, 0, 8, &lines), 0);
+	/* the rest fits: taken whole, even without a last line break */
+	cr_assert_eq(ps_man_cut("SF1,1\nSF2,2", 11, 0, 100, &lines), 11);
+	cr_assert_eq(lines, 1);
+}
+
+Test(fleet_manifest, headers_round_trip_and_bad_ones_are_refused)
+{
+	natsMsg *m = NULL;
+	struct ps_man_batch b = { .push = "p1", .name = "pre.csv", .index = 2,
+				  .count = 5, .first_line = 1001,
+				  .crc = 0xdeadbeef, .pushed_ms = 1234 }, r;
+	cr_assert_eq(nats_Open(-1), NATS_OK);
+	cr_assert_eq(natsMsg_Create(&m, "x", NULL, "", 0), NATS_OK);
+	cr_assert_eq(ps_man_batch_set(m, &b), NATS_OK);
+	cr_assert_eq(ps_man_batch_get(m, &r), 0);
+	cr_assert_str_eq(r.push, "p1");
+	cr_assert_str_eq(r.name, "pre.csv");
+	cr_assert_eq(r.index, 2);
+	cr_assert_eq(r.count, 5);
+	cr_assert_eq(r.first_line, 1001);
+	cr_assert_eq(r.crc, 0xdeadbeef);
+	cr_assert_eq(r.pushed_ms, 1234);
+	natsMsgHeader_Set(m, PS_MAN_H_BATCH, "5");        /* index >= count */
+	cr_assert_eq(ps_man_batch_get(m, &r), -1);
+	natsMsgHeader_Set(m, PS_MAN_H_BATCH, "2x");
+	cr_assert_eq(ps_man_batch_get(m, &r), -1);
+	natsMsgHeader_Set(m, PS_MAN_H_BATCH, "2");
+	natsMsgHeader_Delete(m, PS_MAN_H_CRC);
+	cr_assert_eq(ps_man_batch_get(m, &r), -1);
+	natsMsg_Destroy(m);
+}
+
+Test(fleet_manifest, signed_batches_tampered_replayed_or_foreign_are_refused)
+{
+	struct keys k;
+	make_keys(&k);
+	struct ps_man_batch b = { .push = "p1", .name = "pre.csv", .index = 0,
+				  .count = 2, .first_line = 1 };
+	const char *text = "SF1,330782100201\nSF2,330782100202\n";
+	char line[512], why[256];
+	struct ps_out item, other;
+	ps_out_init(&item);
+	ps_man_sign_item(&item, &b, text, strlen(text));
+	cr_assert_eq(ps_sign_item_line(line, sizeof(line), &item, "manifest",
+				       "a", 7, k.sk), 0);
+	cr_assert_eq(ps_sign_item_verify(line, &item, "manifest", "a", 7,
+					 &k.trust, why, sizeof(why)), 0);
+	/* one byte of the text changed */
+	ps_out_init(&other);
+	ps_man_sign_item(&other, &b, "SF1,330782100209\nSF2,330782100202\n",
+			 strlen(text));
+	cr_assert_eq(ps_sign_item_verify(line, &other, "manifest", "a", 7,
+					 &k.trust, why, sizeof(why)), -1);
+	cr_assert(strstr(why, "bad signature"), "%s", why);
+	ps_out_free(&other);
+	/* the batch's place (its first line) changed */
+	struct ps_man_batch moved = b;
+	moved.first_line = 2;
+	ps_out_init(&other);
+	ps_man_sign_item(&other, &moved, text, strlen(text));
+	cr_assert_eq(ps_sign_item_verify(line, &other, "manifest", "a", 7,
+					 &k.trust, why, sizeof(why)), -1);
+	ps_out_free(&other);
+	/* put back after revision 8 was handled: replayed */
+	cr_assert_eq(ps_sign_item_verify(line, &item, "manifest", "a", 8,
+					 &k.trust, why, sizeof(why)), -1);
+	cr_assert(strstr(why, "replayed"), "%s", why);
+	/* another site, another kind, unsigned, an untrusted key */
+	cr_assert_eq(ps_sign_item_verify(line, &item, "manifest", "b", 7,
+					 &k.trust, why, sizeof(why)), -1);
+	cr_assert_eq(ps_sign_item_verify(line, &item, "hold", "a", 7,
+					 &k.trust, why, sizeof(why)), -1);
+	cr_assert_eq(ps_sign_item_verify(NULL, &item, "manifest", "a", 7,
+					 &k.trust, why, sizeof(why)), -1);
+	cr_assert(strstr(why, "not signed"), "%s", why);
+	cr_assert_eq(ps_sign_item_line(line, sizeof(line), &item, "manifest",
+				       "a", 7, k.sk2), 0);
+	cr_assert_eq(ps_sign_item_verify(line, &item, "manifest", "a", 7,
+					 &k.trust, why, sizeof(why)), -1);
+	ps_out_free(&item);
+}

@@ -1,0 +1,367 @@
+/* agent_manifest.c: the site agent's manifest side. It consumes the
+ * site's pre-advice batches (parcelsortctl fleet manifest push) from its
+ * stream PARCELSORT_MANIFEST_SITE through the durable pull consumer
+ * agent-SITE, in stream order, and applies each batch on its own as one
+ * `manifest load` through the daemon's control socket (begin NAME 0, part
+ * TOKEN FIRST_LINE TEXT, commit TOKEN; abort when a part is refused). A
+ * batch's fleet manifest revision is its stream sequence. After a batch
+ * (applied or refused: a refusal is reported, never retried) the agent
+ * saves the revision and its counts in STATE/manifest_applied and
+ * acknowledges the message; at start it resumes after the higher of that
+ * file and the consumer's acknowledged floor, so a batch is applied once.
+ * Before applying, the batch's CRC-32 is checked, and, started with
+ * --trust, its signature (fleet_manifest.h): signed by a trusted key, as
+ * a manifest, for this site, following a revision not older than the last
+ * one handled. The outcome, the counts, the lag (batches not yet handled,
+ * and push-to-applied time) and the daemon's entry count go into the
+ * site's status record. docs/fleet.md, "Manifests". */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent.h"
+#include "ctl_client.h"
+#include "ctl_proto.h"
+#include "fleet_holds.h"
+#include "fleet_manifest.h"
+
+#define FETCH_BATCH 8
+#define FETCH_WAIT_MS 500
+#define REFRESH_MS 2000
+
+struct man {
+	struct agent *a;
+	struct agent_consumer c;
+	uint64_t applied;        /* the last revision handled */
+	uint64_t batches, entries, refused;   /* since the state began */
+	uint64_t added, replaced;             /* the last batch's */
+	char outcome[16], name[128];
+	uint64_t applied_ms, lag_ms, pending, daemon_entries;
+	struct ps_out errors;    /* the last refusal's lines */
+};
+
+/* ---------------------------------------------------------- the daemon */
+
+static int step(struct man *m, const char *a0, const char *a1, const char *a2,
+		const char *text, size_t n, struct ps_ctl_reply *rep)
+{
+	struct ps_out body;
+	ps_out_init(&body);
+	ps_ctl_args(&body, a0);
+	ps_ctl_args(&body, a1);
+	if (a2)
+		ps_ctl_args(&body, a2);
+	if (text)
+		ps_ctl_arg(&body, text, n);
+	int rc = agent_call_daemon(m->a, PS_CTL_MANIFEST_LOAD, &body, rep,
+				   "manifest batch");
+	ps_out_free(&body);
+	return rc;
+}
+
+/* A refusal's lines, from {"errors":[...]} or {"error":"..."}. */
+static void take_errors(struct man *m, const char *prefix, const char *body)
+{
+	struct ps_out lines;
+	char one[512];
+	ps_out_init(&lines);
+	ps_out_free(&m->errors);
+	ps_out_init(&m->errors);
+	if (ps_json_str_array(body, "errors", &lines) == 0 && lines.len) {
+		ps_out_write(&lines, "", 1);
+		for (char *l = lines.buf, *nl; (nl = strchr(l, '\n')); l = nl + 1)
+			ps_out_printf(&m->errors, "%s%.*s\n", prefix,
+				      (int)(nl - l), l);
+	} else if (ps_json_str(body, "error", one, sizeof(one)) == 0) {
+		ps_out_printf(&m->errors, "%s%s\n", prefix, one);
+	} else {
+		ps_out_printf(&m->errors, "%s%.300s\n", prefix, body);
+	}
+	ps_out_free(&lines);
+}
+
+/* One batch as one manifest load. 0 with the outcome set, -1 stopping. */
+static int apply(struct man *m, const struct ps_man_batch *b, const char *text,
+		 size_t n)
+{
+	struct ps_ctl_reply rep;
+	char token[32] = "", first[16];
+	if (step(m, "begin", b->name, "0", NULL, 0, &rep))
+		return -1;
+	const char *p = rep.status == PS_CTL_OK
+		      ? strstr(rep.body, "\"token\":\"") : NULL;
+	if (p)
+		snprintf(token, sizeof(token), "%.*s", (int)strcspn(p + 9, "\""),
+			 p + 9);
+	if (rep.status == PS_CTL_OK && *token) {
+		ps_ctl_reply_free(&rep);
+		snprintf(first, sizeof(first), "%u", b->first_line);
+		if (step(m, "part", token, first, text, n, &rep))
+			return -1;
+		if (rep.status == PS_CTL_OK) {
+			ps_ctl_reply_free(&rep);
+			if (step(m, "commit", token, NULL, NULL, 0, &rep))
+				return -1;
+		} else {
+			struct ps_ctl_reply ab;
+			if (!step(m, "abort", token, NULL, NULL, 0, &ab))
+				ps_ctl_reply_free(&ab);
+		}
+	}
+	if (rep.status == PS_CTL_OK) {
+		uint64_t lines = 0;
+		ps_json_u64(rep.body, "lines", &lines);
+		ps_json_u64(rep.body, "added", &m->added);
+		ps_json_u64(rep.body, "replaced", &m->replaced);
+		ps_json_u64(rep.body, "entries", &m->daemon_entries);
+		m->entries += lines;
+		m->batches++;
+		snprintf(m->outcome, sizeof(m->outcome), "applied");
+		ps_out_free(&m->errors);
+		ps_out_init(&m->errors);
+	} else {
+		snprintf(m->outcome, sizeof(m->outcome), "refused");
+		m->refused++;
+		take_errors(m, "", rep.body ? rep.body : "");
+	}
+	ps_ctl_reply_free(&rep);
+	return 0;
+}
+
+static void refresh_daemon(struct man *m)
+{
+	struct ps_out body;
+	struct ps_ctl_reply rep;
+	char err[256];
+	ps_out_init(&body);
+	if (ps_ctl_call(m->a->ctl, PS_CTL_MANIFEST_STATS, PS_CTL_F_JSON, &body,
+			&rep, err, sizeof(err)) == 0) {
+		if (rep.status == PS_CTL_OK)
+			ps_json_u64(rep.body, "entries", &m->daemon_entries);
+		ps_ctl_reply_free(&rep);
+	}
+	ps_out_free(&body);
+}
+
+/* ---------------------------------------------------------- reporting */
+
+static void report(struct man *m)
+{
+	struct ps_out o;
+	ps_out_init(&o);
+	ps_out_printf(&o, "\"manifest\":{\"manifest_revision\":%" PRIu64
+		      ",\"manifest_outcome\":\"%s\",\"manifest_name\":",
+		      m->applied, m->outcome);
+	ps_out_json_str(&o, m->name);
+	ps_out_printf(&o, ",\"manifest_batches\":%" PRIu64
+		      ",\"manifest_entries\":%" PRIu64
+		      ",\"manifest_refused\":%" PRIu64
+		      ",\"manifest_added\":%" PRIu64
+		      ",\"manifest_replaced\":%" PRIu64
+		      ",\"manifest_lag\":%" PRIu64 ",\"manifest_lag_ms\":%" PRIu64
+		      ",\"manifest_applied_ms\":%" PRIu64
+		      ",\"daemon_manifest_entries\":%" PRIu64
+		      ",\"manifest_errors\":[", m->batches, m->entries,
+		      m->refused, m->added, m->replaced, m->pending, m->lag_ms,
+		      m->applied_ms, m->daemon_entries);
+	ps_out_write(&m->errors, "", 1);
+	int first = 1;
+	for (char *l = m->errors.buf, *nl; l && (nl = strchr(l, '\n'));
+	     l = nl + 1) {
+		char line[512];
+		snprintf(line, sizeof(line), "%.*s", (int)(nl - l), l);
+		if (!first)
+			ps_out_write(&o, ",", 1);
+		ps_out_json_str(&o, line);
+		first = 0;
+	}
+	m->errors.len--;
+	ps_out_write(&o, "]}", 2);
+	pthread_mutex_lock(&m->a->holds_lock);
+	ps_out_free(&m->a->manifest_status);
+	m->a->manifest_status = o;
+	pthread_mutex_unlock(&m->a->holds_lock);
+	__atomic_store_n(&m->a->holds_dirty, 1, __ATOMIC_RELEASE);
+}
+
+/* The batch in msg (revision seq) is handled: save, acknowledge, say. */
+static void handled(struct man *m, natsMsg *msg, uint64_t seq)
+{
+	char buf[128];
+	m->applied = seq;
+	m->applied_ms = ps_fleet_now_ms();
+	snprintf(buf, sizeof(buf), "%" PRIu64 " %" PRIu64 " %" PRIu64 " %"
+		 PRIu64 "\n", seq, m->batches, m->entries, m->refused);
+	if (agent_state_write(m->a, "manifest_applied", buf))
+		fprintf(stderr, "parcelsort-agent: cannot save the applied "
+			"manifest revision in %s\n", m->a->state_dir);
+	natsMsg_AckSync(msg, NULL, NULL);
+}
+
+static void refuse(struct man *m, const char *why)
+{
+	snprintf(m->outcome, sizeof(m->outcome), "refused");
+	m->refused++;
+	ps_out_free(&m->errors);
+	ps_out_init(&m->errors);
+	ps_out_printf(&m->errors, "%s\n", why);
+	fprintf(stderr, "parcelsort-agent: manifest: %s\n", why);
+}
+
+/* ------------------------------------------------------------ batches */
+
+/* The checks before the daemon sees a batch: 0, or -1 (refused). */
+static int checked(struct man *m, natsMsg *msg, struct ps_man_batch *b,
+		   const char *text, size_t n, uint64_t seq)
+{
+	char why[512], sig_why[384];
+	if (ps_man_batch_get(msg, b)) {
+		snprintf(why, sizeof(why), "revision %" PRIu64 ": a manifest "
+			 "batch with missing or bad headers", seq);
+		refuse(m, why);
+		return -1;
+	}
+	snprintf(m->name, sizeof(m->name), "%s", b->name);
+	uint32_t crc = ps_crc32(0, text, n);
+	if (crc != b->crc) {
+		snprintf(why, sizeof(why), "%s batch %u of %u: CRC-32 %08x where "
+			 "%08x was announced", b->name, b->index + 1, b->count,
+			 crc, b->crc);
+		refuse(m, why);
+		return -1;
+	}
+	if (!m->a->trust.n)
+		return 0;
+	const char *line = NULL;
+	struct ps_out item;
+	ps_out_init(&item);
+	natsMsgHeader_Get(msg, PS_MAN_H_SIG, &line);
+	ps_man_sign_item(&item, b, text, n);
+	int rc = ps_sign_item_verify(line, &item, "manifest", m->a->site,
+				     m->applied, &m->a->trust, sig_why,
+				     sizeof(sig_why));
+	ps_out_free(&item);
+	if (rc == 0)
+		return 0;
+	snprintf(why, sizeof(why), "%s batch %u of %u: signature: %s", b->name,
+		 b->index + 1, b->count, sig_why);
+	refuse(m, why);
+	return -1;
+}
+
+static int take(struct man *m, natsMsg *msg)
+{
+	jsMsgMetaData *meta = NULL;
+	if (natsMsg_GetMetaData(&meta, msg) != NATS_OK)
+		return 0;
+	uint64_t seq = meta->Sequence.Stream;
+	jsMsgMetaData_Destroy(meta);
+	if (seq <= m->applied)
+		return 0;                /* delivered again: handled already */
+	const char *text = natsMsg_GetData(msg);
+	size_t n = (size_t)natsMsg_GetDataLength(msg);
+	struct ps_man_batch b;
+	uint64_t t0 = ps_fleet_now_ms(), before = m->entries;
+	if (checked(m, msg, &b, text ? text : "", n, seq) == 0) {
+		if (apply(m, &b, text ? text : "", n))
+			return -1;       /* stopping: not acknowledged */
+		if (b.pushed_ms && ps_fleet_now_ms() > b.pushed_ms)
+			m->lag_ms = ps_fleet_now_ms() - b.pushed_ms;
+	}
+	handled(m, msg, seq);
+	if (strcmp(m->outcome, "applied"))
+		fprintf(stderr, "parcelsort-agent: manifest revision %" PRIu64
+			" refused\n", seq);
+	else
+		printf("parcelsort-agent: manifest revision %" PRIu64 " (%s "
+		       "batch %u of %u): %" PRIu64 " lines applied in %" PRIu64
+		       " ms\n", seq, b.name, b.index + 1, b.count,
+		       m->entries - before, ps_fleet_now_ms() - t0);
+	fflush(stdout);
+	return 0;
+}
+
+/* ------------------------------------------------------------- thread */
+
+static void init(struct man *m, struct agent *a)
+{
+	char buf[128], stream[PS_FLEET_SITE_MAX + 32];
+	char subject[PS_FLEET_SITE_MAX + 32];
+	memset(m, 0, sizeof(*m));
+	m->a = a;
+	ps_out_init(&m->errors);
+	ps_man_stream(stream, sizeof(stream), a->site);
+	ps_man_subject(subject, sizeof(subject), a->site);
+	agent_consumer_init(&m->c, stream, subject, a->site);
+	snprintf(m->outcome, sizeof(m->outcome), "waiting");
+	if (agent_state_read(a, "manifest_applied", buf, sizeof(buf)) == 0 &&
+	    sscanf(buf, "%" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNu64,
+		   &m->applied, &m->batches, &m->entries, &m->refused) >= 1 &&
+	    m->applied)
+		snprintf(m->outcome, sizeof(m->outcome), "resumed");
+}
+
+static void refresh(struct man *m)
+{
+	uint64_t p;
+	refresh_daemon(m);
+	if (m->c.sub && agent_consumer_pending(m->a, &m->c, &p) == 0)
+		m->pending = p;
+	report(m);
+}
+
+void *agent_manifest_run(void *arg)
+{
+	struct man m;
+	uint64_t last_refresh = 0;
+	int unavailable = 0, fresh = 0;
+	init(&m, arg);
+	struct agent *a = m.a;
+	while (!a->stop) {
+		if (!m.c.sub) {
+			natsStatus s = agent_consumer_open(a, &m.c, &m.applied);
+			if (s != NATS_OK) {
+				if (!unavailable)
+					fprintf(stderr, "parcelsort-agent: "
+						"manifests unavailable (%s: no "
+						"manifest stream for the site "
+						"yet, or the credential may not "
+						"use it); retrying\n",
+						ps_fleet_error(s));
+				unavailable = 1;
+				agent_consumer_close(&m.c);
+				nats_Sleep(1000);
+				continue;
+			}
+			unavailable = 0;
+			printf("parcelsort-agent: site %s, last manifest revision "
+			       "handled %" PRIu64 "\n", a->site, m.applied);
+			fflush(stdout);
+			refresh(&m);
+		}
+		natsMsgList list = { 0 };
+		jsErrCode jerr = 0;
+		natsStatus s = natsSubscription_Fetch(&list, m.c.sub, FETCH_BATCH,
+						      FETCH_WAIT_MS, &jerr);
+		int stopping = 0;
+		for (int i = 0; i < list.Count && !stopping; i++)
+			stopping = take(&m, list.Msgs[i]) != 0;
+		fresh += list.Count;
+		natsMsgList_Destroy(&list);
+		if (s != NATS_OK && s != NATS_TIMEOUT) {
+			agent_consumer_close(&m.c);   /* anew next round */
+			nats_Sleep(250);
+		}
+		uint64_t now = ps_fleet_now_ms();
+		if (now - last_refresh >= REFRESH_MS ||
+		    (fresh && s == NATS_TIMEOUT)) {
+			refresh(&m);
+			last_refresh = now;
+			fresh = 0;
+		}
+	}
+	agent_consumer_close(&m.c);
+	ps_out_free(&m.errors);
+	return NULL;
+}

@@ -1,0 +1,178 @@
+#!/bin/sh
+# fleet_manifest.sh: pre-advice manifests through the fleet end to end
+# (docs/fleet.md, "Manifests"). One nats-server with JetStream (default
+# 1 MB messages, so a manifest goes in several batches), one parcelsortd on
+# net_null. A manifest pushed while the site's agent is down reaches the
+# site when it starts, once: its entries are visible with `manifest
+# get|stats`, `fleet status` shows the batches, entries and no lag, and an
+# agent restarted (cleanly, then with kill -9) applies nothing again (a
+# waybill deleted at the site meanwhile stays deleted). A file with a bad
+# line is refused whole with FILE:LINE and nothing is published. A batch
+# whose CRC does not match is refused. With --trust: a signed push is
+# applied; an unsigned push, a batch with one byte changed (CRC made to
+# match) and a batch put back into the stream are refused, with the reason
+# in the status record, and the site's manifest stays as it was.
+# PSD=path runs another parcelsortd (default: $BUILD's).
+set -u
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+T=$(mktemp -d /tmp/ps-fleet-man.XXXXXX)
+CTLBIN="$BUILD/control/parcelsortctl"
+AGENT="$BUILD/fleet/parcelsort-agent"
+PROBE="$BUILD/tests/fleet_probe"
+PSD=${PSD:-$BUILD/parcelsortd}
+NATS_PID="" DAEMON="" AGENT_PID=""
+
+check() { if eval "$2"; then echo "ok - $1"; else echo "not ok - $1"; fi; }
+
+cleanup() {
+    [ -n "$AGENT_PID" ] && kill -9 "$AGENT_PID" 2>/dev/null
+    if [ -n "$DAEMON" ]; then
+        kill -INT "$DAEMON" 2>/dev/null
+        for _ in 1 2 3 4 5 6 7 8 9 10; do
+            kill -0 "$DAEMON" 2>/dev/null || break; sleep 0.3
+        done
+        kill -9 "$DAEMON" 2>/dev/null
+    fi
+    [ -n "$NATS_PID" ] && kill -9 "$NATS_PID" 2>/dev/null
+    wait 2>/dev/null
+    rm -rf "/var/run/dpdk/psfm$$"
+    [ -n "${KEEP:-}" ] || rm -rf "$T"
+}
+trap cleanup EXIT INT TERM
+
+PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+export PARCELSORT_NATS="nats://127.0.0.1:$PORT"
+mkdir -p "$T/js"
+nats-server -a 127.0.0.1 -p "$PORT" -js -sd "$T/js" >"$T/nats.log" 2>&1 &
+NATS_PID=$!
+fleet() { "$CTLBIN" fleet "$@"; }
+ctl() { "$CTLBIN" --ctl "$T/ctl.sock" "$@"; }
+probe() { "$PROBE" --nats "$PARCELSORT_NATS" "$@"; }
+for _ in $(seq 1 40); do fleet init >"$T/init" 2>&1 && break; sleep 0.25; done
+check "nats-server up" '[ $? -eq 0 ]'
+
+"$PSD" -l 0-1 --no-huge -m 256 --no-pci --no-shconf \
+    --log-level=3 --file-prefix "psfm$$" --vdev net_null0 -- \
+    --ip 198.18.0.2 --state-dir "$T/state" --ctl "$T/ctl.sock" \
+    --metrics off --plan "$ROOT/config/example.plan" >"$T/daemon.log" 2>&1 &
+DAEMON=$!
+for _ in $(seq 1 40); do
+    grep -q "^parcelsortd: UDP port" "$T/daemon.log" && break; sleep 0.25
+done
+agent_up() {
+    "$AGENT" --site a --ctl "$T/ctl.sock" --state "$T/agent" "$@" \
+        >>"$T/agent.log" 2>&1 &
+    AGENT_PID=$!
+}
+agent_stop() { kill -TERM "$AGENT_PID"; wait "$AGENT_PID" 2>/dev/null; AGENT_PID=""; }
+# a member of the site's "manifest" status record
+man() {
+    fleet --json status --site a | python3 -c '
+import json, sys
+s = (json.load(sys.stdin)[0]["status"] or {}).get("manifest", {})
+v = s.get(sys.argv[1], "")
+print("\n".join(v) if isinstance(v, list) else v)' "$1"
+}
+wait_rev() {   # until the agent reports manifest revision $1 (30 s)
+    for _ in $(seq 1 150); do
+        [ "$(man manifest_revision)" = "$1" ] && return 0; sleep 0.2
+    done
+    return 1
+}
+entries() { ctl --json manifest stats | python3 -c 'import json,sys; print(json.load(sys.stdin)["entries"])'; }
+region() { ctl --json manifest get "$1" 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin).get("region") or "")' 2>/dev/null; }
+
+# --- a manifest pushed while the agent is down ----------------------------
+python3 - "$T/pre.csv" <<'PY'
+import sys
+with open(sys.argv[1], "w") as f:
+    f.write("waybill,region\n# pre-advice for site a\n")
+    for i in range(100000):
+        f.write("MF%013d,%d\n" % (i, 330782100201 + i % 50))
+PY
+fleet manifest push "$T/pre.csv" --site a >"$T/push1" 2>&1
+rc=$?
+rev1=$(sed -n 's/.*revisions [0-9]*\.\.\([0-9]*\)).*/\1/p' "$T/push1")
+nb=$(sed -n 's/.* in \([0-9]*\) batch.*/\1/p' "$T/push1")
+check "fleet manifest push of 100000 entries in several batches ($(cat "$T/push1"))" \
+    '[ $rc = 0 ] && [ "${nb:-0}" -ge 3 ] && [ -n "$rev1" ]'
+sed '5s/.*/MF0000000000003,12345/' "$T/pre.csv" >"$T/bad.csv"
+fleet manifest push "$T/bad.csv" --site a >"$T/bad.out" 2>&1
+rc=$?
+check "a file with a bad line is refused whole with FILE:LINE, nothing published" \
+    '[ $rc = 1 ] && grep -q "bad.csv:5" "$T/bad.out" && grep -q "nothing published" "$T/bad.out"'
+
+agent_up
+wait_rev "$rev1"
+check "the agent, started after the push, applies it: $(entries) entries, MF..42 -> $(region MF0000000000042)" \
+    '[ "$(entries)" = 100000 ] && [ "$(region MF0000000000042)" = 330782100243 ]'
+for _ in $(seq 1 20); do [ "$(man manifest_lag)" = 0 ] && break; sleep 0.2; done
+check "fleet status: the batches, 100000 entries applied, no lag" \
+    '[ "$(man manifest_outcome)" = applied ] && [ "$(man manifest_batches)" = "$nb" ] &&
+     [ "$(man manifest_entries)" = 100000 ] && [ "$(man manifest_lag)" = 0 ] &&
+     [ "$(man daemon_manifest_entries)" = 100000 ]'
+fleet status --site a >"$T/status.txt"
+check "fleet status in text shows the manifest" 'grep -q "manifest" "$T/status.txt"'
+
+# --- restarts: nothing applied twice ----------------------------------------
+ctl manifest del MF0000000000007 >/dev/null
+agent_stop
+agent_up
+sleep 3
+check "a restarted agent resumes after revision $rev1 and applies nothing again" \
+    'grep -q "last manifest revision handled $rev1" "$T/agent.log" &&
+     [ "$(region MF0000000000007)" = "" ] && [ "$(entries)" = 99999 ]'
+kill -9 "$AGENT_PID"; wait "$AGENT_PID" 2>/dev/null
+printf 'MF9999999999999,330782100299\n' >"$T/one.csv"
+fleet manifest push "$T/one.csv" --site a >"$T/push2" 2>&1
+rev2=$(sed -n 's/.*revisions [0-9]*\.\.\([0-9]*\)).*/\1/p' "$T/push2")
+agent_up
+wait_rev "$rev2"
+sleep 1
+check "after kill -9, a push sent meanwhile is applied once, the earlier ones not again" \
+    '[ "$(region MF9999999999999)" = 330782100299 ] && [ "$(region MF0000000000007)" = "" ] &&
+     [ "$(entries)" = 100000 ] && [ "$(man manifest_batches)" = $((nb + 1)) ]'
+
+# --- damaged and untrusted batches ------------------------------------------
+probe manifest-again a corrupt >/dev/null
+rev3=$((rev2 + 1))
+wait_rev "$rev3"
+check "a batch whose CRC does not match is refused, reported, nothing applied" \
+    '[ "$(man manifest_outcome)" = refused ] && man manifest_errors | grep -q "CRC-32" &&
+     [ "$(man manifest_refused)" = 1 ] && [ "$(entries)" = 100000 ]'
+agent_stop
+fleet keygen "$T/ops-key" >/dev/null
+agent_up --trust "$T/ops-key.pub"
+printf 'MS0000000000001,330782100201\nMS0000000000002,330782100202\n' >"$T/signed.csv"
+fleet manifest push "$T/signed.csv" --site a --sign "$T/ops-key" >"$T/spush" 2>&1
+srev=$(sed -n 's/.*revisions [0-9]*\.\.\([0-9]*\)).*/\1/p' "$T/spush")
+wait_rev "$srev"
+check "with --trust, a signed push is applied (revision $srev)" \
+    '[ "$(man manifest_outcome)" = applied ] && [ "$(region MS0000000000001)" = 330782100201 ]'
+printf 'MU0000000000001,330782100201\n' >"$T/unsigned.csv"
+fleet manifest push "$T/unsigned.csv" --site a >"$T/upush" 2>&1
+urev=$(sed -n 's/.*revisions [0-9]*\.\.\([0-9]*\)).*/\1/p' "$T/upush")
+wait_rev "$urev"
+check "an unsigned push is refused: not in the manifest, the status says why" \
+    '[ "$(man manifest_outcome)" = refused ] && man manifest_errors | grep -q "not signed" &&
+     [ "$(region MU0000000000001)" = "" ]'
+fleet manifest push "$T/signed.csv" --site a --sign "$T/ops-key" >"$T/spush2" 2>&1
+s2rev=$(sed -n 's/.*revisions [0-9]*\.\.\([0-9]*\)).*/\1/p' "$T/spush2")
+wait_rev "$s2rev"
+ctl manifest del MS0000000000001 >/dev/null
+probe manifest-again a same >/dev/null
+rrev=$((s2rev + 1))
+wait_rev "$rrev"
+check "a signed batch put back into the stream is refused as replayed" \
+    '[ "$(man manifest_outcome)" = refused ] && man manifest_errors | grep -q "replayed" &&
+     [ "$(region MS0000000000001)" = "" ]'
+n=$(entries)
+probe manifest-again a tamper >/dev/null
+trev=$((rrev + 1))
+wait_rev "$trev"
+check "a signed batch with one byte changed (CRC made to match) is refused" \
+    '[ "$(man manifest_outcome)" = refused ] && man manifest_errors | grep -q "bad signature" &&
+     [ "$(entries)" = "$n" ]'
+agent_stop
+check "the agent stops cleanly" 'grep -q "stopped" "$T/agent.log"'
