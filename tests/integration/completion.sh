@@ -43,8 +43,8 @@ while IFS="$(printf '\t')" read -r form _; do
     complete_line "parcelsortctl $1 " | grep -qx "$2" || missing="$missing '$1 $2'"
 done <"$TSV"
 check "every command's second word completes after its first${missing:+ (missing$missing)}" '[ -z "$missing" ]'
-check "plan: load diff show history rollback and the offline check" \
-    '[ "$(complete_line "parcelsortctl plan " | tr "\n" " ")" = "check diff history load rollback show " ]'
+check "plan: load diff show history rollback and the offline check and whatif" \
+    '[ "$(complete_line "parcelsortctl plan " | tr "\n" " ")" = "check diff history load rollback show whatif " ]'
 check "prefix: 'plan h' gives history" '[ "$(complete_line "parcelsortctl plan h")" = "history" ]'
 check "options of a command: hold list --" \
     '[ "$(complete_line "parcelsortctl hold list --" | tr "\n" " ")" = "--after --limit " ]'
