@@ -148,13 +148,16 @@ void wi_tally_add(struct wi_tally *t, const struct wi_dec *d0,
 		t->per_chute[1][d1->chute]++;
 		count_window(t, 1, d1);
 	}
-	if (d0->chute == d1->chute && d0->hub == d1->hub)
-		return;
-	t->changed++;
+	/* by reason, not by chute: CHUTE_UNAVAILABLE and NO_ROUTE both go
+	 * to the reject chute with no hub, and one becoming the other is
+	 * no change of chute */
 	t->become_no_route += d1->reason == PS_R_NO_ROUTE &&
 			      d0->reason != PS_R_NO_ROUTE;
 	t->become_unavailable += d1->reason == PS_R_CHUTE_UNAVAILABLE &&
 				 d0->reason != PS_R_CHUTE_UNAVAILABLE;
+	if (d0->chute == d1->chute && d0->hub == d1->hub)
+		return;
+	t->changed++;
 	if (wi_map_add(&t->groups, (uint64_t)d0->hub << 16 | d0->chute,
 		       (uint64_t)d1->hub << 16 | d1->chute, 1))
 		t->oom = 1;
