@@ -113,6 +113,11 @@ static void text_chutes(const struct wi_result *r, FILE *f)
 	if (s->n_chutes > WI_TOP_CHUTES)
 		fprintf(f, "  ... %zu more (--json lists every one)\n",
 			s->n_chutes - WI_TOP_CHUTES);
+	if (r->tally.windows_left_out)
+		fprintf(f, "  the peaks are at least these: the records' ts_ms "
+			"spread over more than %u chute windows, %llu left "
+			"out\n", WI_WINDOWS_MAX,
+			(unsigned long long)r->tally.windows_left_out);
 }
 
 void wi_report_text(const struct wi_result *r, FILE *f)
@@ -202,7 +207,9 @@ void wi_report_json(const struct wi_result *r, FILE *f)
 			(unsigned long long)c->peak[1]);
 	}
 	wi_verdict(r, v, sizeof(v));
-	fprintf(f, "],\"become\":{\"NO_ROUTE\":%llu,\"CHUTE_UNAVAILABLE\":%llu},"
+	fprintf(f, "],\"windows_left_out\":%llu",
+		(unsigned long long)t->windows_left_out);
+	fprintf(f, ",\"become\":{\"NO_ROUTE\":%llu,\"CHUTE_UNAVAILABLE\":%llu},"
 		"\"verdict\":", (unsigned long long)t->become_no_route,
 		(unsigned long long)t->become_unavailable);
 	json_str(f, v);
