@@ -334,6 +334,10 @@ static int replay(struct wi_opts *o, const char *capture, int json,
 			"records; the report covers those\n", capture,
 			r.truncated ? "truncated" : "corrupt",
 			(unsigned long long)r.frames);
+	if (r.cut)
+		fprintf(stderr, "parcelsortctl: %s: %llu frames cut short by "
+			"the capture's snap length, not replayed\n", capture,
+			(unsigned long long)r.cut);
 	if (json)
 		wi_report_json(&r, stdout);
 	else

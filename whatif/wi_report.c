@@ -55,6 +55,10 @@ static void text_capture(const struct wi_result *r, FILE *f)
 			"records; those were replayed\n",
 			r->truncated ? "truncated" : "corrupt",
 			(unsigned long long)r->frames);
+	if (r->cut)
+		fprintf(f, "warning: %llu frames cut short by the capture's "
+			"snap length were not replayed (capture whole frames: "
+			"tcpdump -s 0)\n", (unsigned long long)r->cut);
 	fprintf(f, "current: %s\ncandidate: %s\n", r->name[0], r->name[1]);
 }
 
@@ -168,11 +172,11 @@ void wi_report_json(const struct wi_result *r, FILE *f)
 	fprintf(f, "{\"capture\":{\"file\":");
 	json_str(f, r->capture);
 	fprintf(f, ",\"frames\":%llu,\"truncated\":%s,\"corrupt\":%s,"
-		"\"scan_datagrams\":%llu,\"sorter_datagrams\":%llu,"
+		"\"cut\":%llu,\"scan_datagrams\":%llu,\"sorter_datagrams\":%llu,"
 		"\"dropped\":%llu,\"records\":%llu,\"first_ms\":%llu,"
 		"\"last_ms\":%llu},",
 		(unsigned long long)r->frames, r->truncated ? "true" : "false",
-		r->corrupt ? "true" : "false",
+		r->corrupt ? "true" : "false", (unsigned long long)r->cut,
 		(unsigned long long)r->scan_datagrams,
 		(unsigned long long)r->sorter_datagrams,
 		(unsigned long long)r->dropped, (unsigned long long)t->records,

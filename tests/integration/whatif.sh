@@ -130,6 +130,30 @@ whatif "$T/moved.plan" --capture "$T/cut.pcap" --against "$P" >"$T/out" 2>&1
 check "a truncated capture: the text report says so" \
     'grep -q "warning: the capture is truncated after $((frames - 1)) whole records" "$T/out"'
 
+# frames cut by the snap length (tcpdump -s): not replayed, counted
+python3 -c '
+import struct, sys
+sys.path.insert(0, sys.argv[3])
+import reference as ref
+frames = ref.read_pcap(sys.argv[1])
+for path, snap in ((sys.argv[2] + "/snap60.pcap", lambda i: 60),
+                   (sys.argv[2] + "/snap1.pcap", lambda i: 60 if i == 1 else 65535)):
+    with open(path, "wb") as f:
+        f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
+        for i, fr in enumerate(frames):
+            n = min(len(fr), snap(i))
+            f.write(struct.pack("<IIII", 100 + i, 0, n, len(fr)) + fr[:n])
+' "$C" "$T" "$HERE"
+whatif "$P" --capture "$T/snap60.pcap" --against "$P" >"$T/out" 2>&1
+rc=$?
+check "a capture cut at 60 bytes a frame: exit 1, said so ($rc)" \
+    '[ $rc -eq 1 ] && grep -q "no scan datagrams in the capture ($frames frames read, $frames of them cut by the capture.s snap length)" "$T/out"'
+whatif "$P" --capture "$T/snap1.pcap" --against "$P" --json >"$T/r.json" 2>"$T/err"
+rc=$?
+check "one frame cut by the snap length: exit 0, not replayed, counted ($rc)" \
+    '[ $rc -eq 0 ] && grep -q "1 frames cut short by the capture.s snap length, not replayed" "$T/err" &&
+     python3 -c "import json,sys; d=json.load(open(sys.argv[1]))[\"capture\"]; assert d[\"cut\"] == 1 and d[\"frames\"] == $frames and d[\"dropped\"] == 0 and d[\"scan_datagrams\"] == $frames - 1" "$T/r.json"'
+
 cp "$P" "$T/foreign.pcap"
 whatif "$P" --capture "$T/foreign.pcap" --against "$P" >"$T/out" 2>&1
 rc=$?
