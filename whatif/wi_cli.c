@@ -246,8 +246,8 @@ static int file_holds(const char *path, struct ps_hold_list *l, int json)
 {
 	size_t len;
 	char *text = read_all(path, &len);
-	if (!text)
-		return EXIT_USAGE;
+	if (!text)              /* refused like a missing plan or manifest */
+		return EXIT_REFUSED;
 	struct ps_errors e;
 	ps_errors_init(&e);
 	ps_hold_parse(l, text, len, path, 1, &e);

@@ -117,6 +117,12 @@ check "a hold file with errors: exit 1 and FILE:LINE ($rc)" \
     '[ $rc -eq 1 ] && grep -q "badholds.txt:1:" "$T/out"'
 whatif "$P" --against "$P" >"$T/out" 2>&1
 check "no --capture: usage, exit 2" '[ $? -eq 2 ]'
+for opt in --holds --manifest; do
+    whatif "$P" --capture "$C" --against "$P" $opt "$T/missing.txt" >"$T/out" 2>&1
+    rc=$?
+    check "a missing $opt file: exit 1 like a missing plan, said so ($rc)" \
+        '[ $rc -eq 1 ] && grep -q "missing.txt: No such file or directory" "$T/out"'
+done
 
 frames=$(python3 -c "import sys; sys.path.insert(0, '$HERE'); import reference as r; print(len(r.read_pcap('$C')))")
 size=$(stat -c %s "$C")
