@@ -285,7 +285,9 @@ int wi_run(const struct wi_opts *o, const char *path, struct wi_result *r,
 		snprintf(err, errlen, "%s: no scan datagrams in the capture "
 			 "(%llu frames read%s%s): nothing to decide", path,
 			 (unsigned long long)r->frames, cut,
-			 r->truncated ? ", the file is truncated" : "");
+			 r->truncated ? ", the file is truncated"
+			 : r->corrupt ? ", then a record longer than any "
+					"frame: the file is corrupt" : "");
 		goto out;
 	}
 	if (wi_tally_finish(&r->tally, &r->sum)) {

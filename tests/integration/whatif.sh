@@ -160,6 +160,17 @@ check "one frame cut by the snap length: exit 0, not replayed, counted ($rc)" \
     '[ $rc -eq 0 ] && grep -q "1 frames cut short by the capture.s snap length, not replayed" "$T/err" &&
      python3 -c "import json,sys; d=json.load(open(sys.argv[1]))[\"capture\"]; assert d[\"cut\"] == 1 and d[\"frames\"] == $frames and d[\"dropped\"] == 0 and d[\"scan_datagrams\"] == $frames - 1" "$T/r.json"'
 
+python3 -c '
+import struct, sys
+with open(sys.argv[1], "wb") as f:
+    f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
+    f.write(struct.pack("<IIII", 1, 0, 0xFFFFFFFF, 0xFFFFFFFF) + bytes(100))
+' "$T/huge.pcap"
+whatif "$P" --capture "$T/huge.pcap" --against "$P" >"$T/out" 2>&1
+rc=$?
+check "a first record of 4 GB: exit 1, the file said corrupt ($rc)" \
+    '[ $rc -eq 1 ] && grep -q "(0 frames read, then a record longer than any frame: the file is corrupt)" "$T/out"'
+
 cp "$P" "$T/foreign.pcap"
 whatif "$P" --capture "$T/foreign.pcap" --against "$P" >"$T/out" 2>&1
 rc=$?
