@@ -100,6 +100,16 @@ check "chute states in the capture: exit 0, the report applied" \
 (cd "$HERE" && python3 whatif_ref.py "$P" "$T/moved.plan" "$T/blocked.pcap" "$T/r.json" - 19) |
     sed "s/^\(not \)\{0,1\}ok - /&chute states in the capture: /"
 
+# a record CHUTE_UNAVAILABLE (chute 19 blocked) under the plan and NO_ROUTE
+# under a candidate without its route and without a default goes to the
+# reject chute either way: no change of chute, but it becomes NO_ROUTE
+sed -e '/^route 44 118 19$/d' -e '/^default /d' "$P" >"$T/no19.plan"
+whatif "$T/no19.plan" --capture "$T/blocked.pcap" --against "$P" --json >"$T/r.json"
+check "unavailable to no route: exit 0, records become NO_ROUTE at the same reject chute" \
+    '[ $? -eq 0 ] && python3 -c "import json,sys; d=json.load(open(sys.argv[1])); assert d[\"become\"][\"NO_ROUTE\"] > d[\"changed\"] > 0" "$T/r.json"'
+(cd "$HERE" && python3 whatif_ref.py "$P" "$T/no19.plan" "$T/blocked.pcap" "$T/r.json" - 19) |
+    sed "s/^\(not \)\{0,1\}ok - /&unavailable to no route: /"
+
 # bad input
 printf 'plan broken\nsite 1 33\nreject 9\nhub 1 trunk T\nroute 33 7 1\n' >"$T/bad.plan"
 whatif "$T/bad.plan" --capture "$C" --against "$P" >"$T/out" 2>&1
