@@ -270,6 +270,7 @@ int wi_run(const struct wi_opts *o, const char *path, struct wi_result *r,
 	r->frames = cap.records;
 	r->truncated = cap.truncated;
 	r->corrupt = cap.corrupt;
+	r->cut = cap.cut;
 	count_frames(r, x->side[0].cnt);
 	if (x->mismatch) {
 		snprintf(err, errlen, "internal error: the two replays "
@@ -277,10 +278,17 @@ int wi_run(const struct wi_opts *o, const char *path, struct wi_result *r,
 		goto out;
 	}
 	if (!r->scan_datagrams) {
+		char cut[96] = "";
+		if (r->cut)
+			snprintf(cut, sizeof(cut), ", %llu of them cut by the "
+				 "capture's snap length",
+				 (unsigned long long)r->cut);
 		snprintf(err, errlen, "%s: no scan datagrams in the capture "
-			 "(%llu frames read%s): nothing to decide", path,
-			 (unsigned long long)r->frames,
-			 r->truncated ? ", the file is truncated" : "");
+			 "(%llu frames read%s%s): nothing to decide", path,
+			 (unsigned long long)r->frames, cut,
+			 r->truncated ? ", the file is truncated"
+			 : r->corrupt ? ", then a record longer than any "
+					"frame: the file is corrupt" : "");
 		goto out;
 	}
 	if (wi_tally_finish(&r->tally, &r->sum)) {

@@ -38,6 +38,8 @@ struct wi_result {
 	uint64_t frames;           /* whole pcap records read */
 	int truncated;             /* the file ended inside a record */
 	int corrupt;               /* a record's length made no sense */
+	uint64_t cut;              /* frames cut by the snap length: not
+				    * replayed */
 	uint64_t scan_datagrams;   /* scan batches answered */
 	uint64_t sorter_datagrams; /* chute states and sort results applied */
 	uint64_t dropped;          /* frames the dataplane would drop */

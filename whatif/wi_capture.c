@@ -105,27 +105,36 @@ void wi_capture_close(struct wi_capture *c)
 int wi_capture_next(struct wi_capture *c, const uint8_t **frame,
 		    uint32_t *len, uint64_t *ts_us)
 {
-	if (c->off == c->size)
-		return 0;
-	if (c->size - c->off < RECORD_LEN) {
-		c->truncated = 1;
-		return 0;
+	for (;;) {
+		if (c->off == c->size)
+			return 0;
+		if (c->size - c->off < RECORD_LEN) {
+			c->truncated = 1;
+			return 0;
+		}
+		const uint8_t *h = c->map + c->off;
+		uint32_t sec = rd32(h, c->swapped);
+		uint32_t frac = rd32(h + 4, c->swapped);
+		uint32_t incl = rd32(h + 8, c->swapped);
+		uint32_t orig = rd32(h + 12, c->swapped);
+		if (incl > WI_FRAME_MAX) {
+			c->corrupt = 1;
+			return 0;
+		}
+		if (c->size - c->off - RECORD_LEN < incl) {
+			c->truncated = 1;
+			return 0;
+		}
+		c->off += RECORD_LEN + incl;
+		c->records++;
+		if (incl < orig) {       /* cut by the snap length */
+			c->cut++;
+			continue;
+		}
+		*frame = h + RECORD_LEN;
+		*len = incl;
+		*ts_us = (uint64_t)sec * 1000000u +
+			 (c->nanos ? frac / 1000u : frac);
+		return 1;
 	}
-	const uint8_t *h = c->map + c->off;
-	uint32_t sec = rd32(h, c->swapped), frac = rd32(h + 4, c->swapped);
-	uint32_t incl = rd32(h + 8, c->swapped);
-	if (incl > WI_FRAME_MAX) {
-		c->corrupt = 1;
-		return 0;
-	}
-	if (c->size - c->off - RECORD_LEN < incl) {
-		c->truncated = 1;
-		return 0;
-	}
-	*frame = h + RECORD_LEN;
-	*len = incl;
-	*ts_us = (uint64_t)sec * 1000000u + (c->nanos ? frac / 1000u : frac);
-	c->off += RECORD_LEN + incl;
-	c->records++;
-	return 1;
 }

@@ -2,7 +2,9 @@
  * (microsecond or nanosecond timestamps, either byte order) of Ethernet
  * frames, mapped into memory and walked record by record. A foreign file
  * (not pcap, another link type) is refused with a clear reason; a file cut
- * short mid-record ends the walk at the last whole record and says so. */
+ * short mid-record ends the walk at the last whole record and says so; a
+ * frame cut short by the capture's snap length (captured < original
+ * length) is not what the dataplane received: it is skipped and counted. */
 #ifndef PS_WI_CAPTURE_H
 #define PS_WI_CAPTURE_H
 
@@ -19,6 +21,8 @@ struct wi_capture {
 	int swapped;             /* written in the other byte order */
 	int nanos;               /* nanosecond timestamps */
 	uint64_t records;        /* whole records read so far */
+	uint64_t cut;            /* of which frames cut by the snap length,
+				  * skipped */
 	int truncated;           /* the file ended inside a record */
 	int corrupt;             /* a record longer than WI_FRAME_MAX */
 	int owned;               /* map is ours to unmap */
@@ -33,8 +37,9 @@ int wi_capture_open_mem(struct wi_capture *c, const uint8_t *data,
 			size_t size, char *err, size_t errlen);
 void wi_capture_close(struct wi_capture *c);
 
-/* The next record: 1 with *frame, *len and *ts_us set; 0 at the end (or
- * at a cut: c->truncated; or a corrupt length: c->corrupt). */
+/* The next whole frame: 1 with *frame, *len and *ts_us set; 0 at the end
+ * (or at a cut: c->truncated; or a corrupt length: c->corrupt). Records
+ * of a frame cut by the snap length are passed over (c->cut). */
 int wi_capture_next(struct wi_capture *c, const uint8_t **frame,
 		    uint32_t *len, uint64_t *ts_us);
 

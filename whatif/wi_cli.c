@@ -246,8 +246,8 @@ static int file_holds(const char *path, struct ps_hold_list *l, int json)
 {
 	size_t len;
 	char *text = read_all(path, &len);
-	if (!text)
-		return EXIT_USAGE;
+	if (!text)              /* refused like a missing plan or manifest */
+		return EXIT_REFUSED;
 	struct ps_errors e;
 	ps_errors_init(&e);
 	ps_hold_parse(l, text, len, path, 1, &e);
@@ -334,6 +334,10 @@ static int replay(struct wi_opts *o, const char *capture, int json,
 			"records; the report covers those\n", capture,
 			r.truncated ? "truncated" : "corrupt",
 			(unsigned long long)r.frames);
+	if (r.cut)
+		fprintf(stderr, "parcelsortctl: %s: %llu frames cut short by "
+			"the capture's snap length, not replayed\n", capture,
+			(unsigned long long)r.cut);
 	if (json)
 		wi_report_json(&r, stdout);
 	else

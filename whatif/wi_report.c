@@ -55,6 +55,10 @@ static void text_capture(const struct wi_result *r, FILE *f)
 			"records; those were replayed\n",
 			r->truncated ? "truncated" : "corrupt",
 			(unsigned long long)r->frames);
+	if (r->cut)
+		fprintf(f, "warning: %llu frames cut short by the capture's "
+			"snap length were not replayed (capture whole frames: "
+			"tcpdump -s 0)\n", (unsigned long long)r->cut);
 	fprintf(f, "current: %s\ncandidate: %s\n", r->name[0], r->name[1]);
 }
 
@@ -113,6 +117,11 @@ static void text_chutes(const struct wi_result *r, FILE *f)
 	if (s->n_chutes > WI_TOP_CHUTES)
 		fprintf(f, "  ... %zu more (--json lists every one)\n",
 			s->n_chutes - WI_TOP_CHUTES);
+	if (r->tally.windows_left_out)
+		fprintf(f, "  the peaks are at least these: the records' ts_ms "
+			"spread over more than %u chute windows, %llu left "
+			"out\n", WI_WINDOWS_MAX,
+			(unsigned long long)r->tally.windows_left_out);
 }
 
 void wi_report_text(const struct wi_result *r, FILE *f)
@@ -163,11 +172,11 @@ void wi_report_json(const struct wi_result *r, FILE *f)
 	fprintf(f, "{\"capture\":{\"file\":");
 	json_str(f, r->capture);
 	fprintf(f, ",\"frames\":%llu,\"truncated\":%s,\"corrupt\":%s,"
-		"\"scan_datagrams\":%llu,\"sorter_datagrams\":%llu,"
+		"\"cut\":%llu,\"scan_datagrams\":%llu,\"sorter_datagrams\":%llu,"
 		"\"dropped\":%llu,\"records\":%llu,\"first_ms\":%llu,"
 		"\"last_ms\":%llu},",
 		(unsigned long long)r->frames, r->truncated ? "true" : "false",
-		r->corrupt ? "true" : "false",
+		r->corrupt ? "true" : "false", (unsigned long long)r->cut,
 		(unsigned long long)r->scan_datagrams,
 		(unsigned long long)r->sorter_datagrams,
 		(unsigned long long)r->dropped, (unsigned long long)t->records,
@@ -202,7 +211,9 @@ void wi_report_json(const struct wi_result *r, FILE *f)
 			(unsigned long long)c->peak[1]);
 	}
 	wi_verdict(r, v, sizeof(v));
-	fprintf(f, "],\"become\":{\"NO_ROUTE\":%llu,\"CHUTE_UNAVAILABLE\":%llu},"
+	fprintf(f, "],\"windows_left_out\":%llu",
+		(unsigned long long)t->windows_left_out);
+	fprintf(f, ",\"become\":{\"NO_ROUTE\":%llu,\"CHUTE_UNAVAILABLE\":%llu},"
 		"\"verdict\":", (unsigned long long)t->become_no_route,
 		(unsigned long long)t->become_unavailable);
 	json_str(f, v);

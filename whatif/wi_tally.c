@@ -116,6 +116,21 @@ void wi_tally_free(struct wi_tally *t)
 	wi_map_free(&t->windows);
 }
 
+/* A closed window's records into the map, unless the map is full and
+ * does not have it yet (then it is left out of the peaks, and counted). */
+static void close_window(struct wi_tally *t, int side, uint32_t chute,
+			 uint64_t w, uint64_t n)
+{
+	uint64_t k1 = (uint64_t)side << 16 | chute;
+	if (t->windows.used >= WI_WINDOWS_MAX &&
+	    !wi_map_get(&t->windows, k1, w)) {
+		t->windows_left_out++;
+		return;
+	}
+	if (wi_map_add(&t->windows, k1, w, n))
+		t->oom = 1;
+}
+
 /* The chute's running window: counted in place while the records stay in
  * it, handed to the map when one falls in another window. */
 static inline void count_window(struct wi_tally *t, int side,
@@ -124,10 +139,9 @@ static inline void count_window(struct wi_tally *t, int side,
 	uint64_t w = d->ts_ms / WI_WINDOW_MS + 1;
 	if (t->win_bucket[side][d->chute] != w) {
 		uint64_t prev = t->win_bucket[side][d->chute];
-		if (prev &&
-		    wi_map_add(&t->windows, (uint64_t)side << 16 | d->chute,
-			       prev, t->win_count[side][d->chute]))
-			t->oom = 1;
+		if (prev)
+			close_window(t, side, d->chute, prev,
+				     t->win_count[side][d->chute]);
 		t->win_bucket[side][d->chute] = w;
 		t->win_count[side][d->chute] = 0;
 	}
@@ -148,13 +162,16 @@ void wi_tally_add(struct wi_tally *t, const struct wi_dec *d0,
 		t->per_chute[1][d1->chute]++;
 		count_window(t, 1, d1);
 	}
-	if (d0->chute == d1->chute && d0->hub == d1->hub)
-		return;
-	t->changed++;
+	/* by reason, not by chute: CHUTE_UNAVAILABLE and NO_ROUTE both go
+	 * to the reject chute with no hub, and one becoming the other is
+	 * no change of chute */
 	t->become_no_route += d1->reason == PS_R_NO_ROUTE &&
 			      d0->reason != PS_R_NO_ROUTE;
 	t->become_unavailable += d1->reason == PS_R_CHUTE_UNAVAILABLE &&
 				 d0->reason != PS_R_CHUTE_UNAVAILABLE;
+	if (d0->chute == d1->chute && d0->hub == d1->hub)
+		return;
+	t->changed++;
 	if (wi_map_add(&t->groups, (uint64_t)d0->hub << 16 | d0->chute,
 		       (uint64_t)d1->hub << 16 | d1->chute, 1))
 		t->oom = 1;
@@ -196,11 +213,9 @@ int wi_tally_finish(struct wi_tally *t, struct wi_summary *s)
 	for (int side = 0; side < 2; side++)
 		for (uint32_t c = 1; c < WI_CHUTES; c++)
 			if (t->win_bucket[side][c]) {
-				if (wi_map_add(&t->windows,
-					       (uint64_t)side << 16 | c,
-					       t->win_bucket[side][c],
-					       t->win_count[side][c]))
-					return -1;
+				close_window(t, side, c,
+					     t->win_bucket[side][c],
+					     t->win_count[side][c]);
 				t->win_bucket[side][c] = 0;
 				t->win_count[side][c] = 0;
 			}

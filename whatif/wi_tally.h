@@ -15,6 +15,12 @@
 #include "ps_wire.h"
 
 #define WI_WINDOW_MS 300000u     /* peak records per 5 minutes */
+/* (side, chute, window) counts kept at most: a day is 288 windows, so a
+ * day of 1,800 busy chutes on both sides; the records' ts_ms is the
+ * scanners' word (a malformed record's is anything), and windows beyond
+ * this are left out of the peaks (peaks_partial) rather than grow the
+ * tally without bound (48 MB of map at most) */
+#define WI_WINDOWS_MAX (1u << 20)
 #define WI_CHUTES 65536u
 
 /* One record's decision, as the report needs it. */
@@ -55,6 +61,8 @@ struct wi_tally {
 	uint32_t *win_count[2];
 	struct wi_map groups;    /* (hub0 << 16 | chute0, hub1 << 16 | chute1) */
 	struct wi_map windows;   /* (side << 16 | chute, window) */
+	uint64_t windows_left_out; /* windows past WI_WINDOWS_MAX: the
+				    * peaks are then a lower bound */
 	int oom;
 };
 

@@ -100,6 +100,16 @@ check "chute states in the capture: exit 0, the report applied" \
 (cd "$HERE" && python3 whatif_ref.py "$P" "$T/moved.plan" "$T/blocked.pcap" "$T/r.json" - 19) |
     sed "s/^\(not \)\{0,1\}ok - /&chute states in the capture: /"
 
+# a record CHUTE_UNAVAILABLE (chute 19 blocked) under the plan and NO_ROUTE
+# under a candidate without its route and without a default goes to the
+# reject chute either way: no change of chute, but it becomes NO_ROUTE
+sed -e '/^route 44 118 19$/d' -e '/^default /d' "$P" >"$T/no19.plan"
+whatif "$T/no19.plan" --capture "$T/blocked.pcap" --against "$P" --json >"$T/r.json"
+check "unavailable to no route: exit 0, records become NO_ROUTE at the same reject chute" \
+    '[ $? -eq 0 ] && python3 -c "import json,sys; d=json.load(open(sys.argv[1])); assert d[\"become\"][\"NO_ROUTE\"] > d[\"changed\"] > 0" "$T/r.json"'
+(cd "$HERE" && python3 whatif_ref.py "$P" "$T/no19.plan" "$T/blocked.pcap" "$T/r.json" - 19) |
+    sed "s/^\(not \)\{0,1\}ok - /&unavailable to no route: /"
+
 # bad input
 printf 'plan broken\nsite 1 33\nreject 9\nhub 1 trunk T\nroute 33 7 1\n' >"$T/bad.plan"
 whatif "$T/bad.plan" --capture "$C" --against "$P" >"$T/out" 2>&1
@@ -117,6 +127,12 @@ check "a hold file with errors: exit 1 and FILE:LINE ($rc)" \
     '[ $rc -eq 1 ] && grep -q "badholds.txt:1:" "$T/out"'
 whatif "$P" --against "$P" >"$T/out" 2>&1
 check "no --capture: usage, exit 2" '[ $? -eq 2 ]'
+for opt in --holds --manifest; do
+    whatif "$P" --capture "$C" --against "$P" $opt "$T/missing.txt" >"$T/out" 2>&1
+    rc=$?
+    check "a missing $opt file: exit 1 like a missing plan, said so ($rc)" \
+        '[ $rc -eq 1 ] && grep -q "missing.txt: No such file or directory" "$T/out"'
+done
 
 frames=$(python3 -c "import sys; sys.path.insert(0, '$HERE'); import reference as r; print(len(r.read_pcap('$C')))")
 size=$(stat -c %s "$C")
@@ -129,6 +145,41 @@ check "a truncated capture: exit 0, reported with its whole records ($rc)" \
 whatif "$T/moved.plan" --capture "$T/cut.pcap" --against "$P" >"$T/out" 2>&1
 check "a truncated capture: the text report says so" \
     'grep -q "warning: the capture is truncated after $((frames - 1)) whole records" "$T/out"'
+
+# frames cut by the snap length (tcpdump -s): not replayed, counted
+python3 -c '
+import struct, sys
+sys.path.insert(0, sys.argv[3])
+import reference as ref
+frames = ref.read_pcap(sys.argv[1])
+for path, snap in ((sys.argv[2] + "/snap60.pcap", lambda i: 60),
+                   (sys.argv[2] + "/snap1.pcap", lambda i: 60 if i == 1 else 65535)):
+    with open(path, "wb") as f:
+        f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
+        for i, fr in enumerate(frames):
+            n = min(len(fr), snap(i))
+            f.write(struct.pack("<IIII", 100 + i, 0, n, len(fr)) + fr[:n])
+' "$C" "$T" "$HERE"
+whatif "$P" --capture "$T/snap60.pcap" --against "$P" >"$T/out" 2>&1
+rc=$?
+check "a capture cut at 60 bytes a frame: exit 1, said so ($rc)" \
+    '[ $rc -eq 1 ] && grep -q "no scan datagrams in the capture ($frames frames read, $frames of them cut by the capture.s snap length)" "$T/out"'
+whatif "$P" --capture "$T/snap1.pcap" --against "$P" --json >"$T/r.json" 2>"$T/err"
+rc=$?
+check "one frame cut by the snap length: exit 0, not replayed, counted ($rc)" \
+    '[ $rc -eq 0 ] && grep -q "1 frames cut short by the capture.s snap length, not replayed" "$T/err" &&
+     python3 -c "import json,sys; d=json.load(open(sys.argv[1]))[\"capture\"]; assert d[\"cut\"] == 1 and d[\"frames\"] == $frames and d[\"dropped\"] == 0 and d[\"scan_datagrams\"] == $frames - 1" "$T/r.json"'
+
+python3 -c '
+import struct, sys
+with open(sys.argv[1], "wb") as f:
+    f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
+    f.write(struct.pack("<IIII", 1, 0, 0xFFFFFFFF, 0xFFFFFFFF) + bytes(100))
+' "$T/huge.pcap"
+whatif "$P" --capture "$T/huge.pcap" --against "$P" >"$T/out" 2>&1
+rc=$?
+check "a first record of 4 GB: exit 1, the file said corrupt ($rc)" \
+    '[ $rc -eq 1 ] && grep -q "(0 frames read, then a record longer than any frame: the file is corrupt)" "$T/out"'
 
 cp "$P" "$T/foreign.pcap"
 whatif "$P" --capture "$T/foreign.pcap" --against "$P" >"$T/out" 2>&1

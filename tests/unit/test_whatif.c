@@ -272,3 +272,97 @@ Test(tally, peak_records_per_five_minutes)
 	wi_summary_free(&s);
 	wi_tally_free(&t);
 }
+
+/* ------------------------------------------------ review: hostile input */
+
+/* A pcap whose record i has incl[i] bytes captured of orig[i] (filled with
+ * i). */
+static size_t make_pcap_lens(uint8_t *b, unsigned n, const uint32_t *incl,
+			     const uint32_t *orig)
+{
+	size_t o = make_pcap(b, 0, 0, 0xa1b2c3d4u, 1, 0);
+	for (unsigned i = 0; i < n; i++) {
+		o += put32(b + o, 100 + i, 0);
+		o += put32(b + o, 0, 0);
+		o += put32(b + o, incl[i], 0);
+		o += put32(b + o, orig[i], 0);
+		memset(b + o, (int)i, incl[i]);
+		o += incl[i];
+	}
+	return o;
+}
+
+/* A frame cut by the capture's snap length (tcpdump -s) is not what the
+ * dataplane received: replayed, it would be dropped as a broken frame and
+ * its records lost from the report without a word. */
+Test(capture, a_frame_cut_by_the_snap_length_is_counted_not_replayed)
+{
+	uint32_t incl[3] = { 60, 40, 60 }, orig[3] = { 60, 100, 60 };
+	size_t n = make_pcap_lens(buf, 3, incl, orig);
+	struct wi_capture c;
+	char err[200];
+	cr_assert_eq(wi_capture_open_mem(&c, buf, n, err, sizeof(err)), 0);
+	const uint8_t *f;
+	uint32_t len;
+	uint64_t ts;
+	cr_assert_eq(wi_capture_next(&c, &f, &len, &ts), 1);
+	cr_assert_eq(f[0], 0);
+	cr_assert_eq(wi_capture_next(&c, &f, &len, &ts), 1);
+	cr_assert_eq(f[0], 2, "the cut frame was replayed");
+	cr_assert_eq(len, 60);
+	cr_assert_eq(wi_capture_next(&c, &f, &len, &ts), 0);
+	cr_assert_not(c.truncated);
+	cr_assert_not(c.corrupt);
+	cr_assert_eq(c.records, 3);
+	cr_assert_eq(c.cut, 1);
+}
+
+/* A record that is CHUTE_UNAVAILABLE under the current plan and NO_ROUTE
+ * under the candidate goes to the same reject chute with no hub: it does
+ * not change chute, but it does become NO_ROUTE (docs/whatif.md: "records
+ * with that reason under the candidate and another under the current
+ * plan"); and the other way round. */
+Test(tally, a_reason_that_changes_at_the_same_reject_chute_becomes)
+{
+	struct wi_tally t;
+	struct wi_summary s;
+	cr_assert_eq(wi_tally_init(&t), 0);
+	struct wi_dec a = dec(0, 999, PS_R_CHUTE_UNAVAILABLE, 1000);
+	struct wi_dec b = dec(0, 999, PS_R_NO_ROUTE, 1000);
+	wi_tally_add(&t, &a, &b);
+	wi_tally_add(&t, &a, &b);
+	wi_tally_add(&t, &b, &a);
+	cr_assert_eq(wi_tally_finish(&t, &s), 0);
+	cr_assert_eq(t.changed, 0);
+	cr_assert_eq(s.n_groups, 0);
+	cr_assert_eq(t.become_no_route, 2);
+	cr_assert_eq(t.become_unavailable, 1);
+	wi_summary_free(&s);
+	wi_tally_free(&t);
+}
+
+/* The records' ts_ms is the scanners' word (a malformed record's is
+ * anything): a capture whose records spread over more 5-minute windows
+ * than any day has must not grow the tally without bound. */
+Test(tally, the_five_minute_windows_are_bounded)
+{
+	struct wi_tally t;
+	struct wi_summary s;
+	cr_assert_eq(wi_tally_init(&t), 0);
+	const uint64_t bound = 1u << 20, n = bound + 4096;
+	for (uint64_t i = 0; i < n; i++) {
+		struct wi_dec a = dec(1, 7, PS_R_ROUTED, i * WI_WINDOW_MS);
+		struct wi_dec b = dec(1, 8, PS_R_ROUTED, i * WI_WINDOW_MS);
+		wi_tally_add(&t, &a, &b);
+	}
+	cr_assert_leq(t.windows.used, bound);
+	cr_assert_eq(wi_tally_finish(&t, &s), 0, "the tally gave up");
+	cr_assert_leq(t.windows.used, bound);
+	cr_assert_eq(t.windows.used, WI_WINDOWS_MAX);
+	cr_assert_eq(t.windows_left_out, 2 * n - WI_WINDOWS_MAX);
+	cr_assert_eq(s.n_chutes, 2);
+	cr_assert_eq(s.chutes[0].records[0] + s.chutes[1].records[0], n);
+	cr_assert_eq(s.chutes[0].peak[0] + s.chutes[1].peak[0], 1);
+	wi_summary_free(&s);
+	wi_tally_free(&t);
+}
