@@ -908,3 +908,51 @@ Test(manifest, a_byte_order_mark_at_the_start_is_skipped)
 	ps_errors_free(&e);
 	ps_manifest_close(m);
 }
+
+/* The append log does not grow without bound: once over 64 MB and more
+ * than twice the snapshot, it is folded into a new snapshot (removals of
+ * absent waybills make it grow fastest: 48 bytes each, nothing held). */
+Test(manifest, the_log_is_folded_into_a_new_snapshot_once_large,
+     .timeout = 120)
+{
+	enum { BATCH = 4096 };
+	static uint8_t wbs[BATCH][24];
+	static const uint8_t *p[BATCH];
+	struct ps_manifest *m = open_m(100, 1);
+	struct ps_manifest_stats st;
+	char err[256];
+	unsigned removed, calls = 0;
+	for (unsigned i = 0; i < 10; i++)
+		cr_assert_eq(add(m, i, 110000000000ull + i), 0);
+	for (unsigned i = 0; i < BATCH; i++) {
+		wb_of(wbs[i], 1000000 + i);
+		p[i] = wbs[i];
+	}
+	ps_manifest_stats(m, &st);
+	uint64_t gen0 = st.generation, most = 0;
+	do {
+		cr_assert_eq(ps_manifest_del(m, p, BATCH, &removed, err,
+					     sizeof(err)), 0, "%s", err);
+		cr_assert_eq(removed, 0);
+		ps_manifest_stats(m, &st);
+		if (st.log_bytes > most)
+			most = st.log_bytes;
+	} while (st.generation == gen0 && ++calls < 400);
+	cr_assert_eq(st.generation, gen0 + 1, "the log reached %llu bytes",
+		     (unsigned long long)most);
+	cr_assert_lt(most, (64u << 20) + BATCH * 48 + 64);
+	cr_assert_eq(st.log_bytes, 0);
+	ps_manifest_close(m);
+	/* the old generation's files are gone; the entries are all there */
+	char path[128];
+	snprintf(path, sizeof(path), "%s/manifest-%llu.log", dir,
+		 (unsigned long long)gen0);
+	cr_assert_neq(access(path, F_OK), 0, "%s left behind", path);
+	m = open_m(100, 1);
+	ps_manifest_stats(m, &st);
+	cr_assert_eq(st.entries, 10);
+	cr_assert_eq(st.generation, gen0 + 1);
+	for (unsigned i = 0; i < 10; i++)
+		cr_assert_eq(get(m, i), 110000000000ull + i);
+	ps_manifest_close(m);
+}
