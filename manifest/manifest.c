@@ -20,11 +20,12 @@
  * in a table of their own, its errors kept until the commit. */
 struct stage {
 	uint64_t token;
+	uint64_t last_ms;           /* begun or last part (wall clock) */
 	char name[256];
 	int replace;
 	int full;                   /* more distinct waybills than capacity */
 	struct ps_mtable *t;
-	uint64_t expires_ms;
+	uint64_t expires_ms;        /* staged only: the commit sets its own */
 	struct ps_mtable_batch batch;   /* flushed at the end of each part */
 	struct ps_mparse parse;
 	struct ps_errors errs;
@@ -248,7 +249,7 @@ out:
 
 struct staging {
 	struct ps_mtable *t;
-	uint64_t expires_ms;
+	uint64_t expires_ms;        /* staged only: the commit sets its own */
 	struct ps_mtable_batch batch;   /* lines put 16 at a time */
 };
 
@@ -276,21 +277,33 @@ static void count_new(void *arg, const uint8_t *wb, uint64_t region,
 		c->n++;
 }
 
+/* The staged entries go into force with the commit's expiry: an entry
+ * lapses a TTL after it was added, and a load's entries are added when it
+ * is committed, however long its parts took. */
+struct at_commit {
+	void *to;                   /* a log record, or the live table */
+	uint64_t expires_ms;
+};
+
 static void log_entry(void *arg, const uint8_t *wb, uint64_t region,
 		      uint64_t exp)
 {
-	ps_mlog_put(arg, wb, region, exp);
+	struct at_commit *a = arg;
+	(void)exp;
+	ps_mlog_put(a->to, wb, region, a->expires_ms);
 }
 
 static void apply_entry(void *arg, const uint8_t *wb, uint64_t region,
 			uint64_t exp)
 {
-	ps_mtable_put(arg, wb, region, exp);
+	struct at_commit *a = arg;
+	(void)exp;
+	ps_mtable_put(a->to, wb, region, a->expires_ms);
 }
 
 /* Add the staged entries to the live table (saved first). */
 static int load_add(struct ps_manifest *m, struct ps_mtable *staged,
-		    const char *name, struct ps_errors *errs,
+		    uint64_t exp, const char *name, struct ps_errors *errs,
 		    struct ps_manifest_load_result *res)
 {
 	char err[512];
@@ -315,13 +328,15 @@ static int load_add(struct ps_manifest *m, struct ps_mtable *staged,
 			ps_errors_add(errs, name, 0, "%s", err);
 			return PS_MF_DISK;
 		}
-		ps_mtable_each(staged, log_entry, l);
+		struct at_commit to_log = { l, exp };
+		ps_mtable_each(staged, log_entry, &to_log);
 		if (log_commit(m, l, err, sizeof(err))) {
 			ps_errors_add(errs, name, 0, "%s", err);
 			return PS_MF_DISK;
 		}
 	}
-	ps_mtable_each(staged, apply_entry, m->cur);
+	struct at_commit to_live = { m->cur, exp };
+	ps_mtable_each(staged, apply_entry, &to_live);
 	res->added = c.n;
 	res->replaced = ps_mtable_count(staged) - c.n;
 	if (m->dir)
@@ -331,10 +346,11 @@ static int load_add(struct ps_manifest *m, struct ps_mtable *staged,
 
 /* Make the staged table the manifest (saved as a new snapshot first). */
 static int load_replace(struct ps_manifest *m, struct ps_mtable *staged,
-			const char *name, struct ps_errors *errs,
+			uint64_t exp, const char *name, struct ps_errors *errs,
 			struct ps_manifest_load_result *res)
 {
 	char err[512];
+	ps_mtable_set_expiry_all(staged, exp);  /* no reader has it yet */
 	if (m->dir) {
 		if (ps_mpersist_snapshot(m->dir, m->gen + 1, staged,
 					 m->cfg.no_fsync, err, sizeof(err))) {
@@ -356,19 +372,21 @@ static int load_replace(struct ps_manifest *m, struct ps_mtable *staged,
 	return PS_MF_OK;
 }
 
-/* A staged table (every line good) into force, add or replace; wlock
- * held. On success a replace's table is taken (*staged = NULL). */
+/* A staged table (every line good) into force, add or replace, its
+ * entries lapsing a TTL from now; wlock held. On success a replace's
+ * table is taken (*staged = NULL). */
 static int commit_staged(struct ps_manifest *m, struct ps_mtable **staged,
 			 const char *name, int replace, struct ps_errors *errs,
 			 struct ps_manifest_load_result *res)
 {
 	int rc;
+	uint64_t exp = now_of(m) + m->cfg.ttl_ms;
 	if (replace) {
-		rc = load_replace(m, *staged, name, errs, res);
+		rc = load_replace(m, *staged, exp, name, errs, res);
 		if (rc == PS_MF_OK)
 			*staged = NULL;
 	} else {
-		rc = load_add(m, *staged, name, errs, res);
+		rc = load_add(m, *staged, exp, name, errs, res);
 	}
 	if (rc == PS_MF_OK)
 		m->st.loads++;
@@ -459,22 +477,37 @@ int ps_manifest_stage_begin(struct ps_manifest *m, const char *name,
 	ps_mparse_init(&g->parse, g->name, stage_line_g, g, &g->errs);
 	pthread_mutex_lock(&m->slock);
 	stage_drop(m);                  /* an abandoned load goes */
-	g->token = (now_of(m) << 16) ^ ++m->tokens;
+	g->last_ms = now_of(m);
+	g->token = (g->last_ms << 16) ^ ++m->tokens;
 	m->stage = g;
 	*token = g->token;
 	pthread_mutex_unlock(&m->slock);
 	return PS_MF_OK;
 }
 
+/* Drop the stage if no part came for PS_MANIFEST_STAGE_IDLE_MS (its
+ * client went away): its staged entries are not held forever. slock
+ * held. */
+static void stage_drop_idle(struct ps_manifest *m, uint64_t now)
+{
+	if (m->stage && now >= m->stage->last_ms &&
+	    now - m->stage->last_ms >= PS_MANIFEST_STAGE_IDLE_MS)
+		stage_drop(m);
+}
+
 /* The stage of token, or NULL with errs; slock held. */
 static struct stage *stage_of(struct ps_manifest *m, uint64_t token,
 			      struct ps_errors *errs)
 {
-	if (m->stage && m->stage->token == token)
+	uint64_t now = now_of(m);
+	stage_drop_idle(m, now);
+	if (m->stage && m->stage->token == token) {
+		m->stage->last_ms = now;
 		return m->stage;
+	}
 	ps_errors_add(errs, "manifest", 0, "no such manifest load under way "
-		      "(another load began since, or the daemon restarted): "
-		      "begin again");
+		      "(another load began since, it was idle for 15 "
+		      "minutes, or the daemon restarted): begin again");
 	return NULL;
 }
 
@@ -536,6 +569,9 @@ void ps_manifest_stage_abort(struct ps_manifest *m, uint64_t token)
 
 uint64_t ps_manifest_expire(struct ps_manifest *m)
 {
+	pthread_mutex_lock(&m->slock);
+	stage_drop_idle(m, now_of(m));
+	pthread_mutex_unlock(&m->slock);
 	pthread_mutex_lock(&m->wlock);
 	uint64_t n = ps_mtable_expire(m->cur, now_of(m));
 	m->st.lapsed += n;

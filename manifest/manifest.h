@@ -80,13 +80,16 @@ int ps_manifest_load(struct ps_manifest *m, FILE *f, const char *name,
 		     struct ps_manifest_load_result *res);
 
 /* The same in parts (a file far larger than one control request): one
- * load in parts at a time (a begin drops an abandoned one). Each part is
+ * load in parts at a time (a begin drops the one under way, whoever sent
+ * it; one with no part or commit for PS_MANIFEST_STAGE_IDLE_MS is dropped
+ * too, at its next use or by ps_manifest_expire). Each part is
  * whole lines, its first numbered first_line; it is parsed and staged
  * (at most capacity distinct waybills: more refuses the load), its errors
  * kept for the commit. The commit puts the staged entries in force as
  * ps_manifest_load does (all or nothing; with replace, the whole manifest
  * at once) or refuses them with every error; either way the stage goes.
  * A token that is not the stage's: PS_MF_INVALID with an error. */
+#define PS_MANIFEST_STAGE_IDLE_MS (15ull * 60 * 1000)
 int ps_manifest_stage_begin(struct ps_manifest *m, const char *name,
 			    int replace, uint64_t *token);
 int ps_manifest_stage_part(struct ps_manifest *m, uint64_t token,
@@ -97,7 +100,8 @@ int ps_manifest_stage_commit(struct ps_manifest *m, uint64_t token,
 			     struct ps_manifest_load_result *res);
 void ps_manifest_stage_abort(struct ps_manifest *m, uint64_t token);
 
-/* Remove the lapsed entries now (they are already as if absent). */
+/* Remove the lapsed entries now (they are already as if absent), and
+ * drop an idle load in parts. */
 uint64_t ps_manifest_expire(struct ps_manifest *m);
 
 struct ps_manifest_stats {

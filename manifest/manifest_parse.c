@@ -174,6 +174,9 @@ static void bad_line(struct ps_mparse *p, uint32_t line, const char *why,
 static int one_line(struct ps_mparse *p, const char *b, const char *e,
 		    uint32_t line)
 {
+	/* a UTF-8 byte order mark at the start of the file is not text */
+	if (line == 1 && e - b >= 3 && !memcmp(b, "\xef\xbb\xbf", 3))
+		b += 3;
 	if (e - b > PS_MANIFEST_MAX_LINE) {
 		bad_line(p, line, "line longer than 256 bytes", NULL, NULL);
 		return 0;

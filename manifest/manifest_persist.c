@@ -279,25 +279,31 @@ static uint64_t check_record(FILE *f, uint64_t off, uint64_t size)
 	return off + 16 + n * LOG_OP + 8;
 }
 
-static void apply_record(FILE *f, uint64_t off, struct ps_mtable *t,
-			 uint64_t now_ms)
+/* Apply one checked record; -1 when a put found the table full (the
+ * capacity was lowered since it was written). */
+static int apply_record(FILE *f, uint64_t off, struct ps_mtable *t,
+			uint64_t now_ms)
 {
 	unsigned char hdr[16], op[LOG_OP];
 	uint64_t n, kind, region, exp;
 	if (fseeko(f, (off_t)off, SEEK_SET) || fread(hdr, 1, 16, f) != 16)
-		return;
+		return 0;
 	memcpy(&n, hdr + 8, 8);
 	for (uint64_t i = 0; i < n; i++) {
 		if (fread(op, 1, LOG_OP, f) != LOG_OP)
-			return;
+			return 0;
 		memcpy(&kind, op, 8);
 		memcpy(&region, op + 32, 8);
 		memcpy(&exp, op + 40, 8);
-		if (kind == OP_PUT && exp > now_ms)
-			ps_mtable_put(t, op + 8, region, exp);
-		else
+		if (kind == OP_PUT && exp > now_ms) {
+			if (ps_mtable_put(t, op + 8, region, exp) ==
+			    PS_MT_FULL)
+				return -1;
+		} else {
 			ps_mtable_del(t, op + 8);
+		}
 	}
+	return 0;
 }
 
 static int replay_log(const char *path, struct ps_mtable *t, uint64_t now_ms,
@@ -306,8 +312,13 @@ static int replay_log(const char *path, struct ps_mtable *t, uint64_t now_ms,
 	FILE *f = fopen(path, "r+b");
 	struct stat st;
 	*log_bytes = 0;
-	if (!f)
-		return errno == ENOENT ? 0 : -1;
+	if (!f) {
+		if (errno == ENOENT)
+			return 0;
+		snprintf(err, errlen, "cannot open %s: %s", path,
+			 strerror(errno));
+		return -1;
+	}
 	if (fstat(fileno(f), &st)) {
 		fclose(f);
 		snprintf(err, errlen, "cannot read %s", path);
@@ -315,7 +326,13 @@ static int replay_log(const char *path, struct ps_mtable *t, uint64_t now_ms,
 	}
 	uint64_t size = (uint64_t)st.st_size, off = 0, next;
 	while (off < size && (next = check_record(f, off, size)) != 0) {
-		apply_record(f, off, t, now_ms);
+		if (apply_record(f, off, t, now_ms)) {
+			snprintf(err, errlen, "%s holds more entries than the "
+				 "capacity %" PRIu64, path,
+				 ps_mtable_capacity(t));
+			fclose(f);
+			return -1;
+		}
 		off = next;
 	}
 	if (off < size && ftruncate(fileno(f), (off_t)off)) {

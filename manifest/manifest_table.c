@@ -459,6 +459,17 @@ uint64_t ps_mtable_expire(struct ps_mtable *t, uint64_t now_ms)
 	return n;
 }
 
+void ps_mtable_set_expiry_all(struct ps_mtable *t, uint64_t expires_ms)
+{
+	if (expires_ms == 0)
+		expires_ms = 1;         /* 0 marks a free entry */
+	for (uint32_t i = 0; i < t->fresh; i++) {
+		struct entry *e = entry_at(t, i);
+		if (e->expires_ms)
+			e->expires_ms = expires_ms;
+	}
+}
+
 void ps_mtable_each(const struct ps_mtable *t, ps_mtable_visit_fn fn,
 		    void *arg)
 {

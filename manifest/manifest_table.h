@@ -64,6 +64,9 @@ int ps_mtable_batch_flush(struct ps_mtable_batch *b);
 int ps_mtable_del(struct ps_mtable *t, const uint8_t *wb);
 /* Whether wb is present (lapsed or not): the writer's view. */
 int ps_mtable_has(const struct ps_mtable *t, const uint8_t *wb);
+/* Every entry's expiry set to expires_ms: only for a table no reader
+ * can see yet (a staged load at its commit). */
+void ps_mtable_set_expiry_all(struct ps_mtable *t, uint64_t expires_ms);
 /* Remove every entry lapsed at now_ms; returns how many. */
 uint64_t ps_mtable_expire(struct ps_mtable *t, uint64_t now_ms);
 

@@ -115,6 +115,10 @@ printf 'MF000000000401,%s\nML000000000007,%s\n' $R $R >"$T/add.csv"
 ctl --json manifest load "$T/add.csv" >"$T/out"
 check "manifest load (add) --json: lines, added, replaced, entries" \
     'jt "d == {\"lines\": 2, \"added\": 1, \"replaced\": 1, \"entries\": 700001}" <"$T/out"'
+printf '\357\273\277waybill,region\nML000000000008,%s\n' $R >"$T/bom.csv"
+ctl --json manifest load "$T/bom.csv" >"$T/out" 2>&1
+check "a file beginning with a UTF-8 byte order mark loads (spreadsheets write one)" \
+    'jt "d[\"lines\"] == 1 and d[\"replaced\"] == 1 and d[\"entries\"] == 700001" <"$T/out" && [ "$(ask ML000000000008 0)" = "ROUTED 41" ]'
 
 # capacity: a load past it is refused whole, counted
 python3 -c "

@@ -776,3 +776,183 @@ Test(manifest, an_empty_manifest_of_16_mi_costs_next_to_nothing)
 		     (unsigned long long)(some - before));
 	ps_manifest_close(m);
 }
+
+/* ---- review: a staged load, a restore past the capacity, a BOM ---- */
+
+/* An entry lapses a TTL after it was added: a load in parts adds its
+ * entries at the commit, so the TTL runs from there, not from the begin
+ * (a long or abandoned-then-committed load would else add entries that
+ * lapse at once). */
+Test(manifest, a_load_in_parts_lapses_a_ttl_after_its_commit)
+{
+	struct ps_manifest *m = open_m(100, 1);   /* TTL 10 s */
+	struct ps_errors e;
+	struct ps_manifest_load_result r;
+	uint64_t tok, lines;
+	ps_errors_init(&e);
+	for (int replace = 0; replace < 2; replace++) {
+		unsigned w = 1 + (unsigned)replace;
+		char text[64];
+		snprintf(text, sizeof(text), "PS%010u,11000000000%u\n", w, w);
+		cr_assert_eq(ps_manifest_stage_begin(m, "slow.csv", replace,
+						     &tok), 0);
+		cr_assert_eq(part(m, tok, text, 1, &lines, &e), 0);
+		fake_now += 9000;                  /* the parts take a while */
+		cr_assert_eq(ps_manifest_stage_commit(m, tok, &e, &r), 0);
+		fake_now += 5000;     /* 14 s after the begin, 5 after the commit */
+		cr_assert_eq(get(m, w), 110000000000ull + w,
+			     "replace %d: lapsed a TTL after the begin", replace);
+	}
+	/* and so it is saved: a restart keeps it */
+	ps_manifest_close(m);
+	m = open_m(100, 1);
+	cr_assert_eq(get(m, 2), 110000000002ull);
+	fake_now += 5001;                         /* a TTL after the commit */
+	cr_assert_eq(get(m, 2), 0);
+	ps_errors_free(&e);
+	ps_manifest_close(m);
+}
+
+/* A load in parts that nobody goes on with (the client was killed) does
+ * not hold its staged entries forever: ps_manifest_expire, which the
+ * daemon calls every 10 minutes, drops one idle for 15 minutes; one that
+ * had a part meanwhile stays. */
+Test(manifest, an_abandoned_load_in_parts_is_dropped_once_idle)
+{
+	struct ps_manifest *m = open_m(100, 0);
+	struct ps_errors e;
+	struct ps_manifest_load_result r;
+	uint64_t tok, lines;
+	ps_errors_init(&e);
+	cr_assert_eq(ps_manifest_stage_begin(m, "live.csv", 0, &tok), 0);
+	cr_assert_eq(part(m, tok, "PS0000000001,110000000001\n", 1, &lines,
+			  &e), 0);
+	fake_now += 10 * 60000;
+	cr_assert_eq(part(m, tok, "PS0000000002,110000000002\n", 2, &lines,
+			  &e), 0);
+	fake_now += 10 * 60000;       /* 20 min after the begin, 10 idle */
+	ps_manifest_expire(m);
+	cr_assert_eq(ps_manifest_stage_commit(m, tok, &e, &r), 0,
+		     "a load still being sent stays");
+	cr_assert_eq(r.entries, 2);
+	cr_assert_eq(ps_manifest_stage_begin(m, "gone.csv", 0, &tok), 0);
+	cr_assert_eq(part(m, tok, "PS0000000003,110000000003\n", 1, &lines,
+			  &e), 0);
+	fake_now += 15 * 60000 + 1;
+	ps_manifest_expire(m);
+	cr_assert_eq(ps_manifest_stage_commit(m, tok, &e, &r), PS_MF_INVALID,
+		     "an abandoned load is kept forever");
+	cr_assert(e.n && strstr(e.msg[0], "no such manifest load"));
+	cr_assert_eq(get(m, 3), 0);
+	ps_errors_free(&e);
+	ps_manifest_close(m);
+}
+
+/* A saved manifest that holds more than the capacity (the capacity was
+ * lowered) refuses the open, whether the entries are in the snapshot or
+ * in the log: never a manifest silently cut to what fits. */
+Test(manifest, a_saved_log_past_the_capacity_refuses_the_open)
+{
+	struct ps_manifest *m = open_m(16, 1);
+	for (unsigned i = 0; i < 10; i++)
+		cr_assert_eq(add(m, i, 110000000000ull + i), 0);  /* the log */
+	ps_manifest_close(m);
+	struct ps_manifest_cfg cfg = { .capacity = 8, .ttl_ms = 10000,
+				       .state_dir = dir, .no_fsync = 1,
+				       .now_ms = clock_fn };
+	char err[512] = "";
+	m = ps_manifest_open(&cfg, err, sizeof(err));
+	if (m) {
+		struct ps_manifest_stats st;
+		ps_manifest_stats(m, &st);
+		ps_manifest_close(m);
+		cr_assert_fail("opened with %llu of the 10 saved entries",
+			       (unsigned long long)st.entries);
+	}
+	cr_assert(strstr(err, "capacity 8"), "%s", err);
+	/* with room it opens, every entry there */
+	m = open_m(16, 1);
+	for (unsigned i = 0; i < 10; i++)
+		cr_assert_eq(get(m, i), 110000000000ull + i);
+	ps_manifest_close(m);
+}
+
+/* A UTF-8 file may begin with a byte order mark (spreadsheets write
+ * one): it is not part of the first line, header or entry. */
+Test(manifest, a_byte_order_mark_at_the_start_is_skipped)
+{
+	struct ps_manifest *m = open_m(100, 0);
+	struct ps_errors e;
+	struct ps_manifest_load_result r;
+	uint64_t tok, lines;
+	ps_errors_init(&e);
+	cr_assert_eq(load_text(m, "\xef\xbb\xbfwaybill,region\n"
+			       "PS0000000001,110000000001\n", 0, &e, &r), 0,
+		     "%s", e.n ? e.msg[0] : "");
+	cr_assert_eq(load_text(m, "\xef\xbb\xbfPS0000000002,110000000002\n",
+			       0, &e, &r), 0, "%s", e.n ? e.msg[0] : "");
+	cr_assert_eq(get(m, 1), 110000000001ull);
+	cr_assert_eq(get(m, 2), 110000000002ull);
+	cr_assert_eq(ps_manifest_stage_begin(m, "bom.csv", 0, &tok), 0);
+	cr_assert_eq(part(m, tok, "\xef\xbb\xbfPS0000000003,110000000003\n",
+			  1, &lines, &e), 0);
+	cr_assert_eq(ps_manifest_stage_commit(m, tok, &e, &r), 0, "%s",
+		     e.n ? e.msg[0] : "");
+	cr_assert_eq(get(m, 3), 110000000003ull);
+	/* only at the start of the file: elsewhere it is a bad line */
+	cr_assert_eq(load_text(m, "PS0000000004,110000000004\n"
+			       "\xef\xbb\xbfPS0000000005,110000000005\n", 0,
+			       &e, &r), PS_MF_INVALID);
+	cr_assert(e.n && strstr(e.msg[0], "m.csv:2: "), "%s",
+		  e.n ? e.msg[0] : "");
+	ps_errors_free(&e);
+	ps_manifest_close(m);
+}
+
+/* The append log does not grow without bound: once over 64 MB and more
+ * than twice the snapshot, it is folded into a new snapshot (removals of
+ * absent waybills make it grow fastest: 48 bytes each, nothing held). */
+Test(manifest, the_log_is_folded_into_a_new_snapshot_once_large,
+     .timeout = 120)
+{
+	enum { BATCH = 4096 };
+	static uint8_t wbs[BATCH][24];
+	static const uint8_t *p[BATCH];
+	struct ps_manifest *m = open_m(100, 1);
+	struct ps_manifest_stats st;
+	char err[256];
+	unsigned removed, calls = 0;
+	for (unsigned i = 0; i < 10; i++)
+		cr_assert_eq(add(m, i, 110000000000ull + i), 0);
+	for (unsigned i = 0; i < BATCH; i++) {
+		wb_of(wbs[i], 1000000 + i);
+		p[i] = wbs[i];
+	}
+	ps_manifest_stats(m, &st);
+	uint64_t gen0 = st.generation, most = 0;
+	do {
+		cr_assert_eq(ps_manifest_del(m, p, BATCH, &removed, err,
+					     sizeof(err)), 0, "%s", err);
+		cr_assert_eq(removed, 0);
+		ps_manifest_stats(m, &st);
+		if (st.log_bytes > most)
+			most = st.log_bytes;
+	} while (st.generation == gen0 && ++calls < 400);
+	cr_assert_eq(st.generation, gen0 + 1, "the log reached %llu bytes",
+		     (unsigned long long)most);
+	cr_assert_lt(most, (64u << 20) + BATCH * 48 + 64);
+	cr_assert_eq(st.log_bytes, 0);
+	ps_manifest_close(m);
+	/* the old generation's files are gone; the entries are all there */
+	char path[128];
+	snprintf(path, sizeof(path), "%s/manifest-%llu.log", dir,
+		 (unsigned long long)gen0);
+	cr_assert_neq(access(path, F_OK), 0, "%s left behind", path);
+	m = open_m(100, 1);
+	ps_manifest_stats(m, &st);
+	cr_assert_eq(st.entries, 10);
+	cr_assert_eq(st.generation, gen0 + 1);
+	for (unsigned i = 0; i < 10; i++)
+		cr_assert_eq(get(m, i), 110000000000ull + i);
+	ps_manifest_close(m);
+}
