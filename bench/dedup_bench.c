@@ -7,6 +7,8 @@
  *             pass, the window full and evicting (every look-up misses,
  *             every record is inserted);
  *   replayed: 40% of the capacity, every look-up a hit;
+ *   replayed at 80%: 80% of the capacity, for the hit rate (a waybill
+ *             forgotten by an eviction is a miss, then inserted again);
  *   results:  sort results (SORTED) in batches of 29 on remembered
  *             waybills, the kind 5 path (prefetch, look-up, claim, write).
  * The clock moves on a second a pass (600 s window: nothing expires).
@@ -197,6 +199,12 @@ int main(int argc, char **argv)
 	report("replayed (0.4 x capacity)", &d, keys, n_rep, BURST, 0, passes);
 	report("sort results, batches of 29", &d, keys, n_rep, RESULTS, 1,
 	       passes);
+	struct ps_dedup d80;
+	if (ps_dedup_init(&d80, capacity, 600))
+		return 1;
+	report("replayed (0.8 x capacity)", &d80, keys, capacity * 4 / 5,
+	       BURST, 0, passes);
+	ps_dedup_free(&d80);
 	printf("window: %" PRIu64 " slots, %.1f MB\n", d.capacity,
 	       (double)d.bytes / 1048576.0);
 	ps_dedup_free(&d);

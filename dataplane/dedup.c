@@ -61,16 +61,6 @@ static inline struct ps_dedup_slot *slots_of(const struct ps_dedup *d,
 	return d->slot + ps_dedup_bucket(d, hash) * PS_DEDUP_WAYS;
 }
 
-/* A waybill's second bucket: where it goes only when its own bucket's
- * slots all hold live entries and the second has a free one (at low load
- * a few buckets fill up long before the table does). */
-static inline uint64_t alt_bucket(const struct ps_dedup *d, uint64_t hash)
-{
-	uint64_t own = ps_dedup_bucket(d, hash);
-	uint64_t b = (hash >> 16) * 0x9e3779b97f4a7c15ull >> 24 & d->mask;
-	return b != own ? b : (own ^ 1) & d->mask;
-}
-
 /* Which bucket and way slot s is. */
 static inline void where(const struct ps_dedup *d, const struct ps_dedup_slot *s,
 			 uint64_t *bucket, int *way)
@@ -254,8 +244,8 @@ static enum ps_dedup_result find(const struct ps_dedup *d, uint64_t hash,
 	if (r == PS_DEDUP_HIT ||
 	    !__atomic_load_n(&d->head[b].spilled_out, __ATOMIC_RELAXED))
 		return r;
-	enum ps_dedup_result r2 = find_in(d, alt_bucket(d, hash), tag, wb,
-					  now_s, out, at, q);
+	enum ps_dedup_result r2 = find_in(d, ps_dedup_alt_bucket(d, hash),
+					  tag, wb, now_s, out, at, q);
 	return r2 == PS_DEDUP_MISS ? r : r2;
 }
 
@@ -404,6 +394,23 @@ struct choice {
 	uint32_t t;
 };
 
+/* Whether an insert whose bucket is full looks at its second bucket. Each
+ * waybill has its own second bucket, so one found full says little about
+ * the next one's: after a run of k second buckets found full in a row, the
+ * bucket looks at every 2^(k-1)-th insert (always after a single one),
+ * up to every PS_DEDUP_ALT_EVERY-th once the table is full and every
+ * second bucket is; one found with room ends the run. */
+#define ALT_FULL_RUN_MAX (__builtin_ctz(PS_DEDUP_ALT_EVERY) + 1)
+_Static_assert((PS_DEDUP_ALT_EVERY & (PS_DEDUP_ALT_EVERY - 1)) == 0,
+	       "PS_DEDUP_ALT_EVERY is a power of two");
+
+static inline int look_at_alt(const struct ps_dedup_head *h)
+{
+	uint8_t run = h->alt_full_run;
+	return run < 2 || (__atomic_load_n(&h->inserts, __ATOMIC_RELAXED) &
+			   ((1u << (run - 1)) - 1)) == 0;
+}
+
 /* The slot a new entry of wb goes to when it has no live entry that may
  * stay: its own expired one in its bucket (tag and waybill match), else a
  * free or expired slot there, else a free one of its second bucket, else
@@ -428,14 +435,13 @@ static void pick_slot(struct ps_dedup *d, uint64_t hash, const uint8_t *wb,
 	if (c->i >= 0 || free_or_oldest_of(d, h, now_s, &c->i, &c->t))
 		return;
 	/* c->i is the oldest: evicted, unless the second bucket has room */
-	if (d->mask &&
-	    (!h->alt_full ||
-	     __atomic_load_n(&h->inserts, __ATOMIC_RELAXED) %
-	     PS_DEDUP_ALT_EVERY == 0)) {
-		uint64_t a = alt_bucket(d, hash);
+	if (d->mask && look_at_alt(h)) {
+		uint64_t a = ps_dedup_alt_bucket(d, hash);
 		uint32_t t;
 		int j = first_free(d, &d->head[a], now_s, &t);
-		h->alt_full = j < 0;     /* under the bucket's turn */
+		/* under the bucket's turn */
+		h->alt_full_run = j >= 0 ? 0 : (uint8_t)(h->alt_full_run +
+				(h->alt_full_run < ALT_FULL_RUN_MAX));
 		if (j >= 0) {
 			c->b = a;
 			c->i = j;
@@ -467,6 +473,21 @@ static uint32_t claim(struct ps_dedup *d, const struct choice *c)
 	return q;
 }
 
+/* Move a bucket's count of its waybills in second buckets by delta (+1 or
+ * -1). The count stops at 255 and stays there (every look-up of the
+ * bucket then reads its second head): wrapped, 256 would read as 0 and the
+ * look-ups would no longer see those waybills, each then decided afresh
+ * and remembered twice. */
+static void spilled_out_add(struct ps_dedup_head *h, int delta)
+{
+	uint8_t n = __atomic_load_n(&h->spilled_out, __ATOMIC_RELAXED);
+	while (n != UINT8_MAX &&
+	       !__atomic_compare_exchange_n(&h->spilled_out, &n,
+					    (uint8_t)(n + delta), 0,
+					    __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+		;
+}
+
 /* Write a new decision into the claimed slot: a replaced entry of the same
  * waybill still in its window passes on its count of rounds (step 8), and
  * the not-discharged mark is cleared. The head follows the slot, and the
@@ -485,12 +506,10 @@ static int write_slot(struct ps_dedup *d, uint64_t hash, const struct choice *c,
 		/* the waybill that leaves came from another bucket */
 		__atomic_fetch_and(&h->spilled_in, (uint8_t)~bit,
 				   __ATOMIC_RELAXED);
-		__atomic_fetch_sub(&head_of(d, ps_dedup_hash(o->key))->spilled_out,
-				   1, __ATOMIC_RELAXED);
+		spilled_out_add(head_of(d, ps_dedup_hash(o->key)), -1);
 	}
 	if (c->spill) {
-		__atomic_fetch_add(&head_of(d, hash)->spilled_out, 1,
-				   __ATOMIC_RELAXED);
+		spilled_out_add(head_of(d, hash), 1);
 		__atomic_fetch_or(&h->spilled_in, bit, __ATOMIC_RELAXED);
 	}
 	o->rounds = was_live && same ? o->rounds : 0;

@@ -79,10 +79,12 @@ struct ps_dedup_slot {
  * waiting. ord[i] is the bucket's insert count when slot i was written
  * (modulo 256), written under the bucket's turn: of entries stamped in the
  * same second, the one written first is the older. spilled_out counts
- * this bucket's waybills in slots of its second bucket. When the table is
- * full every bucket is, and looking at the second bucket before evicting
- * would cost each insert a second miss: after the second bucket was seen
- * full it is looked at again only every PS_DEDUP_ALT_EVERY-th insert. */
+ * this bucket's waybills in slots of their second buckets (stuck at 255
+ * once there: never wrapped to 0). When the table is full every bucket is,
+ * and looking at the second bucket before evicting would cost each insert
+ * a second miss: after a run of k second buckets found full in a row the
+ * bucket looks at every 2^(k-1)-th insert only, at least every
+ * PS_DEDUP_ALT_EVERY-th; one found with room ends the run. */
 struct ps_dedup_head {
 	uint32_t insert_lock;    /* inserts into the bucket take turns */
 	uint16_t tag[PS_DEDUP_WAYS];
@@ -91,8 +93,8 @@ struct ps_dedup_head {
 	uint8_t inserts;         /* inserts into the bucket, modulo 256 */
 	uint8_t spilled_in;
 	uint8_t spilled_out;
-	uint8_t alt_full;        /* the second bucket was full when last
-				  * looked at (under the bucket's turn) */
+	uint8_t alt_full_run;    /* second buckets found full in a row by
+				  * its inserts (under the bucket's turn) */
 } __attribute__((aligned(64)));
 _Static_assert(sizeof(struct ps_dedup_head) == 64, "a head is a cache line");
 
@@ -153,6 +155,17 @@ static inline uint64_t ps_dedup_bucket(const struct ps_dedup *d, uint64_t hash)
 static inline uint16_t ps_dedup_tag(uint64_t hash)
 {
 	return (uint16_t)(hash >> 48);
+}
+/* A waybill's second bucket: where it goes only when its own bucket's
+ * slots all hold live entries and the second has a free one (at low load
+ * a few buckets fill up long before the table does). Other bits of the
+ * hash; never the own bucket when there are two or more. */
+static inline uint64_t ps_dedup_alt_bucket(const struct ps_dedup *d,
+					   uint64_t hash)
+{
+	uint64_t own = ps_dedup_bucket(d, hash);
+	uint64_t b = (hash >> 16) * 0x9e3779b97f4a7c15ull >> 24 & d->mask;
+	return b != own ? b : (own ^ 1) & d->mask;
 }
 /* Prefetching a burst, in two steps some records apart: the head first
  * (all a fresh waybill's look-up reads), then, once the head is in, the
