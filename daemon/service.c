@@ -10,6 +10,7 @@
 
 #include <rte_log.h>
 
+#include "allow_swap.h"
 #include "metrics.h"
 #include "plan.h"
 #include "plan_src.h"
@@ -217,30 +218,17 @@ void ps_service_stopping(void)
 
 /* -------------------------------------------------------- reload */
 
-/* Publish a new allow-list to every port without a lock: the entries
- * go into the buffer no port reads, then the ports move to it through a
- * count no larger than either list's, so a worker reading the pointer
- * and the count in any order sees entries of one list only. */
+/* A new allow-list for every port, in the buffer no worker reads, the
+ * old one reused only after a grace period (allow_swap.h). */
 static void publish_allow(struct ps_daemon *d, int sorter,
 			  const struct ps_prefix *src, unsigned n)
 {
-	struct ps_net_cfg *n0 = &d->ports.net[0];
-	const struct ps_prefix *cur = sorter ? n0->sorter_allow : n0->allow;
-	struct ps_prefix *next;
 	if (sorter)
-		next = cur == spare_sorter ? d->cfg.sorter_allow : spare_sorter;
+		ps_allow_publish(d->ports.net, d->ports.n, 1,
+				 d->cfg.sorter_allow, spare_sorter, src, n);
 	else
-		next = cur == spare_allow ? d->cfg.allow : spare_allow;
-	memcpy(next, src, n * sizeof(*src));
-	for (unsigned i = 0; i < d->ports.n; i++) {
-		struct ps_net_cfg *c = &d->ports.net[i];
-		const struct ps_prefix **p = sorter ? &c->sorter_allow : &c->allow;
-		unsigned *cnt = sorter ? &c->n_sorter_allow : &c->n_allow;
-		unsigned old = __atomic_load_n(cnt, __ATOMIC_RELAXED);
-		__atomic_store_n(cnt, old < n ? old : n, __ATOMIC_RELEASE);
-		__atomic_store_n(p, next, __ATOMIC_RELEASE);
-		__atomic_store_n(cnt, n, __ATOMIC_RELEASE);
-	}
+		ps_allow_publish(d->ports.net, d->ports.n, 0, d->cfg.allow,
+				 spare_allow, src, n);
 }
 
 static void apply_live(struct ps_daemon *d, const struct ps_config_key *k,
