@@ -84,6 +84,48 @@ static void check_dir(const char *key, const char *dir,
 			      "(%s is not writable)", key, dir, parent);
 }
 
+/* A file the daemon opens for writing (log.file): writable if it is
+ * there, else its directory is (nothing creates that directory). */
+static void check_file(const char *key, const char *path,
+		       struct ps_errors *errs)
+{
+	char dir[PATH_MAX];
+	struct stat st;
+	if (!stat(path, &st)) {
+		if (S_ISDIR(st.st_mode) || access(path, W_OK))
+			ps_errors_add(errs, "parcelsortd", 0, "%s = '%s': not a "
+				      "writable file", key, path);
+		return;
+	}
+	snprintf(dir, sizeof(dir), "%s", path);
+	char *slash = strrchr(dir, '/');
+	if (slash && slash != dir)
+		*slash = 0;
+	else
+		snprintf(dir, sizeof(dir), slash ? "/" : ".");
+	if (stat(dir, &st) || !S_ISDIR(st.st_mode) || access(dir, W_OK))
+		ps_errors_add(errs, "parcelsortd", 0, "%s = '%s': cannot be "
+			      "created (%s is not a writable directory)", key,
+			      path, dir);
+}
+
+/* The control socket: its directory is there and writable, or can be
+ * made (the daemon creates that one directory, /run/parcelsort). */
+static void check_socket(const char *key, const char *path,
+			 struct ps_errors *errs)
+{
+	char dir[PATH_MAX];
+	snprintf(dir, sizeof(dir), "%s", path);
+	char *slash = strrchr(dir, '/');
+	if (slash && slash != dir) {
+		*slash = 0;
+		check_dir("control.socket's directory", dir, errs);
+	} else if (access(slash ? "/" : ".", W_OK)) {
+		ps_errors_add(errs, "parcelsortd", 0, "%s = '%s': its directory "
+			      "is not writable", key, path);
+	}
+}
+
 static int check_config(int argc, char **argv)
 {
 	static struct ps_dp_config c;
@@ -95,6 +137,9 @@ static int check_config(int argc, char **argv)
 	if (c.plan[0] && !access(c.plan, R_OK))
 		check_plan(c.plan, &errs);
 	check_dir("plan.state_dir", c.state_dir, &errs);
+	if (c.log_file[0])
+		check_file("log.file", c.log_file, &errs);
+	check_socket("control.socket", c.ctl, &errs);
 	int rc = errs.n || errs.dropped ? 2 : 0;
 	if (rc) {
 		ps_errors_print(&errs, stderr);

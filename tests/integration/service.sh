@@ -72,6 +72,12 @@ check "--check-config: broken plan exits 2 with every FILE:LINE (rc $rc)" \
     '[ $rc -eq 2 ] && grep -q "bad.plan:4: route names hub 7" "$T/out" &&
      grep -q "bad.plan:5: bad route prefix" "$T/out"'
 check "--check-config starts nothing (no EAL)" '! grep -q "EAL:" "$T/out"'
+"$D" --check-config -- --config "$T/good.ini" --log-file "$T/no/such/dir/parcelsortd.log" \
+    --ctl "$T/no/such/ctl.sock" >"$T/out" 2>&1
+rc=$?
+check "--check-config: a log file and a control socket the daemon could not open (rc $rc)" \
+    '[ $rc -eq 2 ] && grep -q "log.file = .*cannot be created" "$T/out" &&
+     grep -q "control.socket.*cannot be created" "$T/out" && grep -q "2 errors" "$T/out"'
 
 # --- journal priorities ------------------------------------------------
 jrun() {   # out-file [env...]: a short run on net_null with DPDK's INFO lines
