@@ -176,7 +176,11 @@ int ps_service_mode(int argc, char **argv)
 /* --------------------------------------------------------- log */
 
 /* DPDK writes its lines to this stream: each goes to ps_log at the
- * level of the message being written. */
+ * level of the message being written. With log.level given, DPDK's level
+ * follows it; without, the EAL's own --log-level filtered the line and
+ * ps_log's level must not drop it again (--log-level=lib.eal:debug). */
+static int dpdk_level_follows;
+
 static ssize_t dpdk_log_write(void *cookie, const char *buf, size_t len)
 {
 	(void)cookie;
@@ -184,7 +188,10 @@ static ssize_t dpdk_log_write(void *cookie, const char *buf, size_t len)
 	int prio = lvl >= 1 && lvl <= 8 ? lvl - 1 : PS_LOG_INFO;
 	if (prio < PS_LOG_ERR)
 		prio = PS_LOG_ERR;
-	ps_log_text(prio, buf, len);
+	if (dpdk_level_follows)
+		ps_log_text(prio, buf, len);
+	else
+		ps_log_text_any(prio, buf, len);
 	return (ssize_t)len;
 }
 
@@ -203,6 +210,7 @@ int ps_service_log_setup(const struct ps_dp_config *cfg, char *err, size_t n)
 	}
 	/* DPDK's level follows log.level when it is given (else the EAL's
 	 * own --log-level decides) */
+	dpdk_level_follows = cfg->log_level_set;
 	if (cfg->log_level_set)
 		rte_log_set_global_level((uint32_t)cfg->log_level + 1);
 	return 0;
@@ -295,6 +303,7 @@ static void apply_live(struct ps_daemon *d, const struct ps_config_key *k,
 	} else if (!strcmp(k->key, "log.level")) {
 		ps_log_set_level(nc->log_level);
 		rte_log_set_global_level((uint32_t)nc->log_level + 1);
+		dpdk_level_follows = 1;
 		d->cfg.log_level = nc->log_level;
 	} else if (!strcmp(k->key, "run.stats")) {
 		d->cfg.stats_interval = nc->stats_interval;

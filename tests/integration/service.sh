@@ -96,6 +96,13 @@ check "under JOURNAL_STREAM: every line has a priority" '! grep -v "^<[0-7]>" "$
 jrun "$T/plain.err" JOURNAL_STREAM=1:1
 check "another stream: plain stderr lines, no priority prefix" \
     'grep -q "^parcelsortd: ready" "$T/plain.err" && ! grep -q "^<" "$T/plain.err"'
+# no log.level: the EAL's own --log-level decides DPDK's lines, debug too
+"$D" -l 0-1 --no-huge -m 256 --no-pci --no-shconf --file-prefix "ps${ID}g" \
+    --log-level=lib.eal:debug --vdev net_null0 -- --ip 198.18.0.2 \
+    --state-dir "$T/state-g" --ctl "$T/g.sock" --metrics off --duration 1 \
+    >/dev/null 2>"$T/g.err"
+check "no log.level: the EAL's --log-level=lib.eal:debug lines come through" \
+    'grep -q "^parcelsortd: EAL: Detected lcore 0 as core" "$T/g.err"'
 check "log level err: no info lines" \
     '"$D" -l 0-1 --no-huge -m 256 --no-pci --no-shconf --file-prefix "ps${ID}q" \
         --vdev net_null0 -- --ip 198.18.0.2 --state-dir "$T/state-q" --ctl "$T/q.sock" \
