@@ -23,6 +23,8 @@ static volatile sig_atomic_t hup;
 static uint64_t watchdog_us;          /* 0: no watchdog asked for */
 static uint64_t last_watchdog_ms, last_status_ms;
 static uint64_t last_records;
+static uint64_t status_plan_ns;       /* the plan the last STATUS= named */
+static int status_plan_have;
 static int service_argc;
 static char **service_argv;
 /* the allow-lists' second buffers: a reload writes the one not in use */
@@ -244,6 +246,8 @@ static void send_status(struct ps_daemon *d, uint64_t now_ms)
 	double rate = secs > 0 ? (sum.records - last_records) / secs : 0;
 	last_records = sum.records;
 	last_status_ms = now_ms;
+	status_plan_have = pi.have;
+	status_plan_ns = pi.published_ns;
 	if (pi.have)
 		snprintf(plan, sizeof(plan), "plan %s v%u", pi.name, pi.version);
 	else
@@ -380,6 +384,10 @@ void ps_service_tick(struct ps_daemon *d)
 		sd_notify(0, "WATCHDOG=1");
 		last_watchdog_ms = now;
 	}
-	if (now - last_status_ms >= 5000)
+	/* every 5 s for the rate, and at once when another plan is active */
+	struct ps_plan_info pi;
+	ps_store_info(d->store, &pi);
+	if (now - last_status_ms >= 5000 || pi.have != status_plan_have ||
+	    pi.published_ns != status_plan_ns)
 		send_status(d, now);
 }

@@ -129,6 +129,19 @@ awk -F'\t' '$2 == "READY=1" { r = $1 } $2 == "WATCHDOG=1" && r { n++; if (p) { g
 read -r wd_n wd_max <"$T/wd"
 check "WATCHDOG=1 every half interval ($wd_n in 3 s, longest gap ${wd_max}s < 1 s)" \
     '[ "$wd_n" -ge 4 ] && awk "BEGIN { exit !($wd_max < 1.0) }"'
+# another plan: STATUS= names it at once, not at the next 5 s turn (the
+# load comes right after a periodic STATUS=, 5 s before the next one)
+sed 's/^plan yiwu-county-day$/plan status-fresh/' "$PLAN" >"$T/fresh.plan"
+n_status=$(grep -c "	STATUS=" "$T/notify.out")
+for _ in $(seq 1 70); do
+    [ "$(grep -c "	STATUS=" "$T/notify.out")" -gt "$n_status" ] && break; sleep 0.1
+done
+"$BUILD/control/parcelsortctl" --ctl "$CTL" plan load "$T/fresh.plan" >"$T/fresh.out" 2>&1
+t_load=$(python3 -c 'import time; print("%.3f" % time.monotonic())')
+for _ in $(seq 1 40); do grep -q "STATUS=plan status-fresh" "$T/notify.out" && break; sleep 0.1; done
+awk -F'\t' -v t="$t_load" '$2 ~ /^STATUS=plan status-fresh/ { print $1 - t; exit }' "$T/notify.out" >"$T/fresh.lag"
+check "a plan loaded: STATUS= names it within 2 s (after $(cat "$T/fresh.lag") s)" \
+    '[ -s "$T/fresh.lag" ] && awk "BEGIN { exit !($(cat "$T/fresh.lag") < 2.0) }"'
 kill -TERM "$PID"
 for _ in $(seq 1 40); do kill -0 "$PID" 2>/dev/null || break; sleep 0.25; done
 check "SIGTERM: exits 0" 'wait "$PID"'
@@ -191,10 +204,25 @@ check "the live key is applied" 'grep -q "dataplane.allow = .* applied" "$T/hup.
 got=$(from_host 198.19.0.5 SF0000000000813 330782100201)
 check "198.19.0.5, newly allowed, is answered ($got)" '[ "$got" != "no reply" ]'
 check "198.18.0.1 still is" '[ "$(from_host 198.18.0.1 SF0000000000814 330782100201)" != "no reply" ]'
+# reloads back to back: each switch waits its grace periods, the last wins
+for list in "198.18.0.0/24" "198.18.0.0/24, 198.19.0.6/32" "198.18.0.0/24" \
+            "198.18.0.0/24, 198.19.0.7/32"; do
+    hup_ini "$list" 131072
+    kill -HUP "$PID"
+    sleep 0.06
+done
+for _ in $(seq 1 40); do
+    [ "$(grep -c "reloaded" "$T/hup.log")" -ge 3 ] && grep -q "198.19.0.7/32' applied" "$T/hup.log" && break
+    sleep 0.25
+done
+check "reloads back to back: the last list applies (198.19.0.7 answered)" \
+    '[ "$(from_host 198.19.0.7 SF0000000000816 330782100201)" != "no reply" ]'
+check "reloads back to back: 198.19.0.5, dropped from the list, is not answered" \
+    '[ "$(from_host 198.19.0.5 SF0000000000817 330782100201)" = "no reply" ]'
 printf '[dataplane]\nip = 198.18.0.2\nallow = 198.18.0.1/15\n' >"$T/hup.ini"
 kill -HUP "$PID"
 for _ in $(seq 1 40); do grep -q "reload refused" "$T/hup.log" && break; sleep 0.25; done
 check "a broken file on SIGHUP is refused whole" 'grep -q "reload refused, nothing changed" "$T/hup.log"'
-check "and the running allow-list stays" '[ "$(from_host 198.19.0.5 SF0000000000815 330782100201)" != "no reply" ]'
+check "and the running allow-list stays" '[ "$(from_host 198.19.0.7 SF0000000000815 330782100201)" != "no reply" ]'
 stop_daemon
 check "the daemon exits 0 after the reloads" '[ "$RC" -eq 0 ]'
