@@ -137,11 +137,11 @@ for _ in $(seq 1 70); do
     [ "$(grep -c "	STATUS=" "$T/notify.out")" -gt "$n_status" ] && break; sleep 0.1
 done
 "$BUILD/control/parcelsortctl" --ctl "$CTL" plan load "$T/fresh.plan" >"$T/fresh.out" 2>&1
-t_load=$(python3 -c 'import time; print("%.3f" % time.monotonic())')
+t_load=$(python3 -c 'import time; print("%.3f" % time.monotonic())')    # active now
 for _ in $(seq 1 40); do grep -q "STATUS=plan status-fresh" "$T/notify.out" && break; sleep 0.1; done
 awk -F'\t' -v t="$t_load" '$2 ~ /^STATUS=plan status-fresh/ { print $1 - t; exit }' "$T/notify.out" >"$T/fresh.lag"
-check "a plan loaded: STATUS= names it within 2 s (after $(cat "$T/fresh.lag") s)" \
-    '[ -s "$T/fresh.lag" ] && awk "BEGIN { exit !($(cat "$T/fresh.lag") < 2.0) }"'
+check "a plan loaded: STATUS= names it by the time the load returns (+$(cat "$T/fresh.lag") s)" \
+    '[ -s "$T/fresh.lag" ] && awk "BEGIN { exit !($(cat "$T/fresh.lag") < 1.0) }"'
 kill -TERM "$PID"
 for _ in $(seq 1 40); do kill -0 "$PID" 2>/dev/null || break; sleep 0.25; done
 check "SIGTERM: exits 0" 'wait "$PID"'
@@ -202,27 +202,31 @@ check "the reload names the key that needs a restart" \
     'grep -q "dedup.capacity changed: it needs a restart" "$T/hup.log"'
 check "the live key is applied" 'grep -q "dataplane.allow = .* applied" "$T/hup.log"'
 got=$(from_host 198.19.0.5 SF0000000000813 330782100201)
-check "198.19.0.5, newly allowed, is answered ($got)" '[ "$got" != "no reply" ]'
+check "198.19.0.5, newly allowed, is answered ($got)" '[ -n "$got" ] && [ "$got" != "no reply" ]'
 check "198.18.0.1 still is" '[ "$(from_host 198.18.0.1 SF0000000000814 330782100201)" != "no reply" ]'
 # reloads back to back: each switch waits its grace periods, the last wins
-for list in "198.18.0.0/24" "198.18.0.0/24, 198.19.0.6/32" "198.18.0.0/24" \
-            "198.18.0.0/24, 198.19.0.7/32"; do
-    hup_ini "$list" 131072
-    kill -HUP "$PID"
-    sleep 0.06
-done
-for _ in $(seq 1 40); do
-    [ "$(grep -c "reloaded" "$T/hup.log")" -ge 3 ] && grep -q "198.19.0.7/32' applied" "$T/hup.log" && break
-    sleep 0.25
-done
-check "reloads back to back: the last list applies (198.19.0.7 answered)" \
-    '[ "$(from_host 198.19.0.7 SF0000000000816 330782100201)" != "no reply" ]'
-check "reloads back to back: 198.19.0.5, dropped from the list, is not answered" \
-    '[ "$(from_host 198.19.0.5 SF0000000000817 330782100201)" = "no reply" ]'
+hup_burst() {   # LIST...: one SIGHUP per list, 60 ms apart; waits for the last
+    for list in "$@"; do
+        hup_ini "$list" 131072
+        kill -HUP "$PID"
+        sleep 0.06
+    done
+    for _ in $(seq 1 40); do grep -q "allow = '$list' applied" "$T/hup.log" && break; sleep 0.25; done
+}
+hup_burst "198.18.0.0/24" "198.18.0.0/24, 198.19.0.5/32" "198.18.0.0/24" \
+    "198.18.0.0/24, 198.18.0.1/32"
+check "reloads back to back: the last list applies, 198.19.0.5 out of it is not answered" \
+    'grep -q "allow = .198.18.0.0/24, 198.18.0.1/32. applied" "$T/hup.log" &&
+     [ "$(from_host 198.19.0.5 SF0000000000816 330782100201)" = "no reply" ]'
+hup_burst "198.18.0.0/24, 198.19.0.5/32" "198.18.0.0/24" "198.19.0.5/32, 198.18.0.0/24"
+got=$(from_host 198.19.0.5 SF0000000000817 330782100201)
+check "reloads back to back: 198.19.0.5, in the last list again, is answered ($got)" \
+    '[ -n "$got" ] && [ "$got" != "no reply" ]'
 printf '[dataplane]\nip = 198.18.0.2\nallow = 198.18.0.1/15\n' >"$T/hup.ini"
 kill -HUP "$PID"
 for _ in $(seq 1 40); do grep -q "reload refused" "$T/hup.log" && break; sleep 0.25; done
 check "a broken file on SIGHUP is refused whole" 'grep -q "reload refused, nothing changed" "$T/hup.log"'
-check "and the running allow-list stays" '[ "$(from_host 198.19.0.7 SF0000000000815 330782100201)" != "no reply" ]'
+got=$(from_host 198.19.0.5 SF0000000000818 330782100201)
+check "and the running allow-list stays ($got)" '[ -n "$got" ] && [ "$got" != "no reply" ]'
 stop_daemon
 check "the daemon exits 0 after the reloads" '[ "$RC" -eq 0 ]'
