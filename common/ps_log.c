@@ -125,8 +125,12 @@ static void put_line(int level, const char *text, size_t len)
 
 void ps_log_text(int level, const char *text, size_t len)
 {
-	if (level > log_level)
-		return;
+	if (level <= log_level)
+		ps_log_text_any(level, text, len);
+}
+
+void ps_log_text_any(int level, const char *text, size_t len)
+{
 	while (len) {
 		const char *nl = memchr(text, '\n', len);
 		size_t l = nl ? (size_t)(nl - text) : len;

@@ -40,5 +40,7 @@ void ps_log(int level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* Text that already ends its lines (DPDK's log): each line at level. */
 void ps_log_text(int level, const char *text, size_t len);
+/* The same whatever the log level (text its source filtered already). */
+void ps_log_text_any(int level, const char *text, size_t len);
 
 #endif

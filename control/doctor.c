@@ -278,6 +278,21 @@ static void check_ports(struct doctor *d)
 		"to a slot of the cores' node");
 }
 
+/* Just past the EAL's -l option in a line: "-l" as a word of its own
+ * (not the "-l" inside --log-level or --lcores), or NULL. */
+static char *lcores_option(char *l)
+{
+	for (char *o = strstr(l, "-l"); o; o = strstr(o + 2, "-l")) {
+		char before = o == l ? ' ' : o[-1];
+		if (before != ' ' && before != '\t' && before != '"' &&
+		    before != '\'' && before != '=')
+			continue;
+		if (o[2] == ' ' || (o[2] >= '0' && o[2] <= '9'))
+			return o + 2;
+	}
+	return NULL;
+}
+
 /* The EAL's -l list from /etc/default/parcelsortd (EAL_ARGS="-l 0-3"). */
 static const char *default_lcores(struct doctor *d)
 {
@@ -288,10 +303,9 @@ static const char *default_lcores(struct doctor *d)
 	while (f && fgets(l, sizeof(l), f)) {
 		if (l[0] == '#' || !strstr(l, "EAL_ARGS"))
 			continue;
-		char *o = strstr(l, "-l");
+		char *o = lcores_option(l);
 		if (!o)
 			continue;
-		o += 2;
 		o += strspn(o, " ");
 		size_t n = strspn(o, "0123456789,-");
 		snprintf(d->lcores_buf, sizeof(d->lcores_buf), "%.*s", (int)n, o);

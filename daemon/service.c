@@ -10,6 +10,7 @@
 
 #include <rte_log.h>
 
+#include "allow_swap.h"
 #include "metrics.h"
 #include "plan.h"
 #include "plan_src.h"
@@ -22,6 +23,8 @@ static volatile sig_atomic_t hup;
 static uint64_t watchdog_us;          /* 0: no watchdog asked for */
 static uint64_t last_watchdog_ms, last_status_ms;
 static uint64_t last_records;
+static uint64_t status_plan_ns;       /* the plan the last STATUS= named */
+static int status_plan_have;
 static int service_argc;
 static char **service_argv;
 /* the allow-lists' second buffers: a reload writes the one not in use */
@@ -83,6 +86,48 @@ static void check_dir(const char *key, const char *dir,
 			      "(%s is not writable)", key, dir, parent);
 }
 
+/* A file the daemon opens for writing (log.file): writable if it is
+ * there, else its directory is (nothing creates that directory). */
+static void check_file(const char *key, const char *path,
+		       struct ps_errors *errs)
+{
+	char dir[PATH_MAX];
+	struct stat st;
+	if (!stat(path, &st)) {
+		if (S_ISDIR(st.st_mode) || access(path, W_OK))
+			ps_errors_add(errs, "parcelsortd", 0, "%s = '%s': not a "
+				      "writable file", key, path);
+		return;
+	}
+	snprintf(dir, sizeof(dir), "%s", path);
+	char *slash = strrchr(dir, '/');
+	if (slash && slash != dir)
+		*slash = 0;
+	else
+		snprintf(dir, sizeof(dir), slash ? "/" : ".");
+	if (stat(dir, &st) || !S_ISDIR(st.st_mode) || access(dir, W_OK))
+		ps_errors_add(errs, "parcelsortd", 0, "%s = '%s': cannot be "
+			      "created (%s is not a writable directory)", key,
+			      path, dir);
+}
+
+/* The control socket: its directory is there and writable, or can be
+ * made (the daemon creates that one directory, /run/parcelsort). */
+static void check_socket(const char *key, const char *path,
+			 struct ps_errors *errs)
+{
+	char dir[PATH_MAX];
+	snprintf(dir, sizeof(dir), "%s", path);
+	char *slash = strrchr(dir, '/');
+	if (slash && slash != dir) {
+		*slash = 0;
+		check_dir("control.socket's directory", dir, errs);
+	} else if (access(slash ? "/" : ".", W_OK)) {
+		ps_errors_add(errs, "parcelsortd", 0, "%s = '%s': its directory "
+			      "is not writable", key, path);
+	}
+}
+
 static int check_config(int argc, char **argv)
 {
 	static struct ps_dp_config c;
@@ -94,6 +139,9 @@ static int check_config(int argc, char **argv)
 	if (c.plan[0] && !access(c.plan, R_OK))
 		check_plan(c.plan, &errs);
 	check_dir("plan.state_dir", c.state_dir, &errs);
+	if (c.log_file[0])
+		check_file("log.file", c.log_file, &errs);
+	check_socket("control.socket", c.ctl, &errs);
 	int rc = errs.n || errs.dropped ? 2 : 0;
 	if (rc) {
 		ps_errors_print(&errs, stderr);
@@ -130,7 +178,11 @@ int ps_service_mode(int argc, char **argv)
 /* --------------------------------------------------------- log */
 
 /* DPDK writes its lines to this stream: each goes to ps_log at the
- * level of the message being written. */
+ * level of the message being written. With log.level given, DPDK's level
+ * follows it; without, the EAL's own --log-level filtered the line and
+ * ps_log's level must not drop it again (--log-level=lib.eal:debug). */
+static int dpdk_level_follows;
+
 static ssize_t dpdk_log_write(void *cookie, const char *buf, size_t len)
 {
 	(void)cookie;
@@ -138,7 +190,10 @@ static ssize_t dpdk_log_write(void *cookie, const char *buf, size_t len)
 	int prio = lvl >= 1 && lvl <= 8 ? lvl - 1 : PS_LOG_INFO;
 	if (prio < PS_LOG_ERR)
 		prio = PS_LOG_ERR;
-	ps_log_text(prio, buf, len);
+	if (dpdk_level_follows)
+		ps_log_text(prio, buf, len);
+	else
+		ps_log_text_any(prio, buf, len);
 	return (ssize_t)len;
 }
 
@@ -157,6 +212,7 @@ int ps_service_log_setup(const struct ps_dp_config *cfg, char *err, size_t n)
 	}
 	/* DPDK's level follows log.level when it is given (else the EAL's
 	 * own --log-level decides) */
+	dpdk_level_follows = cfg->log_level_set;
 	if (cfg->log_level_set)
 		rte_log_set_global_level((uint32_t)cfg->log_level + 1);
 	return 0;
@@ -190,6 +246,8 @@ static void send_status(struct ps_daemon *d, uint64_t now_ms)
 	double rate = secs > 0 ? (sum.records - last_records) / secs : 0;
 	last_records = sum.records;
 	last_status_ms = now_ms;
+	status_plan_have = pi.have;
+	status_plan_ns = pi.published_ns;
 	if (pi.have)
 		snprintf(plan, sizeof(plan), "plan %s v%u", pi.name, pi.version);
 	else
@@ -217,30 +275,17 @@ void ps_service_stopping(void)
 
 /* -------------------------------------------------------- reload */
 
-/* Publish a new allow-list to every port without a lock: the entries
- * go into the buffer no port reads, then the ports move to it through a
- * count no larger than either list's, so a worker reading the pointer
- * and the count in any order sees entries of one list only. */
+/* A new allow-list for every port, in the buffer no worker reads, the
+ * old one reused only after a grace period (allow_swap.h). */
 static void publish_allow(struct ps_daemon *d, int sorter,
 			  const struct ps_prefix *src, unsigned n)
 {
-	struct ps_net_cfg *n0 = &d->ports.net[0];
-	const struct ps_prefix *cur = sorter ? n0->sorter_allow : n0->allow;
-	struct ps_prefix *next;
 	if (sorter)
-		next = cur == spare_sorter ? d->cfg.sorter_allow : spare_sorter;
+		ps_allow_publish(d->ports.net, d->ports.n, 1,
+				 d->cfg.sorter_allow, spare_sorter, src, n);
 	else
-		next = cur == spare_allow ? d->cfg.allow : spare_allow;
-	memcpy(next, src, n * sizeof(*src));
-	for (unsigned i = 0; i < d->ports.n; i++) {
-		struct ps_net_cfg *c = &d->ports.net[i];
-		const struct ps_prefix **p = sorter ? &c->sorter_allow : &c->allow;
-		unsigned *cnt = sorter ? &c->n_sorter_allow : &c->n_allow;
-		unsigned old = __atomic_load_n(cnt, __ATOMIC_RELAXED);
-		__atomic_store_n(cnt, old < n ? old : n, __ATOMIC_RELEASE);
-		__atomic_store_n(p, next, __ATOMIC_RELEASE);
-		__atomic_store_n(cnt, n, __ATOMIC_RELEASE);
-	}
+		ps_allow_publish(d->ports.net, d->ports.n, 0, d->cfg.allow,
+				 spare_allow, src, n);
 }
 
 static void apply_live(struct ps_daemon *d, const struct ps_config_key *k,
@@ -262,6 +307,7 @@ static void apply_live(struct ps_daemon *d, const struct ps_config_key *k,
 	} else if (!strcmp(k->key, "log.level")) {
 		ps_log_set_level(nc->log_level);
 		rte_log_set_global_level((uint32_t)nc->log_level + 1);
+		dpdk_level_follows = 1;
 		d->cfg.log_level = nc->log_level;
 	} else if (!strcmp(k->key, "run.stats")) {
 		d->cfg.stats_interval = nc->stats_interval;
@@ -338,6 +384,10 @@ void ps_service_tick(struct ps_daemon *d)
 		sd_notify(0, "WATCHDOG=1");
 		last_watchdog_ms = now;
 	}
-	if (now - last_status_ms >= 5000)
+	/* every 5 s for the rate, and at once when another plan is active */
+	struct ps_plan_info pi;
+	ps_store_info(d->store, &pi);
+	if (now - last_status_ms >= 5000 || pi.have != status_plan_have ||
+	    pi.published_ns != status_plan_ns)
 		send_status(d, now);
 }

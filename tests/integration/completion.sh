@@ -80,6 +80,26 @@ check "route add PREFIX HUB: hub ids in the HUB place" \
 check "no daemon: no chutes, no error" \
     '[ -z "$(complete_line "parcelsortctl --ctl $T/none.sock chute disable " 2>&1)" ]'
 
+# a daemon that accepts and never answers (stuck for 30 s): the completion
+# gives up on it within a few seconds instead of hanging the shell
+python3 -c '
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen(16)
+s.settimeout(30); held = []; end = time.time() + 30
+while time.time() < end:
+    try: held.append(s.accept()[0])
+    except OSError: break
+' "$T/stuck.sock" &
+STUCK=$!
+for _ in $(seq 1 40); do [ -S "$T/stuck.sock" ] && break; sleep 0.25; done
+t0=$(date +%s)
+complete_line "parcelsortctl --ctl $T/stuck.sock chute disable " >"$T/stuck" 2>&1
+complete_line "parcelsortctl --ctl $T/stuck.sock hub del " >>"$T/stuck" 2>&1
+took=$(( $(date +%s) - t0 ))
+kill "$STUCK" 2>/dev/null; wait "$STUCK" 2>/dev/null
+check "a stuck daemon: the completion gives up (${took} s), offers nothing" \
+    '[ "$took" -lt 15 ] && ! grep -q . "$T/stuck"'
+
 # the man pages
 for p in "$BUILD"/man/*.[158]; do
     LC_ALL=C.UTF-8 groff -ww -z -man "$p" >"$T/groff" 2>&1

@@ -80,6 +80,12 @@ defect "IOMMU off" "^FIX  iommu" 'rmdir "$T/r2/sys/kernel/iommu_groups/12"'
 defect "a worker core not isolated" "^FIX  cores .*1 not isolated" 'echo "1-2" >"$T/r2/sys/devices/system/cpu/isolated"'
 defect "port on the other node" "^FIX  numa " 'echo 1 >"$T/r2/sys/bus/pci/devices/0000:03:00.0/numa_node"'
 defect "CPU without SSE4.2" "^FIX  cpu        missing sse4_2" 'echo "flags : fpu sse sse2" >"$T/r2/proc/cpuinfo"'
+# the -l of EAL_ARGS is the option, not the "-l" inside --log-level
+rm -rf "$T/r2"; cp -a "$R" "$T/r2"
+echo 'EAL_ARGS="--log-level=lib.eal:info -l 0-3 -a 0000:03:00.0"' >"$T/r2/etc/default/parcelsortd"
+"$CTL" doctor --root "$T/r2" >"$T/out" 2>&1
+check "EAL_ARGS with --log-level before -l: its cores found" \
+    'grep -q "^ok   cores      3 worker cores (-l 0-3" "$T/out"'
 "$CTL" doctor --root "$R" --state-dir /var/lib/parcelsort/new >"$T/out" 2>&1
 check "a state directory not there yet: its parent's disk" \
     'grep -q "^ok   state      /var/lib/parcelsort/new (not there yet: its parent)" "$T/out"'

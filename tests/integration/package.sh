@@ -4,8 +4,9 @@
 # the source, lintian without errors, `dpkg -i` on this machine, then
 # parcelsortd --version, parcelsortctl doctor and parcelsort-gen run from
 # /usr/bin (the source copy gone), the installed units verified with their
-# man pages, the configuration and completion in place; both packages are
-# purged on the way out, even when a check fails.
+# man pages, the configuration and completion in place; the purge removes
+# the state and runtime directories too; both packages are purged on the
+# way out, even when a check fails or the run is interrupted.
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
@@ -20,7 +21,8 @@ purge() {
     dpkg --purge parcelsort-agent parcelsort >"$T/purge.log" 2>&1
     rm -rf "$T"
 }
-trap purge EXIT INT TERM
+trap purge EXIT
+trap 'exit 130' INT TERM     # purge once, on the way out, and stop there
 
 # the source as the repository has it (tracked and new files, no build trees)
 mkdir "$T/src"
@@ -82,6 +84,12 @@ check "the installed default state directory is /var/lib/parcelsort" \
 check "man parcelsortctl finds the installed page" 'man -w parcelsortctl | grep -q "^/usr/share/man/man8/parcelsortctl.8.gz$"'
 check "the services are installed, not enabled (ports and config first)" \
     '[ ! -e /etc/systemd/system/multi-user.target.wants/parcelsortd.service ]'
+# what the services make at run time (StateDirectory=, RuntimeDirectory=)
+mkdir -p /var/lib/parcelsort/plans /var/lib/parcelsort-agent /run/parcelsort
+: >/var/lib/parcelsort/plans/current.plan
+: >/var/lib/parcelsort-agent/cursor
 dpkg --purge parcelsort-agent parcelsort >"$T/purge.log" 2>&1
+check "purge removes the state and runtime directories the services made" \
+    '[ ! -e /var/lib/parcelsort ] && [ ! -e /var/lib/parcelsort-agent ] && [ ! -e /run/parcelsort ]'
 check "both purged" '! dpkg -s parcelsort >/dev/null 2>&1 && ! dpkg -s parcelsort-agent >/dev/null 2>&1 &&
     [ ! -e /usr/bin/parcelsortd ] && [ ! -e /etc/parcelsort/parcelsortd.conf ]'
