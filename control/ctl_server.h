@@ -44,7 +44,8 @@ const struct ps_ctl_daemon *ps_ctl_daemon(struct ps_ctl_server *s);
 
 /* Requests that make a plan active (plan load, commit, plan rollback),
  * from any client (the fleet agent too), by outcome: committed, scheduled
- * (a plan load for later), refused (any error). */
+ * (a plan load for later), refused (any error); and a scheduled plan's
+ * activation (ps_ctl_count_commit from the daemon's control loop). */
 enum ps_ctl_commit_outcome {
 	PS_CTL_COMMIT_COMMITTED,
 	PS_CTL_COMMIT_SCHEDULED,

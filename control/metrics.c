@@ -306,8 +306,8 @@ static void plan_commits(struct ps_out *o, struct ps_ctl_server *ctl)
 	uint64_t n[PS_CTL_COMMIT_OUTCOMES];
 	ps_ctl_commit_counts(ctl, n);
 	head(o, "parcelsort_plan_commits_total", "Requests to make a plan "
-	     "active (plan load, commit, rollback; the fleet agent's too), by "
-	     "outcome.", "counter");
+	     "active (plan load, commit, rollback; the fleet agent's too) and "
+	     "scheduled activations, by outcome.", "counter");
 	for (unsigned k = 0; k < PS_CTL_COMMIT_OUTCOMES; k++)
 		ps_out_printf(o, "parcelsort_plan_commits_total{outcome=\"%s\"} "
 			      "%llu\n", ps_ctl_commit_outcome_name(k),
