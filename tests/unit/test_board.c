@@ -52,12 +52,14 @@ static void cycles(void *arg, unsigned w, uint64_t *busy, uint64_t *idle)
 	*idle = 2000 + w;
 }
 
+static const char *nic_name = "net_test0";
+
 static unsigned nics(void *arg, struct ps_nic_stats *out, unsigned max)
 {
 	(void)arg;
 	cr_assert_geq(max, 1);
 	memset(out, 0, sizeof(*out));
-	snprintf(out->name, sizeof(out->name), "net_test0");
+	snprintf(out->name, sizeof(out->name), "%s", nic_name);
 	out->ipackets = 70;
 	out->imissed = 7;
 	out->rx_nombuf = 8;
@@ -391,5 +393,23 @@ Test(listener, metrics_answered_while_a_long_command_runs, .timeout = 30)
 		sizeof(buf));
 	cr_assert(!strncmp(buf, "HTTP/1.0 200 OK\r\n", 17), "%.60s", buf);
 	ps_metrics_stop(m);
+	fixture_close(&f);
+}
+
+/* A port's name is the EAL's (a vdev's name is whatever --vdev said): in
+ * a label value its backslash, double quote and newline are escaped, as
+ * the exposition format wants, so one odd name cannot spoil the scrape. */
+Test(families, nic_name_escaped_in_its_label)
+{
+	struct fixture f;
+	struct ps_out o;
+	nic_name = "net_\"odd\\one\n";
+	fixture_open(&f);
+	render(&f, &o);
+	nic_name = "net_test0";
+	cr_assert(has_line(o.buf, "parcelsort_nic_rx_missed_total{port=\"0\","
+			   "name=\"net_\\\"odd\\\\one\\n\"} 7"), "%s",
+		  strstr(o.buf, "parcelsort_nic_rx_missed_total{"));
+	ps_out_free(&o);
 	fixture_close(&f);
 }
