@@ -28,7 +28,7 @@ void ps_board_init(struct ps_board *b, struct ps_ctl_server *ctl);
 void ps_board_tick(struct ps_board *b, uint64_t now_ms);
 
 /* How long an API request waits for a command another thread runs (the
- * control socket's: a national plan's load, a manifest part) before the
+ * control socket's: a plan's load, a manifest part) before the
  * listener answers 503 and goes on serving /metrics. */
 #define PS_BOARD_WAIT_MS 200
 

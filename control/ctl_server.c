@@ -49,7 +49,7 @@ struct ps_ctl_server {
 	 * HTTP listener's): the handlers are not reentrant. Held only while a
 	 * command runs: the view has its own lock and the commit counters
 	 * are atomics, so /metrics and the board's rate never wait for a
-	 * long command (a national plan's load, a manifest part) */
+	 * long command (a manifest part, a device list) */
 	pthread_mutex_t lock;
 	uint64_t commits[PS_CTL_COMMIT_OUTCOMES];   /* relaxed atomics */
 };

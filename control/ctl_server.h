@@ -34,7 +34,7 @@ int ps_ctl_execute(struct ps_ctl_server *s, uint16_t cmd, uint32_t flags,
 /* The same, waiting at most wait_ms (negative: as long as it takes) for
  * the command running on another thread; PS_CTL_BUSY, o untouched, when
  * it is still running then (the HTTP listener: a board request must not
- * hold /metrics up behind a national plan's load). */
+ * hold /metrics up behind a long command). */
 #define PS_CTL_BUSY (-1)
 int ps_ctl_execute_within(struct ps_ctl_server *s, int wait_ms, uint16_t cmd,
 			  uint32_t flags, const uint8_t *body, size_t len,
@@ -53,7 +53,7 @@ enum ps_ctl_commit_outcome {
 	PS_CTL_COMMIT_OUTCOMES
 };
 const char *ps_ctl_commit_outcome_name(unsigned k);
-/* Lock-free (relaxed atomics): a scrape never waits for a command. */
+/* Lock-free (relaxed atomics): a scrape never waits for the command lock. */
 void ps_ctl_commit_counts(struct ps_ctl_server *s,
 			  uint64_t out[PS_CTL_COMMIT_OUTCOMES]);
 /* Count one outcome from outside the commands: the daemon's control loop
