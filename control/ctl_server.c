@@ -163,14 +163,15 @@ static int take_lock(struct ps_ctl_server *s, int wait_ms)
 	if (wait_ms < 0)
 		return pthread_mutex_lock(&s->lock);
 	struct timespec until;
-	clock_gettime(CLOCK_REALTIME, &until);
+	clock_gettime(CLOCK_MONOTONIC, &until);
 	until.tv_sec += wait_ms / 1000;
 	until.tv_nsec += (long)(wait_ms % 1000) * 1000000L;
 	if (until.tv_nsec >= 1000000000L) {
 		until.tv_sec++;
 		until.tv_nsec -= 1000000000L;
 	}
-	return pthread_mutex_timedlock(&s->lock, &until);
+	/* the monotonic clock: a wall clock set back cannot stretch it */
+	return pthread_mutex_clocklock(&s->lock, CLOCK_MONOTONIC, &until);
 }
 
 int ps_ctl_execute(struct ps_ctl_server *s, uint16_t cmd, uint32_t flags,
