@@ -34,6 +34,8 @@ function setFigure(id, value, text) {
 
 async function getJSON(path) {
 	const r = await fetch(path, { cache: "no-store" });
+	if (r.status === 503)
+		throw new Error("busy: a control command is running");
 	if (!r.ok)
 		throw new Error(path + ": " + r.status);
 	return r.json();

@@ -33,14 +33,19 @@ void ps_board_tick(struct ps_board *b, uint64_t now_ms)
 	}
 }
 
-/* A control command's JSON answer, without its final newline. */
-static void command(struct ps_board *b, uint16_t cmd, const char *args,
-		    size_t args_len, struct ps_out *o)
+/* A control command's JSON answer, without its final newline; -1 when
+ * another thread's command still runs after PS_BOARD_WAIT_MS. */
+static int command(struct ps_board *b, uint16_t cmd, const char *args,
+		   size_t args_len, struct ps_out *o)
 {
 	struct ps_out j;
 	ps_out_init(&j);
-	ps_ctl_execute(b->ctl, cmd, PS_CTL_F_JSON, (const uint8_t *)args,
-		       args_len, &j);
+	if (ps_ctl_execute_within(b->ctl, PS_BOARD_WAIT_MS, cmd, PS_CTL_F_JSON,
+				  (const uint8_t *)args, args_len, &j) ==
+	    PS_CTL_BUSY) {
+		ps_out_free(&j);
+		return -1;
+	}
 	size_t n = j.len;
 	while (n && (j.buf[n - 1] == '\n' || j.buf[n - 1] == 0))
 		n--;
@@ -49,6 +54,7 @@ static void command(struct ps_board *b, uint16_t cmd, const char *args,
 	else
 		ps_out_write(o, "null", 4);
 	ps_out_free(&j);
+	return 0;
 }
 
 static void nic_json(struct ps_board *b, struct ps_out *o)
@@ -74,13 +80,15 @@ static void nic_json(struct ps_board *b, struct ps_out *o)
 }
 
 /* {"status":..,"stats":..,"commits":{..},"nic":[..]} */
-static void summary(struct ps_board *b, struct ps_out *o)
+static int summary(struct ps_board *b, struct ps_out *o)
 {
 	uint64_t c[PS_CTL_COMMIT_OUTCOMES];
 	ps_out_write(o, "{\"status\":", 10);
-	command(b, PS_CTL_STATUS, NULL, 0, o);
+	if (command(b, PS_CTL_STATUS, NULL, 0, o))
+		return -1;
 	ps_out_write(o, ",\"stats\":", 9);
-	command(b, PS_CTL_STATS, NULL, 0, o);
+	if (command(b, PS_CTL_STATS, NULL, 0, o))
+		return -1;
 	ps_ctl_commit_counts(b->ctl, c);
 	ps_out_write(o, ",\"commits\":{", 12);
 	for (unsigned k = 0; k < PS_CTL_COMMIT_OUTCOMES; k++)
@@ -90,6 +98,7 @@ static void summary(struct ps_board *b, struct ps_out *o)
 	ps_out_write(o, "},\"nic\":", 8);
 	nic_json(b, o);
 	ps_out_write(o, "}\n", 2);
+	return 0;
 }
 
 /* {"interval_s":1,"records_per_s":[oldest..newest]} */
@@ -103,7 +112,7 @@ static void rate(struct ps_board *b, struct ps_out *o)
 }
 
 /* The device list's arguments: sorted by NOREAD rate, the first few. */
-static void scanners(struct ps_board *b, struct ps_out *o)
+static int scanners(struct ps_board *b, struct ps_out *o)
 {
 	struct ps_out a;
 	char limit[16];
@@ -111,9 +120,10 @@ static void scanners(struct ps_board *b, struct ps_out *o)
 	ps_out_init(&a);
 	ps_ctl_args(&a, "noread");
 	ps_ctl_args(&a, limit);
-	command(b, PS_CTL_DEVICE_LIST, a.buf, a.len, o);
+	int rc = command(b, PS_CTL_DEVICE_LIST, a.buf, a.len, o);
 	ps_out_write(o, "\n", 1);
 	ps_out_free(&a);
+	return rc;
 }
 
 static const char *const api_paths[] = {
@@ -141,14 +151,15 @@ int ps_board_knows(const char *path)
 int ps_board_get(struct ps_board *b, const char *path, struct ps_out *o,
 		 const char **type)
 {
+	int busy = 0;
 	*type = "application/json";
 	if (!strcmp(path, "/api/v1/summary")) {
-		summary(b, o);
+		busy = summary(b, o);
 	} else if (!strcmp(path, "/api/v1/chutes")) {
-		command(b, PS_CTL_CHUTE_LIST, NULL, 0, o);
+		busy = command(b, PS_CTL_CHUTE_LIST, NULL, 0, o);
 		ps_out_write(o, "\n", 1);
 	} else if (!strcmp(path, "/api/v1/scanners")) {
-		scanners(b, o);
+		busy = scanners(b, o);
 	} else if (!strcmp(path, "/api/v1/rate")) {
 		rate(b, o);
 	} else {
@@ -158,5 +169,5 @@ int ps_board_get(struct ps_board *b, const char *path, struct ps_out *o,
 		*type = a->type;
 		ps_out_write(o, a->body, a->len);
 	}
-	return 0;
+	return busy ? 1 : 0;
 }

@@ -27,8 +27,14 @@ void ps_board_init(struct ps_board *b, struct ps_ctl_server *ctl);
 /* Take the second's sample of records/s once a second has passed. */
 void ps_board_tick(struct ps_board *b, uint64_t now_ms);
 
+/* How long an API request waits for a command another thread runs (the
+ * control socket's: a plan's load, a manifest part) before the
+ * listener answers 503 and goes on serving /metrics. */
+#define PS_BOARD_WAIT_MS 200
+
 /* The resource at path, if the board has one: its body into o, its
- * Content-Type into *type; returns 0, or -1 for a path it does not know. */
+ * Content-Type into *type; returns 0, -1 for a path it does not know, 1
+ * when a command ran too long on another thread (o then holds a part). */
 int ps_board_get(struct ps_board *b, const char *path, struct ps_out *o,
 		 const char **type);
 

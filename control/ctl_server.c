@@ -46,9 +46,12 @@ struct ps_ctl_server {
 	int running;
 	struct client cl[MAX_CLIENTS];
 	/* one command at a time, whichever thread asks (this server's, the
-	 * HTTP listener's): the handlers and the view are not reentrant */
+	 * HTTP listener's): the handlers are not reentrant. Held only while a
+	 * command runs: the view has its own lock and the commit counters
+	 * are atomics, so /metrics and the board's rate never wait for a
+	 * long command (a manifest part, a device list) */
 	pthread_mutex_t lock;
-	uint64_t commits[PS_CTL_COMMIT_OUTCOMES];
+	uint64_t commits[PS_CTL_COMMIT_OUTCOMES];   /* relaxed atomics */
 };
 
 static uint64_t mono_ms(void)
@@ -120,6 +123,12 @@ const char *ps_ctl_commit_outcome_name(unsigned k)
 	return k < PS_CTL_COMMIT_OUTCOMES ? commit_outcomes[k] : "?";
 }
 
+void ps_ctl_count_commit(struct ps_ctl_server *s, unsigned outcome)
+{
+	if (outcome < PS_CTL_COMMIT_OUTCOMES)
+		__atomic_add_fetch(&s->commits[outcome], 1, __ATOMIC_RELAXED);
+}
+
 /* A request that makes a plan active (plan load, commit, rollback),
  * whoever sends it (an operator, the fleet agent): counted by outcome. */
 static void count_commit(struct ps_ctl_server *s, uint16_t cmd, int st,
@@ -129,35 +138,57 @@ static void count_commit(struct ps_ctl_server *s, uint16_t cmd, int st,
 	    cmd != PS_CTL_PLAN_ROLLBACK)
 		return;
 	if (st != PS_CTL_OK)
-		s->commits[PS_CTL_COMMIT_REFUSED]++;
+		ps_ctl_count_commit(s, PS_CTL_COMMIT_REFUSED);
 	else if (j->buf && !strncmp(j->buf, "{\"scheduled_at_ms\"", 18))
-		s->commits[PS_CTL_COMMIT_SCHEDULED]++;
+		ps_ctl_count_commit(s, PS_CTL_COMMIT_SCHEDULED);
 	else
-		s->commits[PS_CTL_COMMIT_COMMITTED]++;
+		ps_ctl_count_commit(s, PS_CTL_COMMIT_COMMITTED);
 }
 
 void ps_ctl_commit_counts(struct ps_ctl_server *s,
 			  uint64_t out[PS_CTL_COMMIT_OUTCOMES])
 {
-	pthread_mutex_lock(&s->lock);
-	memcpy(out, s->commits, sizeof(s->commits));
-	pthread_mutex_unlock(&s->lock);
+	for (unsigned k = 0; k < PS_CTL_COMMIT_OUTCOMES; k++)
+		out[k] = __atomic_load_n(&s->commits[k], __ATOMIC_RELAXED);
 }
 
 void ps_ctl_rates(struct ps_ctl_server *s, struct ps_rates *r)
 {
-	pthread_mutex_lock(&s->lock);
-	ps_view_rates(s->ctx.view, r);
-	pthread_mutex_unlock(&s->lock);
+	ps_view_rates(s->ctx.view, r);    /* the view's own lock */
+}
+
+/* The command lock, waiting at most wait_ms (forever if negative). */
+static int take_lock(struct ps_ctl_server *s, int wait_ms)
+{
+	if (wait_ms < 0)
+		return pthread_mutex_lock(&s->lock);
+	struct timespec until;
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	until.tv_sec += wait_ms / 1000;
+	until.tv_nsec += (long)(wait_ms % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	/* the monotonic clock: a wall clock set back cannot stretch it */
+	return pthread_mutex_clocklock(&s->lock, CLOCK_MONOTONIC, &until);
 }
 
 int ps_ctl_execute(struct ps_ctl_server *s, uint16_t cmd, uint32_t flags,
 		   const uint8_t *body, size_t len, struct ps_out *o)
 {
+	return ps_ctl_execute_within(s, -1, cmd, flags, body, len, o);
+}
+
+int ps_ctl_execute_within(struct ps_ctl_server *s, int wait_ms, uint16_t cmd,
+			  uint32_t flags, const uint8_t *body, size_t len,
+			  struct ps_out *o)
+{
 	int json = (flags & PS_CTL_F_JSON) != 0;
 	struct ps_out j;
+	if (take_lock(s, wait_ms))
+		return PS_CTL_BUSY;
 	ps_out_init(&j);
-	pthread_mutex_lock(&s->lock);
 	int st = ps_ctl_run(&s->ctx, cmd, body, len, &j);
 	count_commit(s, cmd, st, &j);
 	pthread_mutex_unlock(&s->lock);
@@ -370,9 +401,7 @@ static void *serve(void *arg)
 			map[n++] = i;
 		}
 		poll(pf, (nfds_t)n, 200);
-		pthread_mutex_lock(&s->lock);
-		ps_view_sample(s->ctx.view);
-		pthread_mutex_unlock(&s->lock);
+		ps_view_sample(s->ctx.view);      /* the view's own lock */
 		if (pf[0].revents & POLLIN)
 			accept_clients(s);
 		uint64_t now = mono_ms();

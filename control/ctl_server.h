@@ -31,12 +31,21 @@ void ps_ctl_stop(struct ps_ctl_server *s);
  * by an error saying so. Returns its status. */
 int ps_ctl_execute(struct ps_ctl_server *s, uint16_t cmd, uint32_t flags,
 		   const uint8_t *body, size_t len, struct ps_out *o);
+/* The same, waiting at most wait_ms (negative: as long as it takes) for
+ * the command running on another thread; PS_CTL_BUSY, o untouched, when
+ * it is still running then (the HTTP listener: a board request must not
+ * hold /metrics up behind a long command). */
+#define PS_CTL_BUSY (-1)
+int ps_ctl_execute_within(struct ps_ctl_server *s, int wait_ms, uint16_t cmd,
+			  uint32_t flags, const uint8_t *body, size_t len,
+			  struct ps_out *o);
 
 const struct ps_ctl_daemon *ps_ctl_daemon(struct ps_ctl_server *s);
 
 /* Requests that make a plan active (plan load, commit, plan rollback),
  * from any client (the fleet agent too), by outcome: committed, scheduled
- * (a plan load for later), refused (any error). */
+ * (a plan load for later), refused (any error); and a scheduled plan's
+ * activation (ps_ctl_count_commit from the daemon's control loop). */
 enum ps_ctl_commit_outcome {
 	PS_CTL_COMMIT_COMMITTED,
 	PS_CTL_COMMIT_SCHEDULED,
@@ -44,11 +53,16 @@ enum ps_ctl_commit_outcome {
 	PS_CTL_COMMIT_OUTCOMES
 };
 const char *ps_ctl_commit_outcome_name(unsigned k);
+/* Lock-free (relaxed atomics): a scrape never waits for the command lock. */
 void ps_ctl_commit_counts(struct ps_ctl_server *s,
 			  uint64_t out[PS_CTL_COMMIT_OUTCOMES]);
+/* Count one outcome from outside the commands: the daemon's control loop
+ * counts a scheduled plan's activation (committed) or each failed
+ * attempt at it (refused). */
+void ps_ctl_count_commit(struct ps_ctl_server *s, unsigned outcome);
 
 /* The rates over the last second, as `stats` shows them (thread-safe:
- * ps_ctl_execute and these take one lock). */
+ * the view's own lock, never the command lock). */
 struct ps_rates;
 void ps_ctl_rates(struct ps_ctl_server *s, struct ps_rates *r);
 

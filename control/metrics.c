@@ -254,15 +254,30 @@ static void latency_histogram(struct ps_out *o, const struct ps_counters *c)
 		      (unsigned long long)total);
 }
 
-/* NAME{port="i",name="..."} v for each port. */
+/* A label value as the exposition format wants it: \\, \" and \n. */
+static void label_value(struct ps_out *o, const char *v)
+{
+	for (; *v; v++) {
+		if (*v == '\\' || *v == '"')
+			ps_out_printf(o, "\\%c", *v);
+		else if (*v == '\n')
+			ps_out_write(o, "\\n", 2);
+		else
+			ps_out_write(o, v, 1);
+	}
+}
+
+/* NAME{port="i",name="..."} v for each port (the name is the EAL's). */
 static void nic_family(struct ps_out *o, const char *name, const char *help,
 		       const struct ps_nic_stats *s, unsigned n, size_t off)
 {
 	head(o, name, help, "counter");
-	for (unsigned i = 0; i < n; i++)
-		ps_out_printf(o, "%s{port=\"%u\",name=\"%s\"} %llu\n", name,
-			      i, s[i].name, (unsigned long long)
+	for (unsigned i = 0; i < n; i++) {
+		ps_out_printf(o, "%s{port=\"%u\",name=\"", name, i);
+		label_value(o, s[i].name);
+		ps_out_printf(o, "\"} %llu\n", (unsigned long long)
 			      *(const uint64_t *)((const char *)&s[i] + off));
+	}
 }
 
 /* What each port's NIC counts, as rte_eth_stats has it. */
@@ -306,8 +321,8 @@ static void plan_commits(struct ps_out *o, struct ps_ctl_server *ctl)
 	uint64_t n[PS_CTL_COMMIT_OUTCOMES];
 	ps_ctl_commit_counts(ctl, n);
 	head(o, "parcelsort_plan_commits_total", "Requests to make a plan "
-	     "active (plan load, commit, rollback; the fleet agent's too), by "
-	     "outcome.", "counter");
+	     "active (plan load, commit, rollback; the fleet agent's too) and "
+	     "scheduled activations, by outcome.", "counter");
 	for (unsigned k = 0; k < PS_CTL_COMMIT_OUTCOMES; k++)
 		ps_out_printf(o, "parcelsort_plan_commits_total{outcome=\"%s\"} "
 			      "%llu\n", ps_ctl_commit_outcome_name(k),

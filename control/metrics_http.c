@@ -83,9 +83,17 @@ static const char *get(struct ps_metrics *m, const char *path,
 		ps_metrics_render(m->ctl, body);
 		return "200 OK";
 	}
-	if (!ps_board_get(&m->board, path, body, type))
+	int rc = ps_board_get(&m->board, path, body, type);
+	if (!rc)
 		return "200 OK";
+	ps_out_free(body);
+	ps_out_init(body);
 	*type = "text/plain";
+	if (rc > 0) {
+		ps_out_printf(body, "busy: a control command is running; "
+			      "try again\n");
+		return "503 Service Unavailable";
+	}
 	ps_out_printf(body, "not found: / (the board), /api/v1/summary, "
 		      "/api/v1/chutes, /api/v1/scanners, /api/v1/rate and "
 		      "/metrics are here\n");
@@ -122,7 +130,8 @@ static void answer(struct ps_metrics *m, struct client *c)
 		      "Content-Security-Policy: default-src 'self'; "
 		      "frame-ancestors 'none'\r\n%s\r\n",
 		      status, type, body.len,
-		      !strncmp(status, "405", 3) ? "Allow: GET\r\n" : "");
+		      !strncmp(status, "405", 3) ? "Allow: GET\r\n"
+		      : !strncmp(status, "503", 3) ? "Retry-After: 1\r\n" : "");
 	ps_out_write(&c->out, body.buf ? body.buf : "", body.len);
 	ps_out_free(&body);
 	c->answering = 1;

@@ -333,8 +333,15 @@ static void control_loop(struct ps_daemon *d)
 		struct ps_errors errs;
 		ps_errors_init(&errs);
 		int r = ps_store_tick(d->store, ps_now_ms(), &errs);
-		if (r)
+		if (r) {
+			/* a scheduled plan's activation is a commit too (the
+			 * alert on refused commits sees a failed attempt) */
+			if (d->ctl)
+				ps_ctl_count_commit(d->ctl, r > 0
+					? PS_CTL_COMMIT_COMMITTED
+					: PS_CTL_COMMIT_REFUSED);
 			ps_report_schedule(d, r, &errs);
+		}
 		ps_errors_free(&errs);
 		double t = ps_daemon_elapsed_s(d);
 		if (t - last_expire >= 600) {

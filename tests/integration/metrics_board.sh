@@ -62,6 +62,22 @@ check "nor the workers: every datagram answered meanwhile" \
     'python3 -c "
 import json; d = json.load(open(\"$T/live.json\")); assert d[\"replies\"] == d[\"sent\"] == 4000, d"'
 check "the listener still answers afterwards" 'curl_m | grep -q "^parcelsort_plan_version 2$"'
+
+# a scheduled plan's activation (the control loop's, not a command's) is a
+# commit too: counted when it happens
+ctl plan load "$PLAN" --at +1s >/dev/null 2>&1
+check "a plan load scheduled a second ahead" '[ $? -eq 0 ]'
+for i in $(seq 50); do
+    curl_m | grep -q "^parcelsort_plan_version 3$" && break
+    sleep 0.2
+done
+curl_m >"$T/metrics2.txt"
+check "its activation counted: committed 2, scheduled 1, refused 1" \
+    'grep -q "^parcelsort_plan_version 3$" "$T/metrics2.txt" &&
+     grep -q "^parcelsort_plan_commits_total{outcome=\"committed\"} 2$" "$T/metrics2.txt" &&
+     grep -q "^parcelsort_plan_commits_total{outcome=\"scheduled\"} 1$" "$T/metrics2.txt" &&
+     grep -q "^parcelsort_plan_commits_total{outcome=\"refused\"} 1$" "$T/metrics2.txt" ||
+     { grep "plan_commits\|plan_version" "$T/metrics2.txt"; false; }'
 stop_daemon
 check "SIGINT stops it with exit 0" '[ "$RC" -eq 0 ]'
 exit 0

@@ -5,6 +5,7 @@
 #include <criterion/criterion.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,9 +16,25 @@
 #include "ctl_client.h"
 #include "metrics.h"
 
+/* A command that runs long: the thread that sets `held` blocks in its
+ * counters' sum (so inside its command, the command lock held) until the
+ * test lets it go. */
+static _Thread_local int held;
+static pthread_mutex_t hold_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t hold_cv = PTHREAD_COND_INITIALIZER;
+static int hold_in, hold_go;
+
 static void sum(void *arg, struct ps_counters *c)
 {
 	(void)arg;
+	if (held) {
+		pthread_mutex_lock(&hold_mu);
+		hold_in = 1;
+		pthread_cond_broadcast(&hold_cv);
+		while (!hold_go)
+			pthread_cond_wait(&hold_cv, &hold_mu);
+		pthread_mutex_unlock(&hold_mu);
+	}
 	memset(c, 0, sizeof(*c));
 	c->lat_hist[ps_lat_bucket(100)] = 3;      /* < 256 ns */
 	c->lat_hist[ps_lat_bucket(300)] = 4;      /* < 512 ns */
@@ -35,12 +52,14 @@ static void cycles(void *arg, unsigned w, uint64_t *busy, uint64_t *idle)
 	*idle = 2000 + w;
 }
 
+static const char *nic_name = "net_test0";
+
 static unsigned nics(void *arg, struct ps_nic_stats *out, unsigned max)
 {
 	(void)arg;
 	cr_assert_geq(max, 1);
 	memset(out, 0, sizeof(*out));
-	snprintf(out->name, sizeof(out->name), "net_test0");
+	snprintf(out->name, sizeof(out->name), "%s", nic_name);
 	out->ipackets = 70;
 	out->imissed = 7;
 	out->rx_nombuf = 8;
@@ -315,6 +334,82 @@ Test(board, rate_ring_one_sample_a_second_the_last_ten_minutes)
 	ps_out_free(&o);
 	ps_out_init(&o);
 	cr_assert_eq(ps_board_get(&b, "/nothing", &o, &type), -1);
+	ps_out_free(&o);
+	fixture_close(&f);
+}
+
+/* A long command on the control socket's thread (a national plan's load,
+ * a manifest part): /metrics is still answered at once, and a board API
+ * request gets 503 after a short wait instead of stalling the listener. */
+static void *long_command(void *arg)
+{
+	struct fixture *f = arg;
+	struct ps_out o;
+	ps_out_init(&o);
+	held = 1;
+	ps_ctl_execute(f->ctl, PS_CTL_STATS, PS_CTL_F_JSON, NULL, 0, &o);
+	ps_out_free(&o);
+	return NULL;
+}
+
+Test(listener, metrics_answered_while_a_long_command_runs, .timeout = 30)
+{
+	struct fixture f;
+	char err[256];
+	static char buf[1 << 20];
+	pthread_t t;
+	fixture_open(&f);
+	struct ps_metrics *m = ps_metrics_start("127.0.0.1:0", f.ctl, err,
+						sizeof(err));
+	cr_assert_not_null(m, "%s", err);
+	int port = ps_metrics_port(m);
+	hold_in = hold_go = 0;
+	cr_assert_eq(pthread_create(&t, NULL, long_command, &f), 0);
+	pthread_mutex_lock(&hold_mu);
+	while (!hold_in)
+		pthread_cond_wait(&hold_cv, &hold_mu);
+	pthread_mutex_unlock(&hold_mu);
+	/* the command now holds the command lock until hold_go */
+	request(port, "GET /metrics HTTP/1.0\r\n\r\n", buf, sizeof(buf));
+	int metrics_ok = !strncmp(buf, "HTTP/1.0 200 OK\r\n", 17) &&
+			 strstr(buf, "\nparcelsort_plan_commits_total"
+				"{outcome=\"refused\"} 0\n");
+	char metrics_head[64];
+	snprintf(metrics_head, sizeof(metrics_head), "%.40s", buf);
+	request(port, "GET /api/v1/summary HTTP/1.0\r\n\r\n", buf,
+		sizeof(buf));
+	int busy_ok = !strncmp(buf, "HTTP/1.0 503 ", 13) &&
+		      strstr(buf, "\r\nRetry-After: 1\r\n");
+	pthread_mutex_lock(&hold_mu);
+	hold_go = 1;
+	pthread_cond_broadcast(&hold_cv);
+	pthread_mutex_unlock(&hold_mu);
+	pthread_join(t, NULL);
+	cr_assert(metrics_ok, "/metrics waited for the command: '%s'",
+		  metrics_head);
+	cr_assert(busy_ok, "the board's API: %.60s", buf);
+	/* the command done, the API answers again */
+	request(port, "GET /api/v1/summary HTTP/1.0\r\n\r\n", buf,
+		sizeof(buf));
+	cr_assert(!strncmp(buf, "HTTP/1.0 200 OK\r\n", 17), "%.60s", buf);
+	ps_metrics_stop(m);
+	fixture_close(&f);
+}
+
+/* A port's name is the EAL's (a vdev's name is whatever --vdev said): in
+ * a label value its backslash, double quote and newline are escaped, as
+ * the exposition format wants, so one odd name cannot spoil the scrape. */
+Test(families, nic_name_escaped_in_its_label)
+{
+	struct fixture f;
+	struct ps_out o;
+	nic_name = "net_\"odd\\one\n";
+	fixture_open(&f);
+	render(&f, &o);
+	nic_name = "net_test0";
+	cr_assert(has_line(o.buf, "parcelsort_nic_rx_missed_total{port=\"0\","
+			   "name=\"net_\\\"odd\\\\one\\n\"} 7"), "%s",
+		  strstr(o.buf, "parcelsort_nic_rx_missed_total{"));
 	ps_out_free(&o);
 	fixture_close(&f);
 }
