@@ -655,6 +655,7 @@ static const char *creds_file(const char *text)
 	cr_assert_not_null(f);
 	fputs(text, f);
 	fclose(f);
+	chmod(path, 0600);
 	return path;
 }
 
@@ -683,6 +684,33 @@ Test(fleet_nkey, creds_files_are_told_apart)
 	unlink(f);
 	cr_assert_eq(ps_creds_read(f, seed, pub, err, sizeof(err)), -1);
 	cr_assert(strstr(err, "cannot read it"), "%s", err);
+}
+
+Test(fleet_nkey, a_credential_other_users_may_read_or_change_is_refused)
+{
+	char seed[PS_NKEY_SEED_LEN + 1], pub[PS_NKEY_PUB_LEN + 1], err[256];
+	const char *f = creds_file(VEC_SEED "\n");
+	cr_assert_eq(chmod(f, 0644), 0);
+	cr_assert_eq(ps_creds_read(f, seed, pub, err, sizeof(err)), -1);
+	cr_assert(strstr(err, "mode 0644") && strstr(err, "chmod 600"),
+		  "%s", err);
+	cr_assert_eq(chmod(f, 0620), 0);        /* the group may replace it */
+	cr_assert_eq(ps_creds_read(f, seed, pub, err, sizeof(err)), -1);
+	f = creds_file("-----BEGIN NATS USER JWT-----\neyJ0eXAi\n"
+		       "------END NATS USER JWT------\n\n"
+		       "-----BEGIN USER NKEY SEED-----\n" VEC_SEED
+		       "\n------END USER NKEY SEED------\n");
+	cr_assert_eq(chmod(f, 0604), 0);
+	cr_assert_eq(ps_creds_read(f, seed, pub, err, sizeof(err)), -1);
+	cr_assert(strstr(err, "chmod 600"), "%s", err);
+	/* the owner's, and its group's to read: taken */
+	cr_assert_eq(chmod(f, 0640), 0);
+	cr_assert_eq(ps_creds_read(f, seed, pub, err, sizeof(err)),
+		     PS_CREDS_JWT);
+	f = creds_file(VEC_SEED "\n");
+	cr_assert_eq(ps_creds_read(f, seed, pub, err, sizeof(err)),
+		     PS_CREDS_NKEY);
+	unlink(f);
 }
 
 /* ---------------------------------------------------------- manifests */
