@@ -12,10 +12,11 @@
  * refusal); at start it resumes after the higher of that
  * file and the consumer's acknowledged floor, so a batch is applied once.
  * Before applying, the batch's CRC-32 is checked, and, started with
- * --trust, its signature (fleet_manifest.h): signed by a trusted key, as
- * a manifest, for this site, following a revision not older than the last
- * one handled. The outcome, the counts, the lag (batches not yet handled,
- * and push-to-applied time) and the daemon's entry count go into the
+ * --trust, its signature (fleet_manifest.h, ps_man_verify): signed by a
+ * trusted key, as a manifest, for this site, following a revision not
+ * older than the last one handled and older than its own. The outcome,
+ * the counts, the lag (batches not yet handled, and push-to-applied time)
+ * and the daemon's entry count go into the
  * site's status record. docs/fleet.md, "Manifests". */
 #include <inttypes.h>
 #include <stdio.h>
@@ -273,15 +274,9 @@ static int checked(struct man *m, natsMsg *msg, struct ps_man_batch *b,
 	if (!m->a->trust.n)
 		return 0;
 	const char *line = NULL;
-	struct ps_out item;
-	ps_out_init(&item);
 	natsMsgHeader_Get(msg, PS_MAN_H_SIG, &line);
-	ps_man_sign_item(&item, b, text, n);
-	int rc = ps_sign_item_verify(line, &item, "manifest", m->a->site,
-				     m->applied, &m->a->trust, sig_why,
-				     sizeof(sig_why));
-	ps_out_free(&item);
-	if (rc == 0)
+	if (ps_man_verify(line, b, text, n, m->a->site, m->applied, seq,
+			  &m->a->trust, sig_why, sizeof(sig_why)) == 0)
 		return 0;
 	snprintf(why, sizeof(why), "%s batch %u of %u: signature: %s", b->name,
 		 b->index + 1, b->count, sig_why);
