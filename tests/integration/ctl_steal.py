@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
 """ctl_steal.py LISTEN TARGET [COUNT]: a control-socket proxy for the
-fleet_manifest.sh test. It passes every request from LISTEN to the daemon's
-socket TARGET unchanged, except that before forwarding each of the first
-COUNT (default 1) `manifest load part` requests it begins a load of its own
-on another connection ("begin stolen 0"), as an operator's `parcelsortctl
-manifest load` starting at that moment would: the daemon keeps one load
-under way, so the part then finds its load gone ("no such manifest load
-under way ... begin again"). Prints "stolen N" on stdout each time."""
+fleet_manifest.sh and fleet_holds.sh tests. It passes every request from
+LISTEN to the daemon's socket TARGET unchanged, except that before
+forwarding each of the first COUNT (default 1) `part` requests of a load
+(`manifest load` or `hold load`) it begins a load of its own on another
+connection (the same `begin` the client sent), as an operator's
+`parcelsortctl manifest|hold load` starting at that moment would: the
+daemon keeps one load under way, so the part then finds its load gone
+("no such ... load under way ... begin again"). Prints "stolen" on stdout
+each time."""
 import os
 import socket
 import struct
@@ -15,6 +17,8 @@ import threading
 
 listen, target = sys.argv[1], sys.argv[2]
 left = [int(sys.argv[3]) if len(sys.argv) > 3 else 1]
+begin = [None]          # the last begin seen (a client may connect anew
+                        # for each request)
 lock = threading.Lock()
 HDR = ">IHHII"
 
@@ -38,11 +42,10 @@ def read_msg(s):
     return hdr, body
 
 
-def steal(code):
+def steal(hdr, body):
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     s.connect(target)
-    body = b"begin\0stolen\0" + b"0\0"
-    s.sendall(struct.pack(HDR, 0x50534331, 1, code, 1, len(body)) + body)
+    s.sendall(hdr + body)
     read_msg(s)
     s.close()
 
@@ -55,14 +58,15 @@ def serve(c):
             hdr, body = read_msg(c)
             if hdr is None:
                 return
-            code = struct.unpack(HDR, hdr)[2]
-            if body.startswith(b"part\0"):
-                with lock:
-                    go = left[0] > 0
-                    left[0] -= go
+            with lock:
+                if body.startswith(b"begin\0"):
+                    begin[0] = (hdr, body)
+                go = body.startswith(b"part\0") and begin[0] and left[0] > 0
                 if go:
-                    steal(code)
-                    print("stolen", flush=True)
+                    left[0] -= 1
+            if go:
+                steal(*begin[0])
+                print("stolen", flush=True)
             d.sendall(hdr + body)
             rh, rb = read_msg(d)
             if rh is None:
