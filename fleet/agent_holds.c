@@ -142,24 +142,24 @@ static int load_step(struct holds *h, const char *a0, const char *a1,
 	return rc;
 }
 
-/* The whole list as one `hold load`: begin, parts cut at line ends,
- * commit. A refusal at any step is the outcome. */
-static int apply_load(struct holds *h, const char *name, const char *text,
-		      size_t len)
+/* One try of the whole list as one `hold load`: begin, parts cut at line
+ * ends, commit. 0 with the last reply in rep (the commit's answer, or the
+ * refusal), -1 stopping. */
+static int load_once(struct holds *h, const char *name, const char *text,
+		     size_t len, struct ps_ctl_reply *rep)
 {
-	struct ps_ctl_reply rep;
 	char token[32] = "";
-	if (load_step(h, "begin", name, NULL, NULL, 0, &rep))
+	if (load_step(h, "begin", name, NULL, NULL, 0, rep))
 		return -1;
-	if (rep.status == PS_CTL_OK) {
-		const char *p = strstr(rep.body, "\"token\":\"");
+	if (rep->status == PS_CTL_OK) {
+		const char *p = strstr(rep->body, "\"token\":\"");
 		if (p)
 			snprintf(token, sizeof(token), "%.*s",
 				 (int)strcspn(p + 9, "\""), p + 9);
 	}
 	size_t off = 0;
 	unsigned long line = 1;
-	while (rep.status == PS_CTL_OK && off < len) {
+	while (rep->status == PS_CTL_OK && off < len) {
 		size_t n = len - off < PART_MAX ? len - off : PART_MAX;
 		if (off + n < len) {
 			const char *nl = memrchr(text + off, '\n', n);
@@ -168,21 +168,49 @@ static int apply_load(struct holds *h, const char *name, const char *text,
 		}
 		char first[24];
 		snprintf(first, sizeof(first), "%lu", line);
-		ps_ctl_reply_free(&rep);
-		if (load_step(h, "part", token, first, text + off, n, &rep))
+		ps_ctl_reply_free(rep);
+		if (load_step(h, "part", token, first, text + off, n, rep))
 			return -1;
 		for (size_t i = 0; i < n; i++)
 			line += text[off + i] == '\n';
 		off += n;
 	}
-	if (rep.status == PS_CTL_OK) {
-		ps_ctl_reply_free(&rep);
-		if (load_step(h, "commit", token, NULL, NULL, 0, &rep))
-			return -1;
-	} else if (*token) {
+	if (rep->status == PS_CTL_OK) {
+		ps_ctl_reply_free(rep);
+		return load_step(h, "commit", token, NULL, NULL, 0, rep);
+	}
+	if (*token) {
 		struct ps_ctl_reply ab;
 		if (!load_step(h, "abort", token, NULL, NULL, 0, &ab))
 			ps_ctl_reply_free(&ab);
+	}
+	return 0;
+}
+
+/* The whole list as one `hold load`, begun again while the daemon loses
+ * the load under way (another load began between two steps, or the
+ * daemon restarted: "no such hold load under way"), waiting a little
+ * longer each time, up to 5 s: the operation is acknowledged only once
+ * the daemon committed or refused it. Any other refusal is the outcome. */
+static int apply_load(struct holds *h, const char *name, const char *text,
+		      size_t len)
+{
+	struct ps_ctl_reply rep;
+	for (int tries = 1;; tries++) {
+		if (load_once(h, name, text, len, &rep))
+			return -1;
+		if (rep.status == PS_CTL_OK || !rep.body ||
+		    !strstr(rep.body, "no such hold load under way"))
+			break;
+		ps_ctl_reply_free(&rep);
+		if (tries == 1)
+			fprintf(stderr, "parcelsort-agent: hold load %s: the "
+				"daemon lost its load under way (another load "
+				"began, or it restarted); beginning again\n",
+				name);
+		nats_Sleep(tries < 25 ? 200 * tries : 5000);
+		if (h->a->stop)
+			return -1;
 	}
 	take_reply(h, &rep);
 	ps_ctl_reply_free(&rep);

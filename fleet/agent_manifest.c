@@ -7,13 +7,16 @@
  * batch's fleet manifest revision is its stream sequence. After a batch
  * (applied or refused: a refusal is reported, never retried) the agent
  * saves the revision and its counts in STATE/manifest_applied and
- * acknowledges the message; at start it resumes after the higher of that
+ * acknowledges the message (a load the daemon lost midway, to another load
+ * begun meanwhile or to a restart, is begun again, not counted as a
+ * refusal); at start it resumes after the higher of that
  * file and the consumer's acknowledged floor, so a batch is applied once.
  * Before applying, the batch's CRC-32 is checked, and, started with
- * --trust, its signature (fleet_manifest.h): signed by a trusted key, as
- * a manifest, for this site, following a revision not older than the last
- * one handled. The outcome, the counts, the lag (batches not yet handled,
- * and push-to-applied time) and the daemon's entry count go into the
+ * --trust, its signature (fleet_manifest.h, ps_man_verify): signed by a
+ * trusted key, as a manifest, for this site, following a revision not
+ * older than the last one handled and older than its own. The outcome,
+ * the counts, the lag (batches not yet handled, and push-to-applied time)
+ * and the daemon's entry count go into the
  * site's status record. docs/fleet.md, "Manifests". */
 #include <inttypes.h>
 #include <stdio.h>
@@ -81,33 +84,70 @@ static void take_errors(struct man *m, const char *prefix, const char *body)
 	ps_out_free(&lines);
 }
 
-/* One batch as one manifest load. 0 with the outcome set, -1 stopping. */
+/* One try of a batch as one manifest load: 0 with the last reply in rep
+ * (the commit's answer, or the refusal), -1 stopping. */
+static int load_once(struct man *m, const struct ps_man_batch *b,
+		     const char *text, size_t n, struct ps_ctl_reply *rep)
+{
+	char token[32] = "", first[16];
+	if (step(m, "begin", b->name, "0", NULL, 0, rep))
+		return -1;
+	const char *p = rep->status == PS_CTL_OK
+		      ? strstr(rep->body, "\"token\":\"") : NULL;
+	if (p)
+		snprintf(token, sizeof(token), "%.*s", (int)strcspn(p + 9, "\""),
+			 p + 9);
+	if (rep->status == PS_CTL_OK && !*token)
+		rep->status = PS_CTL_ERR_INTERNAL;   /* no token: refused */
+	if (rep->status != PS_CTL_OK)
+		return 0;
+	ps_ctl_reply_free(rep);
+	snprintf(first, sizeof(first), "%u", b->first_line);
+	if (step(m, "part", token, first, text, n, rep))
+		return -1;
+	if (rep->status == PS_CTL_OK) {
+		ps_ctl_reply_free(rep);
+		return step(m, "commit", token, NULL, NULL, 0, rep);
+	}
+	struct ps_ctl_reply ab;
+	if (!step(m, "abort", token, NULL, NULL, 0, &ab))
+		ps_ctl_reply_free(&ab);
+	return 0;
+}
+
+/* The daemon no longer has the load the batch was going into: another
+ * load began meanwhile (the daemon keeps one under way: an operator's
+ * `manifest load`), or the daemon restarted between two steps. Not the
+ * batch's fault: it goes again from begin. */
+static int load_lost(const struct ps_ctl_reply *rep)
+{
+	return rep->status != PS_CTL_OK && rep->body &&
+	       strstr(rep->body, "no such manifest load under way");
+}
+
+/* One batch as one manifest load, begun again while the daemon loses the
+ * load under way (waiting a little longer each time, up to 5 s): a batch
+ * is acknowledged only once the daemon committed or refused it. 0 with
+ * the outcome set, -1 stopping. */
 static int apply(struct man *m, const struct ps_man_batch *b, const char *text,
 		 size_t n)
 {
 	struct ps_ctl_reply rep;
-	char token[32] = "", first[16];
-	if (step(m, "begin", b->name, "0", NULL, 0, &rep))
-		return -1;
-	const char *p = rep.status == PS_CTL_OK
-		      ? strstr(rep.body, "\"token\":\"") : NULL;
-	if (p)
-		snprintf(token, sizeof(token), "%.*s", (int)strcspn(p + 9, "\""),
-			 p + 9);
-	if (rep.status == PS_CTL_OK && *token) {
-		ps_ctl_reply_free(&rep);
-		snprintf(first, sizeof(first), "%u", b->first_line);
-		if (step(m, "part", token, first, text, n, &rep))
+	for (int tries = 1;; tries++) {
+		if (load_once(m, b, text, n, &rep))
 			return -1;
-		if (rep.status == PS_CTL_OK) {
-			ps_ctl_reply_free(&rep);
-			if (step(m, "commit", token, NULL, NULL, 0, &rep))
-				return -1;
-		} else {
-			struct ps_ctl_reply ab;
-			if (!step(m, "abort", token, NULL, NULL, 0, &ab))
-				ps_ctl_reply_free(&ab);
-		}
+		if (!load_lost(&rep))
+			break;
+		ps_ctl_reply_free(&rep);
+		if (tries == 1)
+			fprintf(stderr, "parcelsort-agent: manifest %s batch %u "
+				"of %u: the daemon lost its load under way "
+				"(another load began, or it restarted); "
+				"beginning again\n", b->name, b->index + 1,
+				b->count);
+		nats_Sleep(tries < 25 ? 200 * tries : 5000);
+		if (m->a->stop)
+			return -1;
 	}
 	if (rep.status == PS_CTL_OK) {
 		uint64_t lines = 0;
@@ -234,15 +274,9 @@ static int checked(struct man *m, natsMsg *msg, struct ps_man_batch *b,
 	if (!m->a->trust.n)
 		return 0;
 	const char *line = NULL;
-	struct ps_out item;
-	ps_out_init(&item);
 	natsMsgHeader_Get(msg, PS_MAN_H_SIG, &line);
-	ps_man_sign_item(&item, b, text, n);
-	int rc = ps_sign_item_verify(line, &item, "manifest", m->a->site,
-				     m->applied, &m->a->trust, sig_why,
-				     sizeof(sig_why));
-	ps_out_free(&item);
-	if (rc == 0)
+	if (ps_man_verify(line, b, text, n, m->a->site, m->applied, seq,
+			  &m->a->trust, sig_why, sizeof(sig_why)) == 0)
 		return 0;
 	snprintf(why, sizeof(why), "%s batch %u of %u: signature: %s", b->name,
 		 b->index + 1, b->count, sig_why);

@@ -2,6 +2,8 @@
  * signed item (see fleet_manifest.h). */
 #include "fleet_manifest.h"
 
+#include <inttypes.h>
+
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -106,4 +108,28 @@ void ps_man_sign_item(struct ps_out *item, const struct ps_man_batch *b,
 	ps_out_printf(item, "push=%s\nname=%s\nbatch=%u\nbatches=%u\nline=%u\n"
 		      "size=%zu\nsha512=%s\n", b->push, b->name, b->index,
 		      b->count, b->first_line, len, hex);
+}
+
+int ps_man_verify(const char *sig_line, const struct ps_man_batch *b,
+		  const char *text, size_t len, const char *site,
+		  uint64_t applied, uint64_t seq, const struct ps_trust *t,
+		  char *why, size_t whylen)
+{
+	struct ps_out item;
+	ps_out_init(&item);
+	ps_man_sign_item(&item, b, text, len);
+	int rc = ps_sign_item_verify(sig_line, &item, "manifest", site,
+				     applied, t, why, whylen);
+	ps_out_free(&item);
+	if (rc)
+		return rc;
+	/* verified: the line is well formed and names its after=R */
+	const char *p = strstr(sig_line, " after=");
+	unsigned long long after = p ? strtoull(p + 7, NULL, 10) : 0;
+	if (!p || after >= seq) {
+		snprintf(why, whylen, "out of place: signed to follow revision "
+			 "%llu, delivered as revision %" PRIu64, after, seq);
+		return -1;
+	}
+	return 0;
 }

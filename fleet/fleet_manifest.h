@@ -70,4 +70,16 @@ int ps_man_batch_get(natsMsg *m, struct ps_man_batch *b);
 void ps_man_sign_item(struct ps_out *item, const struct ps_man_batch *b,
 		      const void *text, size_t len);
 
+/* A signed batch at the site, delivered as stream sequence seq after
+ * revision applied was handled: the checks of ps_sign_item_verify (kind
+ * manifest, this site, trusted key, after=R not older than applied), and
+ * R < seq, since a batch is published to follow R and so lands after it.
+ * Without that last check a server forging sequences could deliver a
+ * batch as revision R itself, then again (R is not older than R): a
+ * replay. 0, or -1 and why. */
+int ps_man_verify(const char *sig_line, const struct ps_man_batch *b,
+		  const char *text, size_t len, const char *site,
+		  uint64_t applied, uint64_t seq, const struct ps_trust *t,
+		  char *why, size_t whylen);
+
 #endif

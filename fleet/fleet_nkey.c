@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define PREFIX_SEED (18 << 3)   /* 'S' */
 #define PREFIX_USER (20 << 3)   /* 'U' */
@@ -143,6 +144,12 @@ int ps_creds_read(const char *file, char seed[PS_NKEY_SEED_LEN + 1],
 		snprintf(err, errlen, "--nats-creds %s: cannot read it", file);
 		return -1;
 	}
+	struct stat st;
+	int open_mode = fstat(fileno(f), &st) == 0 &&
+			(st.st_mode & (S_IRWXO | S_IWGRP));
+	/* unbuffered: the secret is read into text only, which is wiped,
+	 * not left behind in stdio's freed buffer as well */
+	setvbuf(f, NULL, _IONBF, 0);
 	char *text = calloc(1, CREDS_MAX + 1);
 	size_t n = text ? fread(text, 1, CREDS_MAX, f) : 0;
 	int more = fgetc(f) != EOF;
@@ -162,6 +169,14 @@ int ps_creds_read(const char *file, char seed[PS_NKEY_SEED_LEN + 1],
 			 "credentials file (user JWT and seed) nor a user nkey "
 			 "seed (SU..., 58 characters, with a valid checksum)",
 			 file);
+	if (rc > 0 && open_mode) {
+		/* a credential others may read or replace is no credential */
+		snprintf(err, errlen, "--nats-creds %s: mode %04o lets other "
+			 "users of the machine read or replace the credential; "
+			 "chmod 600 it", file, (unsigned)(st.st_mode & 07777));
+		sodium_memzero(seed, PS_NKEY_SEED_LEN + 1);
+		rc = -1;
+	}
 	if (text) {
 		sodium_memzero(text, n);
 		free(text);

@@ -16,7 +16,9 @@
 enum { PS_CREDS_JWT = 1, PS_CREDS_NKEY = 2 };
 
 /* What FILE holds: PS_CREDS_JWT, or PS_CREDS_NKEY with the seed and its
- * public key (NUL-terminated), or -1 with the reason. */
+ * public key (NUL-terminated), or -1 with the reason: not a credential,
+ * or one that users other than the owner and its group may read, or that
+ * the group may change (like ssh with its keys: chmod 600 or 640). */
 int ps_creds_read(const char *file, char seed[PS_NKEY_SEED_LEN + 1],
 		  char pub[PS_NKEY_PUB_LEN + 1], char *err, size_t errlen);
 

@@ -10,19 +10,23 @@
 # agent restarted with --trust: a load signed with --sign is applied; an
 # unsigned add, a signed load with one byte changed (size and CRC made to
 # match) and a signed load put back into the stream are refused, with the
-# reason in the status record and the site's list unchanged.
+# reason in the status record and the site's list unchanged. A load
+# whose daemon-side load is dropped midway (another load begun between the
+# agent's begin and part, through the proxy ctl_steal.py) is begun again
+# and applied, not acknowledged as refused.
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 T=$(mktemp -d /tmp/ps-fleet-holds.XXXXXX)
 CTLBIN="$BUILD/control/parcelsortctl"
 AGENT="$BUILD/fleet/parcelsort-agent"
-NATS_PID="" DAEMON="" AGENT_PID=""
+NATS_PID="" DAEMON="" AGENT_PID="" STEAL_PID=""
 
 check() { if eval "$2"; then echo "ok - $1"; else echo "not ok - $1"; fi; }
 
 cleanup() {
     [ -n "$AGENT_PID" ] && kill -9 "$AGENT_PID" 2>/dev/null
+    [ -n "$STEAL_PID" ] && kill -9 "$STEAL_PID" 2>/dev/null
     if [ -n "$DAEMON" ]; then
         kill -INT "$DAEMON" 2>/dev/null
         for _ in 1 2 3 4 5 6 7 8 9 10; do
@@ -250,3 +254,22 @@ arev=$(sed -n 's/.*hold revision \([0-9]*\).*/\1/p' "$T/sadd.out")
 wait_rev "$arev"
 check "a signed add after the refusals is applied (revision $arev)" \
     '[ -n "$arev" ] && [ "$(hold hold_outcome)" = applied ] && [ "$(site)" = "4 8" ]'
+
+# ---- a load the daemon loses midway: begun again, not lost
+kill -TERM "$AGENT_PID"; wait "$AGENT_PID" 2>/dev/null; AGENT_PID=""
+python3 "$HERE/ctl_steal.py" "$T/steal.sock" "$T/ctl.sock" >"$T/steal.log" 2>&1 &
+STEAL_PID=$!
+for _ in $(seq 1 40); do [ -S "$T/steal.sock" ] && break; sleep 0.1; done
+"$AGENT" --site a --ctl "$T/steal.sock" --state "$T/agent" --trust "$T/ops-key.pub" \
+    >>"$T/agent.log" 2>&1 &
+AGENT_PID=$!
+printf 'SK0000000000001,kept one\nSK0000000000002,kept two\n' >"$T/kept.holds"
+fleet hold load "$T/kept.holds" --site a --sign "$T/ops-key" >"$T/kload.out" 2>&1
+krev=$(sed -n 's/.*hold revision \([0-9]*\).*/\1/p' "$T/kload.out")
+wait_rev "$krev"
+check "a load whose daemon-side load another load dropped midway is begun again and applied (revision $krev)" \
+    'grep -q stolen "$T/steal.log" && [ "$(hold hold_outcome)" = applied ] &&
+     [ "$(site | cut -d" " -f1)" = 2 ] && ctl hold list --limit 1 | grep -q "SK0000000000001 *kept one" &&
+     grep -q "hold load .*beginning again" "$T/agent.log"'
+kill -TERM "$AGENT_PID"; wait "$AGENT_PID" 2>/dev/null; AGENT_PID=""
+kill "$STEAL_PID"; wait "$STEAL_PID" 2>/dev/null; STEAL_PID=""

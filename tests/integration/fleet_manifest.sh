@@ -11,7 +11,9 @@
 # whose CRC does not match is refused. With --trust: a signed push is
 # applied; an unsigned push, a batch with one byte changed (CRC made to
 # match) and a batch put back into the stream are refused, with the reason
-# in the status record, and the site's manifest stays as it was.
+# in the status record, and the site's manifest stays as it was. A batch
+# whose load the daemon drops midway (another load begun meanwhile, through
+# the proxy ctl_steal.py) is begun again and applied, not lost.
 # PSD=path runs another parcelsortd (default: $BUILD's).
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -21,12 +23,13 @@ CTLBIN="$BUILD/control/parcelsortctl"
 AGENT="$BUILD/fleet/parcelsort-agent"
 PROBE="$BUILD/tests/fleet_probe"
 PSD=${PSD:-$BUILD/parcelsortd}
-NATS_PID="" DAEMON="" AGENT_PID=""
+NATS_PID="" DAEMON="" AGENT_PID="" STEAL_PID=""
 
 check() { if eval "$2"; then echo "ok - $1"; else echo "not ok - $1"; fi; }
 
 cleanup() {
     [ -n "$AGENT_PID" ] && kill -9 "$AGENT_PID" 2>/dev/null
+    [ -n "$STEAL_PID" ] && kill -9 "$STEAL_PID" 2>/dev/null
     if [ -n "$DAEMON" ]; then
         kill -INT "$DAEMON" 2>/dev/null
         for _ in 1 2 3 4 5 6 7 8 9 10; do
@@ -176,3 +179,23 @@ check "a signed batch with one byte changed (CRC made to match) is refused" \
      [ "$(entries)" = "$n" ]'
 agent_stop
 check "the agent stops cleanly" 'grep -q "stopped" "$T/agent.log"'
+
+# --- a load the daemon loses midway -----------------------------------------
+# between the agent's begin and part another load begins (ctl_steal.py, a
+# proxy on the control socket, begins one as an operator's `manifest load`
+# would): the daemon drops the agent's load, the part is told so; the
+# batch must go again, not be acknowledged as refused and lost
+python3 "$HERE/ctl_steal.py" "$T/steal.sock" "$T/ctl.sock" >"$T/steal.log" 2>&1 &
+STEAL_PID=$!
+for _ in $(seq 1 40); do [ -S "$T/steal.sock" ] && break; sleep 0.1; done
+"$AGENT" --site a --ctl "$T/steal.sock" --state "$T/agent" >>"$T/agent.log" 2>&1 &
+AGENT_PID=$!
+printf 'MK0000000000001,330782100201\nMK0000000000002,330782100202\n' >"$T/kept.csv"
+fleet manifest push "$T/kept.csv" --site a >"$T/kpush" 2>&1
+krev=$(sed -n 's/.*revisions [0-9]*\.\.\([0-9]*\)).*/\1/p' "$T/kpush")
+wait_rev "$krev"
+check "a batch whose load the daemon lost midway is begun again and applied, not acknowledged as refused" \
+    'grep -q stolen "$T/steal.log" && [ "$(man manifest_outcome)" = applied ] &&
+     [ "$(region MK0000000000002)" = 330782100202 ] && grep -q "beginning again" "$T/agent.log"'
+agent_stop
+kill "$STEAL_PID"; wait "$STEAL_PID" 2>/dev/null; STEAL_PID=""

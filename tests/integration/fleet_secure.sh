@@ -249,6 +249,9 @@ check "site a's agent, under its own credential, receives a signed manifest and 
 as ops manifest push "$T/pre.csv" --site b --sign "$T/ops-key" >/dev/null 2>&1
 r=$(probe site-a consume-manifest b 2>&1)
 check "site a cannot consume site b's manifest stream ($r)" 'echo "$r" | grep -q "^denied: .*Permissions Violation"'
+r=$(probe site-a consume-manifest b agent-a 2>&1)
+check "nor through a consumer named as its own on b's manifest stream ($r)" \
+    'echo "$r" | grep -q "^denied: .*Permissions Violation"'
 
 # --- what site a's credential may not do ---------------------------------
 as ops push "$PLAN" --site b --sign "$T/ops-key" >/dev/null 2>&1

@@ -655,6 +655,7 @@ static const char *creds_file(const char *text)
 	cr_assert_not_null(f);
 	fputs(text, f);
 	fclose(f);
+	chmod(path, 0600);
 	return path;
 }
 
@@ -683,6 +684,33 @@ Test(fleet_nkey, creds_files_are_told_apart)
 	unlink(f);
 	cr_assert_eq(ps_creds_read(f, seed, pub, err, sizeof(err)), -1);
 	cr_assert(strstr(err, "cannot read it"), "%s", err);
+}
+
+Test(fleet_nkey, a_credential_other_users_may_read_or_change_is_refused)
+{
+	char seed[PS_NKEY_SEED_LEN + 1], pub[PS_NKEY_PUB_LEN + 1], err[256];
+	const char *f = creds_file(VEC_SEED "\n");
+	cr_assert_eq(chmod(f, 0644), 0);
+	cr_assert_eq(ps_creds_read(f, seed, pub, err, sizeof(err)), -1);
+	cr_assert(strstr(err, "mode 0644") && strstr(err, "chmod 600"),
+		  "%s", err);
+	cr_assert_eq(chmod(f, 0620), 0);        /* the group may replace it */
+	cr_assert_eq(ps_creds_read(f, seed, pub, err, sizeof(err)), -1);
+	f = creds_file("-----BEGIN NATS USER JWT-----\neyJ0eXAi\n"
+		       "------END NATS USER JWT------\n\n"
+		       "-----BEGIN USER NKEY SEED-----\n" VEC_SEED
+		       "\n------END USER NKEY SEED------\n");
+	cr_assert_eq(chmod(f, 0604), 0);
+	cr_assert_eq(ps_creds_read(f, seed, pub, err, sizeof(err)), -1);
+	cr_assert(strstr(err, "chmod 600"), "%s", err);
+	/* the owner's, and its group's to read: taken */
+	cr_assert_eq(chmod(f, 0640), 0);
+	cr_assert_eq(ps_creds_read(f, seed, pub, err, sizeof(err)),
+		     PS_CREDS_JWT);
+	f = creds_file(VEC_SEED "\n");
+	cr_assert_eq(ps_creds_read(f, seed, pub, err, sizeof(err)),
+		     PS_CREDS_NKEY);
+	unlink(f);
 }
 
 /* ---------------------------------------------------------- manifests */
@@ -789,4 +817,44 @@ Test(fleet_manifest, signed_batches_tampered_replayed_or_foreign_are_refused)
 	cr_assert_eq(ps_sign_item_verify(line, &item, "manifest", "a", 7,
 					 &k.trust, why, sizeof(why)), -1);
 	ps_out_free(&item);
+}
+
+/* A server that forges stream sequences (the cluster itself compromised)
+ * delivers a batch signed to follow revision 5 as revision 5, then again
+ * as 6: with only "R not older than the last handled", both pass and the
+ * batch is applied twice (a waybill deleted at the site in between comes
+ * back). A batch lands after the revision it follows, so R < its own. */
+Test(fleet_manifest, a_batch_delivered_at_or_before_the_revision_it_follows_is_refused)
+{
+	struct keys k;
+	make_keys(&k);
+	struct ps_man_batch b = { .push = "p1", .name = "pre.csv", .index = 0,
+				  .count = 1, .first_line = 1 };
+	const char *text = "SF1,330782100201\n";
+	size_t n = strlen(text);
+	char line[512], why[256];
+	struct ps_out item;
+	ps_out_init(&item);
+	ps_man_sign_item(&item, &b, text, n);
+	cr_assert_eq(ps_sign_item_line(line, sizeof(line), &item, "manifest",
+				       "a", 5, k.sk), 0);
+	ps_out_free(&item);
+	/* honest: published after 5, it is 6 */
+	cr_assert_eq(ps_man_verify(line, &b, text, n, "a", 4, 6, &k.trust,
+				   why, sizeof(why)), 0, "%s", why);
+	/* forged: delivered as 5 (after 4 was handled), then as 6 */
+	cr_assert_eq(ps_man_verify(line, &b, text, n, "a", 4, 5, &k.trust,
+				   why, sizeof(why)), -1);
+	cr_assert(strstr(why, "out of place"), "%s", why);
+	cr_assert_eq(ps_man_verify(line, &b, text, n, "a", 4, 3, &k.trust,
+				   why, sizeof(why)), -1);
+	/* and once 6 is handled, 7 is a replay */
+	cr_assert_eq(ps_man_verify(line, &b, text, n, "a", 6, 7, &k.trust,
+				   why, sizeof(why)), -1);
+	cr_assert(strstr(why, "replayed"), "%s", why);
+	/* the envelope's checks still apply */
+	cr_assert_eq(ps_man_verify(NULL, &b, text, n, "a", 4, 6, &k.trust,
+				   why, sizeof(why)), -1);
+	cr_assert_eq(ps_man_verify(line, &b, text, n, "b", 4, 6, &k.trust,
+				   why, sizeof(why)), -1);
 }
