@@ -107,6 +107,12 @@ int ps_json_str(const char *json, const char *key, char *out, size_t n);
 /* The strings of the array "key", decoded, one per line, into o. */
 int ps_json_str_array(const char *json, const char *key, struct ps_out *o);
 
+/* A message header's value: as a number in base (at most max), or as a
+ * string that fits n bytes (with its NUL). 0, or -1 when absent or bad. */
+int ps_fleet_header_num(natsMsg *m, const char *key, int base, uint64_t max,
+			uint64_t *v);
+int ps_fleet_header_str(natsMsg *m, const char *key, char *out, size_t n);
+
 uint64_t ps_fleet_now_ms(void);
 
 #endif

@@ -2,6 +2,7 @@
  * chunking and reassembly of a large hold list, and the signing of hold
  * operations (see fleet_holds.h). */
 #include "fleet_holds.h"
+#include "fleet.h"
 
 #include <sodium.h>
 #include <stdio.h>
@@ -62,39 +63,17 @@ natsStatus ps_hold_chunk_set(natsMsg *m, const struct ps_hold_chunk *c)
 	return s;
 }
 
-/* A header's value as a number (base), or -1. */
-static int header_num(natsMsg *m, const char *key, int base, uint64_t max,
-		      uint64_t *v)
-{
-	const char *s = NULL;
-	char *end;
-	if (natsMsgHeader_Get(m, key, &s) != NATS_OK || !s || !*s)
-		return -1;
-	*v = strtoull(s, &end, base);
-	return *end || *v > max ? -1 : 0;
-}
-
-static int header_str(natsMsg *m, const char *key, char *out, size_t n)
-{
-	const char *s = NULL;
-	if (natsMsgHeader_Get(m, key, &s) != NATS_OK || !s || !*s ||
-	    strlen(s) >= n)
-		return -1;
-	snprintf(out, n, "%s", s);
-	return 0;
-}
-
 int ps_hold_chunk_get(natsMsg *m, struct ps_hold_chunk *c)
 {
 	uint64_t i, n, crc;
 	memset(c, 0, sizeof(*c));
-	if (header_str(m, PS_HOLD_H_LOAD, c->load, sizeof(c->load)) ||
-	    header_str(m, PS_HOLD_H_NAME, c->name, sizeof(c->name)) ||
-	    header_num(m, PS_HOLD_H_CHUNK, 10, UINT32_MAX, &i) ||
-	    header_num(m, PS_HOLD_H_CHUNKS, 10, UINT32_MAX, &n) ||
-	    header_num(m, PS_HOLD_H_SIZE, 10, PS_FLEET_HOLDS_MAX_BYTES,
+	if (ps_fleet_header_str(m, PS_HOLD_H_LOAD, c->load, sizeof(c->load)) ||
+	    ps_fleet_header_str(m, PS_HOLD_H_NAME, c->name, sizeof(c->name)) ||
+	    ps_fleet_header_num(m, PS_HOLD_H_CHUNK, 10, UINT32_MAX, &i) ||
+	    ps_fleet_header_num(m, PS_HOLD_H_CHUNKS, 10, UINT32_MAX, &n) ||
+	    ps_fleet_header_num(m, PS_HOLD_H_SIZE, 10, PS_FLEET_HOLDS_MAX_BYTES,
 		       &c->size) ||
-	    header_num(m, PS_HOLD_H_CRC, 16, UINT32_MAX, &crc))
+	    ps_fleet_header_num(m, PS_HOLD_H_CRC, 16, UINT32_MAX, &crc))
 		return -1;
 	c->index = (uint32_t)i;
 	c->count = (uint32_t)n;

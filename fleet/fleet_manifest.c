@@ -1,6 +1,7 @@
 /* fleet_manifest.c: the manifest batches' names, cutting, headers and
  * signed item (see fleet_manifest.h). */
 #include "fleet_manifest.h"
+#include "fleet.h"
 
 #include <inttypes.h>
 
@@ -53,38 +54,17 @@ natsStatus ps_man_batch_set(natsMsg *m, const struct ps_man_batch *b)
 	return s;
 }
 
-static int header_num(natsMsg *m, const char *key, int base, uint64_t max,
-		      uint64_t *v)
-{
-	const char *s = NULL;
-	char *end;
-	if (natsMsgHeader_Get(m, key, &s) != NATS_OK || !s || !*s)
-		return -1;
-	*v = strtoull(s, &end, base);
-	return *end || *v > max ? -1 : 0;
-}
-
-static int header_str(natsMsg *m, const char *key, char *out, size_t n)
-{
-	const char *s = NULL;
-	if (natsMsgHeader_Get(m, key, &s) != NATS_OK || !s || !*s ||
-	    strlen(s) >= n)
-		return -1;
-	snprintf(out, n, "%s", s);
-	return 0;
-}
-
 int ps_man_batch_get(natsMsg *m, struct ps_man_batch *b)
 {
 	uint64_t i, n, line, crc;
 	memset(b, 0, sizeof(*b));
-	if (header_str(m, PS_MAN_H_PUSH, b->push, sizeof(b->push)) ||
-	    header_str(m, PS_MAN_H_NAME, b->name, sizeof(b->name)) ||
-	    header_num(m, PS_MAN_H_BATCH, 10, UINT32_MAX, &i) ||
-	    header_num(m, PS_MAN_H_BATCHES, 10, UINT32_MAX, &n) ||
-	    header_num(m, PS_MAN_H_LINE, 10, UINT32_MAX / 2, &line) ||
-	    header_num(m, PS_MAN_H_CRC, 16, UINT32_MAX, &crc) ||
-	    header_num(m, PS_MAN_H_PUSHED, 10, UINT64_MAX, &b->pushed_ms) ||
+	if (ps_fleet_header_str(m, PS_MAN_H_PUSH, b->push, sizeof(b->push)) ||
+	    ps_fleet_header_str(m, PS_MAN_H_NAME, b->name, sizeof(b->name)) ||
+	    ps_fleet_header_num(m, PS_MAN_H_BATCH, 10, UINT32_MAX, &i) ||
+	    ps_fleet_header_num(m, PS_MAN_H_BATCHES, 10, UINT32_MAX, &n) ||
+	    ps_fleet_header_num(m, PS_MAN_H_LINE, 10, UINT32_MAX / 2, &line) ||
+	    ps_fleet_header_num(m, PS_MAN_H_CRC, 16, UINT32_MAX, &crc) ||
+	    ps_fleet_header_num(m, PS_MAN_H_PUSHED, 10, UINT64_MAX, &b->pushed_ms) ||
 	    !n || i >= n || !line)
 		return -1;
 	b->index = (uint32_t)i;

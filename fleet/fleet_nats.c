@@ -499,3 +499,24 @@ int ps_json_str_array(const char *json, const char *key, struct ps_out *o)
 	}
 	return *p == ']' ? 0 : -1;
 }
+
+int ps_fleet_header_num(natsMsg *m, const char *key, int base, uint64_t max,
+			uint64_t *v)
+{
+	const char *s = NULL;
+	char *end;
+	if (natsMsgHeader_Get(m, key, &s) != NATS_OK || !s || !*s)
+		return -1;
+	*v = strtoull(s, &end, base);
+	return *end || *v > max ? -1 : 0;
+}
+
+int ps_fleet_header_str(natsMsg *m, const char *key, char *out, size_t n)
+{
+	const char *s = NULL;
+	if (natsMsgHeader_Get(m, key, &s) != NATS_OK || !s || !*s ||
+	    strlen(s) >= n)
+		return -1;
+	snprintf(out, n, "%s", s);
+	return 0;
+}
