@@ -16,6 +16,9 @@
 #define CHUNK_SHIFT 16
 #define CHUNK_ENTRIES (1u << CHUNK_SHIFT)
 #define NO_ENTRY UINT32_MAX
+#ifndef MADV_COLLAPSE
+#define MADV_COLLAPSE 25         /* Linux 6.1; older kernels refuse it */
+#endif
 
 struct bucket {
 	uint32_t seq;
@@ -43,6 +46,7 @@ struct ps_mtable {
 	uint64_t count;
 	uint32_t fresh;          /* entries ever handed out */
 	uint32_t free_head;
+	int index_huge;          /* the index asked for huge pages */
 };
 
 #define LOAD(p) __atomic_load_n((p), __ATOMIC_RELAXED)
@@ -302,6 +306,20 @@ static int find(const struct ps_mtable *t, const uint64_t k[3], uint64_t h,
 	return -1;
 }
 
+/* Once the table holds a sixteenth of a bucket per bucket (four entries per
+ * 4 KiB page of the index), nearly every page of the index is resident
+ * anyway: from then on it is held in huge pages, the ones there collapsed
+ * at once, so that a look-up's bucket costs no page walk of its own (a
+ * walk per record otherwise, and on a VM a walk is slower than the miss).
+ * Before that, an index barely used stays barely resident. Failure is
+ * harmless: the index stays in small pages. */
+static void index_to_huge_pages(struct ps_mtable *t)
+{
+	t->index_huge = 1;
+	madvise(t->b, t->index_bytes, MADV_HUGEPAGE);
+	madvise(t->b, t->index_bytes, MADV_COLLAPSE);
+}
+
 static uint32_t alloc_entry(struct ps_mtable *t)
 {
 	if (t->free_head != NO_ENTRY) {
@@ -366,6 +384,8 @@ enum ps_mtable_put ps_mtable_put(struct ps_mtable *t, const uint8_t *wb,
 	STORE(&bk->idx[slot], ei + 1);
 	write_end(bk);
 	t->count++;
+	if (!t->index_huge && t->count >= t->nb / 16)
+		index_to_huge_pages(t);
 	return PS_MT_ADDED;
 }
 
