@@ -8,6 +8,7 @@
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib/common.sh"
+plain_build_only "the board in a browser"
 GEN=""
 SORTER=""
 trap 'kill $GEN $SORTER 2>/dev/null; cleanup' EXIT INT TERM

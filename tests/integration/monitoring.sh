@@ -8,6 +8,7 @@
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib/common.sh"
+plain_build_only "Prometheus rules and dashboard queries"
 MON="$ROOT/monitoring"
 PROM=""
 GEN=""

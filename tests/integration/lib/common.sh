@@ -14,6 +14,18 @@ RC=0
 
 check() { if eval "$2"; then echo "ok - $1"; else echo "not ok - $1"; fi; }
 
+# plain_build_only WHY: a suite whose subject is not the C code (a browser,
+# Prometheus) runs once, against the plain build; under the sanitized build
+# it says why and stops (the test command runs every suite against both).
+plain_build_only() {
+    if meson introspect --buildoptions "$BUILD" 2>/dev/null |
+        grep -q '"name": "b_sanitize", "value": "address'; then
+        echo "# $1: run once, against the plain build"
+        rm -rf "$T"
+        exit 0
+    fi
+}
+
 stop_daemon() {
     if [ -n "$PID" ]; then
         kill -INT "$PID" 2>/dev/null
