@@ -4,7 +4,7 @@
 # by parcelsort-gen replayed through a plan and a candidate; a plan against
 # itself changes nothing; a moved prefix, a new rule, a removed chute and a
 # removed default give exactly the reference's counts, groups and chutes;
-# an intercept list from a file takes part; --against active reads the
+# an intercept list and a manifest from files take part; --against active reads the
 # daemon's plan, hold list and disabled chutes, and the daemon's own capture
 # (capture start/stop) replays as the reference says; `fleet push --whatif`
 # replays the capture against a site's active plan as its agent reported
@@ -84,6 +84,56 @@ with open(sys.argv[2], "w") as f:
 compare "holds from a file" "$T/moved.plan" "$T/holds.txt"
 check "holds from a file: records are INTERCEPTED" \
     'python3 -c "import json,sys; d=json.load(open(sys.argv[1])); assert d[\"current\"][\"by_reason\"][\"INTERCEPTED\"] > 0" "$T/r.json"'
+
+# a manifest from a file: a capture of mostly barcode-only records (region
+# 0), a manifest giving two of every three of their waybills a region
+# (alternately in prefix 44, which the moved plan moves, and 11); the
+# records still without a region fall to the default
+CU="$T/unknown.pcap"
+"$BUILD/gen/parcelsort-gen" --pcap "$CU" --quiet --datagrams 1500 --seed 12 \
+    --unknown 0.7 --rescan 0.2 --noread 0.03 --invalid 0.03 \
+    --dst-mac 02:00:00:00:00:02
+# barcode_only CAPTURE OUT [EVERY]: the distinct valid waybills of the
+# capture's barcode-only records, into OUT (EVERY: only those of which
+# the index modulo 3 is not 2, each with a region, as a manifest file)
+barcode_only() {
+    (cd "$HERE" && python3 -c '
+import struct, sys, reference as ref
+seen = []
+for fr in ref.read_pcap(sys.argv[1]):
+    s = ref.udp_payload(fr)
+    if not s or len(s[4]) < 80: continue
+    for i in range((len(s[4]) - 16) // 64):
+        rec = s[4][16 + 64 * i:80 + 64 * i]
+        wb, region = rec[:24], struct.unpack(">Q", rec[24:32])[0]
+        if region == 0 and ref.waybill_state(wb) == "valid" and wb not in seen:
+            seen.append(wb)
+with open(sys.argv[2], "w") as f:
+    if sys.argv[3] == "all":
+        for wb in seen: f.write(wb.rstrip(b"\0").decode() + "\n")
+    else:
+        f.write("waybill,region\n# pre-advice for the what-if test\n")
+        for i, wb in enumerate(seen):
+            if i % 3 != 2:
+                f.write("%s,%s\n" % (wb.rstrip(b"\0").decode(),
+                                     "440305000000" if i % 2 else "110105000000"))
+' "$1" "$2" "${3:-all}")
+}
+barcode_only "$CU" "$T/manifest.csv" some
+check "manifest file: covers some barcode-only waybills of the capture" \
+    '[ "$(grep -c "^[0-9A-Z-]*,[0-9]*$" "$T/manifest.csv")" -gt 100 ]'
+whatif "$T/moved.plan" --capture "$CU" --against "$P" --manifest "$T/manifest.csv" --json >"$T/r.json"
+check "manifest from a file: exit 0" '[ $? -eq 0 ]'
+(cd "$HERE" && python3 whatif_ref.py "$P" "$T/moved.plan" "$CU" "$T/r.json" - - "$T/manifest.csv") |
+    sed "s/^\(not \)\{0,1\}ok - /&manifest from a file: /"
+whatif "$T/moved.plan" --capture "$CU" --against "$P" --json >"$T/r0.json"
+check "manifest from a file: its regions move records that the default decides without it" \
+    'python3 -c "
+import json, sys
+m, n = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+assert m[\"changed\"] > 0 and n[\"changed\"] < m[\"changed\"]
+assert m[\"current\"][\"by_reason\"][\"ROUTED\"] > n[\"current\"][\"by_reason\"][\"ROUTED\"]
+" "$T/r.json" "$T/r0.json"'
 
 # chute states in the capture: a BLOCKED report of chute 19 for an hour
 # before the first scan takes it out for the whole capture, on both sides
