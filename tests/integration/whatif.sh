@@ -4,8 +4,10 @@
 # by parcelsort-gen replayed through a plan and a candidate; a plan against
 # itself changes nothing; a moved prefix, a new rule, a removed chute and a
 # removed default give exactly the reference's counts, groups and chutes;
-# an intercept list and a manifest from files take part; --against active reads the
-# daemon's plan, hold list and disabled chutes, and the daemon's own capture
+# an intercept list and a manifest from files take part; --against active
+# reads the daemon's plan, hold list, disabled chutes and the manifest
+# entries of the capture's barcode-only waybills (or a --manifest FILE
+# instead), and the daemon's own capture
 # (capture start/stop) replays as the reference says; `fleet push --whatif`
 # replays the capture against a site's active plan as its agent reported
 # it (a NATS cluster, the daemon and a parcelsort-agent), shows the report,
@@ -283,6 +285,29 @@ sed 's/^route 33 110 11,12$/route 33 110 19/' "$P" >"$T/to19.plan"
     sed "s/^\(not \)\{0,1\}ok - /&against active, onto the disabled chute: /"
 check "against active, onto the disabled chute: records become CHUTE_UNAVAILABLE" \
     'python3 -c "import json,sys; d=json.load(open(sys.argv[1])); assert d[\"become\"][\"CHUTE_UNAVAILABLE\"] > 0" "$T/r.json"'
+# the daemon's manifest: the file's entries loaded, two more added; the
+# what-if asks the daemon for the capture's barcode-only waybills only
+# (9,000 or so: several requests of at most 4096)
+barcode_only "$CU" "$T/barcode_only.txt"
+ctl manifest load "$T/manifest.csv" >/dev/null
+check "manifest loaded into the daemon" '[ $? -eq 0 ]'
+cp "$T/manifest.csv" "$T/manifest_active.csv"
+for wb in $(sed -n '3p;6p' "$T/barcode_only.txt"); do
+    ctl manifest add "$wb" 440305000000 >/dev/null &&
+        echo "$wb,440305000000" >>"$T/manifest_active.csv"
+done
+check "two entries added to the daemon's manifest" \
+    '[ "$(wc -l <"$T/manifest_active.csv")" -eq $(($(wc -l <"$T/manifest.csv") + 2)) ]'
+"$CTLBIN" --ctl "$CTL" plan whatif "$T/moved.plan" --capture "$CU" --json >"$T/r.json"
+check "against active, the daemon's manifest: exit 0" '[ $? -eq 0 ]'
+(cd "$HERE" && python3 whatif_ref.py "$P" "$T/moved.plan" "$CU" "$T/r.json" "$T/holds.txt" 19 "$T/manifest_active.csv") |
+    sed "s/^\(not \)\{0,1\}ok - /&against active, the daemon's manifest: /"
+# --manifest FILE with --against active: FILE instead of the daemon's
+sed -n '1,200p' "$T/manifest.csv" >"$T/manifest_small.csv"
+"$CTLBIN" --ctl "$CTL" plan whatif "$T/moved.plan" --capture "$CU" --manifest "$T/manifest_small.csv" --json >"$T/r.json"
+check "against active with --manifest FILE: exit 0" '[ $? -eq 0 ]'
+(cd "$HERE" && python3 whatif_ref.py "$P" "$T/moved.plan" "$CU" "$T/r.json" "$T/holds.txt" 19 "$T/manifest_small.csv") |
+    sed "s/^\(not \)\{0,1\}ok - /&against active with --manifest FILE, the file's entries only: /"
 # the daemon's own capture (capture start/stop) read back and replayed
 ctl capture start "$T/live.pcap" >/dev/null
 check "capture started" '[ $? -eq 0 ]'
