@@ -450,11 +450,13 @@ out:
 	return rc;
 }
 
-int wi_cli_compare(const char *candidate, const char *current_text,
+int wi_cli_compare(const char *candidate, const char *candidate_text,
+		   size_t candidate_len, const char *current_text,
 		   size_t current_len, const char *current_name,
 		   const char *capture, int json, unsigned long long *changed)
 {
-	struct ps_plan *cand = load_plan(candidate, NULL, 0, json);
+	struct ps_plan *cand = load_plan(candidate, candidate_text,
+					 candidate_len, json);
 	if (!cand)
 		return EXIT_REFUSED;
 	struct ps_plan *cur = load_plan(current_name, current_text,

@@ -370,6 +370,16 @@ assert [p["pushed"] for p in d["push"]] == [True, True]
 check "fleet push --whatif --json: reports, then the pushes" '[ $? -eq 0 ]'
 (cd "$HERE" && python3 whatif_ref.py "$P" "$T/moved.plan" "$C" "$T/r.json") |
     sed "s/^\(not \)\{0,1\}ok - /&fleet push --whatif: /"
+# the plan file is read once: the check, the what-if and the push are
+# about the same bytes
+if command -v strace >/dev/null && strace -qq -e trace=none true 2>/dev/null; then
+    strace -f -qq -e trace=open,openat -o "$T/strace.txt" \
+        "$CTLBIN" fleet push "$T/moved.plan" --site a --whatif "$C" --yes >/dev/null 2>&1
+    rc=$?
+    opens=$(grep -c 'moved\.plan"' "$T/strace.txt")
+    check "fleet push --whatif: pushed, the plan file opened once ($rc, $opens)" \
+        '[ $rc -eq 0 ] && [ "$opens" -eq 1 ]'
+fi
 if command -v script >/dev/null; then
     for _ in $(seq 1 100); do
         [ "$(field a revision)" = "$(field a pushed)" ] && break
