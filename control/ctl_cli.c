@@ -45,13 +45,16 @@ char *ctl_read_file(const char *path, size_t *len)
 	return b;
 }
 
-int ctl_plan_check(const char *path, int json, int quiet_ok)
+/* The plan at path, or in text (len bytes) under that name when text. */
+static int plan_check(const char *path, const char *text, size_t len,
+		      int json, int quiet_ok)
 {
 	struct ps_plan_src src;
 	struct ps_errors e;
 	ps_plan_src_init(&src);
 	ps_errors_init(&e);
-	int rc = ps_plan_parse_file(&src, path, &e);
+	int rc = text ? ps_plan_parse(&src, text, len, path, &e)
+		      : ps_plan_parse_file(&src, path, &e);
 	struct ps_plan *p = rc ? NULL : ps_plan_compile(&src, 1, &e);
 	if (!p) {
 		if (json) {
@@ -88,4 +91,15 @@ done:
 	ps_plan_src_free(&src);
 	ps_errors_free(&e);
 	return EXIT_DONE;
+}
+
+int ctl_plan_check(const char *path, int json, int quiet_ok)
+{
+	return plan_check(path, NULL, 0, json, quiet_ok);
+}
+
+int ctl_plan_check_text(const char *name, const char *text, size_t len,
+			int json, int quiet_ok)
+{
+	return plan_check(name, text, len, json, quiet_ok);
 }

@@ -13,5 +13,8 @@ char *ctl_read_file(const char *path, size_t *len);
 /* Parse and compile the plan at path; print what was found (JSON when
  * json; nothing on success when quiet_ok). EXIT_DONE or EXIT_REFUSED. */
 int ctl_plan_check(const char *path, int json, int quiet_ok);
+/* The same for a plan's text already read (name for its messages). */
+int ctl_plan_check_text(const char *name, const char *text, size_t len,
+			int json, int quiet_ok);
 
 #endif

@@ -246,30 +246,90 @@ int ps_ctl_manifest_del(const struct ps_ctl_ctx *x,
 	return PS_CTL_OK;
 }
 
-/* WAYBILL */
-int ps_ctl_manifest_get(const struct ps_ctl_ctx *x,
-			const struct ps_ctl_args *a, struct ps_out *o)
+/* The next waybill of an argument holding one or more, separated by
+ * blanks (space, tab, newline): 1 with *w and *len set, 0 at its end. */
+static int next_waybill(const char **p, const char *end, const char **w,
+			size_t *len)
 {
-	struct ps_manifest *m = manifest_of(x, o);
-	uint8_t wb[PS_WB_BYTES];
+	const char *s = *p;
+	while (s < end && (*s == ' ' || *s == '\t' || *s == '\n' ||
+			   *s == '\r'))
+		s++;
+	const char *e = s;
+	while (e < end && *e != ' ' && *e != '\t' && *e != '\n' &&
+	       *e != '\r')
+		e++;
+	*p = e;
+	*w = s;
+	*len = (size_t)(e - s);
+	return e > s;
+}
+
+/* One waybill's entry: {"waybill":W,"found":B,"region":R|null,
+ * "expires_ms":T|null,"expires_in_s":S|null} */
+static void entry_json(struct ps_out *o, struct ps_manifest *m,
+		       const uint8_t *wb, uint64_t now)
+{
 	uint64_t exp;
-	if (!m)
-		return PS_CTL_ERR_REFUSED;
-	if (a->n != 1)
-		return usage(o, "manifest get: WAYBILL");
-	if (waybill_arg(o, "manifest get", a->v[0], a->len[0], wb))
-		return PS_CTL_ERR_USAGE;
-	uint64_t now = ps_now_ms();
 	uint64_t region = ps_manifest_get_expiry(m, wb, now, &exp);
 	ps_out_printf(o, "{\"waybill\":");
 	waybill_json(o, wb);
 	if (region)
 		ps_out_printf(o, ",\"found\":true,\"region\":%" PRIu64
 			      ",\"expires_ms\":%" PRIu64 ",\"expires_in_s\":%"
-			      PRIu64 "}\n", region, exp, (exp - now) / 1000);
+			      PRIu64 "}", region, exp, (exp - now) / 1000);
 	else
 		ps_out_printf(o, ",\"found\":false,\"region\":null,"
-			      "\"expires_ms\":null,\"expires_in_s\":null}\n");
+			      "\"expires_ms\":null,\"expires_in_s\":null}");
+}
+
+/* WAYBILL... (each argument one waybill or several separated by blanks;
+ * at most PS_CTL_MANIFEST_GET_MAX in all). One waybill: its entry; more:
+ * {"entries":[entry,...]} in the order asked. A bad waybill refuses the
+ * whole request, naming it. */
+int ps_ctl_manifest_get(const struct ps_ctl_ctx *x,
+			const struct ps_ctl_args *a, struct ps_out *o)
+{
+	struct ps_manifest *m = manifest_of(x, o);
+	uint8_t wb[PS_WB_BYTES];
+	char t[PS_MANIFEST_MAX_LINE + 1];
+	const char *p, *w;
+	size_t len;
+	unsigned n = 0;
+	if (!m)
+		return PS_CTL_ERR_REFUSED;
+	/* first every waybill checked and counted: all or nothing */
+	for (unsigned i = 0; i < a->n; i++)
+		for (p = a->v[i]; next_waybill(&p, a->v[i] + a->len[i], &w,
+					       &len); n++) {
+			if (n == PS_CTL_MANIFEST_GET_MAX) {
+				char msg[96];
+				snprintf(msg, sizeof(msg), "manifest get: at "
+					 "most %u waybills a request",
+					 PS_CTL_MANIFEST_GET_MAX);
+				return usage(o, msg);
+			}
+			snprintf(t, sizeof(t), "%.*s", (int)(len < sizeof(t)
+				 ? len : sizeof(t) - 1), w);
+			if (waybill_arg(o, "manifest get", t, len, wb))
+				return PS_CTL_ERR_USAGE;
+		}
+	if (!n)
+		return usage(o, "manifest get: WAYBILL...");
+	uint64_t now = ps_now_ms();
+	if (n > 1)
+		ps_out_printf(o, "{\"entries\":[");
+	unsigned k = 0;
+	for (unsigned i = 0; i < a->n; i++)
+		for (p = a->v[i]; next_waybill(&p, a->v[i] + a->len[i], &w,
+					       &len); k++) {
+			snprintf(t, sizeof(t), "%.*s", (int)len, w);
+			ps_manifest_waybill(t, wb, &(const char *){ NULL });
+			if (k)
+				ps_out_write(o, ",", 1);
+			entry_json(o, m, wb, now);
+		}
+	ps_out_printf(o, n > 1 ? "]}\n" : "\n");
 	return PS_CTL_OK;
 }
 

@@ -266,11 +266,12 @@ static char *site_active_plan(struct ps_fleet *f, const char *site,
 	return text;
 }
 
-/* --whatif: the capture replayed through the plan and each site's active
- * plan, the reports printed; 0 when every site had one, else the number
- * of sites without one (-1: the candidate or the capture refused). */
+/* --whatif: the capture replayed through the plan (its text, the bytes
+ * to be pushed) and each site's active plan, the reports printed; 0 when
+ * every site had one, else the number of sites without one (-1: the
+ * candidate or the capture refused). */
 static int push_whatif(struct ps_fleet *f, const struct fleet_args *fa,
-		       char **ids, int n)
+		       const char *cand, size_t cand_len, char **ids, int n)
 {
 	int missing = 0;
 	if (fa->json)
@@ -304,8 +305,8 @@ static int push_whatif(struct ps_fleet *f, const struct fleet_args *fa,
 		}
 		snprintf(name, sizeof(name), "site %s revision %" PRIu64,
 			 ids[i], rev);
-		int rc = wi_cli_compare(fa->pos[0], text, len, name, fa->whatif,
-					fa->json, NULL);
+		int rc = wi_cli_compare(fa->pos[0], cand, cand_len, text, len,
+					name, fa->whatif, fa->json, NULL);
 		free(text);
 		fflush(stdout);
 		if (fa->json)
@@ -371,34 +372,44 @@ static int fleet_push(const struct fleet_args *fa)
 	}
 	if (!n)
 		return ctl_bad_usage("fleet push: no site");
-	/* a plan with errors never reaches the bucket, unless ops say it was
-	 * checked elsewhere (another parcelsort version than this one's):
-	 * then the site's own check is the one that counts */
-	if (!fa->no_check &&
-	    ctl_plan_check(fa->pos[0], fa->json, fa->json) != EXIT_DONE) {
+	/* the file is read once: the check, the what-if and the push are
+	 * about the same bytes, whatever happens to the file meanwhile */
+	size_t len;
+	char *text = ctl_read_file(fa->pos[0], &len);
+	if (!text) {
+		if (fa->no_check)
+			return EXIT_USAGE;
 		fprintf(stderr, "parcelsortctl: %s refused; nothing pushed\n",
 			fa->pos[0]);
 		return EXIT_REFUSED;
 	}
-	size_t len;
-	char *text = ctl_read_file(fa->pos[0], &len);
-	if (!text)
-		return EXIT_USAGE;
+	/* a plan with errors never reaches the bucket, unless ops say it was
+	 * checked elsewhere (another parcelsort version than this one's):
+	 * then the site's own check is the one that counts */
+	if (!fa->no_check && ctl_plan_check_text(fa->pos[0], text, len,
+						 fa->json, fa->json)
+			     != EXIT_DONE) {
+		fprintf(stderr, "parcelsortctl: %s refused; nothing pushed\n",
+			fa->pos[0]);
+		free(text);
+		return EXIT_REFUSED;
+	}
 	struct ps_out o;
 	ps_out_init(&o);
 	ps_out_write(&o, text, len);
-	free(text);
 	ps_fleet_trailer(&o, fa->pos[0], ps_fleet_now_ms());
 	struct ps_fleet f;
 	if (o.oom || open_fleet(&f, fa)) {
+		free(text);
 		ps_out_free(&o);
 		return EXIT_UNREACHABLE;
 	}
 	if (fa->whatif) {
-		int w = push_whatif(&f, fa, ids, n);
+		int w = push_whatif(&f, fa, text, len, ids, n);
 		if (w < 0 || !push_confirmed(fa, n)) {
 			if (fa->json && w >= 0)
 				printf("null}\n");
+			free(text);
 			ps_out_free(&o);
 			memset(sk, 0, sizeof(sk));
 			close_fleet(&f);
@@ -413,6 +424,7 @@ static int fleet_push(const struct fleet_args *fa)
 				   fa->json, i == 0) != 0;
 	if (fa->json)
 		printf(fa->whatif ? "]}\n" : "]\n");
+	free(text);
 	ps_out_free(&o);
 	memset(sk, 0, sizeof(sk));
 	close_fleet(&f);

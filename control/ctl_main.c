@@ -720,9 +720,40 @@ static int cli_manifest_del(const struct typed *t)
 	return call_args(t->cmd, t->argc, t->argv);
 }
 
+/* "manifest get WAYBILL...": each waybill an argument, or past the
+ * request's 63 arguments all in one, separated by newlines (the daemon
+ * takes at most PS_CTL_MANIFEST_GET_MAX a request) */
 static int cli_manifest_get(const struct typed *t)
 {
-	return t->argc == 1 ? call_args(t->cmd, 1, t->argv) : wrong(t);
+	if (t->argc < 1)
+		return wrong(t);
+	if (t->argc > (int)PS_CTL_MANIFEST_GET_MAX) {
+		char msg[96];
+		snprintf(msg, sizeof(msg), "manifest get: at most %u waybills "
+			 "a command", PS_CTL_MANIFEST_GET_MAX);
+		return ctl_bad_usage(msg);
+	}
+	for (int i = 0; i < t->argc; i++)
+		if (!strncmp(t->argv[i], "--", 2))
+			return wrong(t);
+	if (t->argc < (int)PS_CTL_MAX_ARGS)
+		return call_args(t->cmd, t->argc, t->argv);
+	struct ps_out all, body;
+	ps_out_init(&all);
+	ps_out_init(&body);
+	for (int i = 0; i < t->argc; i++)
+		ps_out_printf(&all, "%s%s", i ? "\n" : "", t->argv[i]);
+	int rc;
+	if (all.oom) {
+		fprintf(stderr, "parcelsortctl: out of memory\n");
+		rc = EXIT_REFUSED;
+	} else {
+		ps_ctl_args(&body, all.buf);
+		rc = call(t->cmd, &body);
+	}
+	ps_out_free(&all);
+	ps_out_free(&body);
+	return rc;
 }
 
 /* --------------------------------------------------------------- stats */

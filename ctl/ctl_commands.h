@@ -102,8 +102,9 @@
 	  "manifest del WAYBILL...", \
 	  "remove waybills from the manifest (at most 63)") \
 	X(MANIFEST_GET, manifest_get, RO, "manifest get", \
-	  "manifest get WAYBILL", \
-	  "the waybill's region in the manifest, and when it lapses") \
+	  "manifest get WAYBILL...", \
+	  "the waybills' regions in the manifest, and when they lapse " \
+	  "(at most 4096)") \
 	X(MANIFEST_STATS, manifest_stats, RO, "manifest stats", \
 	  "manifest stats", \
 	  "entries, capacity, memory, hits and misses of barcode-only " \

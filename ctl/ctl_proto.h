@@ -33,6 +33,9 @@
 /* A plan's name argument labels every error of the plan: bounded. */
 #define PS_CTL_MAX_NAME    255u
 #define PS_CTL_F_JSON      0x1u
+/* manifest get: waybills asked in one request, at most (an argument may
+ * hold several, separated by spaces or newlines) */
+#define PS_CTL_MANIFEST_GET_MAX 4096u
 
 /* The commands, numbered from 1 in the order of ctl_commands.h. */
 enum ps_ctl_cmd {

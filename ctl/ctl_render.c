@@ -531,7 +531,7 @@ static void render_manifest_del(json_t *j, struct ps_out *o)
 		      num(j, "entries"), num(j, "entries") == 1 ? "y" : "ies");
 }
 
-static void render_manifest_get(json_t *j, struct ps_out *o)
+static void render_manifest_entry(json_t *j, struct ps_out *o)
 {
 	unsigned long long s = num(j, "expires_in_s");
 	if (truth(j, "found"))
@@ -541,6 +541,20 @@ static void render_manifest_get(json_t *j, struct ps_out *o)
 	else
 		ps_out_printf(o, "%s is not in the manifest\n",
 			      str(j, "waybill"));
+}
+
+/* One waybill's entry, or {"entries":[...]} for several: a line each. */
+static void render_manifest_get(json_t *j, struct ps_out *o)
+{
+	json_t *all = json_object_get(j, "entries");
+	size_t i;
+	json_t *e;
+	if (!json_is_array(all)) {
+		render_manifest_entry(j, o);
+		return;
+	}
+	json_array_foreach(all, i, e)
+		render_manifest_entry(e, o);
 }
 
 static void render_manifest_stats(json_t *j, struct ps_out *o)

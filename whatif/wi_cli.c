@@ -1,6 +1,7 @@
 /* wi_cli.c: `parcelsortctl plan whatif` and the fleet's what-if (see
  * wi_cli.h): arguments, loading the two plans, the intercept list, the
- * chute states and the manifest, the daemon's when --against active. */
+ * chute states and the manifest, the daemon's when --against active (its
+ * manifest as far as the capture needs it: wi_manifest.h). */
 #include "wi_cli.h"
 
 #include <errno.h>
@@ -21,6 +22,7 @@
 #include "plan.h"
 #include "plan_src.h"
 #include "whatif.h"
+#include "wi_manifest.h"
 #include "wi_report.h"
 
 #define WI_HOLD_PAGE "100000"    /* hold list's largest page */
@@ -421,10 +423,15 @@ int wi_cli_plan_whatif(int argc, char **argv, int json, const char *ctl)
 			goto out;
 		}
 	}
+	/* a manifest file, or with --against active the daemon's entries
+	 * for the capture's barcode-only waybills */
 	if (a.manifest && !(mf = load_manifest(a.manifest, json))) {
 		rc = EXIT_REFUSED;
 		goto out;
 	}
+	if (active && !a.manifest &&
+	    (rc = wi_manifest_active(ctl, a.capture, &mf)))
+		goto out;
 	struct wi_opts o = {
 		.plan = { cur, cand },
 		.name = { active ? "active" : a.against, a.candidate },
@@ -443,11 +450,13 @@ out:
 	return rc;
 }
 
-int wi_cli_compare(const char *candidate, const char *current_text,
+int wi_cli_compare(const char *candidate, const char *candidate_text,
+		   size_t candidate_len, const char *current_text,
 		   size_t current_len, const char *current_name,
 		   const char *capture, int json, unsigned long long *changed)
 {
-	struct ps_plan *cand = load_plan(candidate, NULL, 0, json);
+	struct ps_plan *cand = load_plan(candidate, candidate_text,
+					 candidate_len, json);
 	if (!cand)
 		return EXIT_REFUSED;
 	struct ps_plan *cur = load_plan(current_name, current_text,

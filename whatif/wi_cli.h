@@ -14,11 +14,13 @@
  * daemon unreachable. */
 int wi_cli_plan_whatif(int argc, char **argv, int json, const char *ctl_path);
 
-/* The fleet's what-if: the candidate file against a site's plan text
- * (as the plan bucket holds it), no holds, all chutes open; the report
- * (text or JSON) on stdout. Returns the exit code as above; *changed gets
- * the records whose chute changes. */
-int wi_cli_compare(const char *candidate, const char *current_text,
+/* The fleet's what-if: the candidate's text (as read from its file
+ * once: the bytes the fleet pushes; candidate names it) against a site's
+ * plan text (as the plan bucket holds it), no holds, all chutes open; the
+ * report (text or JSON) on stdout. Returns the exit code as above;
+ * *changed gets the records whose chute changes. */
+int wi_cli_compare(const char *candidate, const char *candidate_text,
+		   size_t candidate_len, const char *current_text,
 		   size_t current_len, const char *current_name,
 		   const char *capture, int json, unsigned long long *changed);
 

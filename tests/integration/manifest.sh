@@ -7,7 +7,8 @@
 # manifest in force stays; a load larger than one control request goes in
 # parts and --replace swaps at once; capacity refusals; the manifest
 # survives a restart and a kill -9 during a load leaves old or new; the
-# counters, events and --json answers say where regions came from.
+# counters, events and --json answers say where regions came from;
+# manifest get answers several waybills in one request (at most 4096).
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib/common.sh"
@@ -136,6 +137,36 @@ check "manifest stats --json" \
     'ctl --json manifest stats | jt "sorted(d) == sorted([\"entries\",\"capacity\",\"bytes\",\"ttl_s\",\"hits\",\"misses\",\"oldest_added_ms\",\"oldest_age_s\",\"refused_full\",\"adds\",\"dels\",\"loads\",\"replaces\",\"lapsed\",\"generation\",\"log_bytes\"]) and d[\"ttl_s\"] == 259200"'
 check "manifest get --json" \
     'ctl --json manifest get MF000000000401 | jt "d[\"found\"] and d[\"region\"] == $R and d[\"expires_in_s\"] > 259000 and d[\"waybill\"] == \"MF000000000401\""'
+# several waybills in one manifest get: {"entries":[...]} in the order
+# asked; past 63 the CLI sends them as one argument; at most 4096
+check "manifest get of several --json: entries in the order asked" \
+    'ctl --json manifest get MF000000000401 MF000000000402 ML000000000009 MF000000000401 | jt "[(e[\"waybill\"], e[\"found\"], e[\"region\"]) for e in d[\"entries\"]] == [(\"MF000000000401\", True, $R), (\"MF000000000402\", False, None), (\"ML000000000009\", True, 310000000009), (\"MF000000000401\", True, $R)] and d[\"entries\"][0][\"expires_in_s\"] > 259000 and list(d) == [\"entries\"]"'
+ctl manifest get MF000000000401 MF000000000402 >"$T/out"
+check "manifest get of several: a line each" \
+    '[ $(wc -l <"$T/out") -eq 2 ] && grep -q "^MF000000000401 -> $R (lapses in" "$T/out" && grep -q "^MF000000000402 is not in the manifest$" "$T/out"'
+check "manifest get of 4096 waybills (one request, one argument)" \
+    'ctl --json manifest get $(seq -f "ML%012.0f" 10 4105) | jt "len(d[\"entries\"]) == 4096 and all(e[\"waybill\"] == \"ML%012d\" % (i + 10) and e[\"found\"] and e[\"region\"] == 310000000000 + (i + 10) % 1000 for i, e in enumerate(d[\"entries\"]))"'
+ctl manifest get $(seq -f "ML%012.0f" 0 4096) >"$T/out" 2>&1
+check "manifest get of 4097 waybills: usage, exit 2 ($?)" \
+    '[ $? -eq 2 ] && grep -q "at most 4096 waybills" "$T/out"'
+python3 -c '
+import socket, struct, sys
+body = ("\n".join("ML%012d" % i for i in range(4097)) + "\0").encode()
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+s.sendall(struct.pack(">IHHII", 0x50534331, 1, 29, 1, len(body)) + body)
+h = b""
+while len(h) < 16: h += s.recv(16 - len(h))
+magic, ver, status, _f, n = struct.unpack(">IHHII", h)
+b = b""
+while len(b) < n: b += s.recv(n - len(b))
+print(status, b.decode())
+' "$CTL" >"$T/out"
+check "the daemon refuses 4097 waybills in one request: usage" \
+    'grep -q "^2 .*manifest get: at most 4096 waybills a request" "$T/out"'
+ctl manifest get MF000000000401 'NOT-A-WAYBILL!' >"$T/out" 2>&1
+check "manifest get with one bad waybill: usage, exit 2, naming it" \
+    '[ $? -eq 2 ] && grep -q "NOT-A-WAYBILL!" "$T/out"'
 check "manifest add --json" \
     'ctl --json manifest add MF000000000402 $R | jt "d == {\"waybill\": \"MF000000000402\", \"region\": $R, \"replaced\": False, \"entries\": 700002}"'
 check "manifest del --json" \

@@ -4,8 +4,10 @@
 # by parcelsort-gen replayed through a plan and a candidate; a plan against
 # itself changes nothing; a moved prefix, a new rule, a removed chute and a
 # removed default give exactly the reference's counts, groups and chutes;
-# an intercept list from a file takes part; --against active reads the
-# daemon's plan, hold list and disabled chutes, and the daemon's own capture
+# an intercept list and a manifest from files take part; --against active
+# reads the daemon's plan, hold list, disabled chutes and the manifest
+# entries of the capture's barcode-only waybills (or a --manifest FILE
+# instead), and the daemon's own capture
 # (capture start/stop) replays as the reference says; `fleet push --whatif`
 # replays the capture against a site's active plan as its agent reported
 # it (a NATS cluster, the daemon and a parcelsort-agent), shows the report,
@@ -84,6 +86,56 @@ with open(sys.argv[2], "w") as f:
 compare "holds from a file" "$T/moved.plan" "$T/holds.txt"
 check "holds from a file: records are INTERCEPTED" \
     'python3 -c "import json,sys; d=json.load(open(sys.argv[1])); assert d[\"current\"][\"by_reason\"][\"INTERCEPTED\"] > 0" "$T/r.json"'
+
+# a manifest from a file: a capture of mostly barcode-only records (region
+# 0), a manifest giving two of every three of their waybills a region
+# (alternately in prefix 44, which the moved plan moves, and 11); the
+# records still without a region fall to the default
+CU="$T/unknown.pcap"
+"$BUILD/gen/parcelsort-gen" --pcap "$CU" --quiet --datagrams 1500 --seed 12 \
+    --unknown 0.7 --rescan 0.2 --noread 0.03 --invalid 0.03 \
+    --dst-mac 02:00:00:00:00:02
+# barcode_only CAPTURE OUT [EVERY]: the distinct valid waybills of the
+# capture's barcode-only records, into OUT (EVERY: only those of which
+# the index modulo 3 is not 2, each with a region, as a manifest file)
+barcode_only() {
+    (cd "$HERE" && python3 -c '
+import struct, sys, reference as ref
+seen = []
+for fr in ref.read_pcap(sys.argv[1]):
+    s = ref.udp_payload(fr)
+    if not s or len(s[4]) < 80: continue
+    for i in range((len(s[4]) - 16) // 64):
+        rec = s[4][16 + 64 * i:80 + 64 * i]
+        wb, region = rec[:24], struct.unpack(">Q", rec[24:32])[0]
+        if region == 0 and ref.waybill_state(wb) == "valid" and wb not in seen:
+            seen.append(wb)
+with open(sys.argv[2], "w") as f:
+    if sys.argv[3] == "all":
+        for wb in seen: f.write(wb.rstrip(b"\0").decode() + "\n")
+    else:
+        f.write("waybill,region\n# pre-advice for the what-if test\n")
+        for i, wb in enumerate(seen):
+            if i % 3 != 2:
+                f.write("%s,%s\n" % (wb.rstrip(b"\0").decode(),
+                                     "440305000000" if i % 2 else "110105000000"))
+' "$1" "$2" "${3:-all}")
+}
+barcode_only "$CU" "$T/manifest.csv" some
+check "manifest file: covers some barcode-only waybills of the capture" \
+    '[ "$(grep -c "^[0-9A-Z-]*,[0-9]*$" "$T/manifest.csv")" -gt 100 ]'
+whatif "$T/moved.plan" --capture "$CU" --against "$P" --manifest "$T/manifest.csv" --json >"$T/r.json"
+check "manifest from a file: exit 0" '[ $? -eq 0 ]'
+(cd "$HERE" && python3 whatif_ref.py "$P" "$T/moved.plan" "$CU" "$T/r.json" - - "$T/manifest.csv") |
+    sed "s/^\(not \)\{0,1\}ok - /&manifest from a file: /"
+whatif "$T/moved.plan" --capture "$CU" --against "$P" --json >"$T/r0.json"
+check "manifest from a file: its regions move records that the default decides without it" \
+    'python3 -c "
+import json, sys
+m, n = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+assert m[\"changed\"] > 0 and n[\"changed\"] < m[\"changed\"]
+assert m[\"current\"][\"by_reason\"][\"ROUTED\"] > n[\"current\"][\"by_reason\"][\"ROUTED\"]
+" "$T/r.json" "$T/r0.json"'
 
 # chute states in the capture: a BLOCKED report of chute 19 for an hour
 # before the first scan takes it out for the whole capture, on both sides
@@ -233,6 +285,29 @@ sed 's/^route 33 110 11,12$/route 33 110 19/' "$P" >"$T/to19.plan"
     sed "s/^\(not \)\{0,1\}ok - /&against active, onto the disabled chute: /"
 check "against active, onto the disabled chute: records become CHUTE_UNAVAILABLE" \
     'python3 -c "import json,sys; d=json.load(open(sys.argv[1])); assert d[\"become\"][\"CHUTE_UNAVAILABLE\"] > 0" "$T/r.json"'
+# the daemon's manifest: the file's entries loaded, two more added; the
+# what-if asks the daemon for the capture's barcode-only waybills only
+# (9,000 or so: several requests of at most 4096)
+barcode_only "$CU" "$T/barcode_only.txt"
+ctl manifest load "$T/manifest.csv" >/dev/null
+check "manifest loaded into the daemon" '[ $? -eq 0 ]'
+cp "$T/manifest.csv" "$T/manifest_active.csv"
+for wb in $(sed -n '3p;6p' "$T/barcode_only.txt"); do
+    ctl manifest add "$wb" 440305000000 >/dev/null &&
+        echo "$wb,440305000000" >>"$T/manifest_active.csv"
+done
+check "two entries added to the daemon's manifest" \
+    '[ "$(wc -l <"$T/manifest_active.csv")" -eq $(($(wc -l <"$T/manifest.csv") + 2)) ]'
+"$CTLBIN" --ctl "$CTL" plan whatif "$T/moved.plan" --capture "$CU" --json >"$T/r.json"
+check "against active, the daemon's manifest: exit 0" '[ $? -eq 0 ]'
+(cd "$HERE" && python3 whatif_ref.py "$P" "$T/moved.plan" "$CU" "$T/r.json" "$T/holds.txt" 19 "$T/manifest_active.csv") |
+    sed "s/^\(not \)\{0,1\}ok - /&against active, the daemon's manifest: /"
+# --manifest FILE with --against active: FILE instead of the daemon's
+sed -n '1,200p' "$T/manifest.csv" >"$T/manifest_small.csv"
+"$CTLBIN" --ctl "$CTL" plan whatif "$T/moved.plan" --capture "$CU" --manifest "$T/manifest_small.csv" --json >"$T/r.json"
+check "against active with --manifest FILE: exit 0" '[ $? -eq 0 ]'
+(cd "$HERE" && python3 whatif_ref.py "$P" "$T/moved.plan" "$CU" "$T/r.json" "$T/holds.txt" 19 "$T/manifest_small.csv") |
+    sed "s/^\(not \)\{0,1\}ok - /&against active with --manifest FILE, the file's entries only: /"
 # the daemon's own capture (capture start/stop) read back and replayed
 ctl capture start "$T/live.pcap" >/dev/null
 check "capture started" '[ $? -eq 0 ]'
@@ -295,6 +370,19 @@ assert [p["pushed"] for p in d["push"]] == [True, True]
 check "fleet push --whatif --json: reports, then the pushes" '[ $? -eq 0 ]'
 (cd "$HERE" && python3 whatif_ref.py "$P" "$T/moved.plan" "$C" "$T/r.json") |
     sed "s/^\(not \)\{0,1\}ok - /&fleet push --whatif: /"
+# the plan file is read once: the check, the what-if and the push are
+# about the same bytes
+if command -v strace >/dev/null && strace -qq -e trace=none true 2>/dev/null; then
+    # (LeakSanitizer cannot run under ptrace: off for this run of an ASan
+    # build)
+    ASAN_OPTIONS="${ASAN_OPTIONS:-}${ASAN_OPTIONS:+:}detect_leaks=0" \
+        strace -f -qq -e trace=open,openat -o "$T/strace.txt" \
+        "$CTLBIN" fleet push "$T/moved.plan" --site a --whatif "$C" --yes >/dev/null 2>&1
+    rc=$?
+    opens=$(grep -c 'moved\.plan"' "$T/strace.txt")
+    check "fleet push --whatif: pushed, the plan file opened once ($rc, $opens)" \
+        '[ $rc -eq 0 ] && [ "$opens" -eq 1 ]'
+fi
 if command -v script >/dev/null; then
     for _ in $(seq 1 100); do
         [ "$(field a revision)" = "$(field a pushed)" ] && break

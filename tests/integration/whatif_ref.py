@@ -4,10 +4,14 @@ reference.py's model of the protocol: every scan batch of a capture decided
 under two plans (each with its own duplicate memory), the pairs tallied
 as docs/whatif.md says, and compared with `plan whatif --json`'s report.
 
-    whatif_ref.py CURRENT CANDIDATE CAPTURE REPORT.json [HOLDS [DISABLED]]
+    whatif_ref.py CURRENT CANDIDATE CAPTURE REPORT.json [HOLDS [DISABLED
+                  [MANIFEST]]]
 
 HOLDS: a hold file ("-": none); DISABLED: chutes disabled by the operator,
-comma-separated (both plans decide with them out).
+comma-separated ("-": none; both plans decide with them out); MANIFEST: a
+manifest file (WAYBILL,REGION lines): a record whose region is 0 is
+decided with its waybill's region when it has one (the scanner's own
+region wins), as the spec's manifest.md says.
 
 Prints "ok - ..." / "not ok - ..." lines; exits 1 when something differs.
 """
@@ -26,9 +30,10 @@ class HoldingDecider(ref.Decider):
     held waybill is INTERCEPTED to the plan's intercept chute, never
     remembered (protocol step 6)."""
 
-    def __init__(self, plan, holds, disabled):
+    def __init__(self, plan, holds, disabled, manifest):
         super().__init__(plan, disabled)
         self.holds = holds
+        self.manifest = manifest
 
     def decide_record(self, r):
         wb, region, _ts, _w, _l, _wd, _h, _dev, stype, service, _car, \
@@ -41,6 +46,10 @@ class HoldingDecider(ref.Decider):
                 and ref.waybill_state(wb) == "valid"):
             return struct.pack(">24sIHBBIIQ", wb, seq, p.intercept, 0,
                                ref.R["INTERCEPTED"], 0, p.version, 0)
+        if region == 0 and wb in self.manifest:
+            # the decision record keeps the scanner's fields: only the
+            # region used changes (the reply carries no region)
+            r = r[:24] + struct.pack(">Q", self.manifest[wb]) + r[32:]
         return super().decide_record(r)
 
 
@@ -54,8 +63,9 @@ def plan_with_intercept(path):
     return p
 
 
-def decisions(plan_path, frames, holds, disabled):
-    d = HoldingDecider(plan_with_intercept(plan_path), holds, disabled)
+def decisions(plan_path, frames, holds, disabled, manifest):
+    d = HoldingDecider(plan_with_intercept(plan_path), holds, disabled,
+                       manifest)
     out = []
     for fr in frames:
         s = ref.udp_payload(fr)
@@ -76,17 +86,24 @@ def decisions(plan_path, frames, holds, disabled):
 
 def main():
     cur, cand, capture, report = sys.argv[1:5]
-    holds, disabled = set(), set()
-    if len(sys.argv) > 6:
+    holds, disabled, manifest = set(), set(), {}
+    if len(sys.argv) > 6 and sys.argv[6] != "-":
         disabled = {int(c) for c in sys.argv[6].split(",")}
+    if len(sys.argv) > 7:
+        for line in open(sys.argv[7]):
+            line = line.split("#", 1)[0].strip()
+            if not line or line.lower() == "waybill,region":
+                continue
+            wb, region = line.split(",")
+            manifest[wb.strip().encode().ljust(24, b"\0")] = int(region)
     if len(sys.argv) > 5 and sys.argv[5] != "-":
         for line in open(sys.argv[5]):
             line = line.strip()
             if line and not line.startswith("#"):
                 holds.add(line.split(",")[0].encode().ljust(24, b"\0"))
     frames = ref.read_pcap(capture)
-    a = decisions(cur, frames, holds, disabled)
-    b = decisions(cand, frames, holds, disabled)
+    a = decisions(cur, frames, holds, disabled, manifest)
+    b = decisions(cand, frames, holds, disabled, manifest)
     got = json.load(open(report))
     ok = True
 
