@@ -21,10 +21,15 @@ int ctl_bad_usage(const char *msg)
 
 char *ctl_read_file(const char *path, size_t *len)
 {
+	return ctl_read_file_max(path, PS_CTL_MAX_REQUEST - 4096, len);
+}
+
+char *ctl_read_file_max(const char *path, unsigned long long max, size_t *len)
+{
 	FILE *f = fopen(path, "rb");
 	struct stat st;
 	if (!f || fstat(fileno(f), &st) || !S_ISREG(st.st_mode) ||
-	    st.st_size > (off_t)PS_CTL_MAX_REQUEST - 4096) {
+	    (unsigned long long)st.st_size > max) {
 		fprintf(stderr, "parcelsortctl: %s: %s\n", path,
 			f ? "not a regular file of a sane size"
 			  : strerror(errno));

@@ -79,17 +79,6 @@ static int no_args(struct req *r)
 		       : PS_CTL_OK;
 }
 
-/* 1..max printable characters (no control characters). */
-static int printable(const char *s, size_t len, size_t max)
-{
-	if (!len || len > max)
-		return 0;
-	for (size_t i = 0; i < len; i++)
-		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
-			return 0;
-	return 1;
-}
-
 /* ----------------------------------------------------------- status */
 
 /* jemalloc's control interface; weak, so that the sanitizer and fuzzing
@@ -188,7 +177,7 @@ static int cmd_status(struct req *r)
  * bounded, so that a huge name cannot multiply into a huge answer. */
 static int check_name(struct req *r, const char *cmd)
 {
-	if (printable(r->a->v[0], r->a->len[0], PS_CTL_MAX_NAME))
+	if (ps_ctl_printable(r->a->v[0], r->a->len[0], PS_CTL_MAX_NAME))
 		return PS_CTL_OK;
 	char msg[128];
 	snprintf(msg, sizeof(msg), "%s: NAME must be 1..%u printable "
@@ -205,7 +194,7 @@ static int cmd_plan_load(struct req *r)
 		return PS_CTL_ERR_USAGE;
 	uint64_t at = a->n >= 3 ? strtoull(a->v[2], NULL, 10) : 0;
 	const char *origin = a->n == 4 ? a->v[3] : NULL;
-	if (origin && !printable(origin, a->len[3], 100))
+	if (origin && !ps_ctl_printable(origin, a->len[3], 100))
 		return usage(r, "plan load: ORIGIN must be 1..100 printable "
 			     "characters");
 	struct ps_errors e;
@@ -987,7 +976,7 @@ static int cmd_hold_load(struct req *r)
 	struct ps_errors e;
 	uint64_t token;
 	if (a->n == 2 && !strcmp(a->v[0], "begin")) {
-		if (!printable(a->v[1], a->len[1], PS_CTL_MAX_NAME))
+		if (!ps_ctl_printable(a->v[1], a->len[1], PS_CTL_MAX_NAME))
 			return usage(r, "hold load: NAME must be 1..255 "
 				     "printable characters");
 		if (ps_store_hold_load_begin(r->st, a->v[1], &token))
@@ -1093,7 +1082,7 @@ static int cmd_capture_start(struct req *r)
 		return no_capture(r);
 	if (a->n != 4)
 		return usage(r, "capture start: FILE DURATION_S MAX_MB SAMPLE_K");
-	if (!printable(a->v[0], a->len[0], 4095))
+	if (!ps_ctl_printable(a->v[0], a->len[0], 4095))
 		return usage(r, "capture start: FILE must be 1..4095 printable "
 			     "characters");
 	co.path = a->v[0];

@@ -83,22 +83,11 @@ static int token_arg(struct ps_out *o, const char *v, uint64_t *token)
 			   : PS_CTL_OK;
 }
 
-/* 1..max printable characters. */
-static int printable(const char *s, size_t len, size_t max)
-{
-	if (!len || len > max)
-		return 0;
-	for (size_t i = 0; i < len; i++)
-		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
-			return 0;
-	return 1;
-}
-
 static int load_begin(struct ps_manifest *m, const struct ps_ctl_args *a,
 		      struct ps_out *o)
 {
 	uint64_t token;
-	if (!printable(a->v[1], a->len[1], PS_CTL_MAX_NAME))
+	if (!ps_ctl_printable(a->v[1], a->len[1], PS_CTL_MAX_NAME))
 		return usage(o, "manifest load: NAME must be 1..255 printable "
 			     "characters");
 	if (strcmp(a->v[2], "0") && strcmp(a->v[2], "1"))

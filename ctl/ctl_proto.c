@@ -78,3 +78,13 @@ int ps_ctl_args_parse(const uint8_t *body, size_t len, struct ps_ctl_args *a,
 	}
 	return 0;
 }
+
+int ps_ctl_printable(const char *s, size_t len, size_t max)
+{
+	if (!len || len > max)
+		return 0;
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return 0;
+	return 1;
+}

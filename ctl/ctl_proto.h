@@ -77,5 +77,8 @@ int ps_ctl_req_check(const struct ps_ctl_hdr *h, const char **why);
 /* Split a request body into arguments; 0 or -1 with the reason. */
 int ps_ctl_args_parse(const uint8_t *body, size_t len, struct ps_ctl_args *a,
 		      const char **why);
+/* An argument of 1..max bytes with no control character (names, notes,
+ * paths in requests): 1, else 0. */
+int ps_ctl_printable(const char *s, size_t len, size_t max);
 
 #endif

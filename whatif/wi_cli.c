@@ -79,32 +79,6 @@ static struct ps_plan *load_plan(const char *name, const char *text,
 
 /* ---------------------------------------------------- files and daemon */
 
-static char *read_all(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	struct stat st;
-	if (!f || fstat(fileno(f), &st) || !S_ISREG(st.st_mode) ||
-	    (unsigned long long)st.st_size > WI_FILE_MAX) {
-		fprintf(stderr, "parcelsortctl: %s: %s\n", path,
-			f ? "not a regular file of a sane size"
-			  : strerror(errno));
-		if (f)
-			fclose(f);
-		return NULL;
-	}
-	char *b = malloc((size_t)st.st_size + 1);
-	if (!b || fread(b, 1, (size_t)st.st_size, f) != (size_t)st.st_size) {
-		fprintf(stderr, "parcelsortctl: %s: read error\n", path);
-		free(b);
-		fclose(f);
-		return NULL;
-	}
-	fclose(f);
-	*len = (size_t)st.st_size;
-	b[*len] = 0;
-	return b;
-}
-
 /* One read-only command to the daemon, its JSON answer in *rep. */
 static int ask(const char *ctl, unsigned cmd, const char *a0, const char *a1,
 	       struct ps_ctl_reply *rep)
@@ -247,7 +221,7 @@ static int active_chutes(const char *ctl, struct ps_chute_state *cs)
 static int file_holds(const char *path, struct ps_hold_list *l, int json)
 {
 	size_t len;
-	char *text = read_all(path, &len);
+	char *text = ctl_read_file_max(path, WI_FILE_MAX, &len);
 	if (!text)              /* refused like a missing plan or manifest */
 		return EXIT_REFUSED;
 	struct ps_errors e;
