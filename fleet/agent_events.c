@@ -8,8 +8,9 @@
  * before it are deleted; after any failure (no ack, an error, a lost
  * connection) the window is sent again from the cursor. At start the agent
  * also asks the stream for its last message on the subject and skips the
- * blocks up to it, which covers an agent stopped between an ack and saving
- * its cursor for longer than the de-duplication window. */
+ * blocks before that block's window (ps_fleet_block_stored: a block of the
+ * last window may be missing), which covers an agent stopped between an
+ * ack and saving its cursor for longer than the de-duplication window. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -141,8 +142,8 @@ static void find_stored(struct pub *p)
 
 static int already_stored(const struct pub *p, const struct ps_spool_block *b)
 {
-	return b->boot < p->skip_boot ||
-	       (b->boot == p->skip_boot && b->seq <= p->skip_seq);
+	return ps_fleet_block_stored(p->skip_boot, p->skip_seq, b->boot,
+				     b->seq);
 }
 
 static natsStatus publish(struct pub *p, const struct ps_spool_block *b)

@@ -112,7 +112,8 @@ static int parse(int argc, char **argv, const char **nats, int *replicas,
 			"are needed\n");
 		return -1;
 	}
-	if (agent.window < 1 || agent.window > 256 || *replicas < 1 ||
+	if (agent.window < 1 || agent.window > PS_FLEET_WINDOW_MAX ||
+	    *replicas < 1 ||
 	    *replicas > 5) {
 		fprintf(stderr, "parcelsort-agent: --window 1..256, "
 			"--replicas 1..5\n");

@@ -113,6 +113,25 @@ int ps_fleet_header_num(natsMsg *m, const char *key, int base, uint64_t max,
 			uint64_t *v);
 int ps_fleet_header_str(natsMsg *m, const char *key, char *out, size_t n);
 
+/* The most event blocks an agent has in flight (--window 1..256). */
+#define PS_FLEET_WINDOW_MAX 256
+
+/* At its start, an agent asks the stream for the last event block it
+ * holds, (last_boot, last_seq), and skips the spool's blocks the stream
+ * is sure to have. A block is published only after every block of the
+ * windows before its own was acknowledged, so the stream holds every
+ * block up to last_seq - PS_FLEET_WINDOW_MAX (and every block of an
+ * earlier boot); a block of the last window may be missing (a publish
+ * that failed while a later one of the same window was stored, then the
+ * agent died): those are sent again, and the stream's de-duplication
+ * (Nats-Msg-Id) drops the ones it has. 1: skip the block. */
+static inline int ps_fleet_block_stored(uint64_t last_boot, uint64_t last_seq,
+					uint64_t boot, uint64_t seq)
+{
+	return boot < last_boot ||
+	       (boot == last_boot && seq + PS_FLEET_WINDOW_MAX <= last_seq);
+}
+
 uint64_t ps_fleet_now_ms(void);
 
 #endif

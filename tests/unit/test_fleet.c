@@ -32,6 +32,30 @@ Test(fleet, site_ids)
 	cr_assert_str_eq(key, "site.yiwu-16");
 }
 
+/* An agent starting without its cursor skips only the event blocks the
+ * stream is sure to hold: a block of the last window may have failed while
+ * a later one of the same window was stored (then the agent died), so it
+ * is sent again (the stream's de-duplication drops what it has). */
+Test(fleet, a_restarted_agent_sends_the_last_window_again)
+{
+	uint64_t boot = 7, last = 1000;
+	cr_assert(!ps_fleet_block_stored(boot, last, boot, last - 1),
+		  "a block just before the last stored one may be missing");
+	cr_assert(!ps_fleet_block_stored(boot, last, boot,
+					 last - PS_FLEET_WINDOW_MAX + 1));
+	cr_assert(ps_fleet_block_stored(boot, last, boot,
+					last - PS_FLEET_WINDOW_MAX),
+		  "a block of an earlier window was acknowledged");
+	cr_assert(ps_fleet_block_stored(boot, last, boot, 1));
+	cr_assert(ps_fleet_block_stored(boot, last, boot - 1, 5000),
+		  "blocks of an earlier boot are stored");
+	cr_assert(!ps_fleet_block_stored(boot, last, boot + 1, 1));
+	cr_assert(!ps_fleet_block_stored(boot, last, boot, last + 1));
+	cr_assert(!ps_fleet_block_stored(0, 0, 1, 1), "an empty stream");
+	cr_assert(!ps_fleet_block_stored(boot, 3, boot, 1),
+		  "no underflow near the boot's first block");
+}
+
 Test(fleet, trailer_round_trip_keeps_line_numbers)
 {
 	struct ps_out o;
