@@ -1,9 +1,12 @@
 /* whatif_bench.c: how fast `plan whatif` replays a capture: the capture
- * decided under two plans with the dataplane's pipeline and tallied
- * (whatif.h), on one core, timed from opening the capture to the finished
- * summary; the plans are compiled before the clock starts. Prints the
- * median, fastest and slowest of --runs runs in records per second.
- *   whatif_bench CURRENT CANDIDATE CAPTURE [--runs N] */
+ * decided under two plans and tallied (whatif.h), on one core, timed from
+ * opening the capture to the finished summary; the plans are compiled
+ * before the clock starts. Prints the median, fastest and slowest of
+ * --runs runs in records per second, and a digest of the tally (records by
+ * reason under each plan, changes, groups, chutes) so that two builds or
+ * the two paths can be compared. --reference times the tests' reference
+ * path instead (two dataplane pipelines, wi_engine.h).
+ *   whatif_bench CURRENT CANDIDATE CAPTURE [--runs N] [--reference] */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,23 +53,68 @@ static int by_value(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* Every count of the report, folded into one number. */
+static uint64_t mix(uint64_t h, uint64_t v)
+{
+	h ^= v + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2);
+	return h * 0xbf58476d1ce4e5b9ull;
+}
+
+static uint64_t tally_digest(const struct wi_result *r)
+{
+	const struct wi_tally *t = &r->tally;
+	uint64_t h = mix(0, t->records);
+	h = mix(h, t->changed);
+	h = mix(h, t->become_no_route);
+	h = mix(h, t->become_unavailable);
+	h = mix(h, r->scan_datagrams);
+	h = mix(h, r->sorter_datagrams);
+	h = mix(h, r->dropped);
+	for (int k = 0; k < 2; k++)
+		for (unsigned i = 0; i < PS_REASON_COUNT; i++)
+			h = mix(h, t->by_reason[k][i]);
+	for (size_t i = 0; i < r->sum.n_groups; i++) {
+		const struct wi_group *g = &r->sum.groups[i];
+		h = mix(h, (uint64_t)g->hub[0] << 16 | g->chute[0]);
+		h = mix(h, (uint64_t)g->hub[1] << 16 | g->chute[1]);
+		h = mix(h, g->records);
+	}
+	for (size_t i = 0; i < r->sum.n_chutes; i++) {
+		const struct wi_chute *c = &r->sum.chutes[i];
+		h = mix(h, c->chute);
+		for (int k = 0; k < 2; k++) {
+			h = mix(h, c->records[k]);
+			h = mix(h, c->peak[k]);
+		}
+	}
+	return h;
+}
+
 int main(int argc, char **argv)
 {
 	unsigned runs = 5;
-	if (argc == 6 && !strcmp(argv[4], "--runs"))
-		runs = (unsigned)atoi(argv[5]);
-	if ((argc != 4 && argc != 6) || runs < 1 || runs > 50) {
+	int reference = 0, bad = argc < 4;
+	for (int a = 4; a < argc && !bad; a++) {
+		if (!strcmp(argv[a], "--runs") && a + 1 < argc)
+			runs = (unsigned)atoi(argv[++a]);
+		else if (!strcmp(argv[a], "--reference"))
+			reference = 1;
+		else
+			bad = 1;
+	}
+	if (bad || runs < 1 || runs > 50) {
 		fprintf(stderr, "usage: whatif_bench CURRENT CANDIDATE CAPTURE "
-			"[--runs N]\n");
+			"[--runs N] [--reference]\n");
 		return 2;
 	}
 	struct ps_plan *cur = load(argv[1]), *cand = load(argv[2]);
 	if (!cur || !cand)
 		return 1;
 	struct wi_opts o = { .plan = { cur, cand },
-			     .name = { argv[1], argv[2] } };
+			     .name = { argv[1], argv[2] },
+			     .reference = reference };
 	double rate[50], wall[50];
-	uint64_t records = 0, changed = 0;
+	uint64_t records = 0, changed = 0, digest = 0;
 	for (unsigned i = 0; i < runs; i++) {
 		struct wi_result r;
 		char err[512];
@@ -78,6 +126,7 @@ int main(int argc, char **argv)
 		double c = cpu_s() - c0, t = now_s() - t0;
 		records = r.tally.records;
 		changed = r.tally.changed;
+		digest = tally_digest(&r);
 		rate[i] = (double)records / c;
 		wall[i] = (double)records / t;
 		wi_result_free(&r);
@@ -90,6 +139,8 @@ int main(int argc, char **argv)
 	       (unsigned long long)records, (unsigned long long)changed,
 	       rate[runs / 2] / 1e6, rate[0] / 1e6, rate[runs - 1] / 1e6,
 	       wall[runs / 2] / 1e6, runs);
+	printf("tally digest %016llx (%s)\n", (unsigned long long)digest,
+	       reference ? "two pipelines" : "one pass");
 	ps_plan_free(cur);
 	ps_plan_free(cand);
 	return 0;

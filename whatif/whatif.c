@@ -1,39 +1,18 @@
-/* whatif.c: a capture replayed through two pipelines, record pairs tallied
- * (see whatif.h). */
+/* whatif.c: a capture read, cut into a dataplane's bursts and replayed
+ * under two plans, record pairs tallied (see whatif.h). */
 #include "whatif.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "pipeline.h"
-#include "ps_clock.h"
 #include "ps_frame.h"
 #include "wi_capture.h"
-
-#define RUN_RECS (PS_BURST * PS_MAX_RECORDS)
-#define ARENA (PS_BURST * (WI_FRAME_MAX + 64u))
-
-/* One plan's dataplane: its pipeline, window, chute states, and the
- * decisions its last run exported. */
-struct side {
-	struct ps_pipeline pl;
-	struct ps_plan *plan;
-	struct ps_holds *holds;
-	struct ps_chute_state *chutes;
-	struct ps_dedup dedup;
-	int dedup_ok;
-	struct ps_counters *cnt;
-	struct ps_pkt_buf pk[PS_BURST];
-	uint8_t *arena;           /* the burst's frames, copied: the pipeline
-				   * writes its replies over them */
-	struct wi_dec dec[RUN_RECS];
-	unsigned n;
-	int overflow;
-};
+#include "wi_engine.h"
 
 struct replay {
-	struct side side[2];
+	struct wi_fast *fast;    /* one of the two engines (wi_engine.h) */
+	struct wi_pipes *pipes;
 	struct ps_net_cfg net;
 	struct ps_prefix any[2]; /* 0.0.0.0/0 and ::/0: every sorter */
 	const uint8_t *frame[PS_BURST];
@@ -44,98 +23,16 @@ struct replay {
 	int mismatch;
 };
 
-static void collect(void *ctx, const struct ps_event *ev, unsigned n)
-{
-	struct side *s = ctx;
-	for (unsigned i = 0; i < n; i++) {
-		if (ev[i].type != PS_EVENT_SCAN)
-			continue;
-		if (s->n == RUN_RECS) {
-			s->overflow = 1;
-			return;
-		}
-		struct wi_dec *d = &s->dec[s->n++];
-		d->ts_ms = ev[i].ts_ms;
-		d->hub = ev[i].hub;
-		d->chute = ev[i].chute;
-		d->reason = ev[i].reason < PS_REASON_COUNT ? ev[i].reason : 0;
-	}
-}
-
-static int side_init(struct side *s, const struct wi_opts *o, int k,
-		     const struct ps_net_cfg *net)
-{
-	memset(s, 0, sizeof(*s));
-	s->plan = (struct ps_plan *)o->plan[k];
-	s->holds = (struct ps_holds *)o->holds;
-	s->chutes = malloc(sizeof(*s->chutes));
-	s->cnt = calloc(1, sizeof(*s->cnt));
-	s->arena = malloc(ARENA);
-	if (!s->chutes || !s->cnt || !s->arena)
-		return -1;
-	if (o->chutes)
-		memcpy(s->chutes, o->chutes, sizeof(*s->chutes));
-	else
-		ps_chutes_init(s->chutes);
-	if (ps_dedup_init(&s->dedup, o->capacity ? o->capacity
-						  : WI_DEFAULT_CAPACITY,
-			  o->window_s ? o->window_s : WI_DEFAULT_WINDOW_S))
-		return -1;
-	s->dedup_ok = 1;
-	s->pl.net = net;
-	s->pl.plan_slot = &s->plan;
-	s->pl.holds_slot = s->holds ? &s->holds : NULL;
-	s->pl.chutes = s->chutes;
-	s->pl.dedup = &s->dedup;
-	s->pl.cnt = s->cnt;
-	s->pl.export_fn = collect;
-	s->pl.export_ctx = s;
-	/* the manifest (offline: just loaded from its file, so nothing in it
-	 * has lapsed at the wall clock of the start) */
-	s->pl.manifest = o->manifest;
-	s->pl.manifest_now_ms = ps_now_ms();
-	return 0;
-}
-
-static void side_free(struct side *s)
-{
-	if (s->dedup_ok)
-		ps_dedup_free(&s->dedup);
-	free(s->chutes);
-	free(s->cnt);
-	free(s->arena);
-}
-
-/* Run the pending frames through both sides and tally the pairs. */
+/* Decide the pending frames (one dataplane burst) under both plans. */
 static void flush(struct replay *x)
 {
 	if (!x->n)
 		return;
-	for (int k = 0; k < 2; k++) {
-		struct side *s = &x->side[k];
-		size_t off = 0;
-		for (unsigned i = 0; i < x->n; i++) {
-			memcpy(s->arena + off, x->frame[i], x->len[i]);
-			s->pk[i].data = s->arena + off;
-			s->pk[i].len = x->len[i];
-			off += (x->len[i] + 63u) & ~63u;
-		}
-		s->n = 0;
-		ps_pipeline_run(&s->pl, s->pk, x->n, x->burst_s);
-	}
-	struct side *a = &x->side[0], *b = &x->side[1];
-	if (a->n != b->n || a->overflow || b->overflow)
+	if (x->fast)
+		wi_fast_run(x->fast, x->frame, x->len, x->n, x->burst_s, x->r);
+	else if (wi_pipes_run(x->pipes, x->frame, x->len, x->n, x->burst_s,
+			      x->r))
 		x->mismatch = 1;
-	unsigned n = a->n < b->n ? a->n : b->n;
-	struct wi_result *r = x->r;
-	for (unsigned i = 0; i < n; i++) {
-		uint64_t t = a->dec[i].ts_ms;
-		if (t && (!r->first_ms || t < r->first_ms))
-			r->first_ms = t;
-		if (t > r->last_ms)
-			r->last_ms = t;
-		wi_tally_add(&r->tally, &a->dec[i], &b->dec[i]);
-	}
 	x->n = 0;
 }
 
@@ -228,14 +125,6 @@ static void replay_frames(struct replay *x, struct wi_capture *cap)
 	flush(x);
 }
 
-static void count_frames(struct wi_result *r, const struct ps_counters *c)
-{
-	r->scan_datagrams = c->answered[PS_ANS_DECISION];
-	r->sorter_datagrams = c->answered[PS_ANS_ACK];
-	for (unsigned i = 0; i < PS_DROP_COUNT; i++)
-		r->dropped += c->drops[i];
-}
-
 int wi_run(const struct wi_opts *o, const char *path, struct wi_result *r,
 	   char *err, size_t errlen)
 {
@@ -258,20 +147,26 @@ int wi_run(const struct wi_opts *o, const char *path, struct wi_result *r,
 	ps_prefix_parse("::/0", &x->any[1]);
 	x->net.sorter_allow = x->any;
 	x->net.n_sorter_allow = 2;
-	for (int k = 0; k < 2; k++)
-		if (side_init(&x->side[k], o, k, &x->net)) {
-			snprintf(err, errlen, "out of memory (a duplicate "
-				 "window of %llu entries)",
-				 (unsigned long long)(o->capacity ? o->capacity
-						      : WI_DEFAULT_CAPACITY));
-			goto out;
-		}
+	if (o->reference)
+		x->pipes = wi_pipes_open(o, &x->net);
+	else
+		x->fast = wi_fast_open(o, &x->net);
+	if (!x->pipes && !x->fast) {
+		snprintf(err, errlen, "out of memory (a duplicate window of "
+			 "%llu entries)",
+			 (unsigned long long)(o->capacity ? o->capacity
+					      : WI_DEFAULT_CAPACITY));
+		goto out;
+	}
 	replay_frames(x, &cap);
 	r->frames = cap.records;
 	r->truncated = cap.truncated;
 	r->corrupt = cap.corrupt;
 	r->cut = cap.cut;
-	count_frames(r, x->side[0].cnt);
+	if (x->fast)
+		wi_fast_count(x->fast, r);
+	else
+		wi_pipes_count(x->pipes, r);
 	if (x->mismatch) {
 		snprintf(err, errlen, "internal error: the two replays "
 			 "exported different records");
@@ -298,8 +193,10 @@ int wi_run(const struct wi_opts *o, const char *path, struct wi_result *r,
 	rc = 0;
 out:
 	if (x) {
-		side_free(&x->side[0]);
-		side_free(&x->side[1]);
+		if (x->fast)
+			wi_fast_close(x->fast);
+		if (x->pipes)
+			wi_pipes_close(x->pipes);
 		free(x);
 	}
 	wi_capture_close(&cap);

@@ -1,13 +1,15 @@
 /* whatif.h: replay a capture through two plans (what-if). Every frame of
- * the capture goes, in capture order, through two EAL-free dataplane
- * pipelines (dataplane/pipeline.h), one per plan, each with its own
- * duplicate window and chute states: the same code the workers run, so
- * each record gets its real decision. The window's clock is the frames'
- * capture time (seconds since the first frame); chute states (kind 3) and
- * sort results (kind 5) in the capture apply in order. The allow-lists
- * admit every sender, and the dataplane's own addresses are learnt from
- * the capture's datagrams. Each record's pair of decisions is tallied
- * (wi_tally.h); the reports are wi_report.h. */
+ * the capture is decided, in capture order and in the bursts a dataplane
+ * would have run, under both plans: each record gets the decisions two
+ * dataplanes, one per plan, each with its own duplicate window and chute
+ * states, would give (wi_engine.h: one pass over both plans with one
+ * window for both, wi_window.h; or, as the tests' reference, two EAL-free
+ * dataplane pipelines). The window's clock is the frames' capture time
+ * (seconds since the first frame); chute states (kind 3) and sort results
+ * (kind 5) in the capture apply in order. The allow-lists admit every
+ * sender, and the dataplane's own addresses are learnt from the capture's
+ * datagrams. Each record's pair of decisions is tallied (wi_tally.h); the
+ * reports are wi_report.h. */
 #ifndef PS_WHATIF_H
 #define PS_WHATIF_H
 
@@ -30,6 +32,9 @@ struct wi_opts {
 	void *manifest;                      /* struct ps_manifest; NULL: none */
 	uint32_t window_s;                   /* 0: the daemon's default */
 	uint64_t capacity;                   /* 0: the daemon's default */
+	int reference;                       /* 1: through two dataplane
+					      * pipelines (the tests'
+					      * reference, slower) */
 };
 
 struct wi_result {

@@ -1,0 +1,280 @@
+/* wi_window.c: the what-if's duplicate window for both plans (see
+ * wi_window.h). Each function follows its counterpart in
+ * dataplane/dedup.c step for step, minus what only several cores need. */
+#include "wi_window.h"
+
+#include <string.h>
+#include <sys/mman.h>
+#include <x86intrin.h>
+
+int wi_window_init(struct wi_window *w, uint64_t capacity, uint32_t window_s)
+{
+	uint64_t buckets = 1;
+	while (buckets * WI_WAYS < capacity)
+		buckets <<= 1;
+	memset(w, 0, sizeof(*w));
+	w->bytes = buckets * sizeof(struct wi_bucket);
+	void *m = mmap(NULL, w->bytes, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (m == MAP_FAILED)
+		return -1;
+	madvise(m, w->bytes, MADV_HUGEPAGE);
+	w->b = m;
+	w->geom.mask = buckets - 1;
+	w->capacity = buckets * WI_WAYS;
+	w->window_s = window_s;
+	return 0;
+}
+
+void wi_window_free(struct wi_window *w)
+{
+	if (w->b)
+		munmap(w->b, w->bytes);
+	w->b = NULL;
+}
+
+/* dedup.c's live(): an entry stamped t (seconds + 1) is live at now. */
+static inline int live(const struct wi_window *w, uint32_t t, uint32_t now)
+{
+	return t != 0 &&
+	       now - (t - 1) + PS_DEDUP_SKEW_S < w->window_s + PS_DEDUP_SKEW_S;
+}
+
+static inline unsigned tag_matches(const struct wi_head *h, uint16_t tag)
+{
+	__m128i tags = _mm_loadu_si128((const __m128i *)(const void *)h->tag);
+	__m128i eq = _mm_cmpeq_epi16(tags, _mm_set1_epi16((short)tag));
+	return (unsigned)_mm_movemask_epi8(_mm_packs_epi16(eq, eq)) & 0xffu;
+}
+
+static inline int same_key(const uint8_t *a, const uint8_t *b)
+{
+	return !memcmp(a, b, 24);
+}
+
+/* The waybill's live way in bucket b under side, or -1. */
+static int find_in(const struct wi_window *w, int side, uint64_t b,
+		   uint16_t tag, const uint8_t *wb, uint32_t now)
+{
+	const struct wi_bucket *k = &w->b[b];
+	unsigned m = tag_matches(&k->head[side], tag);
+	while (m) {
+		int i = __builtin_ctz(m);
+		m &= m - 1;
+		if (live(w, k->head[side].t[i], now) &&
+		    same_key(k->way[i][side].key, wb))
+			return i;
+	}
+	return -1;
+}
+
+/* dedup.c's find(): the own bucket, then the second one only when some
+ * waybill of the own bucket went there. */
+static int find(const struct wi_window *w, int side, uint64_t hash,
+		const uint8_t *wb, uint32_t now, uint64_t *bucket)
+{
+	uint64_t b = ps_dedup_bucket(&w->geom, hash);
+	uint16_t tag = ps_dedup_tag(hash);
+	int i = find_in(w, side, b, tag, wb, now);
+	*bucket = b;
+	if (i >= 0 || !w->b[b].head[side].spilled_out)
+		return i;
+	*bucket = ps_dedup_alt_bucket(&w->geom, hash);
+	return find_in(w, side, *bucket, tag, wb, now);
+}
+
+int wi_window_find(const struct wi_window *w, int side, uint64_t hash,
+		   const uint8_t *wb, uint32_t now_s, struct wi_entry *out)
+{
+	uint64_t b;
+	int i = find(w, side, hash, wb, now_s, &b);
+	if (i < 0)
+		return 0;
+	const struct wi_way *s = &w->b[b].way[i][side];
+	out->hub = s->hub;
+	out->chute = s->chute;
+	out->rounds = s->rounds;
+	out->not_discharged = s->not_discharged;
+	return 1;
+}
+
+static int first_free(const struct wi_window *w, const struct wi_head *h,
+		      uint32_t now)
+{
+	for (int i = 0; i < WI_WAYS; i++)
+		if (!live(w, h->t[i], now))
+			return i;
+	return -1;
+}
+
+/* dedup.c's free_or_oldest_of(): a free or expired way (1), else (0) the
+ * oldest entry's, by second and then insert order. */
+static int free_or_oldest(const struct wi_window *w, const struct wi_head *h,
+			  uint32_t now, int *way)
+{
+	uint64_t age_max = 0;
+	int pick = 0;
+	for (int i = 0; i < WI_WAYS; i++) {
+		uint32_t t = h->t[i];
+		if (!live(w, t, now)) {
+			*way = i;
+			return 1;
+		}
+		uint32_t secs = now + PS_DEDUP_SKEW_S - (t - 1);
+		uint8_t order = (uint8_t)(h->inserts - h->ord[i]);
+		uint64_t age = (uint64_t)secs << 8 | order;
+		if (age >= age_max) {
+			age_max = age;
+			pick = i;
+		}
+	}
+	*way = pick;
+	return 0;
+}
+
+#define ALT_FULL_RUN_MAX (__builtin_ctz(PS_DEDUP_ALT_EVERY) + 1)
+
+static inline int look_at_alt(const struct wi_head *h)
+{
+	uint8_t run = h->alt_full_run;
+	return run < 2 || (h->inserts & ((1u << (run - 1)) - 1)) == 0;
+}
+
+struct choice {
+	uint64_t b;
+	int i;
+	int spill;
+};
+
+/* dedup.c's pick_slot(), for a waybill without a live entry. */
+static void pick_slot(struct wi_window *w, int side, uint64_t hash,
+		      const uint8_t *wb, uint32_t now, struct choice *c)
+{
+	uint64_t b = ps_dedup_bucket(&w->geom, hash);
+	struct wi_bucket *k = &w->b[b];
+	struct wi_head *h = &k->head[side];
+	unsigned m = tag_matches(h, ps_dedup_tag(hash));
+	c->b = b;
+	c->spill = 0;
+	c->i = -1;
+	while (m && c->i < 0) {
+		int i = __builtin_ctz(m);
+		m &= m - 1;
+		if (same_key(k->way[i][side].key, wb))
+			c->i = i;
+	}
+	if (c->i >= 0 || free_or_oldest(w, h, now, &c->i))
+		return;
+	if (w->geom.mask && look_at_alt(h)) {
+		uint64_t a = ps_dedup_alt_bucket(&w->geom, hash);
+		int j = first_free(w, &w->b[a].head[side], now);
+		h->alt_full_run = j >= 0 ? 0 : (uint8_t)(h->alt_full_run +
+				(h->alt_full_run < ALT_FULL_RUN_MAX));
+		if (j >= 0) {
+			c->b = a;
+			c->i = j;
+			c->spill = 1;
+		}
+	}
+}
+
+/* dedup.c's spilled_out_add(): stuck at 255 once there. */
+static void spilled_out_add(struct wi_head *h, int delta)
+{
+	if (h->spilled_out != UINT8_MAX)
+		h->spilled_out = (uint8_t)(h->spilled_out + delta);
+}
+
+/* dedup.c's write_slot(). */
+static void write_slot(struct wi_window *w, int side, uint64_t hash,
+		       const struct choice *c, const uint8_t *wb,
+		       uint32_t now, uint32_t hub, uint16_t chute)
+{
+	struct wi_head *h = &w->b[c->b].head[side];
+	struct wi_way *o = &w->b[c->b].way[c->i][side];
+	uint8_t bit = (uint8_t)(1u << c->i);
+	int was_live = live(w, h->t[c->i], now);
+	int same = same_key(o->key, wb);
+	if (h->spilled_in & bit) {
+		h->spilled_in &= (uint8_t)~bit;
+		uint64_t ob = ps_dedup_bucket(&w->geom, ps_dedup_hash(o->key));
+		spilled_out_add(&w->b[ob].head[side], -1);
+	}
+	if (c->spill) {
+		spilled_out_add(&w->b[ps_dedup_bucket(&w->geom, hash)]
+				 .head[side], 1);
+		h->spilled_in |= bit;
+	}
+	o->rounds = was_live && same ? o->rounds : 0;
+	o->not_discharged = 0;
+	memcpy(o->key, wb, 24);
+	o->hub = hub;
+	o->chute = chute;
+	h->tag[c->i] = ps_dedup_tag(hash);
+	h->t[c->i] = now + 1;
+	h->ord[c->i] = h->inserts;
+	h->inserts++;
+}
+
+int wi_window_insert(struct wi_window *w, int side, uint64_t hash,
+		     const uint8_t *wb, uint32_t now_s, uint32_t hub,
+		     uint16_t chute, const struct ps_chute_state *cs,
+		     uint16_t reject, uint16_t intercept,
+		     struct wi_entry *first)
+{
+	struct choice c;
+	uint64_t own = ps_dedup_bucket(&w->geom, hash);
+	int i = find(w, side, hash, wb, now_s, &c.b);
+	if (i >= 0) {
+		const struct wi_way *s = &w->b[c.b].way[i][side];
+		if (!s->not_discharged &&
+		    ps_chute_usable(cs, s->chute, reject, intercept)) {
+			first->hub = s->hub;
+			first->chute = s->chute;
+			first->rounds = s->rounds;
+			first->not_discharged = 0;
+			return 1;
+		}
+		/* replaced where it is */
+		c.i = i;
+		c.spill = c.b != own;
+	} else {
+		pick_slot(w, side, hash, wb, now_s, &c);
+	}
+	write_slot(w, side, hash, &c, wb, now_s, hub, chute);
+	return 0;
+}
+
+void wi_window_prefetch_insert(const struct wi_window *w, int side,
+			       uint64_t hash, uint32_t now_s)
+{
+	const struct wi_bucket *k = &w->b[ps_dedup_bucket(&w->geom, hash)];
+	unsigned m = tag_matches(&k->head[side], ps_dedup_tag(hash));
+	int i;
+	if (m)
+		i = __builtin_ctz(m);
+	else
+		free_or_oldest(w, &k->head[side], now_s, &i);
+	__builtin_prefetch(&k->way[i][side], 1);
+}
+
+int wi_window_sort_result(struct wi_window *w, int side, uint64_t hash,
+			  const uint8_t *wb, uint32_t now_s, uint8_t status)
+{
+	uint64_t b;
+	int i = find(w, side, hash, wb, now_s, &b);
+	if (i < 0)
+		return 0;
+	struct wi_way *o = &w->b[b].way[i][side];
+	if (status == PS_SORT_SORTED) {
+		o->not_discharged = 0;
+	} else if (status == PS_SORT_LOST) {
+		w->b[b].head[side].t[i] = 0;    /* forgotten: an empty way */
+		o->rounds = 0;
+		o->not_discharged = 0;
+	} else {
+		o->rounds = (uint8_t)(o->rounds + (o->rounds < 255));
+		o->not_discharged = 1;
+	}
+	return 1;
+}

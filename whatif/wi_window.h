@@ -1,0 +1,124 @@
+/* wi_window.h: the what-if's duplicate window, one table for both plans.
+ *
+ * The replay asks of each record what two dataplanes, one per plan, would
+ * answer, each with its own duplicate window (dataplane/dedup.h). Their
+ * answers differ as soon as a waybill is remembered under one plan and not
+ * the other (NO_ROUTE, CHUTE_UNAVAILABLE, a recirculation limit), and a
+ * full bucket then evicts other waybills under each. So this window keeps
+ * both plans' state side by side, in the dedup table's geometry and by
+ * its rules, and answers for each plan what that plan's own table would:
+ * the same buckets (same hash, same number of buckets for a capacity, the
+ * same second bucket), the same slot chosen by an insert (the waybill's
+ * own expired slot, the first free or expired one, a free one of the
+ * second bucket when its run of full second buckets allows a look, else
+ * the oldest by time and insert order), the same spill counts, the same
+ * sort-loop state (rounds, not-discharged mark, LOST forgetting). A test
+ * (tests/unit/test_whatif.c) replays random captures through this and
+ * through two dataplane pipelines and compares every count.
+ *
+ * What it saves is memory traffic: single-threaded (no atomics, no locks,
+ * no sequence numbers), a bucket is both plans' heads (two adjacent cache
+ * lines) and then eight ways of one line each, plan 0's slot and plan 1's
+ * side by side, so a fresh waybill both plans remember in the same way
+ * (the normal case: their buckets have the same history) costs two head
+ * lines and one slot line, not two tables' worth. An entry keeps what the
+ * what-if reports (hub and chute) and the sort loop's state; the tier,
+ * prefix and plan version a dataplane keeps are not reported. */
+#ifndef PS_WI_WINDOW_H
+#define PS_WI_WINDOW_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "chutes.h"
+#include "dedup.h"
+
+#define WI_WAYS PS_DEDUP_WAYS
+
+/* One plan's head of a bucket (dedup.h's struct ps_dedup_head, without
+ * its insert turn). */
+struct wi_head {
+	uint16_t tag[WI_WAYS];
+	uint32_t t[WI_WAYS];     /* seconds + 1 of the decision; 0: empty */
+	uint8_t ord[WI_WAYS];    /* the bucket's insert count at the write */
+	uint8_t inserts;
+	uint8_t spilled_in;
+	uint8_t spilled_out;
+	uint8_t alt_full_run;
+	uint32_t pad;
+} __attribute__((aligned(64)));
+_Static_assert(sizeof(struct wi_head) == 64, "a head is a cache line");
+
+/* One plan's entry in a way. */
+struct wi_way {
+	uint8_t key[24];
+	uint32_t hub;
+	uint16_t chute;
+	uint8_t rounds;          /* not-discharged sort results (max 255) */
+	uint8_t not_discharged;
+};
+
+struct wi_bucket {
+	struct wi_head head[2];          /* by plan */
+	struct wi_way way[WI_WAYS][2];  /* by way, then plan: a line a way */
+};
+_Static_assert(sizeof(struct wi_bucket) == 128 + 64 * WI_WAYS,
+	       "heads, then a cache line a way");
+
+struct wi_window {
+	struct wi_bucket *b;
+	struct ps_dedup geom;    /* only its mask: the dedup table's buckets */
+	uint32_t window_s;
+	uint64_t capacity;       /* slots a plan */
+	size_t bytes;
+};
+
+/* A remembered decision under one plan. */
+struct wi_entry {
+	uint32_t hub;
+	uint16_t chute;
+	uint8_t rounds;
+	uint8_t not_discharged;
+};
+
+/* capacity and window as ps_dedup_init's (the same number of buckets);
+ * 0 or -1 (memory). */
+int wi_window_init(struct wi_window *w, uint64_t capacity, uint32_t window_s);
+void wi_window_free(struct wi_window *w);
+
+static inline void wi_window_prefetch(const struct wi_window *w,
+				      uint64_t hash)
+{
+	const struct wi_bucket *b = w->b + ps_dedup_bucket(&w->geom, hash);
+	__builtin_prefetch(&b->head[0]);
+	__builtin_prefetch(&b->head[1]);
+}
+
+/* The waybill's live entry under plan side at now_s: 1 and *out, or 0. */
+int wi_window_find(const struct wi_window *w, int side, uint64_t hash,
+		   const uint8_t *wb, uint32_t now_s, struct wi_entry *out);
+
+/* Remember a fresh decision under plan side, as ps_dedup_insert_exempt
+ * does: when a live entry of the waybill that may answer is there (not
+ * marked not-discharged, its chute usable with the plan's reject and
+ * intercept exempt), *first gets it and 1 is returned (the record is its
+ * duplicate); else the decision is written (an entry of the waybill
+ * replaced keeping its rounds) and 0 is returned. */
+int wi_window_insert(struct wi_window *w, int side, uint64_t hash,
+		     const uint8_t *wb, uint32_t now_s, uint32_t hub,
+		     uint16_t chute, const struct ps_chute_state *cs,
+		     uint16_t reject, uint16_t intercept,
+		     struct wi_entry *first);
+
+/* The line an insert under side would write, for a prefetch some records
+ * before (a hint: earlier inserts may change the choice). */
+void wi_window_prefetch_insert(const struct wi_window *w, int side,
+			       uint64_t hash, uint32_t now_s);
+
+/* A sort result (enum ps_sort_status) for the waybill under side, as
+ * ps_dedup_sort_result: SORTED clears the mark, LOST forgets the entry,
+ * the others add a round and set the mark. 1 when it was remembered. */
+int wi_window_sort_result(struct wi_window *w, int side, uint64_t hash,
+			  const uint8_t *wb, uint32_t now_s, uint8_t status);
+
+#endif
