@@ -24,7 +24,6 @@
 
 #define MAX_RECS (PS_BURST * PS_MAX_RECORDS)
 #define HEAD_AHEAD 16     /* a bucket's heads prefetched this many ahead */
-#define INSERT_AHEAD 8    /* the way an insert writes, this many ahead */
 
 struct wi_fast {
 	const struct ps_plan *plan[2];
@@ -189,8 +188,13 @@ static void look_up(struct wi_fast *e, unsigned ns, uint32_t now)
 			continue;
 		}
 		for (int k = 0; k < 2; k++)
-			if (!remembered_under(e, k, r, now))
+			if (!remembered_under(e, k, r, now)) {
 				e->fresh_any[r] |= (uint8_t)(1u << k);
+				/* its head at hand: the way its insert will
+				 * write comes in during the plans' work */
+				wi_window_prefetch_insert(&e->win, k,
+							  e->hash[r], now);
+			}
 	}
 }
 
@@ -244,17 +248,11 @@ static void decide_plan(struct wi_fast *e, int k, unsigned ns, uint32_t now)
 	}
 	if (!nf)
 		return;
-	for (i = 0; i < nf && i < INSERT_AHEAD; i++)
-		wi_window_prefetch_insert(&e->win, k, e->hash[fresh[i]], now);
 	ps_plan_decide_burst(p, e->chutes, sp, dp, nf);
 	for (i = 0; i < nf; i++) {
 		unsigned r = fresh[i];
 		const struct ps_decision *d = &e->pd[i];
 		struct wi_entry first;
-		if (i + INSERT_AHEAD < nf)
-			wi_window_prefetch_insert(&e->win, k,
-						  e->hash[fresh[i + INSERT_AHEAD]],
-						  now);
 		set(&e->dec[k][r], d->reason, d->hub, d->chute);
 		if (remembered(d->reason) &&
 		    wi_window_insert(&e->win, k, e->hash[r], e->scan[r].waybill,

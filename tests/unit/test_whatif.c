@@ -1,12 +1,23 @@
 /* test_whatif.c: the what-if's pcap reader (whole records, a cut file, a
- * foreign file, either byte order, nanosecond stamps) and its tally
+ * foreign file, either byte order, nanosecond stamps), its tally
  * (grouping of changed decisions, chutes gaining and losing, peak records
- * per 5 minutes, records becoming NO_ROUTE / CHUTE_UNAVAILABLE). */
+ * per 5 minutes, records becoming NO_ROUTE / CHUTE_UNAVAILABLE), and its
+ * replay: random captures (duplicates, chute states, sort results, holds,
+ * a manifest, a window small enough to evict) give exactly the counts two
+ * dataplane pipelines give (the reference path, wi_engine.h). */
 #include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "manifest.h"
+#include "plan_src.h"
+#include "ps_frame.h"
+#include "rng.h"
 #include "wi_capture.h"
 #include "wi_tally.h"
+#include "whatif.h"
 
 /* ------------------------------------------------------------- capture */
 
@@ -365,4 +376,304 @@ Test(tally, the_five_minute_windows_are_bounded)
 	cr_assert_eq(s.chutes[0].peak[0] + s.chutes[1].peak[0], 1);
 	wi_summary_free(&s);
 	wi_tally_free(&t);
+}
+
+/* -------------------------------------------------------------- replay */
+
+/* Two plans that disagree: a moved prefix, a removed chute, other rules,
+ * another reject chute and recirculation limit, no default. */
+static const char *plan_a =
+	"plan a\nsite 1 33\nreject 999\nintercept 998\nrecirculate 2\n"
+	"hub 1 county A\nhub 2 county B\nhub 3 county C\n"
+	"route 11 1 11,12\nroute 33 2 21,22,23\nroute 3307 3 31\n"
+	"rule 10 1 41 carrier=SF\ndefault 2 50\n";
+static const char *plan_b =
+	"plan b\nsite 1 33\nreject 997\nintercept 998\nrecirculate 3\n"
+	"hub 1 county A\nhub 2 county B\nhub 3 county C\n"
+	"route 11 2 21\nroute 33 2 22,23\nroute 3307 3 31,32\n"
+	"rule 5 3 45 carrier=YT\n";
+
+static struct ps_plan *compile(const char *text)
+{
+	struct ps_plan_src src;
+	struct ps_errors e;
+	ps_plan_src_init(&src);
+	ps_errors_init(&e);
+	cr_assert_eq(ps_plan_parse(&src, text, strlen(text), "t.plan", &e), 0);
+	struct ps_plan *p = ps_plan_compile(&src, 1, &e);
+	cr_assert_not_null(p);
+	ps_plan_src_free(&src);
+	ps_errors_free(&e);
+	return p;
+}
+
+#define POOL 150
+static const uint16_t chutes_used[] = { 11, 12, 21, 22, 23, 31, 32, 41, 45,
+					50, 997, 998, 999 };
+static const uint64_t regions_used[] = { 110101001001ull, 330782100201ull,
+					 330101001001ull, 440101001001ull, 0,
+					 0 };
+
+static void pool_waybill(unsigned i, uint8_t wb[24])
+{
+	memset(wb, 0, 24);
+	snprintf((char *)wb, 24, "%s%010u", i % 3 ? "SF" : "YT", 1000 + i);
+}
+
+struct cap {
+	FILE *f;
+	uint64_t ts_us;
+	uint32_t seq;
+};
+
+static void put_frame(struct cap *c, const uint8_t *payload, size_t plen,
+		      int corrupt)
+{
+	static const struct ps_endpoints ep = {
+		.src_mac = { 2, 0, 0, 0, 0, 1 }, .dst_mac = { 2, 0, 0, 0, 0, 2 },
+		.ip_ver = 4, .src_ip = { 198, 18, 0, 1 },
+		.dst_ip = { 198, 18, 0, 2 }, .sport = 5, .dport = 7100 };
+	uint8_t frame[2048];
+	size_t n = ps_frame_build_udp(frame, sizeof(frame), &ep, payload, plen);
+	cr_assert(n > 0);
+	if (corrupt)
+		frame[n - 1] ^= 0x5a;            /* the UDP checksum fails */
+	uint32_t h[4] = { (uint32_t)(c->ts_us / 1000000u),
+			  (uint32_t)(c->ts_us % 1000000u), (uint32_t)n,
+			  (uint32_t)n };
+	fwrite(h, 4, 4, c->f);
+	fwrite(frame, 1, n, c->f);
+}
+
+static void header(uint8_t *pay, struct cap *c, unsigned kind, unsigned n)
+{
+	struct ps_header h = { .magic = PS_MAGIC, .version = PS_VERSION,
+			       .kind = (uint8_t)kind, .count = (uint16_t)n,
+			       .site = 7, .seq = c->seq++ };
+	ps_header_encode(pay, &h);
+}
+
+static void scan_datagram(struct cap *c, struct ps_rng *r, int corrupt)
+{
+	uint8_t pay[PS_MAX_REQUEST], wb[PS_MAX_RECORDS][24];
+	unsigned n = 1 + (unsigned)ps_rng_below(r, PS_MAX_RECORDS);
+	header(pay, c, PS_KIND_SCAN, n);
+	for (unsigned i = 0; i < n; i++) {
+		struct ps_scan s;
+		memset(&s, 0, sizeof(s));
+		unsigned w = (unsigned)ps_rng_below(r, 100);
+		pool_waybill((unsigned)ps_rng_below(r, POOL), wb[i]);
+		if (w < 3)
+			memset(wb[i], 0, 24);            /* NOREAD */
+		else if (w < 6)
+			memcpy(wb[i], "bad", 4);         /* BAD_BARCODE */
+		s.waybill = wb[i];
+		s.region = regions_used[ps_rng_below(r, 6)];
+		if (w == 6)
+			s.region = 5;                    /* malformed */
+		s.ts_ms = c->ts_us / 1000u;
+		unsigned t = (unsigned)ps_rng_below(r, 10);
+		s.scan_type = t < 6 ? PS_SCAN_INDUCT : t < 9 ? PS_SCAN_DWS
+							   : PS_SCAN_LOAD;
+		s.carrier = wb[i][0] == 'Y' ? ('Y' << 8 | 'T') : ('S' << 8 | 'F');
+		s.device = 1;
+		s.event_seq = c->seq * 32 + i;
+		ps_scan_encode(pay + PS_HDR_LEN + PS_SCAN_LEN * i, &s);
+	}
+	put_frame(c, pay, PS_HDR_LEN + PS_SCAN_LEN * n, corrupt);
+}
+
+static void chute_datagram(struct cap *c, struct ps_rng *r)
+{
+	uint8_t pay[PS_HDR_LEN + 8 * 4];
+	unsigned n = 1 + (unsigned)ps_rng_below(r, 4);
+	header(pay, c, PS_KIND_CHUTE_STATE, n);
+	for (unsigned i = 0; i < n; i++) {
+		struct ps_chute_report e;
+		memset(&e, 0, sizeof(e));
+		e.chute = chutes_used[ps_rng_below(r, sizeof(chutes_used) /
+						    sizeof(chutes_used[0]))];
+		e.state = (uint8_t)ps_rng_below(r, PS_CHUTE_STATE_COUNT);
+		e.hold_s = e.state == PS_CHUTE_OPEN
+			? 0 : (uint16_t)(1 + ps_rng_below(r, 8));
+		ps_chute_report_encode(pay + PS_HDR_LEN + 8 * i, &e);
+	}
+	put_frame(c, pay, PS_HDR_LEN + 8 * n, 0);
+}
+
+static void sort_datagram(struct cap *c, struct ps_rng *r)
+{
+	uint8_t pay[PS_HDR_LEN + PS_SORT_RESULT_LEN * 6], wb[6][24];
+	unsigned n = 1 + (unsigned)ps_rng_below(r, 6);
+	header(pay, c, PS_KIND_SORT_RESULT, n);
+	for (unsigned i = 0; i < n; i++) {
+		struct ps_sort_result e;
+		memset(&e, 0, sizeof(e));
+		pool_waybill((unsigned)ps_rng_below(r, POOL), wb[i]);
+		e.waybill = wb[i];
+		unsigned st = (unsigned)ps_rng_below(r, 10);
+		/* mostly not discharged: rounds pile up to the limits */
+		e.status = (uint8_t)(st < 2 ? PS_SORT_SORTED : st < 3
+				     ? PS_SORT_LOST : 2 + st % 4);
+		e.chute = chutes_used[ps_rng_below(r, sizeof(chutes_used) /
+						    sizeof(chutes_used[0]))];
+		e.ts_ms = c->ts_us / 1000u;
+		e.event_seq = c->seq;
+		ps_sort_result_encode(pay + PS_HDR_LEN + PS_SORT_RESULT_LEN * i,
+				      &e);
+	}
+	put_frame(c, pay, PS_HDR_LEN + PS_SORT_RESULT_LEN * n, 0);
+}
+
+/* A random capture of about frames frames into path. */
+static void random_capture(const char *path, uint64_t seed, unsigned frames)
+{
+	struct ps_rng r;
+	ps_rng_seed(&r, seed);
+	struct cap c = { fopen(path, "wb"), 1700000000ull * 1000000u, 1 };
+	cr_assert_not_null(c.f);
+	uint32_t gh[6] = { 0xa1b2c3d4u, 2u | 4u << 16, 0, 0, 65535, 1 };
+	fwrite(gh, 4, 6, c.f);
+	for (unsigned i = 0; i < frames; i++) {
+		unsigned k = (unsigned)ps_rng_below(&r, 100);
+		if (k < 70)
+			scan_datagram(&c, &r, k == 0);
+		else if (k < 80)
+			chute_datagram(&c, &r);
+		else
+			sort_datagram(&c, &r);
+		/* mostly within a second or two, sometimes past the window
+		 * (10 s) or the sorter reports' hold time */
+		c.ts_us += ps_rng_below(&r, 100) < 3
+			? 5000000u + ps_rng_below(&r, 20000000u)
+			: ps_rng_below(&r, 400000u);
+	}
+	fclose(c.f);
+}
+
+static void same_results(const struct wi_result *a, const struct wi_result *b)
+{
+	cr_assert_eq(a->frames, b->frames);
+	cr_assert_eq(a->scan_datagrams, b->scan_datagrams);
+	cr_assert_eq(a->sorter_datagrams, b->sorter_datagrams);
+	cr_assert_eq(a->dropped, b->dropped);
+	cr_assert_eq(a->first_ms, b->first_ms);
+	cr_assert_eq(a->last_ms, b->last_ms);
+	const struct wi_tally *x = &a->tally, *y = &b->tally;
+	cr_assert_eq(x->records, y->records);
+	for (int k = 0; k < 2; k++) {
+		for (unsigned i = 0; i < PS_REASON_COUNT; i++)
+			cr_assert_eq(x->by_reason[k][i], y->by_reason[k][i],
+				     "plan %d, reason %u: %llu, reference %llu",
+				     k, i, (unsigned long long)x->by_reason[k][i],
+				     (unsigned long long)y->by_reason[k][i]);
+		cr_assert_eq(memcmp(x->per_chute[k], y->per_chute[k],
+				    WI_CHUTES * sizeof(uint64_t)), 0);
+	}
+	cr_assert_eq(x->changed, y->changed);
+	cr_assert_eq(x->become_no_route, y->become_no_route);
+	cr_assert_eq(x->become_unavailable, y->become_unavailable);
+	cr_assert_eq(x->windows_left_out, y->windows_left_out);
+	cr_assert_eq(a->sum.n_groups, b->sum.n_groups);
+	for (size_t i = 0; i < a->sum.n_groups; i++) {
+		const struct wi_group *g = &a->sum.groups[i],
+				      *h = &b->sum.groups[i];
+		cr_assert(g->hub[0] == h->hub[0] && g->hub[1] == h->hub[1] &&
+			  g->chute[0] == h->chute[0] &&
+			  g->chute[1] == h->chute[1] &&
+			  g->records == h->records, "group %zu differs", i);
+	}
+	cr_assert_eq(a->sum.n_chutes, b->sum.n_chutes);
+	for (size_t i = 0; i < a->sum.n_chutes; i++) {
+		const struct wi_chute *g = &a->sum.chutes[i],
+				      *h = &b->sum.chutes[i];
+		cr_assert(g->chute == h->chute &&
+			  g->records[0] == h->records[0] &&
+			  g->records[1] == h->records[1] &&
+			  g->peak[0] == h->peak[0] && g->peak[1] == h->peak[1],
+			  "chute %zu differs", i);
+	}
+}
+
+static void run(struct wi_opts *o, const char *path, int reference,
+		struct wi_result *r)
+{
+	char err[256];
+	o->reference = reference;
+	cr_assert_eq(wi_run(o, path, r, err, sizeof(err)), 0, "%s", err);
+}
+
+Test(replay, equals_two_dataplane_pipelines)
+{
+	struct ps_plan *a = compile(plan_a), *b = compile(plan_b);
+	uint8_t held[POOL / 10][24];
+	for (unsigned i = 0; i < POOL / 10; i++)
+		pool_waybill(i * 10 + 3, held[i]);
+	struct ps_holds *holds = ps_holds_build(held, POOL / 10);
+	struct ps_manifest_cfg mcfg = { .capacity = 1024 };
+	char err[256];
+	struct ps_manifest *mf = ps_manifest_open(&mcfg, err, sizeof(err));
+	cr_assert_not_null(mf, "%s", err);
+	for (unsigned i = 0; i < POOL; i += 2) {
+		uint8_t wb[24];
+		pool_waybill(i, wb);
+		cr_assert_eq(ps_manifest_add(mf, wb, regions_used[i % 4], err,
+					     sizeof(err)), 0, "%s", err);
+	}
+	struct ps_chute_state *cs = malloc(sizeof(*cs));
+	ps_chutes_init(cs);
+	ps_chute_disable(cs, 22);
+	char path[] = "/tmp/test_whatif_XXXXXX";
+	int fd = mkstemp(path);
+	cr_assert(fd >= 0);
+	close(fd);
+	/* 8 ways: one bucket; then 2, 8 and 512 buckets for 150 waybills */
+	static const uint64_t capacity[] = { 8, 16, 64, 4096 };
+	uint64_t seen[PS_REASON_COUNT] = { 0 }, changed = 0, evicting = 0;
+	for (uint64_t seed = 1; seed <= 12; seed++) {
+		random_capture(path, seed, 600);
+		struct wi_result big;
+		struct wi_opts o = { .plan = { a, b }, .name = { "a", "b" },
+				     .window_s = 10 };
+		o.holds = seed % 3 ? holds : NULL;
+		o.manifest = seed % 2 ? mf : NULL;
+		o.chutes = seed % 4 ? cs : NULL;
+		o.capacity = 4096;
+		run(&o, path, 1, &big);
+		for (unsigned c = 0; c < 4; c++) {
+			struct wi_result x, y;
+			o.capacity = capacity[c];
+			run(&o, path, 0, &x);
+			run(&o, path, 1, &y);
+			same_results(&x, &y);
+			for (int k = 0; k < 2; k++)
+				for (unsigned i = 0; i < PS_REASON_COUNT; i++)
+					seen[i] += x.tally.by_reason[k][i];
+			changed += x.tally.changed;
+			/* a small window forgets waybills a large one keeps */
+			evicting += c < 3 &&
+				x.tally.by_reason[0][PS_R_DUPLICATE] !=
+				big.tally.by_reason[0][PS_R_DUPLICATE];
+			wi_result_free(&x);
+			wi_result_free(&y);
+		}
+		wi_result_free(&big);
+	}
+	unlink(path);
+	/* the captures went through every step the comparison is about */
+	static const uint8_t reasons[] = {
+		PS_R_ROUTED, PS_R_OVERRIDE, PS_R_DEFAULT, PS_R_DUPLICATE,
+		PS_R_TRACK_ONLY, PS_R_NO_ROUTE, PS_R_NOREAD, PS_R_BAD_BARCODE,
+		PS_R_MALFORMED_RECORD, PS_R_CHUTE_UNAVAILABLE,
+		PS_R_INTERCEPTED, PS_R_RECIRC_LIMIT };
+	for (unsigned i = 0; i < sizeof(reasons); i++)
+		cr_assert(seen[reasons[i]] > 0, "no record with reason %u",
+			  reasons[i]);
+	cr_assert(changed > 0);
+	cr_assert(evicting > 0);
+	free(cs);
+	ps_manifest_close(mf);
+	ps_holds_free(holds);
+	ps_plan_free(a);
+	ps_plan_free(b);
 }
