@@ -23,7 +23,10 @@
 #include "wi_window.h"
 
 #define MAX_RECS (PS_BURST * PS_MAX_RECORDS)
-#define HEAD_AHEAD 16     /* a bucket's heads prefetched this many ahead */
+#define HEAD_AHEAD 32     /* a bucket's heads prefetched this many ahead */
+#define ALT_AHEAD 12      /* then, its heads in, its second bucket's */
+#define INSERT_AHEAD 24   /* an insert's head and way, from the second-level
+			   * cache, this many ahead */
 
 struct wi_fast {
 	const struct ps_plan *plan[2];
@@ -43,6 +46,8 @@ struct wi_fast {
 	uint64_t hold_hash[MAX_RECS];
 	uint16_t sortable[MAX_RECS];
 	uint8_t fresh_any[MAX_RECS];      /* bit k: fresh under plan k */
+	uint8_t way[2][MAX_RECS];         /* the way its insert will likely
+					   * write, under each plan */
 	struct wi_dec dec[2][MAX_RECS];
 	struct ps_decision pd[MAX_RECS];  /* one plan's fresh decisions */
 	uint8_t scratch[65536];           /* a frame the classifier may
@@ -179,6 +184,9 @@ static void look_up(struct wi_fast *e, unsigned ns, uint32_t now)
 		if (i + HEAD_AHEAD < ns)
 			wi_window_prefetch(&e->win,
 					   e->hash[e->sortable[i + HEAD_AHEAD]]);
+		if (i + ALT_AHEAD < ns)
+			wi_window_prefetch_alt(&e->win,
+					       e->hash[e->sortable[i + ALT_AHEAD]]);
 		if (holds && ps_holds_has_hash(holds, e->scan[r].waybill,
 					       e->hold_hash[r])) {
 			/* never remembered, never a duplicate */
@@ -192,8 +200,10 @@ static void look_up(struct wi_fast *e, unsigned ns, uint32_t now)
 				e->fresh_any[r] |= (uint8_t)(1u << k);
 				/* its head at hand: the way its insert will
 				 * write comes in during the plans' work */
-				wi_window_prefetch_insert(&e->win, k,
-							  e->hash[r], now);
+				e->way[k][r] = (uint8_t)
+					wi_window_prefetch_insert(&e->win, k,
+								  e->hash[r],
+								  now);
 			}
 	}
 }
@@ -249,8 +259,16 @@ static void decide_plan(struct wi_fast *e, int k, unsigned ns, uint32_t now)
 	if (!nf)
 		return;
 	ps_plan_decide_burst(p, e->chutes, sp, dp, nf);
+	for (i = 0; i < nf && i < INSERT_AHEAD; i++)
+		wi_window_prefetch_again(&e->win, k, e->hash[fresh[i]],
+					 e->way[k][fresh[i]]);
 	for (i = 0; i < nf; i++) {
 		unsigned r = fresh[i];
+		if (i + INSERT_AHEAD < nf) {
+			unsigned q = fresh[i + INSERT_AHEAD];
+			wi_window_prefetch_again(&e->win, k, e->hash[q],
+						 e->way[k][q]);
+		}
 		const struct ps_decision *d = &e->pd[i];
 		struct wi_entry first;
 		set(&e->dec[k][r], d->reason, d->hub, d->chute);

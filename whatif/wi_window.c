@@ -49,7 +49,10 @@ static inline unsigned tag_matches(const struct wi_head *h, uint16_t tag)
 
 static inline int same_key(const uint8_t *a, const uint8_t *b)
 {
-	return !memcmp(a, b, 24);
+	uint64_t x[3], y[3];
+	memcpy(x, a, 24);
+	memcpy(y, b, 24);
+	return !((x[0] ^ y[0]) | (x[1] ^ y[1]) | (x[2] ^ y[2]));
 }
 
 /* The waybill's live way in bucket b under side, or -1. */
@@ -245,17 +248,32 @@ int wi_window_insert(struct wi_window *w, int side, uint64_t hash,
 	return 0;
 }
 
-void wi_window_prefetch_insert(const struct wi_window *w, int side,
-			       uint64_t hash, uint32_t now_s)
+void wi_window_prefetch_alt(const struct wi_window *w, uint64_t hash)
+{
+	const struct wi_bucket *k = &w->b[ps_dedup_bucket(&w->geom, hash)];
+	if (k->head[0].spilled_out | k->head[1].spilled_out) {
+		const struct wi_bucket *a =
+			&w->b[ps_dedup_alt_bucket(&w->geom, hash)];
+		__builtin_prefetch(&a->head[0]);
+		__builtin_prefetch(&a->head[1]);
+	}
+}
+
+int wi_window_prefetch_insert(const struct wi_window *w, int side,
+			      uint64_t hash, uint32_t now_s)
 {
 	const struct wi_bucket *k = &w->b[ps_dedup_bucket(&w->geom, hash)];
 	unsigned m = tag_matches(&k->head[side], ps_dedup_tag(hash));
 	int i;
 	if (m)
 		i = __builtin_ctz(m);
-	else
-		free_or_oldest(w, &k->head[side], now_s, &i);
+	else if (!free_or_oldest(w, &k->head[side], now_s, &i) &&
+		 w->geom.mask && look_at_alt(&k->head[side]))
+		/* full: the insert reads its second bucket's head */
+		__builtin_prefetch(&w->b[ps_dedup_alt_bucket(&w->geom, hash)]
+					    .head[side]);
 	__builtin_prefetch(&k->way[i][side], 1);
+	return i;
 }
 
 int wi_window_sort_result(struct wi_window *w, int side, uint64_t hash,

@@ -94,6 +94,11 @@ static inline void wi_window_prefetch(const struct wi_window *w,
 	__builtin_prefetch(&b->head[1]);
 }
 
+/* The second step, some records later, its heads being in the cache: the
+ * heads of its second bucket when a look-up will read them (some waybill
+ * of its bucket went there under either plan). */
+void wi_window_prefetch_alt(const struct wi_window *w, uint64_t hash);
+
 /* The waybill's live entry under plan side at now_s: 1 and *out, or 0. */
 int wi_window_find(const struct wi_window *w, int side, uint64_t hash,
 		   const uint8_t *wb, uint32_t now_s, struct wi_entry *out);
@@ -111,9 +116,20 @@ int wi_window_insert(struct wi_window *w, int side, uint64_t hash,
 		     struct wi_entry *first);
 
 /* The line an insert under side would write, for a prefetch some records
- * before (a hint: earlier inserts may change the choice). */
-void wi_window_prefetch_insert(const struct wi_window *w, int side,
-			       uint64_t hash, uint32_t now_s);
+ * before (a hint: earlier inserts may change the choice); its head must be
+ * in the cache. Returns the way, for wi_window_prefetch_again. */
+int wi_window_prefetch_insert(const struct wi_window *w, int side,
+			      uint64_t hash, uint32_t now_s);
+
+/* Just before the insert: the head under side and that way again (the
+ * work between may have pushed them out of the first-level cache). */
+static inline void wi_window_prefetch_again(const struct wi_window *w,
+					    int side, uint64_t hash, int way)
+{
+	const struct wi_bucket *b = w->b + ps_dedup_bucket(&w->geom, hash);
+	__builtin_prefetch(&b->head[side], 1);
+	__builtin_prefetch(&b->way[way][side], 1);
+}
 
 /* A sort result (enum ps_sort_status) for the waybill under side, as
  * ps_dedup_sort_result: SORTED clears the mark, LOST forgets the entry,
