@@ -49,7 +49,7 @@ struct wi_fast {
 	uint8_t way[2][MAX_RECS];         /* the way its insert will likely
 					   * write, under each plan */
 	struct wi_dec dec[2][MAX_RECS];
-	struct ps_decision pd[MAX_RECS];  /* one plan's fresh decisions */
+	struct ps_decision pd[2][MAX_RECS]; /* the plans' fresh decisions */
 	uint8_t scratch[65536];           /* a frame the classifier may
 					   * answer in place (ARP, ping) */
 };
@@ -238,46 +238,59 @@ static inline int remembered(uint8_t reason)
 	       reason == PS_R_DEFAULT;
 }
 
-/* Steps 9-12 for plan k's fresh records in one burst call, then their
- * decisions remembered in record order (a record whose waybill an
- * earlier one of the segment just remembered is its duplicate). */
-static void decide_plan(struct wi_fast *e, int k, unsigned ns, uint32_t now)
+/* Steps 9-12 for plan k's fresh records in one burst call. */
+static void decide_plan(struct wi_fast *e, int k, unsigned ns)
 {
-	const struct ps_plan *p = e->plan[k];
 	const struct ps_scan *sp[MAX_RECS];
 	struct ps_decision *dp[MAX_RECS];
-	uint16_t fresh[MAX_RECS];
-	unsigned nf = 0, i;
-	for (i = 0; i < ns; i++) {
+	unsigned nf = 0;
+	for (unsigned i = 0; i < ns; i++) {
 		unsigned r = e->sortable[i];
 		if (!(e->fresh_any[r] >> k & 1))
 			continue;
 		sp[nf] = &e->scan[r];
-		dp[nf] = &e->pd[nf];
-		fresh[nf++] = (uint16_t)r;
+		dp[nf++] = &e->pd[k][r];
 	}
-	if (!nf)
-		return;
-	ps_plan_decide_burst(p, e->chutes, sp, dp, nf);
-	for (i = 0; i < nf && i < INSERT_AHEAD; i++)
-		wi_window_prefetch_again(&e->win, k, e->hash[fresh[i]],
-					 e->way[k][fresh[i]]);
-	for (i = 0; i < nf; i++) {
-		unsigned r = fresh[i];
-		if (i + INSERT_AHEAD < nf) {
-			unsigned q = fresh[i + INSERT_AHEAD];
-			wi_window_prefetch_again(&e->win, k, e->hash[q],
-						 e->way[k][q]);
+	if (nf)
+		ps_plan_decide_burst(e->plan[k], e->chutes, sp, dp, nf);
+}
+
+static inline void prefetch_inserts(struct wi_fast *e, unsigned r)
+{
+	for (int k = 0; k < 2; k++)
+		if (e->fresh_any[r] >> k & 1)
+			wi_window_prefetch_again(&e->win, k, e->hash[r],
+						 e->way[k][r]);
+}
+
+/* The fresh decisions remembered, in record order under each plan (a
+ * record whose waybill an earlier one of the segment just remembered is
+ * its duplicate); a record's two inserts one after the other, as they
+ * read the same bucket. */
+static void remember(struct wi_fast *e, unsigned ns, uint32_t now)
+{
+	unsigned i;
+	for (i = 0; i < ns && i < INSERT_AHEAD; i++)
+		prefetch_inserts(e, e->sortable[i]);
+	for (i = 0; i < ns; i++) {
+		unsigned r = e->sortable[i];
+		if (i + INSERT_AHEAD < ns)
+			prefetch_inserts(e, e->sortable[i + INSERT_AHEAD]);
+		for (int k = 0; k < 2; k++) {
+			if (!(e->fresh_any[r] >> k & 1))
+				continue;
+			const struct ps_plan *p = e->plan[k];
+			const struct ps_decision *d = &e->pd[k][r];
+			struct wi_entry first;
+			set(&e->dec[k][r], d->reason, d->hub, d->chute);
+			if (remembered(d->reason) &&
+			    wi_window_insert(&e->win, k, e->hash[r],
+					     e->scan[r].waybill, now, d->hub,
+					     d->chute, e->chutes, p->reject,
+					     p->intercept, &first))
+				set(&e->dec[k][r], PS_R_DUPLICATE, first.hub,
+				    first.chute);
 		}
-		const struct ps_decision *d = &e->pd[i];
-		struct wi_entry first;
-		set(&e->dec[k][r], d->reason, d->hub, d->chute);
-		if (remembered(d->reason) &&
-		    wi_window_insert(&e->win, k, e->hash[r], e->scan[r].waybill,
-				     now, d->hub, d->chute, e->chutes,
-				     p->reject, p->intercept, &first))
-			set(&e->dec[k][r], PS_R_DUPLICATE, first.hub,
-			    first.chute);
 	}
 }
 
@@ -291,8 +304,9 @@ static void decide_segment(struct wi_fast *e, uint32_t now,
 	if (ns) {
 		look_up(e, ns, now);
 		resolve_regions(e, ns);
-		decide_plan(e, 0, ns, now);
-		decide_plan(e, 1, ns, now);
+		decide_plan(e, 0, ns);
+		decide_plan(e, 1, ns);
+		remember(e, ns, now);
 	}
 	for (unsigned i = 0; i < e->n_rec; i++)
 		wi_result_add(r, &e->dec[0][i], &e->dec[1][i]);
