@@ -393,6 +393,16 @@ static const char *plan_b =
 	"route 11 2 21\nroute 33 2 22,23\nroute 3307 3 31,32\n"
 	"rule 5 3 45 carrier=YT\n";
 
+/* And one that differs from the first in one route's chute: most records
+ * are remembered under both plans alike, so a bucket keeps the same
+ * history under both for long, and the histories part when a chute state
+ * makes one plan's chute unavailable. */
+static const char *plan_c =
+	"plan c\nsite 1 33\nreject 999\nintercept 998\nrecirculate 2\n"
+	"hub 1 county A\nhub 2 county B\nhub 3 county C\n"
+	"route 11 1 11,12\nroute 33 2 21,22,23\nroute 3307 3 32\n"
+	"rule 10 1 41 carrier=SF\ndefault 2 50\n";
+
 static struct ps_plan *compile(const char *text)
 {
 	struct ps_plan_src src;
@@ -605,7 +615,8 @@ static void run(struct wi_opts *o, const char *path, int reference,
 
 Test(replay, equals_two_dataplane_pipelines)
 {
-	struct ps_plan *a = compile(plan_a), *b = compile(plan_b);
+	struct ps_plan *a = compile(plan_a), *b = compile(plan_b),
+		       *c2 = compile(plan_c);
 	uint8_t held[POOL / 10][24];
 	for (unsigned i = 0; i < POOL / 10; i++)
 		pool_waybill(i * 10 + 3, held[i]);
@@ -627,20 +638,21 @@ Test(replay, equals_two_dataplane_pipelines)
 	int fd = mkstemp(path);
 	cr_assert(fd >= 0);
 	close(fd);
-	/* 8 ways: one bucket; then 2, 8 and 512 buckets for 150 waybills */
-	static const uint64_t capacity[] = { 8, 16, 64, 4096 };
+	/* 8 ways: one bucket; then 2, 4, 8, 16 and 512 buckets for 150
+	 * waybills */
+	static const uint64_t capacity[] = { 8, 16, 32, 64, 128, 4096 };
 	uint64_t seen[PS_REASON_COUNT] = { 0 }, changed = 0, evicting = 0;
-	for (uint64_t seed = 1; seed <= 12; seed++) {
+	for (uint64_t seed = 1; seed <= 24; seed++) {
 		random_capture(path, seed, 600);
 		struct wi_result big;
-		struct wi_opts o = { .plan = { a, b }, .name = { "a", "b" },
-				     .window_s = 10 };
+		struct wi_opts o = { .plan = { a, seed & 1 ? b : c2 },
+				     .name = { "a", "b" }, .window_s = 10 };
 		o.holds = seed % 3 ? holds : NULL;
-		o.manifest = seed % 2 ? mf : NULL;
-		o.chutes = seed % 4 ? cs : NULL;
+		o.manifest = seed % 4 < 2 ? mf : NULL;
+		o.chutes = seed % 5 ? cs : NULL;
 		o.capacity = 4096;
 		run(&o, path, 1, &big);
-		for (unsigned c = 0; c < 4; c++) {
+		for (unsigned c = 0; c < 6; c++) {
 			struct wi_result x, y;
 			o.capacity = capacity[c];
 			run(&o, path, 0, &x);
@@ -651,7 +663,7 @@ Test(replay, equals_two_dataplane_pipelines)
 					seen[i] += x.tally.by_reason[k][i];
 			changed += x.tally.changed;
 			/* a small window forgets waybills a large one keeps */
-			evicting += c < 3 &&
+			evicting += c < 5 &&
 				x.tally.by_reason[0][PS_R_DUPLICATE] !=
 				big.tally.by_reason[0][PS_R_DUPLICATE];
 			wi_result_free(&x);
@@ -676,4 +688,5 @@ Test(replay, equals_two_dataplane_pipelines)
 	ps_holds_free(holds);
 	ps_plan_free(a);
 	ps_plan_free(b);
+	ps_plan_free(c2);
 }
