@@ -98,6 +98,13 @@ enum ps_pkt_verdict ps_pkt_input_csum(const struct ps_net_cfg *cfg,
 				      uint8_t rx_csum, struct ps_frame *f,
 				      uint8_t *why, uint16_t *new_len);
 
+/* The same without the fast path for well-formed IPv4 requests: every
+ * frame through the frame parser (the tests compare the two). */
+enum ps_pkt_verdict ps_pkt_input_general(const struct ps_net_cfg *cfg,
+					 uint8_t *frame, uint16_t len,
+					 uint8_t rx_csum, struct ps_frame *f,
+					 uint8_t *why, uint16_t *new_len);
+
 /* Make the request frame described by f, whose UDP payload now holds plen
  * bytes of reply, into the reply frame: addresses and ports swapped,
  * lengths and checksums set. Returns the new frame length. */
