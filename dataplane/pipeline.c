@@ -651,8 +651,9 @@ static void reply(struct ps_pipeline *pl, const struct ps_plan *p,
 		size_t plen = ps_reply_build_inplace(payload, &q->h, site,
 						     &b->scan[q->first],
 						     &b->dec[q->first]);
-		pk->out_len = ps_pkt_reply_udp_tx(pl->net, pk->data, &q->f,
-						  (uint16_t)plen, &pk->tx);
+		pk->out_len = ps_pkt_reply_request(pl->net, pk->data, &q->f,
+						   (uint16_t)plen, pk->rx_csum,
+						   &pk->tx);
 		pk->send = 1;
 		pl->cnt->answered[PS_ANS_DECISION]++;
 	}

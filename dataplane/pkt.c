@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define ALWAYS_INLINE inline __attribute__((always_inline))
+
 static inline uint16_t ld16(const uint8_t *p)
 {
 	return (uint16_t)(p[0] << 8 | p[1]);
@@ -423,16 +425,24 @@ static inline int fast_request4(const struct ps_net_cfg *c,
 			    != 0xffff)
 			return 0;
 	}
-	*f = (struct ps_frame){
-		.ethertype = PS_ETH_P_IPV4, .ip_ver = 4,
-		.proto = PS_IPPROTO_UDP, .hop_limit = ip[8],
-		.l3_off = PS_ETH_HLEN, .l4_off = PS_ETH_HLEN + 20,
-		.l4_len = (uint16_t)ulen, .payload_off = PS_ETH_HLEN + 28,
-		.payload_len = (uint16_t)(ulen - 8), .sport = ld16(u),
-		.dport = ld16(u + 2),
-	};
+	/* every byte of f stored once (no memset first) */
+	f->ethertype = PS_ETH_P_IPV4;
+	f->vlan_tci = 0;
+	f->has_vlan = 0;
+	f->ip_ver = 4;
+	f->proto = PS_IPPROTO_UDP;
+	f->hop_limit = ip[8];
+	f->l3_off = PS_ETH_HLEN;
+	f->l4_off = PS_ETH_HLEN + 20;
+	f->payload_off = PS_ETH_HLEN + 28;
+	f->l4_len = (uint16_t)ulen;
+	f->payload_len = (uint16_t)(ulen - 8);
+	f->sport = ld16(u);
+	f->dport = ld16(u + 2);
 	memcpy(f->src, ip + 12, 4);
+	memset(f->src + 4, 0, 12);
 	memcpy(f->dst, ip + 16, 4);
+	memset(f->dst + 4, 0, 12);
 	return 1;
 }
 
@@ -446,6 +456,7 @@ enum ps_pkt_verdict ps_pkt_input_csum(const struct ps_net_cfg *c,
 	return ps_pkt_input_general(c, frame, len, rx_csum, f, why, new_len);
 }
 
+__attribute__((noinline))
 enum ps_pkt_verdict ps_pkt_input_general(const struct ps_net_cfg *c,
 					 uint8_t *frame, uint16_t len,
 					 uint8_t rx_csum, struct ps_frame *f,
@@ -510,7 +521,7 @@ uint16_t ps_udp_phdr_csum(uint8_t ip_ver, const uint8_t *ip, uint16_t ulen)
 
 /* The UDP checksum (its field 0): made here, or its pseudo-header part for
  * the port. */
-static void udp_csum(uint8_t ip_ver, uint8_t *ip, uint8_t *u, uint16_t ulen,
+static ALWAYS_INLINE void udp_csum(uint8_t ip_ver, uint8_t *ip, uint8_t *u, uint16_t ulen,
 		     int offload)
 {
 	uint64_t acc = phdr_sum(ip_ver, ip, ulen);
@@ -525,9 +536,27 @@ static void udp_csum(uint8_t ip_ver, uint8_t *ip, uint8_t *u, uint16_t ulen,
 	memcpy(u + 6, &ck, 2);
 }
 
-static uint16_t reply_udp(const struct ps_net_cfg *c, uint8_t *frame,
-			  const struct ps_frame *f, uint16_t plen,
-			  unsigned offload, struct ps_tx_csum *tx)
+/* An IPv4 header whose checksum is right, after its total length and TTL
+ * changed (and its addresses swapped, which leaves the sum as it was):
+ * the checksum updated for the two changed words (RFC 1624, eqn. 3)
+ * instead of summed again. Never 0xffff, as a sum made afresh never is
+ * (its fold is 0 only for a header of zeros): the same bytes. */
+static inline void ipv4_update(uint8_t *ip, uint16_t total)
+{
+	uint32_t acc = (uint16_t)~ld16(ip + 10);
+	acc += (uint16_t)~ld16(ip + 2) + (uint32_t)total;
+	acc += (uint16_t)~ld16(ip + 8) + (uint32_t)(64u << 8 | ip[9]);
+	acc = (acc & 0xffffu) + (acc >> 16);
+	acc = (acc & 0xffffu) + (acc >> 16);
+	st16(ip + 2, total);
+	ip[8] = 64;
+	st16(ip + 10, (uint16_t)~acc);
+}
+
+static ALWAYS_INLINE uint16_t reply_udp(const struct ps_net_cfg *c, uint8_t *frame,
+				 const struct ps_frame *f, uint16_t plen,
+				 unsigned offload, int ip_csum_right,
+				 struct ps_tx_csum *tx)
 {
 	uint8_t *ip = frame + f->l3_off, *u = frame + f->l4_off;
 	uint16_t ulen = (uint16_t)(8 + plen);
@@ -544,6 +573,8 @@ static uint16_t reply_udp(const struct ps_net_cfg *c, uint8_t *frame,
 			st16(ip + 2, total);
 			ip[8] = 64;
 			ip[10] = ip[11] = 0;     /* the port makes it */
+		} else if (ip_csum_right) {
+			ipv4_update(ip, total);
 		} else {
 			ipv4_finish(ip, total);
 		}
@@ -566,7 +597,7 @@ static uint16_t reply_udp(const struct ps_net_cfg *c, uint8_t *frame,
 uint16_t ps_pkt_reply_udp(const struct ps_net_cfg *c, uint8_t *frame,
 			  const struct ps_frame *f, uint16_t plen)
 {
-	return reply_udp(c, frame, f, plen, 0, NULL);
+	return reply_udp(c, frame, f, plen, 0, 0, NULL);
 }
 
 uint16_t ps_pkt_reply_udp_tx(const struct ps_net_cfg *c, uint8_t *frame,
@@ -575,5 +606,18 @@ uint16_t ps_pkt_reply_udp_tx(const struct ps_net_cfg *c, uint8_t *frame,
 {
 	unsigned offload = (c->tx_udp_csum ? PS_TX_UDP_CSUM : 0u) |
 			   (c->tx_ip_csum ? PS_TX_IP_CSUM : 0u);
-	return reply_udp(c, frame, f, plen, offload, tx);
+	return reply_udp(c, frame, f, plen, offload, 0, tx);
+}
+
+uint16_t ps_pkt_reply_request(const struct ps_net_cfg *c, uint8_t *frame,
+			      const struct ps_frame *f, uint16_t plen,
+			      uint8_t rx_csum, struct ps_tx_csum *tx)
+{
+	unsigned offload = (c->tx_udp_csum ? PS_TX_UDP_CSUM : 0u) |
+			   (c->tx_ip_csum ? PS_TX_IP_CSUM : 0u);
+	/* checked here (UNKNOWN) or by the port (GOOD): the field is right;
+	 * NONE says the data is intact, not that the field holds the sum */
+	unsigned ip_state = rx_csum & 3u;
+	int right = ip_state == PS_CSUM_UNKNOWN || ip_state == PS_CSUM_GOOD;
+	return reply_udp(c, frame, f, plen, offload, right, tx);
 }

@@ -116,6 +116,13 @@ uint16_t ps_pkt_reply_udp(const struct ps_net_cfg *cfg, uint8_t *frame,
 uint16_t ps_pkt_reply_udp_tx(const struct ps_net_cfg *cfg, uint8_t *frame,
 			     const struct ps_frame *f, uint16_t plen,
 			     struct ps_tx_csum *tx);
+/* The same for a request ps_pkt_input_csum accepted with rx_csum: an IPv4
+ * header whose checksum was checked (here, or by the port: GOOD) has it
+ * updated for the words the reply changes rather than summed again; the
+ * bytes are those ps_pkt_reply_udp_tx writes. */
+uint16_t ps_pkt_reply_request(const struct ps_net_cfg *cfg, uint8_t *frame,
+			      const struct ps_frame *f, uint16_t plen,
+			      uint8_t rx_csum, struct ps_tx_csum *tx);
 /* The UDP pseudo-header's sum (folded, not complemented) for an IP header
  * whose addresses and length are final: what the checksum field holds for
  * a port that finishes the checksum. */

@@ -1,0 +1,88 @@
+#!/usr/bin/env python3
+"""one_record_bench.py: one record per datagram against l3fwd-LPM, the runs
+alternating in one go (bench/run.sh; never a test).
+
+On the capture of bench.py (r1.pcap: 20,000 one-record datagrams, the
+Yiwu plan, replayed from memory by net_pcap with infinite_rx, one worker),
+l3fwd in LPM mode (built from dpdk-doc's examples as bench.py builds it)
+and parcelsortd run one after the other, run by run, so that the machine's
+load falls on both; the ratio of each pair is reported beside the ratio of
+the medians. With --base BUILD, a second parcelsortd build (say the main
+branch's) joins the rotation: before and after in the same run.
+Writes OUT/one_record.md and OUT/one_record.json.
+  one_record_bench.py OUT [--base BUILD] [--runs N]
+"""
+import json
+import os
+import statistics
+import sys
+
+import bench
+from bench import BUILD, EAL, ROOT, RUNS, W, build_l3fwd, gen, log, psd_argv, run_dpdk
+
+
+def main():
+    out_dir = sys.argv[1]
+    args = sys.argv[2:]
+    base = args[args.index("--base") + 1] if "--base" in args else None
+    runs = int(args[args.index("--runs") + 1]) if "--runs" in args else RUNS
+    r1 = gen(os.path.join(W, "r1.pcap"), "--records", "1", "--datagrams",
+             "20000", "--seed", "1")
+    yiwu = os.path.join(ROOT, "config", "yiwu.plan")
+    l3fwd = build_l3fwd()
+    with open(os.path.join(W, "rules4.cfg"), "w") as f:
+        f.write("R198.18.0.0/24 0\n")
+    with open(os.path.join(W, "rules6.cfg"), "w") as f:
+        f.write("R2001:db8::/32 0\n")
+    pre = "ps1r%d" % os.getpid()
+    sides = {"l3fwd LPM": [], "parcelsortd": []}
+    if base:
+        sides["parcelsortd, base"] = []
+
+    def l3():
+        return run_dpdk("l3fwd", [
+            l3fwd, "-l", "1", "-m", "1024", *EAL, "--file-prefix", pre,
+            "--vdev", "net_pcap0,rx_pcap=%s,infinite_rx=1" % r1, "--",
+            "-p", "0x1", "--config=(0,0,1)", "--rule_ipv4",
+            os.path.join(W, "rules4.cfg"), "--rule_ipv6",
+            os.path.join(W, "rules6.cfg"), "--parse-ptype"], pre)
+
+    def psd(build):
+        argv = psd_argv(pre, [r1], yiwu)
+        argv[0] = os.path.join(build, "parcelsortd")
+        return run_dpdk("psd", argv, pre, 1, parcelsort=True)
+
+    log("== one record per datagram against l3fwd-LPM (%d alternating runs)" % runs)
+    for i in range(runs):
+        sides["l3fwd LPM"].append(l3()["rx_pps"])
+        sides["parcelsortd"].append(psd(BUILD)["rx_pps"])
+        if base:
+            sides["parcelsortd, base"].append(psd(base)["rx_pps"])
+        log("  run %d: %s" % (i + 1, ", ".join(
+            "%s %.3f Mpps" % (k, v[-1] / 1e6) for k, v in sides.items())))
+    l3m = statistics.median(sides["l3fwd LPM"])
+    res = {"runs": sides, "load_average": os.getloadavg()}
+    md = ["# One record per datagram against l3fwd-LPM", "",
+          "%d alternating runs of %.0f s windows; load average %.1f %.1f %.1f." % (
+              (runs, bench.WINDOW) + os.getloadavg()), "",
+          "| | Mpps (median) | against l3fwd (medians) | pairwise |",
+          "|---|---:|---:|---|"]
+    for name, v in sides.items():
+        med = statistics.median(v)
+        pair = [p / l for p, l in zip(v, sides["l3fwd LPM"])]
+        res[name] = {"median": med, "ratio": med / l3m, "pairwise": pair}
+        md.append("| %s | %.3f | %s | %s |" % (
+            name, med / 1e6, "" if name.startswith("l3fwd") else "%.2f" % (med / l3m),
+            "" if name.startswith("l3fwd") else ", ".join("%.2f" % x for x in pair)))
+    md += ["", "Target (issue #14): parcelsortd >= 0.5 x l3fwd's packets/s: %s "
+           "(%.2f)." % ("met" if res["parcelsortd"]["ratio"] >= 0.5 else "missed",
+                        res["parcelsortd"]["ratio"])]
+    log("\n".join(md))
+    with open(os.path.join(out_dir, "one_record.md"), "w") as f:
+        f.write("\n".join(md) + "\n")
+    with open(os.path.join(out_dir, "one_record.json"), "w") as f:
+        json.dump(res, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()
