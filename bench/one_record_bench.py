@@ -55,9 +55,10 @@ def main():
     log("== one record per datagram against l3fwd-LPM (%d alternating runs)" % runs)
     for i in range(runs):
         sides["l3fwd LPM"].append(l3()["rx_pps"])
-        sides["parcelsortd"].append(psd(BUILD)["rx_pps"])
-        if base:
-            sides["parcelsortd, base"].append(psd(base)["rx_pps"])
+        # the two builds take turns at going first
+        order = [("parcelsortd", BUILD)] + ([("parcelsortd, base", base)] if base else [])
+        for name, build in (order if i % 2 == 0 else order[::-1]):
+            sides[name].append(psd(build)["rx_pps"])
         log("  run %d: %s" % (i + 1, ", ".join(
             "%s %.3f Mpps" % (k, v[-1] / 1e6) for k, v in sides.items())))
     l3m = statistics.median(sides["l3fwd LPM"])

@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <rte_cycles.h>
 #include <rte_eal.h>
@@ -47,7 +48,7 @@
 #define N_SLOTS 4096             /* frame buffers in flight */
 #define RING_SIZE 8192
 #define HIST_NS 25               /* histogram bucket width */
-#define HIST_N 40000             /* up to 1 ms; the last bucket: beyond */
+#define HIST_N 400000            /* up to 10 ms; the last bucket: beyond */
 #define MAX_LOADS 8
 
 /* ------------------------------------------------------------ set-up */
@@ -266,6 +267,7 @@ struct phase_stats {
 static struct rte_ring *rx_ring, *free_ring;
 static struct phase_stats *stats;        /* [phase]; 0: warm-up */
 static volatile int worker_stop;
+static volatile int worker_tid;
 static uint64_t ns_per_cycle;            /* 32.32 fixed point */
 
 static int worker_main(void *arg)
@@ -275,6 +277,7 @@ static int worker_main(void *arg)
 	struct ps_pkt_buf b[PS_BURST];
 	uint64_t hz = rte_get_tsc_hz(), start = rte_rdtsc(), prev = start;
 	const uint64_t drain = hz / 10000;      /* the worker's 100 us tick */
+	worker_tid = rte_sys_gettid();
 	ps_dedup_tick(&dd, 0);
 	while (!worker_stop) {
 		unsigned n = rte_ring_sc_dequeue_burst(rx_ring, (void **)s,
@@ -324,6 +327,7 @@ struct feeder {
 	const struct capture *c;
 	unsigned next;            /* the capture's next frame */
 	uint64_t late;            /* frames enqueued > 10 us after due */
+	uint64_t sent;
 	uint64_t starved;         /* no free buffer when due */
 };
 
@@ -362,7 +366,9 @@ static double feed_flat_out(struct feeder *f, uint8_t phase, double seconds)
 }
 
 /* Paced at rate frames a second for seconds, one frame at a time, each
- * stamped as it is enqueued. */
+ * stamped as it is enqueued. A feeder that was not running when frames
+ * were due does not send them all at once when it runs again (a burst
+ * the sender never made): the schedule starts again from now. */
 static void feed_paced(struct feeder *f, uint8_t phase, double rate,
 		       double seconds)
 {
@@ -386,8 +392,12 @@ static void feed_paced(struct feeder *f, uint8_t phase, double rate,
 		}
 		fill(f, s, phase);
 		s->t_enq = rte_rdtsc();
-		f->late += s->t_enq - (uint64_t)due > late;
+		if (s->t_enq - (uint64_t)due > late) {
+			f->late++;
+			due = (double)s->t_enq;
+		}
 		rte_ring_sp_enqueue(rx_ring, s);
+		f->sent++;
 		due += gap;
 	}
 }
@@ -404,6 +414,33 @@ static double percentile_us(const struct phase_stats *ps, double q)
 			return (double)(k + 1) * HIST_NS / 1000.0;
 	}
 	return 0;
+}
+
+/* Milliseconds the worker thread waited, runnable, for a CPU (the
+ * kernel's schedstat), and the machine's steal time (the hypervisor ran
+ * something else: /proc/stat), so far. */
+static void waits_ms(double *runq, double *steal)
+{
+	char path[64];
+	unsigned long long run = 0, wait = 0, v[8] = { 0 };
+	snprintf(path, sizeof(path), "/proc/self/task/%d/schedstat",
+		 worker_tid);
+	FILE *fp = fopen(path, "r");
+	if (fp) {
+		if (fscanf(fp, "%llu %llu", &run, &wait) != 2)
+			wait = 0;
+		fclose(fp);
+	}
+	*runq = (double)wait / 1e6;
+	fp = fopen("/proc/stat", "r");
+	if (fp) {
+		if (fscanf(fp, "cpu %llu %llu %llu %llu %llu %llu %llu %llu",
+			   &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6],
+			   &v[7]) != 8)
+			v[7] = 0;
+		fclose(fp);
+	}
+	*steal = (double)v[7] * 1000.0 / (double)sysconf(_SC_CLK_TCK);
 }
 
 /* Let the worker finish what is in the ring. */
@@ -470,9 +507,10 @@ static int latency_main(int argc, char **argv)
 	       sat * rps / 1e6, hits + ins ? (double)hits / (double)(hits + ins)
 					   : 0.0,
 	       ins ? (double)ev / (double)ins : 0.0);
-	printf("| load | frames/s | replies | p50 us | p99 us | p99.9 us | "
-	       "max us | late enqueues | starved |\n"
-	       "|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+	printf("| load | frames/s offered | sent | p50 us | p99 us | "
+	       "p99.9 us | max us | late feeder | worker waited for a CPU, "
+	       "ms | steal, ms |\n"
+	       "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
 	FILE *js = o.json ? fopen(o.json, "w") : NULL;
 	if (js)
 		fprintf(js, "{\"pcap\": \"%s\", \"records_per_frame\": %.2f, "
@@ -482,34 +520,45 @@ static int latency_main(int argc, char **argv)
 	for (unsigned l = 0; l < o.n_loads; l++) {
 		uint8_t ph = (uint8_t)(l + 2);
 		struct feeder before = f;
-		double rate = sat * o.loads[l];
+		double rate = sat * o.loads[l], rq0, st0, rq1, st1;
+		waits_ms(&rq0, &st0);
 		feed_paced(&f, ph, rate, o.seconds);
 		drain_ring();
+		waits_ms(&rq1, &st1);
 		struct phase_stats *ps = &stats[ph];
 		double max_us = (double)ps->max_cycles / (double)hz * 1e6;
-		printf("| %.0f%% | %.0f | %" PRIu64 " | %.2f | %.2f | %.2f | "
-		       "%.1f | %" PRIu64 " | %" PRIu64 " |\n",
-		       o.loads[l] * 100, rate, ps->replies,
-		       percentile_us(ps, 0.5), percentile_us(ps, 0.99),
-		       percentile_us(ps, 0.999), max_us, f.late - before.late,
-		       f.starved - before.starved);
+		double sent = (double)(f.sent - before.sent) / o.seconds;
+		printf("| %.0f%% | %.0f | %.0f | %.2f | %s%.2f | %s%.2f | %.1f | "
+		       "%" PRIu64 " | %.1f | %.1f |\n",
+		       o.loads[l] * 100, rate, sent, percentile_us(ps, 0.5),
+		       percentile_us(ps, 0.99) >= HIST_N * HIST_NS / 1000.0
+			       ? ">" : "", percentile_us(ps, 0.99),
+		       percentile_us(ps, 0.999) >= HIST_N * HIST_NS / 1000.0
+			       ? ">" : "", percentile_us(ps, 0.999),
+		       max_us, f.late - before.late, rq1 - rq0, st1 - st0);
 		if (js)
 			fprintf(js, "%s{\"load\": %.2f, \"fps\": %.1f, "
-				"\"replies\": %" PRIu64 ", \"p50_us\": %.3f, "
-				"\"p99_us\": %.3f, \"p999_us\": %.3f, "
-				"\"max_us\": %.3f, \"late\": %" PRIu64 "}",
-				l ? ", " : "", o.loads[l], rate, ps->replies,
-				percentile_us(ps, 0.5), percentile_us(ps, 0.99),
+				"\"sent_fps\": %.1f, \"replies\": %" PRIu64 ", "
+				"\"p50_us\": %.3f, \"p99_us\": %.3f, "
+				"\"p999_us\": %.3f, \"max_us\": %.3f, "
+				"\"late\": %" PRIu64 ", \"runq_ms\": %.1f, "
+				"\"steal_ms\": %.1f}",
+				l ? ", " : "", o.loads[l], rate, sent,
+				ps->replies, percentile_us(ps, 0.5),
+				percentile_us(ps, 0.99),
 				percentile_us(ps, 0.999), max_us,
-				f.late - before.late);
+				f.late - before.late, rq1 - rq0, st1 - st0);
 	}
 	if (js) {
 		fprintf(js, "]}\n");
 		fclose(js);
 	}
-	printf("\nlate enqueues: the feeder put a frame in more than 10 us "
-	       "after it was due (it was not running: this machine's\n"
-	       "preemption); the frame's latency counts from its enqueue.\n");
+	printf("\nlate feeder: times the feeder ran more than 10 us after a "
+	       "frame was due (it was not running; the\nschedule restarts, "
+	       "so \"sent\" falls below \"offered\"); worker waited: its "
+	       "thread runnable but\nnot running (another thread had the "
+	       "CPU); steal: the hypervisor ran another guest. Either\n"
+	       "puts the frames in flight into the tail.\n");
 	worker_stop = 1;
 	rte_eal_mp_wait_lcore();
 	rte_eal_cleanup();

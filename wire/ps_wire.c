@@ -400,13 +400,13 @@ size_t ps_reply_build_inplace(uint8_t *payload, const struct ps_header *req,
 	/* Decision i lands at 16 + 48 i, below request record i at 16 + 64 i,
 	 * so writing in ascending order never overwrites a record not yet
 	 * echoed; the waybill echo may overlap its source (memmove). */
-	struct ps_header h = *req;
-	h.kind = PS_KIND_DECISION;
-	h.site = site;
 	uint8_t *out = payload + PS_HDR_LEN;
 	for (unsigned i = 0; i < req->count; i++, out += PS_DECISION_LEN)
 		ps_decision_encode(out, scans[i].waybill, &dec[i]);
-	ps_header_encode(payload, &h);
+	/* the request's header, loaded from these bytes, is left as it is
+	 * but for its kind and site */
+	payload[3] = PS_KIND_DECISION;
+	st32(payload + 8, site);
 	return PS_HDR_LEN + (size_t)PS_DECISION_LEN * req->count;
 }
 

@@ -318,8 +318,9 @@ void ps_decision_decode(const uint8_t *rec, struct ps_decision *d,
 			uint8_t *wb_out);
 
 /* Turn a checked request, whose records were decoded into scans[] (waybill
- * pointers into this same payload), into its reply in place: header kind 2
- * with the given site, then one decision per record. Returns the reply's
+ * pointers into this same payload) and whose header req was loaded from
+ * this payload, into its reply in place: the header becomes kind 2 with
+ * the given site (its other bytes stay), then one decision per record. Returns the reply's
  * payload length (16 + 48 * count), always smaller than the request's. */
 size_t ps_reply_build_inplace(uint8_t *payload, const struct ps_header *req,
 			      uint32_t site, const struct ps_scan *scans,
