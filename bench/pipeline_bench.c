@@ -49,6 +49,9 @@
 #define RING_SIZE 8192
 #define HIST_NS 25               /* histogram bucket width */
 #define HIST_N 400000            /* up to 10 ms; the last bucket: beyond */
+#define STALL_US 20              /* a gap this long in the worker's loop */
+#define BURST_FRAME_US 20        /* a burst's allowance a frame (a 22-record
+				  * frame takes about 5 us) */
 #define MAX_LOADS 8
 
 /* ------------------------------------------------------------ set-up */
@@ -261,13 +264,17 @@ struct slot {
 struct phase_stats {
 	uint64_t replies, frames, records;
 	uint64_t max_cycles;
-	uint32_t hist[HIST_N];
+	uint64_t clean;           /* replies to frames no stall delayed */
+	uint64_t stalls;
+	uint32_t hist[HIST_N];    /* every reply */
+	uint32_t hist_clean[HIST_N];
 };
 
 static struct rte_ring *rx_ring, *free_ring;
 static struct phase_stats *stats;        /* [phase]; 0: warm-up */
 static volatile int worker_stop;
 static volatile int worker_tid;
+static volatile uint8_t cur_phase;
 static uint64_t ns_per_cycle;            /* 32.32 fixed point */
 
 static int worker_main(void *arg)
@@ -277,9 +284,24 @@ static int worker_main(void *arg)
 	struct ps_pkt_buf b[PS_BURST];
 	uint64_t hz = rte_get_tsc_hz(), start = rte_rdtsc(), prev = start;
 	const uint64_t drain = hz / 10000;      /* the worker's 100 us tick */
+	/* A stall: the worker not running (another thread or guest had
+	 * the CPU). Seen as a gap of more than STALL_US between two turns
+	 * of the loop, or as a burst that took more than STALL_US beyond
+	 * BURST_FRAME_US a frame. A frame enqueued before the last stall
+	 * ended was delayed by it: its reply is filed in hist, not in
+	 * hist_clean. */
+	const uint64_t stall = hz / 1000000 * STALL_US;
+	const uint64_t per_frame = hz / 1000000 * BURST_FRAME_US;
+	uint64_t stall_end = 0, last = rte_rdtsc();
 	worker_tid = rte_sys_gettid();
 	ps_dedup_tick(&dd, 0);
 	while (!worker_stop) {
+		uint64_t top = rte_rdtsc();
+		if (top - last > stall) {
+			stall_end = top;
+			stats[cur_phase].stalls++;
+		}
+		last = top;
 		unsigned n = rte_ring_sc_dequeue_burst(rx_ring, (void **)s,
 						       PS_BURST, NULL);
 		if (!n) {
@@ -300,6 +322,11 @@ static int worker_main(void *arg)
 		uint64_t r0 = cnt.records;
 		ps_pipeline_run(&pl, b, n, ps_dedup_now(&dd));
 		uint64_t t = rte_rdtsc();        /* the replies go to TX */
+		if (t - top > stall + n * per_frame) {
+			stall_end = t;
+			stats[cur_phase].stalls++;
+		}
+		last = t;
 		for (unsigned i = 0; i < n; i++) {
 			struct phase_stats *ps = &stats[s[i]->phase];
 			ps->frames++;
@@ -308,8 +335,13 @@ static int worker_main(void *arg)
 			uint64_t c = t - s[i]->t_enq;
 			uint64_t ns = (c * ns_per_cycle) >> 32;
 			uint64_t k = ns / HIST_NS;
-			ps->hist[k < HIST_N ? k : HIST_N - 1]++;
+			k = k < HIST_N ? k : HIST_N - 1;
+			ps->hist[k]++;
 			ps->replies++;
+			if (s[i]->t_enq >= stall_end) {
+				ps->hist_clean[k]++;
+				ps->clean++;
+			}
 			if (c > ps->max_cycles)
 				ps->max_cycles = c;
 		}
@@ -403,13 +435,24 @@ static void feed_paced(struct feeder *f, uint8_t phase, double rate,
 }
 
 /* The latency below which a fraction q of the replies were. */
+static double hist_us(const uint32_t *hist, uint64_t total, double q);
 static double percentile_us(const struct phase_stats *ps, double q)
 {
-	uint64_t acc = 0, want = (uint64_t)((double)ps->replies * q);
+	return hist_us(ps->hist, ps->replies, q);
+}
+
+static double clean_us(const struct phase_stats *ps, double q)
+{
+	return hist_us(ps->hist_clean, ps->clean, q);
+}
+
+static double hist_us(const uint32_t *hist, uint64_t total, double q)
+{
+	uint64_t acc = 0, want = (uint64_t)((double)total * q);
 	if (want == 0)
 		want = 1;
 	for (unsigned k = 0; k < HIST_N; k++) {
-		acc += ps->hist[k];
+		acc += hist[k];
 		if (acc >= want)
 			return (double)(k + 1) * HIST_NS / 1000.0;
 	}
@@ -492,7 +535,9 @@ static int latency_main(int argc, char **argv)
 	struct feeder f = { .c = &c };
 	/* phase 0: warm-up (the window fills on a fresh capture), then the
 	 * saturation rate (phase 1), then each load (phases 2...) */
+	cur_phase = 0;
 	feed_flat_out(&f, 0, o.seconds);
+	cur_phase = 1;
 	uint64_t ins0 = cnt.dedup_inserts, hit0 = cnt.dedup_hits;
 	uint64_t ev0 = cnt.dedup_evictions;
 	double sat = feed_flat_out(&f, 1, o.seconds);
@@ -508,57 +553,74 @@ static int latency_main(int argc, char **argv)
 					   : 0.0,
 	       ins ? (double)ev / (double)ins : 0.0);
 	printf("| load | frames/s offered | sent | p50 us | p99 us | "
-	       "p99.9 us | max us | late feeder | worker waited for a CPU, "
-	       "ms | steal, ms |\n"
-	       "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+	       "p99.9 us | max us | worker stalls | replies a stall "
+	       "delayed | without them: p50 / p99 / p99.9 us | late feeder "
+	       "| worker waited for a CPU, ms | steal, ms |\n"
+	       "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|"
+	       "---:|\n");
 	FILE *js = o.json ? fopen(o.json, "w") : NULL;
 	if (js)
 		fprintf(js, "{\"pcap\": \"%s\", \"records_per_frame\": %.2f, "
 			"\"saturation_fps\": %.1f, \"hit_rate\": %.4f, "
 			"\"loads\": [", o.pcap, rps, sat,
 			hits + ins ? (double)hits / (double)(hits + ins) : 0.0);
+	const double top_us = HIST_N * HIST_NS / 1000.0;
 	for (unsigned l = 0; l < o.n_loads; l++) {
 		uint8_t ph = (uint8_t)(l + 2);
 		struct feeder before = f;
 		double rate = sat * o.loads[l], rq0, st0, rq1, st1;
 		waits_ms(&rq0, &st0);
+		cur_phase = ph;
 		feed_paced(&f, ph, rate, o.seconds);
 		drain_ring();
 		waits_ms(&rq1, &st1);
 		struct phase_stats *ps = &stats[ph];
 		double max_us = (double)ps->max_cycles / (double)hz * 1e6;
 		double sent = (double)(f.sent - before.sent) / o.seconds;
+		double p[3] = { percentile_us(ps, 0.5), percentile_us(ps, 0.99),
+				percentile_us(ps, 0.999) };
+		double q[3] = { clean_us(ps, 0.5), clean_us(ps, 0.99),
+				clean_us(ps, 0.999) };
+		double delayed = ps->replies ? 100.0 *
+			(double)(ps->replies - ps->clean) / (double)ps->replies
+			: 0.0;
 		printf("| %.0f%% | %.0f | %.0f | %.2f | %s%.2f | %s%.2f | %.1f | "
-		       "%" PRIu64 " | %.1f | %.1f |\n",
-		       o.loads[l] * 100, rate, sent, percentile_us(ps, 0.5),
-		       percentile_us(ps, 0.99) >= HIST_N * HIST_NS / 1000.0
-			       ? ">" : "", percentile_us(ps, 0.99),
-		       percentile_us(ps, 0.999) >= HIST_N * HIST_NS / 1000.0
-			       ? ">" : "", percentile_us(ps, 0.999),
-		       max_us, f.late - before.late, rq1 - rq0, st1 - st0);
+		       "%" PRIu64 " | %.2f%% | %.2f / %.2f / %.2f | %" PRIu64
+		       " | %.1f | %.1f |\n",
+		       o.loads[l] * 100, rate, sent, p[0],
+		       p[1] >= top_us ? ">" : "", p[1],
+		       p[2] >= top_us ? ">" : "", p[2], max_us, ps->stalls,
+		       delayed, q[0], q[1], q[2], f.late - before.late,
+		       rq1 - rq0, st1 - st0);
 		if (js)
 			fprintf(js, "%s{\"load\": %.2f, \"fps\": %.1f, "
 				"\"sent_fps\": %.1f, \"replies\": %" PRIu64 ", "
 				"\"p50_us\": %.3f, \"p99_us\": %.3f, "
 				"\"p999_us\": %.3f, \"max_us\": %.3f, "
+				"\"stalls\": %" PRIu64 ", \"delayed_pct\": %.3f, "
+				"\"clean_p50_us\": %.3f, \"clean_p99_us\": %.3f, "
+				"\"clean_p999_us\": %.3f, "
 				"\"late\": %" PRIu64 ", \"runq_ms\": %.1f, "
 				"\"steal_ms\": %.1f}",
 				l ? ", " : "", o.loads[l], rate, sent,
-				ps->replies, percentile_us(ps, 0.5),
-				percentile_us(ps, 0.99),
-				percentile_us(ps, 0.999), max_us,
+				ps->replies, p[0], p[1], p[2], max_us,
+				ps->stalls, delayed, q[0], q[1], q[2],
 				f.late - before.late, rq1 - rq0, st1 - st0);
 	}
 	if (js) {
 		fprintf(js, "]}\n");
 		fclose(js);
 	}
-	printf("\nlate feeder: times the feeder ran more than 10 us after a "
-	       "frame was due (it was not running; the\nschedule restarts, "
-	       "so \"sent\" falls below \"offered\"); worker waited: its "
-	       "thread runnable but\nnot running (another thread had the "
-	       "CPU); steal: the hypervisor ran another guest. Either\n"
-	       "puts the frames in flight into the tail.\n");
+	printf("\nworker stalls: gaps of more than %d us in the worker's "
+	       "loop, or bursts %d us longer than %d us a\nframe: the worker "
+	       "was not running. A reply to a frame enqueued before a stall "
+	       "ended counts\nas delayed by it (\"without them\": the rest). "
+	       "late feeder: times the feeder ran more than\n10 us after a "
+	       "frame was due (the schedule restarts, so \"sent\" falls "
+	       "below \"offered\"). Worker\nwaited: its thread runnable but "
+	       "not running (schedstat); steal: the hypervisor ran another\n"
+	       "guest (/proc/stat, both CPUs).\n", STALL_US, STALL_US,
+	       BURST_FRAME_US);
 	worker_stop = 1;
 	rte_eal_mp_wait_lcore();
 	rte_eal_cleanup();
