@@ -287,23 +287,28 @@ static int worker_main(void *arg)
 	/* A stall: the worker not running (another thread or guest had
 	 * the CPU). Seen as a gap of more than STALL_US between two turns
 	 * of the loop, or as a burst that took more than STALL_US beyond
-	 * BURST_FRAME_US a frame. A frame enqueued before the last stall
-	 * ended was delayed by it: its reply is filed in hist, not in
-	 * hist_clean. */
+	 * BURST_FRAME_US a frame. A frame enqueued before the worker had
+	 * caught up with the backlog of the last stall (found the ring
+	 * empty after it) was delayed by it: its reply is filed in hist,
+	 * not in hist_clean. */
 	const uint64_t stall = hz / 1000000 * STALL_US;
 	const uint64_t per_frame = hz / 1000000 * BURST_FRAME_US;
 	uint64_t stall_end = 0, last = rte_rdtsc();
+	int behind = 0;           /* a stall's backlog not yet worked off */
 	worker_tid = rte_sys_gettid();
 	ps_dedup_tick(&dd, 0);
 	while (!worker_stop) {
 		uint64_t top = rte_rdtsc();
 		if (top - last > stall) {
 			stall_end = top;
+			behind = 1;
 			stats[cur_phase].stalls++;
 		}
 		last = top;
 		unsigned n = rte_ring_sc_dequeue_burst(rx_ring, (void **)s,
 						       PS_BURST, NULL);
+		if (!n)
+			behind = 0;
 		if (!n) {
 			rte_pause();
 			uint64_t t = rte_rdtsc();
@@ -324,7 +329,10 @@ static int worker_main(void *arg)
 		uint64_t t = rte_rdtsc();        /* the replies go to TX */
 		if (t - top > stall + n * per_frame) {
 			stall_end = t;
+			behind = 1;
 			stats[cur_phase].stalls++;
+		} else if (behind) {
+			stall_end = t;
 		}
 		last = t;
 		for (unsigned i = 0; i < n; i++) {
@@ -613,8 +621,9 @@ static int latency_main(int argc, char **argv)
 	}
 	printf("\nworker stalls: gaps of more than %d us in the worker's "
 	       "loop, or bursts %d us longer than %d us a\nframe: the worker "
-	       "was not running. A reply to a frame enqueued before a stall "
-	       "ended counts\nas delayed by it (\"without them\": the rest). "
+	       "was not running. A reply to a frame enqueued before the worker "
+	       "had worked off\na stall's backlog (found the ring empty) counts "
+	       "as delayed by it (\"without them\": the rest). "
 	       "late feeder: times the feeder ran more than\n10 us after a "
 	       "frame was due (the schedule restarts, so \"sent\" falls "
 	       "below \"offered\"). Worker\nwaited: its thread runnable but "
