@@ -1249,3 +1249,69 @@ Test(pkt, fast_path_agrees_with_the_frame_parser)
 	}
 	cr_assert_gt(requests, 20000, "the fast path was taken often");
 }
+
+/* A decision reply's IPv4 header checksum is updated for the words the
+ * reply changes when the request's was checked (ps_pkt_reply_request):
+ * the same bytes as summing it afresh (ps_pkt_reply_udp_tx), over random
+ * headers (TTL, identification, type of service, options, lengths). */
+Test(pkt, incremental_ipv4_checksum_gives_the_same_reply)
+{
+	struct ps_net_cfg c = net();
+	struct ps_rng g;
+	ps_rng_seed(&g, 1624);
+	static uint8_t base[1600], a[1600], b[1600];
+	unsigned compared = 0;
+	for (int round = 0; round < 100000; round++) {
+		uint8_t payload[16 + 64 * 3];
+		for (size_t k = 0; k < sizeof(payload); k++)
+			payload[k] = (uint8_t)ps_rng_next(&g);
+		unsigned count = 1 + (unsigned)ps_rng_below(&g, 3);
+		size_t plen = 16 + 64 * (size_t)count;
+		struct ps_endpoints e = { .src_mac = { 2, 0, 0, 0, 0, 1 },
+					  .dst_mac = { 2, 0, 0, 0, 0, 2 },
+					  .ip_ver = 4,
+					  .dst_ip = { 198, 18, 0, 2 },
+					  .sport = (uint16_t)ps_rng_next(&g),
+					  .dport = 7100 };
+		for (int k = 0; k < 4; k++)
+			e.src_ip[k] = (uint8_t)ps_rng_next(&g);
+		size_t n = ps_frame_build_udp(base, sizeof(base), &e, payload,
+					      plen);
+		uint8_t *ip = base + 14;
+		/* options: 0 to 40 bytes moved in after the fixed header */
+		unsigned opt = 4 * (unsigned)ps_rng_below(&g, 11);
+		memmove(ip + 20 + opt, ip + 20, n - 34);
+		for (unsigned k = 0; k < opt; k++)
+			ip[20 + k] = (uint8_t)ps_rng_next(&g);
+		n += opt;
+		ip[0] = (uint8_t)(0x40 | (20 + opt) / 4);
+		ip[1] = (uint8_t)ps_rng_next(&g);               /* TOS */
+		unsigned tot = (unsigned)(n - 14);
+		ip[2] = (uint8_t)(tot >> 8);
+		ip[3] = (uint8_t)tot;
+		ip[4] = (uint8_t)ps_rng_next(&g);               /* id */
+		ip[5] = (uint8_t)ps_rng_next(&g);
+		ip[8] = (uint8_t)(1 + ps_rng_below(&g, 255));  /* TTL */
+		refresh_csums(base, n, !ps_rng_below(&g, 4));
+		uint8_t rx = (uint8_t)PS_RX_CSUM(
+			ps_rng_below(&g, 2) ? PS_CSUM_UNKNOWN : PS_CSUM_GOOD,
+			PS_CSUM_UNKNOWN);
+		struct ps_frame f;
+		uint8_t why;
+		uint16_t nl;
+		cr_assert_eq(ps_pkt_input_csum(&c, base, (uint16_t)n, rx, &f,
+					       &why, &nl),
+			     PS_PKT_REQUEST, "round %d: a request", round);
+		memcpy(a, base, n);
+		memcpy(b, base, n);
+		uint16_t out = (uint16_t)(16 + 48 * count);
+		struct ps_tx_csum ta, tb;
+		uint16_t la = ps_pkt_reply_request(&c, a, &f, out, rx, &ta);
+		uint16_t lb = ps_pkt_reply_udp_tx(&c, b, &f, out, &tb);
+		cr_assert_eq(la, lb);
+		cr_assert_arr_eq(a, b, la, "round %d: reply bytes", round);
+		cr_assert_eq(ta.flags, tb.flags);
+		compared++;
+	}
+	cr_assert_eq(compared, 100000);
+}
