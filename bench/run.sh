@@ -1,8 +1,8 @@
 #!/bin/sh
 # run.sh: build and run parcelsort's benchmarks side by side; results go to
 # results/<time>/ (bench.md, bench.json, plan_bench.md/json, fresh_bench.md/json,
-# dedup_bench.md, loop_bench.md/json, whatif.md, fleet.md, PNG
-# charts).
+# latency.md/json, one_record.md/json, dedup_bench.md, loop_bench.md/json,
+# whatif.md, fleet.md, PNG charts).
 #   bench/run.sh            everything, 5 runs per configuration
 #   bench/run.sh --quick    without the national plan, fewer runs
 set -eu
@@ -31,6 +31,14 @@ echo "== dataplane side by side"
 PARCELSORT_BUILD=$(pwd)/$BUILD python3 bench/bench.py "$OUT"
 echo "== fresh waybills in steady state against replayed duplicates"
 PARCELSORT_BUILD=$(pwd)/$BUILD python3 bench/fresh_bench.py "$OUT" --kernel --latency
+echo "== latency: the worker's pipeline fed through a ring, paced at 10/50/90% of its saturation (fresh capture)"
+"$BUILD/bench/pipeline_bench" latency -l 0-1 --no-huge -m 256 --no-pci --no-shconf \
+    --log-level=1 --file-prefix pslat$$ -- --pcap "$OUT/work/fresh170k.pcap" \
+    --plan "$OUT/work/national.plan" --seconds 2 --json "$OUT/latency.json" |
+    tee "$OUT/latency.md"
+rm -rf "/var/run/dpdk/pslat$$"
+echo "== one record per datagram against l3fwd, alternating run by run"
+PARCELSORT_BUILD=$(pwd)/$BUILD python3 bench/one_record_bench.py "$OUT"
 echo "== the duplicate window alone"
 "$BUILD/bench/dedup_bench" | tee "$OUT/dedup_bench.md"
 echo "== the sorter loop: sort results flowing back, 1,000,000 holds"

@@ -7,6 +7,8 @@
 
 #include "ps_clock.h"
 
+#define likely(x) __builtin_expect(!!(x), 1)
+
 static inline uint64_t tsc(void)
 {
 	return __builtin_ia32_rdtsc();
@@ -57,7 +59,8 @@ static inline uint8_t sender_refused(const struct ps_net_cfg *net,
 				     const struct ps_frame *f)
 {
 	if (h->kind == PS_KIND_SCAN)
-		return ps_prefix_allowed(net->allow, net->n_allow, f->ip_ver,
+		return !net->n_allow ||
+		       ps_prefix_allowed(net->allow, net->n_allow, f->ip_ver,
 					 f->src) ? 0 : PS_DROP_NOT_ALLOWED;
 	return net->n_sorter_allow &&
 	       ps_prefix_allowed(net->sorter_allow, net->n_sorter_allow,
@@ -253,6 +256,7 @@ static void classify(struct ps_pipeline *pl, const struct ps_plan *p,
 		     uint32_t now)
 {
 	struct ps_counters *c = pl->cnt;
+	uint64_t rx_bytes = 0;
 	unsigned i;
 	for (i = *from; i < n; i++) {
 		struct ps_pkt_buf *pk = &pkts[i];
@@ -262,8 +266,7 @@ static void classify(struct ps_pipeline *pl, const struct ps_plan *p,
 		pk->send = 0;
 		pk->is_request = 0;
 		pk->tx.flags = 0;
-		c->rx_frames++;
-		c->rx_bytes += pk->len;
+		rx_bytes += pk->len;
 		enum ps_pkt_verdict v = ps_pkt_input_csum(pl->net, pk->data,
 							  pk->len, pk->rx_csum,
 							  &r->f, &why, &nl);
@@ -278,24 +281,35 @@ static void classify(struct ps_pipeline *pl, const struct ps_plan *p,
 			continue;
 		}
 		/* the spec's order: magic, version, kind; the kind's
-		 * allow-list; count, flags, length */
+		 * allow-list; count, flags, length (a well-formed scan
+		 * batch passes both header stages at once, leaving the
+		 * allow-list, which the order puts between them, to refuse
+		 * it as before) */
 		const uint8_t *pay = pk->data + r->f.payload_off;
-		enum ps_hdr_status hs = ps_header_check_kind(pay,
-							     r->f.payload_len,
-							     &r->h);
-		if (hs != PS_HDR_OK) {
-			c->drops[hdr_drop[hs]]++;
-			continue;
-		}
-		uint8_t refused = sender_refused(pl->net, &r->h, &r->f);
-		if (refused) {
-			c->drops[refused]++;
-			continue;
-		}
-		hs = ps_header_check_body(&r->h, r->f.payload_len);
-		if (hs != PS_HDR_OK) {
-			c->drops[hdr_drop[hs]]++;
-			continue;
+		uint8_t refused;
+		if (likely(ps_header_scan_ok(pay, r->f.payload_len, &r->h))) {
+			refused = sender_refused(pl->net, &r->h, &r->f);
+			if (refused) {
+				c->drops[refused]++;
+				continue;
+			}
+		} else {
+			enum ps_hdr_status hs = ps_header_check_kind(
+				pay, r->f.payload_len, &r->h);
+			if (hs != PS_HDR_OK) {
+				c->drops[hdr_drop[hs]]++;
+				continue;
+			}
+			refused = sender_refused(pl->net, &r->h, &r->f);
+			if (refused) {
+				c->drops[refused]++;
+				continue;
+			}
+			hs = ps_header_check_body(&r->h, r->f.payload_len);
+			if (hs != PS_HDR_OK) {
+				c->drops[hdr_drop[hs]]++;
+				continue;
+			}
 		}
 		if (pl->capture)        /* a request, before its reply */
 			ps_capture_offer(pl->capture, pk->data, pk->len);
@@ -317,6 +331,8 @@ static void classify(struct ps_pipeline *pl, const struct ps_plan *p,
 		pk->is_request = 1;
 		b->n_req++;
 	}
+	c->rx_frames += i - *from;
+	c->rx_bytes += rx_bytes;
 	*from = i;
 }
 
@@ -635,8 +651,9 @@ static void reply(struct ps_pipeline *pl, const struct ps_plan *p,
 		size_t plen = ps_reply_build_inplace(payload, &q->h, site,
 						     &b->scan[q->first],
 						     &b->dec[q->first]);
-		pk->out_len = ps_pkt_reply_udp_tx(pl->net, pk->data, &q->f,
-						  (uint16_t)plen, &pk->tx);
+		pk->out_len = ps_pkt_reply_request(pl->net, pk->data, &q->f,
+						   (uint16_t)plen, pk->rx_csum,
+						   &pk->tx);
 		pk->send = 1;
 		pl->cnt->answered[PS_ANS_DECISION]++;
 	}

@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define ALWAYS_INLINE inline __attribute__((always_inline))
+
 static inline uint16_t ld16(const uint8_t *p)
 {
 	return (uint16_t)(p[0] << 8 | p[1]);
@@ -32,6 +34,17 @@ static inline uint64_t add_carry(uint64_t acc, uint64_t w)
 
 static inline uint64_t sum_bytes(const uint8_t *p, size_t len, uint64_t acc)
 {
+	for (; len >= 32; p += 32, len -= 32) {
+		uint64_t w0, w1, w2, w3;
+		memcpy(&w0, p, 8);
+		memcpy(&w1, p + 8, 8);
+		memcpy(&w2, p + 16, 8);
+		memcpy(&w3, p + 24, 8);
+		acc = add_carry(acc, w0);
+		acc = add_carry(acc, w1);
+		acc = add_carry(acc, w2);
+		acc = add_carry(acc, w3);
+	}
 	for (; len >= 8; p += 8, len -= 8) {
 		uint64_t w;
 		memcpy(&w, p, 8);
@@ -60,11 +73,11 @@ static inline uint64_t sum_bytes(const uint8_t *p, size_t len, uint64_t acc)
 /* 64 bits down to 16, still in native order (store with memcpy). */
 static inline uint16_t fold_native(uint64_t acc)
 {
-	acc = (acc & 0xffffffffu) + (acc >> 32);
-	acc = (acc & 0xffffffffu) + (acc >> 32);
-	acc = (acc & 0xffffu) + (acc >> 16);
-	acc = (acc & 0xffffu) + (acc >> 16);
-	return (uint16_t)acc;
+	uint32_t hi = (uint32_t)(acc >> 32), s = (uint32_t)acc + hi;
+	s += s < hi;                     /* the end-around carry */
+	/* the high half of s + s rotated by 16 is the two halves' one's
+	 * complement sum, their carry included (Linux's csum_fold) */
+	return (uint16_t)((s + (s >> 16 | s << 16)) >> 16);
 }
 
 /* A 16-bit quantity in network order, as a native word would hold it. */
@@ -190,7 +203,7 @@ static enum ps_pkt_verdict arp(const struct ps_net_cfg *c, uint8_t *frame,
 	return PS_PKT_ANSWER;
 }
 
-static void ipv4_finish(uint8_t *ip, uint16_t total)
+static inline void ipv4_finish(uint8_t *ip, uint16_t total)
 {
 	st16(ip + 2, total);
 	ip[8] = 64;
@@ -352,7 +365,7 @@ static inline int past_ipv4_checks(enum ps_frame_status st,
 		st == PS_FRAME_UDP_CSUM);  /* the port said BAD */
 }
 
-static int ipv4_csum_ok(const uint8_t *ip)
+static inline int ipv4_csum_ok(const uint8_t *ip)
 {
 	return fold_native(ipv4_header_sum(ip)) == 0xffff;
 }
@@ -380,10 +393,74 @@ enum ps_pkt_verdict ps_pkt_input(const struct ps_net_cfg *c, uint8_t *frame,
 	return ps_pkt_input_csum(c, frame, len, 0, f, why, new_len);
 }
 
+/* The common case in one pass: an untagged IPv4 frame to our MAC, a
+ * 20-byte header without fragmentation, UDP to our address and port, the
+ * lengths consistent and the checksums right (or vouched for by the port).
+ * Fills f exactly as ps_frame_parse_known does and returns 1; anything
+ * else returns 0 and the frame takes the general path, which says why (a
+ * request this path accepts is one the general path accepts, with the same
+ * f: test_dataplane.c compares the two). */
+static inline int fast_request4(const struct ps_net_cfg *c,
+				const uint8_t *frame, uint16_t len,
+				uint8_t rx_csum, struct ps_frame *f)
+{
+	const uint8_t *ip = frame + PS_ETH_HLEN, *u = ip + 20;
+	if (len < PS_ETH_HLEN + 28 || !c->has_ip4 || memcmp(frame, c->mac, 6) ||
+	    ld16(frame + 12) != PS_ETH_P_IPV4 || ip[0] != 0x45 ||
+	    ip[9] != PS_IPPROTO_UDP || (ld16(ip + 6) & 0x3fffu) ||
+	    memcmp(ip + 16, c->ip4, 4) || ld16(u + 2) != c->port)
+		return 0;
+	unsigned tot = ld16(ip + 2), ulen = ld16(u + 4);
+	if (tot > len - PS_ETH_HLEN || ulen < 8 || ulen + 20 != tot)
+		return 0;
+	unsigned ip_state = rx_csum & 3u, udp_state = (rx_csum >> 2) & 3u;
+	if (ip_state == PS_CSUM_BAD ||
+	    (ip_state == PS_CSUM_UNKNOWN && !ipv4_csum_ok(ip)))
+		return 0;
+	if (u[6] | u[7]) {
+		if (udp_state == PS_CSUM_BAD)
+			return 0;
+		if (udp_state == PS_CSUM_UNKNOWN &&
+		    fold_native(sum_bytes(u, ulen, phdr_sum(4, ip, (uint16_t)ulen)))
+			    != 0xffff)
+			return 0;
+	}
+	/* every byte of f stored once (no memset first) */
+	f->ethertype = PS_ETH_P_IPV4;
+	f->vlan_tci = 0;
+	f->has_vlan = 0;
+	f->ip_ver = 4;
+	f->proto = PS_IPPROTO_UDP;
+	f->hop_limit = ip[8];
+	f->l3_off = PS_ETH_HLEN;
+	f->l4_off = PS_ETH_HLEN + 20;
+	f->payload_off = PS_ETH_HLEN + 28;
+	f->l4_len = (uint16_t)ulen;
+	f->payload_len = (uint16_t)(ulen - 8);
+	f->sport = ld16(u);
+	f->dport = ld16(u + 2);
+	memcpy(f->src, ip + 12, 4);
+	memset(f->src + 4, 0, 12);
+	memcpy(f->dst, ip + 16, 4);
+	memset(f->dst + 4, 0, 12);
+	return 1;
+}
+
 enum ps_pkt_verdict ps_pkt_input_csum(const struct ps_net_cfg *c,
 				      uint8_t *frame, uint16_t len,
 				      uint8_t rx_csum, struct ps_frame *f,
 				      uint8_t *why, uint16_t *new_len)
+{
+	if (fast_request4(c, frame, len, rx_csum, f))
+		return PS_PKT_REQUEST;
+	return ps_pkt_input_general(c, frame, len, rx_csum, f, why, new_len);
+}
+
+__attribute__((noinline))
+enum ps_pkt_verdict ps_pkt_input_general(const struct ps_net_cfg *c,
+					 uint8_t *frame, uint16_t len,
+					 uint8_t rx_csum, struct ps_frame *f,
+					 uint8_t *why, uint16_t *new_len)
 {
 	if (len < PS_ETH_HLEN) {
 		*why = PS_DROP_L2;
@@ -444,7 +521,7 @@ uint16_t ps_udp_phdr_csum(uint8_t ip_ver, const uint8_t *ip, uint16_t ulen)
 
 /* The UDP checksum (its field 0): made here, or its pseudo-header part for
  * the port. */
-static void udp_csum(uint8_t ip_ver, uint8_t *ip, uint8_t *u, uint16_t ulen,
+static ALWAYS_INLINE void udp_csum(uint8_t ip_ver, uint8_t *ip, uint8_t *u, uint16_t ulen,
 		     int offload)
 {
 	uint64_t acc = phdr_sum(ip_ver, ip, ulen);
@@ -459,9 +536,27 @@ static void udp_csum(uint8_t ip_ver, uint8_t *ip, uint8_t *u, uint16_t ulen,
 	memcpy(u + 6, &ck, 2);
 }
 
-static uint16_t reply_udp(const struct ps_net_cfg *c, uint8_t *frame,
-			  const struct ps_frame *f, uint16_t plen,
-			  unsigned offload, struct ps_tx_csum *tx)
+/* An IPv4 header whose checksum is right, after its total length and TTL
+ * changed (and its addresses swapped, which leaves the sum as it was):
+ * the checksum updated for the two changed words (RFC 1624, eqn. 3)
+ * instead of summed again. Never 0xffff, as a sum made afresh never is
+ * (its fold is 0 only for a header of zeros): the same bytes. */
+static inline void ipv4_update(uint8_t *ip, uint16_t total)
+{
+	uint32_t acc = (uint16_t)~ld16(ip + 10);
+	acc += (uint16_t)~ld16(ip + 2) + (uint32_t)total;
+	acc += (uint16_t)~ld16(ip + 8) + (uint32_t)(64u << 8 | ip[9]);
+	acc = (acc & 0xffffu) + (acc >> 16);
+	acc = (acc & 0xffffu) + (acc >> 16);
+	st16(ip + 2, total);
+	ip[8] = 64;
+	st16(ip + 10, (uint16_t)~acc);
+}
+
+static ALWAYS_INLINE uint16_t reply_udp(const struct ps_net_cfg *c, uint8_t *frame,
+				 const struct ps_frame *f, uint16_t plen,
+				 unsigned offload, int ip_csum_right,
+				 struct ps_tx_csum *tx)
 {
 	uint8_t *ip = frame + f->l3_off, *u = frame + f->l4_off;
 	uint16_t ulen = (uint16_t)(8 + plen);
@@ -478,6 +573,8 @@ static uint16_t reply_udp(const struct ps_net_cfg *c, uint8_t *frame,
 			st16(ip + 2, total);
 			ip[8] = 64;
 			ip[10] = ip[11] = 0;     /* the port makes it */
+		} else if (ip_csum_right) {
+			ipv4_update(ip, total);
 		} else {
 			ipv4_finish(ip, total);
 		}
@@ -500,7 +597,7 @@ static uint16_t reply_udp(const struct ps_net_cfg *c, uint8_t *frame,
 uint16_t ps_pkt_reply_udp(const struct ps_net_cfg *c, uint8_t *frame,
 			  const struct ps_frame *f, uint16_t plen)
 {
-	return reply_udp(c, frame, f, plen, 0, NULL);
+	return reply_udp(c, frame, f, plen, 0, 0, NULL);
 }
 
 uint16_t ps_pkt_reply_udp_tx(const struct ps_net_cfg *c, uint8_t *frame,
@@ -509,5 +606,18 @@ uint16_t ps_pkt_reply_udp_tx(const struct ps_net_cfg *c, uint8_t *frame,
 {
 	unsigned offload = (c->tx_udp_csum ? PS_TX_UDP_CSUM : 0u) |
 			   (c->tx_ip_csum ? PS_TX_IP_CSUM : 0u);
-	return reply_udp(c, frame, f, plen, offload, tx);
+	return reply_udp(c, frame, f, plen, offload, 0, tx);
+}
+
+uint16_t ps_pkt_reply_request(const struct ps_net_cfg *c, uint8_t *frame,
+			      const struct ps_frame *f, uint16_t plen,
+			      uint8_t rx_csum, struct ps_tx_csum *tx)
+{
+	unsigned offload = (c->tx_udp_csum ? PS_TX_UDP_CSUM : 0u) |
+			   (c->tx_ip_csum ? PS_TX_IP_CSUM : 0u);
+	/* checked here (UNKNOWN) or by the port (GOOD): the field is right;
+	 * NONE says the data is intact, not that the field holds the sum */
+	unsigned ip_state = rx_csum & 3u;
+	int right = ip_state == PS_CSUM_UNKNOWN || ip_state == PS_CSUM_GOOD;
+	return reply_udp(c, frame, f, plen, offload, right, tx);
 }

@@ -98,6 +98,13 @@ enum ps_pkt_verdict ps_pkt_input_csum(const struct ps_net_cfg *cfg,
 				      uint8_t rx_csum, struct ps_frame *f,
 				      uint8_t *why, uint16_t *new_len);
 
+/* The same without the fast path for well-formed IPv4 requests: every
+ * frame through the frame parser (the tests compare the two). */
+enum ps_pkt_verdict ps_pkt_input_general(const struct ps_net_cfg *cfg,
+					 uint8_t *frame, uint16_t len,
+					 uint8_t rx_csum, struct ps_frame *f,
+					 uint8_t *why, uint16_t *new_len);
+
 /* Make the request frame described by f, whose UDP payload now holds plen
  * bytes of reply, into the reply frame: addresses and ports swapped,
  * lengths and checksums set. Returns the new frame length. */
@@ -109,6 +116,13 @@ uint16_t ps_pkt_reply_udp(const struct ps_net_cfg *cfg, uint8_t *frame,
 uint16_t ps_pkt_reply_udp_tx(const struct ps_net_cfg *cfg, uint8_t *frame,
 			     const struct ps_frame *f, uint16_t plen,
 			     struct ps_tx_csum *tx);
+/* The same for a request ps_pkt_input_csum accepted with rx_csum: an IPv4
+ * header whose checksum was checked (here, or by the port: GOOD) has it
+ * updated for the words the reply changes rather than summed again; the
+ * bytes are those ps_pkt_reply_udp_tx writes. */
+uint16_t ps_pkt_reply_request(const struct ps_net_cfg *cfg, uint8_t *frame,
+			      const struct ps_frame *f, uint16_t plen,
+			      uint8_t rx_csum, struct ps_tx_csum *tx);
 /* The UDP pseudo-header's sum (folded, not complemented) for an IP header
  * whose addresses and length are final: what the checksum field holds for
  * a port that finishes the checksum. */

@@ -6,6 +6,9 @@
 #include "ps_wire.h"
 
 #include <endian.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 #include <string.h>
 
 static inline uint16_t ld16(const uint8_t *p)
@@ -218,6 +221,43 @@ enum ps_waybill_status ps_waybill_check_bytes(const uint8_t *wb,
 	return verdict(wb, len, bad_pad != 0, bad_char != 0);
 }
 
+#ifdef __SSE2__
+/* Sixteen and eight bytes at a time (SSE2, every x86-64 has it): one bit a
+ * byte for "is NUL" and "is one of [0-9A-Z-]" (signed compares: a byte
+ * >= 0x80 is below '0' and never a character), then where the text ends,
+ * that only NULs follow it, and that every character of it is one. */
+static inline uint32_t byte_bits(__m128i v)
+{
+	return (uint32_t)_mm_movemask_epi8(v);
+}
+
+static inline __m128i char_ok(__m128i v)
+{
+	__m128i digit = _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8('0' - 1)),
+				      _mm_cmplt_epi8(v, _mm_set1_epi8('9' + 1)));
+	__m128i upper = _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8('A' - 1)),
+				      _mm_cmplt_epi8(v, _mm_set1_epi8('Z' + 1)));
+	__m128i dash = _mm_cmpeq_epi8(v, _mm_set1_epi8('-'));
+	return _mm_or_si128(_mm_or_si128(digit, upper), dash);
+}
+
+enum ps_waybill_status ps_waybill_check(const uint8_t *wb, uint8_t *len_out)
+{
+	const uint32_t all = (1u << PS_WAYBILL_LEN) - 1;
+	__m128i a = _mm_loadu_si128((const __m128i *)(const void *)wb);
+	__m128i b = _mm_loadl_epi64((const __m128i *)(const void *)(wb + 16));
+	__m128i zero = _mm_setzero_si128();
+	uint32_t nul = (byte_bits(_mm_cmpeq_epi8(a, zero)) |
+			byte_bits(_mm_cmpeq_epi8(b, zero)) << 16) & all;
+	uint32_t ok = (byte_bits(char_ok(a)) | byte_bits(char_ok(b)) << 16) &
+		      all;
+	unsigned len = nul ? (unsigned)__builtin_ctz(nul) : PS_WAYBILL_LEN;
+	uint32_t text = (1u << len) - 1;
+	*len_out = (uint8_t)len;
+	return verdict(wb, len, (all & ~text & ~nul) != 0,
+		       (text & ~ok) != 0);
+}
+#else
 #define ONES  0x0101010101010101ull
 #define HIGHS 0x8080808080808080ull
 
@@ -258,6 +298,7 @@ enum ps_waybill_status ps_waybill_check(const uint8_t *wb, uint8_t *len_out)
 	*len_out = (uint8_t)len;
 	return verdict(wb, len, bad_pad != 0, bad_char != 0);
 }
+#endif
 
 uint32_t ps_waybill_hash(const uint8_t *wb)
 {
@@ -400,13 +441,13 @@ size_t ps_reply_build_inplace(uint8_t *payload, const struct ps_header *req,
 	/* Decision i lands at 16 + 48 i, below request record i at 16 + 64 i,
 	 * so writing in ascending order never overwrites a record not yet
 	 * echoed; the waybill echo may overlap its source (memmove). */
-	struct ps_header h = *req;
-	h.kind = PS_KIND_DECISION;
-	h.site = site;
 	uint8_t *out = payload + PS_HDR_LEN;
 	for (unsigned i = 0; i < req->count; i++, out += PS_DECISION_LEN)
 		ps_decision_encode(out, scans[i].waybill, &dec[i]);
-	ps_header_encode(payload, &h);
+	/* the request's header, loaded from these bytes, is left as it is
+	 * but for its kind and site */
+	payload[3] = PS_KIND_DECISION;
+	st32(payload + 8, site);
 	return PS_HDR_LEN + (size_t)PS_DECISION_LEN * req->count;
 }
 

@@ -247,6 +247,33 @@ enum ps_hdr_status ps_header_check_kind(const uint8_t *payload, size_t len,
  * (1..22, 1..176, 1..29), flags 0, and len exactly 16 + 64, 8 or 48 times
  * count. */
 enum ps_hdr_status ps_header_check_body(const struct ps_header *h, size_t len);
+/* The dataplane's fast check of the common request: a scan batch (kind 1)
+ * whose header passes both stages (magic, version, kind; count 1..22,
+ * flags 0, len exactly 16 + 64 x count). Returns 1 with every field loaded
+ * into out, as ps_header_check_kind loads them; 0 for anything else, which
+ * the two stages then check (and say why). */
+static inline int ps_header_scan_ok(const uint8_t *p, size_t len,
+				    struct ps_header *out)
+{
+	if (len < PS_HDR_LEN + PS_SCAN_LEN || p[0] != (PS_MAGIC >> 8) ||
+	    p[1] != (PS_MAGIC & 0xffu) || p[2] != PS_VERSION ||
+	    p[3] != PS_KIND_SCAN || p[6] || p[7])
+		return 0;
+	unsigned count = (unsigned)p[4] << 8 | p[5];
+	if (count < 1 || count > PS_MAX_RECORDS ||
+	    len != PS_HDR_LEN + (size_t)PS_SCAN_LEN * count)
+		return 0;
+	out->magic = PS_MAGIC;
+	out->version = PS_VERSION;
+	out->kind = PS_KIND_SCAN;
+	out->count = (uint16_t)count;
+	out->flags = 0;
+	out->site = (uint32_t)p[8] << 24 | (uint32_t)p[9] << 16 |
+		    (uint32_t)p[10] << 8 | p[11];
+	out->seq = (uint32_t)p[12] << 24 | (uint32_t)p[13] << 16 |
+		   (uint32_t)p[14] << 8 | p[15];
+	return 1;
+}
 /* Entry size and largest count of a request kind (1, 3, 5); 0 otherwise. */
 unsigned ps_kind_entry_len(unsigned kind);
 unsigned ps_kind_max_count(unsigned kind);
@@ -291,8 +318,9 @@ void ps_decision_decode(const uint8_t *rec, struct ps_decision *d,
 			uint8_t *wb_out);
 
 /* Turn a checked request, whose records were decoded into scans[] (waybill
- * pointers into this same payload), into its reply in place: header kind 2
- * with the given site, then one decision per record. Returns the reply's
+ * pointers into this same payload) and whose header req was loaded from
+ * this payload, into its reply in place: the header becomes kind 2 with
+ * the given site (its other bytes stay), then one decision per record. Returns the reply's
  * payload length (16 + 48 * count), always smaller than the request's. */
 size_t ps_reply_build_inplace(uint8_t *payload, const struct ps_header *req,
 			      uint32_t site, const struct ps_scan *scans,

@@ -1158,3 +1158,160 @@ Test(pipeline, every_frame_answered_or_dropped_once)
 		     cnt.records);
 	ps_dedup_free(&d);
 }
+
+/* A request frame's checksums made again after a change (so that the
+ * checks behind them are reached too). */
+static void refresh_csums(uint8_t *fr, size_t n, int udp_zero)
+{
+	uint8_t *ip = fr + 14;
+	if (n < 34 || fr[12] != 8 || fr[13] != 0)
+		return;
+	unsigned ihl = (ip[0] & 15u) * 4u;
+	if (ihl < 20 || 14 + ihl > n)
+		return;
+	ip[10] = ip[11] = 0;
+	uint16_t ck = ps_csum_fold(ps_csum_partial(ip, ihl, 0));
+	ip[10] = (uint8_t)(ck >> 8);
+	ip[11] = (uint8_t)ck;
+	uint8_t *u = ip + ihl;
+	size_t tot = (size_t)(ip[2] << 8 | ip[3]);
+	if (14 + ihl + 8 > n || tot < ihl + 8 || 14 + tot > n)
+		return;
+	u[6] = u[7] = 0;
+	if (udp_zero)
+		return;
+	ck = ps_l4_csum(4, ip + 12, ip + 16, PS_IPPROTO_UDP, u, tot - ihl);
+	if (!ck)
+		ck = 0xffff;
+	u[6] = (uint8_t)(ck >> 8);
+	u[7] = (uint8_t)ck;
+}
+
+/* pkt.c takes well-formed IPv4 requests through a one-pass fast path and
+ * everything else through the frame parser: for every frame and every
+ * thing a port can say of its checksums, both give the same verdict,
+ * cause, frame description and bytes. */
+Test(pkt, fast_path_agrees_with_the_frame_parser)
+{
+	struct ps_net_cfg c = net();
+	struct ps_rng g;
+	ps_rng_seed(&g, 14);
+	struct ps_endpoints e = { .src_mac = { 2, 0, 0, 0, 0, 1 },
+				  .dst_mac = { 2, 0, 0, 0, 0, 2 }, .ip_ver = 4,
+				  .src_ip = { 198, 18, 0, 1 },
+				  .dst_ip = { 198, 18, 0, 2 }, .sport = 5,
+				  .dport = 7100 };
+	static uint8_t base[1600], a[1600], b[1600];
+	unsigned requests = 0;
+	for (int round = 0; round < 200000; round++) {
+		uint8_t payload[16 + 64 * 2] = { 0x50, 0x53, 1, 1, 0, 2 };
+		e.ip_ver = ps_rng_below(&g, 8) ? 4 : 6;
+		e.vlan = ps_rng_below(&g, 8) ? 0 : 5;
+		size_t n = ps_frame_build_udp(base, sizeof(base), &e, payload,
+					      sizeof(payload));
+		/* one to three header bytes changed (or none), then the
+		 * checksums made again or not, the length cut or not */
+		unsigned changes = (unsigned)ps_rng_below(&g, 4);
+		for (unsigned k = 0; k < changes; k++) {
+			unsigned at = (unsigned)ps_rng_below(&g, 46);
+			base[at] = ps_rng_below(&g, 2)
+					   ? (uint8_t)ps_rng_next(&g)
+					   : (uint8_t)(base[at] ^
+						       (1u << ps_rng_below(&g, 8)));
+		}
+		if (ps_rng_below(&g, 3))
+			refresh_csums(base, n, !ps_rng_below(&g, 4));
+		if (!ps_rng_below(&g, 8))
+			n = ps_rng_below(&g, n + 1);
+		uint8_t rx = (uint8_t)ps_rng_below(&g, 16);
+		memcpy(a, base, n);
+		memcpy(b, base, n);
+		struct ps_frame fa, fb;
+		memset(&fa, 0x5a, sizeof(fa));
+		memset(&fb, 0x5a, sizeof(fb));
+		uint8_t wa = 0, wb = 0;
+		uint16_t la = 0, lb = 0;
+		enum ps_pkt_verdict va = ps_pkt_input_csum(&c, a, (uint16_t)n, rx,
+							   &fa, &wa, &la);
+		enum ps_pkt_verdict vb = ps_pkt_input_general(&c, b, (uint16_t)n,
+							      rx, &fb, &wb, &lb);
+		cr_assert_eq(va, vb, "round %d: verdict", round);
+		cr_assert_arr_eq(a, b, n, "round %d: frame bytes", round);
+		if (va == PS_PKT_REQUEST) {
+			requests++;
+			cr_assert_arr_eq(&fa, &fb, sizeof(fa),
+					 "round %d: frame description", round);
+		} else {
+			cr_assert_eq(wa, wb, "round %d: cause", round);
+			if (va == PS_PKT_ANSWER)
+				cr_assert_eq(la, lb);
+		}
+	}
+	cr_assert_gt(requests, 20000, "the fast path was taken often");
+}
+
+/* A decision reply's IPv4 header checksum is updated for the words the
+ * reply changes when the request's was checked (ps_pkt_reply_request):
+ * the same bytes as summing it afresh (ps_pkt_reply_udp_tx), over random
+ * headers (TTL, identification, type of service, options, lengths). */
+Test(pkt, incremental_ipv4_checksum_gives_the_same_reply)
+{
+	struct ps_net_cfg c = net();
+	struct ps_rng g;
+	ps_rng_seed(&g, 1624);
+	static uint8_t base[1600], a[1600], b[1600];
+	unsigned compared = 0;
+	for (int round = 0; round < 100000; round++) {
+		uint8_t payload[16 + 64 * 3];
+		for (size_t k = 0; k < sizeof(payload); k++)
+			payload[k] = (uint8_t)ps_rng_next(&g);
+		unsigned count = 1 + (unsigned)ps_rng_below(&g, 3);
+		size_t plen = 16 + 64 * (size_t)count;
+		struct ps_endpoints e = { .src_mac = { 2, 0, 0, 0, 0, 1 },
+					  .dst_mac = { 2, 0, 0, 0, 0, 2 },
+					  .ip_ver = 4,
+					  .dst_ip = { 198, 18, 0, 2 },
+					  .sport = (uint16_t)ps_rng_next(&g),
+					  .dport = 7100 };
+		for (int k = 0; k < 4; k++)
+			e.src_ip[k] = (uint8_t)ps_rng_next(&g);
+		size_t n = ps_frame_build_udp(base, sizeof(base), &e, payload,
+					      plen);
+		uint8_t *ip = base + 14;
+		/* options: 0 to 40 bytes moved in after the fixed header */
+		unsigned opt = 4 * (unsigned)ps_rng_below(&g, 11);
+		memmove(ip + 20 + opt, ip + 20, n - 34);
+		for (unsigned k = 0; k < opt; k++)
+			ip[20 + k] = (uint8_t)ps_rng_next(&g);
+		n += opt;
+		ip[0] = (uint8_t)(0x40 | (20 + opt) / 4);
+		ip[1] = (uint8_t)ps_rng_next(&g);               /* TOS */
+		unsigned tot = (unsigned)(n - 14);
+		ip[2] = (uint8_t)(tot >> 8);
+		ip[3] = (uint8_t)tot;
+		ip[4] = (uint8_t)ps_rng_next(&g);               /* id */
+		ip[5] = (uint8_t)ps_rng_next(&g);
+		ip[8] = (uint8_t)(1 + ps_rng_below(&g, 255));  /* TTL */
+		refresh_csums(base, n, !ps_rng_below(&g, 4));
+		uint8_t rx = (uint8_t)PS_RX_CSUM(
+			ps_rng_below(&g, 2) ? PS_CSUM_UNKNOWN : PS_CSUM_GOOD,
+			PS_CSUM_UNKNOWN);
+		struct ps_frame f;
+		uint8_t why;
+		uint16_t nl;
+		cr_assert_eq(ps_pkt_input_csum(&c, base, (uint16_t)n, rx, &f,
+					       &why, &nl),
+			     PS_PKT_REQUEST, "round %d: a request", round);
+		memcpy(a, base, n);
+		memcpy(b, base, n);
+		uint16_t out = (uint16_t)(16 + 48 * count);
+		struct ps_tx_csum ta, tb;
+		uint16_t la = ps_pkt_reply_request(&c, a, &f, out, rx, &ta);
+		uint16_t lb = ps_pkt_reply_udp_tx(&c, b, &f, out, &tb);
+		cr_assert_eq(la, lb);
+		cr_assert_arr_eq(a, b, la, "round %d: reply bytes", round);
+		cr_assert_eq(ta.flags, tb.flags);
+		compared++;
+	}
+	cr_assert_eq(compared, 100000);
+}

@@ -941,3 +941,55 @@ Test(wire, decode_22_records_without_allocating)
 	cr_assert_eq(allocations, 1);
 }
 #endif
+
+/* The dataplane's one-step check of a scan batch's header agrees with the
+ * two stages: it accepts exactly the kind 1 headers both stages pass, and
+ * loads the same fields. */
+Test(wire, one_step_scan_header_check_agrees_with_the_two_stages)
+{
+	uint8_t p[16 + 64 * 22];
+	uint32_t x = 2463534242u;
+	unsigned accepted = 0;
+	for (int round = 0; round < 200000; round++) {
+		struct ps_header h = { .magic = PS_MAGIC, .version = PS_VERSION,
+				       .kind = PS_KIND_SCAN,
+				       .count = (uint16_t)(1 + round % 22),
+				       .site = 7, .seq = (uint32_t)round };
+		ps_header_encode(p, &h);
+		size_t len = 16 + 64 * (size_t)h.count;
+		/* change a byte of the header, or the length, or neither */
+		x ^= x << 13;
+		x ^= x >> 17;
+		x ^= x << 5;
+		switch (x % 4) {
+		case 1:
+			p[(x >> 8) % 16] ^= (uint8_t)(1u << ((x >> 16) % 8));
+			break;
+		case 2:
+			p[(x >> 8) % 16] = (uint8_t)(x >> 16);
+			break;
+		case 3:
+			len = (x >> 8) % sizeof(p);
+			break;
+		}
+		struct ps_header fast, slow;
+		memset(&fast, 0xa5, sizeof(fast));
+		memset(&slow, 0x5a, sizeof(slow));
+		int ok = ps_header_scan_ok(p, len, &fast);
+		int both = ps_header_check_kind(p, len, &slow) == PS_HDR_OK &&
+			   slow.kind == PS_KIND_SCAN &&
+			   ps_header_check_body(&slow, len) == PS_HDR_OK;
+		cr_assert_eq(ok, both, "round %d", round);
+		if (ok) {
+			accepted++;
+			cr_assert_eq(fast.magic, slow.magic);
+			cr_assert_eq(fast.version, slow.version);
+			cr_assert_eq(fast.kind, slow.kind);
+			cr_assert_eq(fast.count, slow.count);
+			cr_assert_eq(fast.flags, slow.flags);
+			cr_assert_eq(fast.site, slow.site);
+			cr_assert_eq(fast.seq, slow.seq);
+		}
+	}
+	cr_assert_gt(accepted, 40000);
+}
