@@ -6,7 +6,7 @@
  * manifest name, as ONE `manifest load` through the daemon's control
  * socket (begin NAME 0, a part TOKEN FIRST_LINE TEXT per batch, commit
  * TOKEN; abort when a part is refused): the daemon pays its per-load cost
- * once for up to FETCH_BATCH batches. When such a load is refused, its
+ * once for up to 64 MB of batches. When such a load is refused, its
  * batches go again one load each, so that a refusal is the bad batch's
  * alone, as if each had been applied on its own. A batch's fleet manifest
  * revision is its stream sequence. After a load (applied or refused: a
@@ -34,7 +34,7 @@
 #include "fleet_holds.h"
 #include "fleet_manifest.h"
 
-#define FETCH_BATCH 8            /* batches a fetch, and a load, at most */
+#define BATCHES_MAX PS_MAN_LOAD_BATCHES   /* a load's, at most */
 
 struct man {
 	struct agent *a;
@@ -91,10 +91,10 @@ static void take_errors(struct man *m, const char *prefix, const char *body)
  * one load. */
 struct group {
 	int n;
-	natsMsg *msg[FETCH_BATCH];
-	uint64_t seq[FETCH_BATCH];
-	struct ps_man_batch b[FETCH_BATCH];
-	uint64_t lines[FETCH_BATCH], ms[FETCH_BATCH];   /* each part's */
+	natsMsg *msg[BATCHES_MAX];
+	uint64_t seq[BATCHES_MAX];
+	struct ps_man_batch b[BATCHES_MAX];
+	uint64_t lines[BATCHES_MAX], ms[BATCHES_MAX];   /* each part's */
 };
 
 static const char *text_of(natsMsg *msg, size_t *n)
@@ -414,7 +414,7 @@ static int take_all(void *self, natsMsg **msgs, int count)
 				PRIu64 " refused\n", seq);
 		} else {
 			if ((g.n && strcmp(g.b[0].name, b.name)) ||
-			    g.n == FETCH_BATCH)
+			    g.n == BATCHES_MAX)
 				if (flush(m, &g))
 					return -1;
 			g.msg[g.n] = msgs[i];
@@ -464,7 +464,9 @@ void *agent_manifest_run(void *arg)
 		.c = &m.c, .applied = &m.applied, .noun = "manifest",
 		.what = "manifests",
 		.missing = "no manifest stream for the site yet",
-		.meanwhile = "", .fetch_batch = FETCH_BATCH, .self = &m,
+		.meanwhile = "", .fetch_batch = ps_man_load_batches(
+			natsConnection_GetMaxPayload(m.a->fleet.nc)),
+		.self = &m,
 		.opened = refresh, .take = take_all, .refresh = refresh,
 	};
 	agent_consumer_run(m.a, &s);

@@ -60,6 +60,14 @@ void ps_man_subject(char *out, size_t n, const char *site);
 size_t ps_man_cut(const char *text, size_t len, size_t off, size_t max,
 		  uint32_t *lines);
 
+/* How many batches the site's agent takes in one fetch and applies as
+ * one load: as many as fit in PS_MAN_LOAD_BYTES at the cluster's message
+ * size max_payload (8 when unknown: 0 or less), 1 to PS_MAN_LOAD_BATCHES
+ * (the messages of a fetch are held until handled). */
+#define PS_MAN_LOAD_BYTES   (64 << 20)
+#define PS_MAN_LOAD_BATCHES 64
+int ps_man_load_batches(int64_t max_payload);
+
 natsStatus ps_man_batch_set(natsMsg *m, const struct ps_man_batch *b);
 /* 0, or -1 when a header is missing or bad. */
 int ps_man_batch_get(natsMsg *m, struct ps_man_batch *b);
