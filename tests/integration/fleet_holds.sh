@@ -16,8 +16,8 @@
 # and applied, not acknowledged as refused.
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
-FLEET_TEST=fleet-holds FLEET_PREFIX=psfh
 . "$HERE/lib/fleet.sh"
+fleet_begin fleet-holds psfh
 
 # the default max_payload (1 MB): the load goes in several messages
 fleet_nats_start

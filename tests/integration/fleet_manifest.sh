@@ -20,8 +20,8 @@
 # PSD=path runs another parcelsortd (default: $BUILD's).
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
-FLEET_TEST=fleet-man FLEET_PREFIX=psfm
 . "$HERE/lib/fleet.sh"
+fleet_begin fleet-man psfm
 PROBE="$BUILD/tests/fleet_probe"
 probe() { "$PROBE" --nats "$PARCELSORT_NATS" "$@"; }
 

@@ -1,10 +1,12 @@
 # fleet.sh: the setup the fleet's end-to-end tests share (sourced, not
-# run): one nats-server with JetStream (its store in the test's directory,
-# a free port, the default 1 MB messages), one parcelsortd on net_null,
-# the site's agent (site a), the ctl_steal.py proxy, and the cleanup that
-# stops them all by pid. Set HERE, FLEET_TEST (the temporary directory's
-# name) and FLEET_PREFIX (the daemon's DPDK file prefix) before sourcing.
-# PSD=path and PS_AGENT=path run another parcelsortd and agent.
+# run; defines functions only): one nats-server with JetStream (its store
+# in the test's directory, a free port, the default 1 MB messages), one
+# parcelsortd on net_null, the site's agent (site a), the ctl_steal.py
+# proxy, and the cleanup that stops them all by pid. Set HERE and BUILD.
+#   fleet_begin NAME PREFIX   $T (/tmp/ps-NAME.*), the binaries, the
+#                        cleanup on exit; PREFIX: the daemon's DPDK file
+#                        prefix. PSD=path and PS_AGENT=path run another
+#                        parcelsortd and agent.
 #   fleet_nats_start     nats-server up, PARCELSORT_NATS exported
 #   fleet_init_wait      `fleet init` until the server answers ($T/init)
 #   fleet_daemon_start   parcelsortd ($PSD, default $BUILD's) until it serves
@@ -12,15 +14,20 @@
 #                        daemon's socket), its log appended to $T/agent.log
 #   agent_stop           SIGTERM, waited for
 #   steal_up / steal_stop   ctl_steal.py on $T/steal.sock before the daemon
+#   stop_gently PID      SIGINT, up to 3 s, then SIGKILL (a daemon)
 #   fleet(), ctl(), check()
 
-ROOT=$(cd "$HERE/../.." && pwd)
-T=$(mktemp -d "/tmp/ps-$FLEET_TEST.XXXXXX")
-CTLBIN="$BUILD/control/parcelsortctl"
-AGENT=${PS_AGENT:-$BUILD/fleet/parcelsort-agent}
-PSD=${PSD:-$BUILD/parcelsortd}
-AGENT_CTL="$T/ctl.sock"
-NATS_PID="" DAEMON="" AGENT_PID="" STEAL_PID=""
+fleet_begin() {
+    FLEET_PREFIX=$2
+    ROOT=$(cd "$HERE/../.." && pwd)
+    T=$(mktemp -d "/tmp/ps-$1.XXXXXX")
+    CTLBIN="$BUILD/control/parcelsortctl"
+    AGENT=${PS_AGENT:-$BUILD/fleet/parcelsort-agent}
+    PSD=${PSD:-$BUILD/parcelsortd}
+    AGENT_CTL="$T/ctl.sock"
+    NATS_PID="" DAEMON="" AGENT_PID="" STEAL_PID=""
+    trap fleet_cleanup EXIT INT TERM
+}
 
 check() { if eval "$2"; then echo "ok - $1"; else echo "not ok - $1"; fi; }
 fleet() { "$CTLBIN" fleet "$@"; }
@@ -29,19 +36,20 @@ ctl() { "$CTLBIN" --ctl "$T/ctl.sock" "$@"; }
 fleet_cleanup() {
     [ -n "$AGENT_PID" ] && kill -9 "$AGENT_PID" 2>/dev/null
     [ -n "$STEAL_PID" ] && kill -9 "$STEAL_PID" 2>/dev/null
-    if [ -n "$DAEMON" ]; then
-        kill -INT "$DAEMON" 2>/dev/null
-        for _ in 1 2 3 4 5 6 7 8 9 10; do
-            kill -0 "$DAEMON" 2>/dev/null || break; sleep 0.3
-        done
-        kill -9 "$DAEMON" 2>/dev/null
-    fi
+    [ -n "$DAEMON" ] && stop_gently "$DAEMON"
     [ -n "$NATS_PID" ] && kill -9 "$NATS_PID" 2>/dev/null
     wait 2>/dev/null
     rm -rf "/var/run/dpdk/$FLEET_PREFIX$$"
     [ -n "${KEEP:-}" ] || rm -rf "$T"
 }
-trap fleet_cleanup EXIT INT TERM
+
+stop_gently() {
+    kill -INT "$1" 2>/dev/null
+    for _ in 1 2 3 4 5 6 7 8 9 10; do
+        kill -0 "$1" 2>/dev/null || break; sleep 0.3
+    done
+    kill -9 "$1" 2>/dev/null
+}
 
 fleet_nats_start() {
     PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
