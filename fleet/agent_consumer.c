@@ -152,10 +152,12 @@ void agent_consumer_run(struct agent *a, const struct agent_stream *s)
 		natsStatus st = natsSubscription_Fetch(&list, s->c->sub,
 						       s->fetch_batch,
 						       FETCH_WAIT_MS, &jerr);
-		if (list.Count)
-			s->take(s->self, list.Msgs, list.Count);
+		int stopping = list.Count &&
+			       s->take(s->self, list.Msgs, list.Count);
 		fresh += list.Count;
 		natsMsgList_Destroy(&list);
+		if (stopping)
+			break;           /* what was not handled stays unacked */
 		if (st != NATS_OK && st != NATS_TIMEOUT) {
 			agent_consumer_close(s->c);   /* anew next round */
 			nats_Sleep(250);
