@@ -402,12 +402,14 @@ static int take_all(void *self, natsMsg **msgs, int count)
 	char why[512];
 	for (int i = 0; i < count; i++) {
 		uint64_t seq = seq_of(msgs[i]);
-		struct ps_man_batch b;
+		struct ps_man_batch b = { .index = 0 };
 		if (!seq || seq <= last)
 			continue;        /* delivered again: handled already */
 		if (checked(m, msgs[i], &b, seq, last, why, sizeof(why))) {
 			if (flush(m, &g))
 				return -1;
+			if (b.name[0])
+				snprintf(m->name, sizeof(m->name), "%s", b.name);
 			refuse(m, why);
 			handled(m, msgs[i], seq);
 			fprintf(stderr, "parcelsort-agent: manifest revision %"
