@@ -2,8 +2,9 @@
  * fleet manifest push): one JetStream stream per site,
  * PARCELSORT_MANIFEST_ID on parcelsort.manifest.ID, whose messages are
  * batches of the manifest file's lines, each cut at a line end under the
- * cluster's message size and applied at the site on its own (one `manifest
- * load` of the batch: begin, part, commit). A batch carries its push's id,
+ * cluster's message size and applied at the site as if on its own (the
+ * agent puts the batches of one fetch into one `manifest load`, a part
+ * each, and a load refused goes again batch by batch). A batch carries its push's id,
  * the file's name, its index and the count, the file line its text starts
  * at (so the site's errors say FILE:LINE of the file), the push time and
  * the CRC-32 of its text; signed (--sign), the signature line too (kind
