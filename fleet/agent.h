@@ -71,6 +71,28 @@ void agent_consumer_close(struct agent_consumer *c);
 /* Messages not yet delivered or not yet acknowledged: 0, or -1. */
 int agent_consumer_pending(struct agent *a, struct agent_consumer *c,
 			   uint64_t *pending);
+/* What one stream supplies to agent_consumer_run: its consumer, the
+ * revision it last handled, and its own parts. */
+struct agent_stream {
+	struct agent_consumer *c;
+	uint64_t *applied;              /* the last revision handled */
+	const char *noun;               /* "hold", "manifest": log lines */
+	const char *what;               /* "hold operations": log lines */
+	const char *missing;            /* "no hold stream yet" */
+	const char *meanwhile;          /* said before "retrying" */
+	int fetch_batch;                /* messages a fetch at most */
+	void *self;
+	/* the consumer was made anew, delivering after *applied */
+	void (*opened)(void *self);
+	/* the messages of one fetch, in stream order: 0, or -1 stopping */
+	int (*take)(void *self, natsMsg **msgs, int n);
+	/* every 2 s, and once the stream went quiet after deliveries */
+	void (*refresh)(void *self);
+};
+/* The loop of one stream's thread until the agent stops: (re)make the
+ * consumer while it is unavailable, fetch, hand the messages over,
+ * refresh. Closes the consumer when done. */
+void agent_consumer_run(struct agent *a, const struct agent_stream *s);
 /* One control call, retried every 0.5 s while the daemon is unreachable
  * (said once, as "WHAT waits"). 0, or -1 when the agent stops meanwhile. */
 struct ps_ctl_reply;

@@ -2,7 +2,10 @@
  * operations, manifest batches): named agent-SITE on a stream, filtered on
  * the site's subject, acknowledged all-up-to, and made anew at each start
  * to deliver right after the last sequence the agent handled; and the
- * daemon calls they make, retried while the daemon is unreachable. */
+ * daemon calls they make, retried while the daemon is unreachable; and
+ * the loop each stream's thread runs (agent_consumer_run), the stream
+ * supplying only how it takes messages and reports. */
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -11,6 +14,9 @@
 #include "ctl_proto.h"
 
 #define ACK_WAIT_S 60
+#define FETCH_WAIT_MS 500
+#define REFRESH_MS 2000
+#define RETRY_MS 500
 
 void agent_consumer_init(struct agent_consumer *c, const char *stream,
 			 const char *subject, const char *site)
@@ -109,4 +115,60 @@ int agent_call_daemon(struct agent *a, uint16_t cmd, const struct ps_out *body,
 		nats_Sleep(500);
 	}
 	return 0;
+}
+
+/* Made anew and subscribed: 0, or -1 (said once while it stays so). */
+static int reopen(struct agent *a, const struct agent_stream *s, int *said)
+{
+	natsStatus st = agent_consumer_open(a, s->c, s->applied);
+	if (st != NATS_OK) {
+		if (!*said)
+			fprintf(stderr, "parcelsort-agent: %s unavailable (%s: "
+				"%s, or the credential may not use it); "
+				"%sretrying\n", s->what, ps_fleet_error(st),
+				s->missing, s->meanwhile);
+		*said = 1;
+		agent_consumer_close(s->c);
+		nats_Sleep(RETRY_MS);
+		return -1;
+	}
+	*said = 0;
+	printf("parcelsort-agent: site %s, last %s revision handled %" PRIu64
+	       "\n", a->site, s->noun, *s->applied);
+	fflush(stdout);
+	s->opened(s->self);
+	return 0;
+}
+
+void agent_consumer_run(struct agent *a, const struct agent_stream *s)
+{
+	uint64_t last_refresh = 0;
+	int said = 0, fresh = 0;
+	while (!a->stop) {
+		if (!s->c->sub && reopen(a, s, &said))
+			continue;
+		natsMsgList list = { 0 };
+		jsErrCode jerr = 0;
+		natsStatus st = natsSubscription_Fetch(&list, s->c->sub,
+						       s->fetch_batch,
+						       FETCH_WAIT_MS, &jerr);
+		int stopping = list.Count &&
+			       s->take(s->self, list.Msgs, list.Count);
+		fresh += list.Count;
+		natsMsgList_Destroy(&list);
+		if (stopping)
+			break;           /* what was not handled stays unacked */
+		if (st != NATS_OK && st != NATS_TIMEOUT) {
+			agent_consumer_close(s->c);   /* anew next round */
+			nats_Sleep(250);
+		}
+		uint64_t now = ps_fleet_now_ms();
+		if (now - last_refresh >= REFRESH_MS ||
+		    (fresh && st == NATS_TIMEOUT)) {
+			s->refresh(s->self);
+			last_refresh = now;
+			fresh = 0;
+		}
+	}
+	agent_consumer_close(s->c);
 }

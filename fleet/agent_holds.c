@@ -27,8 +27,6 @@
 #include "fleet_holds.h"
 
 #define FETCH_BATCH 32
-#define FETCH_WAIT_MS 500
-#define REFRESH_MS 2000
 #define PART_MAX (16u << 20)    /* as parcelsortctl hold load */
 
 struct holds {
@@ -395,14 +393,29 @@ static int take(struct holds *h, natsMsg *m)
 
 /* ------------------------------------------------------------ consumer */
 
-static natsStatus subscribe(struct holds *h)
+static int take_all(void *self, natsMsg **msgs, int n)
 {
-	natsStatus s = agent_consumer_open(h->a, &h->c, &h->applied);
-	if (s == NATS_OK) {
-		h->seen = h->applied;    /* read again from there */
-		ps_hold_asm_reset(&h->as);
-	}
-	return s;
+	for (int i = 0; i < n; i++)
+		if (take(self, msgs[i]))
+			return -1;
+	return 0;
+}
+
+/* The consumer delivers after the applied revision: read again from
+ * there, a load's chunks gathered anew. */
+static void opened(void *self)
+{
+	struct holds *h = self;
+	h->seen = h->applied;
+	ps_hold_asm_reset(&h->as);
+	refresh_daemon(h);
+	report(h);
+}
+
+static void refresh(void *self)
+{
+	refresh_daemon(self);
+	report(self);
 }
 
 static void init(struct holds *h, struct agent *a)
@@ -426,54 +439,15 @@ static void init(struct holds *h, struct agent *a)
 void *agent_holds_run(void *arg)
 {
 	struct holds h;
-	uint64_t last_refresh = 0;
-	int unavailable = 0;
 	init(&h, arg);
-	struct agent *a = h.a;
-	while (!a->stop) {
-		if (!h.c.sub) {
-			natsStatus s = subscribe(&h);
-			if (s != NATS_OK) {
-				if (!unavailable)
-					fprintf(stderr, "parcelsort-agent: "
-						"hold operations unavailable "
-						"(%s: no hold stream yet, or "
-						"the credential may not use "
-						"it); plans and events go on, "
-						"retrying\n",
-						ps_fleet_error(s));
-				unavailable = 1;
-				agent_consumer_close(&h.c);
-				nats_Sleep(500);
-				continue;
-			}
-			unavailable = 0;
-			printf("parcelsort-agent: site %s, last hold revision "
-			       "handled %" PRIu64 "\n", a->site, h.applied);
-			fflush(stdout);
-			refresh_daemon(&h);
-			report(&h);
-		}
-		natsMsgList list = { 0 };
-		jsErrCode jerr = 0;
-		natsStatus s = natsSubscription_Fetch(&list, h.c.sub, FETCH_BATCH,
-						      FETCH_WAIT_MS, &jerr);
-		int stopping = 0;
-		for (int i = 0; i < list.Count && !stopping; i++)
-			stopping = take(&h, list.Msgs[i]) != 0;
-		natsMsgList_Destroy(&list);
-		if (s != NATS_OK && s != NATS_TIMEOUT) {
-			agent_consumer_close(&h.c);   /* anew next round */
-			nats_Sleep(250);
-		}
-		uint64_t now = ps_fleet_now_ms();
-		if (now - last_refresh >= REFRESH_MS) {
-			refresh_daemon(&h);
-			report(&h);
-			last_refresh = now;
-		}
-	}
-	agent_consumer_close(&h.c);
+	struct agent_stream s = {
+		.c = &h.c, .applied = &h.applied, .noun = "hold",
+		.what = "hold operations", .missing = "no hold stream yet",
+		.meanwhile = "plans and events go on, ",
+		.fetch_batch = FETCH_BATCH, .self = &h, .opened = opened,
+		.take = take_all, .refresh = refresh,
+	};
+	agent_consumer_run(h.a, &s);
 	ps_hold_asm_free(&h.as);
 	ps_out_free(&h.errors);
 	return NULL;

@@ -1,23 +1,28 @@
 /* agent_manifest.c: the site agent's manifest side. It consumes the
  * site's pre-advice batches (parcelsortctl fleet manifest push) from its
  * stream PARCELSORT_MANIFEST_SITE through the durable pull consumer
- * agent-SITE, in stream order, and applies each batch on its own as one
- * `manifest load` through the daemon's control socket (begin NAME 0, part
- * TOKEN FIRST_LINE TEXT, commit TOKEN; abort when a part is refused). A
- * batch's fleet manifest revision is its stream sequence. After a batch
- * (applied or refused: a refusal is reported, never retried) the agent
- * saves the revision and its counts in STATE/manifest_applied and
- * acknowledges the message (a load the daemon lost midway, to another load
- * begun meanwhile or to a restart, is begun again, not counted as a
- * refusal); at start it resumes after the higher of that
- * file and the consumer's acknowledged floor, so a batch is applied once.
- * Before applying, the batch's CRC-32 is checked, and, started with
- * --trust, its signature (fleet_manifest.h, ps_man_verify): signed by a
- * trusted key, as a manifest, for this site, following a revision not
- * older than the last one handled and older than its own. The outcome,
- * the counts, the lag (batches not yet handled, and push-to-applied time)
- * and the daemon's entry count go into the
- * site's status record. docs/fleet.md, "Manifests". */
+ * agent-SITE, in stream order (agent_consumer_run), and applies the
+ * batches of one fetch that pass their checks, consecutive and of one
+ * manifest name, as ONE `manifest load` through the daemon's control
+ * socket (begin NAME 0, a part TOKEN FIRST_LINE TEXT per batch, commit
+ * TOKEN; abort when a part is refused): the daemon pays its per-load cost
+ * once for up to 64 MB of batches. When such a load is refused, its
+ * batches go again one load each, so that a refusal is the bad batch's
+ * alone, as if each had been applied on its own. A batch's fleet manifest
+ * revision is its stream sequence. After a load (applied or refused: a
+ * refusal is reported, never retried) the agent saves the last revision
+ * and its counts in STATE/manifest_applied and acknowledges the last
+ * message (ack-all: the ones before it too); a load the daemon lost
+ * midway, to another load begun meanwhile or to a restart, is begun
+ * again, not counted as a refusal. At start it resumes after the higher
+ * of that file and the consumer's acknowledged floor, so a batch is
+ * applied once. Before applying, each batch's CRC-32 is checked, and,
+ * started with --trust, its signature (fleet_manifest.h, ps_man_verify):
+ * signed by a trusted key, as a manifest, for this site, following a
+ * revision not older than the last one handled and older than its own.
+ * The outcome, the counts, the lag (batches not yet handled, and
+ * push-to-applied time) and the daemon's entry count go into the site's
+ * status record. docs/fleet.md, "Manifests". */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,9 +34,7 @@
 #include "fleet_holds.h"
 #include "fleet_manifest.h"
 
-#define FETCH_BATCH 8
-#define FETCH_WAIT_MS 500
-#define REFRESH_MS 2000
+#define BATCHES_MAX PS_MAN_LOAD_BATCHES   /* a load's, at most */
 
 struct man {
 	struct agent *a;
@@ -84,13 +87,58 @@ static void take_errors(struct man *m, const char *prefix, const char *body)
 	ps_out_free(&lines);
 }
 
-/* One try of a batch as one manifest load: 0 with the last reply in rep
- * (the commit's answer, or the refusal), -1 stopping. */
-static int load_once(struct man *m, const struct ps_man_batch *b,
-		     const char *text, size_t n, struct ps_ctl_reply *rep)
+/* Consecutive batches that passed their checks, of one manifest name:
+ * one load. */
+struct group {
+	int n;
+	natsMsg *msg[BATCHES_MAX];
+	uint64_t seq[BATCHES_MAX];
+	struct ps_man_batch b[BATCHES_MAX];
+	uint64_t lines[BATCHES_MAX], ms[BATCHES_MAX];   /* each part's */
+};
+
+static const char *text_of(natsMsg *msg, size_t *n)
 {
-	char token[32] = "", first[16];
-	if (step(m, "begin", b->name, "0", NULL, 0, rep))
+	const char *text = natsMsg_GetData(msg);
+	*n = (size_t)natsMsg_GetDataLength(msg);
+	return text ? text : "";
+}
+
+/* The group's batches as parts of the load of token: 0 with the last
+ * reply in rep (OK, or the refusal of a part, the load aborted), -1
+ * stopping. */
+static int send_parts(struct man *m, struct group *g, const char *token,
+		      struct ps_ctl_reply *rep)
+{
+	char first[16];
+	for (int i = 0; i < g->n; i++) {
+		size_t n;
+		const char *text = text_of(g->msg[i], &n);
+		uint64_t t0 = ps_fleet_now_ms();
+		snprintf(first, sizeof(first), "%u", g->b[i].first_line);
+		if (step(m, "part", token, first, text, n, rep))
+			return -1;
+		g->ms[i] = ps_fleet_now_ms() - t0;
+		g->lines[i] = 0;
+		if (rep->status != PS_CTL_OK) {
+			struct ps_ctl_reply ab;
+			if (!step(m, "abort", token, NULL, NULL, 0, &ab))
+				ps_ctl_reply_free(&ab);
+			return 0;
+		}
+		ps_json_u64(rep->body, "lines", &g->lines[i]);
+		if (i + 1 < g->n)
+			ps_ctl_reply_free(rep);
+	}
+	return 0;
+}
+
+/* One try of the group as one manifest load: 0 with the last reply in
+ * rep (the commit's answer, or the refusal), -1 stopping. */
+static int load_once(struct man *m, struct group *g, struct ps_ctl_reply *rep)
+{
+	char token[32] = "";
+	if (step(m, "begin", g->b[0].name, "0", NULL, 0, rep))
 		return -1;
 	const char *p = rep->status == PS_CTL_OK
 		      ? strstr(rep->body, "\"token\":\"") : NULL;
@@ -102,16 +150,15 @@ static int load_once(struct man *m, const struct ps_man_batch *b,
 	if (rep->status != PS_CTL_OK)
 		return 0;
 	ps_ctl_reply_free(rep);
-	snprintf(first, sizeof(first), "%u", b->first_line);
-	if (step(m, "part", token, first, text, n, rep))
+	if (send_parts(m, g, token, rep))
 		return -1;
-	if (rep->status == PS_CTL_OK) {
-		ps_ctl_reply_free(rep);
-		return step(m, "commit", token, NULL, NULL, 0, rep);
-	}
-	struct ps_ctl_reply ab;
-	if (!step(m, "abort", token, NULL, NULL, 0, &ab))
-		ps_ctl_reply_free(&ab);
+	if (rep->status != PS_CTL_OK)
+		return 0;
+	ps_ctl_reply_free(rep);
+	uint64_t t0 = ps_fleet_now_ms();
+	if (step(m, "commit", token, NULL, NULL, 0, rep))
+		return -1;
+	g->ms[g->n - 1] += ps_fleet_now_ms() - t0;
 	return 0;
 }
 
@@ -125,48 +172,55 @@ static int load_lost(const struct ps_ctl_reply *rep)
 	       strstr(rep->body, "no such manifest load under way");
 }
 
-/* One batch as one manifest load, begun again while the daemon loses the
- * load under way (waiting a little longer each time, up to 5 s): a batch
- * is acknowledged only once the daemon committed or refused it. 0 with
- * the outcome set, -1 stopping. */
-static int apply(struct man *m, const struct ps_man_batch *b, const char *text,
-		 size_t n)
+/* The group as one manifest load, begun again while the daemon loses the
+ * load under way (waiting a little longer each time, up to 5 s): its
+ * batches are acknowledged only once the daemon committed or refused it.
+ * 0 with the daemon's last answer in rep, -1 stopping. */
+static int apply(struct man *m, struct group *g, struct ps_ctl_reply *rep)
 {
-	struct ps_ctl_reply rep;
 	for (int tries = 1;; tries++) {
-		if (load_once(m, b, text, n, &rep))
+		if (load_once(m, g, rep))
 			return -1;
-		if (!load_lost(&rep))
-			break;
-		ps_ctl_reply_free(&rep);
+		if (!load_lost(rep))
+			return 0;
+		ps_ctl_reply_free(rep);
 		if (tries == 1)
 			fprintf(stderr, "parcelsort-agent: manifest %s batch %u "
 				"of %u: the daemon lost its load under way "
 				"(another load began, or it restarted); "
-				"beginning again\n", b->name, b->index + 1,
-				b->count);
+				"beginning again\n", g->b[0].name,
+				g->b[0].index + 1, g->b[0].count);
 		nats_Sleep(tries < 25 ? 200 * tries : 5000);
 		if (m->a->stop)
 			return -1;
 	}
-	if (rep.status == PS_CTL_OK) {
+}
+
+/* The daemon's answer to the group's load into the counts and outcome. */
+static void take_outcome(struct man *m, struct group *g,
+			 const struct ps_ctl_reply *rep)
+{
+	snprintf(m->name, sizeof(m->name), "%s", g->b[g->n - 1].name);
+	if (rep->status == PS_CTL_OK) {
 		uint64_t lines = 0;
-		ps_json_u64(rep.body, "lines", &lines);
-		ps_json_u64(rep.body, "added", &m->added);
-		ps_json_u64(rep.body, "replaced", &m->replaced);
-		ps_json_u64(rep.body, "entries", &m->daemon_entries);
+		ps_json_u64(rep->body, "lines", &lines);
+		ps_json_u64(rep->body, "added", &m->added);
+		ps_json_u64(rep->body, "replaced", &m->replaced);
+		ps_json_u64(rep->body, "entries", &m->daemon_entries);
 		m->entries += lines;
-		m->batches++;
+		m->batches += (uint64_t)g->n;
 		snprintf(m->outcome, sizeof(m->outcome), "applied");
 		ps_out_free(&m->errors);
 		ps_out_init(&m->errors);
 	} else {
 		snprintf(m->outcome, sizeof(m->outcome), "refused");
 		m->refused++;
-		take_errors(m, "", rep.body ? rep.body : "");
+		take_errors(m, "", rep->body ? rep->body : "");
 	}
-	ps_ctl_reply_free(&rep);
-	return 0;
+	const struct ps_man_batch *last = &g->b[g->n - 1];
+	uint64_t now = ps_fleet_now_ms();
+	if (last->pushed_ms && now > last->pushed_ms)
+		m->lag_ms = now - last->pushed_ms;
 }
 
 static void refresh_daemon(struct man *m)
@@ -251,69 +305,127 @@ static void refuse(struct man *m, const char *why)
 
 /* ------------------------------------------------------------ batches */
 
-/* The checks before the daemon sees a batch: 0, or -1 (refused). */
+/* The checks before the daemon sees a batch delivered as seq, the
+ * revision before it being after: 0, or -1 with why (refused). */
 static int checked(struct man *m, natsMsg *msg, struct ps_man_batch *b,
-		   const char *text, size_t n, uint64_t seq)
+		   uint64_t seq, uint64_t after, char *why, size_t whylen)
 {
-	char why[512], sig_why[384];
+	char sig_why[384];
+	size_t n;
+	const char *text = text_of(msg, &n);
 	if (ps_man_batch_get(msg, b)) {
-		snprintf(why, sizeof(why), "revision %" PRIu64 ": a manifest "
-			 "batch with missing or bad headers", seq);
-		refuse(m, why);
+		snprintf(why, whylen, "revision %" PRIu64 ": a manifest batch "
+			 "with missing or bad headers", seq);
 		return -1;
 	}
-	snprintf(m->name, sizeof(m->name), "%s", b->name);
 	uint32_t crc = ps_crc32(0, text, n);
 	if (crc != b->crc) {
-		snprintf(why, sizeof(why), "%s batch %u of %u: CRC-32 %08x where "
+		snprintf(why, whylen, "%s batch %u of %u: CRC-32 %08x where "
 			 "%08x was announced", b->name, b->index + 1, b->count,
 			 crc, b->crc);
-		refuse(m, why);
 		return -1;
 	}
 	if (!m->a->trust.n)
 		return 0;
 	const char *line = NULL;
 	natsMsgHeader_Get(msg, PS_MAN_H_SIG, &line);
-	if (ps_man_verify(line, b, text, n, m->a->site, m->applied, seq,
+	if (ps_man_verify(line, b, text, n, m->a->site, after, seq,
 			  &m->a->trust, sig_why, sizeof(sig_why)) == 0)
 		return 0;
-	snprintf(why, sizeof(why), "%s batch %u of %u: signature: %s", b->name,
+	snprintf(why, whylen, "%s batch %u of %u: signature: %s", b->name,
 		 b->index + 1, b->count, sig_why);
-	refuse(m, why);
 	return -1;
 }
 
-static int take(struct man *m, natsMsg *msg)
+static void say_applied(const struct man *m, const struct group *g)
+{
+	for (int i = 0; i < g->n; i++)
+		if (!strcmp(m->outcome, "applied"))
+			printf("parcelsort-agent: manifest revision %" PRIu64
+			       " (%s batch %u of %u): %" PRIu64 " lines applied "
+			       "in %" PRIu64 " ms\n", g->seq[i], g->b[i].name,
+			       g->b[i].index + 1, g->b[i].count, g->lines[i],
+			       g->ms[i]);
+		else
+			fprintf(stderr, "parcelsort-agent: manifest revision %"
+				PRIu64 " refused\n", g->seq[i]);
+	fflush(stdout);
+}
+
+/* The group applied as one load, or, refused with more than one batch,
+ * each batch as a load of its own; handled, acknowledged, emptied. 0, or
+ * -1 stopping (nothing acknowledged). */
+static int flush(struct man *m, struct group *g)
+{
+	struct ps_ctl_reply rep;
+	if (!g->n)
+		return 0;
+	if (apply(m, g, &rep))
+		return -1;
+	if (rep.status != PS_CTL_OK && g->n > 1) {
+		ps_ctl_reply_free(&rep);
+		for (int i = 0; i < g->n; i++) {
+			struct group one = { .n = 1, .msg = { g->msg[i] },
+					     .seq = { g->seq[i] },
+					     .b = { g->b[i] } };
+			if (flush(m, &one))
+				return -1;
+		}
+		g->n = 0;
+		return 0;
+	}
+	take_outcome(m, g, &rep);
+	ps_ctl_reply_free(&rep);
+	handled(m, g->msg[g->n - 1], g->seq[g->n - 1]);
+	say_applied(m, g);
+	g->n = 0;
+	return 0;
+}
+
+static uint64_t seq_of(natsMsg *msg)
 {
 	jsMsgMetaData *meta = NULL;
 	if (natsMsg_GetMetaData(&meta, msg) != NATS_OK)
 		return 0;
 	uint64_t seq = meta->Sequence.Stream;
 	jsMsgMetaData_Destroy(meta);
-	if (seq <= m->applied)
-		return 0;                /* delivered again: handled already */
-	const char *text = natsMsg_GetData(msg);
-	size_t n = (size_t)natsMsg_GetDataLength(msg);
-	struct ps_man_batch b;
-	uint64_t t0 = ps_fleet_now_ms(), before = m->entries;
-	if (checked(m, msg, &b, text ? text : "", n, seq) == 0) {
-		if (apply(m, &b, text ? text : "", n))
-			return -1;       /* stopping: not acknowledged */
-		if (b.pushed_ms && ps_fleet_now_ms() > b.pushed_ms)
-			m->lag_ms = ps_fleet_now_ms() - b.pushed_ms;
+	return seq;
+}
+
+/* The batches of one fetch, in order: the good ones gathered into
+ * groups, a batch failing its checks refused on its own between them. */
+static int take_all(void *self, natsMsg **msgs, int count)
+{
+	struct man *m = self;
+	struct group g = { .n = 0 };
+	uint64_t last = m->applied;
+	char why[512];
+	for (int i = 0; i < count; i++) {
+		uint64_t seq = seq_of(msgs[i]);
+		struct ps_man_batch b = { .index = 0 };
+		if (!seq || seq <= last)
+			continue;        /* delivered again: handled already */
+		if (checked(m, msgs[i], &b, seq, last, why, sizeof(why))) {
+			if (flush(m, &g))
+				return -1;
+			if (b.name[0])
+				snprintf(m->name, sizeof(m->name), "%s", b.name);
+			refuse(m, why);
+			handled(m, msgs[i], seq);
+			fprintf(stderr, "parcelsort-agent: manifest revision %"
+				PRIu64 " refused\n", seq);
+		} else {
+			if ((g.n && strcmp(g.b[0].name, b.name)) ||
+			    g.n == BATCHES_MAX)
+				if (flush(m, &g))
+					return -1;
+			g.msg[g.n] = msgs[i];
+			g.seq[g.n] = seq;
+			g.b[g.n++] = b;
+		}
+		last = seq;
 	}
-	handled(m, msg, seq);
-	if (strcmp(m->outcome, "applied"))
-		fprintf(stderr, "parcelsort-agent: manifest revision %" PRIu64
-			" refused\n", seq);
-	else
-		printf("parcelsort-agent: manifest revision %" PRIu64 " (%s "
-		       "batch %u of %u): %" PRIu64 " lines applied in %" PRIu64
-		       " ms\n", seq, b.name, b.index + 1, b.count,
-		       m->entries - before, ps_fleet_now_ms() - t0);
-	fflush(stdout);
-	return 0;
+	return flush(m, &g);
 }
 
 /* ------------------------------------------------------------- thread */
@@ -336,8 +448,9 @@ static void init(struct man *m, struct agent *a)
 		snprintf(m->outcome, sizeof(m->outcome), "resumed");
 }
 
-static void refresh(struct man *m)
+static void refresh(void *self)
 {
+	struct man *m = self;
 	uint64_t p;
 	refresh_daemon(m);
 	if (m->c.sub && agent_consumer_pending(m->a, &m->c, &p) == 0)
@@ -348,54 +461,17 @@ static void refresh(struct man *m)
 void *agent_manifest_run(void *arg)
 {
 	struct man m;
-	uint64_t last_refresh = 0;
-	int unavailable = 0, fresh = 0;
 	init(&m, arg);
-	struct agent *a = m.a;
-	while (!a->stop) {
-		if (!m.c.sub) {
-			natsStatus s = agent_consumer_open(a, &m.c, &m.applied);
-			if (s != NATS_OK) {
-				if (!unavailable)
-					fprintf(stderr, "parcelsort-agent: "
-						"manifests unavailable (%s: no "
-						"manifest stream for the site "
-						"yet, or the credential may not "
-						"use it); retrying\n",
-						ps_fleet_error(s));
-				unavailable = 1;
-				agent_consumer_close(&m.c);
-				nats_Sleep(1000);
-				continue;
-			}
-			unavailable = 0;
-			printf("parcelsort-agent: site %s, last manifest revision "
-			       "handled %" PRIu64 "\n", a->site, m.applied);
-			fflush(stdout);
-			refresh(&m);
-		}
-		natsMsgList list = { 0 };
-		jsErrCode jerr = 0;
-		natsStatus s = natsSubscription_Fetch(&list, m.c.sub, FETCH_BATCH,
-						      FETCH_WAIT_MS, &jerr);
-		int stopping = 0;
-		for (int i = 0; i < list.Count && !stopping; i++)
-			stopping = take(&m, list.Msgs[i]) != 0;
-		fresh += list.Count;
-		natsMsgList_Destroy(&list);
-		if (s != NATS_OK && s != NATS_TIMEOUT) {
-			agent_consumer_close(&m.c);   /* anew next round */
-			nats_Sleep(250);
-		}
-		uint64_t now = ps_fleet_now_ms();
-		if (now - last_refresh >= REFRESH_MS ||
-		    (fresh && s == NATS_TIMEOUT)) {
-			refresh(&m);
-			last_refresh = now;
-			fresh = 0;
-		}
-	}
-	agent_consumer_close(&m.c);
+	struct agent_stream s = {
+		.c = &m.c, .applied = &m.applied, .noun = "manifest",
+		.what = "manifests",
+		.missing = "no manifest stream for the site yet",
+		.meanwhile = "", .fetch_batch = ps_man_load_batches(
+			natsConnection_GetMaxPayload(m.a->fleet.nc)),
+		.self = &m,
+		.opened = refresh, .take = take_all, .refresh = refresh,
+	};
+	agent_consumer_run(m.a, &s);
 	ps_out_free(&m.errors);
 	return NULL;
 }

@@ -113,3 +113,10 @@ int ps_man_verify(const char *sig_line, const struct ps_man_batch *b,
 	}
 	return 0;
 }
+
+int ps_man_load_batches(int64_t max_payload)
+{
+	int64_t n = max_payload > 0 ? PS_MAN_LOAD_BYTES / max_payload : 8;
+	return n < 1 ? 1 : n > PS_MAN_LOAD_BATCHES ? PS_MAN_LOAD_BATCHES
+						    : (int)n;
+}

@@ -2,8 +2,9 @@
  * fleet manifest push): one JetStream stream per site,
  * PARCELSORT_MANIFEST_ID on parcelsort.manifest.ID, whose messages are
  * batches of the manifest file's lines, each cut at a line end under the
- * cluster's message size and applied at the site on its own (one `manifest
- * load` of the batch: begin, part, commit). A batch carries its push's id,
+ * cluster's message size and applied at the site as if on its own (the
+ * agent puts the batches of one fetch into one `manifest load`, a part
+ * each, and a load refused goes again batch by batch). A batch carries its push's id,
  * the file's name, its index and the count, the file line its text starts
  * at (so the site's errors say FILE:LINE of the file), the push time and
  * the CRC-32 of its text; signed (--sign), the signature line too (kind
@@ -59,6 +60,14 @@ void ps_man_subject(char *out, size_t n, const char *site);
  * line is longer than max; *lines gets its count of line breaks. */
 size_t ps_man_cut(const char *text, size_t len, size_t off, size_t max,
 		  uint32_t *lines);
+
+/* How many batches the site's agent takes in one fetch and applies as
+ * one load: as many as fit in PS_MAN_LOAD_BYTES at the cluster's message
+ * size max_payload (8 when unknown: 0 or less), 1 to PS_MAN_LOAD_BATCHES
+ * (the messages of a fetch are held until handled). */
+#define PS_MAN_LOAD_BYTES   (64 << 20)
+#define PS_MAN_LOAD_BATCHES 64
+int ps_man_load_batches(int64_t max_payload);
 
 natsStatus ps_man_batch_set(natsMsg *m, const struct ps_man_batch *b);
 /* 0, or -1 when a header is missing or bad. */

@@ -18,24 +18,17 @@ ROOT=$(cd "$HERE/../.." && pwd)
 ID=$$
 T=$(mktemp -d /tmp/ps-fleet.XXXXXX)
 . "$HERE/lib/nats.sh"
+. "$HERE/lib/fleet.sh"
 CTLBIN="$BUILD/control/parcelsortctl"
 AGENT="$BUILD/fleet/parcelsort-agent"
 PLAN="$ROOT/config/yiwu.plan"
 PIDS=""
 
-check() { if eval "$2"; then echo "ok - $1"; else echo "not ok - $1"; fi; }
-
 cleanup() {
     for s in a b; do
         eval "p=\${AGENT_$s:-}"; [ -n "$p" ] && kill -9 "$p" 2>/dev/null
         eval "p=\${DAEMON_$s:-}"
-        if [ -n "$p" ]; then
-            kill -INT "$p" 2>/dev/null
-            for _ in 1 2 3 4 5 6 7 8 9 10; do
-                kill -0 "$p" 2>/dev/null || break; sleep 0.3
-            done
-            kill -9 "$p" 2>/dev/null
-        fi
+        [ -n "$p" ] && stop_gently "$p"
         ip netns del "psf$s$ID" 2>/dev/null
         ip link del "pfa$s$ID" 2>/dev/null
         rm -rf "/var/run/dpdk/psf$s$ID"
@@ -47,7 +40,6 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-fleet() { "$CTLBIN" fleet "$@"; }
 ctl() { s=$1; shift; "$CTLBIN" --ctl "$T/ctl-$s.sock" "$@"; }
 in_ns() { s=$1; shift; ip netns exec "psf$s$ID" "$@"; }
 # the value of a field of a site's status record (fleet status --json)

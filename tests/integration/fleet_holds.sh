@@ -16,56 +16,16 @@
 # and applied, not acknowledged as refused.
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
-ROOT=$(cd "$HERE/../.." && pwd)
-T=$(mktemp -d /tmp/ps-fleet-holds.XXXXXX)
-CTLBIN="$BUILD/control/parcelsortctl"
-AGENT="$BUILD/fleet/parcelsort-agent"
-NATS_PID="" DAEMON="" AGENT_PID="" STEAL_PID=""
+. "$HERE/lib/fleet.sh"
+fleet_begin fleet-holds psfh
 
-check() { if eval "$2"; then echo "ok - $1"; else echo "not ok - $1"; fi; }
-
-cleanup() {
-    [ -n "$AGENT_PID" ] && kill -9 "$AGENT_PID" 2>/dev/null
-    [ -n "$STEAL_PID" ] && kill -9 "$STEAL_PID" 2>/dev/null
-    if [ -n "$DAEMON" ]; then
-        kill -INT "$DAEMON" 2>/dev/null
-        for _ in 1 2 3 4 5 6 7 8 9 10; do
-            kill -0 "$DAEMON" 2>/dev/null || break; sleep 0.3
-        done
-        kill -9 "$DAEMON" 2>/dev/null
-    fi
-    [ -n "$NATS_PID" ] && kill -9 "$NATS_PID" 2>/dev/null
-    wait 2>/dev/null
-    rm -rf "/var/run/dpdk/psfh$$"
-    [ -n "${KEEP:-}" ] || rm -rf "$T"
-}
-trap cleanup EXIT INT TERM
-
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-export PARCELSORT_NATS="nats://127.0.0.1:$PORT"
-mkdir -p "$T/js"
 # the default max_payload (1 MB): the load goes in several messages
-nats-server -a 127.0.0.1 -p "$PORT" -js -sd "$T/js" >"$T/nats.log" 2>&1 &
-NATS_PID=$!
-fleet() { "$CTLBIN" fleet "$@"; }
-ctl() { "$CTLBIN" --ctl "$T/ctl.sock" "$@"; }
-for _ in $(seq 1 40); do fleet init >"$T/init" 2>&1 && break; sleep 0.25; done
+fleet_nats_start
+fleet_init_wait
 check "nats-server up; fleet init creates the hold stream too" \
     'grep -q PARCELSORT_HOLDS "$T/init"'
 
-"$BUILD/parcelsortd" -l 0-1 --no-huge -m 256 --no-pci --no-shconf \
-    --log-level=3 --file-prefix "psfh$$" --vdev net_null0 -- \
-    --ip 198.18.0.2 --state-dir "$T/state" --ctl "$T/ctl.sock" \
-    --metrics off --plan "$ROOT/config/example.plan" >"$T/daemon.log" 2>&1 &
-DAEMON=$!
-for _ in $(seq 1 40); do
-    grep -q "^parcelsortd: UDP port" "$T/daemon.log" && break; sleep 0.25
-done
-agent_up() {
-    "$AGENT" --site a --ctl "$T/ctl.sock" --state "$T/agent" "$@" \
-        >>"$T/agent.log" 2>&1 &
-    AGENT_PID=$!
-}
+fleet_daemon_start
 agent_up
 
 # what the site says: count and revision of its list
@@ -122,7 +82,7 @@ check "fleet status shows the site's hold revision and count" \
      [ "$(hold daemon_hold_revision)" = 3 ]'
 
 # a restart, clean then kill -9: nothing applied again
-kill -TERM "$AGENT_PID"; wait "$AGENT_PID" 2>/dev/null
+agent_stop
 agent_up
 sleep 3
 check "a restarted agent resumes after revision $rev3 and applies nothing again" \
@@ -172,7 +132,7 @@ check "a load cut short by another operation is refused whole; the operation aft
 
 # ---- signed hold operations: the agent with --trust
 fleet keygen "$T/ops-key" >/dev/null 2>&1
-kill -TERM "$AGENT_PID"; wait "$AGENT_PID" 2>/dev/null
+agent_stop
 agent_up --trust "$T/ops-key.pub"
 for _ in $(seq 1 50); do grep -q "only signed plans and holds" "$T/agent.log" && break; sleep 0.2; done
 printf 'SG0000000000001,signed one\nSG0000000000002,signed two\nSG0000000000003,signed three\n' >"$T/signed.holds"
@@ -256,13 +216,9 @@ check "a signed add after the refusals is applied (revision $arev)" \
     '[ -n "$arev" ] && [ "$(hold hold_outcome)" = applied ] && [ "$(site)" = "4 8" ]'
 
 # ---- a load the daemon loses midway: begun again, not lost
-kill -TERM "$AGENT_PID"; wait "$AGENT_PID" 2>/dev/null; AGENT_PID=""
-python3 "$HERE/ctl_steal.py" "$T/steal.sock" "$T/ctl.sock" >"$T/steal.log" 2>&1 &
-STEAL_PID=$!
-for _ in $(seq 1 40); do [ -S "$T/steal.sock" ] && break; sleep 0.1; done
-"$AGENT" --site a --ctl "$T/steal.sock" --state "$T/agent" --trust "$T/ops-key.pub" \
-    >>"$T/agent.log" 2>&1 &
-AGENT_PID=$!
+agent_stop
+steal_up
+AGENT_CTL="$T/steal.sock" agent_up --trust "$T/ops-key.pub"
 printf 'SK0000000000001,kept one\nSK0000000000002,kept two\n' >"$T/kept.holds"
 fleet hold load "$T/kept.holds" --site a --sign "$T/ops-key" >"$T/kload.out" 2>&1
 krev=$(sed -n 's/.*hold revision \([0-9]*\).*/\1/p' "$T/kload.out")
@@ -271,5 +227,5 @@ check "a load whose daemon-side load another load dropped midway is begun again 
     'grep -q stolen "$T/steal.log" && [ "$(hold hold_outcome)" = applied ] &&
      [ "$(site | cut -d" " -f1)" = 2 ] && ctl hold list --limit 1 | grep -q "SK0000000000001 *kept one" &&
      grep -q "hold load .*beginning again" "$T/agent.log"'
-kill -TERM "$AGENT_PID"; wait "$AGENT_PID" 2>/dev/null; AGENT_PID=""
-kill "$STEAL_PID"; wait "$STEAL_PID" 2>/dev/null; STEAL_PID=""
+agent_stop
+steal_stop

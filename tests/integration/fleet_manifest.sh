@@ -8,7 +8,10 @@
 # agent restarted (cleanly, then with kill -9) applies nothing again (a
 # waybill deleted at the site meanwhile stays deleted). A file with a bad
 # line is refused whole with FILE:LINE and nothing is published. A batch
-# whose CRC does not match is refused. With --trust: a signed push is
+# whose CRC does not match is refused. The batches the agent has in hand
+# go to the daemon as one load; of such a load the daemon refuses (a bad
+# line in one batch), the good batches are applied and the bad one alone
+# refused. With --trust: a signed push is
 # applied; an unsigned push, a batch with one byte changed (CRC made to
 # match) and a batch put back into the stream are refused, with the reason
 # in the status record, and the site's manifest stays as it was. A batch
@@ -17,58 +20,16 @@
 # PSD=path runs another parcelsortd (default: $BUILD's).
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
-ROOT=$(cd "$HERE/../.." && pwd)
-T=$(mktemp -d /tmp/ps-fleet-man.XXXXXX)
-CTLBIN="$BUILD/control/parcelsortctl"
-AGENT="$BUILD/fleet/parcelsort-agent"
+. "$HERE/lib/fleet.sh"
+fleet_begin fleet-man psfm
 PROBE="$BUILD/tests/fleet_probe"
-PSD=${PSD:-$BUILD/parcelsortd}
-NATS_PID="" DAEMON="" AGENT_PID="" STEAL_PID=""
-
-check() { if eval "$2"; then echo "ok - $1"; else echo "not ok - $1"; fi; }
-
-cleanup() {
-    [ -n "$AGENT_PID" ] && kill -9 "$AGENT_PID" 2>/dev/null
-    [ -n "$STEAL_PID" ] && kill -9 "$STEAL_PID" 2>/dev/null
-    if [ -n "$DAEMON" ]; then
-        kill -INT "$DAEMON" 2>/dev/null
-        for _ in 1 2 3 4 5 6 7 8 9 10; do
-            kill -0 "$DAEMON" 2>/dev/null || break; sleep 0.3
-        done
-        kill -9 "$DAEMON" 2>/dev/null
-    fi
-    [ -n "$NATS_PID" ] && kill -9 "$NATS_PID" 2>/dev/null
-    wait 2>/dev/null
-    rm -rf "/var/run/dpdk/psfm$$"
-    [ -n "${KEEP:-}" ] || rm -rf "$T"
-}
-trap cleanup EXIT INT TERM
-
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-export PARCELSORT_NATS="nats://127.0.0.1:$PORT"
-mkdir -p "$T/js"
-nats-server -a 127.0.0.1 -p "$PORT" -js -sd "$T/js" >"$T/nats.log" 2>&1 &
-NATS_PID=$!
-fleet() { "$CTLBIN" fleet "$@"; }
-ctl() { "$CTLBIN" --ctl "$T/ctl.sock" "$@"; }
 probe() { "$PROBE" --nats "$PARCELSORT_NATS" "$@"; }
-for _ in $(seq 1 40); do fleet init >"$T/init" 2>&1 && break; sleep 0.25; done
+
+fleet_nats_start
+fleet_init_wait
 check "nats-server up" '[ $? -eq 0 ]'
 
-"$PSD" -l 0-1 --no-huge -m 256 --no-pci --no-shconf \
-    --log-level=3 --file-prefix "psfm$$" --vdev net_null0 -- \
-    --ip 198.18.0.2 --state-dir "$T/state" --ctl "$T/ctl.sock" \
-    --metrics off --plan "$ROOT/config/example.plan" >"$T/daemon.log" 2>&1 &
-DAEMON=$!
-for _ in $(seq 1 40); do
-    grep -q "^parcelsortd: UDP port" "$T/daemon.log" && break; sleep 0.25
-done
-agent_up() {
-    "$AGENT" --site a --ctl "$T/ctl.sock" --state "$T/agent" "$@" \
-        >>"$T/agent.log" 2>&1 &
-    AGENT_PID=$!
-}
-agent_stop() { kill -TERM "$AGENT_PID"; wait "$AGENT_PID" 2>/dev/null; AGENT_PID=""; }
+fleet_daemon_start
 # a member of the site's "manifest" status record
 man() {
     fleet --json status --site a | python3 -c '
@@ -83,7 +44,8 @@ wait_rev() {   # until the agent reports manifest revision $1 (30 s)
     done
     return 1
 }
-entries() { ctl --json manifest stats | python3 -c 'import json,sys; print(json.load(sys.stdin)["entries"])'; }
+stat() { ctl --json manifest stats | python3 -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"; }
+entries() { stat entries; }
 region() { ctl --json manifest get "$1" 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin).get("region") or "")' 2>/dev/null; }
 
 # --- a manifest pushed while the agent is down ----------------------------
@@ -115,6 +77,8 @@ check "fleet status: the batches, 100000 entries applied, no lag" \
     '[ "$(man manifest_outcome)" = applied ] && [ "$(man manifest_batches)" = "$nb" ] &&
      [ "$(man manifest_entries)" = 100000 ] && [ "$(man manifest_lag)" = 0 ] &&
      [ "$(man daemon_manifest_entries)" = 100000 ]'
+check "the $nb batches in hand went to the daemon as one load (its loads: $(stat loads))" \
+    '[ "$(stat loads)" = 1 ]'
 fleet status --site a >"$T/status.txt"
 check "fleet status in text shows the manifest" 'grep -q "manifest" "$T/status.txt"'
 
@@ -180,16 +144,35 @@ check "a signed batch with one byte changed (CRC made to match) is refused" \
 agent_stop
 check "the agent stops cleanly" 'grep -q "stopped" "$T/agent.log"'
 
+# --- a load of batches the daemon refuses -----------------------------------
+# three batches of one name in hand (good, a bad line, good) go as one load,
+# which the daemon refuses; then each goes on its own: the good ones are
+# applied, the bad one alone refused
+mkdir -p "$T/g1" "$T/g2"
+printf 'MG0000000000001,330782100201\nMG0000000000002,330782100202\n' >"$T/g1/grp.csv"
+printf 'MH0000000000001,330782100203\n' >"$T/g2/grp.csv"
+n=$(entries) refused=$(man manifest_refused)
+fleet manifest push "$T/g1/grp.csv" --site a >"$T/gpush1" 2>&1
+probe manifest-again a badline >/dev/null
+fleet manifest push "$T/g2/grp.csv" --site a >"$T/gpush2" 2>&1
+grev=$(sed -n 's/.*revisions [0-9]*\.\.\([0-9]*\)).*/\1/p' "$T/gpush2")
+agent_up
+wait_rev "$grev"
+check "of three batches in one refused load, the two good ones are applied and the bad one alone refused (revision $((grev - 1)))" \
+    '[ "$(region MG0000000000002)" = 330782100202 ] &&
+     [ "$(region MH0000000000001)" = 330782100203 ] &&
+     [ "$(entries)" = $((n + 3)) ] && [ "$(man manifest_outcome)" = applied ] &&
+     [ "$(man manifest_refused)" = $((refused + 1)) ] &&
+     grep -q "manifest revision $((grev - 1)) refused" "$T/agent.log"'
+agent_stop
+
 # --- a load the daemon loses midway -----------------------------------------
 # between the agent's begin and part another load begins (ctl_steal.py, a
 # proxy on the control socket, begins one as an operator's `manifest load`
 # would): the daemon drops the agent's load, the part is told so; the
 # batch must go again, not be acknowledged as refused and lost
-python3 "$HERE/ctl_steal.py" "$T/steal.sock" "$T/ctl.sock" >"$T/steal.log" 2>&1 &
-STEAL_PID=$!
-for _ in $(seq 1 40); do [ -S "$T/steal.sock" ] && break; sleep 0.1; done
-"$AGENT" --site a --ctl "$T/steal.sock" --state "$T/agent" >>"$T/agent.log" 2>&1 &
-AGENT_PID=$!
+steal_up
+AGENT_CTL="$T/steal.sock" agent_up
 printf 'MK0000000000001,330782100201\nMK0000000000002,330782100202\n' >"$T/kept.csv"
 fleet manifest push "$T/kept.csv" --site a >"$T/kpush" 2>&1
 krev=$(sed -n 's/.*revisions [0-9]*\.\.\([0-9]*\)).*/\1/p' "$T/kpush")
@@ -198,4 +181,4 @@ check "a batch whose load the daemon lost midway is begun again and applied, not
     'grep -q stolen "$T/steal.log" && [ "$(man manifest_outcome)" = applied ] &&
      [ "$(region MK0000000000002)" = 330782100202 ] && grep -q "beginning again" "$T/agent.log"'
 agent_stop
-kill "$STEAL_PID"; wait "$STEAL_PID" 2>/dev/null; STEAL_PID=""
+steal_stop

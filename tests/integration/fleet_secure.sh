@@ -23,6 +23,7 @@ ROOT=$(cd "$HERE/../.." && pwd)
 ID=$$
 T=$(mktemp -d /tmp/ps-fsec.XXXXXX)
 . "$HERE/lib/nats.sh"
+. "$HERE/lib/fleet.sh"
 CTLBIN="$BUILD/control/parcelsortctl"
 AGENT="$BUILD/fleet/parcelsort-agent"
 PROBE="$BUILD/tests/fleet_probe"
@@ -30,17 +31,9 @@ PLAN="$ROOT/config/yiwu.plan"
 PSD=${PSD:-$BUILD/parcelsortd}
 AGENT_a="" DAEMON_a="" BADAGENT=""
 
-check() { if eval "$2"; then echo "ok - $1"; else echo "not ok - $1"; fi; }
-
 cleanup() {
     for p in $AGENT_a $BADAGENT; do kill -9 "$p" 2>/dev/null; done
-    if [ -n "$DAEMON_a" ]; then
-        kill -INT "$DAEMON_a" 2>/dev/null
-        for _ in 1 2 3 4 5 6 7 8 9 10; do
-            kill -0 "$DAEMON_a" 2>/dev/null || break; sleep 0.3
-        done
-        kill -9 "$DAEMON_a" 2>/dev/null
-    fi
+    [ -n "$DAEMON_a" ] && stop_gently "$DAEMON_a"
     ip netns del "psx$ID" 2>/dev/null
     ip link del "pxa$ID" 2>/dev/null
     rm -rf "/var/run/dpdk/psx$ID"

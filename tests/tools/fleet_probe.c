@@ -10,8 +10,9 @@
  *   does), consume-manifest (the same on the site's manifest stream),
  *   manifest-again (publish the last batch of the site's manifest
  *   stream again, FILE saying how: "same", "tamper" (one byte of its text
- *   changed, its CRC header made to match) or "corrupt" (one byte changed,
- *   the CRC header kept))
+ *   changed, its CRC header made to match), "corrupt" (one byte changed,
+ *   the CRC header kept) or "badline" (the last line's region made
+ *   invalid, its CRC header made to match: a batch the daemon refuses))
  *   fleet_probe --nkey-gen FILE: a new user nkey seed into FILE (mode
  *   0600), its public key on stdout (as `nk -gen user -pubout` would)
  * Prints "allowed" (exit 0), or "denied: REASON" (exit 1) when the server
@@ -88,7 +89,9 @@ static natsStatus manifest_again(struct ps_fleet *f, const char *site,
 	int n = natsMsg_GetDataLength(last);
 	char *text = malloc((size_t)n + 1);
 	memcpy(text, natsMsg_GetData(last), (size_t)n);
-	if (strcmp(mode, "same") && n > 5)
+	if (!strcmp(mode, "badline") && n > 2)
+		text[n - 2] = 'x';      /* the last region's last digit */
+	else if (strcmp(mode, "same") && n > 5)
 		text[5] = text[5] == '9' ? '8' : '9';   /* in the first line */
 	s = natsMsg_Create(&m, subject, NULL, text, n);
 	const char **keys = NULL;
@@ -103,7 +106,7 @@ static natsStatus manifest_again(struct ps_fleet *f, const char *site,
 		s = natsMsgHeader_Set(m, keys[i], v);
 	}
 	free((void *)keys);
-	if (s == NATS_OK && !strcmp(mode, "tamper")) {
+	if (s == NATS_OK && strcmp(mode, "same") && strcmp(mode, "corrupt")) {
 		snprintf(crc, sizeof(crc), "%08x", ps_crc32(0, text, (size_t)n));
 		s = natsMsgHeader_Set(m, PS_MAN_H_CRC, crc);
 	}

@@ -766,6 +766,17 @@ Test(fleet_manifest, batches_are_whole_lines_under_the_size)
 	cr_assert_eq(lines, 1);
 }
 
+Test(fleet_manifest, a_load_takes_the_batches_that_fit_in_64_MB)
+{
+	cr_assert_eq(ps_man_load_batches(1 << 20), 64);       /* 1 MB */
+	cr_assert_eq(ps_man_load_batches(8 << 20), 8);        /* 8 MB */
+	cr_assert_eq(ps_man_load_batches(64 << 20), 1);
+	cr_assert_eq(ps_man_load_batches(INT64_C(1) << 30), 1);  /* never 0 */
+	cr_assert_eq(ps_man_load_batches(4096), 64);          /* bounded */
+	cr_assert_eq(ps_man_load_batches(0), 8);              /* unknown */
+	cr_assert_eq(ps_man_load_batches(-1), 8);
+}
+
 Test(fleet_manifest, headers_round_trip_and_bad_ones_are_refused)
 {
 	natsMsg *m = NULL;
