@@ -61,6 +61,15 @@ static inline struct ps_dedup_slot *slots_of(const struct ps_dedup *d,
 	return d->slot + ps_dedup_bucket(d, hash) * PS_DEDUP_WAYS;
 }
 
+/* Which bucket and way slot s is. */
+static inline void where(const struct ps_dedup *d, const struct ps_dedup_slot *s,
+			 uint64_t *bucket, int *way)
+{
+	uint64_t n = (uint64_t)(s - d->slot);
+	*bucket = n / PS_DEDUP_WAYS;
+	*way = (int)(n % PS_DEDUP_WAYS);
+}
+
 /* Is an entry stamped t (seconds + 1; 0 = empty) live at now? Its age,
  * now - (t - 1), is in [0, window) for an entry of the past window, and in
  * [-PS_DEDUP_SKEW_S, 0) for one written by a core whose reading of the
@@ -139,14 +148,36 @@ static inline void slot_to_entry(const struct ps_dedup_slot *s,
 	o->reason = s->reason;
 }
 
-/* A writer holds a bucket for a few tens of nanoseconds: whoever finds it
- * held waits (a seqlock reader's retry), so that two cores seeing the same
- * waybill at the same instant still agree on which scan came first.
- * Waiting first spins; a holder still there after that was preempted by
- * the scheduler (only when worker cores share a CPU with other threads),
- * so the waiter then yields the CPU until the holder runs again, up to a
- * deadline past which the bucket counts as busy (a holder that never comes
- * back). */
+/* Read slot s if it holds wb live; 1 hit, 0 not, -1 being written. *q
+ * gets the (even) sequence number the entry was read under. */
+static int read_slot(const struct ps_dedup *d, const struct ps_dedup_slot *s,
+		     const uint8_t *wb, uint32_t now, struct ps_dedup_entry *o,
+		     uint32_t *q)
+{
+	uint32_t q1 = __atomic_load_n(&s->seq, __ATOMIC_ACQUIRE);
+	if (q1 & 1)
+		return -1;
+	uint32_t t = s->t;
+	if (!live(d, t, now) || memcmp(s->key, wb, PS_WAYBILL_LEN))
+		return 0;
+	struct ps_dedup_entry tmp;
+	slot_to_entry(s, &tmp);
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	if (__atomic_load_n(&s->seq, __ATOMIC_RELAXED) != q1)
+		return -1;
+	*o = tmp;
+	*q = q1;
+	return 1;
+}
+
+/* A writer holds a slot, and an inserter its bucket's turn word, for a few
+ * tens of nanoseconds: whoever finds one taken waits (a seqlock reader's
+ * retry), so that two cores seeing the same waybill at the same instant
+ * still agree on which scan came first. Waiting first spins; a holder still
+ * there after that was preempted by the scheduler (only when worker cores
+ * share a CPU with other threads), so the waiter then yields the CPU until
+ * the holder runs again, up to a deadline past which the slot counts as
+ * busy (a holder that never comes back). */
 #define SPIN_ROUNDS 256
 #define WAIT_CYCLES (1ull << 28)     /* about 0.1 s at 2.5 GHz */
 
@@ -171,122 +202,51 @@ static int wait_more(struct waiter *w)
 	return 1;
 }
 
-/* Bucket b's sequence number once no writer holds it (even), waiting
- * behind w; 1 (odd) when it stayed held past the deadline. Reads of the
- * bucket come after it. */
-static uint32_t quiet_seq(const struct ps_dedup *d, uint64_t b,
-			  struct waiter *w)
-{
-	uint32_t q;
-	while ((q = __atomic_load_n(&d->head[b].seq, __ATOMIC_ACQUIRE)) & 1)
-		if (!wait_more(w))
-			return 1;
-	return q;
-}
-
-/* Whether bucket b still has the sequence number q its reads began under:
- * then nothing was written there in between, and what was read is one
- * state of the bucket, not a mix of two. */
-static inline int unchanged(const struct ps_dedup *d, uint64_t b, uint32_t q)
-{
-	__atomic_thread_fence(__ATOMIC_ACQUIRE);
-	return __atomic_load_n(&d->head[b].seq, __ATOMIC_RELAXED) == q;
-}
-
-/* Take bucket b from sequence number q (odd from then on), if nobody wrote
- * it since q was read. The reads made under q stay before it. */
-static inline int take(struct ps_dedup *d, uint64_t b, uint32_t q)
-{
-#ifdef NO_LOCK
-	if (d->head[b].seq != q) return 0;
-	__atomic_store_n(&d->head[b].seq, q + 1, __ATOMIC_RELAXED);
-	return 1;
-#endif
-	return __atomic_compare_exchange_n(&d->head[b].seq, &q, q + 1, 0,
-					   __ATOMIC_ACQ_REL, __ATOMIC_RELAXED);
-}
-
-/* Give back bucket b taken from q: the writes made before it are seen by
- * whoever reads the new number. */
-static inline void give_back(struct ps_dedup *d, uint64_t b, uint32_t q)
-{
-	__atomic_store_n(&d->head[b].seq, q + 2, __ATOMIC_RELEASE);
-}
-
-/* Where a look-up found (or did not find) the waybill, and the sequence
- * numbers of the buckets it read: a writer takes a bucket from the number
- * its reads were made under. */
-struct found {
-	uint64_t b;              /* own bucket */
-	uint32_t q;              /* and its number */
-	uint64_t alt;            /* second bucket, when read (alt_read) */
-	uint32_t q_alt;
-	int alt_read;
-	uint64_t at_b;           /* the live entry's bucket and way (at_i >= 0) */
-	int at_i;
-};
-
 /* Look for wb's live entry in bucket b: only the slots whose tag matches
- * and whose head time is live are read, all under one sequence number
- * (*q), read again until unchanged. */
+ * and whose head time is live are read. */
 static enum ps_dedup_result find_in(const struct ps_dedup *d, uint64_t b,
 				    uint16_t tag, const uint8_t *wb,
 				    uint32_t now_s, struct ps_dedup_entry *out,
-				    int *at, uint32_t *q)
+				    struct ps_dedup_slot **at, uint32_t *q)
 {
-	const struct ps_dedup_slot *s = d->slot + b * PS_DEDUP_WAYS;
-	struct waiter w = { 0, 0 };
-	for (;;) {
-		uint32_t q1 = quiet_seq(d, b, &w);
-		if (q1 & 1)
-			return PS_DEDUP_BUSY;
-		unsigned m = live_matches(d, &d->head[b], tag, now_s);
-		int hit = -1;
-		struct ps_dedup_entry tmp;
-		while (m) {
-			int i = __builtin_ctz(m);
-			m &= m - 1;
-			if (!memcmp(s[i].key, wb, PS_WAYBILL_LEN)) {
-				slot_to_entry(&s[i], &tmp);
-				hit = i;
-				break;
-			}
+	struct ps_dedup_slot *s = d->slot + b * PS_DEDUP_WAYS;
+	unsigned m = live_matches(d, &d->head[b], tag, now_s);
+	int busy = 0;
+	while (m) {
+		int i = __builtin_ctz(m);
+		m &= m - 1;
+		struct waiter w = { 0, 0 };
+		int r;
+		while ((r = read_slot(d, &s[i], wb, now_s, out, q)) < 0 &&
+		       wait_more(&w))
+			;
+		if (r == 1) {
+			*at = &s[i];
+			return PS_DEDUP_HIT;
 		}
-		if (!unchanged(d, b, q1)) {
-			if (!wait_more(&w))
-				return PS_DEDUP_BUSY;
-			continue;
-		}
-		*q = q1;
-		*at = hit;
-		if (hit < 0)
-			return PS_DEDUP_MISS;
-		*out = tmp;
-		return PS_DEDUP_HIT;
+		busy |= r < 0;
 	}
+	*at = NULL;
+	return busy ? PS_DEDUP_BUSY : PS_DEDUP_MISS;
 }
 
-/* Find wb's live entry (f->at_i >= 0 when found) and the sequence numbers
- * of the buckets read. The second bucket is read only when some waybill of
+/* Find wb's live entry: its slot (NULL when none) and the sequence number
+ * it was read under. The second bucket is read only when some waybill of
  * the first went there. */
 static enum ps_dedup_result find(const struct ps_dedup *d, uint64_t hash,
 				 const uint8_t *wb, uint32_t now_s,
-				 struct ps_dedup_entry *out, struct found *f)
+				 struct ps_dedup_entry *out,
+				 struct ps_dedup_slot **at, uint32_t *q)
 {
+	uint64_t b = ps_dedup_bucket(d, hash);
 	uint16_t tag = ps_dedup_tag(hash);
-	f->b = ps_dedup_bucket(d, hash);
-	f->alt_read = 0;
-	f->at_b = f->b;
-	enum ps_dedup_result r = find_in(d, f->b, tag, wb, now_s, out,
-					 &f->at_i, &f->q);
-	if (r != PS_DEDUP_MISS ||
-	    !__atomic_load_n(&d->head[f->b].spilled_out, __ATOMIC_RELAXED))
+	enum ps_dedup_result r = find_in(d, b, tag, wb, now_s, out, at, q);
+	if (r == PS_DEDUP_HIT ||
+	    !__atomic_load_n(&d->head[b].spilled_out, __ATOMIC_RELAXED))
 		return r;
-	f->alt = ps_dedup_alt_bucket(d, hash);
-	r = find_in(d, f->alt, tag, wb, now_s, out, &f->at_i, &f->q_alt);
-	f->alt_read = r != PS_DEDUP_BUSY;
-	f->at_b = f->alt;
-	return r;
+	enum ps_dedup_result r2 = find_in(d, ps_dedup_alt_bucket(d, hash),
+					  tag, wb, now_s, out, at, q);
+	return r2 == PS_DEDUP_MISS ? r : r2;
 }
 
 enum ps_dedup_result ps_dedup_lookup_entry(const struct ps_dedup *d,
@@ -294,8 +254,9 @@ enum ps_dedup_result ps_dedup_lookup_entry(const struct ps_dedup *d,
 					   uint32_t now_s,
 					   struct ps_dedup_entry *out)
 {
-	struct found f;
-	return find(d, hash, wb, now_s, out, &f);
+	struct ps_dedup_slot *at;
+	uint32_t q;
+	return find(d, hash, wb, now_s, out, &at, &q);
 }
 
 enum ps_dedup_result ps_dedup_lookup(const struct ps_dedup *d, uint64_t hash,
@@ -370,7 +331,6 @@ void ps_dedup_prefetch_insert(const struct ps_dedup *d, uint64_t hash,
 	const struct ps_dedup_head *h = head_of(d, hash);
 	unsigned m = tag_matches(h, ps_dedup_tag(hash));
 	int i = m ? __builtin_ctz(m) : free_or_oldest(d, h, now_s);
-	/* for writing: the insert writes the line without reading it */
 	__builtin_prefetch(&slots_of(d, hash)[i]);
 }
 
@@ -380,19 +340,58 @@ struct avail {
 	uint16_t reject, intercept;
 };
 
-/* Where a new entry goes: bucket b, way i, under the sequence number q the
- * choice was made under, and what the slot held (time t; same: an entry of
- * the same waybill, whose count of rounds is passed on when live). */
+static enum ps_dedup_result insert_locked(struct ps_dedup *d, uint64_t hash,
+					  const uint8_t *wb, uint32_t now_s,
+					  const struct ps_decision *dec,
+					  const struct avail *av,
+					  struct ps_decision *out, int *evicted);
+
+enum ps_dedup_result ps_dedup_insert(struct ps_dedup *d, uint64_t hash,
+				     const uint8_t *wb, uint32_t now_s,
+				     const struct ps_decision *dec,
+				     const struct ps_chute_state *cs,
+				     struct ps_decision *out, int *evicted)
+{
+	return ps_dedup_insert_exempt(d, hash, wb, now_s, dec, cs, 0, 0, out,
+				      evicted);
+}
+
+enum ps_dedup_result ps_dedup_insert_exempt(struct ps_dedup *d, uint64_t hash,
+					    const uint8_t *wb, uint32_t now_s,
+					    const struct ps_decision *dec,
+					    const struct ps_chute_state *cs,
+					    uint16_t reject, uint16_t intercept,
+					    struct ps_decision *out,
+					    int *evicted)
+{
+	const struct avail av = { cs, reject, intercept };
+	*evicted = 0;
+	uint32_t *lock = &head_of(d, hash)->insert_lock;
+	struct waiter w = { 0, 0 };
+	for (;;) {
+		uint32_t free_ = 0;
+		if (__atomic_compare_exchange_n(lock, &free_, 1, 0,
+						__ATOMIC_ACQUIRE,
+						__ATOMIC_RELAXED))
+			break;
+		if (!wait_more(&w))
+			return PS_DEDUP_BUSY;   /* its holder never came back */
+	}
+	enum ps_dedup_result r = insert_locked(d, hash, wb, now_s, dec, &av,
+					       out, evicted);
+	__atomic_store_n(lock, 0, __ATOMIC_RELEASE);
+	return r;
+}
+
+/* Where a new entry goes: bucket b, way i, and the time its head entry
+ * had when it was chosen, read once for the choice (a claim checks that it
+ * still has it: read again later, it could already be another insert's,
+ * made in between, and that entry would be overwritten). */
 struct choice {
 	uint64_t b;
 	int i;
 	int spill;               /* b is the waybill's second bucket */
-	uint32_t q;
 	uint32_t t;
-	int same;
-	uint8_t rounds;
-	int alt_run;             /* the own bucket's run of full second
-				  * buckets to write, or -1 */
 };
 
 /* Whether an insert whose bucket is full looks at its second bucket. Each
@@ -415,64 +414,70 @@ static inline int look_at_alt(const struct ps_dedup_head *h)
 /* The slot a new entry of wb goes to when it has no live entry that may
  * stay: its own expired one in its bucket (tag and waybill match), else a
  * free or expired slot there, else a free one of its second bucket, else
- * the oldest of its bucket. Read under the numbers of f (the second
- * bucket's read here when the look-up did not read it); 0 when the second
- * bucket stayed held. */
-static int pick_slot(struct ps_dedup *d, uint64_t hash, const uint8_t *wb,
-		     uint32_t now_s, const struct found *f, struct choice *c)
+ * the oldest of its bucket. */
+static void pick_slot(struct ps_dedup *d, uint64_t hash, const uint8_t *wb,
+		      uint32_t now_s, struct choice *c)
 {
-	uint64_t b = f->b;
-	const struct ps_dedup_head *h = &d->head[b];
+	uint64_t b = ps_dedup_bucket(d, hash);
+	struct ps_dedup_head *h = &d->head[b];
 	const struct ps_dedup_slot *s = d->slot + b * PS_DEDUP_WAYS;
 	unsigned m = tag_matches(h, ps_dedup_tag(hash));
 	c->b = b;
-	c->q = f->q;
 	c->spill = 0;
-	c->same = 0;
-	c->rounds = 0;
-	c->alt_run = -1;
 	c->i = -1;
 	while (m && c->i < 0) {
 		int i = __builtin_ctz(m);
 		m &= m - 1;
 		c->t = head_t(h, i);
-		if (!memcmp(s[i].key, wb, PS_WAYBILL_LEN)) {
+		if (!memcmp(s[i].key, wb, PS_WAYBILL_LEN))
 			c->i = i;
-			c->same = 1;     /* expired: its rounds are not kept */
-		}
 	}
 	if (c->i >= 0 || free_or_oldest_of(d, h, now_s, &c->i, &c->t))
-		return 1;
+		return;
 	/* c->i is the oldest: evicted, unless the second bucket has room */
-	if (!d->mask || !look_at_alt(h))
+	if (d->mask && look_at_alt(h)) {
+		uint64_t a = ps_dedup_alt_bucket(d, hash);
+		uint32_t t;
+		int j = first_free(d, &d->head[a], now_s, &t);
+		/* under the bucket's turn */
+		h->alt_full_run = j >= 0 ? 0 : (uint8_t)(h->alt_full_run +
+				(h->alt_full_run < ALT_FULL_RUN_MAX));
+		if (j >= 0) {
+			c->b = a;
+			c->i = j;
+			c->t = t;
+			c->spill = 1;
+		}
+	}
+}
+
+/* Claim the chosen slot for writing: its sequence number moved from even
+ * to odd by compare-and-swap, and then its head entry's time still the one
+ * it was chosen for (an insert spilling from another bucket, or one of its
+ * own bucket when this one spills, may have taken it meanwhile: then it is
+ * not ours). Returns the even number it had, or 1 (odd) when it is not
+ * ours. */
+static uint32_t claim(struct ps_dedup *d, const struct choice *c)
+{
+	struct ps_dedup_slot *s = &d->slot[c->b * PS_DEDUP_WAYS + (uint64_t)c->i];
+	const struct ps_dedup_head *h = &d->head[c->b];
+	uint32_t q = __atomic_load_n(&s->seq, __ATOMIC_ACQUIRE);
+	if ((q & 1) ||
+	    !__atomic_compare_exchange_n(&s->seq, &q, q + 1, 0,
+					 __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
 		return 1;
-	uint64_t a = ps_dedup_alt_bucket(d, hash);
-	uint32_t qa = f->q_alt;
-	if (!f->alt_read) {
-		struct waiter w = { 0, 0 };
-		if ((qa = quiet_seq(d, a, &w)) & 1)
-			return 0;
+	if (head_t(h, c->i) != c->t) {
+		__atomic_store_n(&s->seq, q + 2, __ATOMIC_RELEASE);
+		return 1;
 	}
-	uint32_t t;
-	int j = first_free(d, &d->head[a], now_s, &t);
-	c->alt_run = j >= 0 ? 0 : h->alt_full_run +
-				  (h->alt_full_run < ALT_FULL_RUN_MAX);
-	if (j >= 0) {
-		c->b = a;
-		c->i = j;
-		c->t = t;
-		c->q = qa;
-		c->spill = 1;
-	}
-	return 1;
+	return q;
 }
 
 /* Move a bucket's count of its waybills in second buckets by delta (+1 or
  * -1). The count stops at 255 and stays there (every look-up of the
  * bucket then reads its second head): wrapped, 256 would read as 0 and the
  * look-ups would no longer see those waybills, each then decided afresh
- * and remembered twice. The count is written by writers of other buckets
- * too (a spilled entry leaving), hence the compare-and-swap. */
+ * and remembered twice. */
 static void spilled_out_add(struct ps_dedup_head *h, int delta)
 {
 	uint8_t n = __atomic_load_n(&h->spilled_out, __ATOMIC_RELAXED);
@@ -483,13 +488,11 @@ static void spilled_out_add(struct ps_dedup_head *h, int delta)
 		;
 }
 
-/* Write a new decision into the chosen slot, its bucket held: a replaced
- * entry of the same waybill still in its window passes on its count of
- * rounds (step 8), and the not-discharged mark is cleared. The slot is
- * written whole, from the head's knowledge of it (exact while the bucket
- * is held), without reading it: only a slot holding a waybill spilled from
- * another bucket is read, for that bucket's count. The head follows the
- * slot. Returns whether a live entry of another waybill was evicted. */
+/* Write a new decision into the claimed slot: a replaced entry of the same
+ * waybill still in its window passes on its count of rounds (step 8), and
+ * the not-discharged mark is cleared. The head follows the slot, and the
+ * spill counts follow the waybills. Returns whether a live entry of
+ * another waybill was evicted. */
 static int write_slot(struct ps_dedup *d, uint64_t hash, const struct choice *c,
 		      const uint8_t *wb, uint32_t now_s,
 		      const struct ps_decision *dec)
@@ -497,178 +500,112 @@ static int write_slot(struct ps_dedup *d, uint64_t hash, const struct choice *c,
 	struct ps_dedup_head *h = &d->head[c->b];
 	struct ps_dedup_slot *o = &d->slot[c->b * PS_DEDUP_WAYS + (uint64_t)c->i];
 	uint8_t bit = (uint8_t)(1u << c->i);
-	int was_live = live(d, c->t, now_s);
-	uint8_t in = h->spilled_in;
-	if (in & bit) {
+	int was_live = live(d, o->t, now_s);
+	int same = !memcmp(o->key, wb, PS_WAYBILL_LEN);
+	if (__atomic_load_n(&h->spilled_in, __ATOMIC_RELAXED) & bit) {
 		/* the waybill that leaves came from another bucket */
-		in &= (uint8_t)~bit;
+		__atomic_fetch_and(&h->spilled_in, (uint8_t)~bit,
+				   __ATOMIC_RELAXED);
 		spilled_out_add(head_of(d, ps_dedup_hash(o->key)), -1);
 	}
 	if (c->spill) {
 		spilled_out_add(head_of(d, hash), 1);
-		in |= bit;
+		__atomic_fetch_or(&h->spilled_in, bit, __ATOMIC_RELAXED);
 	}
-	h->spilled_in = in;
-#ifdef NT_SLOT
-	{
-		uint64_t k[3];
-		memcpy(k, wb, 24);
-		uint32_t t1 = now_s + 1;
-		uint8_t rounds = was_live && c->same ? c->rounds : 0;
-		__m128i *v = (__m128i *)(void *)o;
-		/* t, key[0..11] | key[12..23], pad | matched_prefix, hub, pv | chute.. */
-		__m128i a = _mm_set_epi32((int)(k[1] >> 32), (int)k[1], (int)(k[0] >> 32), (int)k[0]);
-		(void)a;
-		struct ps_dedup_slot n;
-		memset(&n, 0, sizeof(n));
-		n.t = t1;
-		memcpy(n.key, k, 24);
-		n.matched_prefix = dec->matched_prefix;
-		n.hub = dec->hub;
-		n.plan_version = dec->plan_version;
-		n.chute = dec->chute;
-		n.tier = dec->tier;
-		n.reason = dec->reason;
-		n.rounds = rounds;
-		const __m128i *src = (const __m128i *)(const void *)&n;
-		_mm_stream_si128(&v[0], _mm_loadu_si128(&src[0]));
-		_mm_stream_si128(&v[1], _mm_loadu_si128(&src[1]));
-		_mm_stream_si128(&v[2], _mm_loadu_si128(&src[2]));
-		_mm_stream_si128(&v[3], _mm_loadu_si128(&src[3]));
-#ifndef NO_FENCE
-		_mm_sfence();
-#endif
-	}
-#else
-#ifdef NO_SLOT_WRITE
-	if (0)
-#endif
-	{
-	/* field by field into the line (a slot built on the stack and copied
-	 * costs store-forwarding stalls) */
-	o->t = now_s + 1;
+	o->rounds = was_live && same ? o->rounds : 0;
+	o->not_discharged = 0;
 	memcpy(o->key, wb, PS_WAYBILL_LEN);
+	o->t = now_s + 1;
 	o->matched_prefix = dec->matched_prefix;
 	o->hub = dec->hub;
 	o->plan_version = dec->plan_version;
 	o->chute = dec->chute;
 	o->tier = dec->tier;
 	o->reason = dec->reason;
-	o->rounds = was_live && c->same ? c->rounds : 0;
-	o->not_discharged = 0;
-	}
-#endif
 	__atomic_store_n(&h->tag[c->i], ps_dedup_tag(hash), __ATOMIC_RELAXED);
 	__atomic_store_n(&h->t[c->i], now_s + 1, __ATOMIC_RELAXED);
-	h->ord[c->i] = h->inserts;
-	h->inserts++;
-	return was_live && !c->same;
+	/* the order of the bucket the slot is in; a spilling insert does not
+	 * hold that bucket's turn, so two may race here and a count be lost
+	 * (no locked instruction for it): the order is only a tie-break */
+	uint8_t n = __atomic_load_n(&h->inserts, __ATOMIC_RELAXED);
+	__atomic_store_n(&h->inserts, (uint8_t)(n + 1), __ATOMIC_RELAXED);
+	__atomic_store_n(&h->ord[c->i], n, __ATOMIC_RELAXED);
+	return was_live && !same;
 }
 
-/* One attempt at an insert from what find saw: 1 written (or *r a hit
- * that stands), 0 another writer came first (look again). */
-static int insert_once(struct ps_dedup *d, uint64_t hash, const uint8_t *wb,
-		       uint32_t now_s, const struct ps_decision *dec,
-		       const struct avail *av, struct ps_decision *out,
-		       int *evicted, enum ps_dedup_result *r)
+static enum ps_dedup_result insert_locked(struct ps_dedup *d, uint64_t hash,
+					  const uint8_t *wb, uint32_t now_s,
+					  const struct ps_decision *dec,
+					  const struct avail *av,
+					  struct ps_decision *out, int *evicted)
 {
-	/* the same waybill may have been decided meanwhile by another core
-	 * or an earlier record of this burst: the first stands */
-	struct ps_dedup_entry e;
-	struct found f;
-	*r = find(d, hash, wb, now_s, &e, &f);
-	if (*r == PS_DEDUP_BUSY)
-		return 1;
-	if (*r == PS_DEDUP_HIT && !e.not_discharged &&
-	    ps_chute_usable(av->cs, e.dec.chute, av->reject, av->intercept)) {
-		*out = e.dec;
-		return 1;
-	}
-	struct choice c;
-	if (*r == PS_DEDUP_HIT) {
-		/* a live entry that may not answer is replaced where it is */
-		c = (struct choice){
-			.b = f.at_b, .i = f.at_i, .spill = f.at_b != f.b,
-			.q = f.at_b != f.b ? f.q_alt : f.q,
-			.t = head_t(&d->head[f.at_b], f.at_i), .same = 1,
-			.rounds = e.rounds, .alt_run = -1,
-		};
-	} else if (!pick_slot(d, hash, wb, now_s, &f, &c)) {
-		return 0;
-	}
-	/* the own bucket is held for any insert of its waybills, wherever
-	 * the entry goes: two inserts of one waybill never overlap */
-#ifdef READ_FIRST
-	(void)*(volatile uint32_t *)&d->slot[c.b * PS_DEDUP_WAYS + (uint64_t)c.i].t;
-#endif
-	if (!take(d, f.b, f.q))
-		return 0;
-	if (c.b != f.b && !take(d, c.b, c.q)) {
-		give_back(d, f.b, f.q);
-		return 0;
-	}
-	if (c.alt_run >= 0)
-		d->head[f.b].alt_full_run = (uint8_t)c.alt_run;
-	*evicted = write_slot(d, hash, &c, wb, now_s, dec);
-	if (c.b != f.b)
-		give_back(d, c.b, c.q);
-	give_back(d, f.b, f.q);
-	*r = PS_DEDUP_MISS;
-	return 1;
-}
-
-enum ps_dedup_result ps_dedup_insert(struct ps_dedup *d, uint64_t hash,
-				     const uint8_t *wb, uint32_t now_s,
-				     const struct ps_decision *dec,
-				     const struct ps_chute_state *cs,
-				     struct ps_decision *out, int *evicted)
-{
-	return ps_dedup_insert_exempt(d, hash, wb, now_s, dec, cs, 0, 0, out,
-				      evicted);
-}
-
-enum ps_dedup_result ps_dedup_insert_exempt(struct ps_dedup *d, uint64_t hash,
-					    const uint8_t *wb, uint32_t now_s,
-					    const struct ps_decision *dec,
-					    const struct ps_chute_state *cs,
-					    uint16_t reject, uint16_t intercept,
-					    struct ps_decision *out,
-					    int *evicted)
-{
-	const struct avail av = { cs, reject, intercept };
 	struct waiter w = { 0, 0 };
-	enum ps_dedup_result r;
-	*evicted = 0;
-	/* another writer of the bucket came first: choose again once it is
-	 * done */
-	while (!insert_once(d, hash, wb, now_s, dec, &av, out, evicted, &r))
+	for (;;) {
+		/* the same waybill may have been decided meanwhile by another
+		 * core or an earlier record of this burst: the first stands */
+		struct ps_dedup_entry e;
+		struct ps_dedup_slot *at;
+		uint32_t q;
+		enum ps_dedup_result r = find(d, hash, wb, now_s, &e, &at, &q);
+		if (r == PS_DEDUP_BUSY)
+			return r;
+		if (r == PS_DEDUP_HIT && !e.not_discharged &&
+		    ps_chute_usable(av->cs, e.dec.chute, av->reject,
+				    av->intercept)) {
+			*out = e.dec;
+			return r;
+		}
+		struct choice c;
+		if (at) {
+			/* a live entry that may not answer is replaced where
+			 * it is, if nobody wrote it since it was read */
+			where(d, at, &c.b, &c.i);
+			c.spill = c.b != ps_dedup_bucket(d, hash);
+			if (!__atomic_compare_exchange_n(&at->seq, &q, q + 1, 0,
+							 __ATOMIC_ACQUIRE,
+							 __ATOMIC_RELAXED))
+				q = 1;
+		} else {
+			pick_slot(d, hash, wb, now_s, &c);
+			q = claim(d, &c);
+		}
+		if (!(q & 1)) {
+			struct ps_dedup_slot *s =
+				&d->slot[c.b * PS_DEDUP_WAYS + (uint64_t)c.i];
+			*evicted = write_slot(d, hash, &c, wb, now_s, dec);
+			__atomic_store_n(&s->seq, q + 2, __ATOMIC_RELEASE);
+			return PS_DEDUP_MISS;
+		}
+		/* a sort result holds the slot, or an insert spilling from
+		 * another bucket took it first: choose again once it is done */
 		if (!wait_more(&w))
 			return PS_DEDUP_BUSY;
-	return r;
+	}
 }
 
-/* Change the live entry found (f) in place, if nobody wrote its bucket
- * since: 1 done, 0 the bucket moved on (look again). */
-static int result_in_place(struct ps_dedup *d, const struct found *f,
-			   uint8_t status)
+/* Change a live entry found at sequence number q in place, if nobody wrote
+ * the slot since: 1 done, 0 the slot moved on (look again). */
+static int result_in_place(struct ps_dedup *d, struct ps_dedup_slot *o,
+			   uint32_t q, uint8_t status)
 {
-	uint64_t b = f->at_b;
-	uint32_t q = b != f->b ? f->q_alt : f->q;
-	if (!take(d, b, q))
+	if (!__atomic_compare_exchange_n(&o->seq, &q, q + 1, 0,
+					 __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
 		return 0;
-	struct ps_dedup_slot *o = &d->slot[b * PS_DEDUP_WAYS + (uint64_t)f->at_i];
 	if (status == PS_SORT_SORTED) {
 		o->not_discharged = 0;
 	} else if (status == PS_SORT_LOST) {
+		uint64_t b;
+		int i;
+		where(d, o, &b, &i);
 		o->t = 0;                /* forgotten: an empty slot */
 		o->rounds = 0;
 		o->not_discharged = 0;
-		__atomic_store_n(&d->head[b].t[f->at_i], 0, __ATOMIC_RELAXED);
+		__atomic_store_n(&d->head[b].t[i], 0, __ATOMIC_RELAXED);
 	} else {
 		o->rounds = (uint8_t)(o->rounds + (o->rounds < 255));
 		o->not_discharged = 1;
 	}
-	give_back(d, b, q);
+	__atomic_store_n(&o->seq, q + 2, __ATOMIC_RELEASE);
 	return 1;
 }
 
@@ -679,11 +616,14 @@ enum ps_dedup_result ps_dedup_sort_result(struct ps_dedup *d, uint64_t hash,
 {
 	struct waiter w = { 0, 0 };
 	for (;;) {
-		struct found f;
-		enum ps_dedup_result r = find(d, hash, wb, now_s, before, &f);
+		struct ps_dedup_slot *at;
+		uint32_t q;
+		enum ps_dedup_result r = find(d, hash, wb, now_s, before, &at,
+					      &q);
 		if (r != PS_DEDUP_HIT)
 			return r;
-		if (result_in_place(d, &f, status))
+		/* the slot is claimed as an insert claims it */
+		if (result_in_place(d, at, q, status))
 			return PS_DEDUP_HIT;
 		if (!wait_more(&w))
 			return PS_DEDUP_BUSY;

@@ -17,21 +17,23 @@
  * else its bucket's oldest entry (evicted, counted): chosen from the
  * heads' times, no walk. Entries never move.
  *
- * A bucket's head and its slots change together, under one sequence
- * number in the head (a seqlock for the whole bucket): a writer (an insert,
- * a sort result) moves it from an even value it has read to the odd one by
- * compare-and-swap, writes the slot and its head entry, and makes it even
- * again. A reader reads the number, the head and the slots it needs, and
- * the number again: odd or changed, it waits and reads again (spinning,
- * then yielding when the writer was preempted). A writer takes the bucket
- * only from the number it read the bucket under (its look-up and its
- * choice of slot), so a writer never waits while it holds a bucket, and
- * the head is exact under the number: an insert writes the slot without
- * reading it. Two cores deciding the same waybill at the same instant
- * must not both insert it: both hold its own bucket to insert (a spill
- * into the second bucket too), so the second one's compare-and-swap fails
- * and its look-up, made again, finds the first one's entry. Entries older
- * than the window are ignored and reused.
+ * The slot is the truth; the head is a hint that says where to look. A
+ * writer of a slot (an insert, a sort result) changes the slot and its
+ * head entry together while it holds the slot. Readers never wait on a
+ * head: a stale head entry leads at worst to a slot that does not hold
+ * the waybill (a miss, exactly as if the look-up had come a moment
+ * earlier). Readers never wait on a slot either: each slot carries a
+ * sequence number that a writer makes odd (by compare-and-swap) while it
+ * writes and even when done; a reader that sees it odd or changed waits
+ * and reads again (spinning, then yielding when the writer was
+ * preempted). Two cores deciding the same waybill at the same instant
+ * must not both insert it: inserts of waybills of the same bucket take
+ * turns on a word in its head (held for the few tens of nanoseconds of the
+ * insert; look-ups never touch it). An insert spilling into a second
+ * bucket does not hold that bucket's turn: two inserts choosing the same
+ * slot settle it by the slot's compare-and-swap and a check that its head
+ * entry is still what they chose. Entries older than the window are ignored and
+ * reused.
  *
  * Time is the window's own clock, one for every core: seconds since the
  * dataplane started, kept in the table (ps_dedup_tick, ps_dedup_now). A
@@ -56,6 +58,7 @@
 #define PS_DEDUP_SKEW_S 60u
 
 struct ps_dedup_slot {
+	uint32_t seq;            /* odd while being written */
 	uint32_t t;              /* dataplane seconds + 1 of the first decision; 0 = empty */
 	uint8_t key[PS_WAYBILL_LEN];
 	uint64_t matched_prefix;
@@ -68,15 +71,14 @@ struct ps_dedup_slot {
 	uint8_t not_discharged;  /* 1: such a result came since the decision */
 	uint8_t pad[10];
 } __attribute__((aligned(64)));
-_Static_assert(sizeof(struct ps_dedup_slot) == 64, "a slot is a cache line");
 
-/* A bucket's head: its sequence number and where its slots' entries are,
- * in one cache line. tag[i] and t[i] copy slot i's tag and time (0:
- * empty), and bit i of spilled_in says slot i holds a waybill whose own
- * bucket is another (spilled here). ord[i] is the bucket's insert count
- * when slot i was written (modulo 256): of entries stamped in the same
- * second, the one written first is the older. All of these are written by
- * the bucket's writer only (seq odd). spilled_out counts
+/* A bucket's head: where its slots' entries are, in one cache line. tag[i]
+ * and t[i] copy slot i's tag and time (0: empty), and bit i of spilled_in
+ * says slot i holds a waybill whose own bucket is another (spilled here);
+ * all three are written by whoever holds slot i, read by anyone without
+ * waiting. ord[i] is the bucket's insert count when slot i was written
+ * (modulo 256), written under the bucket's turn: of entries stamped in the
+ * same second, the one written first is the older. spilled_out counts
  * this bucket's waybills in slots of their second buckets (stuck at 255
  * once there: never wrapped to 0). When the table is full every bucket is,
  * and looking at the second bucket before evicting would cost each insert
@@ -84,7 +86,7 @@ _Static_assert(sizeof(struct ps_dedup_slot) == 64, "a slot is a cache line");
  * bucket looks at every 2^(k-1)-th insert only, at least every
  * PS_DEDUP_ALT_EVERY-th; one found with room ends the run. */
 struct ps_dedup_head {
-	uint32_t seq;            /* odd while a writer holds the bucket */
+	uint32_t insert_lock;    /* inserts into the bucket take turns */
 	uint16_t tag[PS_DEDUP_WAYS];
 	uint32_t t[PS_DEDUP_WAYS];
 	uint8_t ord[PS_DEDUP_WAYS];
@@ -92,7 +94,7 @@ struct ps_dedup_head {
 	uint8_t spilled_in;
 	uint8_t spilled_out;
 	uint8_t alt_full_run;    /* second buckets found full in a row by
-				  * its inserts (written by its writer) */
+				  * its inserts (under the bucket's turn) */
 } __attribute__((aligned(64)));
 _Static_assert(sizeof(struct ps_dedup_head) == 64, "a head is a cache line");
 
@@ -118,7 +120,7 @@ struct ps_dedup_entry {
 enum ps_dedup_result {
 	PS_DEDUP_MISS,
 	PS_DEDUP_HIT,            /* *out holds the first decision */
-	PS_DEDUP_BUSY,           /* a bucket stayed mid-write for ~0.1 s */
+	PS_DEDUP_BUSY,           /* a slot stayed mid-write for ~0.1 s */
 };
 
 /* capacity: at least this many waybills; window in seconds. */
@@ -212,7 +214,7 @@ enum ps_dedup_result ps_dedup_insert_exempt(struct ps_dedup *d, uint64_t hash,
  * seqlock discipline as inserts: the slot is claimed by compare-and-swap
  * on its sequence number, written, released. Returns PS_DEDUP_HIT with
  * *before the entry as it was, PS_DEDUP_MISS when the waybill is not
- * remembered, PS_DEDUP_BUSY when its bucket stayed mid-write. */
+ * remembered, PS_DEDUP_BUSY when its slot stayed mid-write. */
 enum ps_dedup_result ps_dedup_sort_result(struct ps_dedup *d, uint64_t hash,
 					  const uint8_t *wb, uint32_t now_s,
 					  uint8_t status,

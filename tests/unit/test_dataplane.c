@@ -140,15 +140,14 @@ Test(dedup, reader_waits_for_a_preempted_writer)
 	struct ps_decision dec = { .chute = 41 }, out;
 	int ev;
 	ps_dedup_insert(&d, ps_dedup_hash(wb), wb, 5, &dec, &cs, &out, &ev);
-	cr_assert_not_null(slot_of(&d, wb));
-	/* its bucket is held by a writer: the sequence number odd */
-	uint32_t *seq = &d.head[ps_dedup_bucket(&d, ps_dedup_hash(wb))].seq;
-	__atomic_fetch_add(seq, 1, __ATOMIC_ACQ_REL);        /* mid-write */
+	struct ps_dedup_slot *s = slot_of(&d, wb);
+	cr_assert_not_null(s);
+	__atomic_fetch_add(&s->seq, 1, __ATOMIC_ACQ_REL);    /* mid-write */
 	struct held h = { .d = &d, .wb = wb };
 	pthread_t t;
 	pthread_create(&t, NULL, lookup_or_insert, &h);
 	sleep_ms(30);                                        /* preempted */
-	__atomic_fetch_add(seq, 1, __ATOMIC_ACQ_REL);
+	__atomic_fetch_add(&s->seq, 1, __ATOMIC_ACQ_REL);
 	pthread_join(t, NULL);
 	cr_assert_eq(h.r, PS_DEDUP_HIT, "waited for the writer (got %d)", h.r);
 	cr_assert_eq(h.out.chute, 41);
@@ -164,7 +163,7 @@ Test(dedup, inserter_waits_its_turn_behind_a_preempted_one)
 	wbf(wb, 8);
 	uint64_t hash = ps_dedup_hash(wb);
 	struct ps_dedup_head *head = &d.head[ps_dedup_bucket(&d, hash)];
-	uint32_t *turn = &head->seq;
+	uint32_t *turn = &head->insert_lock;
 	__atomic_store_n(turn, 1, __ATOMIC_RELEASE);   /* another core's turn */
 	struct held h = { .d = &d, .wb = wb, .is_insert = 1 };
 	pthread_t t;
@@ -179,7 +178,7 @@ Test(dedup, inserter_waits_its_turn_behind_a_preempted_one)
 	b[1].chute = 41;
 	head->tag[1] = ps_dedup_tag(hash);
 	head->t[1] = 5 + 1;
-	__atomic_store_n(turn, 2, __ATOMIC_RELEASE);
+	__atomic_store_n(turn, 0, __ATOMIC_RELEASE);
 	pthread_join(t, NULL);
 	cr_assert_eq(h.r, PS_DEDUP_HIT, "the first decision stands (got %d)",
 		     h.r);
