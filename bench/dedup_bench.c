@@ -2,7 +2,9 @@
  * drives it (bursts of 704 records: hashes, prefetches paced ahead,
  * look-ups, then inserts of the misses), without EAL or ports, so that its
  * cost can be read on a noisy machine: TSC cycles per record, the lowest
- * and the median of several passes (preemption only ever adds cycles).
+ * and the median of several passes (preemption only ever adds cycles), the
+ * thread's CPU ns per record (lowest pass), and the TSC cycles per record
+ * spent in the burst's look-ups and in its inserts (all passes).
  *   fresh:    3 x the capacity in distinct waybills, each seen once per
  *             pass, the window full and evicting (every look-up misses,
  *             every record is inserted);
