@@ -1,5 +1,6 @@
 /* test_dataplane.c: the EAL-free dataplane pieces: the duplicate window
- * (hits, ageing, replacing a disabled chute's entry, eviction counted,
+ * (hits, ageing, replacing a disabled chute's entry, eviction counted and
+ * the slot it takes,
  * capacity, the clock every core shares, entries stamped a second ahead by
  * another core), frame handling (ARP, ping, neighbour solicitation replies
  * never larger than the solicitation),
