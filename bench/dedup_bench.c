@@ -2,7 +2,9 @@
  * drives it (bursts of 704 records: hashes, prefetches paced ahead,
  * look-ups, then inserts of the misses), without EAL or ports, so that its
  * cost can be read on a noisy machine: TSC cycles per record, the lowest
- * and the median of several passes (preemption only ever adds cycles).
+ * and the median of several passes (preemption only ever adds cycles), the
+ * thread's CPU ns per record (lowest pass), and the TSC cycles per record
+ * spent in the burst's look-ups and in its inserts (all passes).
  *   fresh:    3 x the capacity in distinct waybills, each seen once per
  *             pass, the window full and evicting (every look-up misses,
  *             every record is inserted);
@@ -12,6 +14,8 @@
  *   results:  sort results (SORTED) in batches of 29 on remembered
  *             waybills, the kind 5 path (prefetch, look-up, claim, write).
  * The clock moves on a second a pass (600 s window: nothing expires).
+ * Arguments: capacity (1048576), passes (5), which traffic (frs8: fresh,
+ * replayed, sort results, replayed at 80%).
  * Not a test (no timing asserts). Built with -DOLD_WINDOW it runs against
  * a window without the two-step prefetch (for before/after comparisons). */
 #include <inttypes.h>
@@ -51,12 +55,14 @@ static void waybill(uint8_t *wb, uint64_t i)
 
 struct counts {
 	uint64_t hits, inserts, evictions, busy;
+	uint64_t cyc_lookup, cyc_insert;   /* TSC cycles in each phase */
 };
 
 /* One burst as decide() in pipeline.c does it. */
 static void burst(struct ps_dedup *d, uint8_t (*wb)[PS_WAYBILL_LEN],
 		  unsigned n, uint32_t now, struct counts *c)
 {
+	uint64_t t0 = __rdtsc();
 	uint64_t hash[BURST];
 	uint16_t fresh[BURST];
 	unsigned nf = 0, i;
@@ -79,6 +85,8 @@ static void burst(struct ps_dedup *d, uint8_t (*wb)[PS_WAYBILL_LEN],
 		else
 			fresh[nf++] = (uint16_t)i;
 	}
+	uint64_t t1 = __rdtsc();
+	c->cyc_lookup += t1 - t0;
 	for (i = 0; i < nf && i < INSERT_AHEAD; i++)
 		ps_dedup_prefetch_insert(d, hash[fresh[i]], now);
 	for (i = 0; i < nf; i++) {
@@ -96,6 +104,7 @@ static void burst(struct ps_dedup *d, uint8_t (*wb)[PS_WAYBILL_LEN],
 		c->inserts += r == PS_DEDUP_MISS;
 		c->evictions += (unsigned)ev;
 	}
+	c->cyc_insert += __rdtsc() - t1;
 }
 
 /* A kind 5 batch as apply_sort_results() does it. */
@@ -165,8 +174,10 @@ static void report(const char *name, struct ps_dedup *d,
 	qsort(cyc, (size_t)passes, sizeof(cyc[0]), cmp);
 	qsort(ns, (size_t)passes, sizeof(ns[0]), cmp);
 	uint64_t recs = n * (uint64_t)passes;
-	printf("| %s | %" PRIu64 " | %.1f | %.1f | %.1f | %.3f | %.2f | %.2f | %" PRIu64 " |\n",
+	printf("| %s | %" PRIu64 " | %.1f | %.1f | %.1f | %.0f / %.0f | %.3f | %.2f | %.2f | %" PRIu64 " |\n",
 	       name, n, cyc[0], cyc[passes / 2], ns[0],
+	       (double)c.cyc_lookup / (double)recs,
+	       (double)c.cyc_insert / (double)recs,
 	       (double)c.hits / (double)recs, (double)c.inserts / (double)recs,
 	       (double)c.evictions / (double)recs, c.busy);
 	fflush(stdout);
@@ -176,6 +187,9 @@ int main(int argc, char **argv)
 {
 	uint64_t capacity = argc > 1 ? strtoull(argv[1], NULL, 10) : 1048576;
 	int passes = argc > 2 ? atoi(argv[2]) : 5;
+	/* which traffic: f fresh, r replayed, s sort results, 8 replayed at
+	 * 80% (all by default) */
+	const char *only = argc > 3 ? argv[3] : "frs8";
 	if (passes < 1 || passes > 16)
 		passes = 5;
 	uint64_t n_fresh = capacity * 3 + capacity / 2;
@@ -186,24 +200,30 @@ int main(int argc, char **argv)
 		waybill(keys[i], i);
 	ps_chutes_init(&cs);
 	printf("| traffic | distinct waybills | TSC cycles/record min | median "
-	       "| CPU ns/record min | hit rate | inserts/rec | evictions/rec "
-	       "| busy |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+	       "| CPU ns/record min | TSC cycles/record: look-ups / inserts | hit rate | inserts/rec | evictions/rec "
+	       "| busy |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
 	struct ps_dedup d;
 	if (ps_dedup_init(&d, capacity, 600))
 		return 1;
-	report("fresh (3.5 x capacity)", &d, keys, n_fresh, BURST, 0, passes);
+	if (strchr(only, 'f'))
+		report("fresh (3.5 x capacity)", &d, keys, n_fresh, BURST, 0,
+		       passes);
 	ps_dedup_free(&d);
 	if (ps_dedup_init(&d, capacity, 600))
 		return 1;
 	uint64_t n_rep = capacity * 2 / 5;
-	report("replayed (0.4 x capacity)", &d, keys, n_rep, BURST, 0, passes);
-	report("sort results, batches of 29", &d, keys, n_rep, RESULTS, 1,
-	       passes);
+	if (strchr(only, 'r') || strchr(only, 's'))
+		report("replayed (0.4 x capacity)", &d, keys, n_rep, BURST, 0,
+		       passes);
+	if (strchr(only, 's'))
+		report("sort results, batches of 29", &d, keys, n_rep, RESULTS,
+		       1, passes);
 	struct ps_dedup d80;
 	if (ps_dedup_init(&d80, capacity, 600))
 		return 1;
-	report("replayed (0.8 x capacity)", &d80, keys, capacity * 4 / 5,
-	       BURST, 0, passes);
+	if (strchr(only, '8'))
+		report("replayed (0.8 x capacity)", &d80, keys,
+		       capacity * 4 / 5, BURST, 0, passes);
 	ps_dedup_free(&d80);
 	printf("window: %" PRIu64 " slots, %.1f MB\n", d.capacity,
 	       (double)d.bytes / 1048576.0);

@@ -11,6 +11,10 @@
 int ps_dedup_init(struct ps_dedup *d, uint64_t capacity, uint32_t window_s)
 {
 	uint64_t buckets = 1;
+	/* ages are compared in 23 bits (free_or_oldest_of); the
+	 * configuration allows 30 days */
+	if (window_s >= (1u << 23) - PS_DEDUP_SKEW_S)
+		return -1;
 	while (buckets * PS_DEDUP_WAYS < capacity)
 		buckets <<= 1;
 	memset(d, 0, sizeof(*d));
@@ -270,49 +274,94 @@ enum ps_dedup_result ps_dedup_lookup(const struct ps_dedup *d, uint64_t hash,
 	return r;
 }
 
+/* The eight times of head h, read once (*tt), and which of them are live
+ * at now, one bit each: live() on eight lanes at once (SSE2; the unsigned
+ * comparison made signed by flipping the top bits). x gets each slot's
+ * now - (t - 1) + PS_DEDUP_SKEW_S, its age shifted by the skew. */
+static inline unsigned live_slots_of(const struct ps_dedup *d,
+				     const struct ps_dedup_head *h,
+				     uint32_t now, uint32_t *tt, __m128i x[2])
+{
+	const __m128i *tp = (const __m128i *)(const void *)h->t;
+	__m128i t0 = _mm_loadu_si128(tp), t1 = _mm_loadu_si128(tp + 1);
+	_mm_storeu_si128((__m128i *)(void *)tt, t0);
+	_mm_storeu_si128((__m128i *)(void *)(tt + 4), t1);
+	__m128i base = _mm_set1_epi32((int)(now + PS_DEDUP_SKEW_S + 1));
+	__m128i flip = _mm_set1_epi32(INT32_MIN);
+	__m128i lim = _mm_set1_epi32((int)((d->window_s + PS_DEDUP_SKEW_S) ^
+					   0x80000000u));
+	__m128i zero = _mm_setzero_si128();
+	x[0] = _mm_sub_epi32(base, t0);
+	x[1] = _mm_sub_epi32(base, t1);
+	__m128i l0 = _mm_andnot_si128(_mm_cmpeq_epi32(t0, zero),
+				      _mm_cmplt_epi32(_mm_xor_si128(x[0], flip), lim));
+	__m128i l1 = _mm_andnot_si128(_mm_cmpeq_epi32(t1, zero),
+				      _mm_cmplt_epi32(_mm_xor_si128(x[1], flip), lim));
+	return (unsigned)_mm_movemask_ps(_mm_castsi128_ps(l0)) |
+	       (unsigned)_mm_movemask_ps(_mm_castsi128_ps(l1)) << 4;
+}
+
 /* A free or expired slot of head h, or -1; *t gets the time it had. */
 static int first_free(const struct ps_dedup *d, const struct ps_dedup_head *h,
 		      uint32_t now_s, uint32_t *t)
 {
-	for (int i = 0; i < PS_DEDUP_WAYS; i++)
-		if (!live(d, *t = head_t(h, i), now_s))
-			return i;
-	return -1;
+	uint32_t tt[PS_DEDUP_WAYS];
+	__m128i x[2];
+	unsigned free_ = ~live_slots_of(d, h, now_s, tt, x) & 0xffu;
+	if (!free_)
+		return -1;
+	int i = __builtin_ctz(free_);
+	*t = tt[i];
+	return i;
+}
+
+/* The larger of a and b in each lane (signed; SSE2 has no pmaxsd). */
+static inline __m128i max_epi32(__m128i a, __m128i b)
+{
+	__m128i gt = _mm_cmpgt_epi32(a, b);
+	return _mm_or_si128(_mm_and_si128(gt, a), _mm_andnot_si128(gt, b));
 }
 
 /* A free or expired slot of head h (returns 1), else (returns 0) the slot
  * of its oldest entry: the earliest second, and of entries of the same
  * second the one written first (a bucket fills within a second when the
  * traffic is fast; without the order, the entry just written would be the
- * next to go). One pass over the head. */
+ * next to go). The eight ages (seconds shifted by the skew, then the order
+ * in the low 8 bits) are compared at once; of equal ones the last slot
+ * is taken. The times are read once: *t_seen is the time the choice was
+ * made on. */
 static int free_or_oldest_of(const struct ps_dedup *d,
 			     const struct ps_dedup_head *h, uint32_t now_s,
 			     int *slot, uint32_t *t_seen)
 {
-	uint64_t age_max = 0;
-	uint32_t t_pick = 0;
-	int pick = 0;
-	uint8_t n = __atomic_load_n(&h->inserts, __ATOMIC_RELAXED);
-	for (int i = 0; i < PS_DEDUP_WAYS; i++) {
-		uint32_t t = head_t(h, i);
-		if (!live(d, t, now_s)) {
-			*slot = i;
-			*t_seen = t;
-			return 1;
-		}
-		/* live: t - 1 is within [now - window, now + skew] */
-		uint32_t secs = now_s + PS_DEDUP_SKEW_S - (t - 1);
-		uint8_t order = (uint8_t)(n - __atomic_load_n(&h->ord[i],
-							      __ATOMIC_RELAXED));
-		uint64_t age = (uint64_t)secs << 8 | order;
-		if (age >= age_max) {
-			age_max = age;
-			pick = i;
-			t_pick = t;
-		}
+	uint32_t tt[PS_DEDUP_WAYS];
+	__m128i x[2];
+	unsigned live_ = live_slots_of(d, h, now_s, tt, x);
+	if (live_ != 0xffu) {
+		*slot = __builtin_ctz(~live_ & 0xffu);
+		*t_seen = tt[*slot];
+		return 1;
 	}
-	*slot = pick;
-	*t_seen = t_pick;
+	/* live: x < window + skew <= 2592000 + 60 < 2^23 (the configuration's
+	 * bound; checked at init), so x << 8 | order stays positive */
+	uint8_t n = __atomic_load_n(&h->inserts, __ATOMIC_RELAXED);
+	__m128i zero = _mm_setzero_si128();
+	__m128i ord = _mm_loadl_epi64((const __m128i *)(const void *)h->ord);
+	__m128i o16 = _mm_unpacklo_epi8(_mm_sub_epi8(_mm_set1_epi8((char)n),
+						     ord), zero);
+	__m128i a0 = _mm_or_si128(_mm_slli_epi32(x[0], 8),
+				  _mm_unpacklo_epi16(o16, zero));
+	__m128i a1 = _mm_or_si128(_mm_slli_epi32(x[1], 8),
+				  _mm_unpackhi_epi16(o16, zero));
+	__m128i m = max_epi32(a0, a1);
+	m = max_epi32(m, _mm_shuffle_epi32(m, _MM_SHUFFLE(1, 0, 3, 2)));
+	m = max_epi32(m, _mm_shuffle_epi32(m, _MM_SHUFFLE(2, 3, 0, 1)));
+	unsigned eq = (unsigned)_mm_movemask_ps(_mm_castsi128_ps(
+				_mm_cmpeq_epi32(a0, m))) |
+		      (unsigned)_mm_movemask_ps(_mm_castsi128_ps(
+				_mm_cmpeq_epi32(a1, m))) << 4;
+	*slot = 31 - __builtin_clz(eq);
+	*t_seen = tt[*slot];
 	return 0;
 }
 
@@ -501,7 +550,11 @@ static int write_slot(struct ps_dedup *d, uint64_t hash, const struct choice *c,
 	struct ps_dedup_slot *o = &d->slot[c->b * PS_DEDUP_WAYS + (uint64_t)c->i];
 	uint8_t bit = (uint8_t)(1u << c->i);
 	int was_live = live(d, o->t, now_s);
-	int same = !memcmp(o->key, wb, PS_WAYBILL_LEN);
+	/* another tag is another waybill: the key is compared only when
+	 * the head's tag for the slot is the waybill's */
+	int same = __atomic_load_n(&h->tag[c->i], __ATOMIC_RELAXED) ==
+			   ps_dedup_tag(hash) &&
+		   !memcmp(o->key, wb, PS_WAYBILL_LEN);
 	if (__atomic_load_n(&h->spilled_in, __ATOMIC_RELAXED) & bit) {
 		/* the waybill that leaves came from another bucket */
 		__atomic_fetch_and(&h->spilled_in, (uint8_t)~bit,

@@ -123,7 +123,8 @@ enum ps_dedup_result {
 	PS_DEDUP_BUSY,           /* a slot stayed mid-write for ~0.1 s */
 };
 
-/* capacity: at least this many waybills; window in seconds. */
+/* capacity: at least this many waybills; window in seconds (under 2^23 -
+ * PS_DEDUP_SKEW_S: ages are compared in 23 bits). */
 int ps_dedup_init(struct ps_dedup *d, uint64_t capacity, uint32_t window_s);
 void ps_dedup_free(struct ps_dedup *d);
 

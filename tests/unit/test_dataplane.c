@@ -1,5 +1,6 @@
 /* test_dataplane.c: the EAL-free dataplane pieces: the duplicate window
- * (hits, ageing, replacing a disabled chute's entry, eviction counted,
+ * (hits, ageing, replacing a disabled chute's entry, eviction counted and
+ * the slot it takes,
  * capacity, the clock every core shares, entries stamped a second ahead by
  * another core), frame handling (ARP, ping, neighbour solicitation replies
  * never larger than the solicitation),
@@ -524,6 +525,79 @@ Test(dedup, a_full_bucket_evicts_its_oldest)
 	wbf(wb, 9);
 	cr_assert_eq(ps_dedup_lookup(&d, ps_dedup_hash(wb), wb, 12, &out),
 		     PS_DEDUP_HIT);
+	ps_dedup_free(&d);
+}
+
+/* The slot an insert takes, worked out one slot at a time (the window
+ * compares the eight at once): the first free or expired one, else the
+ * live one of the earliest second and, in that second, the first written
+ * (the last of equal ones). */
+static int oldest_one_by_one(const struct ps_dedup_head *h, uint32_t now,
+			     uint32_t window)
+{
+	uint64_t age_max = 0;
+	int pick = 0;
+	for (int i = 0; i < PS_DEDUP_WAYS; i++) {
+		uint32_t t = h->t[i];
+		uint32_t secs = now - (t - 1) + PS_DEDUP_SKEW_S;
+		if (t == 0 || secs >= window + PS_DEDUP_SKEW_S)
+			return i;
+		uint64_t age = (uint64_t)secs << 8 |
+			       (uint8_t)(h->inserts - h->ord[i]);
+		if (age >= age_max) {
+			age_max = age;
+			pick = i;
+		}
+	}
+	return pick;
+}
+
+/* Heads of every kind (free, expired, live, stamped ahead by a core whose
+ * clock reading is ahead, further ahead than any core can be, orders that
+ * wrap): the insert takes the slot the one-by-one choice takes, and counts
+ * an eviction exactly when that slot was live. */
+Test(dedup, the_slot_chosen_is_the_oldest_for_any_head)
+{
+	struct ps_dedup d;
+	ps_chutes_init(&cs);
+	cr_assert_eq(ps_dedup_init(&d, 8, 600), 0);   /* one bucket */
+	uint8_t wb[24];
+	wbf(wb, 424242);
+	uint64_t hash = ps_dedup_hash(wb);
+	uint64_t x = 0x9e3779b97f4a7c15ull;
+	struct ps_decision dec = { .chute = 9 }, out;
+	for (int trial = 0; trial < 20000; trial++) {
+		memset(d.head, 0, d.bytes);
+		struct ps_dedup_head *h = &d.head[0];
+		uint32_t now = 1000 + (uint32_t)(trial % 50);
+		for (int i = 0; i < PS_DEDUP_WAYS; i++) {
+			x ^= x << 13;
+			x ^= x >> 7;
+			x ^= x << 17;
+			uint32_t k = (uint32_t)(x >> 8) % 8, r = (uint32_t)(x >> 16);
+			/* mostly live entries of a few seconds, so that ties
+			 * of a second are common */
+			h->t[i] = k == 0 ? 0 :
+				  k == 1 ? now + 1 - 600 - r % 400 :
+				  k == 2 ? now + 1 + r % 70 :
+				  now + 1 - r % 3;
+			h->ord[i] = (uint8_t)(x >> 40);
+			h->tag[i] = (uint16_t)(ps_dedup_tag(hash) ^ 1);
+			d.slot[i].t = h->t[i];
+		}
+		h->inserts = (uint8_t)(x >> 48);
+		int want = oldest_one_by_one(h, now, 600);
+		uint32_t t_want = h->t[want];
+		int live = t_want != 0 &&
+			   now - (t_want - 1) + PS_DEDUP_SKEW_S < 600 + PS_DEDUP_SKEW_S;
+		int ev;
+		cr_assert_eq(ps_dedup_insert(&d, hash, wb, now, &dec, &cs, &out,
+					     &ev), PS_DEDUP_MISS);
+		cr_assert_eq(slot_of(&d, wb), &d.slot[want],
+			     "trial %d: slot %d wanted", trial, want);
+		cr_assert_eq(ev, live, "trial %d", trial);
+		memset(d.slot, 0, PS_DEDUP_WAYS * sizeof(d.slot[0]));
+	}
 	ps_dedup_free(&d);
 }
 
