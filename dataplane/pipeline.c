@@ -29,8 +29,8 @@ struct burst {
 	unsigned n_req;
 	struct ps_scan scan[MAX_RECS];
 	struct ps_decision dec[MAX_RECS];
-	uint64_t hash[MAX_RECS];
-	uint64_t hold_hash[MAX_RECS];    /* with a non-empty hold list */
+	uint64_t hash[MAX_RECS];         /* the waybill's (window and holds) */
+	uint8_t maybe_held[MAX_RECS];    /* the hold filter's answer */
 	uint16_t sortable[MAX_RECS];
 	uint16_t fresh[MAX_RECS];
 	uint8_t src[MAX_RECS];   /* enum ps_region_source */
@@ -144,7 +144,7 @@ static int apply_sort_result(struct ps_pipeline *pl, const struct ps_plan *p,
 	int missort = 0;
 	*known = 0;
 	(*status_counter(c, r->status))++;
-	if (ps_holds_has(holds, r->waybill)) {
+	if (holds && ps_holds_has_hash(holds, r->waybill, hash)) {
 		c->sort_held++;          /* changes no remembered decision */
 	} else {
 		enum ps_dedup_result x = ps_dedup_sort_result(
@@ -200,7 +200,7 @@ static unsigned apply_sort_results(struct ps_pipeline *pl,
 		hash[i] = ps_dedup_hash(e[i].waybill);
 		ps_dedup_prefetch(pl->dedup, hash[i]);
 		if (holds)
-			ps_holds_prefetch(holds, e[i].waybill);
+			ps_holds_prefetch_hash(holds, hash[i]);
 	}
 	for (unsigned i = 0; i < h->count; i++)
 		if (!e[i].invalid)
@@ -332,8 +332,9 @@ static inline void reject(struct ps_decision *d, const struct ps_plan *p,
 }
 
 /* Phase 2: steps 1-5 of the decision order; sortable records are listed
- * (with a hold list, each one's hold hash taken and its filter block
- * prefetched here, as far ahead of the look-up as the burst allows). */
+ * with their waybill's hash, the one the duplicate window and the hold
+ * set both read (with a hold list, its filter block prefetched here, as
+ * far ahead of the look-up as the burst allows). */
 static unsigned pre_decide(const struct ps_plan *p,
 			   const struct ps_holds *holds, struct burst *b)
 {
@@ -362,10 +363,9 @@ static unsigned pre_decide(const struct ps_plan *p,
 			reject(d, p, PS_R_BAD_BARCODE);
 		} else {
 			b->sortable[ns++] = (uint16_t)i;
-			if (holds) {
-				b->hold_hash[i] = ps_holds_hash(s->waybill);
-				ps_holds_prefetch_hash(holds, b->hold_hash[i]);
-			}
+			b->hash[i] = ps_dedup_hash(s->waybill);
+			if (holds)
+				ps_holds_prefetch_hash(holds, b->hash[i]);
 		}
 	}
 	return ns;
@@ -394,16 +394,16 @@ static inline void intercept(struct ps_decision *d, const struct ps_plan *p)
 
 /* Steps 6-8 for one sortable record; 1 when decided (intercepted, at the
  * recirculation limit, or a duplicate), 0 when it is to be decided
- * afresh. */
+ * afresh. maybe_held: the hold filter's answer (0 without a list). */
 static inline int held_or_remembered(struct ps_pipeline *pl,
 				     const struct ps_plan *p,
 				     const struct ps_holds *holds,
 				     const struct ps_scan *s, uint64_t hash,
-				     uint64_t hold_hash,
+				     int maybe_held,
 				     struct ps_decision *d, uint32_t now)
 {
 	struct ps_counters *c = pl->cnt;
-	if (holds && ps_holds_has_hash(holds, s->waybill, hold_hash)) {
+	if (maybe_held && ps_holds_table_has(holds, s->waybill, hash)) {
 		intercept(d, p);        /* never remembered, never a duplicate */
 		return 1;
 	}
@@ -466,16 +466,12 @@ static void decide(struct ps_pipeline *pl, const struct ps_plan *p,
 	struct ps_dedup *dd = pl->dedup;
 	unsigned nf = 0, i;
 	uint64_t t_start = tsc();
-	/* hashes first, then the look-ups with their buckets prefetched a
-	 * fixed distance ahead: far enough to hide a miss, near enough that
-	 * the line is still in L1 when its turn comes (a burst has up to
-	 * 32 x 22 records) */
-	for (i = 0; i < ns; i++) {
-		unsigned k = b->sortable[i];
-		b->hash[k] = ps_dedup_hash(b->scan[k].waybill);
-		if (i < DEDUP_AHEAD)
-			ps_dedup_prefetch(dd, b->hash[k]);
-	}
+	/* the look-ups with their buckets prefetched a fixed distance ahead
+	 * (the hashes are pre_decide's): far enough to hide a miss, near
+	 * enough that the line is still in L1 when its turn comes (a burst
+	 * has up to 32 x 22 records) */
+	for (i = 0; i < ns && i < DEDUP_AHEAD; i++)
+		ps_dedup_prefetch(dd, b->hash[b->sortable[i]]);
 	for (i = 0; i < ns && i < ENTRY_AHEAD; i++)
 		ps_dedup_prefetch_entry(dd, b->hash[b->sortable[i]]);
 	if (pl->manifest)
@@ -485,6 +481,12 @@ static void decide(struct ps_pipeline *pl, const struct ps_plan *p,
 			if (!b->scan[b->sortable[i]].region)
 				ps_manifest_prefetch(pl->manifest,
 						     b->scan[b->sortable[i]].waybill);
+	/* step 6's filter for the whole burst at once, its blocks
+	 * prefetched in pre_decide; the table is read below only for the
+	 * records it lets through */
+	if (holds)
+		ps_holds_filter_burst(holds, b->hash, b->sortable, ns,
+				      b->maybe_held);
 	for (i = 0; i < ns; i++) {
 		unsigned k = b->sortable[i];
 		if (i + DEDUP_AHEAD < ns)
@@ -493,7 +495,8 @@ static void decide(struct ps_pipeline *pl, const struct ps_plan *p,
 			ps_dedup_prefetch_entry(dd,
 						b->hash[b->sortable[i + ENTRY_AHEAD]]);
 		if (!held_or_remembered(pl, p, holds, &b->scan[k], b->hash[k],
-					b->hold_hash[k], &b->dec[k], now))
+					holds && b->maybe_held[k], &b->dec[k],
+					now))
 			b->fresh[nf++] = (uint16_t)k;
 	}
 	if (!nf) {
