@@ -57,10 +57,13 @@ static double run_held(const struct ps_plan *p, const struct ps_chute_state *cs,
 			hash_burst(h, k, i + BURST, hh[cur ^ 1]);
 		if (h) {
 			ps_holds_filter_burst(h, hh[cur], NULL, BURST, maybe);
-			for (uint32_t j = 0; j < BURST; j++)
-				if (maybe[j])
-					acc += (uint64_t)ps_holds_table_has(
-						h, k->wb[i + j], hh[cur][j]);
+			uint64_t w[BURST / 8];   /* mostly none passed */
+			memcpy(w, maybe, sizeof(w));
+			for (uint32_t q = 0; q < BURST / 8; q++)
+				for (uint32_t j = q * 8; w[q] && j < q * 8 + 8; j++)
+					if (maybe[j])
+						acc += (uint64_t)ps_holds_table_has(
+							h, k->wb[i + j], hh[cur][j]);
 		}
 		acc += hh[cur][BURST - 1];
 		ps_plan_decide_burst(p, cs, k->sp + i, dp, BURST);

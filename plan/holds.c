@@ -150,16 +150,22 @@ static void filter_burst_avx2(const struct ps_holds *h, const uint64_t *hash,
 		0x47b6137b, 0x44974d91, (int)0x8824ad5bu, (int)0xa2b7289du,
 		0x705495c7, 0x2df1424b, (int)0x9efc4947u, 0x5c6bfb31);
 	const __m256i one = _mm256_set1_epi32(1);
-	for (unsigned i = 0; i < n; i++) {
-		unsigned k = at ? at[i] : i;
-		uint64_t x = hash[k];
-		__m256i m = _mm256_mullo_epi32(
-			_mm256_set1_epi32((int)(uint32_t)x), salt);
-		m = _mm256_sllv_epi32(one, _mm256_srli_epi32(m, 27));
-		__m256i b = _mm256_load_si256(
-			(const __m256i *)(const void *)ps_holds_block_of(h, x));
-		maybe[k] = (uint8_t)_mm256_testc_si256(b, m);
-	}
+#define TEST_ONE(k) do {						\
+		uint64_t x = hash[k];					\
+		__m256i m = _mm256_mullo_epi32(				\
+			_mm256_set1_epi32((int)(uint32_t)x), salt);	\
+		m = _mm256_sllv_epi32(one, _mm256_srli_epi32(m, 27));	\
+		__m256i b = _mm256_load_si256((const __m256i *)		\
+			(const void *)ps_holds_block_of(h, x));		\
+		maybe[k] = (uint8_t)_mm256_testc_si256(b, m);		\
+	} while (0)
+	if (at)
+		for (unsigned i = 0; i < n; i++)
+			TEST_ONE(at[i]);
+	else
+		for (unsigned i = 0; i < n; i++)
+			TEST_ONE(i);
+#undef TEST_ONE
 }
 
 void ps_holds_filter_burst(const struct ps_holds *h, const uint64_t *hash,
