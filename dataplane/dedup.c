@@ -1,7 +1,7 @@
 /* dedup.c: the shared duplicate window (see dedup.h). */
 #include "dedup.h"
+#include "ps_wbhash.h"
 
-#include <endian.h>
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,14 +43,7 @@ void ps_dedup_free(struct ps_dedup *d)
 
 uint64_t ps_dedup_hash(const uint8_t *wb)
 {
-	uint64_t w[3];
-	memcpy(w, wb, 24);
-	uint64_t h = le64toh(w[0]) * 0xbf58476d1ce4e5b9ull;
-	h ^= le64toh(w[1]) * 0x94d049bb133111ebull;
-	h ^= (le64toh(w[2]) + 0x9e3779b97f4a7c15ull) * 0xd6e8feb86659fd93ull;
-	h ^= h >> 32;
-	h *= 0xd6e8feb86659fd93ull;
-	return h ^ (h >> 32);
+	return ps_wb_hash64(wb);
 }
 
 static inline struct ps_dedup_head *head_of(const struct ps_dedup *d,

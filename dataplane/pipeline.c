@@ -31,8 +31,8 @@ struct burst {
 	unsigned n_req;
 	struct ps_scan scan[MAX_RECS];
 	struct ps_decision dec[MAX_RECS];
-	uint64_t hash[MAX_RECS];
-	uint64_t hold_hash[MAX_RECS];    /* with a non-empty hold list */
+	uint64_t hash[MAX_RECS];         /* the waybill's (window and holds) */
+	uint8_t maybe_held[MAX_RECS];    /* the hold filter's answer */
 	uint16_t sortable[MAX_RECS];
 	uint16_t fresh[MAX_RECS];
 	uint8_t src[MAX_RECS];   /* enum ps_region_source */
@@ -87,16 +87,26 @@ static uint64_t *invalid_counter(struct ps_counters *c, unsigned kind,
 	}
 }
 
-static uint64_t *status_counter(struct ps_counters *c, uint8_t status)
+/* The figures of one kind 5 batch, tallied per result and added to the
+ * counters once for the batch. */
+struct result_tally {
+	uint32_t status[PS_SORT_STATUS_MAX + 1];   /* valid: 1..MAX */
+	uint32_t held, unknown, busy, rounds, missorts;
+};
+
+static void add_tally(struct ps_counters *c, const struct result_tally *t)
 {
-	switch (status) {
-	case PS_SORT_SORTED: return &c->sort_sorted;
-	case PS_SORT_CHUTE_FULL: return &c->sort_chute_full;
-	case PS_SORT_CHUTE_BLOCKED: return &c->sort_chute_blocked;
-	case PS_SORT_DISCHARGE_FAILED: return &c->sort_discharge_failed;
-	case PS_SORT_NO_DESTINATION: return &c->sort_no_destination;
-	default: return &c->sort_lost;
-	}
+	c->sort_sorted += t->status[PS_SORT_SORTED];
+	c->sort_chute_full += t->status[PS_SORT_CHUTE_FULL];
+	c->sort_chute_blocked += t->status[PS_SORT_CHUTE_BLOCKED];
+	c->sort_discharge_failed += t->status[PS_SORT_DISCHARGE_FAILED];
+	c->sort_no_destination += t->status[PS_SORT_NO_DESTINATION];
+	c->sort_lost += t->status[PS_SORT_LOST];
+	c->sort_held += t->held;
+	c->sort_unknown += t->unknown;
+	c->dedup_busy += t->busy;
+	c->rounds += t->rounds;
+	c->sort_missorts += t->missorts;
 }
 
 /* Kind 3: every valid entry in order, in force on every core on return. */
@@ -135,37 +145,54 @@ static void sort_event(struct ps_event *ev, const struct ps_sort_result *r,
 	ev->missort = (uint8_t)missort;
 }
 
-/* One valid sort result: the remembered entry changed (dedup.c), the
- * figures counted. Sets *known and returns whether it is a missort. */
-static int apply_sort_result(struct ps_pipeline *pl, const struct ps_plan *p,
-			     const struct ps_holds *holds,
-			     const struct ps_sort_result *r, uint64_t hash,
-			     uint32_t now, int *known)
+/* A result's waybill checked as the spec says (ps_waybill_check). */
+static int waybill_ok(const struct ps_sort_result *r)
 {
-	struct ps_counters *c = pl->cnt;
+	uint8_t len;
+	return ps_waybill_check(r->waybill, &len) == PS_WB_VALID;
+}
+
+/* One sort result valid but for its waybill, not yet checked: the
+ * remembered entry changed (dedup.c), the figures tallied. The window and
+ * the hold list hold only waybills that passed the check (sortable
+ * records; ps_hold_waybill), so a waybill either knows is valid; the
+ * others are checked here. Sets *known and returns whether it is a
+ * missort, or -1 when the waybill is invalid (nothing changed or
+ * tallied). */
+static inline int apply_sort_result(struct ps_pipeline *pl,
+				    const struct ps_plan *p,
+				    const struct ps_holds *holds,
+				    const struct ps_sort_result *r,
+				    uint64_t hash, uint32_t now, int *known,
+				    struct result_tally *t)
+{
 	struct ps_dedup_entry was;
 	int missort = 0;
 	*known = 0;
-	(*status_counter(c, r->status))++;
-	if (ps_holds_has(holds, r->waybill)) {
-		c->sort_held++;          /* changes no remembered decision */
+	if (holds && ps_holds_has_hash(holds, r->waybill, hash)) {
+		if (!waybill_ok(r))     /* a list not from ps_hold_waybill */
+			return -1;
+		t->held++;               /* changes no remembered decision */
 	} else {
 		enum ps_dedup_result x = ps_dedup_sort_result(
 			pl->dedup, hash, r->waybill, now, r->status, &was);
 		if (x == PS_DEDUP_HIT) {
 			*known = 1;
 		} else {
-			c->sort_unknown++;
-			c->dedup_busy += x == PS_DEDUP_BUSY;
+			if (!waybill_ok(r))
+				return -1;
+			t->unknown++;
+			t->busy += x == PS_DEDUP_BUSY;
 		}
 	}
+	t->status[r->status]++;
 	if (*known && r->status == PS_SORT_SORTED)
 		missort = r->chute != was.dec.chute &&
 			  (!p || (r->chute != p->reject &&
 				  r->chute != p->intercept));
 	else if (*known && r->status != PS_SORT_LOST)
-		c->rounds++;
-	c->sort_missorts += (unsigned)missort;
+		t->rounds++;
+	t->missorts += (unsigned)missort;
 	if (pl->loop) {
 		struct ps_chute_sort_counters *k;
 		if (r->status == PS_SORT_SORTED) {
@@ -181,9 +208,14 @@ static int apply_sort_result(struct ps_pipeline *pl, const struct ps_plan *p,
 	return missort;
 }
 
-/* Kind 5: every valid entry in order; each exported as an event. The
- * entries' window buckets (and hold slots) are prefetched first, as for a
- * scan batch: the look-ups then overlap instead of waiting one by one. */
+/* Kind 5: every valid entry in order; each exported as an event when
+ * events are exported. Each entry is decoded, hashed and its window
+ * bucket (and hold filter block) prefetched in one pass, the matching
+ * slots prefetched in a second, so that the look-ups overlap instead of
+ * waiting one by one; the counters are added once for the batch. A
+ * waybill is checked only when the window does not know it (see
+ * apply_sort_result); an entry that breaks another rule is decoded again
+ * with the check, for the cause in the spec's order. */
 static unsigned apply_sort_results(struct ps_pipeline *pl,
 				   const struct ps_plan *p,
 				   const struct ps_holds *holds,
@@ -193,32 +225,42 @@ static unsigned apply_sort_results(struct ps_pipeline *pl,
 	struct ps_sort_result e[PS_MAX_SORT_RESULTS];
 	struct ps_event ev[PS_MAX_SORT_RESULTS];
 	uint64_t hash[PS_MAX_SORT_RESULTS];
-	unsigned applied = 0;
-	ps_sort_result_decode_burst(pay, h, e);
+	struct result_tally t = { 0 };
+	unsigned applied = 0, n = h->count;
+	const uint8_t *at = pay + PS_HDR_LEN;
 	if (holds && !ps_holds_count(holds))
 		holds = NULL;
-	for (unsigned i = 0; i < h->count; i++) {
-		if (e[i].invalid)
+	for (unsigned i = 0; i < n; i++, at += PS_SORT_RESULT_LEN) {
+		if (ps_sort_result_decode_unchecked(at, &e[i]) != PS_ENT_VALID) {
+			ps_sort_result_decode(at, &e[i]);
 			continue;
+		}
 		hash[i] = ps_dedup_hash(e[i].waybill);
 		ps_dedup_prefetch(pl->dedup, hash[i]);
 		if (holds)
-			ps_holds_prefetch(holds, e[i].waybill);
+			ps_holds_prefetch_hash(holds, hash[i]);
 	}
-	for (unsigned i = 0; i < h->count; i++)
+	for (unsigned i = 0; i < n; i++)
 		if (!e[i].invalid)
 			ps_dedup_prefetch_entry(pl->dedup, hash[i]);
-	for (unsigned i = 0; i < h->count; i++) {
+	for (unsigned i = 0; i < n; i++) {
 		if (e[i].invalid) {
 			(*invalid_counter(pl->cnt, h->kind, e[i].invalid))++;
 			continue;
 		}
 		int known;
 		int missort = apply_sort_result(pl, p, holds, &e[i], hash[i],
-						now, &known);
-		sort_event(&ev[applied], &e[i], h->site, known, missort);
+						now, &known, &t);
+		if (missort < 0) {
+			pl->cnt->sort_invalid_waybill++;
+			continue;
+		}
+		if (pl->export_fn)
+			sort_event(&ev[applied], &e[i], h->site, known,
+				   missort);
 		applied++;
 	}
+	add_tally(pl->cnt, &t);
 	if (pl->export_fn && applied)
 		pl->export_fn(pl->export_ctx, ev, applied);
 	return applied;
@@ -348,8 +390,9 @@ static inline void reject(struct ps_decision *d, const struct ps_plan *p,
 }
 
 /* Phase 2: steps 1-5 of the decision order; sortable records are listed
- * (with a hold list, each one's hold hash taken and its filter block
- * prefetched here, as far ahead of the look-up as the burst allows). */
+ * with their waybill's hash, the one the duplicate window and the hold
+ * set both read (with a hold list, its filter block prefetched here, as
+ * far ahead of the look-up as the burst allows). */
 static unsigned pre_decide(const struct ps_plan *p,
 			   const struct ps_holds *holds, struct burst *b)
 {
@@ -378,10 +421,9 @@ static unsigned pre_decide(const struct ps_plan *p,
 			reject(d, p, PS_R_BAD_BARCODE);
 		} else {
 			b->sortable[ns++] = (uint16_t)i;
-			if (holds) {
-				b->hold_hash[i] = ps_holds_hash(s->waybill);
-				ps_holds_prefetch_hash(holds, b->hold_hash[i]);
-			}
+			b->hash[i] = ps_dedup_hash(s->waybill);
+			if (holds)
+				ps_holds_prefetch_hash(holds, b->hash[i]);
 		}
 	}
 	return ns;
@@ -410,16 +452,16 @@ static inline void intercept(struct ps_decision *d, const struct ps_plan *p)
 
 /* Steps 6-8 for one sortable record; 1 when decided (intercepted, at the
  * recirculation limit, or a duplicate), 0 when it is to be decided
- * afresh. */
+ * afresh. maybe_held: the hold filter's answer (0 without a list). */
 static inline int held_or_remembered(struct ps_pipeline *pl,
 				     const struct ps_plan *p,
 				     const struct ps_holds *holds,
 				     const struct ps_scan *s, uint64_t hash,
-				     uint64_t hold_hash,
+				     int maybe_held,
 				     struct ps_decision *d, uint32_t now)
 {
 	struct ps_counters *c = pl->cnt;
-	if (holds && ps_holds_has_hash(holds, s->waybill, hold_hash)) {
+	if (maybe_held && ps_holds_table_has(holds, s->waybill, hash)) {
 		intercept(d, p);        /* never remembered, never a duplicate */
 		return 1;
 	}
@@ -482,16 +524,12 @@ static void decide(struct ps_pipeline *pl, const struct ps_plan *p,
 	struct ps_dedup *dd = pl->dedup;
 	unsigned nf = 0, i;
 	uint64_t t_start = tsc();
-	/* hashes first, then the look-ups with their buckets prefetched a
-	 * fixed distance ahead: far enough to hide a miss, near enough that
-	 * the line is still in L1 when its turn comes (a burst has up to
-	 * 32 x 22 records) */
-	for (i = 0; i < ns; i++) {
-		unsigned k = b->sortable[i];
-		b->hash[k] = ps_dedup_hash(b->scan[k].waybill);
-		if (i < DEDUP_AHEAD)
-			ps_dedup_prefetch(dd, b->hash[k]);
-	}
+	/* the look-ups with their buckets prefetched a fixed distance ahead
+	 * (the hashes are pre_decide's): far enough to hide a miss, near
+	 * enough that the line is still in L1 when its turn comes (a burst
+	 * has up to 32 x 22 records) */
+	for (i = 0; i < ns && i < DEDUP_AHEAD; i++)
+		ps_dedup_prefetch(dd, b->hash[b->sortable[i]]);
 	for (i = 0; i < ns && i < ENTRY_AHEAD; i++)
 		ps_dedup_prefetch_entry(dd, b->hash[b->sortable[i]]);
 	if (pl->manifest)
@@ -501,6 +539,12 @@ static void decide(struct ps_pipeline *pl, const struct ps_plan *p,
 			if (!b->scan[b->sortable[i]].region)
 				ps_manifest_prefetch(pl->manifest,
 						     b->scan[b->sortable[i]].waybill);
+	/* step 6's filter for the whole burst at once, its blocks
+	 * prefetched in pre_decide; the table is read below only for the
+	 * records it lets through */
+	if (holds)
+		ps_holds_filter_burst(holds, b->hash, b->sortable, ns,
+				      b->maybe_held);
 	for (i = 0; i < ns; i++) {
 		unsigned k = b->sortable[i];
 		if (i + DEDUP_AHEAD < ns)
@@ -509,7 +553,8 @@ static void decide(struct ps_pipeline *pl, const struct ps_plan *p,
 			ps_dedup_prefetch_entry(dd,
 						b->hash[b->sortable[i + ENTRY_AHEAD]]);
 		if (!held_or_remembered(pl, p, holds, &b->scan[k], b->hash[k],
-					b->hold_hash[k], &b->dec[k], now))
+					holds && b->maybe_held[k], &b->dec[k],
+					now))
 			b->fresh[nf++] = (uint16_t)k;
 	}
 	if (!nf) {

@@ -517,8 +517,8 @@ static enum ps_entry_cause sort_result_rules(const struct ps_sort_result *r)
 	return PS_ENT_VALID;
 }
 
-enum ps_entry_cause ps_sort_result_decode(const uint8_t *e,
-					  struct ps_sort_result *r)
+enum ps_entry_cause ps_sort_result_decode_unchecked(const uint8_t *e,
+						    struct ps_sort_result *r)
 {
 	r->waybill = e;
 	r->event_seq = ld32(e + 24);
@@ -528,6 +528,16 @@ enum ps_entry_cause ps_sort_result_decode(const uint8_t *e,
 	r->ts_ms = ld64(e + 32);
 	r->plan_version = ld32(e + 40);
 	r->reserved2 = ld32(e + 44);
+	r->waybill_len = 0;
+	r->waybill_status = PS_WB_VALID;        /* not checked */
+	r->invalid = (uint8_t)sort_result_rules(r);
+	return (enum ps_entry_cause)r->invalid;
+}
+
+enum ps_entry_cause ps_sort_result_decode(const uint8_t *e,
+					  struct ps_sort_result *r)
+{
+	ps_sort_result_decode_unchecked(e, r);
 	r->waybill_status = (uint8_t)ps_waybill_check(e, &r->waybill_len);
 	r->invalid = (uint8_t)sort_result_rules(r);
 	return (enum ps_entry_cause)r->invalid;

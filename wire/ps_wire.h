@@ -342,6 +342,13 @@ void ps_chute_report_encode(uint8_t *e, const struct ps_chute_report *s);
  * waybill_len, waybill_status). Returns the cause. */
 enum ps_entry_cause ps_sort_result_decode(const uint8_t *e,
 					  struct ps_sort_result *out);
+/* The same with every rule but the waybill's (waybill_status is set to
+ * PS_WB_VALID unchecked, waybill_len to 0): for a caller that checks the
+ * waybill only when it must (the dataplane: a waybill its duplicate window
+ * knows passed the check when it was scanned); ps_sort_result_decode then
+ * gives the full verdict. */
+enum ps_entry_cause ps_sort_result_decode_unchecked(const uint8_t *e,
+						    struct ps_sort_result *out);
 /* Decode all entries of a checked kind 5 request; returns how many are
  * valid. */
 unsigned ps_sort_result_decode_burst(const uint8_t *payload,

@@ -367,6 +367,21 @@ Test(sorter, lost_forgets_the_decision)
 	cr_assert_eq(cnt.rounds, 0);
 }
 
+/* The pipeline takes a record's hash once, for the window, and hands it
+ * to the hold set: the two must be the same function. */
+Test(sorter, hold_set_hashes_as_the_window)
+{
+	for (unsigned i = 0; i < 100000; i++) {
+		uint8_t wb[24];
+		memset(wb, 0, sizeof(wb));
+		snprintf((char *)wb, sizeof(wb), "%s%013u",
+			 i & 1 ? "SF" : "JT", i * 2654435761u);
+		if (i % 7 == 0)
+			memset(wb, (int)i, sizeof(wb));    /* any bytes */
+		cr_assert_eq(ps_holds_hash(wb), ps_dedup_hash(wb), "%u", i);
+	}
+}
+
 Test(sorter, held_waybill_intercepted_and_never_remembered)
 {
 	uint8_t w[2][24];
@@ -459,6 +474,30 @@ Test(sorter, invalid_entries_skipped_and_not_counted_as_applied)
 	r = result_from(&pl, SORTER, "bad waybill", 10, PS_SORT_SORTED, 1, &n);
 	cr_assert_eq(ack_count(r, n), 0);
 	cr_assert_eq(cnt.sort_invalid_waybill, 1);
+	/* the waybill's rule comes first, though the dataplane checks a
+	 * waybill only when its window does not know it */
+	r = result_from(&pl, SORTER, "bad waybill", 10, 0, 1, &n);
+	cr_assert_eq(ack_count(r, n), 0);
+	cr_assert_eq(cnt.sort_invalid_waybill, 2);
+	cr_assert_eq(cnt.sort_invalid_status, 0);
+	r = result_from(&pl, SORTER, "JT0000000072", 10, 0, 1, &n);
+	cr_assert_eq(ack_count(r, n), 0);
+	cr_assert_eq(cnt.sort_invalid_status, 1);
+	/* bytes after the text: invalid, known or not */
+	scan("JT0000000073", 330000000000ull, 1);
+	uint8_t pay5[16 + 48], wb[24];
+	waybill(wb, "JT0000000073");
+	wb[20] = 'X';
+	header(pay5, PS_KIND_SORT_RESULT, 1);
+	struct ps_sort_result bad = { .waybill = wb, .chute = 10,
+				      .status = PS_SORT_CHUTE_FULL };
+	ps_sort_result_encode(pay5 + 16, &bad);
+	r = run(&pl, build(SORTER, pay5, sizeof(pay5)), 1, &n);
+	cr_assert_eq(ack_count(r, n), 0);
+	cr_assert_eq(cnt.sort_invalid_waybill, 3);
+	cr_assert_eq(cnt.sort_unknown, 0);
+	cr_assert_eq(cnt.rounds, 0);
+	cr_assert_eq(cnt.sort_chute_full, 0);
 	/* with no plan the configured site answers */
 	struct ps_plan *keep = plan;
 	plan = NULL;

@@ -845,6 +845,14 @@ Test(wire, sort_result_entry_rules)
 	cr_assert_eq(ps_sort_result_decode(bad, &r), PS_ENT_RESERVED);
 	bad[31] = 0;
 	cr_assert_eq(ps_sort_result_decode(bad, &r), PS_ENT_VALID);
+	/* unchecked: every rule but the waybill's */
+	bad[0] = '?';
+	cr_assert_eq(ps_sort_result_decode(bad, &r), PS_ENT_WAYBILL);
+	cr_assert_eq(ps_sort_result_decode_unchecked(bad, &r), PS_ENT_VALID);
+	cr_assert_eq(r.chute, 41);
+	cr_assert_eq(r.status, PS_SORT_SORTED);
+	bad[31] = 1;
+	cr_assert_eq(ps_sort_result_decode_unchecked(bad, &r), PS_ENT_RESERVED);
 
 	/* the burst counts the valid entries only */
 	uint8_t buf[sizeof(golden_results)];
