@@ -499,7 +499,7 @@ static void resolve_regions(struct ps_pipeline *pl, struct burst *b,
 	}
 	if (!m)
 		return;
-	if (pl->manifest)
+	if (pl->manifest && !ps_manifest_empty(pl->manifest))
 		ps_manifest_get_burst(pl->manifest, wbs, m,
 				      pl->manifest_now_ms, region);
 	else
@@ -532,7 +532,7 @@ static void decide(struct ps_pipeline *pl, const struct ps_plan *p,
 		ps_dedup_prefetch(dd, b->hash[b->sortable[i]]);
 	for (i = 0; i < ns && i < ENTRY_AHEAD; i++)
 		ps_dedup_prefetch_entry(dd, b->hash[b->sortable[i]]);
-	if (pl->manifest)
+	if (pl->manifest && !ps_manifest_empty(pl->manifest))
 		/* the barcode-only records' manifest buckets come in while
 		 * the duplicate window is looked up */
 		for (i = 0; i < ns; i++)

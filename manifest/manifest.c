@@ -126,6 +126,11 @@ uint64_t ps_manifest_get_expiry(const struct ps_manifest *m,
 	return ps_mtable_get_expiry(current(m), wb, now_ms, expires_ms);
 }
 
+int ps_manifest_empty(const struct ps_manifest *m)
+{
+	return ps_mtable_count(current(m)) == 0;
+}
+
 void ps_manifest_prefetch(const struct ps_manifest *m, const uint8_t *wb)
 {
 	ps_mtable_prefetch(current(m), wb);

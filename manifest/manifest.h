@@ -44,6 +44,9 @@ uint64_t ps_manifest_get(const struct ps_manifest *m, const uint8_t *wb,
 uint64_t ps_manifest_get_expiry(const struct ps_manifest *m,
 				const uint8_t *wb, uint64_t now_ms,
 				uint64_t *expires_ms);
+/* No entry at all: the dataplane skips its look-ups (an empty manifest
+ * costs a burst one load). */
+int ps_manifest_empty(const struct ps_manifest *m);
 /* Start bringing wb's bucket into the cache for a look-up soon after. */
 void ps_manifest_prefetch(const struct ps_manifest *m, const uint8_t *wb);
 /* n lookups, prefetched; regions[i] = 0 when absent or lapsed. */

@@ -383,7 +383,7 @@ enum ps_mtable_put ps_mtable_put(struct ps_mtable *t, const uint8_t *wb,
 	STORE(&bk->tag[slot], (uint32_t)(h >> 32));
 	STORE(&bk->idx[slot], ei + 1);
 	write_end(bk);
-	t->count++;
+	STORE(&t->count, t->count + 1);
 	if (!t->index_huge && t->count >= t->nb / 16)
 		index_to_huge_pages(t);
 	return PS_MT_ADDED;
@@ -438,7 +438,7 @@ static void remove_at(struct ps_mtable *t, uint64_t h, uint64_t b,
 	STORE(&e->expires_ms, 0);
 	STORE(&e->region, t->free_head);
 	t->free_head = ei;
-	t->count--;
+	STORE(&t->count, t->count - 1);
 }
 
 int ps_mtable_del(struct ps_mtable *t, const uint8_t *wb)
@@ -503,7 +503,7 @@ void ps_mtable_each(const struct ps_mtable *t, ps_mtable_visit_fn fn,
 
 uint64_t ps_mtable_count(const struct ps_mtable *t)
 {
-	return t->count;
+	return LOAD(&t->count);
 }
 
 uint64_t ps_mtable_capacity(const struct ps_mtable *t)
