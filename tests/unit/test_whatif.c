@@ -690,3 +690,69 @@ Test(replay, equals_two_dataplane_pipelines)
 	ps_plan_free(b);
 	ps_plan_free(c2);
 }
+
+/* -------------------------------------------------- hostile timestamps */
+
+/* One scan datagram of one INDUCT record of waybill pool[i], region
+ * 330101001001 (route 33 under both plans), at c->ts_us. */
+static void scan_one(struct cap *c, unsigned i)
+{
+	uint8_t pay[PS_HDR_LEN + PS_SCAN_LEN], wb[24];
+	struct ps_scan s;
+	memset(&s, 0, sizeof(s));
+	pool_waybill(i, wb);
+	header(pay, c, PS_KIND_SCAN, 1);
+	s.waybill = wb;
+	s.region = 330101001001ull;
+	s.ts_ms = c->ts_us / 1000u;
+	s.scan_type = PS_SCAN_INDUCT;
+	s.device = 1;
+	s.event_seq = c->seq;
+	ps_scan_encode(pay + PS_HDR_LEN, &s);
+	put_frame(c, pay, PS_HDR_LEN + PS_SCAN_LEN, 0);
+}
+
+static FILE *open_capture(char *path)
+{
+	int fd = mkstemp(path);
+	cr_assert(fd >= 0);
+	FILE *f = fdopen(fd, "wb");
+	uint32_t gh[6] = { 0xa1b2c3d4u, 2u | 4u << 16, 0, 0, 65535, 1 };
+	fwrite(gh, 4, 6, f);
+	return f;
+}
+
+/* A pcap's seconds are 32 bits: a frame 2^32 - 1 seconds after the first
+ * (a corrupt stamp, or a hostile file) must not wrap the window's clock
+ * (an entry stamped at second 2^32 - 1 would read as empty: nothing
+ * remembered from then on). */
+Test(replay, a_far_future_frame_does_not_wrap_the_window)
+{
+	struct ps_plan *a = compile(plan_a), *b = compile(plan_b);
+	char path[] = "/tmp/test_whatif_XXXXXX";
+	struct cap c = { open_capture(path), 0, 1 };
+	scan_one(&c, 1);
+	c.ts_us = 0xffffffffull * 1000000u;
+	scan_one(&c, 2);
+	scan_one(&c, 2);                 /* its duplicate */
+	c.ts_us += 999999u;
+	scan_one(&c, 2);                 /* and again, the same second */
+	fclose(c.f);
+	for (int ref = 0; ref < 2; ref++) {
+		struct wi_opts o = { .plan = { a, b }, .name = { "a", "b" },
+				     .capacity = 4096 };
+		struct wi_result r;
+		run(&o, path, ref, &r);
+		cr_assert_eq(r.tally.records, 4);
+		for (int k = 0; k < 2; k++)
+			cr_assert_eq(r.tally.by_reason[k][PS_R_DUPLICATE], 2,
+				     "%s, plan %d: %llu duplicates",
+				     ref ? "reference" : "replay", k,
+				     (unsigned long long)
+				     r.tally.by_reason[k][PS_R_DUPLICATE]);
+		wi_result_free(&r);
+	}
+	unlink(path);
+	ps_plan_free(a);
+	ps_plan_free(b);
+}
