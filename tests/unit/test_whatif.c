@@ -784,3 +784,38 @@ Test(replay, a_far_future_frame_does_not_wrap_the_window)
 	ps_plan_free(a);
 	ps_plan_free(b);
 }
+
+/* A frame stamped before the clock plays at the clock's second: the
+ * window's clock never goes back (no entry comes back to life, none
+ * expires twice). */
+Test(replay, a_frame_stamped_earlier_plays_at_the_clock)
+{
+	struct ps_plan *a = compile(plan_a), *b = compile(plan_b);
+	char path[] = "/tmp/test_whatif_XXXXXX";
+	struct cap c = { open_capture(path), 1700000000ull * 1000000u, 1 };
+	scan_one(&c, 1);                 /* second 0: fresh */
+	c.ts_us += 100000000u;
+	scan_one(&c, 1);                 /* second 100, past the window: fresh */
+	c.ts_us -= 95000000u;
+	scan_one(&c, 1);                 /* stamped second 5 (further back than
+					  * the window's skew), played at 100:
+					  * the duplicate of the second */
+	fclose(c.f);
+	for (int ref = 0; ref < 2; ref++) {
+		struct wi_opts o = { .plan = { a, b }, .name = { "a", "b" },
+				     .capacity = 4096, .window_s = 10 };
+		struct wi_result r;
+		run(&o, path, ref, &r);
+		cr_assert_eq(r.tally.records, 3);
+		for (int k = 0; k < 2; k++)
+			cr_assert_eq(r.tally.by_reason[k][PS_R_DUPLICATE], 1,
+				     "%s, plan %d: %llu duplicates",
+				     ref ? "reference" : "replay", k,
+				     (unsigned long long)
+				     r.tally.by_reason[k][PS_R_DUPLICATE]);
+		wi_result_free(&r);
+	}
+	unlink(path);
+	ps_plan_free(a);
+	ps_plan_free(b);
+}
