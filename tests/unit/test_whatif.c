@@ -3,8 +3,11 @@
  * (grouping of changed decisions, chutes gaining and losing, peak records
  * per 5 minutes, records becoming NO_ROUTE / CHUTE_UNAVAILABLE), and its
  * replay: random captures (duplicates, chute states, sort results, holds,
- * a manifest, a window small enough to evict) give exactly the counts two
- * dataplane pipelines give (the reference path, wi_engine.h). */
+ * a manifest, a window small enough to evict, plans whose routes use
+ * their reject and intercept chutes) give exactly the counts two
+ * dataplane pipelines give (the reference path, wi_engine.h); and the
+ * window's clock on hostile stamps (a frame stamped earlier, one 2^32 - 1
+ * seconds after the first). */
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
