@@ -70,6 +70,11 @@ static uint64_t tally_digest(const struct wi_result *r)
 	h = mix(h, r->scan_datagrams);
 	h = mix(h, r->sorter_datagrams);
 	h = mix(h, r->dropped);
+	h = mix(h, r->frames);
+	h = mix(h, r->cut);
+	h = mix(h, r->first_ms);
+	h = mix(h, r->last_ms);
+	h = mix(h, t->windows_left_out);
 	for (int k = 0; k < 2; k++)
 		for (unsigned i = 0; i < PS_REASON_COUNT; i++)
 			h = mix(h, t->by_reason[k][i]);

@@ -10,6 +10,11 @@
 #include "wi_capture.h"
 #include "wi_engine.h"
 
+/* The window's clock stops here: room above it for an entry's stamp
+ * (second + 1) and a sorter report's last second (second + hold_s) in 32
+ * bits. A capture that long (136 years) has corrupt stamps anyway. */
+#define WI_CLOCK_MAX (UINT32_MAX - 65536u)
+
 struct replay {
 	struct wi_fast *fast;    /* one of the two engines (wi_engine.h) */
 	struct wi_pipes *pipes;
@@ -110,10 +115,15 @@ static void replay_frames(struct replay *x, struct wi_capture *cap)
 			first = ts;
 			started = 1;
 		}
-		/* the window's clock: capture seconds, never going back */
-		uint32_t s = ts > first ? (uint32_t)((ts - first) / 1000000u) : 0;
+		/* the window's clock: capture seconds, never going back, and
+		 * never past WI_CLOCK_MAX (a pcap's stamps span up to 2^32 s:
+		 * wrapped, the clock would go back, and at 2^32 - 1 an entry's
+		 * stamp, second + 1, would read as empty) */
+		uint64_t s = ts > first ? (ts - first) / 1000000u : 0;
+		if (s > WI_CLOCK_MAX)
+			s = WI_CLOCK_MAX;
 		if (s > clock_s)
-			clock_s = s;
+			clock_s = (uint32_t)s;
 		if (clock_s != x->burst_s || x->n == PS_BURST)
 			flush(x);
 		x->burst_s = clock_s;

@@ -3,8 +3,11 @@
  * (grouping of changed decisions, chutes gaining and losing, peak records
  * per 5 minutes, records becoming NO_ROUTE / CHUTE_UNAVAILABLE), and its
  * replay: random captures (duplicates, chute states, sort results, holds,
- * a manifest, a window small enough to evict) give exactly the counts two
- * dataplane pipelines give (the reference path, wi_engine.h). */
+ * a manifest, a window small enough to evict, plans whose routes use
+ * their reject and intercept chutes) give exactly the counts two
+ * dataplane pipelines give (the reference path, wi_engine.h); and the
+ * window's clock on hostile stamps (a frame stamped earlier, one 2^32 - 1
+ * seconds after the first). */
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -403,6 +406,16 @@ static const char *plan_c =
 	"route 11 1 11,12\nroute 33 2 21,22,23\nroute 3307 3 32\n"
 	"rule 10 1 41 carrier=SF\ndefault 2 50\n";
 
+/* And one whose routes use its own reject and intercept chutes: a sorter
+ * report takes those out of nothing, so a remembered decision for one of
+ * them stays a duplicate under a FULL report (the exempt chutes of the
+ * look-up and of the insert's check). */
+static const char *plan_d =
+	"plan d\nsite 1 33\nreject 999\nintercept 998\nrecirculate 2\n"
+	"hub 1 county A\nhub 2 county B\nhub 3 county C\n"
+	"route 11 1 999,12\nroute 33 2 998\nroute 3307 3 31,999\n"
+	"rule 10 1 41 carrier=SF\ndefault 2 50\n";
+
 static struct ps_plan *compile(const char *text)
 {
 	struct ps_plan_src src;
@@ -616,7 +629,7 @@ static void run(struct wi_opts *o, const char *path, int reference,
 Test(replay, equals_two_dataplane_pipelines)
 {
 	struct ps_plan *a = compile(plan_a), *b = compile(plan_b),
-		       *c2 = compile(plan_c);
+		       *c2 = compile(plan_c), *d = compile(plan_d);
 	uint8_t held[POOL / 10][24];
 	for (unsigned i = 0; i < POOL / 10; i++)
 		pool_waybill(i * 10 + 3, held[i]);
@@ -641,7 +654,8 @@ Test(replay, equals_two_dataplane_pipelines)
 	/* 8 ways: one bucket; then 2, 4, 8, 16 and 512 buckets for 150
 	 * waybills */
 	static const uint64_t capacity[] = { 8, 16, 32, 64, 128, 4096 };
-	uint64_t seen[PS_REASON_COUNT] = { 0 }, changed = 0, evicting = 0;
+	uint64_t seen[PS_REASON_COUNT] = { 0 }, changed = 0, evicting = 0,
+		 exempt_dups = 0;
 	for (uint64_t seed = 1; seed <= 24; seed++) {
 		random_capture(path, seed, 600);
 		struct wi_result big;
@@ -670,6 +684,21 @@ Test(replay, equals_two_dataplane_pipelines)
 			wi_result_free(&y);
 		}
 		wi_result_free(&big);
+		/* the exempt chutes, under the candidate and the current plan */
+		for (unsigned c = 1; c < 6; c += 4) {
+			struct wi_result x, y;
+			struct wi_opts od = o;
+			od.plan[0] = seed & 1 ? a : d;
+			od.plan[1] = seed & 1 ? d : b;
+			od.capacity = capacity[c];
+			run(&od, path, 0, &x);
+			run(&od, path, 1, &y);
+			same_results(&x, &y);
+			exempt_dups += x.tally.by_reason[seed & 1 ? 1 : 0]
+							[PS_R_DUPLICATE];
+			wi_result_free(&x);
+			wi_result_free(&y);
+		}
 	}
 	unlink(path);
 	/* the captures went through every step the comparison is about */
@@ -683,10 +712,113 @@ Test(replay, equals_two_dataplane_pipelines)
 			  reasons[i]);
 	cr_assert(changed > 0);
 	cr_assert(evicting > 0);
+	cr_assert(exempt_dups > 0);
 	free(cs);
 	ps_manifest_close(mf);
 	ps_holds_free(holds);
 	ps_plan_free(a);
 	ps_plan_free(b);
 	ps_plan_free(c2);
+	ps_plan_free(d);
+}
+
+/* -------------------------------------------------- hostile timestamps */
+
+/* One scan datagram of one INDUCT record of waybill pool[i], region
+ * 330101001001 (route 33 under both plans), at c->ts_us. */
+static void scan_one(struct cap *c, unsigned i)
+{
+	uint8_t pay[PS_HDR_LEN + PS_SCAN_LEN], wb[24];
+	struct ps_scan s;
+	memset(&s, 0, sizeof(s));
+	pool_waybill(i, wb);
+	header(pay, c, PS_KIND_SCAN, 1);
+	s.waybill = wb;
+	s.region = 330101001001ull;
+	s.ts_ms = c->ts_us / 1000u;
+	s.scan_type = PS_SCAN_INDUCT;
+	s.device = 1;
+	s.event_seq = c->seq;
+	ps_scan_encode(pay + PS_HDR_LEN, &s);
+	put_frame(c, pay, PS_HDR_LEN + PS_SCAN_LEN, 0);
+}
+
+static FILE *open_capture(char *path)
+{
+	int fd = mkstemp(path);
+	cr_assert(fd >= 0);
+	FILE *f = fdopen(fd, "wb");
+	uint32_t gh[6] = { 0xa1b2c3d4u, 2u | 4u << 16, 0, 0, 65535, 1 };
+	fwrite(gh, 4, 6, f);
+	return f;
+}
+
+/* A pcap's seconds are 32 bits: a frame 2^32 - 1 seconds after the first
+ * (a corrupt stamp, or a hostile file) must not wrap the window's clock
+ * (an entry stamped at second 2^32 - 1 would read as empty: nothing
+ * remembered from then on). */
+Test(replay, a_far_future_frame_does_not_wrap_the_window)
+{
+	struct ps_plan *a = compile(plan_a), *b = compile(plan_b);
+	char path[] = "/tmp/test_whatif_XXXXXX";
+	struct cap c = { open_capture(path), 0, 1 };
+	scan_one(&c, 1);
+	c.ts_us = 0xffffffffull * 1000000u;
+	scan_one(&c, 2);
+	scan_one(&c, 2);                 /* its duplicate */
+	c.ts_us += 999999u;
+	scan_one(&c, 2);                 /* and again, the same second */
+	fclose(c.f);
+	for (int ref = 0; ref < 2; ref++) {
+		struct wi_opts o = { .plan = { a, b }, .name = { "a", "b" },
+				     .capacity = 4096 };
+		struct wi_result r;
+		run(&o, path, ref, &r);
+		cr_assert_eq(r.tally.records, 4);
+		for (int k = 0; k < 2; k++)
+			cr_assert_eq(r.tally.by_reason[k][PS_R_DUPLICATE], 2,
+				     "%s, plan %d: %llu duplicates",
+				     ref ? "reference" : "replay", k,
+				     (unsigned long long)
+				     r.tally.by_reason[k][PS_R_DUPLICATE]);
+		wi_result_free(&r);
+	}
+	unlink(path);
+	ps_plan_free(a);
+	ps_plan_free(b);
+}
+
+/* A frame stamped before the clock plays at the clock's second: the
+ * window's clock never goes back (no entry comes back to life, none
+ * expires twice). */
+Test(replay, a_frame_stamped_earlier_plays_at_the_clock)
+{
+	struct ps_plan *a = compile(plan_a), *b = compile(plan_b);
+	char path[] = "/tmp/test_whatif_XXXXXX";
+	struct cap c = { open_capture(path), 1700000000ull * 1000000u, 1 };
+	scan_one(&c, 1);                 /* second 0: fresh */
+	c.ts_us += 100000000u;
+	scan_one(&c, 1);                 /* second 100, past the window: fresh */
+	c.ts_us -= 95000000u;
+	scan_one(&c, 1);                 /* stamped second 5 (further back than
+					  * the window's skew), played at 100:
+					  * the duplicate of the second */
+	fclose(c.f);
+	for (int ref = 0; ref < 2; ref++) {
+		struct wi_opts o = { .plan = { a, b }, .name = { "a", "b" },
+				     .capacity = 4096, .window_s = 10 };
+		struct wi_result r;
+		run(&o, path, ref, &r);
+		cr_assert_eq(r.tally.records, 3);
+		for (int k = 0; k < 2; k++)
+			cr_assert_eq(r.tally.by_reason[k][PS_R_DUPLICATE], 1,
+				     "%s, plan %d: %llu duplicates",
+				     ref ? "reference" : "replay", k,
+				     (unsigned long long)
+				     r.tally.by_reason[k][PS_R_DUPLICATE]);
+		wi_result_free(&r);
+	}
+	unlink(path);
+	ps_plan_free(a);
+	ps_plan_free(b);
 }
