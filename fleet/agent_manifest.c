@@ -3,7 +3,9 @@
  * stream PARCELSORT_MANIFEST_SITE through the durable pull consumer
  * agent-SITE, in stream order (agent_consumer_run), and applies the
  * batches of one fetch that pass their checks, consecutive and of one
- * manifest name, as ONE `manifest load` through the daemon's control
+ * push (one file: the daemon parses the parts of a load as one file, so
+ * a second push's `waybill,region` header would be a bad line in it), as
+ * ONE `manifest load` through the daemon's control
  * socket (begin NAME 0, a part TOKEN FIRST_LINE TEXT per batch, commit
  * TOKEN; abort when a part is refused): the daemon pays its per-load cost
  * once for up to 64 MB of batches. When such a load is refused, its
@@ -87,8 +89,8 @@ static void take_errors(struct man *m, const char *prefix, const char *body)
 	ps_out_free(&lines);
 }
 
-/* Consecutive batches that passed their checks, of one manifest name:
- * one load. */
+/* Consecutive batches that passed their checks, of one push (and so of
+ * one file name): one load. */
 struct group {
 	int n;
 	natsMsg *msg[BATCHES_MAX];
@@ -415,7 +417,8 @@ static int take_all(void *self, natsMsg **msgs, int count)
 			fprintf(stderr, "parcelsort-agent: manifest revision %"
 				PRIu64 " refused\n", seq);
 		} else {
-			if ((g.n && strcmp(g.b[0].name, b.name)) ||
+			if ((g.n && (strcmp(g.b[0].push, b.push) ||
+				     strcmp(g.b[0].name, b.name))) ||
 			    g.n == BATCHES_MAX)
 				if (flush(m, &g))
 					return -1;
@@ -458,6 +461,16 @@ static void refresh(void *self)
 	report(m);
 }
 
+/* As many batches as fit in 64 MB at the message size of the server the
+ * agent is connected to now: read before each fetch, since an agent that
+ * started while no server answered does not know it yet (then 1). */
+static int fetch_size(void *self)
+{
+	struct man *m = self;
+	int64_t max = natsConnection_GetMaxPayload(m->a->fleet.nc);
+	return max > 0 ? ps_man_load_batches(max) : 1;
+}
+
 void *agent_manifest_run(void *arg)
 {
 	struct man m;
@@ -466,9 +479,7 @@ void *agent_manifest_run(void *arg)
 		.c = &m.c, .applied = &m.applied, .noun = "manifest",
 		.what = "manifests",
 		.missing = "no manifest stream for the site yet",
-		.meanwhile = "", .fetch_batch = ps_man_load_batches(
-			natsConnection_GetMaxPayload(m.a->fleet.nc)),
-		.self = &m,
+		.meanwhile = "", .fetch_batch_of = fetch_size, .self = &m,
 		.opened = refresh, .take = take_all, .refresh = refresh,
 	};
 	agent_consumer_run(m.a, &s);
