@@ -81,9 +81,6 @@ struct agent_stream {
 	const char *missing;            /* "no hold stream yet" */
 	const char *meanwhile;          /* said before "retrying" */
 	int fetch_batch;                /* messages a fetch at most */
-	/* or, when set, asked before each fetch (what the connection
-	 * allows may be known only once connected) */
-	int (*fetch_batch_of)(void *self);
 	void *self;
 	/* the consumer was made anew, delivering after *applied */
 	void (*opened)(void *self);

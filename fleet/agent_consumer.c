@@ -149,9 +149,8 @@ void agent_consumer_run(struct agent *a, const struct agent_stream *s)
 			continue;
 		natsMsgList list = { 0 };
 		jsErrCode jerr = 0;
-		int batch = s->fetch_batch_of ? s->fetch_batch_of(s->self)
-					      : s->fetch_batch;
-		natsStatus st = natsSubscription_Fetch(&list, s->c->sub, batch,
+		natsStatus st = natsSubscription_Fetch(&list, s->c->sub,
+						       s->fetch_batch,
 						       FETCH_WAIT_MS, &jerr);
 		int stopping = list.Count &&
 			       s->take(s->self, list.Msgs, list.Count);

@@ -461,16 +461,6 @@ static void refresh(void *self)
 	report(m);
 }
 
-/* As many batches as fit in 64 MB at the message size of the server the
- * agent is connected to now: read before each fetch, since an agent that
- * started while no server answered does not know it yet (then 1). */
-static int fetch_size(void *self)
-{
-	struct man *m = self;
-	int64_t max = natsConnection_GetMaxPayload(m->a->fleet.nc);
-	return max > 0 ? ps_man_load_batches(max) : 1;
-}
-
 void *agent_manifest_run(void *arg)
 {
 	struct man m;
@@ -479,7 +469,9 @@ void *agent_manifest_run(void *arg)
 		.c = &m.c, .applied = &m.applied, .noun = "manifest",
 		.what = "manifests",
 		.missing = "no manifest stream for the site yet",
-		.meanwhile = "", .fetch_batch_of = fetch_size, .self = &m,
+		.meanwhile = "", .fetch_batch = ps_man_load_batches(
+			natsConnection_GetMaxPayload(m.a->fleet.nc)),
+		.self = &m,
 		.opened = refresh, .take = take_all, .refresh = refresh,
 	};
 	agent_consumer_run(m.a, &s);

@@ -11,9 +11,7 @@
 # whose CRC does not match is refused. The batches the agent has in hand
 # go to the daemon as one load; of such a load the daemon refuses (a bad
 # line in one batch), the good batches are applied and the bad one alone
-# refused. Two pushes of one file name with headers go as a load each, and
-# an agent started while the server was down still takes 64 batches a
-# fetch. With --trust: a signed push is
+# refused. Two pushes of one file name with headers go as a load each. With --trust: a signed push is
 # applied; an unsigned push, a batch with one byte changed (CRC made to
 # match) and a batch put back into the stream are refused, with the reason
 # in the status record, and the site's manifest stays as it was. A batch
@@ -213,28 +211,3 @@ check "two pushes of one name with headers ($dnb batches each) go as a load each
      [ "$(man manifest_outcome)" = applied ] && [ "$(($(stat loads) - loads))" = 2 ]'
 agent_stop
 
-# --- an agent started before the server: the fetch still fits 64 MB ---------
-# the cluster's message size is known only once connected: an agent that
-# started while the server was down takes 64 batches of 1 MB a fetch too
-# (not a number guessed before it knew), so a push of 10 batches, waiting
-# in the stream, goes as one load
-python3 - "$T/big.csv" <<'PY'
-import sys
-with open(sys.argv[1], "w") as f:
-    for i in range(330000):
-        f.write("MB%013d,%d\n" % (i, 330782100201 + i % 50))
-PY
-n=$(entries) loads=$(stat loads)
-fleet manifest push "$T/big.csv" --site a >"$T/bpush" 2>&1
-brev=$(sed -n 's/.*revisions [0-9]*\.\.\([0-9]*\)).*/\1/p' "$T/bpush")
-bnb=$(sed -n 's/.* in \([0-9]*\) batch.*/\1/p' "$T/bpush")
-kill -9 "$NATS_PID"; wait "$NATS_PID" 2>/dev/null; NATS_PID=""
-agent_up
-sleep 1
-nats-server -a 127.0.0.1 -p "$PORT" -js -sd "$T/js" >>"$T/nats.log" 2>&1 &
-NATS_PID=$!
-wait_rev "$brev"
-check "an agent started before the server takes the $bnb batches of a push in one fetch, one load ($(($(stat loads) - loads)) loads)" \
-    '[ "${bnb:-0}" -gt 8 ] && [ "$(entries)" = $((n + 330000)) ] &&
-     [ "$(($(stat loads) - loads))" = 1 ]'
-agent_stop
