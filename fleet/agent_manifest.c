@@ -3,7 +3,9 @@
  * stream PARCELSORT_MANIFEST_SITE through the durable pull consumer
  * agent-SITE, in stream order (agent_consumer_run), and applies the
  * batches of one fetch that pass their checks, consecutive and of one
- * manifest name, as ONE `manifest load` through the daemon's control
+ * push (one file: the daemon parses the parts of a load as one file, so
+ * a second push's `waybill,region` header would be a bad line in it), as
+ * ONE `manifest load` through the daemon's control
  * socket (begin NAME 0, a part TOKEN FIRST_LINE TEXT per batch, commit
  * TOKEN; abort when a part is refused): the daemon pays its per-load cost
  * once for up to 64 MB of batches. When such a load is refused, its
@@ -87,8 +89,8 @@ static void take_errors(struct man *m, const char *prefix, const char *body)
 	ps_out_free(&lines);
 }
 
-/* Consecutive batches that passed their checks, of one manifest name:
- * one load. */
+/* Consecutive batches that passed their checks, of one push (and so of
+ * one file name): one load. */
 struct group {
 	int n;
 	natsMsg *msg[BATCHES_MAX];
@@ -415,7 +417,8 @@ static int take_all(void *self, natsMsg **msgs, int count)
 			fprintf(stderr, "parcelsort-agent: manifest revision %"
 				PRIu64 " refused\n", seq);
 		} else {
-			if ((g.n && strcmp(g.b[0].name, b.name)) ||
+			if ((g.n && (strcmp(g.b[0].push, b.push) ||
+				     strcmp(g.b[0].name, b.name))) ||
 			    g.n == BATCHES_MAX)
 				if (flush(m, &g))
 					return -1;

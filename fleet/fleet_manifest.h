@@ -3,8 +3,9 @@
  * PARCELSORT_MANIFEST_ID on parcelsort.manifest.ID, whose messages are
  * batches of the manifest file's lines, each cut at a line end under the
  * cluster's message size and applied at the site as if on its own (the
- * agent puts the batches of one fetch into one `manifest load`, a part
- * each, and a load refused goes again batch by batch). A batch carries its push's id,
+ * agent puts the consecutive batches of one push in one fetch into one
+ * `manifest load`, a part each, and a load refused goes again batch by
+ * batch). A batch carries its push's id,
  * the file's name, its index and the count, the file line its text starts
  * at (so the site's errors say FILE:LINE of the file), the push time and
  * the CRC-32 of its text; signed (--sign), the signature line too (kind

@@ -11,7 +11,7 @@
 # whose CRC does not match is refused. The batches the agent has in hand
 # go to the daemon as one load; of such a load the daemon refuses (a bad
 # line in one batch), the good batches are applied and the bad one alone
-# refused. With --trust: a signed push is
+# refused. Two pushes of one file name with headers go as a load each. With --trust: a signed push is
 # applied; an unsigned push, a batch with one byte changed (CRC made to
 # match) and a batch put back into the stream are refused, with the reason
 # in the status record, and the site's manifest stays as it was. A batch
@@ -145,9 +145,10 @@ agent_stop
 check "the agent stops cleanly" 'grep -q "stopped" "$T/agent.log"'
 
 # --- a load of batches the daemon refuses -----------------------------------
-# three batches of one name in hand (good, a bad line, good) go as one load,
-# which the daemon refuses; then each goes on its own: the good ones are
-# applied, the bad one alone refused
+# three batches in hand (good, a bad line, good); the first two, of one
+# push (the bad one is the first put again), go as one load, which the
+# daemon refuses; then each goes on its own: the good ones are applied, the
+# bad one alone refused
 mkdir -p "$T/g1" "$T/g2"
 printf 'MG0000000000001,330782100201\nMG0000000000002,330782100202\n' >"$T/g1/grp.csv"
 printf 'MH0000000000001,330782100203\n' >"$T/g2/grp.csv"
@@ -182,3 +183,31 @@ check "a batch whose load the daemon lost midway is begun again and applied, not
      [ "$(region MK0000000000002)" = 330782100202 ] && grep -q "beginning again" "$T/agent.log"'
 agent_stop
 steal_stop
+
+# --- pushes of one file name: a load per push --------------------------------
+# a platform pushes its pre-advice under one name again and again, each file
+# with its `waybill,region` header; two such pushes (2 batches each) waiting
+# for the agent must not go as one load (the second header would be a bad
+# line in it, the load refused and every batch then loaded on its own)
+mkdir -p "$T/h1" "$T/h2"
+python3 - "$T/h1/daily.csv" "$T/h2/daily.csv" <<'PY'
+import sys
+for k, path in enumerate(sys.argv[1:]):
+    with open(path, "w") as f:
+        f.write("waybill,region\n")
+        for i in range(40000):
+            f.write("MD%d%012d,%d\n" % (k, i, 330782100201 + k))
+PY
+n=$(entries) loads=$(stat loads)
+fleet manifest push "$T/h1/daily.csv" --site a >"$T/dpush1" 2>&1
+fleet manifest push "$T/h2/daily.csv" --site a >"$T/dpush2" 2>&1
+drev=$(sed -n 's/.*revisions [0-9]*\.\.\([0-9]*\)).*/\1/p' "$T/dpush2")
+dnb=$(sed -n 's/.* in \([0-9]*\) batch.*/\1/p' "$T/dpush2")
+agent_up
+wait_rev "$drev"
+check "two pushes of one name with headers ($dnb batches each) go as a load each ($(($(stat loads) - loads)) loads)" \
+    '[ "${dnb:-0}" -ge 2 ] && [ "$(entries)" = $((n + 80000)) ] &&
+     [ "$(region MD1000000039999)" = 330782100202 ] &&
+     [ "$(man manifest_outcome)" = applied ] && [ "$(($(stat loads) - loads))" = 2 ]'
+agent_stop
+
