@@ -1,12 +1,12 @@
 /* dedup.c: the shared duplicate window (see dedup.h). */
 #include "dedup.h"
+#include "dedup_rules.h"
 #include "ps_wbhash.h"
 
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <x86intrin.h>
 
 int ps_dedup_init(struct ps_dedup *d, uint64_t capacity, uint32_t window_s)
 {
@@ -67,24 +67,14 @@ static inline void where(const struct ps_dedup *d, const struct ps_dedup_slot *s
 	*way = (int)(n % PS_DEDUP_WAYS);
 }
 
-/* Is an entry stamped t (seconds + 1; 0 = empty) live at now? Its age,
- * now - (t - 1), is in [0, window) for an entry of the past window, and in
- * [-PS_DEDUP_SKEW_S, 0) for one written by a core whose reading of the
- * clock is a little ahead of ours: both are live. Shifted by the skew, the
- * two ranges make one unsigned comparison. */
 static inline int live(const struct ps_dedup *d, uint32_t t, uint32_t now)
 {
-	return t != 0 &&
-	       now - (t - 1) + PS_DEDUP_SKEW_S < d->window_s + PS_DEDUP_SKEW_S;
+	return ps_dedup_live(d->window_s, t, now);
 }
 
-/* The slots of head h whose tag is tag, one bit each (eight 16-bit tags
- * compared at once). */
 static inline unsigned tag_matches(const struct ps_dedup_head *h, uint16_t tag)
 {
-	__m128i tags = _mm_loadu_si128((const __m128i *)(const void *)h->tag);
-	__m128i eq = _mm_cmpeq_epi16(tags, _mm_set1_epi16((short)tag));
-	return (unsigned)_mm_movemask_epi8(_mm_packs_epi16(eq, eq)) & 0xffu;
+	return ps_dedup_tags_match(h->tag, tag);
 }
 
 static inline uint32_t head_t(const struct ps_dedup_head *h, int i)
@@ -267,95 +257,23 @@ enum ps_dedup_result ps_dedup_lookup(const struct ps_dedup *d, uint64_t hash,
 	return r;
 }
 
-/* The eight times of head h, read once (*tt), and which of them are live
- * at now, one bit each: live() on eight lanes at once (SSE2; the unsigned
- * comparison made signed by flipping the top bits). x gets each slot's
- * now - (t - 1) + PS_DEDUP_SKEW_S, its age shifted by the skew. */
-static inline unsigned live_slots_of(const struct ps_dedup *d,
-				     const struct ps_dedup_head *h,
-				     uint32_t now, uint32_t *tt, __m128i x[2])
-{
-	const __m128i *tp = (const __m128i *)(const void *)h->t;
-	__m128i t0 = _mm_loadu_si128(tp), t1 = _mm_loadu_si128(tp + 1);
-	_mm_storeu_si128((__m128i *)(void *)tt, t0);
-	_mm_storeu_si128((__m128i *)(void *)(tt + 4), t1);
-	__m128i base = _mm_set1_epi32((int)(now + PS_DEDUP_SKEW_S + 1));
-	__m128i flip = _mm_set1_epi32(INT32_MIN);
-	__m128i lim = _mm_set1_epi32((int)((d->window_s + PS_DEDUP_SKEW_S) ^
-					   0x80000000u));
-	__m128i zero = _mm_setzero_si128();
-	x[0] = _mm_sub_epi32(base, t0);
-	x[1] = _mm_sub_epi32(base, t1);
-	__m128i l0 = _mm_andnot_si128(_mm_cmpeq_epi32(t0, zero),
-				      _mm_cmplt_epi32(_mm_xor_si128(x[0], flip), lim));
-	__m128i l1 = _mm_andnot_si128(_mm_cmpeq_epi32(t1, zero),
-				      _mm_cmplt_epi32(_mm_xor_si128(x[1], flip), lim));
-	return (unsigned)_mm_movemask_ps(_mm_castsi128_ps(l0)) |
-	       (unsigned)_mm_movemask_ps(_mm_castsi128_ps(l1)) << 4;
-}
-
 /* A free or expired slot of head h, or -1; *t gets the time it had. */
 static int first_free(const struct ps_dedup *d, const struct ps_dedup_head *h,
 		      uint32_t now_s, uint32_t *t)
 {
-	uint32_t tt[PS_DEDUP_WAYS];
-	__m128i x[2];
-	unsigned free_ = ~live_slots_of(d, h, now_s, tt, x) & 0xffu;
-	if (!free_)
-		return -1;
-	int i = __builtin_ctz(free_);
-	*t = tt[i];
-	return i;
+	return ps_dedup_first_free(d->window_s, h->t, now_s, t);
 }
 
-/* The larger of a and b in each lane (signed; SSE2 has no pmaxsd). */
-static inline __m128i max_epi32(__m128i a, __m128i b)
-{
-	__m128i gt = _mm_cmpgt_epi32(a, b);
-	return _mm_or_si128(_mm_and_si128(gt, a), _mm_andnot_si128(gt, b));
-}
-
-/* A free or expired slot of head h (returns 1), else (returns 0) the slot
- * of its oldest entry: the earliest second, and of entries of the same
- * second the one written first (a bucket fills within a second when the
- * traffic is fast; without the order, the entry just written would be the
- * next to go). The eight ages (seconds shifted by the skew, then the order
- * in the low 8 bits) are compared at once; of equal ones the last slot
- * is taken. The times are read once: *t_seen is the time the choice was
- * made on. */
+/* A free or expired slot of head h (1), else (0) its oldest entry's
+ * (dedup_rules.h); *t_seen is the time the choice was made on. */
 static int free_or_oldest_of(const struct ps_dedup *d,
 			     const struct ps_dedup_head *h, uint32_t now_s,
 			     int *slot, uint32_t *t_seen)
 {
-	uint32_t tt[PS_DEDUP_WAYS];
-	__m128i x[2];
-	unsigned live_ = live_slots_of(d, h, now_s, tt, x);
-	if (live_ != 0xffu) {
-		*slot = __builtin_ctz(~live_ & 0xffu);
-		*t_seen = tt[*slot];
-		return 1;
-	}
-	/* live: x < window + skew <= 2592000 + 60 < 2^23 (the configuration's
-	 * bound; checked at init), so x << 8 | order stays positive */
-	uint8_t n = __atomic_load_n(&h->inserts, __ATOMIC_RELAXED);
-	__m128i zero = _mm_setzero_si128();
-	__m128i ord = _mm_loadl_epi64((const __m128i *)(const void *)h->ord);
-	__m128i o16 = _mm_unpacklo_epi8(_mm_sub_epi8(_mm_set1_epi8((char)n),
-						     ord), zero);
-	__m128i a0 = _mm_or_si128(_mm_slli_epi32(x[0], 8),
-				  _mm_unpacklo_epi16(o16, zero));
-	__m128i a1 = _mm_or_si128(_mm_slli_epi32(x[1], 8),
-				  _mm_unpackhi_epi16(o16, zero));
-	__m128i m = max_epi32(a0, a1);
-	m = max_epi32(m, _mm_shuffle_epi32(m, _MM_SHUFFLE(1, 0, 3, 2)));
-	m = max_epi32(m, _mm_shuffle_epi32(m, _MM_SHUFFLE(2, 3, 0, 1)));
-	unsigned eq = (unsigned)_mm_movemask_ps(_mm_castsi128_ps(
-				_mm_cmpeq_epi32(a0, m))) |
-		      (unsigned)_mm_movemask_ps(_mm_castsi128_ps(
-				_mm_cmpeq_epi32(a1, m))) << 4;
-	*slot = 31 - __builtin_clz(eq);
-	*t_seen = tt[*slot];
-	return 0;
+	return ps_dedup_free_or_oldest(d->window_s, h->t, h->ord,
+				       __atomic_load_n(&h->inserts,
+						       __ATOMIC_RELAXED),
+				       now_s, slot, t_seen);
 }
 
 static int free_or_oldest(const struct ps_dedup *d,
@@ -442,15 +360,11 @@ struct choice {
  * bucket looks at every 2^(k-1)-th insert (always after a single one),
  * up to every PS_DEDUP_ALT_EVERY-th once the table is full and every
  * second bucket is; one found with room ends the run. */
-#define ALT_FULL_RUN_MAX (__builtin_ctz(PS_DEDUP_ALT_EVERY) + 1)
-_Static_assert((PS_DEDUP_ALT_EVERY & (PS_DEDUP_ALT_EVERY - 1)) == 0,
-	       "PS_DEDUP_ALT_EVERY is a power of two");
-
 static inline int look_at_alt(const struct ps_dedup_head *h)
 {
-	uint8_t run = h->alt_full_run;
-	return run < 2 || (__atomic_load_n(&h->inserts, __ATOMIC_RELAXED) &
-			   ((1u << (run - 1)) - 1)) == 0;
+	return ps_dedup_look_at_alt(h->alt_full_run,
+				    __atomic_load_n(&h->inserts,
+						    __ATOMIC_RELAXED));
 }
 
 /* The slot a new entry of wb goes to when it has no live entry that may
@@ -483,7 +397,7 @@ static void pick_slot(struct ps_dedup *d, uint64_t hash, const uint8_t *wb,
 		int j = first_free(d, &d->head[a], now_s, &t);
 		/* under the bucket's turn */
 		h->alt_full_run = j >= 0 ? 0 : (uint8_t)(h->alt_full_run +
-				(h->alt_full_run < ALT_FULL_RUN_MAX));
+				(h->alt_full_run < PS_DEDUP_ALT_FULL_RUN_MAX));
 		if (j >= 0) {
 			c->b = a;
 			c->i = j;

@@ -1,15 +1,20 @@
 /* wi_window.c: the what-if's duplicate window for both plans (see
  * wi_window.h). Each function follows its counterpart in
- * dataplane/dedup.c step for step, minus what only several cores need. */
+ * dataplane/dedup.c step for step, minus what only several cores need;
+ * the rules that choose are the same code (dataplane/dedup_rules.h). */
 #include "wi_window.h"
+
+#include "dedup_rules.h"
 
 #include <string.h>
 #include <sys/mman.h>
-#include <x86intrin.h>
 
 int wi_window_init(struct wi_window *w, uint64_t capacity, uint32_t window_s)
 {
 	uint64_t buckets = 1;
+	/* ages are compared in 23 bits, as the dataplane's (ps_dedup_init) */
+	if (window_s >= (1u << 23) - PS_DEDUP_SKEW_S)
+		return -1;
 	while (buckets * WI_WAYS < capacity)
 		buckets <<= 1;
 	memset(w, 0, sizeof(*w));
@@ -33,18 +38,15 @@ void wi_window_free(struct wi_window *w)
 	w->b = NULL;
 }
 
-/* dedup.c's live(): an entry stamped t (seconds + 1) is live at now. */
+/* The rules are the dataplane window's own (dataplane/dedup_rules.h). */
 static inline int live(const struct wi_window *w, uint32_t t, uint32_t now)
 {
-	return t != 0 &&
-	       now - (t - 1) + PS_DEDUP_SKEW_S < w->window_s + PS_DEDUP_SKEW_S;
+	return ps_dedup_live(w->window_s, t, now);
 }
 
 static inline unsigned tag_matches(const struct wi_head *h, uint16_t tag)
 {
-	__m128i tags = _mm_loadu_si128((const __m128i *)(const void *)h->tag);
-	__m128i eq = _mm_cmpeq_epi16(tags, _mm_set1_epi16((short)tag));
-	return (unsigned)_mm_movemask_epi8(_mm_packs_epi16(eq, eq)) & 0xffu;
+	return ps_dedup_tags_match(h->tag, tag);
 }
 
 static inline int same_key(const uint8_t *a, const uint8_t *b)
@@ -104,43 +106,22 @@ int wi_window_find(const struct wi_window *w, int side, uint64_t hash,
 static int first_free(const struct wi_window *w, const struct wi_head *h,
 		      uint32_t now)
 {
-	for (int i = 0; i < WI_WAYS; i++)
-		if (!live(w, h->t[i], now))
-			return i;
-	return -1;
+	uint32_t t;
+	return ps_dedup_first_free(w->window_s, h->t, now, &t);
 }
 
-/* dedup.c's free_or_oldest_of(): a free or expired way (1), else (0) the
- * oldest entry's, by second and then insert order. */
+/* A free or expired way (1), else (0) the oldest entry's. */
 static int free_or_oldest(const struct wi_window *w, const struct wi_head *h,
 			  uint32_t now, int *way)
 {
-	uint64_t age_max = 0;
-	int pick = 0;
-	for (int i = 0; i < WI_WAYS; i++) {
-		uint32_t t = h->t[i];
-		if (!live(w, t, now)) {
-			*way = i;
-			return 1;
-		}
-		uint32_t secs = now + PS_DEDUP_SKEW_S - (t - 1);
-		uint8_t order = (uint8_t)(h->inserts - h->ord[i]);
-		uint64_t age = (uint64_t)secs << 8 | order;
-		if (age >= age_max) {
-			age_max = age;
-			pick = i;
-		}
-	}
-	*way = pick;
-	return 0;
+	uint32_t t;
+	return ps_dedup_free_or_oldest(w->window_s, h->t, h->ord, h->inserts,
+				       now, way, &t);
 }
-
-#define ALT_FULL_RUN_MAX (__builtin_ctz(PS_DEDUP_ALT_EVERY) + 1)
 
 static inline int look_at_alt(const struct wi_head *h)
 {
-	uint8_t run = h->alt_full_run;
-	return run < 2 || (h->inserts & ((1u << (run - 1)) - 1)) == 0;
+	return ps_dedup_look_at_alt(h->alt_full_run, h->inserts);
 }
 
 struct choice {
@@ -172,7 +153,7 @@ static void pick_slot(struct wi_window *w, int side, uint64_t hash,
 		uint64_t a = ps_dedup_alt_bucket(&w->geom, hash);
 		int j = first_free(w, &w->b[a].head[side], now);
 		h->alt_full_run = j >= 0 ? 0 : (uint8_t)(h->alt_full_run +
-				(h->alt_full_run < ALT_FULL_RUN_MAX));
+				(h->alt_full_run < PS_DEDUP_ALT_FULL_RUN_MAX));
 		if (j >= 0) {
 			c->b = a;
 			c->i = j;
