@@ -601,6 +601,66 @@ Test(dedup, the_slot_chosen_is_the_oldest_for_any_head)
 	ps_dedup_free(&d);
 }
 
+/* The same at the longest windows: the configuration's 30 days and the
+ * longest the window takes (ages compared in 23 bits), with ages at the
+ * window's edge, entries ahead by up to the skew and beyond, a clock at 0
+ * (expired times wrap) and far on; one second longer is refused. */
+Test(dedup, the_slot_chosen_is_the_oldest_at_the_longest_windows)
+{
+	static const uint32_t windows[] = { 86400u * 30,
+					    (1u << 23) - PS_DEDUP_SKEW_S - 1 };
+	struct ps_dedup d;
+	ps_chutes_init(&cs);
+	cr_assert_eq(ps_dedup_init(&d, 8, (1u << 23) - PS_DEDUP_SKEW_S), -1);
+	uint8_t wb[24];
+	wbf(wb, 424243);
+	uint64_t hash = ps_dedup_hash(wb);
+	uint64_t x = 0x2545f4914f6cdd1dull;
+	struct ps_decision dec = { .chute = 9 }, out;
+	for (unsigned w = 0; w < 2; w++) {
+		uint32_t win = windows[w];
+		cr_assert_eq(ps_dedup_init(&d, 8, win), 0);
+		const uint32_t nows[] = { 0, 1, 59, win - 1, win + 7,
+					  3u * win + 5 };
+		for (int trial = 0; trial < 12000; trial++) {
+			memset(d.head, 0, d.bytes);
+			struct ps_dedup_head *h = &d.head[0];
+			uint32_t now = nows[trial % 6];
+			for (int i = 0; i < PS_DEDUP_WAYS; i++) {
+				x ^= x << 13;
+				x ^= x >> 7;
+				x ^= x << 17;
+				uint32_t k = (uint32_t)(x >> 8) % 6,
+					 r = (uint32_t)(x >> 16);
+				h->t[i] = k == 0 ? 0 :
+					  k == 1 ? now + 1 - win + r % 3 :
+					  k == 2 ? now + 1 + r % 70 :
+					  k == 3 ? now + 1 - win - r % 3 :
+					  now + 1 - r % 2;
+				h->ord[i] = (uint8_t)(x >> 40);
+				h->tag[i] = (uint16_t)(ps_dedup_tag(hash) ^ 1);
+				d.slot[i].t = h->t[i];
+			}
+			h->inserts = (uint8_t)(x >> 48);
+			int want = oldest_one_by_one(h, now, win);
+			uint32_t t_want = h->t[want];
+			int live = t_want != 0 &&
+				   now - (t_want - 1) + PS_DEDUP_SKEW_S <
+					   win + PS_DEDUP_SKEW_S;
+			int ev;
+			cr_assert_eq(ps_dedup_insert(&d, hash, wb, now, &dec,
+						     &cs, &out, &ev),
+				     PS_DEDUP_MISS);
+			cr_assert_eq(slot_of(&d, wb), &d.slot[want],
+				     "window %u trial %d: slot %d wanted", win,
+				     trial, want);
+			cr_assert_eq(ev, live, "trial %d", trial);
+			memset(d.slot, 0, PS_DEDUP_WAYS * sizeof(d.slot[0]));
+		}
+		ps_dedup_free(&d);
+	}
+}
+
 /* Expired entries are reused before a live one is evicted; forgotten
  * (LOST) ones too. */
 Test(dedup, expired_and_forgotten_slots_go_first)

@@ -7,7 +7,8 @@
  * with no effect, a result applied on one core changes the next decision
  * on another, and every acknowledgement's count, site and seq; barcode-only
  * scans decided by their manifest region (counted, and said in the events),
- * a scan's own region winning. */
+ * a scan's own region winning; a kind 5 batch of every sort of entry
+ * counted once per entry, with events exported or not. */
 #include <criterion/criterion.h>
 #include <pthread.h>
 #include <sched.h>
@@ -410,6 +411,81 @@ Test(sorter, held_waybill_intercepted_and_never_remembered)
 		     PS_R_ROUTED, "never remembered while held");
 	cr_assert_eq(scan("JT0000000052", 330000000000ull, 3).reason,
 		     PS_R_DUPLICATE, "its first decision again");
+}
+
+/* One kind 5 batch of every sort of entry: known, held, unknown, a NUL
+ * waybill, a known waybill with a byte after its text, an invalid waybill
+ * with a bad status too (the waybill's cause first), a bad status alone,
+ * and an invalid waybill that is on the list (a list not made by
+ * ps_hold_waybill). Each is counted once under its one cause, the same
+ * with events exported and without, and the per-chute figures agree. */
+static void mixed_batch(struct ps_pipeline *p, uint32_t now, size_t *n,
+			const uint8_t **r)
+{
+	enum { N = 8 };
+	static const char *wbs[N] = {
+		"JT0000000081", "JT0000000082", "JT0000000083", "",
+		"JT0000000081", "JT000000008?", "JT0000000081", "JT000000008!",
+	};
+	static const uint8_t status[N] = { PS_SORT_CHUTE_FULL, PS_SORT_SORTED,
+		PS_SORT_LOST, PS_SORT_SORTED, PS_SORT_SORTED, 0, 9,
+		PS_SORT_CHUTE_FULL };
+	static uint8_t pay[16 + 48 * N], wb[N][24];
+	header(pay, PS_KIND_SORT_RESULT, N);
+	for (int i = 0; i < N; i++) {
+		waybill(wb[i], wbs[i]);
+		struct ps_sort_result e = { .waybill = wb[i], .chute = 20,
+					    .status = status[i],
+					    .plan_version = 5 };
+		ps_sort_result_encode(pay + 16 + 48 * i, &e);
+	}
+	pay[16 + 48 * 4 + 20] = 'X';         /* after the text: invalid */
+	*r = run(p, build(SORTER, pay, sizeof(pay)), now, n);
+}
+
+Test(sorter, a_mixed_batch_counts_each_entry_once_with_events_on_or_off)
+{
+	uint8_t w[2][24];
+	waybill(w[0], "JT0000000082");
+	waybill(w[1], "JT000000008!");
+	scan("JT0000000081", 330000000000ull, 1);
+	scan("JT0000000082", 330000000000ull, 1);
+	holds = ps_holds_build((const uint8_t (*)[24])w, 2);
+	cr_assert_eq(ps_holds_count(holds), 2);
+	struct ps_counters *c[2] = { &cnt, &cnt2 };
+	unsigned first = n_events;          /* after the scans' events */
+	pl2.export_fn = NULL;
+	for (int k = 0; k < 2; k++) {
+		struct ps_chute_sort_counters before = loop.chute[20];
+		unsigned ev_before = n_events;
+		size_t n;
+		const uint8_t *r;
+		mixed_batch(k ? &pl2 : &pl, 2, &n, &r);
+		cr_assert_eq(ack_count(r, n), 3, "pass %d", k);
+		cr_assert_eq(c[k]->sort_invalid_waybill, 4, "pass %d", k);
+		cr_assert_eq(c[k]->sort_invalid_status, 1, "pass %d", k);
+		cr_assert_eq(c[k]->sort_invalid_chute, 0);
+		cr_assert_eq(c[k]->sort_invalid_reserved, 0);
+		cr_assert_eq(c[k]->sort_held, 1, "pass %d", k);
+		cr_assert_eq(c[k]->sort_unknown, 1, "pass %d", k);
+		cr_assert_eq(c[k]->sort_chute_full, 1, "pass %d", k);
+		cr_assert_eq(c[k]->sort_sorted, 1, "pass %d", k);
+		cr_assert_eq(c[k]->sort_lost, 1, "pass %d", k);
+		cr_assert_eq(c[k]->rounds, 1, "pass %d", k);
+		cr_assert_eq(c[k]->sort_missorts, 0, "pass %d", k);
+		cr_assert_eq(loop.chute[20].sorted - before.sorted, 1);
+		cr_assert_eq(loop.chute[20].not_discharged -
+			     before.not_discharged, 1, "pass %d", k);
+		cr_assert_eq(n_events - ev_before, k ? 0u : 3u, "pass %d", k);
+	}
+	for (unsigned i = first; i < first + 3; i++)
+		cr_assert_eq(events[i].type, PS_EVENT_SORT_RESULT);
+	cr_assert_eq(events[first].known, 1);
+	cr_assert_eq(events[first].status, PS_SORT_CHUTE_FULL);
+	cr_assert_eq(events[first + 1].known, 0, "held");
+	cr_assert_eq(events[first + 1].status, PS_SORT_SORTED);
+	cr_assert_eq(events[first + 2].known, 0, "unknown");
+	cr_assert_eq(events[first + 2].status, PS_SORT_LOST);
 }
 
 Test(sorter, kinds_3_and_5_from_outside_the_sorter_list_dropped)
