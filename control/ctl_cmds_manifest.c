@@ -92,7 +92,16 @@ static int load_begin(struct ps_manifest *m, const struct ps_ctl_args *a,
 			     "characters");
 	if (strcmp(a->v[2], "0") && strcmp(a->v[2], "1"))
 		return usage(o, "manifest load: REPLACE is 0 or 1");
-	if (ps_manifest_stage_begin(m, a->v[1], a->v[2][0] == '1', &token))
+	char err[PS_CTL_MAX_ERROR_TEXT];
+	int rc = ps_manifest_stage_begin(m, a->v[1], a->v[2][0] == '1',
+					 &token, err, sizeof(err));
+	if (rc == PS_MF_BUSY) {         /* {"error":"...","busy":true} */
+		ps_out_write(o, "{\"error\":", 9);
+		ps_out_json_str(o, err);
+		ps_out_printf(o, ",\"busy\":true}\n");
+		return PS_CTL_ERR_REFUSED;
+	}
+	if (rc)
 		return fail(o, PS_CTL_ERR_INTERNAL, "out of memory");
 	ps_out_printf(o, "{\"token\":\"%" PRIu64 "\"}\n", token);
 	return PS_CTL_OK;

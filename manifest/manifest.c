@@ -463,8 +463,31 @@ static int stage_line_g(void *arg, const uint8_t *wb, uint64_t region,
 	return STOP_FULL;
 }
 
+/* A begin meets a load under way: 0 when there is none or it is idle
+ * past PS_MANIFEST_STAGE_BUSY_MS (dropped: its client went away), else
+ * PS_MF_BUSY with err naming it. slock held. */
+static int stage_busy(struct ps_manifest *m, uint64_t now, char *err,
+		      size_t errlen)
+{
+	struct stage *g = m->stage;
+	uint64_t idle = g && now > g->last_ms ? now - g->last_ms : 0;
+	if (!g || idle >= PS_MANIFEST_STAGE_BUSY_MS) {
+		stage_drop(m);
+		return 0;
+	}
+	if (err)
+		snprintf(err, errlen, "another manifest load is under way: "
+			 "'%.200s', its last part %" PRIu64 ".%" PRIu64
+			 " s ago; try again once it is done (a load with no "
+			 "part for %llu s is given up)", g->name,
+			 idle / 1000, idle % 1000 / 100,
+			 PS_MANIFEST_STAGE_BUSY_MS / 1000);
+	return PS_MF_BUSY;
+}
+
 int ps_manifest_stage_begin(struct ps_manifest *m, const char *name,
-			    int replace, uint64_t *token)
+			    int replace, uint64_t *token, char *err,
+			    size_t errlen)
 {
 	struct stage *g = calloc(1, sizeof(*g));
 	if (!g)
@@ -481,8 +504,15 @@ int ps_manifest_stage_begin(struct ps_manifest *m, const char *name,
 	ps_errors_init(&g->errs);
 	ps_mparse_init(&g->parse, g->name, stage_line_g, g, &g->errs);
 	pthread_mutex_lock(&m->slock);
-	stage_drop(m);                  /* an abandoned load goes */
 	g->last_ms = now_of(m);
+	int rc = stage_busy(m, g->last_ms, err, errlen);
+	if (rc) {
+		pthread_mutex_unlock(&m->slock);
+		ps_mtable_free(g->t);
+		ps_errors_free(&g->errs);
+		free(g);
+		return rc;
+	}
 	g->token = (g->last_ms << 16) ^ ++m->tokens;
 	m->stage = g;
 	*token = g->token;
@@ -511,8 +541,9 @@ static struct stage *stage_of(struct ps_manifest *m, uint64_t token,
 		return m->stage;
 	}
 	ps_errors_add(errs, "manifest", 0, "no such manifest load under way "
-		      "(another load began since, it was idle for 15 "
-		      "minutes, or the daemon restarted): begin again");
+		      "(it had no part for a minute and another load began, "
+		      "it was idle for 15 minutes, or the daemon "
+		      "restarted): begin again");
 	return NULL;
 }
 
@@ -529,6 +560,7 @@ int ps_manifest_stage_part(struct ps_manifest *m, uint64_t token,
 		    ps_mtable_batch_flush(&g->batch))
 			g->full = 1;
 		*lines = g->parse.entries - before;
+		g->last_ms = now_of(m);     /* idle from the part's end */
 	}
 	pthread_mutex_unlock(&m->slock);
 	return g ? PS_MF_OK : PS_MF_INVALID;

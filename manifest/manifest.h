@@ -62,6 +62,7 @@ enum ps_manifest_rc {
 	PS_MF_INVALID = -2,         /* bad waybill, region or file */
 	PS_MF_DISK = -3,            /* could not be saved */
 	PS_MF_NOMEM = -4,
+	PS_MF_BUSY = -5,            /* another load in parts is under way */
 };
 int ps_manifest_add(struct ps_manifest *m, const uint8_t *wb,
 		    uint64_t region, char *err, size_t errlen);
@@ -83,18 +84,23 @@ int ps_manifest_load(struct ps_manifest *m, FILE *f, const char *name,
 		     struct ps_manifest_load_result *res);
 
 /* The same in parts (a file far larger than one control request): one
- * load in parts at a time (a begin drops the one under way, whoever sent
- * it; one with no part or commit for PS_MANIFEST_STAGE_IDLE_MS is dropped
- * too, at its next use or by ps_manifest_expire). Each part is
+ * load in parts at a time. A begin while another load is under way is
+ * refused, PS_MF_BUSY with err naming that load and how long ago its
+ * last part came, unless that load had no part or commit for
+ * PS_MANIFEST_STAGE_BUSY_MS (its client went away): then the begin drops
+ * it. One with no part or commit for PS_MANIFEST_STAGE_IDLE_MS is
+ * dropped too, at its next use or by ps_manifest_expire. Each part is
  * whole lines, its first numbered first_line; it is parsed and staged
  * (at most capacity distinct waybills: more refuses the load), its errors
  * kept for the commit. The commit puts the staged entries in force as
  * ps_manifest_load does (all or nothing; with replace, the whole manifest
  * at once) or refuses them with every error; either way the stage goes.
  * A token that is not the stage's: PS_MF_INVALID with an error. */
+#define PS_MANIFEST_STAGE_BUSY_MS (60ull * 1000)
 #define PS_MANIFEST_STAGE_IDLE_MS (15ull * 60 * 1000)
 int ps_manifest_stage_begin(struct ps_manifest *m, const char *name,
-			    int replace, uint64_t *token);
+			    int replace, uint64_t *token, char *err,
+			    size_t errlen);
 int ps_manifest_stage_part(struct ps_manifest *m, uint64_t token,
 			   const char *text, size_t len, uint32_t first_line,
 			   uint64_t *lines, struct ps_errors *errs);

@@ -638,6 +638,12 @@ Test(manifest, a_replaced_entry_is_never_read_torn, .timeout = 60)
 
 /* ---- loads in parts (the control commands') ---- */
 
+static int begin(struct ps_manifest *m, const char *name, int replace,
+		 uint64_t *tok)
+{
+	return ps_manifest_stage_begin(m, name, replace, tok, NULL, 0);
+}
+
 static int part(struct ps_manifest *m, uint64_t tok, const char *text,
 		uint32_t first, uint64_t *lines, struct ps_errors *e)
 {
@@ -655,7 +661,7 @@ Test(manifest, a_load_in_parts_is_all_or_nothing)
 	cr_assert_eq(add(m, 7, 110000000007ull), 0);
 	/* the header is looked for in the first part only; line numbers
 	 * go on across parts */
-	cr_assert_eq(ps_manifest_stage_begin(m, "big.csv", 0, &tok), 0);
+	cr_assert_eq(begin(m, "big.csv", 0, &tok), 0);
 	cr_assert_eq(part(m, tok, "waybill,region\nPS0000000001,110000000001\n",
 			  1, &lines, &e), 0);
 	cr_assert_eq(lines, 1);
@@ -669,7 +675,7 @@ Test(manifest, a_load_in_parts_is_all_or_nothing)
 	ps_errors_free(&e);
 	/* a good one: its entries are in force at the commit, not before */
 	ps_errors_init(&e);
-	cr_assert_eq(ps_manifest_stage_begin(m, "ok.csv", 0, &tok), 0);
+	cr_assert_eq(begin(m, "ok.csv", 0, &tok), 0);
 	cr_assert_eq(part(m, tok, "PS0000000001,110000000001\n", 1, &lines,
 			  &e), 0);
 	cr_assert_eq(part(m, tok, "PS0000000007,110000000077", 2, &lines,
@@ -688,7 +694,7 @@ Test(manifest, a_load_in_parts_is_all_or_nothing)
 	ps_errors_free(&e);
 	/* replace in parts, across a restart */
 	ps_errors_init(&e);
-	cr_assert_eq(ps_manifest_stage_begin(m, "new.csv", 1, &tok), 0);
+	cr_assert_eq(begin(m, "new.csv", 1, &tok), 0);
 	cr_assert_eq(part(m, tok, "PS0000000003,110000000003\n", 1, &lines,
 			  &e), 0);
 	cr_assert_eq(ps_manifest_stage_commit(m, tok, &e, &r), 0);
@@ -708,8 +714,9 @@ Test(manifest, a_new_load_drops_an_abandoned_one_and_abort_drops_it)
 	struct ps_manifest_load_result r;
 	uint64_t t1, t2, lines;
 	ps_errors_init(&e);
-	cr_assert_eq(ps_manifest_stage_begin(m, "a", 0, &t1), 0);
-	cr_assert_eq(ps_manifest_stage_begin(m, "b", 0, &t2), 0);
+	cr_assert_eq(begin(m, "a", 0, &t1), 0);
+	fake_now += PS_MANIFEST_STAGE_BUSY_MS;     /* its client went away */
+	cr_assert_eq(begin(m, "b", 0, &t2), 0);
 	cr_assert_neq(t1, t2);
 	cr_assert_eq(part(m, t1, "PS0000000001,110000000001\n", 1, &lines,
 			  &e), PS_MF_INVALID);
@@ -724,6 +731,52 @@ Test(manifest, a_new_load_drops_an_abandoned_one_and_abort_drops_it)
 	ps_manifest_close(m);
 }
 
+/* Issue #18: a begin while another load is being sent (the site agent's
+ * and an operator's at once) is refused, naming that load, and the first
+ * load goes on and commits whole; a load with no part for
+ * PS_MANIFEST_STAGE_BUSY_MS (its client went away) gives way. */
+Test(manifest, a_begin_while_a_load_is_under_way_is_refused_busy)
+{
+	struct ps_manifest *m = open_m(100, 0);
+	struct ps_errors e;
+	struct ps_manifest_load_result r;
+	uint64_t t1, t2 = 0, lines;
+	char err[256] = "";
+	ps_errors_init(&e);
+	cr_assert_eq(begin(m, "site.csv", 0, &t1), 0);
+	cr_assert_eq(part(m, t1, "PS0000000001,110000000001\n", 1, &lines,
+			  &e), 0);
+	fake_now += 2500;
+	cr_assert_eq(ps_manifest_stage_begin(m, "ops.csv", 1, &t2, err,
+					     sizeof(err)), PS_MF_BUSY);
+	cr_assert(strstr(err, "another manifest load is under way: "
+			 "'site.csv', its last part 2.5 s ago"), "%s", err);
+	fake_now += PS_MANIFEST_STAGE_BUSY_MS - 2501;  /* idle, not gone */
+	cr_assert_eq(begin(m, "ops.csv", 1, &t2), PS_MF_BUSY);
+	cr_assert_eq(part(m, t1, "PS0000000002,110000000002\n", 2, &lines,
+			  &e), 0);
+	cr_assert_eq(ps_manifest_stage_commit(m, t1, &e, &r), 0);
+	cr_assert_eq(r.lines, 2);
+	cr_assert_eq(get(m, 1), 110000000001ull);
+	cr_assert_eq(get(m, 2), 110000000002ull);
+	/* one left idle past the limit is replaced by the next begin */
+	cr_assert_eq(begin(m, "dead.csv", 0, &t1), 0);
+	cr_assert_eq(part(m, t1, "PS0000000003,110000000003\n", 1, &lines,
+			  &e), 0);
+	fake_now += PS_MANIFEST_STAGE_BUSY_MS;
+	cr_assert_eq(begin(m, "ops.csv", 0, &t2), 0);
+	cr_assert_eq(part(m, t2, "PS0000000004,110000000004\n", 1, &lines,
+			  &e), 0);
+	cr_assert_eq(ps_manifest_stage_commit(m, t1, &e, &r), PS_MF_INVALID);
+	ps_errors_free(&e);
+	ps_errors_init(&e);
+	cr_assert_eq(ps_manifest_stage_commit(m, t2, &e, &r), 0);
+	cr_assert_eq(get(m, 3), 0);
+	cr_assert_eq(get(m, 4), 110000000004ull);
+	ps_errors_free(&e);
+	ps_manifest_close(m);
+}
+
 Test(manifest, a_staged_load_past_the_capacity_is_refused)
 {
 	struct ps_manifest *m = open_m(3, 0);
@@ -731,7 +784,7 @@ Test(manifest, a_staged_load_past_the_capacity_is_refused)
 	struct ps_manifest_load_result r;
 	uint64_t tok, lines;
 	ps_errors_init(&e);
-	cr_assert_eq(ps_manifest_stage_begin(m, "x.csv", 1, &tok), 0);
+	cr_assert_eq(begin(m, "x.csv", 1, &tok), 0);
 	cr_assert_eq(part(m, tok, "PS0000000001,110000000001\n"
 			  "PS0000000002,110000000001\nPS0000000003,110000000001\n"
 			  "PS0000000004,110000000001\n", 1, &lines, &e), 0);
@@ -794,8 +847,7 @@ Test(manifest, a_load_in_parts_lapses_a_ttl_after_its_commit)
 		unsigned w = 1 + (unsigned)replace;
 		char text[64];
 		snprintf(text, sizeof(text), "PS%010u,11000000000%u\n", w, w);
-		cr_assert_eq(ps_manifest_stage_begin(m, "slow.csv", replace,
-						     &tok), 0);
+		cr_assert_eq(begin(m, "slow.csv", replace, &tok), 0);
 		cr_assert_eq(part(m, tok, text, 1, &lines, &e), 0);
 		fake_now += 9000;                  /* the parts take a while */
 		cr_assert_eq(ps_manifest_stage_commit(m, tok, &e, &r), 0);
@@ -824,7 +876,7 @@ Test(manifest, an_abandoned_load_in_parts_is_dropped_once_idle)
 	struct ps_manifest_load_result r;
 	uint64_t tok, lines;
 	ps_errors_init(&e);
-	cr_assert_eq(ps_manifest_stage_begin(m, "live.csv", 0, &tok), 0);
+	cr_assert_eq(begin(m, "live.csv", 0, &tok), 0);
 	cr_assert_eq(part(m, tok, "PS0000000001,110000000001\n", 1, &lines,
 			  &e), 0);
 	fake_now += 10 * 60000;
@@ -835,7 +887,7 @@ Test(manifest, an_abandoned_load_in_parts_is_dropped_once_idle)
 	cr_assert_eq(ps_manifest_stage_commit(m, tok, &e, &r), 0,
 		     "a load still being sent stays");
 	cr_assert_eq(r.entries, 2);
-	cr_assert_eq(ps_manifest_stage_begin(m, "gone.csv", 0, &tok), 0);
+	cr_assert_eq(begin(m, "gone.csv", 0, &tok), 0);
 	cr_assert_eq(part(m, tok, "PS0000000003,110000000003\n", 1, &lines,
 			  &e), 0);
 	fake_now += 15 * 60000 + 1;
@@ -893,7 +945,7 @@ Test(manifest, a_byte_order_mark_at_the_start_is_skipped)
 			       0, &e, &r), 0, "%s", e.n ? e.msg[0] : "");
 	cr_assert_eq(get(m, 1), 110000000001ull);
 	cr_assert_eq(get(m, 2), 110000000002ull);
-	cr_assert_eq(ps_manifest_stage_begin(m, "bom.csv", 0, &tok), 0);
+	cr_assert_eq(begin(m, "bom.csv", 0, &tok), 0);
 	cr_assert_eq(part(m, tok, "\xef\xbb\xbfPS0000000003,110000000003\n",
 			  1, &lines, &e), 0);
 	cr_assert_eq(ps_manifest_stage_commit(m, tok, &e, &r), 0, "%s",
