@@ -16,7 +16,9 @@
  * and its counts in STATE/manifest_applied and acknowledges the last
  * message (ack-all: the ones before it too); a load the daemon lost
  * midway, to another load begun meanwhile or to a restart, is begun
- * again, not counted as a refusal. At start it resumes after the higher
+ * again, not counted as a refusal, and so is one the daemon refused to
+ * begin because another load (an operator's) is under way: nothing is
+ * acknowledged until it is applied. At start it resumes after the higher
  * of that file and the consumer's acknowledged floor, so a batch is
  * applied once. Before applying, each batch's CRC-32 is checked, and,
  * started with --trust, its signature (fleet_manifest.h, ps_man_verify):
@@ -174,24 +176,47 @@ static int load_lost(const struct ps_ctl_reply *rep)
 	       strstr(rep->body, "no such manifest load under way");
 }
 
+/* The daemon refused the begin because another load is under way (an
+ * operator's `parcelsortctl manifest load`, {"error":...,"busy":true}):
+ * not the batch's fault either; it goes again once that load is done. */
+static int load_busy(const struct ps_ctl_reply *rep)
+{
+	return rep->status != PS_CTL_OK && rep->body &&
+	       strstr(rep->body, "\"busy\":true");
+}
+
+static void say_busy(const struct group *g, const struct ps_ctl_reply *rep)
+{
+	char why[512] = "another manifest load is under way";
+	ps_json_str(rep->body, "error", why, sizeof(why));
+	fprintf(stderr, "parcelsort-agent: manifest %s batch %u of %u: the "
+		"daemon is busy: %s; waiting to begin again\n", g->b[0].name,
+		g->b[0].index + 1, g->b[0].count, why);
+}
+
 /* The group as one manifest load, begun again while the daemon loses the
- * load under way (waiting a little longer each time, up to 5 s): its
- * batches are acknowledged only once the daemon committed or refused it.
- * 0 with the daemon's last answer in rep, -1 stopping. */
+ * load under way or is busy with another (waiting a little longer each
+ * time, up to 5 s): its batches are acknowledged only once the daemon
+ * committed or refused it. 0 with the daemon's last answer in rep, -1
+ * stopping. */
 static int apply(struct man *m, struct group *g, struct ps_ctl_reply *rep)
 {
+	int said_lost = 0, said_busy = 0;
 	for (int tries = 1;; tries++) {
 		if (load_once(m, g, rep))
 			return -1;
-		if (!load_lost(rep))
+		int busy = load_busy(rep);
+		if (!busy && !load_lost(rep))
 			return 0;
-		ps_ctl_reply_free(rep);
-		if (tries == 1)
+		if (busy && !said_busy++)
+			say_busy(g, rep);
+		if (!busy && !said_lost++)
 			fprintf(stderr, "parcelsort-agent: manifest %s batch %u "
 				"of %u: the daemon lost its load under way "
 				"(another load began, or it restarted); "
 				"beginning again\n", g->b[0].name,
 				g->b[0].index + 1, g->b[0].count);
+		ps_ctl_reply_free(rep);
 		nats_Sleep(tries < 25 ? 200 * tries : 5000);
 		if (m->a->stop)
 			return -1;
