@@ -477,9 +477,9 @@ static int stage_busy(struct ps_manifest *m, uint64_t now, char *err,
 	}
 	if (err)
 		snprintf(err, errlen, "another manifest load is under way: "
-			 "'%.200s', its last part %" PRIu64 ".%" PRIu64
-			 " s ago; try again once it is done (a load with no "
-			 "part for %llu s is given up)", g->name,
+			 "'%.200s', its last part (or begin) %" PRIu64 ".%"
+			 PRIu64 " s ago; try again once it is done (a load "
+			 "with no part for %llu s is given up)", g->name,
 			 idle / 1000, idle % 1000 / 100,
 			 PS_MANIFEST_STAGE_BUSY_MS / 1000);
 	return PS_MF_BUSY;

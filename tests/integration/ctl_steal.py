@@ -7,7 +7,10 @@ forwarding each of the first COUNT (default 1) `part` requests of a load
 connection (the same `begin` the client sent), as an operator's
 `parcelsortctl manifest|hold load` starting at that moment would: the
 daemon keeps one load under way, so the part then finds its load gone
-("no such ... load under way ... begin again"). Prints "stolen" on stdout
+("no such ... load under way ... begin again"). A daemon that refuses
+that begin because the client's load is under way ({"busy":true}: a
+manifest load) loses the client's load anyway, as a restart would: the
+proxy aborts it (abort TOKEN) before the part. Prints "stolen" on stdout
 each time."""
 import os
 import socket
@@ -42,12 +45,22 @@ def read_msg(s):
     return hdr, body
 
 
-def steal(hdr, body):
+def ask(hdr, body):
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     s.connect(target)
     s.sendall(hdr + body)
-    read_msg(s)
+    _, answer = read_msg(s)
     s.close()
+    return answer or b""
+
+
+def steal(hdr, body, part):
+    if b'"busy":true' not in ask(hdr, body):
+        return
+    token = part.split(b"\0")[1]
+    magic, version, cmd, flags, _ = struct.unpack(HDR, hdr)
+    abort = b"abort\0" + token + b"\0"
+    ask(struct.pack(HDR, magic, version, cmd, flags, len(abort)), abort)
 
 
 def serve(c):
@@ -65,7 +78,7 @@ def serve(c):
                 if go:
                     left[0] -= 1
             if go:
-                steal(*begin[0])
+                steal(*begin[0], body)
                 print("stolen", flush=True)
             d.sendall(hdr + body)
             rh, rb = read_msg(d)

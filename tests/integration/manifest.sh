@@ -8,7 +8,8 @@
 # parts and --replace swaps at once; capacity refusals; the manifest
 # survives a restart and a kill -9 during a load leaves old or new; the
 # counters, events and --json answers say where regions came from;
-# manifest get answers several waybills in one request (at most 4096).
+# manifest get answers several waybills in one request (at most 4096); a
+# load begun while another is under way is refused and the other commits.
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib/common.sh"
@@ -222,5 +223,31 @@ check "kill -9 $when: the old manifest or the new, never a mix ($e)" \
     '[ "$e" = 700001 ] || [ "$e" = 900000 ]'
 ctl manifest load "$T/kill.csv" --replace >/dev/null 2>&1
 check "the load then goes through" '[ "$(stat_of entries)" = 900000 ] && [ "$(ask MK000000123456 0)" = "ROUTED 41" ]'
+
+# two loads at once (issue #18): a load begun while another is being sent
+# (the site agent's and an operator's) is refused, naming the one under
+# way; that one goes on and commits whole. The first file is a FIFO held
+# open until the second load has had its answer.
+mkfifo "$T/first.csv"
+: >"$T/second.out"
+ctl --json manifest load "$T/first.csv" >"$T/first.out" 2>&1 &
+LP=$!
+{
+    printf 'MO000000000001,%s\nMO000000000002,%s\n' $R $R
+    for _ in $(seq 1 100); do [ -s "$T/second.out" ] && break; sleep 0.1; done
+    printf 'MO000000000003,%s\n' $R
+} >"$T/first.csv" &
+WP=$!
+sleep 1                 # the first load has begun (its file is open)
+printf 'MO000000000009,%s\n' $R >"$T/second.csv"
+ctl manifest load "$T/second.csv" >"$T/second.out" 2>&1
+rc=$?
+wait $WP
+wait $LP
+rcf=$?
+check "a load while another is under way is refused, exit 1, naming it ($rc: $(cat "$T/second.out"))" \
+    '[ $rc -eq 1 ] && grep -q "another manifest load is under way: .$T/first.csv., its last part (or begin) [0-9.]* s ago; try again once it is done" "$T/second.out" && [ "$(ask MO000000000009 0)" = "DEFAULT 10" ]'
+check "and the load under way goes on and commits whole ($rcf: $(cat "$T/first.out"))" \
+    '[ $rcf -eq 0 ] && jt "d[\"lines\"] == 3 and d[\"added\"] == 3 and d[\"entries\"] == 900003" <"$T/first.out" && [ "$(ask MO000000000003 0)" = "ROUTED 41" ]'
 stop_daemon
 check "daemon stopped cleanly (exit $RC)" '[ "$RC" -eq 0 ]'
