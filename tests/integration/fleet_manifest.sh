@@ -16,7 +16,9 @@
 # match) and a batch put back into the stream are refused, with the reason
 # in the status record, and the site's manifest stays as it was. A batch
 # whose load the daemon drops midway (another load begun meanwhile, through
-# the proxy ctl_steal.py) is begun again and applied, not lost.
+# the proxy ctl_steal.py) is begun again and applied, not lost. A batch
+# the daemon refuses to begin as busy (an operator's load under way) is
+# applied once that load is done, not refused.
 # PSD=path runs another parcelsortd (default: $BUILD's).
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -183,6 +185,41 @@ check "a batch whose load the daemon lost midway is begun again and applied, not
      [ "$(region MK0000000000002)" = 330782100202 ] && grep -q "beginning again" "$T/agent.log"'
 agent_stop
 steal_stop
+
+# --- an operator's load under way --------------------------------------------
+# while an operator's `parcelsortctl manifest load` is being sent (its file
+# a FIFO held open), the daemon refuses the agent's begin as busy: the
+# batch is neither refused nor loaded batch by batch; the agent begins it
+# again once the operator's load is done and applies it once
+mkfifo "$T/op.csv"
+n=$(entries) loads=$(stat loads)
+agent_up
+batches=$(man manifest_batches) refused=$(man manifest_refused)
+ctl manifest load "$T/op.csv" >"$T/op.out" 2>&1 &
+LP=$!
+{
+    printf 'MP0000000000001,330782100201\n'
+    for _ in $(seq 1 150); do
+        grep -q "daemon is busy" "$T/agent.log" && break; sleep 0.2
+    done
+    printf 'MP0000000000002,330782100202\n'
+} >"$T/op.csv" &
+WP=$!
+sleep 1                 # the operator's load has begun (its file is open)
+printf 'MQ0000000000001,330782100203\n' >"$T/queued.csv"
+fleet manifest push "$T/queued.csv" --site a >"$T/qpush" 2>&1
+qrev=$(sed -n 's/.*revisions [0-9]*\.\.\([0-9]*\)).*/\1/p' "$T/qpush")
+wait $WP
+wait $LP
+oprc=$?
+wait_rev "$qrev"
+check "a batch the daemon refused to begin as busy (an operator's load under way) is applied once that load is done, not refused" \
+    '[ $oprc = 0 ] && grep -q "daemon is busy: another manifest load is under way: .$T/op.csv." "$T/agent.log" &&
+     [ "$(region MQ0000000000001)" = 330782100203 ] && [ "$(region MP0000000000002)" = 330782100202 ] &&
+     [ "$(man manifest_outcome)" = applied ] && [ "$(man manifest_refused)" = "$refused" ] &&
+     [ "$(man manifest_batches)" = $((batches + 1)) ] && [ "$(entries)" = $((n + 3)) ] &&
+     [ "$(($(stat loads) - loads))" = 2 ] && [ "$(grep -c "manifest revision $qrev (" "$T/agent.log")" = 1 ]'
+agent_stop
 
 # --- pushes of one file name: a load per push --------------------------------
 # a platform pushes its pre-advice under one name again and again, each file
