@@ -194,6 +194,7 @@ steal_stop
 mkfifo "$T/op.csv"
 n=$(entries) loads=$(stat loads)
 agent_up
+for _ in $(seq 1 50); do [ "$(man manifest_outcome)" = resumed ] && break; sleep 0.2; done
 batches=$(man manifest_batches) refused=$(man manifest_refused)
 ctl manifest load "$T/op.csv" >"$T/op.out" 2>&1 &
 LP=$!
