@@ -16,7 +16,13 @@ if ! command -v chromium >/dev/null || ! command -v node >/dev/null; then
     echo "not ok - chromium and node are needed (scripts/setup.sh)"; exit 1
 fi
 setup_netns
-start_daemon board --plan "$ROOT/config/example.plan" --metrics 127.0.0.1:0 \
+# the plan from a path longer than a phone is wide, with nowhere to break
+# a line (CI once ran from such a clone): the board shows where
+# the plan came from, and a long name must wrap, not widen the page
+LONG="$T/plansoftheyiwusortingcentrekeptinadirectorywithalongname"
+mkdir -p "$LONG"
+cp "$ROOT/config/example.plan" "$LONG/example.plan"
+start_daemon board --plan "$LONG/example.plan" --metrics 127.0.0.1:0 \
     --sorter-allow 198.18.0.1/32
 check "daemon up" '[ $? -eq 0 ]'
 ADDR=$(ss -ltnp 2>/dev/null | grep "pid=$PID," | grep -o "127.0.0.1:[0-9]*" | head -1)
