@@ -200,6 +200,12 @@ static double pass(const struct traffic *t, struct ps_holds *holds,
 	return total;
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
 /* n held waybills that no scan carries. */
 static struct ps_holds *make_holds(unsigned n)
 {
@@ -288,7 +294,8 @@ int main(int argc, char **argv)
 	       "record | M scan records/s |\n|---|---|---:|---:|\n",
 	       n_dgrams, RECS, PS_BURST,
 	       with_export ? ", events exported" : "");
-	double sum[2] = { 0, 0 };
+	double sum[2] = { 0, 0 }, last[2] = { 0, 0 }, diff[64];
+	unsigned n_diff = 0;
 	uint64_t nrec[2] = { 0, 0 }, recs;
 	uint32_t now = 1;
 	for (int side = 0; side < 2; side++)      /* warm-up: the inserts */
@@ -301,6 +308,9 @@ int main(int argc, char **argv)
 		double s = pass(&tr[side], list[side], now, &recs);
 		sum[side] += s;
 		nrec[side] += recs;
+		last[side] = s * 1e9 / (double)recs;
+		if (side && n_diff < 64)
+			diff[n_diff++] = last[1] - last[0];
 		printf("| %u | %s | %.1f | %.2f |\n", p + 1,
 		       name[side],
 		       s * 1e9 / (double)recs, (double)recs / s / 1e6);
@@ -310,9 +320,13 @@ int main(int argc, char **argv)
 		printf("\n%s / %s: %.2f (%.2f vs %.2f M scan records/s, CPU "
 		       "time of this thread)\n", name[1], name[0], r1 / r0,
 		       r1 / 1e6, r0 / 1e6);
-		if (n_holds)
-			printf("cost of the holds: %.2f ns a scan record\n",
-			       (1 / r1 - 1 / r0) * 1e9);
+		if (n_holds) {
+			qsort(diff, n_diff, sizeof(diff[0]), cmp_double);
+			printf("cost of the holds: %.2f ns a scan record (from "
+			       "the sums); pairwise median %.2f (%.2f to "
+			       "%.2f)\n", (1 / r1 - 1 / r0) * 1e9,
+			       diff[n_diff / 2], diff[0], diff[n_diff - 1]);
+		}
 	}
 	printf("sort results applied %" PRIu64 ", unknown %" PRIu64
 	       ", missorts %" PRIu64 ", dedup hits %" PRIu64 ", events "
