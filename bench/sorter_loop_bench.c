@@ -8,12 +8,15 @@
  * into the reject chute, from the sorter's address. The passes of the two
  * sides alternate after a warm-up pass of each; the time is this thread's
  * CPU time around ps_pipeline_run (the frames are copied in outside it).
- * With --callgrind one pass of each side, the collection toggled on
- * ps_pipeline_run: `valgrind --tool=callgrind --collect-atstart=no
- * --toggle-collect=ps_pipeline_run` counts the instructions.
+ * With --holds N the second side is not the results but the same scans
+ * with N held waybills that no scan carries (the hold filter and, for the
+ * few it lets through, the table): what the intercept list costs a
+ * record. Under `valgrind --tool=callgrind --collect-atstart=no
+ * --toggle-collect=ps_pipeline_run` (with --passes 1 and --only) it
+ * counts the instructions.
  * Never run by the tests (docs/performance.md).
  *   sorter_loop_bench [--datagrams N] [--passes N] [--export]
- *                     [--only scans|results]
+ *                     [--only scans|results] [--holds N]
  */
 #include <getopt.h>
 #include <inttypes.h>
@@ -23,6 +26,7 @@
 #include <time.h>
 
 #include "dedup.h"
+#include "holds.h"
 #include "pipeline.h"
 #include "pkt.h"
 #include "plan.h"
@@ -34,6 +38,8 @@
 
 static unsigned n_dgrams = 20000, n_passes = 5;
 static int with_export, only = -1;
+static unsigned n_holds;            /* --holds: side 1 is holds, not results */
+static struct ps_holds *held_list;
 
 static struct ps_net_cfg net;
 static struct ps_prefix sorter_list[1];
@@ -166,12 +172,12 @@ static void make_traffic(struct traffic *t, int results)
 
 /* One pass over the traffic: CPU seconds in the pipeline; *recs: scan
  * records decided. */
-static double pass(const struct traffic *t, uint32_t now, uint64_t *recs)
+static double pass(const struct traffic *t, struct ps_holds *holds,
+		   uint32_t now, uint64_t *recs)
 {
 	struct ps_plan *slot = plan;
-	struct ps_holds *no_holds = NULL;
 	struct ps_pipeline pl = { .net = &net, .plan_slot = &slot,
-				  .holds_slot = &no_holds, .chutes = &cs,
+				  .holds_slot = &holds, .chutes = &cs,
 				  .dedup = &dd, .site = 1, .cnt = &cnt,
 				  .loop = &loop,
 				  .export_fn = with_export ? export_copy : NULL };
@@ -194,10 +200,34 @@ static double pass(const struct traffic *t, uint32_t now, uint64_t *recs)
 	return total;
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+/* n held waybills that no scan carries. */
+static struct ps_holds *make_holds(unsigned n)
+{
+	uint8_t (*wb)[24] = malloc((size_t)n * 24);
+	if (!wb)
+		return NULL;
+	for (unsigned i = 0; i < n; i++) {
+		char t[32];
+		snprintf(t, sizeof(t), "SF%012u", i);
+		memset(wb[i], 0, 24);
+		memcpy(wb[i], t, 14);
+	}
+	struct ps_holds *h = ps_holds_build((const uint8_t(*)[24])wb, n);
+	free(wb);
+	return h;
+}
+
 static void usage(void)
 {
 	fprintf(stderr, "usage: sorter_loop_bench [--datagrams N] "
-		"[--passes N] [--export] [--only scans|results]\n");
+		"[--passes N] [--export] [--only scans|results] "
+		"[--holds N]\n");
 	exit(2);
 }
 
@@ -208,6 +238,7 @@ int main(int argc, char **argv)
 		{ "passes", required_argument, 0, 'p' },
 		{ "export", no_argument, 0, 'x' },
 		{ "only", required_argument, 0, 'o' },
+		{ "holds", required_argument, 0, 'h' },
 		{ 0, 0, 0, 0 },
 	};
 	int o;
@@ -218,6 +249,8 @@ int main(int argc, char **argv)
 			n_passes = (unsigned)strtoul(optarg, NULL, 10);
 		else if (o == 'x')
 			with_export = 1;
+		else if (o == 'h')
+			n_holds = (unsigned)strtoul(optarg, NULL, 10);
 		else if (o == 'o' && !strcmp(optarg, "scans"))
 			only = 0;
 		else if (o == 'o' && !strcmp(optarg, "results"))
@@ -241,35 +274,59 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	struct traffic tr[2];
+	struct ps_holds *list[2] = { NULL, NULL };
+	const char *name[2] = { "scans only", "scans + results" };
 	make_traffic(&tr[0], 0);
-	make_traffic(&tr[1], 1);
+	if (n_holds) {
+		list[1] = held_list = make_holds(n_holds);
+		if (!held_list) {
+			fprintf(stderr, "holds: out of memory\n");
+			return 1;
+		}
+		tr[1] = tr[0];
+		name[0] = "no holds";
+		name[1] = "holds";
+	} else {
+		make_traffic(&tr[1], 1);
+	}
 	printf("# sorter loop in the pipeline: %u scan datagrams of %u "
 	       "records, bursts of %u frames%s\n\n| pass | side | ns/scan "
 	       "record | M scan records/s |\n|---|---|---:|---:|\n",
 	       n_dgrams, RECS, PS_BURST,
 	       with_export ? ", events exported" : "");
-	double sum[2] = { 0, 0 };
+	double sum[2] = { 0, 0 }, last[2] = { 0, 0 }, diff[64];
+	unsigned n_diff = 0;
 	uint64_t nrec[2] = { 0, 0 }, recs;
 	uint32_t now = 1;
 	for (int side = 0; side < 2; side++)      /* warm-up: the inserts */
 		if (only < 0 || only == side)
-			pass(&tr[side], now, &recs);
+			pass(&tr[side], list[side], now, &recs);
 	for (unsigned p = 0; p < 2 * n_passes; p++) {
 		int side = (int)(p & 1);
 		if (only >= 0 && only != side)
 			continue;
-		double s = pass(&tr[side], now, &recs);
+		double s = pass(&tr[side], list[side], now, &recs);
 		sum[side] += s;
 		nrec[side] += recs;
+		last[side] = s * 1e9 / (double)recs;
+		if (side && n_diff < 64)
+			diff[n_diff++] = last[1] - last[0];
 		printf("| %u | %s | %.1f | %.2f |\n", p + 1,
-		       side ? "scans + results" : "scans only",
+		       name[side],
 		       s * 1e9 / (double)recs, (double)recs / s / 1e6);
 	}
 	if (only < 0) {
 		double r0 = (double)nrec[0] / sum[0], r1 = (double)nrec[1] / sum[1];
-		printf("\nwith results / scans only: %.2f (%.2f vs %.2f M scan "
-		       "records/s, CPU time of this thread)\n", r1 / r0,
+		printf("\n%s / %s: %.2f (%.2f vs %.2f M scan records/s, CPU "
+		       "time of this thread)\n", name[1], name[0], r1 / r0,
 		       r1 / 1e6, r0 / 1e6);
+		if (n_holds) {
+			qsort(diff, n_diff, sizeof(diff[0]), cmp_double);
+			printf("cost of the holds: %.2f ns a scan record (from "
+			       "the sums); pairwise median %.2f (%.2f to "
+			       "%.2f)\n", (1 / r1 - 1 / r0) * 1e9,
+			       diff[n_diff / 2], diff[0], diff[n_diff - 1]);
+		}
 	}
 	printf("sort results applied %" PRIu64 ", unknown %" PRIu64
 	       ", missorts %" PRIu64 ", dedup hits %" PRIu64 ", events "
@@ -277,6 +334,7 @@ int main(int argc, char **argv)
 	       (uint64_t)cnt.sort_unknown, (uint64_t)cnt.sort_missorts,
 	       (uint64_t)cnt.dedup_hits, exported);
 	ps_dedup_free(&dd);
+	ps_holds_free(held_list);
 	ps_plan_free(plan);
 	return 0;
 }

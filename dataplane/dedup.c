@@ -569,11 +569,46 @@ static int result_in_place(struct ps_dedup *d, struct ps_dedup_slot *o,
 	return 1;
 }
 
+/* The common result in one pass: the waybill's live entry in its own
+ * bucket, its slot not mid-write, read and (unless SORTED finds no mark)
+ * changed in place. Returns PS_DEDUP_HIT, or -1 for everything else
+ * (not found there, being written, changed since read): the full path
+ * below then decides, as if this had not run. */
+static inline int sort_result_at_once(struct ps_dedup *d, uint64_t hash,
+				      const uint8_t *wb, uint32_t now_s,
+				      uint8_t status,
+				      struct ps_dedup_entry *before)
+{
+	uint64_t b = ps_dedup_bucket(d, hash);
+	struct ps_dedup_slot *s = d->slot + b * PS_DEDUP_WAYS;
+	unsigned m = tag_matches(&d->head[b], ps_dedup_tag(hash));
+	while (m) {
+		struct ps_dedup_slot *o = &s[__builtin_ctz(m)];
+		m &= m - 1;
+		uint32_t q = __atomic_load_n(&o->seq, __ATOMIC_ACQUIRE);
+		if (q & 1)
+			return -1;
+		if (!live(d, o->t, now_s) || memcmp(o->key, wb, PS_WAYBILL_LEN))
+			continue;
+		slot_to_entry(o, before);
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		if (__atomic_load_n(&o->seq, __ATOMIC_RELAXED) != q)
+			return -1;
+		if (status == PS_SORT_SORTED && !before->not_discharged)
+			return PS_DEDUP_HIT;
+		return result_in_place(d, o, q, status) ? PS_DEDUP_HIT : -1;
+	}
+	return -1;
+}
+
 enum ps_dedup_result ps_dedup_sort_result(struct ps_dedup *d, uint64_t hash,
 					  const uint8_t *wb, uint32_t now_s,
 					  uint8_t status,
 					  struct ps_dedup_entry *before)
 {
+	if (sort_result_at_once(d, hash, wb, now_s, status, before) ==
+	    PS_DEDUP_HIT)
+		return PS_DEDUP_HIT;
 	struct waiter w = { 0, 0 };
 	for (;;) {
 		struct ps_dedup_slot *at;
@@ -582,6 +617,11 @@ enum ps_dedup_result ps_dedup_sort_result(struct ps_dedup *d, uint64_t hash,
 					      &q);
 		if (r != PS_DEDUP_HIT)
 			return r;
+		/* SORTED on an entry without the mark changes nothing: the
+		 * entry read (one consistent snapshot) is the answer, and the
+		 * slot is not claimed (the common result costs no atomic) */
+		if (status == PS_SORT_SORTED && !before->not_discharged)
+			return PS_DEDUP_HIT;
 		/* the slot is claimed as an insert claims it */
 		if (result_in_place(d, at, q, status))
 			return PS_DEDUP_HIT;

@@ -213,7 +213,8 @@ enum ps_dedup_result ps_dedup_insert_exempt(struct ps_dedup *d, uint64_t hash,
  * now_s: SORTED clears the not-discharged mark, LOST forgets the entry,
  * the others add a round (at most 255) and set the mark. Under the same
  * seqlock discipline as inserts: the slot is claimed by compare-and-swap
- * on its sequence number, written, released. Returns PS_DEDUP_HIT with
+ * on its sequence number, written, released (a SORTED result on an entry
+ * without the mark writes nothing). Returns PS_DEDUP_HIT with
  * *before the entry as it was, PS_DEDUP_MISS when the waybill is not
  * remembered, PS_DEDUP_BUSY when its slot stayed mid-write. */
 enum ps_dedup_result ps_dedup_sort_result(struct ps_dedup *d, uint64_t hash,

@@ -235,7 +235,7 @@ static unsigned apply_sort_results(struct ps_pipeline *pl,
 			ps_sort_result_decode(at, &e[i]);
 			continue;
 		}
-		hash[i] = ps_dedup_hash(e[i].waybill);
+		hash[i] = ps_wb_hash64(e[i].waybill);   /* ps_dedup_hash */
 		ps_dedup_prefetch(pl->dedup, hash[i]);
 		if (holds)
 			ps_holds_prefetch_hash(holds, hash[i]);

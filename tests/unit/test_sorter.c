@@ -713,6 +713,44 @@ Test(sorter, rounds_stop_at_255)
 	cr_assert_eq(e.not_discharged, 1);
 }
 
+/* The slot holding wb in its own bucket (the test's waybills do not spill). */
+static const struct ps_dedup_slot *slot_of(const uint8_t wb[24])
+{
+	const struct ps_dedup_slot *s =
+		dd.slot + ps_dedup_bucket(&dd, ps_dedup_hash(wb)) * PS_DEDUP_WAYS;
+	for (int i = 0; i < PS_DEDUP_WAYS; i++)
+		if (s[i].t && !memcmp(s[i].key, wb, 24))
+			return &s[i];
+	return NULL;
+}
+
+/* A SORTED result on an entry without the not-discharged mark changes
+ * nothing and so writes nothing (its sequence number stays); one on a
+ * marked entry clears the mark, and the rounds stay. */
+Test(sorter, a_sorted_result_without_the_mark_writes_nothing)
+{
+	uint8_t wb[24];
+	struct ps_decision d = scan("JT0000000094", 330000000000ull, 1);
+	waybill(wb, "JT0000000094");
+	const struct ps_dedup_slot *s = slot_of(wb);
+	cr_assert_not_null(s);
+	uint32_t q = s->seq;
+	result("JT0000000094", d.chute, PS_SORT_SORTED, 1);
+	cr_assert_eq(s->seq, q, "nothing written");
+	cr_assert_eq(s->not_discharged, 0);
+	cr_assert_eq(cnt.sort_sorted, 1);
+	result("JT0000000094", 0, PS_SORT_CHUTE_FULL, 1);
+	cr_assert_eq(s->seq, q + 2);
+	cr_assert_eq(s->not_discharged, 1);
+	cr_assert_eq(s->rounds, 1);
+	result("JT0000000094", d.chute, PS_SORT_SORTED, 1);
+	cr_assert_eq(s->seq, q + 4);
+	cr_assert_eq(s->not_discharged, 0, "the mark cleared");
+	cr_assert_eq(s->rounds, 1);
+	cr_assert_eq(cnt.sort_sorted, 2);
+	cr_assert_eq(cnt.sort_missorts, 0);
+}
+
 /* Frames of one burst take effect in the order they came: a scan before a
  * sort result of its waybill in the same burst is decided before the
  * result applies, a result after it applies to what the scan left. */
