@@ -32,23 +32,64 @@ static inline uint64_t add_carry(uint64_t acc, uint64_t w)
 	return acc + (acc < w);
 }
 
-static inline uint64_t sum_bytes(const uint8_t *p, size_t len, uint64_t acc)
+/* Whole 8-byte words, n of them (n >= 1), onto acc. On x86-64 one
+ * add-with-carry chain, the carry of each word into the next and the last
+ * one added back at the end (what add_carry does word by word, in one
+ * instruction a word instead of three). */
+static inline uint64_t sum_words(const uint8_t *p, size_t n, uint64_t acc)
 {
-	for (; len >= 32; p += 32, len -= 32) {
-		uint64_t w0, w1, w2, w3;
-		memcpy(&w0, p, 8);
-		memcpy(&w1, p + 8, 8);
-		memcpy(&w2, p + 16, 8);
-		memcpy(&w3, p + 24, 8);
-		acc = add_carry(acc, w0);
-		acc = add_carry(acc, w1);
-		acc = add_carry(acc, w2);
-		acc = add_carry(acc, w3);
+#if defined(__x86_64__)
+	for (; n >= 4; p += 32, n -= 4)
+		__asm__("addq (%[p]), %[a]\n\t"
+			"adcq 8(%[p]), %[a]\n\t"
+			"adcq 16(%[p]), %[a]\n\t"
+			"adcq 24(%[p]), %[a]\n\t"
+			"adcq $0, %[a]"
+			: [a] "+r"(acc)
+			: [p] "r"(p), "m"(*(const uint8_t (*)[32])p)
+			: "cc");
+	switch (n) {
+	case 3:
+		__asm__("addq (%[p]), %[a]\n\t"
+			"adcq 8(%[p]), %[a]\n\t"
+			"adcq 16(%[p]), %[a]\n\t"
+			"adcq $0, %[a]"
+			: [a] "+r"(acc)
+			: [p] "r"(p), "m"(*(const uint8_t (*)[24])p)
+			: "cc");
+		break;
+	case 2:
+		__asm__("addq (%[p]), %[a]\n\t"
+			"adcq 8(%[p]), %[a]\n\t"
+			"adcq $0, %[a]"
+			: [a] "+r"(acc)
+			: [p] "r"(p), "m"(*(const uint8_t (*)[16])p)
+			: "cc");
+		break;
+	case 1:
+		__asm__("addq (%[p]), %[a]\n\t"
+			"adcq $0, %[a]"
+			: [a] "+r"(acc)
+			: [p] "r"(p), "m"(*(const uint8_t (*)[8])p)
+			: "cc");
+		break;
 	}
-	for (; len >= 8; p += 8, len -= 8) {
+#else
+	for (; n; p += 8, n--) {
 		uint64_t w;
 		memcpy(&w, p, 8);
 		acc = add_carry(acc, w);
+	}
+#endif
+	return acc;
+}
+
+static inline uint64_t sum_bytes(const uint8_t *p, size_t len, uint64_t acc)
+{
+	if (len >= 8) {
+		acc = sum_words(p, len / 8, acc);
+		p += len & ~(size_t)7;
+		len &= 7;
 	}
 	if (len >= 4) {
 		uint32_t w;
@@ -519,17 +560,27 @@ uint16_t ps_udp_phdr_csum(uint8_t ip_ver, const uint8_t *ip, uint16_t ulen)
 	return (uint16_t)(n << 8 | n >> 8);
 }
 
-/* The UDP checksum (its field 0): made here, or its pseudo-header part for
- * the port. */
-static ALWAYS_INLINE void udp_csum(uint8_t ip_ver, uint8_t *ip, uint8_t *u, uint16_t ulen,
-		     int offload)
+/* The reply's UDP checksum (or its pseudo-header part, for the port),
+ * from what is known of its header rather than from the bytes just
+ * written there: the request's addresses and ports (f; swapped, which
+ * leaves their sum as it was) and the new length. Only the new payload is
+ * read back (pipeline.c writes a whole burst's payloads before their
+ * checksums, so those stores are done by then: a load that straddles
+ * stores still under way waits for them). */
+static ALWAYS_INLINE void udp_csum(const struct ps_frame *f, uint8_t *u,
+				   uint16_t ulen, int offload)
 {
-	uint64_t acc = phdr_sum(ip_ver, ip, ulen);
+	uint64_t acc = net16(PS_IPPROTO_UDP) + net16(ulen);
+	unsigned alen = f->ip_ver == 4 ? 4u : 16u;
+	acc = sum_bytes(f->dst, alen, sum_bytes(f->src, alen, acc));
 	uint16_t ck;
 	if (offload) {
 		ck = fold_native(acc);
 	} else {
-		ck = (uint16_t)~fold_native(sum_bytes(u, ulen, acc));
+		/* the UDP header: the ports, the length, a zero checksum */
+		acc = add_carry(acc, net16(f->sport) + net16(f->dport) +
+				     net16(ulen));
+		ck = (uint16_t)~fold_native(sum_bytes(u + 8, ulen - 8u, acc));
 		if (!ck)
 			ck = 0xffff;
 	}
@@ -584,7 +635,7 @@ static ALWAYS_INLINE uint16_t reply_udp(const struct ps_net_cfg *c, uint8_t *fra
 		st16(ip + 4, (uint16_t)(f->l4_off - f->l3_off - 40 + ulen));
 		ip[7] = 64;
 	}
-	udp_csum(f->ip_ver, ip, u, ulen, offload & PS_TX_UDP_CSUM);
+	udp_csum(f, u, ulen, offload & PS_TX_UDP_CSUM);
 	if (tx) {
 		tx->flags = (uint8_t)(offload ? offload |
 				      (f->ip_ver == 6 ? PS_TX_IPV6 : 0) : 0);
