@@ -5,6 +5,7 @@
 #include <string.h>
 #include <urcu-qsbr.h>
 
+#include "pkt_inline.h"
 #include "ps_clock.h"
 
 #define likely(x) __builtin_expect(!!(x), 1)
@@ -309,9 +310,14 @@ static void classify(struct ps_pipeline *pl, const struct ps_plan *p,
 		pk->is_request = 0;
 		pk->tx.flags = 0;
 		rx_bytes += pk->len;
-		enum ps_pkt_verdict v = ps_pkt_input_csum(pl->net, pk->data,
-							  pk->len, pk->rx_csum,
-							  &r->f, &why, &nl);
+		/* ps_pkt_input_csum, its one-pass path inline */
+		enum ps_pkt_verdict v =
+			ps_pkt_fast_request4(pl->net, pk->data, pk->len,
+					     pk->rx_csum, &r->f)
+				? PS_PKT_REQUEST
+				: ps_pkt_input_general(pl->net, pk->data,
+						       pk->len, pk->rx_csum,
+						       &r->f, &why, &nl);
 		if (v == PS_PKT_DROP) {
 			c->drops[why]++;
 			continue;
