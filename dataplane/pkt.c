@@ -380,20 +380,27 @@ uint16_t ps_udp_phdr_csum(uint8_t ip_ver, const uint8_t *ip, uint16_t ulen)
  * read back (pipeline.c writes a whole burst's payloads before their
  * checksums, so those stores are done by then: a load that straddles
  * stores still under way waits for them). */
-static ALWAYS_INLINE void udp_csum(const struct ps_frame *f, uint8_t *u,
-				   uint16_t ulen, int offload)
+static ALWAYS_INLINE void udp_csum(const struct ps_frame *f, uint8_t ip_ver,
+				   uint8_t *u, uint16_t ulen, int offload)
 {
 	uint64_t acc = ps_net16(PS_IPPROTO_UDP) + ps_net16(ulen);
-	unsigned alen = f->ip_ver == 4 ? 4u : 16u;
-	acc = ps_csum_bytes(f->dst, alen, ps_csum_bytes(f->src, alen, acc));
+	if (ip_ver == 4) {
+		uint32_t s, d;
+		memcpy(&s, f->src, 4);
+		memcpy(&d, f->dst, 4);
+		acc += (uint64_t)s + d;     /* no carry out of 64 bits */
+	} else {
+		acc = ps_csum_bytes(f->dst, 16, ps_csum_bytes(f->src, 16, acc));
+	}
 	uint16_t ck;
 	if (offload) {
 		ck = ps_csum_fold_native(acc);
 	} else {
 		/* the UDP header: the ports, the length, a zero checksum */
-		acc = ps_csum_add(acc, ps_net16(f->sport) + ps_net16(f->dport) +
-				     ps_net16(ulen));
-		ck = (uint16_t)~ps_csum_fold_native(ps_csum_bytes(u + 8, ulen - 8u, acc));
+		acc = ps_csum_add(acc, ps_net16(f->sport) +
+				       ps_net16(f->dport) + ps_net16(ulen));
+		acc = ps_csum_bytes(u + 8, ulen - 8u, acc);
+		ck = (uint16_t)~ps_csum_fold_native(acc);
 		if (!ck)
 			ck = 0xffff;
 	}
@@ -440,7 +447,7 @@ static ALWAYS_INLINE uint16_t reply4(const struct ps_net_cfg *c,
 	lc = (uint32_t)(ulen >> 8 | (ulen & 0xffu) << 8);  /* length, csum 0 */
 	memcpy(u + 4, &lc, 4);
 	ipv4_update(ip, (uint16_t)(20 + ulen));
-	udp_csum(f, u, ulen, 0);
+	udp_csum(f, 4, u, ulen, 0);
 	if (tx) {
 		tx->flags = 0;
 		tx->l2_len = PS_ETH_HLEN;
@@ -485,7 +492,7 @@ static ALWAYS_INLINE uint16_t reply_udp(const struct ps_net_cfg *c,
 		ps_st16(ip + 4, (uint16_t)(f->l4_off - f->l3_off - 40 + ulen));
 		ip[7] = 64;
 	}
-	udp_csum(f, u, ulen, offload & PS_TX_UDP_CSUM);
+	udp_csum(f, f->ip_ver, u, ulen, offload & PS_TX_UDP_CSUM);
 	if (tx) {
 		tx->flags = (uint8_t)(offload ? offload |
 				      (f->ip_ver == 6 ? PS_TX_IPV6 : 0) : 0);
