@@ -5,6 +5,7 @@
 #include <string.h>
 #include <urcu-qsbr.h>
 
+#include "pkt_inline.h"
 #include "ps_clock.h"
 
 #define likely(x) __builtin_expect(!!(x), 1)
@@ -309,9 +310,14 @@ static void classify(struct ps_pipeline *pl, const struct ps_plan *p,
 		pk->is_request = 0;
 		pk->tx.flags = 0;
 		rx_bytes += pk->len;
-		enum ps_pkt_verdict v = ps_pkt_input_csum(pl->net, pk->data,
-							  pk->len, pk->rx_csum,
-							  &r->f, &why, &nl);
+		/* ps_pkt_input_csum, its one-pass path inline */
+		enum ps_pkt_verdict v =
+			ps_pkt_fast_request4(pl->net, pk->data, pk->len,
+					     pk->rx_csum, &r->f)
+				? PS_PKT_REQUEST
+				: ps_pkt_input_general(pl->net, pk->data,
+						       pk->len, pk->rx_csum,
+						       &r->f, &why, &nl);
 		if (v == PS_PKT_DROP) {
 			c->drops[why]++;
 			continue;
@@ -684,32 +690,37 @@ static void export_events(struct ps_pipeline *pl, const struct burst *b)
 		pl->export_fn(pl->export_ctx, ev, n);
 }
 
-/* Phase 4: replies in place. */
+/* Phase 4: replies in place, the payloads of the whole burst first, then
+ * each frame's headers and checksums (ps_pkt_reply_request reads the
+ * payload back for the UDP checksum: by then its stores are done). */
 static void reply(struct ps_pipeline *pl, const struct ps_plan *p,
 		  struct ps_pkt_buf *pkts, struct burst *b)
 {
 	uint32_t site = p ? p->site : pl->site;
+	uint16_t plen[PS_BURST];
+	for (unsigned r = 0; r < b->n_req; r++) {
+		struct request *q = &b->req[r];
+		plen[r] = (uint16_t)ps_reply_build_inplace(
+			pkts[q->pkt].data + q->f.payload_off, &q->h, site,
+			&b->scan[q->first], &b->dec[q->first]);
+	}
 	for (unsigned r = 0; r < b->n_req; r++) {
 		struct request *q = &b->req[r];
 		struct ps_pkt_buf *pk = &pkts[q->pkt];
-		uint8_t *payload = pk->data + q->f.payload_off;
-		size_t plen = ps_reply_build_inplace(payload, &q->h, site,
-						     &b->scan[q->first],
-						     &b->dec[q->first]);
 		pk->out_len = ps_pkt_reply_request(pl->net, pk->data, &q->f,
-						   (uint16_t)plen, pk->rx_csum,
+						   plen[r], pk->rx_csum,
 						   &pk->tx);
 		pk->send = 1;
-		pl->cnt->answered[PS_ANS_DECISION]++;
 	}
+	pl->cnt->answered[PS_ANS_DECISION] += b->n_req;
 }
 
-void ps_pipeline_run(struct ps_pipeline *pl, struct ps_pkt_buf *pkts,
-		     unsigned n, uint32_t now_s)
+uint64_t ps_pipeline_run_tsc(struct ps_pipeline *pl, struct ps_pkt_buf *pkts,
+			     unsigned n, uint32_t now_s, uint64_t t_in)
 {
 	static __thread struct burst b;
 	struct ps_counters *c = pl->cnt;
-	uint64_t t0 = tsc(), t1, t2;
+	uint64_t t0 = t_in, t1, t2;
 	b.n_req = 0;
 	b.n_rec = 0;
 	if (now_s != pl->lapse_s || (pl->manifest && !pl->manifest_now_ms)) {
@@ -733,15 +744,18 @@ void ps_pipeline_run(struct ps_pipeline *pl, struct ps_pkt_buf *pkts,
 		b.n_rec = 0;
 		classify(pl, p, holds, pkts, &from, n, &b, now_s);
 		if (!b.n_req) {
-			c->cyc_parse += tsc() - t0;
-			return;
+			t1 = tsc();
+			c->cyc_parse += t1 - t0;
+			return t1;
 		}
 		unsigned ns = pre_decide(p, scan_holds, &b);
 		t1 = tsc();
 		c->cyc_parse += t1 - t0;
-		if (ns)
+		t2 = t1;
+		if (ns) {
 			decide(pl, p, scan_holds, &b, ns, now_s);
-		t2 = tsc();
+			t2 = tsc();
+		}
 		count_records(pl, &b, now_s);
 		if (pl->export_fn)
 			export_events(pl, &b);
@@ -753,6 +767,16 @@ void ps_pipeline_run(struct ps_pipeline *pl, struct ps_pkt_buf *pkts,
 			b.has_held = 0;
 			sorter_request(pl, p, holds, &pkts[q->pkt], &q->h,
 				       &q->f, now_s);
+			t1 = tsc();
+			c->cyc_parse += t1 - t0;
+			t0 = t1;
 		}
 	}
+	return t0;
+}
+
+void ps_pipeline_run(struct ps_pipeline *pl, struct ps_pkt_buf *pkts,
+		     unsigned n, uint32_t now_s)
+{
+	ps_pipeline_run_tsc(pl, pkts, n, now_s, tsc());
 }

@@ -108,5 +108,11 @@ struct ps_pkt_buf {
  * (seconds; the workers pass ps_dedup_now). */
 void ps_pipeline_run(struct ps_pipeline *pl, struct ps_pkt_buf *pkts,
 		     unsigned n, uint32_t now_s);
+/* The same for a worker that has just read the TSC (t_in: when the burst
+ * arrived, the start of its parse cycles); returns the TSC read when the
+ * replies were made (the start of its TX cycles), so that the worker and
+ * the pipeline read the clock once at each boundary between them. */
+uint64_t ps_pipeline_run_tsc(struct ps_pipeline *pl, struct ps_pkt_buf *pkts,
+			     unsigned n, uint32_t now_s, uint64_t t_in);
 
 #endif

@@ -4,6 +4,7 @@
  * header's kind, in the pipeline), prefix lists and the in-place reply
  * rewrite, with the checksums the port offers left to the port. */
 #include "pkt.h"
+#include "pkt_inline.h"
 
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -11,97 +12,6 @@
 #include <string.h>
 
 #define ALWAYS_INLINE inline __attribute__((always_inline))
-
-static inline uint16_t ld16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-static inline void st16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-/* The Internet checksum on the request path, inline: a one's complement
- * sum of native 64-bit words with end-around carries (byte-order free
- * until the fold; the same arithmetic as ps_csum_partial, without its
- * call and set-up for the short headers and datagrams a request is). */
-static inline uint64_t add_carry(uint64_t acc, uint64_t w)
-{
-	acc += w;
-	return acc + (acc < w);
-}
-
-static inline uint64_t sum_bytes(const uint8_t *p, size_t len, uint64_t acc)
-{
-	for (; len >= 32; p += 32, len -= 32) {
-		uint64_t w0, w1, w2, w3;
-		memcpy(&w0, p, 8);
-		memcpy(&w1, p + 8, 8);
-		memcpy(&w2, p + 16, 8);
-		memcpy(&w3, p + 24, 8);
-		acc = add_carry(acc, w0);
-		acc = add_carry(acc, w1);
-		acc = add_carry(acc, w2);
-		acc = add_carry(acc, w3);
-	}
-	for (; len >= 8; p += 8, len -= 8) {
-		uint64_t w;
-		memcpy(&w, p, 8);
-		acc = add_carry(acc, w);
-	}
-	if (len >= 4) {
-		uint32_t w;
-		memcpy(&w, p, 4);
-		acc = add_carry(acc, w);
-		p += 4;
-		len -= 4;
-	}
-	if (len >= 2) {
-		uint16_t w;
-		memcpy(&w, p, 2);
-		acc = add_carry(acc, w);
-		p += 2;
-		len -= 2;
-	}
-	if (len)
-		acc = add_carry(acc, p[0]);      /* little-endian: see
-						  * ps_csum_partial */
-	return acc;
-}
-
-/* 64 bits down to 16, still in native order (store with memcpy). */
-static inline uint16_t fold_native(uint64_t acc)
-{
-	uint32_t hi = (uint32_t)(acc >> 32), s = (uint32_t)acc + hi;
-	s += s < hi;                     /* the end-around carry */
-	/* the high half of s + s rotated by 16 is the two halves' one's
-	 * complement sum, their carry included (Linux's csum_fold) */
-	return (uint16_t)((s + (s >> 16 | s << 16)) >> 16);
-}
-
-/* A 16-bit quantity in network order, as a native word would hold it. */
-static inline uint64_t net16(uint16_t v)
-{
-	return (uint64_t)(uint16_t)(v << 8 | v >> 8);
-}
-
-/* The UDP pseudo-header of the IP header at ip (addresses as they are
- * there, protocol, ulen), native. */
-static inline uint64_t phdr_sum(uint8_t ip_ver, const uint8_t *ip,
-				uint16_t ulen)
-{
-	uint64_t acc = net16(PS_IPPROTO_UDP) + net16(ulen);
-	return ip_ver == 4 ? sum_bytes(ip + 12, 8, acc)
-			   : sum_bytes(ip + 8, 32, acc);
-}
-
-/* An IPv4 header's sum (its options too), native. */
-static inline uint64_t ipv4_header_sum(const uint8_t *ip)
-{
-	unsigned ihl = (ip[0] & 0x0fu) * 4u;
-	return ihl == 20 ? sum_bytes(ip, 20, 0) : sum_bytes(ip, ihl, 0);
-}
 
 static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
 
@@ -186,13 +96,13 @@ static enum ps_pkt_verdict arp(const struct ps_net_cfg *c, uint8_t *frame,
 			       uint8_t *why, uint16_t *new_len)
 {
 	uint8_t *a = frame + f->l3_off;
-	if (len < f->l3_off + 28 || ld16(a) != 1 || ld16(a + 2) != 0x0800 ||
-	    a[4] != 6 || a[5] != 4 || ld16(a + 6) != 1 || !c->has_ip4 ||
+	if (len < f->l3_off + 28 || ps_ld16(a) != 1 || ps_ld16(a + 2) != 0x0800 ||
+	    a[4] != 6 || a[5] != 4 || ps_ld16(a + 6) != 1 || !c->has_ip4 ||
 	    memcmp(a + 24, c->ip4, 4)) {
 		*why = PS_DROP_ARP;
 		return PS_PKT_DROP;
 	}
-	st16(a + 6, 2);
+	ps_st16(a + 6, 2);
 	memcpy(a + 18, a + 8, 6);        /* tha = sha */
 	memcpy(a + 24, a + 14, 4);       /* tpa = spa */
 	memcpy(a + 8, c->mac, 6);        /* sha = ours */
@@ -205,10 +115,10 @@ static enum ps_pkt_verdict arp(const struct ps_net_cfg *c, uint8_t *frame,
 
 static inline void ipv4_finish(uint8_t *ip, uint16_t total)
 {
-	st16(ip + 2, total);
+	ps_st16(ip + 2, total);
 	ip[8] = 64;
 	ip[10] = ip[11] = 0;
-	uint16_t ck = (uint16_t)~fold_native(ipv4_header_sum(ip));
+	uint16_t ck = (uint16_t)~ps_csum_fold_native(ps_ipv4_header_sum(ip));
 	memcpy(ip + 10, &ck, 2);
 }
 
@@ -232,9 +142,9 @@ static enum ps_pkt_verdict icmp4(const struct ps_net_cfg *c, uint8_t *frame,
 	}
 	ic[0] = 0;                       /* echo reply */
 	ic[2] = ic[3] = 0;
-	st16(ic + 2, ps_csum_fold(ps_csum_partial(ic, f->l4_len, 0)));
+	ps_st16(ic + 2, ps_csum_fold(ps_csum_partial(ic, f->l4_len, 0)));
 	swap(ip + 12, ip + 16, 4);
-	ipv4_finish(ip, ld16(ip + 2));
+	ipv4_finish(ip, ps_ld16(ip + 2));
 	eth_answer(c, frame);
 	*why = PS_ANS_ICMP_ECHO;
 	*new_len = len;
@@ -244,7 +154,7 @@ static enum ps_pkt_verdict icmp4(const struct ps_net_cfg *c, uint8_t *frame,
 static void icmp6_csum(uint8_t *ip6, uint8_t *ic, uint16_t n)
 {
 	ic[2] = ic[3] = 0;
-	st16(ic + 2, ps_l4_csum(6, ip6 + 8, ip6 + 24, PS_IPPROTO_ICMPV6, ic, n));
+	ps_st16(ic + 2, ps_l4_csum(6, ip6 + 8, ip6 + 24, PS_IPPROTO_ICMPV6, ic, n));
 }
 
 /* Neighbour solicitation for our address -> advertisement, never longer
@@ -278,7 +188,7 @@ static enum ps_pkt_verdict nd(const struct ps_net_cfg *c, uint8_t *frame,
 	uint16_t icmp_len = (uint16_t)(tlla ? ND_TLLA_LEN : ND_LEN);
 	memcpy(ip + 24, ip + 8, 16);     /* to the solicitor */
 	memcpy(ip + 8, c->ip6, 16);
-	st16(ip + 4, icmp_len);
+	ps_st16(ip + 4, icmp_len);
 	ip[6] = PS_IPPROTO_ICMPV6;
 	ip[7] = 255;
 	ic[0] = 136;                     /* neighbour advertisement */
@@ -330,7 +240,7 @@ static uint8_t drop_cause(enum ps_frame_status st, const uint8_t *frame,
 {
 	switch (st) {
 	case PS_FRAME_SHORT:
-		return ld16(frame + 12) == PS_ETH_P_VLAN &&
+		return ps_ld16(frame + 12) == PS_ETH_P_VLAN &&
 				       len < PS_ETH_HLEN + PS_VLAN_HLEN
 			       ? PS_DROP_L2 : PS_DROP_IP_HEADER;
 	case PS_FRAME_ETHERTYPE: return PS_DROP_ETHERTYPE;
@@ -350,8 +260,8 @@ static int udp_csum_ok(const uint8_t *frame, const struct ps_frame *f)
 	const uint8_t *u = frame + f->l4_off;
 	if (!(u[6] | u[7]))
 		return 1;
-	uint64_t acc = phdr_sum(f->ip_ver, frame + f->l3_off, f->l4_len);
-	return fold_native(sum_bytes(u, f->l4_len, acc)) == 0xffff;
+	uint64_t acc = ps_phdr_sum(f->ip_ver, frame + f->l3_off, f->l4_len);
+	return ps_csum_fold_native(ps_csum_bytes(u, f->l4_len, acc)) == 0xffff;
 }
 
 /* Did the parse get past an IPv4 header's checks (to where its checksum
@@ -365,10 +275,6 @@ static inline int past_ipv4_checks(enum ps_frame_status st,
 		st == PS_FRAME_UDP_CSUM);  /* the port said BAD */
 }
 
-static inline int ipv4_csum_ok(const uint8_t *ip)
-{
-	return fold_native(ipv4_header_sum(ip)) == 0xffff;
-}
 
 /* What the port said, as the frame parser's known checksums. */
 static unsigned known_csums(uint8_t rx_csum)
@@ -393,65 +299,13 @@ enum ps_pkt_verdict ps_pkt_input(const struct ps_net_cfg *c, uint8_t *frame,
 	return ps_pkt_input_csum(c, frame, len, 0, f, why, new_len);
 }
 
-/* The common case in one pass: an untagged IPv4 frame to our MAC, a
- * 20-byte header without fragmentation, UDP to our address and port, the
- * lengths consistent and the checksums right (or vouched for by the port).
- * Fills f exactly as ps_frame_parse_known does and returns 1; anything
- * else returns 0 and the frame takes the general path, which says why (a
- * request this path accepts is one the general path accepts, with the same
- * f: test_dataplane.c compares the two). */
-static inline int fast_request4(const struct ps_net_cfg *c,
-				const uint8_t *frame, uint16_t len,
-				uint8_t rx_csum, struct ps_frame *f)
-{
-	const uint8_t *ip = frame + PS_ETH_HLEN, *u = ip + 20;
-	if (len < PS_ETH_HLEN + 28 || !c->has_ip4 || memcmp(frame, c->mac, 6) ||
-	    ld16(frame + 12) != PS_ETH_P_IPV4 || ip[0] != 0x45 ||
-	    ip[9] != PS_IPPROTO_UDP || (ld16(ip + 6) & 0x3fffu) ||
-	    memcmp(ip + 16, c->ip4, 4) || ld16(u + 2) != c->port)
-		return 0;
-	unsigned tot = ld16(ip + 2), ulen = ld16(u + 4);
-	if (tot > len - PS_ETH_HLEN || ulen < 8 || ulen + 20 != tot)
-		return 0;
-	unsigned ip_state = rx_csum & 3u, udp_state = (rx_csum >> 2) & 3u;
-	if (ip_state == PS_CSUM_BAD ||
-	    (ip_state == PS_CSUM_UNKNOWN && !ipv4_csum_ok(ip)))
-		return 0;
-	if (u[6] | u[7]) {
-		if (udp_state == PS_CSUM_BAD)
-			return 0;
-		if (udp_state == PS_CSUM_UNKNOWN &&
-		    fold_native(sum_bytes(u, ulen, phdr_sum(4, ip, (uint16_t)ulen)))
-			    != 0xffff)
-			return 0;
-	}
-	/* every byte of f stored once (no memset first) */
-	f->ethertype = PS_ETH_P_IPV4;
-	f->vlan_tci = 0;
-	f->has_vlan = 0;
-	f->ip_ver = 4;
-	f->proto = PS_IPPROTO_UDP;
-	f->hop_limit = ip[8];
-	f->l3_off = PS_ETH_HLEN;
-	f->l4_off = PS_ETH_HLEN + 20;
-	f->payload_off = PS_ETH_HLEN + 28;
-	f->l4_len = (uint16_t)ulen;
-	f->payload_len = (uint16_t)(ulen - 8);
-	f->sport = ld16(u);
-	f->dport = ld16(u + 2);
-	memcpy(f->src, ip + 12, 4);
-	memset(f->src + 4, 0, 12);
-	memcpy(f->dst, ip + 16, 4);
-	memset(f->dst + 4, 0, 12);
-	return 1;
-}
 
 enum ps_pkt_verdict ps_pkt_input_csum(const struct ps_net_cfg *c,
 				      uint8_t *frame, uint16_t len,
 				      uint8_t rx_csum, struct ps_frame *f,
 				      uint8_t *why, uint16_t *new_len)
 {
-	if (fast_request4(c, frame, len, rx_csum, f))
+	if (ps_pkt_fast_request4(c, frame, len, rx_csum, f))
 		return PS_PKT_REQUEST;
 	return ps_pkt_input_general(c, frame, len, rx_csum, f, why, new_len);
 }
@@ -480,7 +334,7 @@ enum ps_pkt_verdict ps_pkt_input_general(const struct ps_net_cfg *c,
 		frame, len, f,
 		known | PS_FRAME_IP_CSUM_OK | PS_FRAME_UDP_CSUM_OK);
 	if (!(known & PS_FRAME_IP_CSUM_OK) && past_ipv4_checks(st, f) &&
-	    !ipv4_csum_ok(frame + f->l3_off))
+	    !ps_ipv4_csum_ok(frame + f->l3_off))
 		st = PS_FRAME_IP_CSUM;
 	else if (st == PS_FRAME_UDP && !(known & PS_FRAME_UDP_CSUM_OK) &&
 		 !udp_csum_ok(frame, f))
@@ -515,21 +369,38 @@ enum ps_pkt_verdict ps_pkt_input_general(const struct ps_net_cfg *c,
 
 uint16_t ps_udp_phdr_csum(uint8_t ip_ver, const uint8_t *ip, uint16_t ulen)
 {
-	uint16_t n = fold_native(phdr_sum(ip_ver, ip, ulen));
+	uint16_t n = ps_csum_fold_native(ps_phdr_sum(ip_ver, ip, ulen));
 	return (uint16_t)(n << 8 | n >> 8);
 }
 
-/* The UDP checksum (its field 0): made here, or its pseudo-header part for
- * the port. */
-static ALWAYS_INLINE void udp_csum(uint8_t ip_ver, uint8_t *ip, uint8_t *u, uint16_t ulen,
-		     int offload)
+/* The reply's UDP checksum (or its pseudo-header part, for the port),
+ * from what is known of its header rather than from the bytes just
+ * written there: the request's addresses and ports (f; swapped, which
+ * leaves their sum as it was) and the new length. Only the new payload is
+ * read back (pipeline.c writes a whole burst's payloads before their
+ * checksums, so those stores are done by then: a load that straddles
+ * stores still under way waits for them). */
+static ALWAYS_INLINE void udp_csum(const struct ps_frame *f, uint8_t ip_ver,
+				   uint8_t *u, uint16_t ulen, int offload)
 {
-	uint64_t acc = phdr_sum(ip_ver, ip, ulen);
+	uint64_t acc = ps_net16(PS_IPPROTO_UDP) + ps_net16(ulen);
+	if (ip_ver == 4) {
+		uint32_t s, d;
+		memcpy(&s, f->src, 4);
+		memcpy(&d, f->dst, 4);
+		acc += (uint64_t)s + d;     /* no carry out of 64 bits */
+	} else {
+		acc = ps_csum_bytes(f->dst, 16, ps_csum_bytes(f->src, 16, acc));
+	}
 	uint16_t ck;
 	if (offload) {
-		ck = fold_native(acc);
+		ck = ps_csum_fold_native(acc);
 	} else {
-		ck = (uint16_t)~fold_native(sum_bytes(u, ulen, acc));
+		/* the UDP header: the ports, the length, a zero checksum */
+		acc = ps_csum_add(acc, ps_net16(f->sport) +
+				       ps_net16(f->dport) + ps_net16(ulen));
+		acc = ps_csum_bytes(u + 8, ulen - 8u, acc);
+		ck = (uint16_t)~ps_csum_fold_native(acc);
 		if (!ck)
 			ck = 0xffff;
 	}
@@ -543,34 +414,71 @@ static ALWAYS_INLINE void udp_csum(uint8_t ip_ver, uint8_t *ip, uint8_t *u, uint
  * (its fold is 0 only for a header of zeros): the same bytes. */
 static inline void ipv4_update(uint8_t *ip, uint16_t total)
 {
-	uint32_t acc = (uint16_t)~ld16(ip + 10);
-	acc += (uint16_t)~ld16(ip + 2) + (uint32_t)total;
-	acc += (uint16_t)~ld16(ip + 8) + (uint32_t)(64u << 8 | ip[9]);
+	uint32_t acc = (uint16_t)~ps_ld16(ip + 10);
+	acc += (uint16_t)~ps_ld16(ip + 2) + (uint32_t)total;
+	acc += (uint16_t)~ps_ld16(ip + 8) + (uint32_t)(64u << 8 | ip[9]);
 	acc = (acc & 0xffffu) + (acc >> 16);
 	acc = (acc & 0xffffu) + (acc >> 16);
-	st16(ip + 2, total);
+	ps_st16(ip + 2, total);
 	ip[8] = 64;
-	st16(ip + 10, (uint16_t)~acc);
+	ps_st16(ip + 10, (uint16_t)~acc);
 }
 
-static ALWAYS_INLINE uint16_t reply_udp(const struct ps_net_cfg *c, uint8_t *frame,
-				 const struct ps_frame *f, uint16_t plen,
-				 unsigned offload, int ip_csum_right,
-				 struct ps_tx_csum *tx)
+/* The common reply (untagged IPv4 with a 20-byte header whose checksum is
+ * known right, no offloads) with a few wide loads and stores: the same
+ * bytes as reply_udp's general way (test_dataplane.c compares them). */
+static ALWAYS_INLINE uint16_t reply4(const struct ps_net_cfg *c,
+				     uint8_t *frame, const struct ps_frame *f,
+				     uint16_t plen, struct ps_tx_csum *tx)
 {
+	uint8_t *ip = frame + PS_ETH_HLEN, *u = ip + 20;
+	uint16_t ulen = (uint16_t)(8 + plen);
+	uint64_t eth, addrs;
+	uint32_t ports, lc;
+	memcpy(&eth, frame + 6, 8);      /* their MAC and the EtherType */
+	memcpy(frame, &eth, 8);          /* to them (then from us, below) */
+	memcpy(frame + 6, c->mac, 6);
+	memcpy(&addrs, ip + 12, 8);      /* the addresses swapped */
+	addrs = addrs >> 32 | addrs << 32;
+	memcpy(ip + 12, &addrs, 8);
+	memcpy(&ports, u, 4);            /* the ports swapped */
+	ports = ports >> 16 | ports << 16;
+	memcpy(u, &ports, 4);
+	lc = (uint32_t)(ulen >> 8 | (ulen & 0xffu) << 8);  /* length, csum 0 */
+	memcpy(u + 4, &lc, 4);
+	ipv4_update(ip, (uint16_t)(20 + ulen));
+	udp_csum(f, 4, u, ulen, 0);
+	if (tx) {
+		tx->flags = 0;
+		tx->l2_len = PS_ETH_HLEN;
+		tx->l3_len = 20;
+	}
+	return (uint16_t)(PS_ETH_HLEN + 20 + ulen);
+}
+
+static ALWAYS_INLINE uint16_t reply_udp(const struct ps_net_cfg *c,
+					 uint8_t *frame,
+					 const struct ps_frame *f,
+					 uint16_t plen, unsigned offload,
+					 int ip_csum_right,
+					 struct ps_tx_csum *tx)
+{
+	if (f->ip_ver == 4 && f->l3_off == PS_ETH_HLEN &&
+	    f->l4_off == PS_ETH_HLEN + 20 && !offload && ip_csum_right)
+		return reply4(c, frame, f, plen, tx);
 	uint8_t *ip = frame + f->l3_off, *u = frame + f->l4_off;
 	uint16_t ulen = (uint16_t)(8 + plen);
 	if ((unsigned)(f->l4_off - f->l3_off) > PS_TX_L3_LEN_MAX)
 		offload = 0;             /* more than the mbuf can say */
 	eth_answer(c, frame);
 	swap(u, u + 2, 2);
-	st16(u + 4, ulen);
+	ps_st16(u + 4, ulen);
 	u[6] = u[7] = 0;
 	if (f->ip_ver == 4) {
 		swap(ip + 12, ip + 16, 4);
 		uint16_t total = (uint16_t)(f->l4_off - f->l3_off + ulen);
 		if (offload & PS_TX_IP_CSUM) {
-			st16(ip + 2, total);
+			ps_st16(ip + 2, total);
 			ip[8] = 64;
 			ip[10] = ip[11] = 0;     /* the port makes it */
 		} else if (ip_csum_right) {
@@ -581,10 +489,10 @@ static ALWAYS_INLINE uint16_t reply_udp(const struct ps_net_cfg *c, uint8_t *fra
 	} else {
 		offload &= ~PS_TX_IP_CSUM;
 		swap(ip + 8, ip + 24, 16);
-		st16(ip + 4, (uint16_t)(f->l4_off - f->l3_off - 40 + ulen));
+		ps_st16(ip + 4, (uint16_t)(f->l4_off - f->l3_off - 40 + ulen));
 		ip[7] = 64;
 	}
-	udp_csum(f->ip_ver, ip, u, ulen, offload & PS_TX_UDP_CSUM);
+	udp_csum(f, f->ip_ver, u, ulen, offload & PS_TX_UDP_CSUM);
 	if (tx) {
 		tx->flags = (uint8_t)(offload ? offload |
 				      (f->ip_ver == 6 ? PS_TX_IPV6 : 0) : 0);

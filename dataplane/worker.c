@@ -59,14 +59,20 @@ int ps_worker_setup(struct ps_worker *w, unsigned id, unsigned lcore,
 	return 0;
 }
 
-static inline void handle_burst(struct ps_worker *w, unsigned r,
-				struct rte_mbuf **m, uint16_t nb,
-				uint32_t now_s)
+/* One burst received at TSC t_rx: through the pipeline, then the replies
+ * to the TX buffer and the rest freed (in bulk). Returns the TSC when the
+ * replies were handed to TX. */
+static inline uint64_t handle_burst(struct ps_worker *w, unsigned r,
+				    struct rte_mbuf **m, uint16_t nb,
+				    uint32_t now_s, uint64_t t_rx)
 {
 	struct ps_pkt_buf buf[PS_BURST];
+	struct rte_mbuf *drop[PS_BURST];
 	uint16_t pi = w->rx[r].port_idx, port = w->rx[r].port;
-	uint16_t q = w->rx[r].queue;
+	uint16_t q = w->rx[r].queue, n_drop = 0;
 	struct ps_counters *c = w->cnt;
+	uint64_t tx_bytes = 0;
+	unsigned tx_frames = 0;
 	for (uint16_t i = 0; i < nb && i < PREFETCH_OFFSET; i++)
 		rte_prefetch0(rte_pktmbuf_mtod(m[i], void *));
 	for (uint16_t i = 0; i < nb; i++) {
@@ -79,14 +85,13 @@ static inline void handle_burst(struct ps_worker *w, unsigned r,
 		buf[i].len = m[i]->data_len;
 		buf[i].rx_csum = ps_rx_csum_of(m[i]);
 	}
-	ps_pipeline_run(&w->pl[pi], buf, nb, now_s);
-	uint64_t t_tx = rte_rdtsc();
+	uint64_t t_tx = ps_pipeline_run_tsc(&w->pl[pi], buf, nb, now_s, t_rx);
 	for (uint16_t i = 0; i < nb; i++) {
 		if (!buf[i].send) {
-			rte_pktmbuf_free(m[i]);
+			drop[n_drop++] = m[i];
 			continue;
 		}
-		if (m[i]->nb_segs > 1) {
+		if (unlikely(m[i]->nb_segs > 1)) {
 			struct rte_mbuf *rest = m[i]->next;
 			m[i]->next = NULL;
 			m[i]->nb_segs = 1;
@@ -95,11 +100,21 @@ static inline void handle_burst(struct ps_worker *w, unsigned r,
 		m[i]->data_len = buf[i].out_len;
 		m[i]->pkt_len = buf[i].out_len;
 		ps_tx_csum_set(m[i], &buf[i].tx);
-		c->tx_frames++;
-		c->tx_bytes += buf[i].out_len;
-		rte_eth_tx_buffer(port, q, w->tx[pi], m[i]);
+		tx_frames++;
+		tx_bytes += buf[i].out_len;
 	}
-	c->cyc_tx += rte_rdtsc() - t_tx;
+	/* counted before they are buffered: a full TX ring takes them back
+	 * (tx_dropped) */
+	c->tx_frames += tx_frames;
+	c->tx_bytes += tx_bytes;
+	for (uint16_t i = 0; i < nb; i++)
+		if (buf[i].send)
+			rte_eth_tx_buffer(port, q, w->tx[pi], m[i]);
+	if (n_drop)
+		rte_pktmbuf_free_bulk(drop, n_drop);
+	uint64_t t_end = rte_rdtsc();
+	c->cyc_tx += t_end - t_tx;
+	return t_end;
 }
 
 static void flush_tx(struct ps_worker *w)
@@ -161,39 +176,40 @@ int ps_worker_main(void *arg)
 	}
 	ps_dedup_tick(dd, ps_dedup_seconds(prev, start, hz));
 	while (!ps_quit) {
-		uint64_t t0 = rte_rdtsc();
+		uint64_t t0 = rte_rdtsc(), t = t0;
 		if (unlikely(ps_capture_poll(w->cap, t0)))
 			capture_switch(w);
 		if (t0 - prev > drain) {
 			flush_tx(w);
 			ps_dedup_tick(dd, ps_dedup_seconds(t0, start, hz));
 			prev = t0;
+			t = rte_rdtsc();
 		}
+		/* the clock read once at each boundary: t is where the next
+		 * poll's RX cycles start (the end of the last burst's TX) */
 		unsigned got = 0;
 		for (unsigned r = 0; r < w->n_rx; r++) {
-			uint64_t ta = rte_rdtsc();
 			uint16_t nb = rte_eth_rx_burst(w->rx[r].port,
 						       w->rx[r].queue, m,
 						       PS_BURST);
 			if (!nb)
 				continue;
 			uint64_t tb = rte_rdtsc();
-			c->cyc_rx += tb - ta;
+			c->cyc_rx += tb - t;
 			got += nb;
-			handle_burst(w, r, m, nb, ps_dedup_now(dd));
+			t = handle_burst(w, r, m, nb, ps_dedup_now(dd), tb);
 			/* scan-to-decision inside the box: from the burst's
 			 * arrival to its replies handed to TX */
-			uint64_t ns = ((rte_rdtsc() - tb) * ns_per_cycle) >> 32;
+			uint64_t ns = ((t - tb) * ns_per_cycle) >> 32;
 			c->lat_hist[ps_lat_bucket(ns)]++;
 			c->lat_sum_ns += ns;
 		}
 		rcu_quiescent_state();
-		uint64_t t1 = rte_rdtsc();
 		if (got) {
-			c->busy_cycles += t1 - t0;
+			c->busy_cycles += t - t0;
 			idle_loops = 0;
 		} else {
-			c->idle_cycles += t1 - t0;
+			c->idle_cycles += rte_rdtsc() - t0;
 			if (w->idle_sleep_us &&
 			    ++idle_loops >= IDLE_LOOPS_BEFORE_SLEEP) {
 				nap(w);
