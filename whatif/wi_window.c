@@ -124,6 +124,13 @@ static inline int look_at_alt(const struct wi_head *h)
 	return ps_dedup_look_at_alt(h->alt_full_run, h->inserts);
 }
 
+/* Every change of a head stamps it with the segment's turn: a look-up's
+ * sure choice (WI_SURE) holds while its head is not stamped so. */
+static inline void changed(const struct wi_window *w, struct wi_head *h)
+{
+	h->stamp = w->turn;
+}
+
 struct choice {
 	uint64_t b;
 	int i;
@@ -152,6 +159,7 @@ static void pick_slot(struct wi_window *w, int side, uint64_t hash,
 	if (w->geom.mask && look_at_alt(h)) {
 		uint64_t a = ps_dedup_alt_bucket(&w->geom, hash);
 		int j = first_free(w, &w->b[a].head[side], now);
+		changed(w, h);
 		h->alt_full_run = j >= 0 ? 0 : (uint8_t)(h->alt_full_run +
 				(h->alt_full_run < PS_DEDUP_ALT_FULL_RUN_MAX));
 		if (j >= 0) {
@@ -163,8 +171,10 @@ static void pick_slot(struct wi_window *w, int side, uint64_t hash,
 }
 
 /* dedup.c's spilled_out_add(): stuck at 255 once there. */
-static void spilled_out_add(struct wi_head *h, int delta)
+static void spilled_out_add(const struct wi_window *w, struct wi_head *h,
+			    int delta)
 {
+	changed(w, h);
 	if (h->spilled_out != UINT8_MAX)
 		h->spilled_out = (uint8_t)(h->spilled_out + delta);
 }
@@ -182,13 +192,14 @@ static void write_slot(struct wi_window *w, int side, uint64_t hash,
 	if (h->spilled_in & bit) {
 		h->spilled_in &= (uint8_t)~bit;
 		uint64_t ob = ps_dedup_bucket(&w->geom, ps_dedup_hash(o->key));
-		spilled_out_add(&w->b[ob].head[side], -1);
+		spilled_out_add(w, &w->b[ob].head[side], -1);
 	}
 	if (c->spill) {
-		spilled_out_add(&w->b[ps_dedup_bucket(&w->geom, hash)]
-				 .head[side], 1);
+		spilled_out_add(w, &w->b[ps_dedup_bucket(&w->geom, hash)]
+				    .head[side], 1);
 		h->spilled_in |= bit;
 	}
+	changed(w, h);
 	o->rounds = was_live && same ? o->rounds : 0;
 	o->not_discharged = 0;
 	memcpy(o->key, wb, 24);
@@ -226,6 +237,50 @@ int wi_window_insert(struct wi_window *w, int side, uint64_t hash,
 		pick_slot(w, side, hash, wb, now_s, &c);
 	}
 	write_slot(w, side, hash, &c, wb, now_s, hub, chute);
+	return 0;
+}
+
+int wi_window_insert_hinted(struct wi_window *w, int side, uint64_t hash,
+			    const uint8_t *wb, uint32_t now_s, uint32_t hub,
+			    uint16_t chute, const struct ps_chute_state *cs,
+			    uint16_t reject, uint16_t intercept,
+			    struct wi_entry *first, uint8_t hint)
+{
+	struct choice c;
+	c.b = ps_dedup_bucket(&w->geom, hash);
+	if (!(hint & WI_SURE) || w->b[c.b].head[side].stamp == w->turn)
+		return wi_window_insert(w, side, hash, wb, now_s, hub, chute,
+					cs, reject, intercept, first);
+	/* the head the look-up read: no tag of the waybill (find() finds
+	 * nothing), nothing spilled out, and pick_slot() takes that way */
+	c.i = hint & WI_WAY_MASK;
+	c.spill = 0;
+	write_slot(w, side, hash, &c, wb, now_s, hub, chute);
+	return 0;
+}
+
+int wi_window_look(const struct wi_window *w, int side, uint64_t hash,
+		   const uint8_t *wb, uint32_t now_s, struct wi_entry *out,
+		   uint8_t *hint)
+{
+	const struct wi_bucket *k = &w->b[ps_dedup_bucket(&w->geom, hash)];
+	const struct wi_head *h = &k->head[side];
+	int i;
+	if (tag_matches(h, ps_dedup_tag(hash)) | h->spilled_out) {
+		if (wi_window_find(w, side, hash, wb, now_s, out))
+			return 1;
+		*hint = (uint8_t)wi_window_prefetch_insert(w, side, hash,
+							   now_s);
+		return 0;
+	}
+	/* pick_slot() with no tag of the waybill in its own bucket */
+	int sure = free_or_oldest(w, h, now_s, &i) ||
+		   !(w->geom.mask && look_at_alt(h));
+	if (!sure)   /* full: the insert reads its second bucket's head */
+		__builtin_prefetch(&w->b[ps_dedup_alt_bucket(&w->geom, hash)]
+					    .head[side]);
+	__builtin_prefetch(&k->way[i][side], 1);
+	*hint = (uint8_t)(i | (sure ? WI_SURE : 0));
 	return 0;
 }
 
@@ -269,6 +324,7 @@ int wi_window_sort_result(struct wi_window *w, int side, uint64_t hash,
 		o->not_discharged = 0;
 	} else if (status == PS_SORT_LOST) {
 		w->b[b].head[side].t[i] = 0;    /* forgotten: an empty way */
+		changed(w, &w->b[b].head[side]);
 		o->rounds = 0;
 		o->not_discharged = 0;
 	} else {

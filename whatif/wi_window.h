@@ -45,7 +45,8 @@ struct wi_head {
 	uint8_t spilled_in;
 	uint8_t spilled_out;
 	uint8_t alt_full_run;
-	uint32_t pad;
+	uint32_t stamp;          /* the window's turn (wi_window_begin) when
+				  * this head last changed */
 } __attribute__((aligned(64)));
 _Static_assert(sizeof(struct wi_head) == 64, "a head is a cache line");
 
@@ -71,7 +72,16 @@ struct wi_window {
 	uint32_t window_s;
 	uint64_t capacity;       /* slots a plan */
 	size_t bytes;
+	uint32_t turn;           /* the current segment's (wi_window_begin) */
 };
+
+/* A look-up's word on a fresh waybill's insert (wi_window_look): the way
+ * it will write, and WI_SURE when the insert's own choice is that way of
+ * its own bucket for as long as the bucket's head does not change (no
+ * tag of the waybill, nothing spilled out, a free way or the oldest one
+ * with no look at the second bucket). */
+#define WI_WAY_MASK 7u
+#define WI_SURE 0x80u
 
 /* A remembered decision under one plan. */
 struct wi_entry {
@@ -94,6 +104,13 @@ static inline void wi_window_prefetch(const struct wi_window *w,
 	__builtin_prefetch(&b->head[1]);
 }
 
+/* A new segment begins: its look-ups come first, then its inserts (a
+ * head changed by an insert of this segment is stamped with its turn). */
+static inline void wi_window_begin(struct wi_window *w)
+{
+	w->turn++;
+}
+
 /* The second step, some records later, its heads being in the cache: the
  * heads of its second bucket when a look-up will read them (some waybill
  * of its bucket went there under either plan). */
@@ -102,6 +119,13 @@ void wi_window_prefetch_alt(const struct wi_window *w, uint64_t hash);
 /* The waybill's live entry under plan side at now_s: 1 and *out, or 0. */
 int wi_window_find(const struct wi_window *w, int side, uint64_t hash,
 		   const uint8_t *wb, uint32_t now_s, struct wi_entry *out);
+
+/* wi_window_find, and for a waybill without a live entry (0) the way its
+ * insert will write, prefetched, in *hint (with WI_SURE when sure; the
+ * head must be in the cache). */
+int wi_window_look(const struct wi_window *w, int side, uint64_t hash,
+		   const uint8_t *wb, uint32_t now_s, struct wi_entry *out,
+		   uint8_t *hint);
 
 /* Remember a fresh decision under plan side, as ps_dedup_insert_exempt
  * does: when a live entry of the waybill that may answer is there (not
@@ -114,6 +138,15 @@ int wi_window_insert(struct wi_window *w, int side, uint64_t hash,
 		     uint16_t chute, const struct ps_chute_state *cs,
 		     uint16_t reject, uint16_t intercept,
 		     struct wi_entry *first);
+
+/* wi_window_insert after a look-up of this segment gave hint: with
+ * WI_SURE and the head unchanged since (not stamped with this turn), the
+ * look-up's choice is written without choosing again. */
+int wi_window_insert_hinted(struct wi_window *w, int side, uint64_t hash,
+			    const uint8_t *wb, uint32_t now_s, uint32_t hub,
+			    uint16_t chute, const struct ps_chute_state *cs,
+			    uint16_t reject, uint16_t intercept,
+			    struct wi_entry *first, uint8_t hint);
 
 /* The line an insert under side would write, for a prefetch some records
  * before (a hint: earlier inserts may change the choice); its head must be
@@ -128,7 +161,7 @@ static inline void wi_window_prefetch_again(const struct wi_window *w,
 {
 	const struct wi_bucket *b = w->b + ps_dedup_bucket(&w->geom, hash);
 	__builtin_prefetch(&b->head[side], 1);
-	__builtin_prefetch(&b->way[way][side], 1);
+	__builtin_prefetch(&b->way[way & WI_WAY_MASK][side], 1);
 }
 
 /* A sort result (enum ps_sort_status) for the waybill under side, as
