@@ -4,9 +4,6 @@
  * the rules that choose are the same code (dataplane/dedup_rules.h). */
 #include "wi_window.h"
 
-#include "dedup_rules.h"
-
-#include <string.h>
 #include <sys/mman.h>
 
 int wi_window_init(struct wi_window *w, uint64_t capacity, uint32_t window_s)
@@ -240,47 +237,14 @@ int wi_window_insert(struct wi_window *w, int side, uint64_t hash,
 	return 0;
 }
 
-int wi_window_insert_hinted(struct wi_window *w, int side, uint64_t hash,
-			    const uint8_t *wb, uint32_t now_s, uint32_t hub,
-			    uint16_t chute, const struct ps_chute_state *cs,
-			    uint16_t reject, uint16_t intercept,
-			    struct wi_entry *first, uint8_t hint)
+int wi_window_look_slow(const struct wi_window *w, int side, uint64_t hash,
+			const uint8_t *wb, uint32_t now_s,
+			struct wi_entry *out, uint8_t *hint)
 {
-	struct choice c;
-	c.b = ps_dedup_bucket(&w->geom, hash);
-	if (!(hint & WI_SURE) || w->b[c.b].head[side].stamp == w->turn)
-		return wi_window_insert(w, side, hash, wb, now_s, hub, chute,
-					cs, reject, intercept, first);
-	/* the head the look-up read: no tag of the waybill (find() finds
-	 * nothing), nothing spilled out, and pick_slot() takes that way */
-	c.i = hint & WI_WAY_MASK;
-	c.spill = 0;
-	write_slot(w, side, hash, &c, wb, now_s, hub, chute);
-	return 0;
-}
-
-int wi_window_look(const struct wi_window *w, int side, uint64_t hash,
-		   const uint8_t *wb, uint32_t now_s, struct wi_entry *out,
-		   uint8_t *hint)
-{
-	const struct wi_bucket *k = &w->b[ps_dedup_bucket(&w->geom, hash)];
-	const struct wi_head *h = &k->head[side];
-	int i;
-	if (tag_matches(h, ps_dedup_tag(hash)) | h->spilled_out) {
-		if (wi_window_find(w, side, hash, wb, now_s, out))
-			return 1;
-		*hint = (uint8_t)wi_window_prefetch_insert(w, side, hash,
-							   now_s);
-		return 0;
-	}
-	/* pick_slot() with no tag of the waybill in its own bucket */
-	int sure = free_or_oldest(w, h, now_s, &i) ||
-		   !(w->geom.mask && look_at_alt(h));
-	if (!sure)   /* full: the insert reads its second bucket's head */
-		__builtin_prefetch(&w->b[ps_dedup_alt_bucket(&w->geom, hash)]
-					    .head[side]);
-	__builtin_prefetch(&k->way[i][side], 1);
-	*hint = (uint8_t)(i | (sure ? WI_SURE : 0));
+	if (wi_window_find(w, side, hash, wb, now_s, out))
+		return 1;
+	/* not WI_SURE: a tag of the waybill, or a second bucket to read */
+	*hint = (uint8_t)wi_window_prefetch_insert(w, side, hash, now_s);
 	return 0;
 }
 

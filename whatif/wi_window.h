@@ -30,8 +30,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <string.h>
+
 #include "chutes.h"
 #include "dedup.h"
+#include "dedup_rules.h"
 
 #define WI_WAYS PS_DEDUP_WAYS
 
@@ -120,12 +123,42 @@ void wi_window_prefetch_alt(const struct wi_window *w, uint64_t hash);
 int wi_window_find(const struct wi_window *w, int side, uint64_t hash,
 		   const uint8_t *wb, uint32_t now_s, struct wi_entry *out);
 
+/* wi_window_look when the head has a tag of the waybill or something
+ * spilled out (the general case, out of line). */
+int wi_window_look_slow(const struct wi_window *w, int side, uint64_t hash,
+			const uint8_t *wb, uint32_t now_s,
+			struct wi_entry *out, uint8_t *hint);
+
 /* wi_window_find, and for a waybill without a live entry (0) the way its
  * insert will write, prefetched, in *hint (with WI_SURE when sure; the
- * head must be in the cache). */
-int wi_window_look(const struct wi_window *w, int side, uint64_t hash,
-		   const uint8_t *wb, uint32_t now_s, struct wi_entry *out,
-		   uint8_t *hint);
+ * head must be in the cache). Inline: the usual record, a fresh waybill
+ * whose bucket has no tag of it, costs a few vector compares. */
+static inline int wi_window_look(const struct wi_window *w, int side,
+				 uint64_t hash, const uint8_t *wb,
+				 uint32_t now_s, struct wi_entry *out,
+				 uint8_t *hint)
+{
+	const struct wi_bucket *k = w->b + ps_dedup_bucket(&w->geom, hash);
+	const struct wi_head *h = &k->head[side];
+	uint32_t t;
+	int i;
+	if (ps_dedup_tags_match(h->tag, ps_dedup_tag(hash)) | h->spilled_out)
+		return wi_window_look_slow(w, side, hash, wb, now_s, out,
+					   hint);
+	/* dedup.c's find() finds nothing; its pick_slot() takes a free or
+	 * expired way, else the oldest, unless it looks at the second
+	 * bucket */
+	int sure = ps_dedup_free_or_oldest(w->window_s, h->t, h->ord,
+					   h->inserts, now_s, &i, &t) ||
+		   !(w->geom.mask &&
+		     ps_dedup_look_at_alt(h->alt_full_run, h->inserts));
+	if (!sure)   /* full: the insert reads its second bucket's head */
+		__builtin_prefetch(&w->b[ps_dedup_alt_bucket(&w->geom, hash)]
+					    .head[side]);
+	__builtin_prefetch(&k->way[i][side], 1);
+	*hint = (uint8_t)(i | (sure ? WI_SURE : 0));
+	return 0;
+}
 
 /* Remember a fresh decision under plan side, as ps_dedup_insert_exempt
  * does: when a live entry of the waybill that may answer is there (not
@@ -141,12 +174,39 @@ int wi_window_insert(struct wi_window *w, int side, uint64_t hash,
 
 /* wi_window_insert after a look-up of this segment gave hint: with
  * WI_SURE and the head unchanged since (not stamped with this turn), the
- * look-up's choice is written without choosing again. */
-int wi_window_insert_hinted(struct wi_window *w, int side, uint64_t hash,
-			    const uint8_t *wb, uint32_t now_s, uint32_t hub,
-			    uint16_t chute, const struct ps_chute_state *cs,
-			    uint16_t reject, uint16_t intercept,
-			    struct wi_entry *first, uint8_t hint);
+ * look-up's choice is written without choosing again (inline, unless the
+ * way holds an entry spilled in from another bucket). */
+static inline int wi_window_insert_hinted(struct wi_window *w, int side,
+					  uint64_t hash, const uint8_t *wb,
+					  uint32_t now_s, uint32_t hub,
+					  uint16_t chute,
+					  const struct ps_chute_state *cs,
+					  uint16_t reject, uint16_t intercept,
+					  struct wi_entry *first, uint8_t hint)
+{
+	struct wi_bucket *k = w->b + ps_dedup_bucket(&w->geom, hash);
+	struct wi_head *h = &k->head[side];
+	int i = hint & WI_WAY_MASK;
+	if (!(hint & WI_SURE) || h->stamp == w->turn ||
+	    (h->spilled_in >> i & 1))
+		return wi_window_insert(w, side, hash, wb, now_s, hub, chute,
+					cs, reject, intercept, first);
+	/* the head the look-up read: dedup.c's write_slot() into way i of
+	 * the own bucket. No tag of the waybill there, so not its entry:
+	 * the rounds start again. */
+	struct wi_way *o = &k->way[i][side];
+	memcpy(o->key, wb, 24);
+	o->hub = hub;
+	o->chute = chute;
+	o->rounds = 0;
+	o->not_discharged = 0;
+	h->tag[i] = ps_dedup_tag(hash);
+	h->t[i] = now_s + 1;
+	h->ord[i] = h->inserts;
+	h->inserts++;
+	h->stamp = w->turn;
+	return 0;
+}
 
 /* The line an insert under side would write, for a prefetch some records
  * before (a hint: earlier inserts may change the choice); its head must be
