@@ -143,17 +143,15 @@ static unsigned pre_decide(struct wi_fast *e)
 	return ns;
 }
 
-/* Steps 7-8 for one record and plan, at the look-up: 1 decided (the
- * recirculation limit, or a duplicate), 0 fresh (and the way its insert
- * will write in way[k][i], prefetched: its head is at hand). */
+/* Steps 7-8 for one record and plan whose waybill the look-up found
+ * remembered (m): 1 decided (the recirculation limit, or a duplicate), 0
+ * fresh (and the way its insert will write in way[k][i], prefetched: its
+ * head is at hand). */
 static inline int remembered_under(struct wi_fast *e, int k, unsigned i,
-				   uint32_t now)
+				   uint32_t now, const struct wi_entry *mp)
 {
 	const struct ps_plan *p = e->plan[k];
-	struct wi_entry m;
-	if (!wi_window_look(&e->win, k, e->hash[i], e->scan[i].waybill, now,
-			    &m, &e->way[k][i]))
-		return 0;
+	struct wi_entry m = *mp;
 	if (p->recirculate && m.rounds >= p->recirculate) {
 		set(&e->dec[k][i], PS_R_RECIRC_LIMIT, 0, p->reject);
 		return 1;
@@ -202,9 +200,17 @@ static void look_up(struct wi_fast *e, unsigned ns, uint32_t now)
 				    e->plan[k]->intercept);
 			continue;
 		}
-		for (int k = 0; k < 2; k++)
-			if (!remembered_under(e, k, r, now))
+		struct wi_entry m[2];
+		uint8_t hint[2] = { 0, 0 };
+		unsigned found = wi_window_look_both(&e->win, e->hash[r],
+						     e->scan[r].waybill, now,
+						     m, hint);
+		for (int k = 0; k < 2; k++) {
+			e->way[k][r] = hint[k];
+			if (!(found >> k & 1) ||
+			    !remembered_under(e, k, r, now, &m[k]))
 				e->fresh_any[r] |= (uint8_t)(1u << k);
+		}
 	}
 }
 

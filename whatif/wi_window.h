@@ -160,6 +160,47 @@ static inline int wi_window_look(const struct wi_window *w, int side,
 	return 0;
 }
 
+/* Are two heads the same but for their stamps (the usual case: the two
+ * plans' buckets have had the same history)? Then a look-up reads the
+ * same in both. */
+static inline int wi_heads_alike(const struct wi_head *a,
+				 const struct wi_head *b)
+{
+	const __m128i *x = (const __m128i *)(const void *)a;
+	const __m128i *y = (const __m128i *)(const void *)b;
+	__m128i eq = _mm_and_si128(
+		_mm_and_si128(_mm_cmpeq_epi8(x[0], y[0]),
+			      _mm_cmpeq_epi8(x[1], y[1])),
+		_mm_and_si128(_mm_cmpeq_epi8(x[2], y[2]),
+			      _mm_cmpeq_epi8(x[3], y[3])));
+	/* the last four bytes are the stamp */
+	return ((unsigned)_mm_movemask_epi8(eq) | 0xf000u) == 0xffffu;
+}
+_Static_assert(offsetof(struct wi_head, stamp) == 60, "the stamp last");
+
+/* wi_window_look under both plans: bit k of the result set when the
+ * waybill has a live entry under plan k (out[k]), else hint[k]. When the
+ * usual fresh waybill's two heads are alike, the second look is the
+ * first's. */
+static inline unsigned wi_window_look_both(const struct wi_window *w,
+					   uint64_t hash, const uint8_t *wb,
+					   uint32_t now_s,
+					   struct wi_entry out[2],
+					   uint8_t hint[2])
+{
+	const struct wi_bucket *k = w->b + ps_dedup_bucket(&w->geom, hash);
+	unsigned found = (unsigned)wi_window_look(w, 0, hash, wb, now_s,
+						  &out[0], &hint[0]);
+	if (!found && (hint[0] & WI_SURE) &&
+	    wi_heads_alike(&k->head[0], &k->head[1])) {
+		/* plan 0's sure way, in the same line for plan 1 */
+		hint[1] = hint[0];
+		return 0;
+	}
+	return found | (unsigned)wi_window_look(w, 1, hash, wb, now_s,
+						&out[1], &hint[1]) << 1;
+}
+
 /* Remember a fresh decision under plan side, as ps_dedup_insert_exempt
  * does: when a live entry of the waybill that may answer is there (not
  * marked not-discharged, its chute usable with the plan's reject and
