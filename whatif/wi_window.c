@@ -248,17 +248,6 @@ int wi_window_look_slow(const struct wi_window *w, int side, uint64_t hash,
 	return 0;
 }
 
-void wi_window_prefetch_alt(const struct wi_window *w, uint64_t hash)
-{
-	const struct wi_bucket *k = &w->b[ps_dedup_bucket(&w->geom, hash)];
-	if (k->head[0].spilled_out | k->head[1].spilled_out) {
-		const struct wi_bucket *a =
-			&w->b[ps_dedup_alt_bucket(&w->geom, hash)];
-		__builtin_prefetch(&a->head[0]);
-		__builtin_prefetch(&a->head[1]);
-	}
-}
-
 int wi_window_prefetch_insert(const struct wi_window *w, int side,
 			      uint64_t hash, uint32_t now_s)
 {

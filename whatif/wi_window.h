@@ -117,7 +117,17 @@ static inline void wi_window_begin(struct wi_window *w)
 /* The second step, some records later, its heads being in the cache: the
  * heads of its second bucket when a look-up will read them (some waybill
  * of its bucket went there under either plan). */
-void wi_window_prefetch_alt(const struct wi_window *w, uint64_t hash);
+static inline void wi_window_prefetch_alt(const struct wi_window *w,
+					  uint64_t hash)
+{
+	const struct wi_bucket *k = w->b + ps_dedup_bucket(&w->geom, hash);
+	if (k->head[0].spilled_out | k->head[1].spilled_out) {
+		const struct wi_bucket *a =
+			w->b + ps_dedup_alt_bucket(&w->geom, hash);
+		__builtin_prefetch(&a->head[0]);
+		__builtin_prefetch(&a->head[1]);
+	}
+}
 
 /* The waybill's live entry under plan side at now_s: 1 and *out, or 0. */
 int wi_window_find(const struct wi_window *w, int side, uint64_t hash,
