@@ -13,6 +13,7 @@
 #define MAGIC_NS 0xa1b23c4du
 #define GLOBAL_LEN 24u
 #define RECORD_LEN 16u
+#define WI_POPULATE_MAX (1ull << 30)
 
 static uint32_t rd32(const uint8_t *p, int swapped)
 {
@@ -72,7 +73,11 @@ int wi_capture_open(struct wi_capture *c, const char *path, char *err,
 	size_t size = (size_t)st.st_size;
 	const uint8_t *map = NULL;
 	if (size) {
-		void *p = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
+		/* read in one call rather than a fault every few pages, when
+		 * it is small enough to be held whole (it is read whole) */
+		int populate = size <= WI_POPULATE_MAX ? MAP_POPULATE : 0;
+		void *p = mmap(NULL, size, PROT_READ, MAP_PRIVATE | populate,
+			       fd, 0);
 		if (p == MAP_FAILED) {
 			snprintf(err, errlen, "%s: %s", path, strerror(errno));
 			close(fd);

@@ -47,7 +47,8 @@ struct wi_fast {
 	uint16_t sortable[MAX_RECS];
 	uint8_t fresh_any[MAX_RECS];      /* bit k: fresh under plan k */
 	uint8_t way[2][MAX_RECS];         /* the way its insert will likely
-					   * write, under each plan */
+					   * write, under each plan, with
+					   * WI_SURE (wi_window.h) */
 	struct wi_dec dec[2][MAX_RECS];
 	struct ps_decision pd[2][MAX_RECS]; /* the plans' fresh decisions */
 	uint8_t scratch[65536];           /* a frame the classifier may
@@ -142,23 +143,27 @@ static unsigned pre_decide(struct wi_fast *e)
 	return ns;
 }
 
-/* Steps 7-8 for one record and plan, at the look-up: 1 decided (the
- * recirculation limit, or a duplicate), 0 fresh. */
+/* Steps 7-8 for one record and plan whose waybill the look-up found
+ * remembered (m): 1 decided (the recirculation limit, or a duplicate), 0
+ * fresh (and the way its insert will write in way[k][i], prefetched: its
+ * head is at hand). */
 static inline int remembered_under(struct wi_fast *e, int k, unsigned i,
-				   uint32_t now)
+				   uint32_t now, const struct wi_entry *mp)
 {
 	const struct ps_plan *p = e->plan[k];
-	struct wi_entry m;
-	if (!wi_window_find(&e->win, k, e->hash[i], e->scan[i].waybill, now,
-			    &m))
-		return 0;
+	struct wi_entry m = *mp;
 	if (p->recirculate && m.rounds >= p->recirculate) {
 		set(&e->dec[k][i], PS_R_RECIRC_LIMIT, 0, p->reject);
 		return 1;
 	}
 	if (m.not_discharged ||
-	    !ps_plan_chute_available(p, e->chutes, m.chute))
+	    !ps_plan_chute_available(p, e->chutes, m.chute)) {
+		/* decided afresh, its entry replaced (not WI_SURE) */
+		e->way[k][i] = (uint8_t)wi_window_prefetch_insert(&e->win, k,
+								  e->hash[i],
+								  now);
 		return 0;
+	}
 	set(&e->dec[k][i], PS_R_DUPLICATE, m.hub, m.chute);
 	return 1;
 }
@@ -195,16 +200,17 @@ static void look_up(struct wi_fast *e, unsigned ns, uint32_t now)
 				    e->plan[k]->intercept);
 			continue;
 		}
-		for (int k = 0; k < 2; k++)
-			if (!remembered_under(e, k, r, now)) {
+		struct wi_entry m[2];
+		uint8_t hint[2] = { 0, 0 };
+		unsigned found = wi_window_look_both(&e->win, e->hash[r],
+						     e->scan[r].waybill, now,
+						     m, hint);
+		for (int k = 0; k < 2; k++) {
+			e->way[k][r] = hint[k];
+			if (!(found >> k & 1) ||
+			    !remembered_under(e, k, r, now, &m[k]))
 				e->fresh_any[r] |= (uint8_t)(1u << k);
-				/* its head at hand: the way its insert will
-				 * write comes in during the plans' work */
-				e->way[k][r] = (uint8_t)
-					wi_window_prefetch_insert(&e->win, k,
-								  e->hash[r],
-								  now);
-			}
+		}
 	}
 }
 
@@ -284,10 +290,12 @@ static void remember(struct wi_fast *e, unsigned ns, uint32_t now)
 			struct wi_entry first;
 			set(&e->dec[k][r], d->reason, d->hub, d->chute);
 			if (remembered(d->reason) &&
-			    wi_window_insert(&e->win, k, e->hash[r],
-					     e->scan[r].waybill, now, d->hub,
-					     d->chute, e->chutes, p->reject,
-					     p->intercept, &first))
+			    wi_window_insert_hinted(&e->win, k, e->hash[r],
+						    e->scan[r].waybill, now,
+						    d->hub, d->chute,
+						    e->chutes, p->reject,
+						    p->intercept, &first,
+						    e->way[k][r]))
 				set(&e->dec[k][r], PS_R_DUPLICATE, first.hub,
 				    first.chute);
 		}
@@ -302,6 +310,7 @@ static void decide_segment(struct wi_fast *e, uint32_t now,
 		return;
 	unsigned ns = pre_decide(e);
 	if (ns) {
+		wi_window_begin(&e->win);
 		look_up(e, ns, now);
 		resolve_regions(e, ns);
 		decide_plan(e, 0, ns);

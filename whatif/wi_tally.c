@@ -131,46 +131,19 @@ static void close_window(struct wi_tally *t, int side, uint32_t chute,
 		t->oom = 1;
 }
 
-/* The chute's running window: counted in place while the records stay in
- * it, handed to the map when one falls in another window. */
-static inline void count_window(struct wi_tally *t, int side,
-				const struct wi_dec *d)
+void wi_tally_move_window(struct wi_tally *t, int side, uint16_t chute,
+			  uint64_t w)
 {
-	uint64_t w = d->ts_ms / WI_WINDOW_MS + 1;
-	if (t->win_bucket[side][d->chute] != w) {
-		uint64_t prev = t->win_bucket[side][d->chute];
-		if (prev)
-			close_window(t, side, d->chute, prev,
-				     t->win_count[side][d->chute]);
-		t->win_bucket[side][d->chute] = w;
-		t->win_count[side][d->chute] = 0;
-	}
-	t->win_count[side][d->chute]++;
+	uint64_t prev = t->win_bucket[side][chute];
+	if (prev)
+		close_window(t, side, chute, prev, t->win_count[side][chute]);
+	t->win_bucket[side][chute] = w;
+	t->win_count[side][chute] = 0;
 }
 
-void wi_tally_add(struct wi_tally *t, const struct wi_dec *d0,
-		  const struct wi_dec *d1)
+void wi_tally_change(struct wi_tally *t, const struct wi_dec *d0,
+		     const struct wi_dec *d1)
 {
-	t->records++;
-	t->by_reason[0][d0->reason]++;
-	t->by_reason[1][d1->reason]++;
-	if (d0->chute) {
-		t->per_chute[0][d0->chute]++;
-		count_window(t, 0, d0);
-	}
-	if (d1->chute) {
-		t->per_chute[1][d1->chute]++;
-		count_window(t, 1, d1);
-	}
-	/* by reason, not by chute: CHUTE_UNAVAILABLE and NO_ROUTE both go
-	 * to the reject chute with no hub, and one becoming the other is
-	 * no change of chute */
-	t->become_no_route += d1->reason == PS_R_NO_ROUTE &&
-			      d0->reason != PS_R_NO_ROUTE;
-	t->become_unavailable += d1->reason == PS_R_CHUTE_UNAVAILABLE &&
-				 d0->reason != PS_R_CHUTE_UNAVAILABLE;
-	if (d0->chute == d1->chute && d0->hub == d1->hub)
-		return;
 	t->changed++;
 	if (wi_map_add(&t->groups, (uint64_t)d0->hub << 16 | d0->chute,
 		       (uint64_t)d1->hub << 16 | d1->chute, 1))

@@ -78,9 +78,51 @@ struct wi_summary {
 int wi_tally_init(struct wi_tally *t);
 void wi_tally_free(struct wi_tally *t);
 
-/* Count one record decided d[0] (current) and d[1] (candidate). */
-void wi_tally_add(struct wi_tally *t, const struct wi_dec *d0,
-		  const struct wi_dec *d1);
+/* The rare steps of wi_tally_add, out of line: a chute's record falls
+ * in another 5-minute window w (the one it had closed into the map); a
+ * record's decision changes (its group counted). */
+void wi_tally_move_window(struct wi_tally *t, int side, uint16_t chute,
+			  uint64_t w);
+void wi_tally_change(struct wi_tally *t, const struct wi_dec *d0,
+		     const struct wi_dec *d1);
+
+/* The chute's running window: counted in place while the records stay in
+ * it, handed to the map when one falls in another window. */
+static inline void wi_tally_count_window(struct wi_tally *t, int side,
+					 const struct wi_dec *d)
+{
+	uint64_t w = d->ts_ms / WI_WINDOW_MS + 1;
+	if (__builtin_expect(t->win_bucket[side][d->chute] != w, 0))
+		wi_tally_move_window(t, side, d->chute, w);
+	t->win_count[side][d->chute]++;
+}
+
+/* Count one record decided d[0] (current) and d[1] (candidate). Inline:
+ * a record costs a few increments. */
+static inline void wi_tally_add(struct wi_tally *t, const struct wi_dec *d0,
+				const struct wi_dec *d1)
+{
+	t->records++;
+	t->by_reason[0][d0->reason]++;
+	t->by_reason[1][d1->reason]++;
+	if (d0->chute) {
+		t->per_chute[0][d0->chute]++;
+		wi_tally_count_window(t, 0, d0);
+	}
+	if (d1->chute) {
+		t->per_chute[1][d1->chute]++;
+		wi_tally_count_window(t, 1, d1);
+	}
+	/* by reason, not by chute: CHUTE_UNAVAILABLE and NO_ROUTE both go
+	 * to the reject chute with no hub, and one becoming the other is
+	 * no change of chute */
+	t->become_no_route += d1->reason == PS_R_NO_ROUTE &&
+			      d0->reason != PS_R_NO_ROUTE;
+	t->become_unavailable += d1->reason == PS_R_CHUTE_UNAVAILABLE &&
+				 d0->reason != PS_R_CHUTE_UNAVAILABLE;
+	if (d0->chute != d1->chute || d0->hub != d1->hub)
+		wi_tally_change(t, d0, d1);
+}
 
 /* Close the windows, sort the groups and chutes. 0 or -1 (memory). */
 int wi_tally_finish(struct wi_tally *t, struct wi_summary *s);

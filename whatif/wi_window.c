@@ -4,9 +4,6 @@
  * the rules that choose are the same code (dataplane/dedup_rules.h). */
 #include "wi_window.h"
 
-#include "dedup_rules.h"
-
-#include <string.h>
 #include <sys/mman.h>
 
 int wi_window_init(struct wi_window *w, uint64_t capacity, uint32_t window_s)
@@ -124,6 +121,13 @@ static inline int look_at_alt(const struct wi_head *h)
 	return ps_dedup_look_at_alt(h->alt_full_run, h->inserts);
 }
 
+/* Every change of a head stamps it with the segment's turn: a look-up's
+ * sure choice (WI_SURE) holds while its head is not stamped so. */
+static inline void changed(const struct wi_window *w, struct wi_head *h)
+{
+	h->stamp = w->turn;
+}
+
 struct choice {
 	uint64_t b;
 	int i;
@@ -152,6 +156,7 @@ static void pick_slot(struct wi_window *w, int side, uint64_t hash,
 	if (w->geom.mask && look_at_alt(h)) {
 		uint64_t a = ps_dedup_alt_bucket(&w->geom, hash);
 		int j = first_free(w, &w->b[a].head[side], now);
+		changed(w, h);
 		h->alt_full_run = j >= 0 ? 0 : (uint8_t)(h->alt_full_run +
 				(h->alt_full_run < PS_DEDUP_ALT_FULL_RUN_MAX));
 		if (j >= 0) {
@@ -163,8 +168,10 @@ static void pick_slot(struct wi_window *w, int side, uint64_t hash,
 }
 
 /* dedup.c's spilled_out_add(): stuck at 255 once there. */
-static void spilled_out_add(struct wi_head *h, int delta)
+static void spilled_out_add(const struct wi_window *w, struct wi_head *h,
+			    int delta)
 {
+	changed(w, h);
 	if (h->spilled_out != UINT8_MAX)
 		h->spilled_out = (uint8_t)(h->spilled_out + delta);
 }
@@ -182,13 +189,14 @@ static void write_slot(struct wi_window *w, int side, uint64_t hash,
 	if (h->spilled_in & bit) {
 		h->spilled_in &= (uint8_t)~bit;
 		uint64_t ob = ps_dedup_bucket(&w->geom, ps_dedup_hash(o->key));
-		spilled_out_add(&w->b[ob].head[side], -1);
+		spilled_out_add(w, &w->b[ob].head[side], -1);
 	}
 	if (c->spill) {
-		spilled_out_add(&w->b[ps_dedup_bucket(&w->geom, hash)]
-				 .head[side], 1);
+		spilled_out_add(w, &w->b[ps_dedup_bucket(&w->geom, hash)]
+				    .head[side], 1);
 		h->spilled_in |= bit;
 	}
+	changed(w, h);
 	o->rounds = was_live && same ? o->rounds : 0;
 	o->not_discharged = 0;
 	memcpy(o->key, wb, 24);
@@ -229,15 +237,15 @@ int wi_window_insert(struct wi_window *w, int side, uint64_t hash,
 	return 0;
 }
 
-void wi_window_prefetch_alt(const struct wi_window *w, uint64_t hash)
+int wi_window_look_slow(const struct wi_window *w, int side, uint64_t hash,
+			const uint8_t *wb, uint32_t now_s,
+			struct wi_entry *out, uint8_t *hint)
 {
-	const struct wi_bucket *k = &w->b[ps_dedup_bucket(&w->geom, hash)];
-	if (k->head[0].spilled_out | k->head[1].spilled_out) {
-		const struct wi_bucket *a =
-			&w->b[ps_dedup_alt_bucket(&w->geom, hash)];
-		__builtin_prefetch(&a->head[0]);
-		__builtin_prefetch(&a->head[1]);
-	}
+	if (wi_window_find(w, side, hash, wb, now_s, out))
+		return 1;
+	/* not WI_SURE: a tag of the waybill, or a second bucket to read */
+	*hint = (uint8_t)wi_window_prefetch_insert(w, side, hash, now_s);
+	return 0;
 }
 
 int wi_window_prefetch_insert(const struct wi_window *w, int side,
@@ -269,6 +277,7 @@ int wi_window_sort_result(struct wi_window *w, int side, uint64_t hash,
 		o->not_discharged = 0;
 	} else if (status == PS_SORT_LOST) {
 		w->b[b].head[side].t[i] = 0;    /* forgotten: an empty way */
+		changed(w, &w->b[b].head[side]);
 		o->rounds = 0;
 		o->not_discharged = 0;
 	} else {

@@ -30,8 +30,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <string.h>
+
 #include "chutes.h"
 #include "dedup.h"
+#include "dedup_rules.h"
 
 #define WI_WAYS PS_DEDUP_WAYS
 
@@ -45,7 +48,8 @@ struct wi_head {
 	uint8_t spilled_in;
 	uint8_t spilled_out;
 	uint8_t alt_full_run;
-	uint32_t pad;
+	uint32_t stamp;          /* the window's turn (wi_window_begin) when
+				  * this head last changed */
 } __attribute__((aligned(64)));
 _Static_assert(sizeof(struct wi_head) == 64, "a head is a cache line");
 
@@ -71,7 +75,16 @@ struct wi_window {
 	uint32_t window_s;
 	uint64_t capacity;       /* slots a plan */
 	size_t bytes;
+	uint32_t turn;           /* the current segment's (wi_window_begin) */
 };
+
+/* A look-up's word on a fresh waybill's insert (wi_window_look): the way
+ * it will write, and WI_SURE when the insert's own choice is that way of
+ * its own bucket for as long as the bucket's head does not change (no
+ * tag of the waybill, nothing spilled out, a free way or the oldest one
+ * with no look at the second bucket). */
+#define WI_WAY_MASK 7u
+#define WI_SURE 0x80u
 
 /* A remembered decision under one plan. */
 struct wi_entry {
@@ -94,14 +107,109 @@ static inline void wi_window_prefetch(const struct wi_window *w,
 	__builtin_prefetch(&b->head[1]);
 }
 
+/* A new segment begins: its look-ups come first, then its inserts (a
+ * head changed by an insert of this segment is stamped with its turn). */
+static inline void wi_window_begin(struct wi_window *w)
+{
+	w->turn++;
+}
+
 /* The second step, some records later, its heads being in the cache: the
  * heads of its second bucket when a look-up will read them (some waybill
  * of its bucket went there under either plan). */
-void wi_window_prefetch_alt(const struct wi_window *w, uint64_t hash);
+static inline void wi_window_prefetch_alt(const struct wi_window *w,
+					  uint64_t hash)
+{
+	const struct wi_bucket *k = w->b + ps_dedup_bucket(&w->geom, hash);
+	if (k->head[0].spilled_out | k->head[1].spilled_out) {
+		const struct wi_bucket *a =
+			w->b + ps_dedup_alt_bucket(&w->geom, hash);
+		__builtin_prefetch(&a->head[0]);
+		__builtin_prefetch(&a->head[1]);
+	}
+}
 
 /* The waybill's live entry under plan side at now_s: 1 and *out, or 0. */
 int wi_window_find(const struct wi_window *w, int side, uint64_t hash,
 		   const uint8_t *wb, uint32_t now_s, struct wi_entry *out);
+
+/* wi_window_look when the head has a tag of the waybill or something
+ * spilled out (the general case, out of line). */
+int wi_window_look_slow(const struct wi_window *w, int side, uint64_t hash,
+			const uint8_t *wb, uint32_t now_s,
+			struct wi_entry *out, uint8_t *hint);
+
+/* wi_window_find, and for a waybill without a live entry (0) the way its
+ * insert will write, prefetched, in *hint (with WI_SURE when sure; the
+ * head must be in the cache). Inline: the usual record, a fresh waybill
+ * whose bucket has no tag of it, costs a few vector compares. */
+static inline int wi_window_look(const struct wi_window *w, int side,
+				 uint64_t hash, const uint8_t *wb,
+				 uint32_t now_s, struct wi_entry *out,
+				 uint8_t *hint)
+{
+	const struct wi_bucket *k = w->b + ps_dedup_bucket(&w->geom, hash);
+	const struct wi_head *h = &k->head[side];
+	uint32_t t;
+	int i;
+	if (ps_dedup_tags_match(h->tag, ps_dedup_tag(hash)) | h->spilled_out)
+		return wi_window_look_slow(w, side, hash, wb, now_s, out,
+					   hint);
+	/* dedup.c's find() finds nothing; its pick_slot() takes a free or
+	 * expired way, else the oldest, unless it looks at the second
+	 * bucket */
+	int sure = ps_dedup_free_or_oldest(w->window_s, h->t, h->ord,
+					   h->inserts, now_s, &i, &t) ||
+		   !(w->geom.mask &&
+		     ps_dedup_look_at_alt(h->alt_full_run, h->inserts));
+	if (!sure)   /* full: the insert reads its second bucket's head */
+		__builtin_prefetch(&w->b[ps_dedup_alt_bucket(&w->geom, hash)]
+					    .head[side]);
+	__builtin_prefetch(&k->way[i][side], 1);
+	*hint = (uint8_t)(i | (sure ? WI_SURE : 0));
+	return 0;
+}
+
+/* Are two heads the same but for their stamps (the usual case: the two
+ * plans' buckets have had the same history)? Then a look-up reads the
+ * same in both. */
+static inline int wi_heads_alike(const struct wi_head *a,
+				 const struct wi_head *b)
+{
+	const __m128i *x = (const __m128i *)(const void *)a;
+	const __m128i *y = (const __m128i *)(const void *)b;
+	__m128i eq = _mm_and_si128(
+		_mm_and_si128(_mm_cmpeq_epi8(x[0], y[0]),
+			      _mm_cmpeq_epi8(x[1], y[1])),
+		_mm_and_si128(_mm_cmpeq_epi8(x[2], y[2]),
+			      _mm_cmpeq_epi8(x[3], y[3])));
+	/* the last four bytes are the stamp */
+	return ((unsigned)_mm_movemask_epi8(eq) | 0xf000u) == 0xffffu;
+}
+_Static_assert(offsetof(struct wi_head, stamp) == 60, "the stamp last");
+
+/* wi_window_look under both plans: bit k of the result set when the
+ * waybill has a live entry under plan k (out[k]), else hint[k]. When the
+ * usual fresh waybill's two heads are alike, the second look is the
+ * first's. */
+static inline unsigned wi_window_look_both(const struct wi_window *w,
+					   uint64_t hash, const uint8_t *wb,
+					   uint32_t now_s,
+					   struct wi_entry out[2],
+					   uint8_t hint[2])
+{
+	const struct wi_bucket *k = w->b + ps_dedup_bucket(&w->geom, hash);
+	unsigned found = (unsigned)wi_window_look(w, 0, hash, wb, now_s,
+						  &out[0], &hint[0]);
+	if (!found && (hint[0] & WI_SURE) &&
+	    wi_heads_alike(&k->head[0], &k->head[1])) {
+		/* plan 0's sure way, in the same line for plan 1 */
+		hint[1] = hint[0];
+		return 0;
+	}
+	return found | (unsigned)wi_window_look(w, 1, hash, wb, now_s,
+						&out[1], &hint[1]) << 1;
+}
 
 /* Remember a fresh decision under plan side, as ps_dedup_insert_exempt
  * does: when a live entry of the waybill that may answer is there (not
@@ -114,6 +222,42 @@ int wi_window_insert(struct wi_window *w, int side, uint64_t hash,
 		     uint16_t chute, const struct ps_chute_state *cs,
 		     uint16_t reject, uint16_t intercept,
 		     struct wi_entry *first);
+
+/* wi_window_insert after a look-up of this segment gave hint: with
+ * WI_SURE and the head unchanged since (not stamped with this turn), the
+ * look-up's choice is written without choosing again (inline, unless the
+ * way holds an entry spilled in from another bucket). */
+static inline int wi_window_insert_hinted(struct wi_window *w, int side,
+					  uint64_t hash, const uint8_t *wb,
+					  uint32_t now_s, uint32_t hub,
+					  uint16_t chute,
+					  const struct ps_chute_state *cs,
+					  uint16_t reject, uint16_t intercept,
+					  struct wi_entry *first, uint8_t hint)
+{
+	struct wi_bucket *k = w->b + ps_dedup_bucket(&w->geom, hash);
+	struct wi_head *h = &k->head[side];
+	int i = hint & WI_WAY_MASK;
+	if (!(hint & WI_SURE) || h->stamp == w->turn ||
+	    (h->spilled_in >> i & 1))
+		return wi_window_insert(w, side, hash, wb, now_s, hub, chute,
+					cs, reject, intercept, first);
+	/* the head the look-up read: dedup.c's write_slot() into way i of
+	 * the own bucket. No tag of the waybill there, so not its entry:
+	 * the rounds start again. */
+	struct wi_way *o = &k->way[i][side];
+	memcpy(o->key, wb, 24);
+	o->hub = hub;
+	o->chute = chute;
+	o->rounds = 0;
+	o->not_discharged = 0;
+	h->tag[i] = ps_dedup_tag(hash);
+	h->t[i] = now_s + 1;
+	h->ord[i] = h->inserts;
+	h->inserts++;
+	h->stamp = w->turn;
+	return 0;
+}
 
 /* The line an insert under side would write, for a prefetch some records
  * before (a hint: earlier inserts may change the choice); its head must be
@@ -128,7 +272,7 @@ static inline void wi_window_prefetch_again(const struct wi_window *w,
 {
 	const struct wi_bucket *b = w->b + ps_dedup_bucket(&w->geom, hash);
 	__builtin_prefetch(&b->head[side], 1);
-	__builtin_prefetch(&b->way[way][side], 1);
+	__builtin_prefetch(&b->way[way & WI_WAY_MASK][side], 1);
 }
 
 /* A sort result (enum ps_sort_status) for the waybill under side, as
