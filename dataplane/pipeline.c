@@ -37,6 +37,7 @@ struct burst {
 	uint16_t sortable[MAX_RECS];
 	uint16_t fresh[MAX_RECS];
 	uint8_t src[MAX_RECS];   /* enum ps_region_source */
+	uint64_t manifest_region[MAX_RECS]; /* barcode-only: the manifest's */
 	unsigned n_rec;
 	struct request held;     /* a sorter request after scan batches */
 	int has_held;
@@ -487,17 +488,21 @@ static inline int held_or_remembered(struct ps_pipeline *pl,
 	return 1;
 }
 
-/* The end of step 8: the fresh records of region 0 take their waybill's
- * region from the manifest, all in one burst look-up. */
-static void resolve_regions(struct ps_pipeline *pl, struct burst *b,
-			    unsigned nf)
+/* Step 8's manifest look-up, made for every sortable record of region 0
+ * in one burst before the duplicate window is read: the window's lines
+ * then stay in cache (and their pages in the TLB) from its look-up to its
+ * insert. A record found a duplicate or held has looked up for nothing. */
+static void look_up_manifest(struct ps_pipeline *pl, struct burst *b,
+			     unsigned ns)
 {
 	const uint8_t *wbs[MAX_RECS];
 	uint16_t at[MAX_RECS];
 	uint64_t region[MAX_RECS];
-	unsigned m = 0, hits = 0;
-	for (unsigned i = 0; i < nf; i++) {
-		unsigned k = b->fresh[i];
+	unsigned m = 0;
+	if (!pl->manifest || ps_manifest_empty(pl->manifest))
+		return;
+	for (unsigned i = 0; i < ns; i++) {
+		unsigned k = b->sortable[i];
 		if (b->scan[k].region)
 			continue;
 		wbs[m] = b->scan[k].waybill;
@@ -505,16 +510,28 @@ static void resolve_regions(struct ps_pipeline *pl, struct burst *b,
 	}
 	if (!m)
 		return;
-	if (pl->manifest && !ps_manifest_empty(pl->manifest))
-		ps_manifest_get_burst(pl->manifest, wbs, m,
-				      pl->manifest_now_ms, region);
-	else
-		memset(region, 0, m * sizeof(region[0]));
-	for (unsigned j = 0; j < m; j++) {
-		unsigned k = at[j];
-		b->scan[k].region = region[j];
-		b->src[k] = region[j] ? PS_REGION_MANIFEST : PS_REGION_MISSED;
-		hits += region[j] != 0;
+	ps_manifest_get_burst(pl->manifest, wbs, m, pl->manifest_now_ms,
+			      region);
+	for (unsigned j = 0; j < m; j++)
+		b->manifest_region[at[j]] = region[j];
+}
+
+/* The end of step 8: the fresh records of region 0 take their waybill's
+ * region from the manifest (look_up_manifest's answer). */
+static void resolve_regions(struct ps_pipeline *pl, struct burst *b,
+			    unsigned nf)
+{
+	int any = pl->manifest && !ps_manifest_empty(pl->manifest);
+	unsigned m = 0, hits = 0;
+	for (unsigned i = 0; i < nf; i++) {
+		unsigned k = b->fresh[i];
+		if (b->scan[k].region)
+			continue;
+		uint64_t r = any ? b->manifest_region[k] : 0;
+		b->scan[k].region = r;
+		b->src[k] = r ? PS_REGION_MANIFEST : PS_REGION_MISSED;
+		hits += r != 0;
+		m++;
 	}
 	pl->cnt->manifest_resolved += hits;
 	pl->cnt->manifest_missed += m - hits;
@@ -530,6 +547,7 @@ static void decide(struct ps_pipeline *pl, const struct ps_plan *p,
 	struct ps_dedup *dd = pl->dedup;
 	unsigned nf = 0, i;
 	uint64_t t_start = tsc();
+	look_up_manifest(pl, b, ns);
 	/* the look-ups with their buckets prefetched a fixed distance ahead
 	 * (the hashes are pre_decide's): far enough to hide a miss, near
 	 * enough that the line is still in L1 when its turn comes (a burst
@@ -538,13 +556,6 @@ static void decide(struct ps_pipeline *pl, const struct ps_plan *p,
 		ps_dedup_prefetch(dd, b->hash[b->sortable[i]]);
 	for (i = 0; i < ns && i < ENTRY_AHEAD; i++)
 		ps_dedup_prefetch_entry(dd, b->hash[b->sortable[i]]);
-	if (pl->manifest && !ps_manifest_empty(pl->manifest))
-		/* the barcode-only records' manifest buckets come in while
-		 * the duplicate window is looked up */
-		for (i = 0; i < ns; i++)
-			if (!b->scan[b->sortable[i]].region)
-				ps_manifest_prefetch(pl->manifest,
-						     b->scan[b->sortable[i]].waybill);
 	/* step 6's filter for the whole burst at once, its blocks
 	 * prefetched in pre_decide; the table is read below only for the
 	 * records it lets through */
