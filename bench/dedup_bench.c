@@ -4,7 +4,8 @@
  * cost can be read on a noisy machine: TSC cycles per record, the lowest
  * and the median of several passes (preemption only ever adds cycles), the
  * thread's CPU ns per record (lowest pass), and the TSC cycles per record
- * spent in the burst's look-ups and in its inserts (all passes).
+ * spent in the burst's look-ups and in its inserts (all passes, and the
+ * median burst's: a preempted burst does not move the median).
  *   fresh:    3 x the capacity in distinct waybills, each seen once per
  *             pass, the window full and evicting (every look-up misses,
  *             every record is inserted);
@@ -89,26 +90,18 @@ static void burst(struct ps_dedup *d, uint8_t (*wb)[PS_WAYBILL_LEN],
 		if (ps_dedup_lookup_entry(d, hash[i], wb[i], now, &e) ==
 		    PS_DEDUP_HIT)
 			c->hits++;
-		else {
+		else
 			fresh[nf++] = (uint16_t)i;
-#ifdef EARLY
-			ps_dedup_prefetch_insert(d, hash[i], now);
-#endif
-		}
 	}
 	uint64_t t1 = __rdtsc();
 	c->cyc_lookup += t1 - t0;
-#ifndef EARLY
 	for (i = 0; i < nf && i < INSERT_AHEAD; i++)
 		ps_dedup_prefetch_insert(d, hash[fresh[i]], now);
-#endif
 	for (i = 0; i < nf; i++) {
 		unsigned k = fresh[i];
-#ifndef EARLY
 		if (i + INSERT_AHEAD < nf)
 			ps_dedup_prefetch_insert(d, hash[fresh[i + INSERT_AHEAD]],
 						 now);
-#endif
 		struct ps_decision dec = { .chute = (uint16_t)(k & 255) + 1,
 					   .reason = PS_R_ROUTED }, first;
 		int ev;
