@@ -4,7 +4,8 @@
  * cost can be read on a noisy machine: TSC cycles per record, the lowest
  * and the median of several passes (preemption only ever adds cycles), the
  * thread's CPU ns per record (lowest pass), and the TSC cycles per record
- * spent in the burst's look-ups and in its inserts (all passes).
+ * spent in the burst's look-ups and in its inserts (all passes, and the
+ * median burst's: a preempted burst does not move the median).
  *   fresh:    3 x the capacity in distinct waybills, each seen once per
  *             pass, the window full and evicting (every look-up misses,
  *             every record is inserted);
@@ -53,9 +54,16 @@ static void waybill(uint8_t *wb, uint64_t i)
 		 (uint64_t)(i * 2654435761u % 10000000000000ull));
 }
 
+/* Per-burst TSC cycles per record of each phase, kept for their
+ * medians: a burst during which the thread was preempted is an outlier
+ * that the median ignores, where the sum over all bursts does not. */
+#define MAX_BURSTS (1u << 16)
+
 struct counts {
 	uint64_t hits, inserts, evictions, busy;
 	uint64_t cyc_lookup, cyc_insert;   /* TSC cycles in each phase */
+	uint32_t bursts;
+	float *lookup_per, *insert_per;    /* per burst, per record */
 };
 
 /* One burst as decide() in pipeline.c does it. */
@@ -104,7 +112,13 @@ static void burst(struct ps_dedup *d, uint8_t (*wb)[PS_WAYBILL_LEN],
 		c->inserts += r == PS_DEDUP_MISS;
 		c->evictions += (unsigned)ev;
 	}
-	c->cyc_insert += __rdtsc() - t1;
+	uint64_t t2 = __rdtsc();
+	c->cyc_insert += t2 - t1;
+	if (c->lookup_per && c->bursts < MAX_BURSTS) {
+		c->lookup_per[c->bursts] = (float)(t1 - t0) / (float)n;
+		c->insert_per[c->bursts] = (float)(t2 - t1) / (float)n;
+		c->bursts++;
+	}
 }
 
 /* A kind 5 batch as apply_sort_results() does it. */
@@ -161,12 +175,29 @@ static int cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+static int cmpf(const void *a, const void *b)
+{
+	float x = *(const float *)a, y = *(const float *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* The median of n per-burst figures (sorts them); 0 when none. */
+static double median(float *v, uint32_t n)
+{
+	if (!n)
+		return 0;
+	qsort(v, n, sizeof(v[0]), cmpf);
+	return v[n / 2];
+}
+
 static void report(const char *name, struct ps_dedup *d,
 		   uint8_t (*keys)[PS_WAYBILL_LEN], uint64_t n, unsigned per,
 		   int kind, int passes)
 {
 	struct counts warm = { 0 }, c = { 0 };
 	double cyc[16], ns[16], x;
+	c.lookup_per = malloc(MAX_BURSTS * sizeof(float));
+	c.insert_per = malloc(MAX_BURSTS * sizeof(float));
 	pass(d, keys, n, per, kind, &warm, 10, &x);   /* fill the window */
 	for (int p = 0; p < passes; p++)
 		cyc[p] = pass(d, keys, n, per, kind, &c, 11 + (uint32_t)p,
@@ -174,13 +205,16 @@ static void report(const char *name, struct ps_dedup *d,
 	qsort(cyc, (size_t)passes, sizeof(cyc[0]), cmp);
 	qsort(ns, (size_t)passes, sizeof(ns[0]), cmp);
 	uint64_t recs = n * (uint64_t)passes;
-	printf("| %s | %" PRIu64 " | %.1f | %.1f | %.1f | %.0f / %.0f | %.3f | %.2f | %.2f | %" PRIu64 " |\n",
+	printf("| %s | %" PRIu64 " | %.1f | %.1f | %.1f | %.0f / %.0f | %.0f / %.0f | %.3f | %.2f | %.2f | %" PRIu64 " |\n",
 	       name, n, cyc[0], cyc[passes / 2], ns[0],
 	       (double)c.cyc_lookup / (double)recs,
 	       (double)c.cyc_insert / (double)recs,
+	       median(c.lookup_per, c.bursts), median(c.insert_per, c.bursts),
 	       (double)c.hits / (double)recs, (double)c.inserts / (double)recs,
 	       (double)c.evictions / (double)recs, c.busy);
 	fflush(stdout);
+	free(c.lookup_per);
+	free(c.insert_per);
 }
 
 int main(int argc, char **argv)
@@ -200,8 +234,9 @@ int main(int argc, char **argv)
 		waybill(keys[i], i);
 	ps_chutes_init(&cs);
 	printf("| traffic | distinct waybills | TSC cycles/record min | median "
-	       "| CPU ns/record min | TSC cycles/record: look-ups / inserts | hit rate | inserts/rec | evictions/rec "
-	       "| busy |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+	       "| CPU ns/record min | TSC cycles/record: look-ups / inserts "
+	       "| the same, median burst | hit rate | inserts/rec | evictions/rec "
+	       "| busy |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
 	struct ps_dedup d;
 	if (ps_dedup_init(&d, capacity, 600))
 		return 1;

@@ -62,9 +62,12 @@ def window_full(prefix, timeout=60.0):
     while time.time() < t_end:
         time.sleep(0.5)
         b = bench.tele(prefix, "/parcelsort/stats")
-        ins = b["dedup_inserts"] - a["dedup_inserts"]
-        if ins > 0 and b["dedup_evictions"] - a["dedup_evictions"] >= 0.9 * ins:
-            return
+        if b is None:      # no answer in time (a loaded machine): wait on
+            continue
+        if a is not None:
+            ins = b["dedup_inserts"] - a["dedup_inserts"]
+            if ins > 0 and b["dedup_evictions"] - a["dedup_evictions"] >= 0.9 * ins:
+                return
         a = b
     raise RuntimeError("the window did not fill within %.0f s" % timeout)
 

@@ -367,28 +367,14 @@ static inline int look_at_alt(const struct ps_dedup_head *h)
 						    __ATOMIC_RELAXED));
 }
 
-/* The slot a new entry of wb goes to when it has no live entry that may
- * stay: its own expired one in its bucket (tag and waybill match), else a
- * free or expired slot there, else a free one of its second bucket, else
- * the oldest of its bucket. */
-static void pick_slot(struct ps_dedup *d, uint64_t hash, const uint8_t *wb,
-		      uint32_t now_s, struct choice *c)
+/* A free or expired slot of bucket b (head h), else a free one of its
+ * second bucket, else the oldest of b: where a new entry goes when the
+ * waybill has no entry of its own in b. */
+static void pick_free_or_oldest(struct ps_dedup *d, uint64_t hash,
+				struct ps_dedup_head *h, uint32_t now_s,
+				struct choice *c)
 {
-	uint64_t b = ps_dedup_bucket(d, hash);
-	struct ps_dedup_head *h = &d->head[b];
-	const struct ps_dedup_slot *s = d->slot + b * PS_DEDUP_WAYS;
-	unsigned m = tag_matches(h, ps_dedup_tag(hash));
-	c->b = b;
-	c->spill = 0;
-	c->i = -1;
-	while (m && c->i < 0) {
-		int i = __builtin_ctz(m);
-		m &= m - 1;
-		c->t = head_t(h, i);
-		if (!memcmp(s[i].key, wb, PS_WAYBILL_LEN))
-			c->i = i;
-	}
-	if (c->i >= 0 || free_or_oldest_of(d, h, now_s, &c->i, &c->t))
+	if (free_or_oldest_of(d, h, now_s, &c->i, &c->t))
 		return;
 	/* c->i is the oldest: evicted, unless the second bucket has room */
 	if (d->mask && look_at_alt(h)) {
@@ -405,6 +391,50 @@ static void pick_slot(struct ps_dedup *d, uint64_t hash, const uint8_t *wb,
 			c->spill = 1;
 		}
 	}
+}
+
+/* The slot a new entry of wb goes to when it has no live entry that may
+ * stay: its own expired one in its bucket (tag and waybill match), else
+ * pick_free_or_oldest's. */
+static void pick_slot(struct ps_dedup *d, uint64_t hash, const uint8_t *wb,
+		      uint32_t now_s, struct choice *c)
+{
+	uint64_t b = ps_dedup_bucket(d, hash);
+	struct ps_dedup_head *h = &d->head[b];
+	const struct ps_dedup_slot *s = d->slot + b * PS_DEDUP_WAYS;
+	unsigned m = tag_matches(h, ps_dedup_tag(hash));
+	c->b = b;
+	c->spill = 0;
+	while (m) {
+		int i = __builtin_ctz(m);
+		m &= m - 1;
+		c->t = head_t(h, i);
+		if (!memcmp(s[i].key, wb, PS_WAYBILL_LEN)) {
+			c->i = i;
+			return;
+		}
+	}
+	pick_free_or_oldest(d, hash, h, now_s, c);
+}
+
+/* The common case of a fresh waybill, in one pass over its head: no slot
+ * of its bucket carries its tag and none of the bucket's waybills went to
+ * a second bucket. find() would then read no slot and miss, and pick_slot
+ * would find no entry of its own: the slot is pick_free_or_oldest's.
+ * Returns 0 (nothing chosen) otherwise. The head is read as find() and
+ * pick_slot read it (relaxed; the claim settles races). */
+static int pick_fresh(struct ps_dedup *d, uint64_t hash, uint32_t now_s,
+		      struct choice *c)
+{
+	uint64_t b = ps_dedup_bucket(d, hash);
+	struct ps_dedup_head *h = &d->head[b];
+	if (tag_matches(h, ps_dedup_tag(hash)) ||
+	    __atomic_load_n(&h->spilled_out, __ATOMIC_RELAXED))
+		return 0;
+	c->b = b;
+	c->spill = 0;
+	pick_free_or_oldest(d, hash, h, now_s, c);
+	return 1;
 }
 
 /* Claim the chosen slot for writing: its sequence number moved from even
@@ -493,6 +523,43 @@ static int write_slot(struct ps_dedup *d, uint64_t hash, const struct choice *c,
 	return was_live && !same;
 }
 
+/* Where a new entry of wb goes when its waybill may have an entry: the
+ * same waybill may have been decided meanwhile by another core or an
+ * earlier record of this burst, and the first stands (PS_DEDUP_HIT, *out
+ * its decision); a live entry that may not answer is replaced where it is,
+ * if nobody wrote it since it was read; else pick_slot's. PS_DEDUP_MISS
+ * with *c chosen and *q the claim's result (odd: not ours). */
+static enum ps_dedup_result choose_after_find(struct ps_dedup *d,
+					      uint64_t hash, const uint8_t *wb,
+					      uint32_t now_s,
+					      const struct avail *av,
+					      struct ps_decision *out,
+					      struct choice *c, uint32_t *q)
+{
+	struct ps_dedup_entry e;
+	struct ps_dedup_slot *at;
+	enum ps_dedup_result r = find(d, hash, wb, now_s, &e, &at, q);
+	if (r == PS_DEDUP_BUSY)
+		return r;
+	if (r == PS_DEDUP_HIT && !e.not_discharged &&
+	    ps_chute_usable(av->cs, e.dec.chute, av->reject, av->intercept)) {
+		*out = e.dec;
+		return r;
+	}
+	if (at) {
+		where(d, at, &c->b, &c->i);
+		c->spill = c->b != ps_dedup_bucket(d, hash);
+		if (!__atomic_compare_exchange_n(&at->seq, q, *q + 1, 0,
+						 __ATOMIC_ACQUIRE,
+						 __ATOMIC_RELAXED))
+			*q = 1;
+	} else {
+		pick_slot(d, hash, wb, now_s, c);
+		*q = claim(d, c);
+	}
+	return PS_DEDUP_MISS;
+}
+
 static enum ps_dedup_result insert_locked(struct ps_dedup *d, uint64_t hash,
 					  const uint8_t *wb, uint32_t now_s,
 					  const struct ps_decision *dec,
@@ -501,33 +568,15 @@ static enum ps_dedup_result insert_locked(struct ps_dedup *d, uint64_t hash,
 {
 	struct waiter w = { 0, 0 };
 	for (;;) {
-		/* the same waybill may have been decided meanwhile by another
-		 * core or an earlier record of this burst: the first stands */
-		struct ps_dedup_entry e;
-		struct ps_dedup_slot *at;
-		uint32_t q;
-		enum ps_dedup_result r = find(d, hash, wb, now_s, &e, &at, &q);
-		if (r == PS_DEDUP_BUSY)
-			return r;
-		if (r == PS_DEDUP_HIT && !e.not_discharged &&
-		    ps_chute_usable(av->cs, e.dec.chute, av->reject,
-				    av->intercept)) {
-			*out = e.dec;
-			return r;
-		}
 		struct choice c;
-		if (at) {
-			/* a live entry that may not answer is replaced where
-			 * it is, if nobody wrote it since it was read */
-			where(d, at, &c.b, &c.i);
-			c.spill = c.b != ps_dedup_bucket(d, hash);
-			if (!__atomic_compare_exchange_n(&at->seq, &q, q + 1, 0,
-							 __ATOMIC_ACQUIRE,
-							 __ATOMIC_RELAXED))
-				q = 1;
-		} else {
-			pick_slot(d, hash, wb, now_s, &c);
+		uint32_t q;
+		if (pick_fresh(d, hash, now_s, &c)) {
 			q = claim(d, &c);
+		} else {
+			enum ps_dedup_result r = choose_after_find(
+				d, hash, wb, now_s, av, out, &c, &q);
+			if (r != PS_DEDUP_MISS)
+				return r;
 		}
 		if (!(q & 1)) {
 			struct ps_dedup_slot *s =
