@@ -621,8 +621,8 @@ static int result_in_place(struct ps_dedup *d, struct ps_dedup_slot *o,
 /* The common result in one pass: the waybill's live entry in its own
  * bucket, its slot not mid-write, read and (unless SORTED finds no mark)
  * changed in place. Returns PS_DEDUP_HIT, or -1 for everything else
- * (not found there, being written, changed since read): the full path
- * below then decides, as if this had not run. */
+ * (not found there, being written, changed since read), *before then
+ * untouched: the full path below decides, as if this had not run. */
 static inline int sort_result_at_once(struct ps_dedup *d, uint64_t hash,
 				      const uint8_t *wb, uint32_t now_s,
 				      uint8_t status,
@@ -639,13 +639,18 @@ static inline int sort_result_at_once(struct ps_dedup *d, uint64_t hash,
 			return -1;
 		if (!live(d, o->t, now_s) || memcmp(o->key, wb, PS_WAYBILL_LEN))
 			continue;
-		slot_to_entry(o, before);
+		/* read aside: a read that the slot's writer tore, or a
+		 * claim that fails, leaves *before as it was */
+		struct ps_dedup_entry e;
+		slot_to_entry(o, &e);
 		__atomic_thread_fence(__ATOMIC_ACQUIRE);
 		if (__atomic_load_n(&o->seq, __ATOMIC_RELAXED) != q)
 			return -1;
-		if (status == PS_SORT_SORTED && !before->not_discharged)
-			return PS_DEDUP_HIT;
-		return result_in_place(d, o, q, status) ? PS_DEDUP_HIT : -1;
+		if ((status != PS_SORT_SORTED || e.not_discharged) &&
+		    !result_in_place(d, o, q, status))
+			return -1;
+		*before = e;
+		return PS_DEDUP_HIT;
 	}
 	return -1;
 }

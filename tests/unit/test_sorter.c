@@ -875,6 +875,95 @@ Test(sorter, concurrent_results_lose_no_round)
 	}
 }
 
+/* Sort results on one core while another core keeps re-using the same
+ * slots for other waybills (a one-bucket window, full, each insert
+ * evicting the oldest): a result never lands on the waybill that took its
+ * slot (the claim is from the sequence number the entry was read under),
+ * a hit answers the entry of its own waybill, and a result that finds
+ * nothing leaves in *before nothing half-read or of another waybill (the
+ * one-pass path read straight into it, and a slot re-used meanwhile left
+ * another waybill's fields there). */
+#define ABA_ROUNDS 2000000
+#define ABA_WB 8
+
+static struct ps_dedup aba_d;
+static uint8_t aba_x[ABA_WB][24], aba_y[ABA_WB][24];
+static int aba_stop;
+static unsigned aba_bad_y, aba_bad_hit, aba_bad_miss, aba_misses;
+
+static void *aba_evictor(void *arg)
+{
+	(void)arg;
+	struct ps_decision dec = { .chute = 20, .reason = PS_R_ROUTED,
+				   .plan_version = 7 }, out;
+	struct ps_dedup_entry e;
+	int ev;
+	for (unsigned k = 0; !__atomic_load_n(&aba_stop, __ATOMIC_RELAXED);
+	     k++) {
+		const uint8_t *wb = aba_y[k % ABA_WB];
+		uint64_t h = ps_dedup_hash(wb);
+		ps_dedup_insert(&aba_d, h, wb, 1, &dec, &cs, &out, &ev);
+		if (ps_dedup_lookup_entry(&aba_d, h, wb, 1, &e) ==
+			    PS_DEDUP_HIT &&
+		    (e.rounds || e.not_discharged || e.dec.chute != 20))
+			__atomic_add_fetch(&aba_bad_y, 1, __ATOMIC_RELAXED);
+	}
+	return NULL;
+}
+
+Test(sorter, results_never_land_on_a_slot_another_waybill_took)
+{
+	static const uint8_t status[3] = { PS_SORT_CHUTE_FULL, PS_SORT_SORTED,
+					   PS_SORT_LOST };
+	struct ps_decision dec = { .chute = 10, .reason = PS_R_ROUTED,
+				   .plan_version = 5 }, out;
+	int ev;
+	cr_assert_eq(ps_dedup_init(&aba_d, PS_DEDUP_WAYS, 600), 0);
+	cr_assert_eq(aba_d.mask, 0, "one bucket: every waybill shares it");
+	for (int i = 0; i < ABA_WB; i++) {
+		char s[16];
+		snprintf(s, sizeof(s), "AX%08d", i);
+		waybill(aba_x[i], s);
+		snprintf(s, sizeof(s), "AY%08d", i);
+		waybill(aba_y[i], s);
+	}
+	pthread_t t;
+	pthread_create(&t, NULL, aba_evictor, NULL);
+	for (unsigned k = 0; k < ABA_ROUNDS; k++) {
+		const uint8_t *wb = aba_x[k % ABA_WB];
+		uint64_t h = ps_dedup_hash(wb);
+		struct ps_dedup_entry was;
+		if (k % 3 == 0)
+			ps_dedup_insert(&aba_d, h, wb, 1, &dec, &cs, &out,
+					&ev);
+		memset(&was, 0xa5, sizeof(was));
+		enum ps_dedup_result r = ps_dedup_sort_result(
+			&aba_d, h, wb, 1, status[k % 3], &was);
+		if (r == PS_DEDUP_HIT) {
+			if (was.dec.chute != 10 || was.dec.plan_version != 5)
+				aba_bad_hit++;
+			continue;
+		}
+		/* as it was, or (the general path's first try failing its
+		 * claim) a whole earlier read of wb's own entry */
+		aba_misses++;
+		struct ps_dedup_entry sentinel;
+		memset(&sentinel, 0xa5, sizeof(sentinel));
+		if (memcmp(&was, &sentinel, sizeof(was)) &&
+		    (was.dec.chute != 10 || was.dec.plan_version != 5 ||
+		     was.dec.reason != PS_R_ROUTED))
+			aba_bad_miss++;
+	}
+	__atomic_store_n(&aba_stop, 1, __ATOMIC_RELAXED);
+	pthread_join(t, NULL);
+	ps_dedup_free(&aba_d);
+	cr_log_info("misses %u", aba_misses);
+	cr_assert_eq(aba_bad_y, 0, "a result landed on another waybill");
+	cr_assert_eq(aba_bad_hit, 0, "a hit answered another entry");
+	cr_assert_eq(aba_bad_miss, 0, "a miss left a half-read entry (%u)",
+		     aba_bad_miss);
+}
+
 /* ---- the manifest at the end of step 8 ---- */
 
 static struct ps_manifest *manifest_with(const char *wbs, uint64_t region)
