@@ -38,6 +38,7 @@ struct burst {
 	uint16_t fresh[MAX_RECS];
 	uint8_t src[MAX_RECS];   /* enum ps_region_source */
 	uint64_t manifest_region[MAX_RECS]; /* barcode-only: the manifest's */
+	int manifest_looked;     /* manifest_region holds this burst's answers */
 	unsigned n_rec;
 	struct request held;     /* a sorter request after scan batches */
 	int has_held;
@@ -499,6 +500,7 @@ static void look_up_manifest(struct ps_pipeline *pl, struct burst *b,
 	uint16_t at[MAX_RECS];
 	uint64_t region[MAX_RECS];
 	unsigned m = 0;
+	b->manifest_looked = 0;
 	if (!pl->manifest || ps_manifest_empty(pl->manifest))
 		return;
 	for (unsigned i = 0; i < ns; i++) {
@@ -514,6 +516,7 @@ static void look_up_manifest(struct ps_pipeline *pl, struct burst *b,
 			      region);
 	for (unsigned j = 0; j < m; j++)
 		b->manifest_region[at[j]] = region[j];
+	b->manifest_looked = 1;
 }
 
 /* The end of step 8: the fresh records of region 0 take their waybill's
@@ -521,7 +524,9 @@ static void look_up_manifest(struct ps_pipeline *pl, struct burst *b,
 static void resolve_regions(struct ps_pipeline *pl, struct burst *b,
 			    unsigned nf)
 {
-	int any = pl->manifest && !ps_manifest_empty(pl->manifest);
+	/* not the manifest's emptiness again: an entry added since the
+	 * look-up would make this burst read another burst's answers */
+	int any = b->manifest_looked;
 	unsigned m = 0, hits = 0;
 	for (unsigned i = 0; i < nf; i++) {
 		unsigned k = b->fresh[i];
