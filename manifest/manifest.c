@@ -626,6 +626,19 @@ uint64_t ps_manifest_expire(struct ps_manifest *m)
 	return n;
 }
 
+int ps_manifest_loading(struct ps_manifest *m, char *name, size_t len,
+			uint64_t *idle_ms)
+{
+	pthread_mutex_lock(&m->slock);
+	struct stage *g = m->stage;
+	if (g) {
+		snprintf(name, len, "%s", g->name);
+		*idle_ms = stage_idle(g, now_of(m));
+	}
+	pthread_mutex_unlock(&m->slock);
+	return g != NULL;
+}
+
 void ps_manifest_stats(struct ps_manifest *m, struct ps_manifest_stats *st)
 {
 	pthread_mutex_lock(&m->wlock);
