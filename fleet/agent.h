@@ -103,6 +103,12 @@ int agent_call_daemon(struct agent *a, uint16_t cmd, const struct ps_out *body,
 int agent_plans_init(struct agent *a, char *err, size_t errlen);
 void agent_plans_run(struct agent *a);
 void agent_put_status(struct agent *a);
+/* TEXT's non-empty lines as a JSON array of strings (NULL: []). */
+void agent_json_lines(struct ps_out *o, const char *text);
+/* Replace a part of the status record (holds, manifest) with O, taken
+ * over, and have the next heartbeat publish it. */
+void agent_set_status_part(struct agent *a, struct ps_out *part,
+			   struct ps_out *o);
 
 /* agent_events.c */
 void *agent_events_run(void *arg);

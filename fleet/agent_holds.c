@@ -225,31 +225,14 @@ static void report(struct holds *h)
 		      ",\"hold_op\":\"%s\",\"hold_outcome\":\"%s\""
 		      ",\"hold_applied_ms\":%" PRIu64
 		      ",\"daemon_hold_revision\":%" PRIu64
-		      ",\"hold_count\":%" PRIu64 ",\"hold_errors\":[",
+		      ",\"hold_count\":%" PRIu64 ",\"hold_errors\":",
 		      h->applied, h->op, h->outcome, h->applied_ms,
 		      h->daemon_rev, h->count);
 	ps_out_write(&h->errors, "", 1);
-	const char *p = h->errors.buf;
-	for (int first = 1; p && *p;) {
-		const char *nl = strchr(p, '\n');
-		size_t n = nl ? (size_t)(nl - p) : strlen(p);
-		if (n) {
-			char line[512];
-			snprintf(line, sizeof(line), "%.*s", (int)n, p);
-			if (!first)
-				ps_out_write(&o, ",", 1);
-			ps_out_json_str(&o, line);
-			first = 0;
-		}
-		p += n + (nl != NULL);
-	}
+	agent_json_lines(&o, h->errors.buf);
 	h->errors.len--;                 /* the NUL added above */
-	ps_out_write(&o, "]}", 2);
-	pthread_mutex_lock(&h->a->holds_lock);
-	ps_out_free(&h->a->holds_status);
-	h->a->holds_status = o;
-	pthread_mutex_unlock(&h->a->holds_lock);
-	__atomic_store_n(&h->a->holds_dirty, 1, __ATOMIC_RELEASE);
+	ps_out_write(&o, "}", 1);
+	agent_set_status_part(h->a, &h->a->holds_status, &o);
 }
 
 /* The operation ending with message m (revision seq) is handled: save,

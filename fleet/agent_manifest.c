@@ -300,27 +300,14 @@ static void report(struct man *m)
 		      ",\"manifest_lag\":%" PRIu64 ",\"manifest_lag_ms\":%" PRIu64
 		      ",\"manifest_applied_ms\":%" PRIu64
 		      ",\"daemon_manifest_entries\":%" PRIu64
-		      ",\"manifest_errors\":[", m->batches, m->entries,
+		      ",\"manifest_errors\":", m->batches, m->entries,
 		      m->refused, m->added, m->replaced, m->pending, m->lag_ms,
 		      m->applied_ms, m->daemon_entries);
 	ps_out_write(&m->errors, "", 1);
-	int first = 1;
-	for (char *l = m->errors.buf, *nl; l && (nl = strchr(l, '\n'));
-	     l = nl + 1) {
-		char line[512];
-		snprintf(line, sizeof(line), "%.*s", (int)(nl - l), l);
-		if (!first)
-			ps_out_write(&o, ",", 1);
-		ps_out_json_str(&o, line);
-		first = 0;
-	}
-	m->errors.len--;
-	ps_out_write(&o, "]}", 2);
-	pthread_mutex_lock(&m->a->holds_lock);
-	ps_out_free(&m->a->manifest_status);
-	m->a->manifest_status = o;
-	pthread_mutex_unlock(&m->a->holds_lock);
-	__atomic_store_n(&m->a->holds_dirty, 1, __ATOMIC_RELEASE);
+	agent_json_lines(&o, m->errors.buf);
+	m->errors.len--;                 /* the NUL added above */
+	ps_out_write(&o, "}", 1);
+	agent_set_status_part(m->a, &m->a->manifest_status, &o);
 }
 
 /* The batch in msg (revision seq) is handled: save, acknowledge, say. */

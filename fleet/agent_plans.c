@@ -113,25 +113,34 @@ void agent_put_status(struct agent *a)
 	ps_out_free(&o);
 }
 
-/* The daemon's refusal lines as a JSON array member. */
-static void errors_member(struct ps_out *x, const char *body)
+void agent_json_lines(struct ps_out *o, const char *text)
 {
-	ps_out_printf(x, ",\"errors\":[");
+	ps_out_write(o, "[", 1);
 	int first = 1;
-	while (*body) {
-		const char *nl = strchr(body, '\n');
-		size_t n = nl ? (size_t)(nl - body) : strlen(body);
+	while (text && *text) {
+		const char *nl = strchr(text, '\n');
+		size_t n = nl ? (size_t)(nl - text) : strlen(text);
 		if (n) {
 			char line[512];
-			snprintf(line, sizeof(line), "%.*s", (int)n, body);
+			snprintf(line, sizeof(line), "%.*s", (int)n, text);
 			if (!first)
-				ps_out_write(x, ",", 1);
-			ps_out_json_str(x, line);
+				ps_out_write(o, ",", 1);
+			ps_out_json_str(o, line);
 			first = 0;
 		}
-		body += n + (nl != NULL);
+		text += n + (nl != NULL);
 	}
-	ps_out_write(x, "]", 1);
+	ps_out_write(o, "]", 1);
+}
+
+void agent_set_status_part(struct agent *a, struct ps_out *part,
+			   struct ps_out *o)
+{
+	pthread_mutex_lock(&a->holds_lock);
+	ps_out_free(part);
+	*part = *o;
+	pthread_mutex_unlock(&a->holds_lock);
+	__atomic_store_n(&a->holds_dirty, 1, __ATOMIC_RELEASE);
 }
 
 /* Send the plan to the daemon until it answers (or the agent stops). */
@@ -231,7 +240,8 @@ static void apply(struct agent *a, kvEntry *e)
 			snprintf(a->last_outcome, sizeof(a->last_outcome),
 				 "%s", rep.status == PS_CTL_ERR_REFUSED
 				 ? "refused" : "error");
-			errors_member(&x, rep.body);
+			ps_out_printf(&x, ",\"errors\":");
+			agent_json_lines(&x, rep.body);
 		}
 		printf("parcelsort-agent: revision %" PRIu64 " (%s): %s",
 		       rev, file, a->last_outcome);
