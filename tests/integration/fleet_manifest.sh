@@ -75,7 +75,7 @@ agent_up
 wait_rev "$rev1"
 check "the agent, started after the push, applies it: $(entries) entries, MF..42 -> $(region MF0000000000042)" \
     '[ "$(entries)" = 100000 ] && [ "$(region MF0000000000042)" = 330782100243 ]'
-for _ in $(seq 1 20); do [ "$(man manifest_lag)" = 0 ] && break; sleep 0.2; done
+wait_for 30 '[ "$(man manifest_lag)" = 0 ]'
 check "fleet status: the batches, 100000 entries applied, no lag" \
     '[ "$(man manifest_outcome)" = applied ] && [ "$(man manifest_batches)" = "$nb" ] &&
      [ "$(man manifest_entries)" = 100000 ] && [ "$(man manifest_lag)" = 0 ] &&
@@ -257,5 +257,6 @@ check "two pushes of one name with headers ($dnb batches each) go as a load each
     '[ "${dnb:-0}" -ge 2 ] && [ "$(entries)" = $((n + 80000)) ] &&
      [ "$(region MD1000000039999)" = 330782100202 ] &&
      [ "$(man manifest_outcome)" = applied ] && [ "$(($(stat loads) - loads))" = 2 ]'
+
 agent_stop
 
