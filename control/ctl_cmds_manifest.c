@@ -333,6 +333,21 @@ int ps_ctl_manifest_get(const struct ps_ctl_ctx *x,
 
 /* ------------------------------------------------------------ stats */
 
+/* ,"loading":{"name":...,"idle_ms":N}} or ,"loading":null}: the load in
+ * parts under way, which a begin meanwhile is refused for (busy). */
+static void loading_json(struct ps_manifest *m, struct ps_out *o)
+{
+	char name[256];
+	uint64_t idle;
+	if (!ps_manifest_loading(m, name, sizeof(name), &idle)) {
+		ps_out_printf(o, ",\"loading\":null}\n");
+		return;
+	}
+	ps_out_printf(o, ",\"loading\":{\"name\":");
+	ps_out_json_str(o, name);
+	ps_out_printf(o, ",\"idle_ms\":%" PRIu64 "}}\n", idle);
+}
+
 int ps_ctl_manifest_stats(const struct ps_ctl_ctx *x,
 			  const struct ps_ctl_args *a, struct ps_out *o)
 {
@@ -362,8 +377,9 @@ int ps_ctl_manifest_stats(const struct ps_ctl_ctx *x,
 		      ",\"dels\":%" PRIu64 ",\"loads\":%" PRIu64
 		      ",\"replaces\":%" PRIu64 ",\"lapsed\":%" PRIu64
 		      ",\"generation\":%" PRIu64 ",\"log_bytes\":%" PRIu64
-		      "}\n", st.refused_full, st.adds, st.dels, st.loads,
+		      , st.refused_full, st.adds, st.dels, st.loads,
 		      st.replaces, st.lapsed, st.generation, st.log_bytes);
+	loading_json(m, o);
 	return PS_CTL_OK;
 }
 

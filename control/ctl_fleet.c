@@ -525,7 +525,7 @@ static void print_hold_refusal(const char *st)
 
 /* The site's manifest line, when its agent reports one: the last
  * revision handled, batches and entries applied, refusals, lag; and a
- * refusal's reasons. */
+ * refusal's reasons, or, busy, the load the daemon is busy with. */
 static void print_manifest(const char *st)
 {
 	char outcome[32] = "", name[128] = "";
@@ -545,8 +545,8 @@ static void print_manifest(const char *st)
 	       " batches behind, last %.1f s after its push; the site holds %"
 	       PRIu64 " entries\n", rev, *name ? name : "-", outcome, b, e, r,
 	       lag, (double)lag_ms / 1000.0, d);
-	if (strcmp(outcome, "refused"))
-		return;
+	if (strcmp(outcome, "refused") && strcmp(outcome, "busy"))
+		return;         /* busy: the daemon's word on the other load */
 	struct ps_out o;
 	ps_out_init(&o);
 	if (ps_json_str_array(st, "manifest_errors", &o) == 0 && o.len) {

@@ -628,6 +628,39 @@ static int manifest_part(unsigned cmd, const char *token, unsigned long first,
 	return rc;
 }
 
+/* A load interrupted (Ctrl-C, kill, the terminal gone) is aborted before
+ * the command exits: left staged, the daemon would refuse every other
+ * load (the site agent's too) as busy for 60 s. */
+static volatile sig_atomic_t load_interrupted;
+
+static void on_load_signal(int sig)
+{
+	(void)sig;
+	load_interrupted = 1;
+}
+
+/* SIGINT, SIGTERM and SIGHUP caught, but one ignored at start (nohup, a
+ * shell's background job) stays ignored. */
+static void catch_load_signals(void)
+{
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
+	struct sigaction sa, was;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_load_signal;  /* no SA_RESTART: a read returns */
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		if (sigaction(sigs[i], NULL, &was) == 0 &&
+		    was.sa_handler != SIG_IGN)
+			sigaction(sigs[i], &sa, NULL);
+}
+
+static int load_was_interrupted(void)
+{
+	fprintf(stderr, "parcelsortctl: manifest load interrupted: aborted, "
+		"nothing of it loaded\n");
+	return EXIT_REFUSED;
+}
+
 /* The file read as a stream, sent in parts of at most CTL_MANIFEST_PART
  * bytes cut after a line's end (a file of 500 MB never sits in memory
  * whole). */
@@ -641,6 +674,10 @@ static int manifest_parts(unsigned cmd, const char *token, FILE *f)
 		return ctl_bad_usage("out of memory");
 	while (!rc) {
 		size_t got = fread(buf + have, 1, CTL_MANIFEST_PART - have, f);
+		if (load_interrupted) {
+			rc = load_was_interrupted();
+			break;
+		}
 		have += got;
 		if (!have)
 			break;
@@ -676,6 +713,7 @@ static int cli_manifest_load(const struct typed *t)
 	struct ps_out body;
 	struct ps_ctl_reply rep;
 	char token[32] = "";
+	catch_load_signals();
 	ps_out_init(&body);
 	ps_ctl_args(&body, "begin");
 	ps_ctl_args(&body, plan_name(t->argv[0]));

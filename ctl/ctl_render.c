@@ -577,6 +577,12 @@ static void render_manifest_stats(json_t *j, struct ps_out *o)
 		      num(j, "adds"), num(j, "dels"), num(j, "loads"),
 		      num(j, "replaces"), num(j, "lapsed"),
 		      num(j, "refused_full"));
+	json_t *l = json_object_get(j, "loading");
+	if (json_is_object(l))
+		ps_out_printf(o, "loading:      '%s', its last part (or begin) "
+			      "%.1f s ago (another load is refused until it "
+			      "is done, or 60 s idle)\n", str(l, "name"),
+			      (double)num(l, "idle_ms") / 1000.0);
 }
 
 static render_fn *const renderers[PS_CTL_CMD_MAX] = {

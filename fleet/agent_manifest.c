@@ -18,7 +18,8 @@
  * midway, to another load begun meanwhile or to a restart, is begun
  * again, not counted as a refusal, and so is one the daemon refused to
  * begin because another load (an operator's) is under way: nothing is
- * acknowledged until it is applied. At start it resumes after the higher
+ * acknowledged until it is applied, and meanwhile the status's outcome
+ * is "busy". At start it resumes after the higher
  * of that file and the consumer's acknowledged floor, so a batch is
  * applied once. Before applying, each batch's CRC-32 is checked, and,
  * started with --trust, its signature (fleet_manifest.h, ps_man_verify):
@@ -194,6 +195,20 @@ static void say_busy(const struct group *g, const struct ps_ctl_reply *rep)
 		g->b[0].index + 1, g->b[0].count, why);
 }
 
+static void refresh(void *self);
+
+/* While the daemon is busy, the site's status says so (outcome "busy",
+ * the daemon's message naming the load under way in its errors) and its
+ * lag stays current: the site's manifest is waiting, not stuck unseen. */
+static void show_busy(struct man *m, const struct group *g,
+		      const struct ps_ctl_reply *rep)
+{
+	snprintf(m->outcome, sizeof(m->outcome), "busy");
+	snprintf(m->name, sizeof(m->name), "%s", g->b[0].name);
+	take_errors(m, "", rep->body);
+	refresh(m);
+}
+
 /* The group as one manifest load, begun again while the daemon loses the
  * load under way or is busy with another (waiting a little longer each
  * time, up to 5 s): its batches are acknowledged only once the daemon
@@ -210,6 +225,8 @@ static int apply(struct man *m, struct group *g, struct ps_ctl_reply *rep)
 			return 0;
 		if (busy && !said_busy++)
 			say_busy(g, rep);
+		if (busy)
+			show_busy(m, g, rep);
 		if (!busy && !said_lost++)
 			fprintf(stderr, "parcelsort-agent: manifest %s batch %u "
 				"of %u: the daemon lost its load under way "

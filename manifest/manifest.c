@@ -463,6 +463,17 @@ static int stage_line_g(void *arg, const uint8_t *wb, uint64_t region,
 	return STOP_FULL;
 }
 
+/* How long the stage has had no part or commit. A wall clock stepped
+ * back (an NTP correction) restarts the count from now rather than
+ * holding it at 0 until the clock is back where it was: a dead load
+ * keeps the next waiting the usual time, not an hour more. slock held. */
+static uint64_t stage_idle(struct stage *g, uint64_t now)
+{
+	if (now < g->last_ms)
+		g->last_ms = now;
+	return now - g->last_ms;
+}
+
 /* A begin meets a load under way: 0 when there is none or it is idle
  * past PS_MANIFEST_STAGE_BUSY_MS (dropped: its client went away), else
  * PS_MF_BUSY with err naming it. slock held. */
@@ -470,7 +481,7 @@ static int stage_busy(struct ps_manifest *m, uint64_t now, char *err,
 		      size_t errlen)
 {
 	struct stage *g = m->stage;
-	uint64_t idle = g && now > g->last_ms ? now - g->last_ms : 0;
+	uint64_t idle = g ? stage_idle(g, now) : 0;
 	if (!g || idle >= PS_MANIFEST_STAGE_BUSY_MS) {
 		stage_drop(m);
 		return 0;
@@ -525,8 +536,7 @@ int ps_manifest_stage_begin(struct ps_manifest *m, const char *name,
  * held. */
 static void stage_drop_idle(struct ps_manifest *m, uint64_t now)
 {
-	if (m->stage && now >= m->stage->last_ms &&
-	    now - m->stage->last_ms >= PS_MANIFEST_STAGE_IDLE_MS)
+	if (m->stage && stage_idle(m->stage, now) >= PS_MANIFEST_STAGE_IDLE_MS)
 		stage_drop(m);
 }
 
@@ -614,6 +624,19 @@ uint64_t ps_manifest_expire(struct ps_manifest *m)
 	m->st.lapsed += n;
 	pthread_mutex_unlock(&m->wlock);
 	return n;
+}
+
+int ps_manifest_loading(struct ps_manifest *m, char *name, size_t len,
+			uint64_t *idle_ms)
+{
+	pthread_mutex_lock(&m->slock);
+	struct stage *g = m->stage;
+	if (g) {
+		snprintf(name, len, "%s", g->name);
+		*idle_ms = stage_idle(g, now_of(m));
+	}
+	pthread_mutex_unlock(&m->slock);
+	return g != NULL;
 }
 
 void ps_manifest_stats(struct ps_manifest *m, struct ps_manifest_stats *st)

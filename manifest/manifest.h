@@ -126,4 +126,10 @@ struct ps_manifest_stats {
 };
 void ps_manifest_stats(struct ps_manifest *m, struct ps_manifest_stats *st);
 
+/* The load in parts under way, for operators: 1 with its name and how
+ * long ago its last part (or begin) came, 0 when there is none. Waits for
+ * a part being parsed. */
+int ps_manifest_loading(struct ps_manifest *m, char *name, size_t len,
+			uint64_t *idle_ms);
+
 #endif

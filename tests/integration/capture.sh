@@ -96,7 +96,7 @@ GENPID=$!
 sleep 1.5
 ctl capture start "$T/load.pcap" >"$T/start.out" 2>&1
 check "capture start under load" '[ $? -eq 0 ] && grep -q "capture: running" "$T/start.out"'
-sleep 1
+wait_for 30 'ctl --json capture status >"$T/running.json" && py "$T/running.json" "j[\"captured\"] > 0"'
 ctl capture start "$T/second.pcap" >"$T/second.out" 2>&1
 check "a second capture start is refused (exit 1), says why, creates nothing" \
     '[ $? -eq 1 ] && grep -q "already running" "$T/second.out" && [ ! -e "$T/second.pcap" ]'
@@ -166,7 +166,7 @@ check "tcpdump reads the sampled file" '[ -n "$N" ] && py "$T/sample.json" "j[\"
 ctl capture start "$T/max.pcap" --max-mb 1 >/dev/null
 in_ns "$GEN" --send 198.18.0.2:7100 --datagrams 4000 --rate 20000 \
     --records 22 --seed 12 --wait 1 --quiet
-sleep 0.5
+wait_for 30 'ctl --json capture status >"$T/max.json" && py "$T/max.json" "not j[\"running\"]"'
 ctl --json capture status >"$T/max.json"
 check "--max-mb 1 stops it by itself: stopped_by max-mb, frames beyond it dropped" \
     'py "$T/max.json" "not j[\"running\"] and j[\"stopped_by\"] == \"max-mb\" and j[\"dropped_at_limit\"] > 0 and j[\"captured\"] + j[\"dropped\"] == j[\"requests\"]"'
@@ -214,7 +214,7 @@ in_ns "$GEN" --send 198.18.0.2:7100 --duration 4 --rate 3000 --seed 14 \
 GENPID=$!
 sleep 0.5
 ctl capture start "$T/killed.pcap" >/dev/null
-sleep 1.5
+wait_for 30 'ctl --json capture status >"$T/killed.json" && py "$T/killed.json" "j[\"captured\"] > 2000"'
 kill -9 "$PID"
 wait "$PID" 2>/dev/null
 PID=""

@@ -106,7 +106,7 @@ check "re-enabled" '[ "$(ctl --json chute list | python3 -c "import json,sys; pr
 # scheduled activation
 ctl plan load "$T/b.plan" --at +2s >"$T/out"
 check "scheduled, not active yet" 'grep -q "scheduled" "$T/out" && ctl status | grep -q "^scheduled: yiwu-day"'
-sleep 3
+wait_for 30 'ctl status | grep -q "plan: *yiwu-day v5"'
 check "active after its time: version 5" 'ctl status | grep -q "plan: *yiwu-day v5"'
 
 # plans pushed while a scanner sends without pause
@@ -160,14 +160,14 @@ assert d[\"by_reason\"][\"ROUTED\"] + d[\"by_reason\"][\"DEFAULT\"] > 0
 # status and in the log, and goes through once the cause is gone (#12.7)
 mkdir "$T/state-ops/.plan-0000000014.plan.tmp"
 ctl plan load "$T/b.plan" --at +1s >/dev/null
-sleep 2
+wait_for 30 'ctl status | grep -q "^ *activation failed [0-9]* times*, next try at .*Is a directory"'
 check "a failed scheduled activation: status says why" \
     'ctl status | grep -q "^ *activation failed [0-9]* times*, next try at .*Is a directory"'
 check "a failed scheduled activation: the log says why" \
     'grep -q "^parcelsortd: scheduled plan yiwu-day: activation attempt 1 failed, the plan in force stays; next try in [0-9]* s: .*Is a directory" "$T/ops.log"'
 check "the plan in force stays: version 13" 'ctl status | grep -q "plan: *yiwu-day v13"'
 rmdir "$T/state-ops/.plan-0000000014.plan.tmp"
-sleep 3
+wait_for 30 'ctl status | grep -q "plan: *yiwu-day v14"'
 check "retried once the cause is gone: version 14, nothing pending" \
     'ctl status >"$T/st" && grep -q "plan: *yiwu-day v14" "$T/st" && ! grep -q "^scheduled:" "$T/st"'
 

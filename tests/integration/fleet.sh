@@ -110,10 +110,7 @@ check "fleet init creates the buckets and the stream" '[ $? -eq 0 ]'
 site_up a && site_up b --spool-max-mb 2      # b: a small spool, to overflow
 check "two sites up (parcelsortd + agent each)" \
     'ctl a status >/dev/null && ctl b status >/dev/null'
-for _ in $(seq 1 50); do
-    [ "$(field a outcome)" = waiting ] && [ "$(field b outcome)" = waiting ] && break
-    sleep 0.2
-done
+wait_for 30 '[ "$(field a outcome)" = waiting ] && [ "$(field b outcome)" = waiting ]'
 check "agents report to the status bucket" \
     '[ "$(field a outcome)" = waiting ] && [ "$(field b outcome)" = waiting ]'
 
@@ -219,9 +216,19 @@ sleep 2
 for i in 1 2 3; do nats_run $i; done
 sleep 3
 touch "$T/stop"
-sleep 1.5
+for p in $PIDS; do wait "$p" 2>/dev/null; done   # the scanners stopped
+PIDS=""
+# each site's stats once its stored count stops moving (the last events of
+# the last replies written), not after a fixed sleep
 for s in a b; do
-    ctl "$s" --json stats >"$T/stats-$s.json"
+    prev=""
+    for _ in $(seq 1 60); do
+        ctl "$s" --json stats >"$T/stats-$s.json"
+        now=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["export"]["written"])' "$T/stats-$s.json")
+        [ "$now" = "$prev" ] && break
+        prev=$now
+        sleep 0.5
+    done
 done
 exported() { python3 -c 'import json,sys; e=json.load(open(sys.argv[1]))["export"]; print(e["written"], e["spool_overflow"], e["dropped"])' "$T/stats-$1.json"; }
 audit() { fleet --json events --site "$1" 2>/dev/null | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["events"], d["doubled"], d["missing"], d["malformed"], d["last"])'; }

@@ -44,7 +44,7 @@ wait_rev() {
     done
     return 1
 }
-for _ in $(seq 1 50); do [ -n "$(hold hold_outcome)" ] && break; sleep 0.2; done
+wait_for 30 '[ -n "$(hold hold_outcome)" ]'
 check "daemon and agent up; the agent reports its holds" \
     '[ "$(hold hold_outcome)" = waiting ] && [ "$(site)" = "0 0" ]'
 
@@ -84,7 +84,8 @@ check "fleet status shows the site's hold revision and count" \
 # a restart, clean then kill -9: nothing applied again
 agent_stop
 agent_up
-sleep 3
+wait_for 30 'grep -q "last hold revision handled $rev3" "$T/agent.log"'
+sleep 1                 # time to apply something again, were it wrong
 check "a restarted agent resumes after revision $rev3 and applies nothing again" \
     'grep -q "last hold revision handled $rev3" "$T/agent.log" && [ "$(site)" = "200001 3" ] && [ "$(hold hold_revision)" = "$rev3" ]'
 kill -9 "$AGENT_PID"; wait "$AGENT_PID" 2>/dev/null
@@ -125,7 +126,7 @@ pub(meta + [("Parcelsort-Hold-Chunk", "1")], body[16:])
 s.sendall(b"PING\r\n")
 print(f.readline())
 PY
-sleep 3
+wait_for 30 'grep -q "cut-1 refused" "$T/agent.log" && [ "$(site | cut -d" " -f1)" = 200002 ]'
 check "a load cut short by another operation is refused whole; the operation after it is applied" \
     'grep -q "cut-1 refused" "$T/agent.log" && [ "$(site | cut -d" " -f1)" = 200002 ] &&
      ! ctl hold list --limit 1 --after SF0000000000800 | grep -q SF0000000000801'

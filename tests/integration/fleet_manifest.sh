@@ -18,7 +18,8 @@
 # whose load the daemon drops midway (another load begun meanwhile, through
 # the proxy ctl_steal.py) is begun again and applied, not lost. A batch
 # the daemon refuses to begin as busy (an operator's load under way) is
-# applied once that load is done, not refused.
+# applied once that load is done, not refused; meanwhile the site's status
+# says busy.
 # PSD=path runs another parcelsortd (default: $BUILD's).
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -74,7 +75,7 @@ agent_up
 wait_rev "$rev1"
 check "the agent, started after the push, applies it: $(entries) entries, MF..42 -> $(region MF0000000000042)" \
     '[ "$(entries)" = 100000 ] && [ "$(region MF0000000000042)" = 330782100243 ]'
-for _ in $(seq 1 20); do [ "$(man manifest_lag)" = 0 ] && break; sleep 0.2; done
+wait_for 30 '[ "$(man manifest_lag)" = 0 ]'
 check "fleet status: the batches, 100000 entries applied, no lag" \
     '[ "$(man manifest_outcome)" = applied ] && [ "$(man manifest_batches)" = "$nb" ] &&
      [ "$(man manifest_entries)" = 100000 ] && [ "$(man manifest_lag)" = 0 ] &&
@@ -88,7 +89,8 @@ check "fleet status in text shows the manifest" 'grep -q "manifest" "$T/status.t
 ctl manifest del MF0000000000007 >/dev/null
 agent_stop
 agent_up
-sleep 3
+wait_for 30 'grep -q "last manifest revision handled $rev1" "$T/agent.log"'
+sleep 1                 # time to apply something again, were it wrong
 check "a restarted agent resumes after revision $rev1 and applies nothing again" \
     'grep -q "last manifest revision handled $rev1" "$T/agent.log" &&
      [ "$(region MF0000000000007)" = "" ] && [ "$(entries)" = 99999 ]'
@@ -194,7 +196,7 @@ steal_stop
 mkfifo "$T/op.csv"
 n=$(entries) loads=$(stat loads)
 agent_up
-for _ in $(seq 1 50); do [ "$(man manifest_outcome)" = resumed ] && break; sleep 0.2; done
+for _ in $(seq 1 150); do [ "$(man manifest_outcome)" = resumed ] && break; sleep 0.2; done
 batches=$(man manifest_batches) refused=$(man manifest_refused)
 ctl manifest load "$T/op.csv" >"$T/op.out" 2>&1 &
 LP=$!
@@ -203,10 +205,16 @@ LP=$!
     for _ in $(seq 1 150); do
         grep -q "daemon is busy" "$T/agent.log" && break; sleep 0.2
     done
+    end=$(($(date +%s) + 20))   # the site's status says why it waits
+    while [ "$(date +%s)" -lt $end ]; do  # (20 s: the load stays under 60 s idle)
+        [ "$(man manifest_outcome)" = busy ] && break; sleep 0.2
+    done
+    { man manifest_outcome; man manifest_errors; } >"$T/busy.status"
     printf 'MP0000000000002,330782100202\n'
 } >"$T/op.csv" &
 WP=$!
-sleep 1                 # the operator's load has begun (its file is open)
+# until the operator's load has begun
+wait_for 30 'ctl --json manifest stats | grep -q "\"loading\":{\"name\":\"$T/op.csv\""'
 printf 'MQ0000000000001,330782100203\n' >"$T/queued.csv"
 fleet manifest push "$T/queued.csv" --site a >"$T/qpush" 2>&1
 qrev=$(sed -n 's/.*revisions [0-9]*\.\.\([0-9]*\)).*/\1/p' "$T/qpush")
@@ -220,6 +228,8 @@ check "a batch the daemon refused to begin as busy (an operator's load under way
      [ "$(man manifest_outcome)" = applied ] && [ "$(man manifest_refused)" = "$refused" ] &&
      [ "$(man manifest_batches)" = $((batches + 1)) ] && [ "$(entries)" = $((n + 3)) ] &&
      [ "$(($(stat loads) - loads))" = 2 ] && [ "$(grep -c "manifest revision $qrev (" "$T/agent.log")" = 1 ]'
+check "while it waits, the site's status says busy, naming the operator's load ($(tr '\n' ' ' <"$T/busy.status"))" \
+    '[ "$(head -n 1 "$T/busy.status")" = busy ] && grep -q "another manifest load is under way: .$T/op.csv." "$T/busy.status"'
 agent_stop
 
 # --- pushes of one file name: a load per push --------------------------------
@@ -247,5 +257,6 @@ check "two pushes of one name with headers ($dnb batches each) go as a load each
     '[ "${dnb:-0}" -ge 2 ] && [ "$(entries)" = $((n + 80000)) ] &&
      [ "$(region MD1000000039999)" = 330782100202 ] &&
      [ "$(man manifest_outcome)" = applied ] && [ "$(($(stat loads) - loads))" = 2 ]'
+
 agent_stop
 

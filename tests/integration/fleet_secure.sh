@@ -155,7 +155,7 @@ ip netns exec "$ns" ethtool -K "$vb" tx off >/dev/null
     --plan "$ROOT/config/example.plan" --export-spool "$T/spool-a" \
     --idle-sleep-us 200 >"$T/daemon-a.log" 2>&1 &
 DAEMON_a=$!
-for _ in $(seq 1 40); do
+for _ in $(seq 1 120); do
     grep -q "^parcelsortd: UDP port" "$T/daemon-a.log" && break
     sleep 0.25
 done
@@ -175,13 +175,13 @@ v = d["pushed_revision"] if sys.argv[1] == "pushed" else s.get(sys.argv[1], "")
 print(v)' "$1"
 }
 wait_handled() {
-    for _ in $(seq 1 100); do
+    for _ in $(seq 1 300); do
         [ "$(field pushed)" = "$(field revision)" ] && return 0
         sleep 0.1
     done
     return 1
 }
-for _ in $(seq 1 50); do [ "$(field outcome)" = waiting ] && break; sleep 0.2; done
+wait_for 30 '[ "$(field outcome)" = waiting ]'
 check "site a's agent connects over TLS with its own nkey (--nats-creds) and reports" \
     '[ "$(field outcome)" = waiting ]'
 
@@ -194,7 +194,7 @@ check "a signed push is applied (plan version $V1) and stamped on replies" \
 probe ops get-plan a "$T/signed-1" >/dev/null
 check "the plan in the bucket carries its signature line" \
     'tail -1 "$T/signed-1" | grep -q "^# parcelsort-signature v1 kind=plan site=a after="'
-for _ in $(seq 1 40); do
+for _ in $(seq 1 120); do
     n=$(as reader --json events --site a 2>"$T/events.err" | python3 -c 'import json,sys; print(json.load(sys.stdin)["events"])' 2>/dev/null)
     [ "${n:-0}" -ge 1 ] && break
     sleep 0.25

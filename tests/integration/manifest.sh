@@ -9,7 +9,8 @@
 # survives a restart and a kill -9 during a load leaves old or new; the
 # counters, events and --json answers say where regions came from;
 # manifest get answers several waybills in one request (at most 4096); a
-# load begun while another is under way is refused and the other commits.
+# load begun while another is under way is refused and the other commits;
+# a load killed midway aborts its stage, so the next is not refused.
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib/common.sh"
@@ -135,7 +136,7 @@ check "a load past the capacity is refused whole (exit $rc)" \
 
 # --json shapes
 check "manifest stats --json" \
-    'ctl --json manifest stats | jt "sorted(d) == sorted([\"entries\",\"capacity\",\"bytes\",\"ttl_s\",\"hits\",\"misses\",\"oldest_added_ms\",\"oldest_age_s\",\"refused_full\",\"adds\",\"dels\",\"loads\",\"replaces\",\"lapsed\",\"generation\",\"log_bytes\"]) and d[\"ttl_s\"] == 259200"'
+    'ctl --json manifest stats | jt "sorted(d) == sorted([\"entries\",\"capacity\",\"bytes\",\"ttl_s\",\"hits\",\"misses\",\"oldest_added_ms\",\"oldest_age_s\",\"refused_full\",\"adds\",\"dels\",\"loads\",\"replaces\",\"lapsed\",\"generation\",\"log_bytes\",\"loading\"]) and d[\"ttl_s\"] == 259200 and d[\"loading\"] is None"'
 check "manifest get --json" \
     'ctl --json manifest get MF000000000401 | jt "d[\"found\"] and d[\"region\"] == $R and d[\"expires_in_s\"] > 259000 and d[\"waybill\"] == \"MF000000000401\""'
 # several waybills in one manifest get: {"entries":[...]} in the order
@@ -180,7 +181,7 @@ check "manifest add of a bad region: exit 2" '[ $? -eq 2 ] && grep -q "region mu
 # counters per device and events
 check "device list counts manifest hits and misses" \
     'ctl --json device list | jt "sum(x[\"manifest_resolved\"] for x in d[\"devices\"]) == $(stat_of hits) and sum(x[\"manifest_missed\"] for x in d[\"devices\"]) == $(stat_of misses)"'
-sleep 0.5
+wait_for 30 'grep -q "\"waybill\":\"MF000000000001\"" "$T/events.jsonl" && grep -q "\"waybill\":\"MF000000000004\"" "$T/events.jsonl"'
 check "events carry the region used and its source" \
     'grep "\"waybill\":\"MF000000000002\"" "$T/events.jsonl" | grep "\"reason\":\"ROUTED\"" | grep -q "\"region\":0,.*\"region_used\":$R,\"region_source\":\"manifest\""'
 check "a scan's own region: source scanner" \
@@ -189,6 +190,7 @@ check "no entry: source none" \
     'grep "\"waybill\":\"MF000000000001\"" "$T/events.jsonl" | grep -q "\"region_used\":0,\"region_source\":\"none\""'
 
 # a restart keeps the manifest
+
 stop_daemon
 check "daemon stopped cleanly (exit $RC)" '[ "$RC" -eq 0 ]'
 start_daemon mf --plan "$PLAN" --manifest-capacity 1000000
@@ -234,11 +236,16 @@ ctl --json manifest load "$T/first.csv" >"$T/first.out" 2>&1 &
 LP=$!
 {
     printf 'MO000000000001,%s\nMO000000000002,%s\n' $R $R
-    for _ in $(seq 1 100); do [ -s "$T/second.out" ] && break; sleep 0.1; done
+    for _ in $(seq 1 600); do [ -s "$T/second.out" ] && break; sleep 0.1; done
     printf 'MO000000000003,%s\n' $R
 } >"$T/first.csv" &
 WP=$!
-sleep 1                 # the first load has begun (its file is open)
+loading() {     # the daemon has the load of file $1 under way
+    ctl --json manifest stats | jt "d['loading'] and d['loading']['name'] == '$1'"
+}
+wait_for 30 'loading "$T/first.csv"'   # the first load has begun
+check "manifest stats shows the load under way, its name and idle time" \
+    'loading "$T/first.csv" && ctl manifest stats | grep -q "^loading: *.$T/first.csv., its last part (or begin) [0-9.]* s ago"'
 printf 'MO000000000009,%s\n' $R >"$T/second.csv"
 ctl manifest load "$T/second.csv" >"$T/second.out" 2>&1
 rc=$?
@@ -249,5 +256,30 @@ check "a load while another is under way is refused, exit 1, naming it ($rc: $(c
     '[ $rc -eq 1 ] && grep -q "another manifest load is under way: .$T/first.csv., its last part (or begin) [0-9.]* s ago; try again once it is done" "$T/second.out" && [ "$(ask MO000000000009 0)" = "DEFAULT 10" ]'
 check "and the load under way goes on and commits whole ($rcf: $(cat "$T/first.out"))" \
     '[ $rcf -eq 0 ] && jt "d[\"lines\"] == 3 and d[\"added\"] == 3 and d[\"entries\"] == 900003" <"$T/first.out" && [ "$(ask MO000000000003 0)" = "ROUTED 41" ]'
+
+# a load killed midway (SIGTERM: an operator's Ctrl-C, systemd, timeout)
+# aborts its stage before it exits: the next load goes through at once
+# instead of being refused busy for 60 s, and nothing of it is loaded
+mkfifo "$T/int.csv"
+"$BUILD/control/parcelsortctl" --ctl "$CTL" manifest load "$T/int.csv" \
+    >"$T/int.out" 2>&1 &
+LP=$!
+exec 7>"$T/int.csv"     # the FIFO held open: the load waits for more
+printf 'MI000000000001,%s\n' $R >&7
+printf 'MI000000000002,%s\n' $R >"$T/after.csv"
+busy=no
+wait_for 30 'loading "$T/int.csv"' && busy=yes   # the daemon has it staged
+kill -TERM $LP
+wait $LP
+rci=$?
+exec 7>&-
+ctl manifest load "$T/after.csv" >"$T/after.out" 2>&1
+rca=$?
+check "a load killed midway says so and exits 1 ($busy $rci: $(cat "$T/int.out"))" \
+    '[ $busy = yes ] && [ $rci -eq 1 ] && grep -q "manifest load interrupted: aborted" "$T/int.out"'
+check "and its load is aborted: the next goes through at once, nothing of it loaded ($rca: $(cat "$T/after.out"))" \
+    '[ $rca -eq 0 ] && [ "$(ask MI000000000002 0)" = "ROUTED 41" ] && [ "$(ask MI000000000001 0)" = "DEFAULT 10" ]'
+check "and no load is under way any more" \
+    'ctl --json manifest stats | jt "d[\"loading\"] is None"'
 stop_daemon
 check "daemon stopped cleanly (exit $RC)" '[ "$RC" -eq 0 ]'

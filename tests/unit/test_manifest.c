@@ -777,6 +777,41 @@ Test(manifest, a_begin_while_a_load_is_under_way_is_refused_busy)
 	ps_manifest_close(m);
 }
 
+/* The wall clock stepped back (an NTP correction) while a load's client
+ * went away: its idle time counts from the step, so the site waits
+ * PS_MANIFEST_STAGE_BUSY_MS at most, not the step's length on top; and
+ * the 15-minute drop counts the same way. */
+Test(manifest, a_clock_stepped_back_does_not_keep_a_dead_load_busy)
+{
+	struct ps_manifest *m = open_m(100, 0);
+	struct ps_errors e;
+	struct ps_manifest_load_result r;
+	uint64_t t1, t2, lines;
+	ps_errors_init(&e);
+	fake_now = 10ull * 3600 * 1000;
+	cr_assert_eq(begin(m, "dead.csv", 0, &t1), 0);
+	fake_now -= 3600 * 1000;                   /* an hour back */
+	cr_assert_eq(begin(m, "ops.csv", 0, &t2), PS_MF_BUSY);
+	fake_now += PS_MANIFEST_STAGE_BUSY_MS;
+	cr_assert_eq(begin(m, "ops.csv", 0, &t2), 0,
+		     "a dead load kept busy past 60 s by a clock step");
+	cr_assert_eq(part(m, t2, "PS0000000001,110000000001\n", 1, &lines,
+			  &e), 0);
+	cr_assert_eq(ps_manifest_stage_commit(m, t2, &e, &r), 0);
+	cr_assert_eq(get(m, 1), 110000000001ull);
+	/* no begin comes: the expiry pass drops it 15 minutes on */
+	cr_assert_eq(begin(m, "dead2.csv", 0, &t1), 0);
+	fake_now -= 3600 * 1000;
+	ps_manifest_expire(m);                     /* its pass meanwhile */
+	fake_now += PS_MANIFEST_STAGE_IDLE_MS;
+	ps_manifest_expire(m);
+	cr_assert_eq(part(m, t1, "PS0000000002,110000000002\n", 1, &lines,
+			  &e), PS_MF_INVALID, "a dead load held past 15 "
+		     "minutes by a clock step");
+	ps_errors_free(&e);
+	ps_manifest_close(m);
+}
+
 Test(manifest, a_staged_load_past_the_capacity_is_refused)
 {
 	struct ps_manifest *m = open_m(3, 0);
