@@ -12,21 +12,7 @@ T=$(mktemp -d /tmp/ps-test.XXXXXX)
 PID=""
 RC=0
 
-check() { if eval "$2"; then echo "ok - $1"; else echo "not ok - $1"; fi; }
-
-# wait_for SECONDS CONDITION: until CONDITION (eval'd, its output dropped)
-# holds, tried every 0.2 s for at most SECONDS; a check after it asserts
-# it. A slow or loaded machine (the sanitized build, CI) outlasts a fixed
-# sleep; it does not outlast this.
-wait_for() {
-    _wf_n=$(($1 * 5))
-    while [ "$_wf_n" -gt 0 ]; do
-        eval "$2" >/dev/null 2>&1 && return 0
-        sleep 0.2
-        _wf_n=$((_wf_n - 1))
-    done
-    return 1
-}
+. "$HERE/lib/check.sh"
 
 # plain_build_only WHY: a suite whose subject is not the C code (a browser,
 # Prometheus) runs once, against the plain build; under the sanitized build

@@ -29,19 +29,7 @@ fleet_begin() {
     trap fleet_cleanup EXIT INT TERM
 }
 
-check() { if eval "$2"; then echo "ok - $1"; else echo "not ok - $1"; fi; }
-# wait_for SECONDS CONDITION: until CONDITION (eval'd, its output dropped)
-# holds, tried every 0.2 s for at most SECONDS; a check after it asserts
-# it (as in common.sh: no fixed sleep that a loaded machine outlasts)
-wait_for() {
-    _wf_n=$(($1 * 5))
-    while [ "$_wf_n" -gt 0 ]; do
-        eval "$2" >/dev/null 2>&1 && return 0
-        sleep 0.2
-        _wf_n=$((_wf_n - 1))
-    done
-    return 1
-}
+. "$HERE/lib/check.sh"
 fleet() { "$CTLBIN" fleet "$@"; }
 ctl() { "$CTLBIN" --ctl "$T/ctl.sock" "$@"; }
 
