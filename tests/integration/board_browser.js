@@ -31,7 +31,10 @@ const chrome = spawn("/usr/bin/chromium", [
 	"--disable-component-update", "--disable-sync", "--disable-default-apps",
 	"--user-data-dir=" + profile, "--remote-debugging-pipe",
 	"--window-size=1600,1500", "about:blank"],
-	{ stdio: ["ignore", "ignore", "ignore", "pipe", "pipe"] });
+	// its own process group: its helper processes (renderer, crashpad)
+	// are killed with it before the profile is removed
+	{ stdio: ["ignore", "ignore", "ignore", "pipe", "pipe"],
+	  detached: true });
 const toChrome = chrome.stdio[3], fromChrome = chrome.stdio[4];
 
 let nextId = 1, inbuf = Buffer.alloc(0);
@@ -185,8 +188,15 @@ main().catch((e) => {
 	if (chrome.exitCode === null && chrome.signalCode === null)
 		chrome.kill("SIGKILL");
 	await Promise.race([gone, sleep(5000)]);
+	// a helper still writing in the profile made its removal fail
+	// (ENOTEMPTY) once: the whole group goes first
 	try {
-		fs.rmSync(profile, { recursive: true, force: true, maxRetries: 5 });
+		process.kill(-chrome.pid, "SIGKILL");
+	} catch (e) { /* the group is gone */ }
+	await sleep(200);
+	try {
+		fs.rmSync(profile, { recursive: true, force: true, maxRetries: 10,
+				     retryDelay: 200 });
 	} catch (e) {
 		console.log("not ok - the browser profile removed: " + e.message);
 	}
