@@ -58,7 +58,14 @@ start "$T/st" --plan "$T/k1.plan"
 for round in 1 2 3; do
     (k=$(($(version_now) + 1)); while :; do plan_k $k; ctl plan load "$T/k$k.plan" >/dev/null 2>&1 || break; k=$((k + 1)); done) &
     PUSHER=$!
-    sleep "0.$((3 + round * 2))"
+    # a commit of this round's pusher first (a loaded machine made none
+    # in 0.5 s once), then the kill somewhere in the next ones
+    v0=$(version_now)
+    for _ in $(seq 1 150); do
+        [ "$(version_now)" -gt "$v0" ] 2>/dev/null && break
+        sleep 0.2
+    done
+    sleep "0.$((1 + round * 2))"
     crash
     wait $PUSHER 2>/dev/null
     start "$T/st"
