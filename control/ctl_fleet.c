@@ -763,6 +763,10 @@ static int fleet_events(const struct fleet_args *fa)
 	}
 	qsort(r, n, sizeof(*r), by_range);
 	uint64_t events = 0, doubled = 0, missing = 0, boots = 0, next = 1;
+	/* the first gaps, to tell where the missing events were (boot, the
+	 * first and last event number missing) */
+	struct gap { uint64_t boot, first, last; } gap[8];
+	unsigned n_gap = 0;
 	/* next, at the end: one past the last event number of the last boot;
 	 * events refused after it by a full spool are not gaps, the daemon's
 	 * counters tell them */
@@ -776,16 +780,26 @@ static int fleet_events(const struct fleet_args *fa)
 		events += r[i].count;
 		if (r[i].first < next)
 			doubled += (end < next ? end : next) - r[i].first;
-		else
+		else if (r[i].first > next) {
 			missing += r[i].first - next;
+			if (n_gap < sizeof(gap) / sizeof(gap[0]))
+				gap[n_gap++] = (struct gap){
+					r[i].boot, next, r[i].first - 1 };
+		}
 		next = end > next ? end : next;
 	}
 	if (fa->json)
 		printf("{\"site\":\"%s\",\"messages\":%zu,\"events\":%" PRIu64
 		       ",\"boots\":%" PRIu64 ",\"doubled\":%" PRIu64
 		       ",\"missing\":%" PRIu64 ",\"malformed\":%" PRIu64
-		       ",\"last\":%" PRIu64 "}\n", fa->site, n, events, boots,
-		       doubled, missing, malformed, n ? next - 1 : 0);
+		       ",\"last\":%" PRIu64 ",\"gaps\":[", fa->site, n, events,
+		       boots, doubled, missing, malformed, n ? next - 1 : 0);
+	for (unsigned g = 0; fa->json && g < n_gap; g++)
+		printf("%s{\"boot\":\"%016" PRIx64 "\",\"first\":%" PRIu64
+		       ",\"last\":%" PRIu64 "}", g ? "," : "", gap[g].boot,
+		       gap[g].first, gap[g].last);
+	if (fa->json)
+		printf("]}\n");
 	else
 		printf("site %s: %zu messages, %" PRIu64 " events from %" PRIu64
 		       " daemon start%s (the last up to event %" PRIu64 "); %"
@@ -793,6 +807,10 @@ static int fleet_events(const struct fleet_args *fa)
 		       " malformed messages\n", fa->site, n, events, boots,
 		       boots == 1 ? "" : "s", n ? next - 1 : 0, doubled,
 		       missing, malformed);
+	for (unsigned g = 0; !fa->json && g < n_gap; g++)
+		printf("  missing: events %" PRIu64 " to %" PRIu64
+		       " of daemon start %016" PRIx64 "\n", gap[g].first,
+		       gap[g].last, gap[g].boot);
 	free(r);
 	close_fleet(&f);
 	return doubled || malformed ? EXIT_REFUSED : EXIT_DONE;

@@ -165,6 +165,15 @@ check "site b keeps deciding with plan version $vb" \
     '[ "$(field b plan_version)" = "$vb" ] &&
      [ "$(in_ns b python3 "$HERE/ask.py" SF1000000000006 330782100201 --version | cut -d" " -f3)" = "$vb" ]'
 
+# when each fault happened, by the sites' stored event counts: a gap in
+# the stream is placed against them when the audit fails
+mark() {
+    printf '%s %s: a wrote %s, b wrote %s\n' "$(date +%T.%N | cut -c1-12)" "$1" \
+        "$(ctl a --json stats 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["export"]["written"])' 2>/dev/null)" \
+        "$(ctl b --json stats 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["export"]["written"])' 2>/dev/null)" \
+        >>"$T/marks"
+}
+
 # --- traffic, pushes, a NATS node killed, an agent restarted ----------
 for s in a b; do
     in_ns "$s" python3 "$HERE/live_traffic.py" run "$T/live-$s.log" "$T/stop" \
@@ -176,7 +185,7 @@ landed=0
 for i in 1 2 3 4 5 6; do
     sed "s/^plan .*/plan yiwu-county-$i/" "$PLAN" >"$T/p$i.plan"
     fleet push "$T/p$i.plan" --sites a,b >>"$T/push3" 2>&1 && landed=$((landed + 1))
-    [ "$i" = 2 ] && nats_kill 1
+    [ "$i" = 2 ] && { mark "node 1 killed"; nats_kill 1; }
     if [ "$i" = 4 ]; then
         # the restarted agent skips the blocks more than a window
         # (PS_FLEET_WINDOW_MAX, 256) before the stream's last one: let
@@ -188,6 +197,7 @@ for i in 1 2 3 4 5 6; do
         revs_before=$(ctl a --json plan history | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')
         # killed without warning, and its spool cursor lost with it: the
         # new agent reads the spool again from the oldest segment left
+        mark "agent a killed"
         kill -9 "$AGENT_a"; wait "$AGENT_a" 2>/dev/null
         rm -f "$T/agent-a/cursor"
         agent_up a
@@ -204,15 +214,18 @@ check "the restarted agent resumed from its last revision" \
 # every revision handled once: no revision number twice in the history
 check "no revision applied twice at either site" \
     'for s in a b; do ctl $s plan history | grep -o "fleet revision [0-9]*" | sort | uniq -d | grep -q . && exit 1; done; true'
+mark "node 1 restarted"
 nats_restart 1
 sleep 1
 
 # --- the whole cluster down for 3 s while the scanners go on ------------
+mark "cluster stopped"
 nats_stop
 sleep 1
 check "with NATS down, the sites still sort" \
     '[ "$(in_ns a python3 "$HERE/ask.py" SF1000000000007 330782100201)" != "no reply" ]'
 sleep 2
+mark "cluster restarted"
 for i in 1 2 3; do nats_run $i; done
 sleep 3
 touch "$T/stop"
@@ -242,9 +255,15 @@ for s in a b; do
         sleep 0.5
     done
     eval "WRITTEN_$s=$written OVER_$s=$over GOT_$s=\"\$got\""
+    fleet events --site "$s" >"$T/audit-$s" 2>&1
 done
+# what a failed audit below needs: where the gaps are, when the faults were
+show_gaps() {
+    { cat "$T/audit-$1" "$T/marks"; grep -h "agent\|spool" "$T/agent-$1.log" | tail -20; } |
+        sed 's/^/# /'
+}
 check "site a: the stream holds exactly the $WRITTEN_a events it stored, none doubled, none missing (got: $GOT_a; events doubled missing malformed last)" \
-    '[ "$WRITTEN_a" -gt 1000 ] && [ "$OVER_a" = 0 ] && [ "$GOT_a" = "$WRITTEN_a 0 0 0 $WRITTEN_a" ]'
+    '[ "$WRITTEN_a" -gt 1000 ] && [ "$OVER_a" = 0 ] && [ "$GOT_a" = "$WRITTEN_a 0 0 0 $WRITTEN_a" ] || { show_gaps a; false; }'
 check "site b: its 2 MB spool overflowed during the outage ($OVER_b events), said so in its log" \
     '[ "$OVER_b" -gt 0 ] && grep -q "export spool full" "$T/daemon-b.log"'
 # the refused events are the gaps in the numbers, and those after the last
@@ -254,7 +273,7 @@ EV_b=$1 DOUBLED_b=$2 MISSING_b=$3 MALFORMED_b=$4 LAST_b=$5
 check "site b: the stream holds exactly the $WRITTEN_b events stored, none doubled; the $OVER_b refused are the gaps and the tail (got: $GOT_b)" \
     '[ "$EV_b" = "$WRITTEN_b" ] && [ "$DOUBLED_b" = 0 ] && [ "$MALFORMED_b" = 0 ] &&
      [ $((MISSING_b + WRITTEN_b + OVER_b - LAST_b)) -eq "$OVER_b" ] &&
-     [ "$MISSING_b" -le "$OVER_b" ]'
+     [ "$MISSING_b" -le "$OVER_b" ] || { show_gaps b; false; }'
 # the skip is counted once the restarted agent's first window is
 # acknowledged, which the node kill and the cluster's outage can delay
 # past the outage; and the status is a heartbeat (every 2 s) behind
