@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dedup.h"
 #include "ps_frame.h"
 #include "wi_capture.h"
 #include "wi_engine.h"
@@ -135,6 +136,27 @@ static void replay_frames(struct replay *x, struct wi_capture *cap)
 	flush(x);
 }
 
+/* The duplicate window the options ask for, checked before anything is
+ * read: the limits of the dataplane's (ps_dedup_init), said as such
+ * rather than as a window the memory could not hold. */
+static int check_window(const struct wi_opts *o, char *err, size_t errlen)
+{
+	uint64_t cap = o->capacity ? o->capacity : WI_DEFAULT_CAPACITY;
+	uint32_t win = o->window_s ? o->window_s : WI_DEFAULT_WINDOW_S;
+	if (cap > PS_DEDUP_MAX_CAPACITY) {
+		snprintf(err, errlen, "duplicate window capacity %llu: at "
+			 "most %llu waybills", (unsigned long long)cap,
+			 (unsigned long long)PS_DEDUP_MAX_CAPACITY);
+		return -1;
+	}
+	if (win > PS_DEDUP_MAX_WINDOW_S) {
+		snprintf(err, errlen, "duplicate window %u s: at most %u s",
+			 win, PS_DEDUP_MAX_WINDOW_S);
+		return -1;
+	}
+	return 0;
+}
+
 int wi_run(const struct wi_opts *o, const char *path, struct wi_result *r,
 	   char *err, size_t errlen)
 {
@@ -143,7 +165,8 @@ int wi_run(const struct wi_opts *o, const char *path, struct wi_result *r,
 	r->capture = path;
 	r->name[0] = o->name[0];
 	r->name[1] = o->name[1];
-	if (wi_capture_open(&cap, path, err, errlen))
+	if (check_window(o, err, errlen) ||
+	    wi_capture_open(&cap, path, err, errlen))
 		return -1;
 	struct replay *x = calloc(1, sizeof(*x));
 	int rc = -1;

@@ -7,8 +7,10 @@
  * their reject and intercept chutes) give exactly the counts two
  * dataplane pipelines give (the reference path, wi_engine.h); and the
  * window's clock on hostile stamps (a frame stamped earlier, one 2^32 - 1
- * seconds after the first). */
+ * seconds after the first); a window capacity too large to round up
+ * refused with the reason, not looped on. */
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +22,7 @@
 #include "rng.h"
 #include "wi_capture.h"
 #include "wi_tally.h"
+#include "wi_window.h"
 #include "whatif.h"
 
 /* ------------------------------------------------------------- capture */
@@ -817,6 +820,74 @@ Test(replay, a_frame_stamped_earlier_plays_at_the_clock)
 				     (unsigned long long)
 				     r.tally.by_reason[k][PS_R_DUPLICATE]);
 		wi_result_free(&r);
+	}
+	unlink(path);
+	ps_plan_free(a);
+	ps_plan_free(b);
+}
+
+/* ---------------------------------------------------- window capacity */
+
+/* A capacity is rounded up to whole buckets, a power of two of them: one
+ * past what that rounding can reach (above 2^63 it overflows and never
+ * ends) is refused at once, by the what-if's window and by the
+ * dataplane's it follows, and never as "out of memory". */
+Test(window, a_capacity_too_large_is_refused, .timeout = 20)
+{
+	static const uint64_t too_large[] = {
+		PS_DEDUP_MAX_CAPACITY + 1, 1ull << 59, (1ull << 63) + 1,
+		UINT64_MAX };
+	for (unsigned i = 0; i < sizeof(too_large) / sizeof(too_large[0]);
+	     i++) {
+		struct wi_window w;
+		struct ps_dedup d;
+		errno = 0;
+		cr_assert_eq(wi_window_init(&w, too_large[i], 600), -1,
+			     "capacity %llu",
+			     (unsigned long long)too_large[i]);
+		cr_assert_eq(errno, EINVAL, "capacity %llu: not memory",
+			     (unsigned long long)too_large[i]);
+		errno = 0;
+		cr_assert_eq(ps_dedup_init(&d, too_large[i], 600), -1,
+			     "capacity %llu",
+			     (unsigned long long)too_large[i]);
+		cr_assert_eq(errno, EINVAL);
+	}
+	/* up to the limit, the same number of buckets as always */
+	struct wi_window w;
+	cr_assert_eq(wi_window_init(&w, 4097, 600), 0);
+	cr_assert_eq(w.capacity, 8192);
+	wi_window_free(&w);
+	cr_assert_eq(ps_dedup_buckets(PS_DEDUP_MAX_CAPACITY),
+		     PS_DEDUP_MAX_CAPACITY / PS_DEDUP_WAYS);
+	cr_assert_eq(ps_dedup_buckets(1), 1);
+	cr_assert_eq(ps_dedup_buckets(PS_DEDUP_MAX_CAPACITY + 1), 0);
+}
+
+/* And a replay asked for one says so, before reading the capture. */
+Test(window, a_replay_with_too_large_a_capacity_says_why, .timeout = 20)
+{
+	struct ps_plan *a = compile(plan_a), *b = compile(plan_b);
+	char path[] = "/tmp/test_whatif_XXXXXX";
+	struct cap c = { open_capture(path), 1700000000ull * 1000000u, 1 };
+	scan_one(&c, 1);
+	fclose(c.f);
+	for (int ref = 0; ref < 2; ref++) {
+		struct wi_opts o = { .plan = { a, b }, .name = { "a", "b" },
+				     .capacity = (1ull << 63) + 1,
+				     .reference = ref };
+		struct wi_result r;
+		char err[256] = "";
+		cr_assert_eq(wi_run(&o, path, &r, err, sizeof(err)), -1);
+		cr_assert(strstr(err, "capacity 9223372036854775809"), "%s",
+			  err);
+		cr_assert(strstr(err, "at most 1099511627776"), "%s", err);
+		cr_assert_null(strstr(err, "memory"), "%s", err);
+		o.capacity = 0;
+		o.window_s = 1u << 23;
+		cr_assert_eq(wi_run(&o, path, &r, err, sizeof(err)), -1);
+		cr_assert(strstr(err, "window 8388608 s"), "%s", err);
+		cr_assert_null(strstr(err, "memory"), "%s", err);
 	}
 	unlink(path);
 	ps_plan_free(a);
