@@ -3,6 +3,7 @@
 #include "dedup_rules.h"
 #include "ps_wbhash.h"
 
+#include <errno.h>
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,13 +11,13 @@
 
 int ps_dedup_init(struct ps_dedup *d, uint64_t capacity, uint32_t window_s)
 {
-	uint64_t buckets = 1;
 	/* ages are compared in 23 bits (free_or_oldest_of); the
 	 * configuration allows 30 days */
-	if (window_s >= (1u << 23) - PS_DEDUP_SKEW_S)
+	uint64_t buckets = ps_dedup_buckets(capacity);
+	if (window_s > PS_DEDUP_MAX_WINDOW_S || !buckets) {
+		errno = EINVAL;
 		return -1;
-	while (buckets * PS_DEDUP_WAYS < capacity)
-		buckets <<= 1;
+	}
 	memset(d, 0, sizeof(*d));
 	size_t heads = buckets * sizeof(struct ps_dedup_head);
 	d->bytes = heads + buckets * PS_DEDUP_WAYS * sizeof(struct ps_dedup_slot);

@@ -123,8 +123,31 @@ enum ps_dedup_result {
 	PS_DEDUP_BUSY,           /* a slot stayed mid-write for ~0.1 s */
 };
 
-/* capacity: at least this many waybills; window in seconds (under 2^23 -
- * PS_DEDUP_SKEW_S: ages are compared in 23 bits). */
+/* The most waybills a window is made for: 2^40 (tens of TiB of slots,
+ * more than any machine has). Rounded up to a power of two of buckets, a
+ * capacity above 2^63 would overflow 64 bits (and the rounding never
+ * end). */
+#define PS_DEDUP_MAX_CAPACITY (1ull << 40)
+/* The longest window: ages are compared in 23 bits. */
+#define PS_DEDUP_MAX_WINDOW_S ((1u << 23) - PS_DEDUP_SKEW_S - 1)
+
+/* The buckets of a window for capacity waybills: the fewest, a power of
+ * two, whose ways hold them; 0 when capacity is above
+ * PS_DEDUP_MAX_CAPACITY. The what-if's window has the same
+ * (wi_window.c). */
+static inline uint64_t ps_dedup_buckets(uint64_t capacity)
+{
+	uint64_t buckets = 1;
+	if (capacity > PS_DEDUP_MAX_CAPACITY)
+		return 0;
+	while (buckets * PS_DEDUP_WAYS < capacity)
+		buckets <<= 1;
+	return buckets;
+}
+
+/* capacity: at least this many waybills (up to PS_DEDUP_MAX_CAPACITY);
+ * window in seconds (up to PS_DEDUP_MAX_WINDOW_S). 0, or -1 with errno
+ * EINVAL (either out of range) or ENOMEM. */
 int ps_dedup_init(struct ps_dedup *d, uint64_t capacity, uint32_t window_s);
 void ps_dedup_free(struct ps_dedup *d);
 

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dedup.h"
 #include "ps_frame.h"
 #include "wi_capture.h"
 #include "wi_engine.h"
@@ -135,15 +136,60 @@ static void replay_frames(struct replay *x, struct wi_capture *cap)
 	flush(x);
 }
 
+/* The duplicate window the options ask for, checked before anything is
+ * read: the limits of the dataplane's (ps_dedup_init), said as such
+ * rather than as a window the memory could not hold. */
+static int check_window(const struct wi_opts *o, char *err, size_t errlen)
+{
+	uint64_t cap = o->capacity ? o->capacity : WI_DEFAULT_CAPACITY;
+	uint32_t win = o->window_s ? o->window_s : WI_DEFAULT_WINDOW_S;
+	if (cap > PS_DEDUP_MAX_CAPACITY) {
+		snprintf(err, errlen, "duplicate window capacity %llu: at "
+			 "most %llu waybills", (unsigned long long)cap,
+			 (unsigned long long)PS_DEDUP_MAX_CAPACITY);
+		return -1;
+	}
+	if (win > PS_DEDUP_MAX_WINDOW_S) {
+		snprintf(err, errlen, "duplicate window %u s: at most %u s",
+			 win, PS_DEDUP_MAX_WINDOW_S);
+		return -1;
+	}
+	return 0;
+}
+
+struct guarded {
+	struct replay *x;
+	struct wi_capture *cap;
+};
+
+static void replay_guarded(void *arg)
+{
+	struct guarded *g = arg;
+	replay_frames(g->x, g->cap);
+}
+
 int wi_run(const struct wi_opts *o, const char *path, struct wi_result *r,
 	   char *err, size_t errlen)
 {
 	struct wi_capture cap;
 	memset(r, 0, sizeof(*r));
+	if (check_window(o, err, errlen) ||
+	    wi_capture_open(&cap, path, err, errlen))
+		return -1;
+	int rc = wi_run_capture(o, &cap, path, r, err, errlen);
+	wi_capture_close(&cap);
+	return rc;
+}
+
+int wi_run_capture(const struct wi_opts *o, struct wi_capture *cap,
+		   const char *path, struct wi_result *r, char *err,
+		   size_t errlen)
+{
+	memset(r, 0, sizeof(*r));
 	r->capture = path;
 	r->name[0] = o->name[0];
 	r->name[1] = o->name[1];
-	if (wi_capture_open(&cap, path, err, errlen))
+	if (check_window(o, err, errlen))
 		return -1;
 	struct replay *x = calloc(1, sizeof(*x));
 	int rc = -1;
@@ -168,11 +214,19 @@ int wi_run(const struct wi_opts *o, const char *path, struct wi_result *r,
 					      : WI_DEFAULT_CAPACITY));
 		goto out;
 	}
-	replay_frames(x, &cap);
-	r->frames = cap.records;
-	r->truncated = cap.truncated;
-	r->corrupt = cap.corrupt;
-	r->cut = cap.cut;
+	struct guarded g = { x, cap };
+	if (wi_capture_guard(cap, replay_guarded, &g)) {
+		snprintf(err, errlen, "%s: truncated while being read (cut "
+			 "short under the replay after %llu whole records: "
+			 "still being written or rotated?); nothing reported: "
+			 "replay a copy that is complete", path,
+			 (unsigned long long)cap->records);
+		goto out;
+	}
+	r->frames = cap->records;
+	r->truncated = cap->truncated;
+	r->corrupt = cap->corrupt;
+	r->cut = cap->cut;
 	if (x->fast)
 		wi_fast_count(x->fast, r);
 	else
@@ -209,7 +263,6 @@ out:
 			wi_pipes_close(x->pipes);
 		free(x);
 	}
-	wi_capture_close(&cap);
 	if (rc)
 		wi_result_free(r);
 	return rc;

@@ -4,16 +4,19 @@
  * the rules that choose are the same code (dataplane/dedup_rules.h). */
 #include "wi_window.h"
 
+#include <errno.h>
 #include <sys/mman.h>
 
 int wi_window_init(struct wi_window *w, uint64_t capacity, uint32_t window_s)
 {
-	uint64_t buckets = 1;
-	/* ages are compared in 23 bits, as the dataplane's (ps_dedup_init) */
-	if (window_s >= (1u << 23) - PS_DEDUP_SKEW_S)
+	/* the dataplane's buckets and limits (ps_dedup_init): ages are
+	 * compared in 23 bits, and a capacity is rounded up to a power of
+	 * two of buckets only up to PS_DEDUP_MAX_CAPACITY */
+	uint64_t buckets = ps_dedup_buckets(capacity);
+	if (window_s > PS_DEDUP_MAX_WINDOW_S || !buckets) {
+		errno = EINVAL;
 		return -1;
-	while (buckets * WI_WAYS < capacity)
-		buckets <<= 1;
+	}
 	memset(w, 0, sizeof(*w));
 	w->bytes = buckets * sizeof(struct wi_bucket);
 	void *m = mmap(NULL, w->bytes, PROT_READ | PROT_WRITE,

@@ -94,8 +94,9 @@ struct wi_entry {
 	uint8_t not_discharged;
 };
 
-/* capacity and window as ps_dedup_init's (the same number of buckets);
- * 0 or -1 (memory). */
+/* capacity and window as ps_dedup_init's (the same number of buckets,
+ * the same limits); 0, or -1 with errno EINVAL (capacity above
+ * PS_DEDUP_MAX_CAPACITY, window above PS_DEDUP_MAX_WINDOW_S) or ENOMEM. */
 int wi_window_init(struct wi_window *w, uint64_t capacity, uint32_t window_s);
 void wi_window_free(struct wi_window *w);
 

@@ -4,10 +4,14 @@
  * capacity, the clock every core shares, entries stamped a second ahead by
  * another core), frame handling (ARP, ping, neighbour solicitation replies
  * never larger than the solicitation),
- * and the pipeline's accounting: every frame answered or dropped once. */
+ * and the pipeline's accounting: every frame answered or dropped once;
+ * replies: a UDP checksum that comes out 0 sent as 0xffff (pkt.c's every
+ * way, and through the pipeline), and each reply of a burst its own
+ * frame's (records, decisions, addresses, ports). */
 #include <criterion/criterion.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -15,6 +19,7 @@
 #include "dedup.h"
 #include "pipeline.h"
 #include "pkt.h"
+#include "plan.h"
 #include "rng.h"
 
 static struct ps_chute_state cs;
@@ -1531,4 +1536,356 @@ Test(pkt, incremental_ipv4_checksum_gives_the_same_reply)
 		compared++;
 	}
 	cr_assert_eq(compared, 100000);
+}
+
+/* A reply made in place from a request (base, n bytes) with a new payload
+ * of out bytes whose last two are w: fr holds it; returns its length. */
+static uint16_t reply_with(const struct ps_net_cfg *c, uint8_t *fr,
+			   const uint8_t *base, size_t n,
+			   const struct ps_frame *f, unsigned out, uint16_t w,
+			   int afresh)
+{
+	memcpy(fr, base, n);
+	for (unsigned k = 0; k + 2 < out; k++)
+		fr[f->payload_off + k] = (uint8_t)(k * 7 + 1);
+	fr[f->payload_off + out - 2] = (uint8_t)(w >> 8);
+	fr[f->payload_off + out - 1] = (uint8_t)w;
+	struct ps_tx_csum tx;
+	return afresh ? ps_pkt_reply_udp(c, fr, f, (uint16_t)out)
+		      : ps_pkt_reply_request(c, fr, f, (uint16_t)out, 0, &tx);
+}
+
+/* A reply whose UDP checksum comes out 0 leaves with 0xffff, its other
+ * form (RFC 768: 0 in the field says "no checksum" over IPv4; over IPv6 a
+ * zero checksum is not allowed at all, RFC 8200 8.1), on every way a
+ * reply is made: the common IPv4 rewrite, IPv4 with a VLAN tag, IPv4 with
+ * its header checksum summed afresh, IPv6 untagged and tagged. The last
+ * two bytes of the reply's payload are searched for the values that make
+ * the sum come out 0 (every one of the 65,536 is tried: none may leave a
+ * 0 in the field). */
+Test(pkt, a_zero_udp_checksum_leaves_as_all_ones)
+{
+	struct ps_net_cfg c = net();
+	static const struct {
+		uint8_t v;
+		uint16_t vlan;
+		int afresh;
+	} ways[] = { { 4, 0, 0 }, { 4, 5, 0 }, { 4, 0, 1 }, { 6, 0, 0 },
+		     { 6, 5, 0 } };
+	static uint8_t base[1600], fr[1600], tmp[1600];
+	for (unsigned w = 0; w < sizeof(ways) / sizeof(ways[0]); w++) {
+		struct ps_endpoints e = { .src_mac = { 2, 0, 0, 0, 0, 1 },
+					  .dst_mac = { 2, 0, 0, 0, 0, 2 },
+					  .ip_ver = ways[w].v,
+					  .src_ip = { 198, 18, 0, 1 },
+					  .sport = 5001, .dport = 7100,
+					  .vlan = ways[w].vlan };
+		if (ways[w].v == 4) {
+			memcpy(e.dst_ip, c.ip4, 4);
+		} else {
+			static const uint8_t s6[16] = { 0x20, 1, 0xd, 0xb8,
+							[15] = 1 };
+			memcpy(e.src_ip, s6, 16);
+			memcpy(e.dst_ip, c.ip6, 16);
+		}
+		uint8_t payload[16 + 64] = { 0x50, 0x53, 1, 1, 0, 1 };
+		size_t n = ps_frame_build_udp(base, sizeof(base), &e, payload,
+					      sizeof(payload));
+		cr_assert_gt(n, 0);
+		struct ps_frame f;
+		uint8_t why;
+		uint16_t nl;
+		cr_assert_eq(ps_pkt_input_csum(&c, base, (uint16_t)n, 0, &f,
+					       &why, &nl),
+			     PS_PKT_REQUEST, "way %u: a request", w);
+		unsigned out = 16 + 48, zeros = 0;
+		unsigned alen = ways[w].v == 4 ? 4 : 16;
+		for (uint32_t x = 0; x <= 0xffff; x++) {
+			uint16_t len = reply_with(&c, fr, base, n, &f, out,
+						  (uint16_t)x, ways[w].afresh);
+			cr_assert_eq(len, f.payload_off + out);
+			const uint8_t *ip = fr + f.l3_off, *u = fr + f.l4_off;
+			const uint8_t *src = ip + (ways[w].v == 4 ? 12 : 8);
+			uint16_t field = (uint16_t)(u[6] << 8 | u[7]);
+			cr_assert_neq(field, 0, "way %u word %04x: a zero UDP "
+				      "checksum sent", w, x);
+			cr_assert_eq(ps_l4_csum(ways[w].v, src, src + alen,
+						PS_IPPROTO_UDP, u, 8 + out),
+				     0, "way %u word %04x: the checksum "
+				     "verifies", w, x);
+			/* what the sum comes out as, summed afresh with the
+			 * field 0 */
+			memcpy(tmp, fr, len);
+			uint8_t *tu = tmp + f.l4_off;
+			tu[6] = tu[7] = 0;
+			const uint8_t *ts = tmp + f.l3_off +
+					    (ways[w].v == 4 ? 12 : 8);
+			if (ps_l4_csum(ways[w].v, ts, ts + alen,
+				       PS_IPPROTO_UDP, tu, 8 + out))
+				continue;
+			zeros++;
+			cr_assert_eq(field, 0xffff, "way %u word %04x: a sum "
+				     "of 0 sent as %04x", w, x, field);
+			struct ps_frame pf;
+			cr_assert_eq(ps_frame_parse(fr, len, &pf), PS_FRAME_UDP,
+				     "way %u: the reply parses", w);
+		}
+		cr_assert_geq(zeros, 1, "way %u: a payload whose sum is 0 "
+			      "was found", w);
+	}
+}
+
+/* ---- the pipeline's replies, frame by frame ---- */
+
+#define REPLY_PLAN							\
+	"plan r\nsite 61 33\nreject 999\nintercept 998\n"		\
+	"hub 1 trunk T\nroute 31 1 20\nroute 32 1 21\nroute 33 1 22\n"
+
+struct reply_rig {
+	struct ps_plan_src src;
+	struct ps_plan *plan;
+	struct ps_dedup d;
+	struct ps_counters cnt;
+	struct ps_pipeline pl;
+};
+
+static void rig_open(struct reply_rig *r, const struct ps_net_cfg *c)
+{
+	struct ps_errors e;
+	memset(r, 0, sizeof(*r));
+	ps_errors_init(&e);
+	ps_plan_src_init(&r->src);
+	cr_assert_eq(ps_plan_parse(&r->src, REPLY_PLAN, strlen(REPLY_PLAN),
+				   "r", &e), 0);
+	r->plan = ps_plan_compile(&r->src, 3, &e);
+	cr_assert_not_null(r->plan);
+	ps_errors_free(&e);
+	cr_assert_eq(ps_dedup_init(&r->d, 4096, 600), 0);
+	r->pl = (struct ps_pipeline){ .net = c, .plan_slot = &r->plan,
+				      .chutes = &cs, .dedup = &r->d,
+				      .site = 1, .cnt = &r->cnt };
+}
+
+static void rig_close(struct reply_rig *r)
+{
+	ps_plan_free(r->plan);
+	ps_plan_src_free(&r->src);
+	ps_dedup_free(&r->d);
+}
+
+/* Scan batch k of a burst: its own sender (MAC, address, port, IPv4 or
+ * IPv6, tagged or not), seq, number of records, and per record its own
+ * waybill, region (so chute) and event seq. */
+static size_t scan_frame(uint8_t *fr, size_t cap, const struct ps_net_cfg *c,
+			 unsigned k, struct ps_endpoints *e)
+{
+	uint8_t pay[16 + 64 * 4];
+	unsigned count = 1 + k % 4;
+	memset(e, 0, sizeof(*e));
+	memcpy(e->dst_mac, c->mac, 6);
+	e->src_mac[0] = 2;
+	e->src_mac[5] = (uint8_t)(0x10 + k);
+	e->ip_ver = k % 3 == 2 ? 6 : 4;
+	e->vlan = k % 5 == 4 ? (uint16_t)(100 + k) : 0;
+	e->sport = (uint16_t)(40000 + 17 * k);
+	e->dport = c->port;
+	if (e->ip_ver == 4) {
+		uint8_t s4[4] = { 198, 18, 1, (uint8_t)(1 + k) };
+		memcpy(e->src_ip, s4, 4);
+		memcpy(e->dst_ip, c->ip4, 4);
+	} else {
+		uint8_t s6[16] = { 0x20, 1, 0xd, 0xb8, [14] = 1,
+				   [15] = (uint8_t)(1 + k) };
+		memcpy(e->src_ip, s6, 16);
+		memcpy(e->dst_ip, c->ip6, 16);
+	}
+	struct ps_header h = { .magic = PS_MAGIC, .version = PS_VERSION,
+			       .kind = PS_KIND_SCAN, .count = (uint16_t)count,
+			       .site = 4242, .seq = 1000 + k };
+	ps_header_encode(pay, &h);
+	for (unsigned i = 0; i < count; i++) {
+		uint8_t wb[24] = { 0 };
+		snprintf((char *)wb, sizeof(wb), "RPLY%02u%02uX", k, i);
+		struct ps_scan s = { .waybill = wb,
+				     .region = (31 + (k + i) % 3) *
+					   10000000000ull,
+				     .scan_type = 1, .device = 3,
+				     .event_seq = 100 * k + i };
+		ps_scan_encode(pay + 16 + 64 * i, &s);
+	}
+	return ps_frame_build_udp(fr, cap, e, pay, 16 + 64 * count);
+}
+
+/* Frame k's reply (fr, len bytes) is its own: to its sender's MAC,
+ * address and port from ours, its seq and count, and per record its own
+ * waybill, event seq and its region's chute; the checksums verify. */
+static void check_own_reply(const struct ps_net_cfg *c, const uint8_t *fr,
+			    uint16_t len, unsigned k,
+			    const struct ps_endpoints *e)
+{
+	struct ps_frame f;
+	cr_assert_eq(ps_frame_parse(fr, len, &f), PS_FRAME_UDP,
+		     "frame %u: the reply parses, checksums and all", k);
+	cr_assert_arr_eq(fr, e->src_mac, 6, "frame %u: to its sender", k);
+	cr_assert_arr_eq(fr + 6, c->mac, 6, "frame %u: from us", k);
+	cr_assert_eq(f.ip_ver, e->ip_ver, "frame %u", k);
+	cr_assert_eq(f.has_vlan, e->vlan != 0, "frame %u", k);
+	unsigned alen = e->ip_ver == 4 ? 4 : 16;
+	cr_assert_arr_eq(f.dst, e->src_ip, alen, "frame %u: to its sender's "
+			 "address", k);
+	cr_assert_arr_eq(f.src, e->dst_ip, alen, "frame %u: from ours", k);
+	cr_assert_eq(f.dport, e->sport, "frame %u: to its sender's port", k);
+	cr_assert_eq(f.sport, c->port, "frame %u: from ours", k);
+	const uint8_t *p = fr + f.payload_off;
+	unsigned count = 1 + k % 4;
+	cr_assert_eq(f.payload_len, 16 + 48 * count, "frame %u: its count "
+		     "of decisions", k);
+	cr_assert_eq(p[3], PS_KIND_DECISION, "frame %u: a reply", k);
+	cr_assert_eq((unsigned)(p[4] << 8 | p[5]), count, "frame %u", k);
+	uint32_t seq = (uint32_t)p[12] << 24 | (uint32_t)p[13] << 16 |
+		       (uint32_t)p[14] << 8 | p[15];
+	cr_assert_eq(seq, 1000 + k, "frame %u: its seq", k);
+	for (unsigned i = 0; i < count; i++) {
+		struct ps_decision d;
+		uint8_t wb[24], want[24] = { 0 };
+		ps_decision_decode(p + 16 + 48 * i, &d, wb);
+		snprintf((char *)want, sizeof(want), "RPLY%02u%02uX", k, i);
+		cr_assert_arr_eq(wb, want, 24, "frame %u record %u: its "
+				 "waybill", k, i);
+		cr_assert_eq(d.event_seq, 100 * k + i, "frame %u record %u: "
+			     "its event seq", k, i);
+		cr_assert_eq(d.reason, PS_R_ROUTED, "frame %u record %u", k,
+			     i);
+		cr_assert_eq(d.chute, 20 + (k + i) % 3, "frame %u record %u: "
+			     "its region's chute", k, i);
+	}
+}
+
+/* The replies of a burst are made after the whole burst is decided, each
+ * frame's payload first, then every frame's headers and checksums: each
+ * reply must still be its own frame's, records, decisions, addresses,
+ * ports, seq and checksums, never another frame's. A burst of distinct
+ * scan batches (IPv4 and IPv6, tagged and not, 1 to 4 records, each
+ * record to its own chute), with an ARP request and a frame for another
+ * port among them: each reply checked against its request, and the same
+ * bytes as the frame run alone in a burst of one. */
+Test(pipeline, each_reply_of_a_burst_is_its_own_frames)
+{
+	struct ps_net_cfg c = net();
+	ps_chutes_init(&cs);
+	static struct reply_rig burst, alone;
+	rig_open(&burst, &c);
+	rig_open(&alone, &c);
+	static uint8_t bufs[PS_BURST][1600], solo[PS_BURST][1600];
+	struct ps_pkt_buf b[PS_BURST];
+	struct ps_endpoints ep[PS_BURST];
+	unsigned kind[PS_BURST];      /* 0 request, 1 ARP, 2 other port */
+	unsigned k = 0;
+	for (unsigned i = 0; i < PS_BURST; i++) {
+		size_t n;
+		kind[i] = i == 5 ? 1 : i == 9 ? 2 : 0;
+		if (kind[i] == 1) {
+			static const uint8_t arp[42] = {
+				0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 2, 0, 0, 0,
+				0, 9, 0x08, 0x06, 0, 1, 0x08, 0, 6, 4, 0, 1, 2,
+				0, 0, 0, 0, 9, 198, 18, 0, 9, 0, 0, 0, 0, 0, 0,
+				198, 18, 0, 2 };
+			memcpy(bufs[i], arp, sizeof(arp));
+			n = 60;
+			memset(bufs[i] + 42, 0, 18);
+		} else {
+			n = scan_frame(bufs[i], sizeof(bufs[i]), &c, k, &ep[i]);
+			if (kind[i] == 2) {
+				/* to another port: dropped */
+				struct ps_frame f;
+				uint8_t pay[16 + 64 * 4];
+				cr_assert_eq(ps_frame_parse(bufs[i], n, &f),
+					     PS_FRAME_UDP);
+				memcpy(pay, bufs[i] + f.payload_off,
+				       f.payload_len);
+				ep[i].dport = (uint16_t)(c.port + 1);
+				n = ps_frame_build_udp(bufs[i],
+						       sizeof(bufs[i]), &ep[i],
+						       pay, f.payload_len);
+			} else {
+				k++;
+			}
+		}
+		cr_assert_gt(n, 0);
+		memcpy(solo[i], bufs[i], n);
+		b[i] = (struct ps_pkt_buf){ .data = bufs[i],
+					    .len = (uint16_t)n };
+	}
+	ps_pipeline_run(&burst.pl, b, PS_BURST, 1);
+	cr_assert_eq(burst.cnt.answered[PS_ANS_DECISION], k);
+	k = 0;
+	for (unsigned i = 0; i < PS_BURST; i++) {
+		struct ps_pkt_buf one = { .data = solo[i], .len = b[i].len };
+		ps_pipeline_run(&alone.pl, &one, 1, 1);
+		cr_assert_eq(b[i].send, one.send, "frame %u: answered alike",
+			     i);
+		if (kind[i] == 2) {
+			cr_assert_eq(b[i].send, 0, "frame %u: dropped", i);
+			continue;
+		}
+		cr_assert(b[i].send, "frame %u: answered", i);
+		cr_assert_eq(b[i].out_len, one.out_len, "frame %u", i);
+		cr_assert_arr_eq(bufs[i], solo[i], b[i].out_len,
+				 "frame %u: the same reply as alone", i);
+		if (kind[i] == 0)
+			check_own_reply(&c, bufs[i], b[i].out_len, k++, &ep[i]);
+	}
+	rig_close(&burst);
+	rig_close(&alone);
+}
+
+/* The same through the pipeline: a decision reply whose UDP checksum
+ * comes out 0 is sent with 0xffff. The request's source port (the
+ * reply's destination port) is searched for one that gives a sum of 0,
+ * over IPv4 and IPv6. */
+Test(pipeline, a_decision_reply_summing_to_zero_is_sent_as_all_ones)
+{
+	struct ps_net_cfg c = net();
+	ps_chutes_init(&cs);
+	static struct reply_rig r;
+	rig_open(&r, &c);
+	static uint8_t fr[1600], tmp[1600];
+	for (unsigned k = 0; k < 3; k++) {       /* scan_frame: 2 is IPv6 */
+		struct ps_endpoints e;
+		unsigned zeros = 0;
+		for (uint32_t port = 1; port <= 0xffff; port++) {
+			size_t n = scan_frame(fr, sizeof(fr), &c, k, &e);
+			e.sport = (uint16_t)port;
+			struct ps_frame f;
+			cr_assert_eq(ps_frame_parse(fr, n, &f), PS_FRAME_UDP);
+			uint8_t pay[16 + 64 * 4];
+			memcpy(pay, fr + f.payload_off, f.payload_len);
+			n = ps_frame_build_udp(fr, sizeof(fr), &e, pay,
+					       f.payload_len);
+			struct ps_pkt_buf b = { .data = fr,
+						.len = (uint16_t)n };
+			ps_pipeline_run(&r.pl, &b, 1, 1);
+			cr_assert(b.send);
+			cr_assert_eq(ps_frame_parse(fr, b.out_len, &f),
+				     PS_FRAME_UDP);
+			uint8_t *u = fr + f.l4_off;
+			uint16_t field = (uint16_t)(u[6] << 8 | u[7]);
+			cr_assert_neq(field, 0, "v%u port %u: a zero UDP "
+				      "checksum sent", e.ip_ver, port);
+			memcpy(tmp, fr, b.out_len);
+			tmp[f.l4_off + 6] = tmp[f.l4_off + 7] = 0;
+			unsigned alen = e.ip_ver == 4 ? 4 : 16;
+			const uint8_t *ts = tmp + f.l3_off +
+					    (e.ip_ver == 4 ? 12 : 8);
+			if (ps_l4_csum(e.ip_ver, ts, ts + alen,
+				       PS_IPPROTO_UDP, tmp + f.l4_off,
+				       f.l4_len))
+				continue;
+			zeros++;
+			cr_assert_eq(field, 0xffff, "v%u port %u: a sum of 0 "
+				     "sent as %04x", e.ip_ver, port, field);
+		}
+		cr_assert_geq(zeros, 1, "frame %u: a port giving a sum of 0", k);
+	}
+	rig_close(&r);
 }

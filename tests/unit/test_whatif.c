@@ -7,8 +7,12 @@
  * their reject and intercept chutes) give exactly the counts two
  * dataplane pipelines give (the reference path, wi_engine.h); and the
  * window's clock on hostile stamps (a frame stamped earlier, one 2^32 - 1
- * seconds after the first). */
+ * seconds after the first); a window capacity too large to round up
+ * refused with the reason, not looped on; a capture cut short while
+ * mapped an error, not SIGBUS. */
 #include <criterion/criterion.h>
+#include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +24,7 @@
 #include "rng.h"
 #include "wi_capture.h"
 #include "wi_tally.h"
+#include "wi_window.h"
 #include "whatif.h"
 
 /* ------------------------------------------------------------- capture */
@@ -816,6 +821,209 @@ Test(replay, a_frame_stamped_earlier_plays_at_the_clock)
 				     ref ? "reference" : "replay", k,
 				     (unsigned long long)
 				     r.tally.by_reason[k][PS_R_DUPLICATE]);
+		wi_result_free(&r);
+	}
+	unlink(path);
+	ps_plan_free(a);
+	ps_plan_free(b);
+}
+
+/* ---------------------------------------------------- window capacity */
+
+/* A capacity is rounded up to whole buckets, a power of two of them: one
+ * past what that rounding can reach (above 2^63 it overflows and never
+ * ends) is refused at once, by the what-if's window and by the
+ * dataplane's it follows, and never as "out of memory". */
+Test(window, a_capacity_too_large_is_refused, .timeout = 20)
+{
+	static const uint64_t too_large[] = {
+		PS_DEDUP_MAX_CAPACITY + 1, 1ull << 59, (1ull << 63) + 1,
+		UINT64_MAX };
+	for (unsigned i = 0; i < sizeof(too_large) / sizeof(too_large[0]);
+	     i++) {
+		struct wi_window w;
+		struct ps_dedup d;
+		errno = 0;
+		int rc = wi_window_init(&w, too_large[i], 600), e = errno;
+		cr_assert_eq(rc, -1, "capacity %llu",
+			     (unsigned long long)too_large[i]);
+		cr_assert_eq(e, EINVAL, "capacity %llu: not memory",
+			     (unsigned long long)too_large[i]);
+		errno = 0;
+		rc = ps_dedup_init(&d, too_large[i], 600);
+		e = errno;
+		cr_assert_eq(rc, -1, "capacity %llu",
+			     (unsigned long long)too_large[i]);
+		cr_assert_eq(e, EINVAL, "capacity %llu: not memory",
+			     (unsigned long long)too_large[i]);
+	}
+	/* up to the limit, the same number of buckets as always */
+	struct wi_window w;
+	cr_assert_eq(wi_window_init(&w, 4097, 600), 0);
+	cr_assert_eq(w.capacity, 8192);
+	wi_window_free(&w);
+	cr_assert_eq(ps_dedup_buckets(PS_DEDUP_MAX_CAPACITY),
+		     PS_DEDUP_MAX_CAPACITY / PS_DEDUP_WAYS);
+	cr_assert_eq(ps_dedup_buckets(1), 1);
+	cr_assert_eq(ps_dedup_buckets(PS_DEDUP_MAX_CAPACITY + 1), 0);
+}
+
+/* And a replay asked for one says so, before reading the capture. */
+Test(window, a_replay_with_too_large_a_capacity_says_why, .timeout = 20)
+{
+	struct ps_plan *a = compile(plan_a), *b = compile(plan_b);
+	char path[] = "/tmp/test_whatif_XXXXXX";
+	struct cap c = { open_capture(path), 1700000000ull * 1000000u, 1 };
+	scan_one(&c, 1);
+	fclose(c.f);
+	for (int ref = 0; ref < 2; ref++) {
+		struct wi_opts o = { .plan = { a, b }, .name = { "a", "b" },
+				     .capacity = (1ull << 63) + 1,
+				     .reference = ref };
+		struct wi_result r;
+		char err[256] = "";
+		cr_assert_eq(wi_run(&o, path, &r, err, sizeof(err)), -1);
+		cr_assert(strstr(err, "capacity 9223372036854775809"), "%s",
+			  err);
+		cr_assert(strstr(err, "at most 1099511627776"), "%s", err);
+		cr_assert_null(strstr(err, "memory"), "%s", err);
+		o.capacity = 0;
+		o.window_s = 1u << 23;
+		cr_assert_eq(wi_run(&o, path, &r, err, sizeof(err)), -1);
+		cr_assert(strstr(err, "window 8388608 s"), "%s", err);
+		cr_assert_null(strstr(err, "memory"), "%s", err);
+	}
+	unlink(path);
+	ps_plan_free(a);
+	ps_plan_free(b);
+}
+
+/* ------------------------------------------ a capture cut while mapped */
+
+struct sum_walk {
+	struct wi_capture *cap;
+	uint64_t sum, frames;
+};
+
+static void sum_frames(void *arg)
+{
+	struct sum_walk *w = arg;
+	const uint8_t *f;
+	uint32_t len;
+	uint64_t ts;
+	while (wi_capture_next(w->cap, &f, &len, &ts)) {
+		for (uint32_t i = 0; i < len; i++)
+			w->sum += f[i];
+		w->frames++;
+	}
+}
+
+/* A capture truncated by another process while it is mapped (still being
+ * written, or rotated in place): a read past its new end faults (SIGBUS),
+ * which would kill the process with no word. The walk under the guard
+ * ends with an error instead, having read what was there; the handler
+ * there was before is back afterwards, and a walk of a whole file is
+ * untouched. */
+Test(capture, a_file_cut_while_mapped_is_an_error_not_a_crash)
+{
+	char path[] = "/tmp/test_whatif_XXXXXX";
+	int fd = mkstemp(path);
+	cr_assert(fd >= 0);
+	close(fd);
+	random_capture(path, 3, 600);
+	struct sigaction before;
+	cr_assert_eq(sigaction(SIGBUS, NULL, &before), 0);
+	struct wi_capture cap;
+	char err[256];
+	cr_assert_eq(wi_capture_open(&cap, path, err, sizeof(err)), 0, "%s",
+		     err);
+	struct sum_walk whole = { &cap, 0, 0 };
+	cr_assert_eq(wi_capture_guard(&cap, sum_frames, &whole), 0);
+	cr_assert_eq(whole.frames, 600);
+	cr_assert_not(cap.shrunk);
+	wi_capture_close(&cap);
+
+	cr_assert_eq(wi_capture_open(&cap, path, err, sizeof(err)), 0, "%s",
+		     err);
+	cr_assert_eq(truncate(path, 10000), 0);
+	struct sum_walk cut = { &cap, 0, 0 };
+	cr_assert_eq(wi_capture_guard(&cap, sum_frames, &cut), -1);
+	cr_assert(cap.shrunk);
+	cr_assert_gt(cut.frames, 0, "the frames before the cut were read");
+	cr_assert_lt(cut.frames, 600);
+	wi_capture_close(&cap);
+	struct sigaction sa;
+	cr_assert_eq(sigaction(SIGBUS, NULL, &sa), 0);
+	cr_assert_eq(sa.sa_handler, before.sa_handler, "the handler before "
+		     "is back");
+	cr_assert_eq(sa.sa_flags & SA_SIGINFO, before.sa_flags & SA_SIGINFO);
+	unlink(path);
+}
+
+static volatile sig_atomic_t bus_seen;
+
+static void on_bus(int sig)
+{
+	(void)sig;
+	bus_seen = 1;
+}
+
+static void raise_bus(void *arg)
+{
+	(void)arg;
+	raise(SIGBUS);
+}
+
+/* A SIGBUS that is not a read of the guarded capture goes to the handler
+ * there was before the guard. */
+Test(capture, another_sigbus_goes_to_the_handler_before)
+{
+	static const uint8_t none[1];
+	struct wi_capture cap = { .map = none, .size = 1, .owned = 1 };
+	struct sigaction sa, was;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_bus;
+	sigemptyset(&sa.sa_mask);
+	cr_assert_eq(sigaction(SIGBUS, &sa, &was), 0);
+	bus_seen = 0;
+	cr_assert_eq(wi_capture_guard(&cap, raise_bus, NULL), 0);
+	cr_assert(bus_seen);
+	cr_assert_not(cap.shrunk);
+	struct sigaction now;
+	cr_assert_eq(sigaction(SIGBUS, &was, &now), 0);
+	cr_assert_eq(now.sa_handler, on_bus);
+}
+
+/* The replay of a capture cut while it is read says so and reports
+ * nothing, on both paths. */
+Test(replay, a_capture_cut_while_replayed_says_so)
+{
+	struct ps_plan *a = compile(plan_a), *b = compile(plan_b);
+	char path[] = "/tmp/test_whatif_XXXXXX";
+	int fd = mkstemp(path);
+	cr_assert(fd >= 0);
+	close(fd);
+	for (int ref = 0; ref < 2; ref++) {
+		random_capture(path, 5, 600);
+		struct wi_capture cap;
+		char err[256] = "";
+		cr_assert_eq(wi_capture_open(&cap, path, err, sizeof(err)), 0,
+			     "%s", err);
+		cr_assert_eq(truncate(path, 20000), 0);
+		struct wi_opts o = { .plan = { a, b }, .name = { "a", "b" },
+				     .capacity = 4096, .window_s = 10,
+				     .reference = ref };
+		struct wi_result r;
+		cr_assert_eq(wi_run_capture(&o, &cap, path, &r, err,
+					    sizeof(err)), -1);
+		wi_capture_close(&cap);
+		cr_assert(strstr(err, path), "%s", err);
+		cr_assert(strstr(err, "truncated while being read"), "%s",
+			  err);
+		/* the file as it is now replays */
+		cr_assert_eq(wi_run(&o, path, &r, err, sizeof(err)), 0, "%s",
+			     err);
+		cr_assert_gt(r.frames, 0);
 		wi_result_free(&r);
 	}
 	unlink(path);
