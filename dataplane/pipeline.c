@@ -520,14 +520,13 @@ static void look_up_manifest(struct ps_pipeline *pl, struct burst *b,
 }
 
 /* The end of step 8: the fresh records of region 0 take their waybill's
- * region from the manifest (look_up_manifest's answer). */
-static void resolve_regions(struct ps_pipeline *pl, struct burst *b,
-			    unsigned nf)
+ * region from the manifest (look_up_manifest's answer); counted once the
+ * inserts have said which stay fresh (count_manifest). */
+static void resolve_regions(struct burst *b, unsigned nf)
 {
 	/* not the manifest's emptiness again: an entry added since the
 	 * look-up would make this burst read another burst's answers */
 	int any = b->manifest_looked;
-	unsigned m = 0, hits = 0;
 	for (unsigned i = 0; i < nf; i++) {
 		unsigned k = b->fresh[i];
 		if (b->scan[k].region)
@@ -535,11 +534,34 @@ static void resolve_regions(struct ps_pipeline *pl, struct burst *b,
 		uint64_t r = any ? b->manifest_region[k] : 0;
 		b->scan[k].region = r;
 		b->src[k] = r ? PS_REGION_MANIFEST : PS_REGION_MISSED;
-		hits += r != 0;
-		m++;
+	}
+}
+
+/* A record found a DUPLICATE at its insert (an earlier record of this
+ * burst, or another core, inserted its waybill first) answers the first
+ * decision: as one found at the look-up, it took no region from the
+ * manifest. */
+static inline void region_unused(struct burst *b, unsigned k)
+{
+	if (b->src[k] >= PS_REGION_MANIFEST) {
+		b->scan[k].region = 0;
+		b->src[k] = PS_REGION_NONE;
+	}
+}
+
+/* The manifest's counters, after the inserts: only the records decided
+ * with its answer (a region, or none found). */
+static void count_manifest(struct ps_pipeline *pl, const struct burst *b,
+			   unsigned nf)
+{
+	unsigned hits = 0, misses = 0;
+	for (unsigned i = 0; i < nf; i++) {
+		uint8_t src = b->src[b->fresh[i]];
+		hits += src == PS_REGION_MANIFEST;
+		misses += src == PS_REGION_MISSED;
 	}
 	pl->cnt->manifest_resolved += hits;
-	pl->cnt->manifest_missed += m - hits;
+	pl->cnt->manifest_missed += misses;
 }
 
 /* Phase 3: steps 6-8 (intercept list, recirculation, duplicate window) and
@@ -592,7 +614,7 @@ static void decide(struct ps_pipeline *pl, const struct ps_plan *p,
 	/* the slots the first inserts take: on their way during the plan */
 	for (i = 0; i < nf && i < INSERT_AHEAD; i++)
 		ps_dedup_prefetch_insert(dd, b->hash[b->fresh[i]], now);
-	resolve_regions(pl, b, nf);
+	resolve_regions(b, nf);
 	uint64_t td = tsc();
 	c->cyc_dedup += td - t_start;
 	ps_plan_decide_burst(p, pl->chutes, sp, dp, nf);
@@ -613,6 +635,7 @@ static void decide(struct ps_pipeline *pl, const struct ps_plan *p,
 		if (r == PS_DEDUP_HIT) {
 			/* an earlier record (this burst, another core) won */
 			as_duplicate(&b->dec[k], &first);
+			region_unused(b, k);
 			c->dedup_hits++;
 		} else if (r == PS_DEDUP_BUSY) {
 			c->dedup_busy++;
@@ -621,6 +644,7 @@ static void decide(struct ps_pipeline *pl, const struct ps_plan *p,
 			c->dedup_evictions += (unsigned)evicted;
 		}
 	}
+	count_manifest(pl, b, nf);
 	c->cyc_dedup += tsc() - te;
 }
 

@@ -1040,3 +1040,35 @@ Test(sorter, without_a_manifest_barcode_only_scans_are_misses)
 	cr_assert_eq(cnt.manifest_missed, 1);
 	cr_assert_eq(cnt.manifest_resolved, 0);
 }
+
+/* Two scans of one barcode-only waybill in one frame: both looked up in
+ * the manifest and found fresh, the second a DUPLICATE only at its insert
+ * (the first was inserted before it). It answers the first decision, as
+ * a duplicate found at the look-up does: no manifest resolution counted,
+ * none said in its event. */
+Test(sorter, a_duplicate_within_a_burst_is_not_counted_a_manifest_hit)
+{
+	struct ps_decision d[2];
+	pl.manifest = manifest_with("MF0000000006", 310000000000ull);
+	scan_batch(&pl, "MF0000000006", 0, 2, 100, d);
+	cr_assert_eq(d[0].reason, PS_R_ROUTED);
+	cr_assert_eq(d[0].chute, 20, "route 31 by the manifest's region");
+	cr_assert_eq(d[1].reason, PS_R_DUPLICATE);
+	cr_assert_eq(d[1].chute, 20);
+	cr_assert_eq(cnt.manifest_resolved, 1, "the duplicate counted a hit");
+	cr_assert_eq(cnt.manifest_missed, 0);
+	cr_assert_eq(loop.device[7].manifest_resolved, 1);
+	cr_assert_eq(loop.device[7].manifest_missed, 0);
+	cr_assert_eq(n_events, 2);
+	cr_assert_eq(events[0].region_src, PS_REGION_MANIFEST);
+	cr_assert_eq(events[0].region_used, 310000000000ull);
+	cr_assert_eq(events[1].reason, PS_R_DUPLICATE);
+	cr_assert_eq(events[1].region_src, PS_REGION_NONE);
+	cr_assert_eq(events[1].region_used, 0, "as a duplicate at the look-up");
+	/* the same as a duplicate found at the look-up, a burst later */
+	cr_assert_eq(scan("MF0000000006", 0, 101).reason, PS_R_DUPLICATE);
+	cr_assert_eq(cnt.manifest_resolved, 1);
+	cr_assert_eq(events[2].region_src, PS_REGION_NONE);
+	cr_assert_eq(events[2].region_used, 0);
+	ps_manifest_close(pl.manifest);
+}
