@@ -42,12 +42,15 @@ static struct ps_holds *holds;
 static struct ps_pipeline pl, pl2;
 static struct ps_event events[256];
 static unsigned n_events;
+static void (*on_export)(const struct ps_event *ev, unsigned n);
 
 static void capture(void *ctx, const struct ps_event *ev, unsigned n)
 {
 	(void)ctx;
 	for (unsigned i = 0; i < n && n_events < 256; i++)
 		events[n_events++] = ev[i];
+	if (on_export)
+		on_export(ev, n);
 }
 
 static void setup(void)
@@ -74,6 +77,7 @@ static void setup(void)
 	ps_net_cfg_finish(&net);
 	holds = NULL;
 	n_events = 0;
+	on_export = NULL;
 	pl = (struct ps_pipeline){ .net = &net, .plan_slot = &plan,
 				   .holds_slot = &holds, .chutes = &cs,
 				   .dedup = &dd, .site = 1, .cnt = &cnt,
@@ -1070,5 +1074,129 @@ Test(sorter, a_duplicate_within_a_burst_is_not_counted_a_manifest_hit)
 	cr_assert_eq(cnt.manifest_resolved, 1);
 	cr_assert_eq(events[2].region_src, PS_REGION_NONE);
 	cr_assert_eq(events[2].region_used, 0);
+	ps_manifest_close(pl.manifest);
+}
+
+/* ---- frames of one burst ---- */
+
+static uint8_t burst_fr[PS_BURST][1600];
+static struct ps_pkt_buf burst_pk[PS_BURST];
+static unsigned burst_n;
+
+/* The frame just built (frame[], len bytes) as the burst's next. */
+static void burst_add(size_t len)
+{
+	cr_assert_lt(burst_n, PS_BURST);
+	memcpy(burst_fr[burst_n], frame, len);
+	burst_pk[burst_n] = (struct ps_pkt_buf){ .data = burst_fr[burst_n],
+						 .len = (uint16_t)len };
+	burst_n++;
+}
+
+/* A scan batch of one INDUCT scan of wbs to region, the burst's next. */
+static void burst_scan(const char *wbs, uint64_t region)
+{
+	uint8_t pay[16 + 64], wb[24];
+	waybill(wb, wbs);
+	header(pay, PS_KIND_SCAN, 1);
+	struct ps_scan s = { .waybill = wb, .region = region, .scan_type = 1,
+			     .device = 7, .event_seq = seq };
+	ps_scan_encode(pay + 16, &s);
+	burst_add(build(SCANNER, pay, sizeof(pay)));
+}
+
+/* A kind 5 batch of one result for wbs, the burst's next. */
+static void burst_result(const char *wbs, uint16_t chute, uint8_t status)
+{
+	uint8_t pay[16 + 48], wb[24];
+	waybill(wb, wbs);
+	header(pay, PS_KIND_SORT_RESULT, 1);
+	struct ps_sort_result e = { .waybill = wb, .chute = chute,
+				    .status = status, .plan_version = 5 };
+	ps_sort_result_encode(pay + 16, &e);
+	burst_add(build(SORTER, pay, sizeof(pay)));
+}
+
+/* The decision of the burst's frame i, a one-scan batch. */
+static struct ps_decision burst_decision(unsigned i)
+{
+	struct ps_frame f;
+	struct ps_decision d;
+	cr_assert(burst_pk[i].send, "frame %u answered", i);
+	cr_assert_eq(ps_frame_parse(burst_fr[i], burst_pk[i].out_len, &f),
+		     PS_FRAME_UDP);
+	cr_assert_eq(f.payload_len, 16 + 48, "frame %u: a decision", i);
+	ps_decision_decode(burst_fr[i] + f.payload_off + 16, &d, NULL);
+	return d;
+}
+
+/* The count of the burst's frame i, an acknowledgement. */
+static unsigned burst_ack(unsigned i)
+{
+	struct ps_frame f;
+	struct ps_header h;
+	cr_assert(burst_pk[i].send, "frame %u answered", i);
+	cr_assert_eq(ps_frame_parse(burst_fr[i], burst_pk[i].out_len, &f),
+		     PS_FRAME_UDP);
+	cr_assert_eq(ps_ack_check(burst_fr[i] + f.payload_off, f.payload_len,
+				  &h), PS_HDR_OK, "frame %u: an ack", i);
+	return h.count;
+}
+
+static const char *replacement;
+
+/* The export of a sort result replaces the manifest (a replace arriving
+ * on the control thread at that moment, made deterministic). */
+static void replace_manifest(const struct ps_event *ev, unsigned n)
+{
+	struct ps_errors e;
+	struct ps_manifest_load_result r;
+	if (!n || ev[0].type != PS_EVENT_SORT_RESULT || !replacement)
+		return;
+	FILE *f = fmemopen((void *)replacement, strlen(replacement), "r");
+	cr_assert_not_null(f);
+	ps_errors_init(&e);
+	cr_assert_eq(ps_manifest_load(pl.manifest, f, "m.csv", 1, &e, &r), 0);
+	ps_errors_free(&e);
+	fclose(f);
+	replacement = NULL;
+}
+
+/* A manifest replaced between two scan batches of one burst (events on:
+ * the kind 5 between them splits it): each batch is decided by the
+ * look-up made for it, the first by the old manifest, the second by the
+ * new one, where its waybill is absent (not the answer the first
+ * look-up left in the burst for the same record slot). */
+Test(sorter, a_manifest_replaced_mid_burst_decides_by_the_look_up)
+{
+	char err[256];
+	uint8_t wb[24];
+	pl.manifest = manifest_with("MF0000000007", 310000000000ull);
+	waybill(wb, "MF0000000008");
+	cr_assert_eq(ps_manifest_add(pl.manifest, wb, 310000000000ull, err,
+				     sizeof(err)), 0);
+	replacement = "MF0000000007,330000000000\n";
+	on_export = replace_manifest;
+	burst_n = 0;
+	burst_scan("MF0000000007", 0);
+	burst_result("JT0000000099", 10, PS_SORT_SORTED);
+	burst_scan("MF0000000008", 0);
+	ps_pipeline_run(&pl, burst_pk, burst_n, 100);
+	cr_assert_null(replacement, "replaced mid-burst");
+	struct ps_decision d = burst_decision(0);
+	cr_assert_eq(d.reason, PS_R_ROUTED);
+	cr_assert_eq(d.chute, 20, "route 31: the old manifest's region");
+	cr_assert_eq(burst_ack(1), 1);
+	d = burst_decision(2);
+	cr_assert_eq(d.reason, PS_R_NO_ROUTE, "absent from the new manifest");
+	cr_assert_eq(cnt.manifest_resolved, 1);
+	cr_assert_eq(cnt.manifest_missed, 1);
+	cr_assert_eq(n_events, 3);
+	cr_assert_eq(events[0].region_src, PS_REGION_MANIFEST);
+	cr_assert_eq(events[2].region_src, PS_REGION_NONE);
+	cr_assert_eq(events[2].region_used, 0);
+	waybill(wb, "MF0000000007");
+	cr_assert_eq(ps_manifest_get(pl.manifest, wb, pl.manifest_now_ms),
+		     330000000000ull, "the new manifest in force");
 	ps_manifest_close(pl.manifest);
 }
