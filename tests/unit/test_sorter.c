@@ -1200,3 +1200,73 @@ Test(sorter, a_manifest_replaced_mid_burst_decides_by_the_look_up)
 		     330000000000ull, "the new manifest in force");
 	ps_manifest_close(pl.manifest);
 }
+
+/* One burst of scans with kind 5 frames between them on p, waybills
+ * JT0000000<n>0..4 (A remembered before the burst, the others new):
+ * each result takes effect in its place, after the scans before it and
+ * before the scans after it. */
+static void interleaved(struct ps_pipeline *p, struct ps_counters *c,
+			unsigned n)
+{
+	char a[16], b[16], cc[16], d[16], e[16];
+	const uint64_t R33 = 330000000000ull;
+	snprintf(a, sizeof(a), "JT0000000%u0", n);
+	snprintf(b, sizeof(b), "JT0000000%u1", n);
+	snprintf(cc, sizeof(cc), "JT0000000%u2", n);
+	snprintf(d, sizeof(d), "JT0000000%u3", n);
+	snprintf(e, sizeof(e), "JT0000000%u4", n);
+	cr_assert_eq(scan_on(p, a, R33, 1).reason, PS_R_ROUTED);
+	uint64_t rounds = c->rounds, unknown = c->sort_unknown;
+	burst_n = 0;
+	burst_scan(a, R33);                             /* 0 */
+	burst_result(a, 0, PS_SORT_CHUTE_FULL);         /* 1 */
+	burst_scan(b, R33);                             /* 2 */
+	burst_scan(a, R33);                             /* 3 */
+	burst_result(b, 10, PS_SORT_SORTED);            /* 4 */
+	burst_scan(cc, R33);                            /* 5 */
+	burst_result(a, 0, PS_SORT_DISCHARGE_FAILED);   /* 6 */
+	burst_scan(a, R33);                             /* 7 */
+	burst_result(d, 0, PS_SORT_LOST);               /* 8 */
+	burst_scan(d, R33);                             /* 9 */
+	burst_scan(e, R33);                             /* 10 */
+	burst_result(e, 0, PS_SORT_LOST);               /* 11 */
+	burst_scan(e, R33);                             /* 12 */
+	ps_pipeline_run(p, burst_pk, burst_n, 2);
+	cr_assert_eq(burst_decision(0).reason, PS_R_DUPLICATE,
+		     "decided without the result after it");
+	cr_assert_eq(burst_ack(1), 1);
+	cr_assert_eq(burst_decision(2).reason, PS_R_ROUTED);
+	cr_assert_eq(burst_decision(3).reason, PS_R_ROUTED,
+		     "decided afresh: the CHUTE_FULL before it applied");
+	cr_assert_eq(burst_ack(4), 1);
+	cr_assert_eq(burst_decision(5).reason, PS_R_ROUTED);
+	cr_assert_eq(burst_ack(6), 1);
+	cr_assert_eq(burst_decision(7).reason, PS_R_RECIRC_LIMIT,
+		     "the second round before it applied");
+	cr_assert_eq(burst_ack(8), 1);
+	cr_assert_eq(burst_decision(9).reason, PS_R_ROUTED);
+	cr_assert_eq(burst_decision(10).reason, PS_R_ROUTED);
+	cr_assert_eq(burst_ack(11), 1);
+	cr_assert_eq(burst_decision(12).reason, PS_R_ROUTED,
+		     "forgotten by the LOST before it: not a duplicate");
+	cr_assert_eq(c->rounds - rounds, 2);
+	cr_assert_eq(c->sort_unknown - unknown, 1,
+		     "only the result before its waybill's first scan");
+}
+
+/* Kind 5 frames between the scans of one burst, with events off (the
+ * burst is not split) and on (it is, so that the events keep the frames'
+ * order): the same decisions, the same counts. */
+Test(sorter, results_between_scans_take_effect_in_their_place)
+{
+	pl2.export_fn = NULL;
+	interleaved(&pl2, &cnt2, 1);
+	cr_assert_eq(cnt2.answered[PS_ANS_ACK], 5);
+	cr_assert_eq(cnt2.sort_lost, 2);
+	interleaved(&pl, &cnt, 2);
+	cr_assert_eq(cnt.answered[PS_ANS_ACK], 5);
+	cr_assert_eq(cnt.sort_lost, 2);
+	cr_assert_eq(cnt.records, cnt2.records);
+	cr_assert_eq(cnt.dedup_inserts, cnt2.dedup_inserts);
+	cr_assert_eq(cnt.dedup_hits, cnt2.dedup_hits);
+}
