@@ -11,12 +11,15 @@
  * With --holds N the second side is not the results but the same scans
  * with N held waybills that no scan carries (the hold filter and, for the
  * few it lets through, the table): what the intercept list costs a
- * record. Under `valgrind --tool=callgrind --collect-atstart=no
+ * record. With --lag N each kind 5 datagram carries the results of the
+ * scan datagram N before the one it follows (wrapping), as a sorter
+ * answers some seconds after the scan: not the waybills just looked up.
+ * Under `valgrind --tool=callgrind --collect-atstart=no
  * --toggle-collect=ps_pipeline_run` (with --passes 1 and --only) it
  * counts the instructions.
  * Never run by the tests (docs/performance.md).
  *   sorter_loop_bench [--datagrams N] [--passes N] [--export]
- *                     [--only scans|results] [--holds N]
+ *                     [--only scans|results] [--holds N] [--lag N]
  */
 #include <getopt.h>
 #include <inttypes.h>
@@ -36,7 +39,7 @@
 #define FRAME 1600
 #define N_ROUTES 1000
 
-static unsigned n_dgrams = 20000, n_passes = 5;
+static unsigned n_dgrams = 20000, n_passes = 5, lag;
 static int with_export, only = -1;
 static unsigned n_holds;            /* --holds: side 1 is holds, not results */
 static struct ps_holds *held_list;
@@ -165,6 +168,8 @@ static void make_traffic(struct traffic *t, int results)
 	t->len = malloc(t->n * sizeof(*t->len));
 	for (unsigned i = 0; i < t->n; i++) {
 		unsigned d = results ? i / 2 : i;
+		if (results && (i & 1))
+			d = (d + n_dgrams - lag % n_dgrams) % n_dgrams;
 		t->len[i] = (uint16_t)build(t->frames + (size_t)i * FRAME, d,
 					    results && (i & 1));
 	}
@@ -227,7 +232,7 @@ static void usage(void)
 {
 	fprintf(stderr, "usage: sorter_loop_bench [--datagrams N] "
 		"[--passes N] [--export] [--only scans|results] "
-		"[--holds N]\n");
+		"[--holds N] [--lag N]\n");
 	exit(2);
 }
 
@@ -239,6 +244,7 @@ int main(int argc, char **argv)
 		{ "export", no_argument, 0, 'x' },
 		{ "only", required_argument, 0, 'o' },
 		{ "holds", required_argument, 0, 'h' },
+		{ "lag", required_argument, 0, 'l' },
 		{ 0, 0, 0, 0 },
 	};
 	int o;
@@ -251,6 +257,8 @@ int main(int argc, char **argv)
 			with_export = 1;
 		else if (o == 'h')
 			n_holds = (unsigned)strtoul(optarg, NULL, 10);
+		else if (o == 'l')
+			lag = (unsigned)strtoul(optarg, NULL, 10);
 		else if (o == 'o' && !strcmp(optarg, "scans"))
 			only = 0;
 		else if (o == 'o' && !strcmp(optarg, "results"))
