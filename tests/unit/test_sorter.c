@@ -7,8 +7,11 @@
  * with no effect, a result applied on one core changes the next decision
  * on another, and every acknowledgement's count, site and seq; barcode-only
  * scans decided by their manifest region (counted, and said in the events),
- * a scan's own region winning; a kind 5 batch of every sort of entry
- * counted once per entry, with events exported or not. */
+ * a scan's own region winning, a duplicate found only at its insert not
+ * counted a manifest hit, a manifest replaced mid-burst; a kind 5 batch
+ * of every sort of entry counted once per entry, with events exported or
+ * not; kind 5 frames between the scans of one burst taking effect in
+ * their place, events on (the burst split) and off (not split). */
 #include <criterion/criterion.h>
 #include <pthread.h>
 #include <sched.h>
