@@ -11,7 +11,7 @@
  * counted a manifest hit, a manifest replaced mid-burst; a kind 5 batch
  * of every sort of entry counted once per entry, with events exported or
  * not; kind 5 frames between the scans of one burst taking effect in
- * their place, events on (the burst split) and off (not split). */
+ * their place, events on and off. */
 #include <criterion/criterion.h>
 #include <pthread.h>
 #include <sched.h>
@@ -1272,4 +1272,33 @@ Test(sorter, results_between_scans_take_effect_in_their_place)
 	cr_assert_eq(cnt.records, cnt2.records);
 	cr_assert_eq(cnt.dedup_inserts, cnt2.dedup_inserts);
 	cr_assert_eq(cnt.dedup_hits, cnt2.dedup_hits);
+}
+
+/* A kind 5 frame after a scan batch with no sortable record (events off):
+ * applied all the same, and a kind 3 after it takes effect after it. */
+Test(sorter, results_after_scans_with_nothing_to_decide_still_apply)
+{
+	pl.export_fn = NULL;
+	struct ps_decision d = scan("JT0000000096", 310000000000ull, 1);
+	cr_assert_eq(d.chute, 20);
+	burst_n = 0;
+	burst_scan("", 310000000000ull);
+	burst_result("JT0000000096", 0, PS_SORT_LOST);
+	uint8_t pay[16 + 8];
+	header(pay, PS_KIND_CHUTE_STATE, 1);
+	struct ps_chute_report e = { .chute = 20, .state = PS_CHUTE_FULL,
+				     .hold_s = 60 };
+	ps_chute_report_encode(pay + 16, &e);
+	burst_add(build(SORTER, pay, sizeof(pay)));
+	burst_scan("JT0000000096", 310000000000ull);
+	ps_pipeline_run(&pl, burst_pk, burst_n, 1);
+	cr_assert_eq(burst_decision(0).reason, PS_R_NOREAD);
+	cr_assert_eq(burst_ack(1), 1);
+	cr_assert_eq(burst_ack(2), 1);
+	d = burst_decision(3);
+	cr_assert_eq(d.reason, PS_R_CHUTE_UNAVAILABLE,
+		     "forgotten, then chute 20 reported FULL before it");
+	cr_assert_eq(cnt.sort_lost, 1);
+	cr_assert_eq(cnt.sort_unknown, 0);
+	cr_assert_eq(cnt.chute_states, 1);
 }
