@@ -61,6 +61,8 @@ struct ps_ctl_daemon {
 	 * NULL: none (/metrics) */
 	void (*worker_cycles)(void *arg, unsigned w, uint64_t *busy,
 			      uint64_t *idle);
+	/* the TSC's frequency: cycles divided by it are seconds; 0: unknown */
+	uint64_t tsc_hz;
 };
 
 #endif

@@ -210,7 +210,8 @@ static void worker_cycles(struct ps_out *o, const struct ps_ctl_daemon *d)
 	static const char *const help[2] = {
 		"TSC cycles of worker loop iterations that received frames, "
 		"by worker.",
-		"TSC cycles of empty worker loop iterations, by worker." };
+		"TSC cycles of empty worker loop iterations and naps, by "
+		"worker." };
 	for (unsigned k = 0; k < 2; k++) {
 		char name[64];
 		snprintf(name, sizeof(name), "parcelsort_worker_%s_cycles_total",
@@ -223,6 +224,13 @@ static void worker_cycles(struct ps_out *o, const struct ps_ctl_daemon *d)
 				      (unsigned long long)c[k]);
 		}
 	}
+	if (!d->tsc_hz)
+		return;
+	head(o, "parcelsort_tsc_hz", "The TSC's frequency: the cycle counters "
+	     "divided by it are seconds (busy plus idle grows by it each "
+	     "second, per worker).", "gauge");
+	ps_out_printf(o, "parcelsort_tsc_hz %llu\n",
+		      (unsigned long long)d->tsc_hz);
 }
 
 /* The burst latency as a Prometheus histogram in seconds. The dataplane's

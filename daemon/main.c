@@ -159,6 +159,7 @@ static int start_control(struct ps_daemon *d, char *err, size_t n)
 		.capture = d->capture_writer,
 		.nic_stats = nic_cb,
 		.worker_cycles = worker_cycles_cb,
+		.tsc_hz = rte_get_tsc_hz(),
 	};
 	d->ctl = ps_ctl_start(d->cfg.ctl, &cd, err, n);
 	if (!d->ctl)

@@ -175,8 +175,11 @@ int ps_worker_main(void *arg)
 		return 0;
 	}
 	ps_dedup_tick(dd, ps_dedup_seconds(prev, start, hz));
+	/* t0: where this loop's cycles start, the last loop's end, so busy
+	 * and idle together count every cycle (one clock read a loop) */
+	uint64_t t0 = rte_rdtsc();
 	while (!ps_quit) {
-		uint64_t t0 = rte_rdtsc(), t = t0;
+		uint64_t t = t0;
 		if (unlikely(ps_capture_poll(w->cap, t0)))
 			capture_switch(w);
 		if (t0 - prev > drain) {
@@ -205,18 +208,24 @@ int ps_worker_main(void *arg)
 			c->lat_sum_ns += ns;
 		}
 		rcu_quiescent_state();
+		uint64_t t1 = rte_rdtsc();
 		if (got) {
-			c->busy_cycles += t - t0;
+			c->busy_cycles += t1 - t0;
 			idle_loops = 0;
 		} else {
-			c->idle_cycles += rte_rdtsc() - t0;
+			c->idle_cycles += t1 - t0;
 			if (w->idle_sleep_us &&
 			    ++idle_loops >= IDLE_LOOPS_BEFORE_SLEEP) {
 				nap(w);
 				idle_loops = 0;
+				/* the nap is idle time too */
+				uint64_t t2 = rte_rdtsc();
+				c->idle_cycles += t2 - t1;
+				t1 = t2;
 			}
 		}
 		c->loops++;
+		t0 = t1;
 	}
 	flush_tx(w);
 	ps_capture_worker_exit(w->cap);

@@ -5,7 +5,8 @@
 # worker, the latency histogram, build_info and the plan commits by outcome
 # (refused ones too); the board's JSON API has its shape; unknown paths get
 # 404 and other methods 405; silent and slow clients stall neither the
-# listener nor the workers.
+# listener nor the workers. The worker naps when idle (--idle-sleep-us):
+# busy plus idle cycles still grow by the TSC's frequency each second.
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib/common.sh"
@@ -16,7 +17,7 @@ printf 'plan broken\nsite 1 33\nreject 9\nhub 1 trunk T\nroute 33 7 1\n' \
     >"$T/bad.plan"
 
 start_daemon board --plan "$PLAN" --metrics 127.0.0.1:0 \
-    --sorter-allow 198.18.0.1/32
+    --sorter-allow 198.18.0.1/32 --idle-sleep-us 100
 check "daemon up with the HTTP listener" '[ $? -eq 0 ]'
 ADDR=$(ss -ltnp 2>/dev/null | grep "pid=$PID," | grep -o "127.0.0.1:[0-9]*" | head -1)
 check "it listens on loopback ($ADDR)" '[ -n "$ADDR" ]'
@@ -35,6 +36,8 @@ check "NIC per port and queue, cycles by worker, histogram, build_info, commits 
     'python3 "$HERE/metrics_check.py" "$T/metrics.txt" 1 1 1'
 check "API: summary, chutes, scanners (by NOREAD), rate have their shape" \
     'python3 "$HERE/http_probe.py" api "$ADDR"'
+check "busy + idle cycles count every cycle, naps too (2 s: 0.95-1.05 x tsc_hz)" \
+    'python3 "$HERE/cycles_check.py" "http://$ADDR/metrics" 2'
 check "API: the summary's stats are the stats command's" \
     'python3 -c "
 import json, subprocess, urllib.request
