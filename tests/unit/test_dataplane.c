@@ -339,9 +339,12 @@ Test(dedup, a_tsc_reading_before_the_start_does_not_pin_the_clock)
 
 
 /* Two cores insert the same waybills in the same order at once: each
- * waybill is fresh for exactly one of them and a hit for the other, never
- * busy. The table is roomy (5% full) so that no entry is evicted: an
- * evicted waybill is rightly forgotten, which is not what this tests. */
+ * waybill is fresh for exactly one of them and a hit for the other. The
+ * table is roomy (5% full) so that no entry is evicted: an evicted waybill
+ * is rightly forgotten, which is not what this tests. Busy (the other's
+ * slot mid-write for 0.1 s) needs the writer off its CPU that long, which
+ * a loaded machine did to these unpinned threads once under ASan: it is
+ * allowed against the writer's fresh only, and for a few waybills. */
 struct racer {
 	struct ps_dedup *d;
 	int n;
@@ -390,11 +393,15 @@ Test(dedup, two_cores_same_waybills_each_decided_once)
 	pthread_join(tb, NULL);
 	int wrong = 0, busy = 0;
 	for (int i = 0; i < N; i++) {
-		busy += a.fresh[i] == 2 || b.fresh[i] == 2;
-		wrong += a.fresh[i] + b.fresh[i] != 1;
+		int x = a.fresh[i], y = b.fresh[i];
+		busy += x == 2 || y == 2;
+		/* fresh once: (1, 0) or (0, 1), or the writer's fresh
+		 * against the other's busy */
+		wrong += !(x + y == 1 || (x == 1 && y == 2) ||
+			   (x == 2 && y == 1));
 	}
 	cr_assert_eq(a.evicted + b.evicted, 0, "the table was to be roomy");
-	cr_assert_eq(busy, 0);
+	cr_assert_leq(busy, 8, "%d waybills busy", busy);
 	cr_assert_eq(wrong, 0, "%d waybills decided twice or never", wrong);
 	free(a.fresh);
 	free(b.fresh);
