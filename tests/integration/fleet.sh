@@ -42,28 +42,46 @@ trap cleanup EXIT INT TERM
 
 ctl() { s=$1; shift; "$CTLBIN" --ctl "$T/ctl-$s.sock" "$@"; }
 in_ns() { s=$1; shift; ip netns exec "psf$s$ID" "$@"; }
-# the value of a field of a site's status record (fleet status --json)
+# the value of a field of a site's status record (fleet status --json).
+# An empty or cut-short answer (fleet status could not reach the cluster:
+# a node killed, the outage, a slow start under the sanitizers) is "not
+# yet": nothing printed, status 1, the callers poll on; each such try is
+# noted in $T/field-misses and their number said at the end. An answer
+# that parses but is not shaped as expected still fails loudly.
 field() {
-    fleet --json status --site "$1" | python3 -c '
+    _fa=$(fleet --json status --site "$1" 2>"$T/field.err")
+    _frc=$?
+    printf '%s' "$_fa" | python3 -c '
 import json, sys
-d = json.load(sys.stdin)[0]
+try:
+    d = json.loads(sys.stdin.read())
+except ValueError:          # empty or cut short: no answer (yet)
+    sys.exit(3)
+d = d[0]
 s = d["status"] or {}
 v = d["pushed_revision"] if sys.argv[1] == "pushed" else s.get(sys.argv[1], "")
 print(v)' "$2"
+    _fpy=$?
+    [ "$_fpy" -eq 3 ] || return "$_fpy"
+    echo "$(date -u +%T) field $1 $2: fleet status exit $_frc, ${#_fa} bytes; $(head -c 200 "$T/field.err" | tr '\n' ' ')" >>"$T/field-misses"
+    return 1
 }
-# a counter of a site agent's event export (fleet status, "events")
+# a counter of a site agent's event export (fleet status, "events");
+# nothing while there is no answer or no such counter yet
 events_field() {
     field "$1" events | python3 -c '
 import ast, sys
 try:
     print(ast.literal_eval(sys.stdin.read())[sys.argv[1]])
 except (SyntaxError, ValueError, KeyError):
-    print(0)' "$2"
+    pass' "$2"
 }
 # wait_handled SITE: until the agent has handled the pushed revision (10 s)
+# (both read, not both missing)
 wait_handled() {
     for _ in $(seq 1 100); do
-        [ "$(field "$1" pushed)" = "$(field "$1" revision)" ] && return 0
+        _wh_p=$(field "$1" pushed) && _wh_h=$(field "$1" revision) &&
+            [ -n "$_wh_p" ] && [ "$_wh_p" = "$_wh_h" ] && return 0
         sleep 0.1
     done
     return 1
@@ -262,3 +280,7 @@ wait_for 30 '[ "$(events_field a skipped_blocks)" -gt 0 ]'
 SKIPPED_a=$(events_field a skipped_blocks)
 check "the restarted agent skipped the blocks the stream already had ($SKIPPED_a)" \
     '[ "$SKIPPED_a" -gt 0 ]'
+if [ -s "$T/field-misses" ]; then
+    echo "# fleet status gave no answer to $(wc -l <"$T/field-misses") status reads (each polled again); the last:"
+    tail -3 "$T/field-misses" | sed 's/^/#   /'
+fi
