@@ -31,6 +31,7 @@ struct pub {
 	struct ps_spool_pos cursor;
 	int cursor_dirty;
 	uint64_t skip_boot, skip_seq;    /* blocks the stream already has */
+	int first_read;                  /* the first block read is logged */
 	char subject[PS_FLEET_SITE_MAX + 32];
 	uint64_t last_save;
 	/* the current catch-up streak: from the first block sent after an
@@ -132,10 +133,25 @@ static void find_stored(struct pub *p)
 			p->skip_boot = header_u64(m, "Parcelsort-Boot", 16);
 			p->skip_seq = header_u64(m, "Parcelsort-Block", 10);
 			natsMsg_Destroy(m);
+			/* ps_fleet_block_stored: seq + WINDOW_MAX <= last */
+			uint64_t upto = p->skip_seq > PS_FLEET_WINDOW_MAX
+					? p->skip_seq - PS_FLEET_WINDOW_MAX : 0;
+			printf("parcelsort-agent: site %s: the stream's last "
+			       "event block is boot %016" PRIx64 " block %"
+			       PRIu64 "; skipping the spool's blocks of "
+			       "earlier boots and of that boot up to block %"
+			       PRIu64 "\n", p->a->site, p->skip_boot,
+			       p->skip_seq, upto);
+			fflush(stdout);
 			return;
 		}
-		if (s == NATS_NOT_FOUND)
+		if (s == NATS_NOT_FOUND) {
+			printf("parcelsort-agent: site %s: the stream holds no "
+			       "event block of this site yet; skipping none\n",
+			       p->a->site);
+			fflush(stdout);
 			return;
+		}
 		nats_Sleep(500);
 	}
 }
@@ -199,6 +215,15 @@ static int one_window(struct pub *p)
 	natsStatus s = NATS_OK;
 	while (sent < p->a->window && ps_spool_read(p->r, &b) == 1) {
 		end = b.end;
+		if (!p->first_read) {
+			/* with the stream's last block (find_stored), this
+			 * gives the number of blocks skipped */
+			p->first_read = 1;
+			printf("parcelsort-agent: site %s: first spool block "
+			       "read is boot %016" PRIx64 " block %" PRIu64
+			       "\n", p->a->site, b.boot, b.seq);
+			fflush(stdout);
+		}
 		if (already_stored(p, &b)) {
 			skipped++;
 			continue;

@@ -437,13 +437,19 @@ static int open_current(struct ps_spool_reader *r)
 }
 
 /* Whether a whole block starts at off of the open segment: 1 (then in b),
- * 0 not a block, -1 the start of one whose bytes are not all there. */
+ * 0 not a block, -1 the start of one whose bytes are not all there, or no
+ * bytes there at all (yet). The end of the data is not "no block": bytes
+ * appended just after it was read are a block being written, and taking
+ * them for torn bytes would skip that block when a second one follows it
+ * by the time they are searched (skip_torn). */
 static int block_at(struct ps_spool_reader *r, uint64_t off,
 		    struct ps_spool_block *b)
 {
 	uint8_t h[PS_SPOOL_HDR];
 	ssize_t k = pread(r->fd, h, sizeof(h), (off_t)off);
-	if (k <= 0 || memcmp(h, MAGIC, k < 4 ? (size_t)k : 4))
+	if (k <= 0)
+		return -1;
+	if (memcmp(h, MAGIC, k < 4 ? (size_t)k : 4))
 		return 0;
 	if (k < PS_SPOOL_HDR)
 		return -1;
