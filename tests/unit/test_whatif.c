@@ -844,18 +844,16 @@ Test(window, a_capacity_too_large_is_refused, .timeout = 20)
 		struct wi_window w;
 		struct ps_dedup d;
 		errno = 0;
-		int rc = wi_window_init(&w, too_large[i], 600), e = errno;
-		cr_assert_eq(rc, -1, "capacity %llu",
+		cr_assert_eq(wi_window_init(&w, too_large[i], 600), -1,
+			     "capacity %llu",
 			     (unsigned long long)too_large[i]);
-		cr_assert_eq(e, EINVAL, "capacity %llu: not memory",
+		cr_assert_eq(errno, EINVAL, "capacity %llu: not memory",
 			     (unsigned long long)too_large[i]);
 		errno = 0;
-		rc = ps_dedup_init(&d, too_large[i], 600);
-		e = errno;
-		cr_assert_eq(rc, -1, "capacity %llu",
+		cr_assert_eq(ps_dedup_init(&d, too_large[i], 600), -1,
+			     "capacity %llu",
 			     (unsigned long long)too_large[i]);
-		cr_assert_eq(e, EINVAL, "capacity %llu: not memory",
-			     (unsigned long long)too_large[i]);
+		cr_assert_eq(errno, EINVAL);
 	}
 	/* up to the limit, the same number of buckets as always */
 	struct wi_window w;
@@ -931,8 +929,6 @@ Test(capture, a_file_cut_while_mapped_is_an_error_not_a_crash)
 	cr_assert(fd >= 0);
 	close(fd);
 	random_capture(path, 3, 600);
-	struct sigaction before;
-	cr_assert_eq(sigaction(SIGBUS, NULL, &before), 0);
 	struct wi_capture cap;
 	char err[256];
 	cr_assert_eq(wi_capture_open(&cap, path, err, sizeof(err)), 0, "%s",
@@ -954,9 +950,7 @@ Test(capture, a_file_cut_while_mapped_is_an_error_not_a_crash)
 	wi_capture_close(&cap);
 	struct sigaction sa;
 	cr_assert_eq(sigaction(SIGBUS, NULL, &sa), 0);
-	cr_assert_eq(sa.sa_handler, before.sa_handler, "the handler before "
-		     "is back");
-	cr_assert_eq(sa.sa_flags & SA_SIGINFO, before.sa_flags & SA_SIGINFO);
+	cr_assert_eq(sa.sa_handler, SIG_DFL, "the handler before is back");
 	unlink(path);
 }
 
