@@ -157,39 +157,16 @@ static int check_window(const struct wi_opts *o, char *err, size_t errlen)
 	return 0;
 }
 
-struct guarded {
-	struct replay *x;
-	struct wi_capture *cap;
-};
-
-static void replay_guarded(void *arg)
-{
-	struct guarded *g = arg;
-	replay_frames(g->x, g->cap);
-}
-
 int wi_run(const struct wi_opts *o, const char *path, struct wi_result *r,
 	   char *err, size_t errlen)
 {
 	struct wi_capture cap;
 	memset(r, 0, sizeof(*r));
-	if (check_window(o, err, errlen) ||
-	    wi_capture_open(&cap, path, err, errlen))
-		return -1;
-	int rc = wi_run_capture(o, &cap, path, r, err, errlen);
-	wi_capture_close(&cap);
-	return rc;
-}
-
-int wi_run_capture(const struct wi_opts *o, struct wi_capture *cap,
-		   const char *path, struct wi_result *r, char *err,
-		   size_t errlen)
-{
-	memset(r, 0, sizeof(*r));
 	r->capture = path;
 	r->name[0] = o->name[0];
 	r->name[1] = o->name[1];
-	if (check_window(o, err, errlen))
+	if (check_window(o, err, errlen) ||
+	    wi_capture_open(&cap, path, err, errlen))
 		return -1;
 	struct replay *x = calloc(1, sizeof(*x));
 	int rc = -1;
@@ -214,19 +191,11 @@ int wi_run_capture(const struct wi_opts *o, struct wi_capture *cap,
 					      : WI_DEFAULT_CAPACITY));
 		goto out;
 	}
-	struct guarded g = { x, cap };
-	if (wi_capture_guard(cap, replay_guarded, &g)) {
-		snprintf(err, errlen, "%s: truncated while being read (cut "
-			 "short under the replay after %llu whole records: "
-			 "still being written or rotated?); nothing reported: "
-			 "replay a copy that is complete", path,
-			 (unsigned long long)cap->records);
-		goto out;
-	}
-	r->frames = cap->records;
-	r->truncated = cap->truncated;
-	r->corrupt = cap->corrupt;
-	r->cut = cap->cut;
+	replay_frames(x, &cap);
+	r->frames = cap.records;
+	r->truncated = cap.truncated;
+	r->corrupt = cap.corrupt;
+	r->cut = cap.cut;
 	if (x->fast)
 		wi_fast_count(x->fast, r);
 	else
@@ -263,6 +232,7 @@ out:
 			wi_pipes_close(x->pipes);
 		free(x);
 	}
+	wi_capture_close(&cap);
 	if (rc)
 		wi_result_free(r);
 	return rc;

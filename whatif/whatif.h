@@ -59,15 +59,6 @@ struct wi_result {
  * records are replayed and r->truncated says so. */
 int wi_run(const struct wi_opts *o, const char *path, struct wi_result *r,
 	   char *err, size_t errlen);
-/* The same over a capture opened with wi_capture_open (path names it in
- * the messages; the caller closes it). A file cut short while it is read
- * (another process still writing or rotating it: a read past its new end
- * faults) is -1, "PATH: truncated while being read (...)", nothing
- * reported. */
-struct wi_capture;
-int wi_run_capture(const struct wi_opts *o, struct wi_capture *cap,
-		   const char *path, struct wi_result *r, char *err,
-		   size_t errlen);
 void wi_result_free(struct wi_result *r);
 
 #endif

@@ -3,9 +3,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
-#include <setjmp.h>
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -145,83 +142,4 @@ int wi_capture_next(struct wi_capture *c, const uint8_t **frame,
 			 (c->nanos ? frac / 1000u : frac);
 		return 1;
 	}
-}
-
-/* ------------------------------------------------------------ the guard
- *
- * A mapped file that another process truncates loses the pages past its
- * new end: a read there raises SIGBUS, which would kill the process with
- * no word of why. Copying the file instead (read()) would cost the replay
- * a pass over every byte and the memory of the whole file; the guard
- * costs two sigaction calls and a sigsetjmp a replay. */
-
-static pthread_mutex_t guard_mu = PTHREAD_MUTEX_INITIALIZER;
-static unsigned guard_users;             /* guards running, any thread */
-static struct sigaction guard_old;       /* the handler before the first */
-
-struct guard {
-	sigjmp_buf jb;
-	const uint8_t *lo, *hi;  /* the mapping */
-	struct guard *prev;      /* an outer guard of this thread */
-};
-static __thread struct guard *guard_top;
-
-static void on_sigbus(int sig, siginfo_t *si, void *uc)
-{
-	const uint8_t *a = si->si_addr;
-	(void)uc;
-	if (si->si_code > 0)     /* a fault, not a signal sent */
-		for (struct guard *g = guard_top; g; g = g->prev)
-			if (a >= g->lo && a < g->hi)
-				siglongjmp(g->jb, 1);
-	/* not a read of a guarded capture: the handler before ours takes
-	 * it (a fault comes again when this returns; a signal sent is sent
-	 * again, held until then) */
-	sigaction(SIGBUS, &guard_old, NULL);
-	if (si->si_code <= 0)
-		raise(sig);
-}
-
-static void guard_install(void)
-{
-	pthread_mutex_lock(&guard_mu);
-	if (!guard_users++) {
-		struct sigaction sa;
-		memset(&sa, 0, sizeof(sa));
-		sa.sa_sigaction = on_sigbus;
-		sa.sa_flags = SA_SIGINFO;
-		sigemptyset(&sa.sa_mask);
-		sigaction(SIGBUS, &sa, &guard_old);
-	}
-	pthread_mutex_unlock(&guard_mu);
-}
-
-static void guard_remove(void)
-{
-	pthread_mutex_lock(&guard_mu);
-	if (!--guard_users)
-		sigaction(SIGBUS, &guard_old, NULL);
-	pthread_mutex_unlock(&guard_mu);
-}
-
-int wi_capture_guard(struct wi_capture *c, void (*fn)(void *), void *arg)
-{
-	if (!c->owned || !c->map) {      /* bytes in memory: they stay */
-		fn(arg);
-		return 0;
-	}
-	struct guard g = { .lo = c->map, .hi = c->map + c->size,
-			   .prev = guard_top };
-	volatile int rc = 0;
-	guard_install();
-	if (!sigsetjmp(g.jb, 1)) {       /* 1: the signal mask restored */
-		guard_top = &g;
-		fn(arg);
-	} else {
-		c->shrunk = 1;
-		rc = -1;
-	}
-	guard_top = g.prev;
-	guard_remove();
-	return rc;
 }

@@ -4,10 +4,7 @@
  * (not pcap, another link type) is refused with a clear reason; a file cut
  * short mid-record ends the walk at the last whole record and says so; a
  * frame cut short by the capture's snap length (captured < original
- * length) is not what the dataplane received: it is skipped and counted.
- * A file cut short while mapped (another process still writing or
- * rotating it) faults on a read past its new end (SIGBUS): the walk runs
- * under wi_capture_guard, which turns that into an error. */
+ * length) is not what the dataplane received: it is skipped and counted. */
 #ifndef PS_WI_CAPTURE_H
 #define PS_WI_CAPTURE_H
 
@@ -28,9 +25,6 @@ struct wi_capture {
 				  * skipped */
 	int truncated;           /* the file ended inside a record */
 	int corrupt;             /* a record longer than WI_FRAME_MAX */
-	int shrunk;              /* the file was cut short while mapped: a
-				  * read past its new end faulted
-				  * (wi_capture_guard) */
 	int owned;               /* map is ours to unmap */
 };
 
@@ -48,14 +42,5 @@ void wi_capture_close(struct wi_capture *c);
  * of a frame cut by the snap length are passed over (c->cut). */
 int wi_capture_next(struct wi_capture *c, const uint8_t **frame,
 		    uint32_t *len, uint64_t *ts_us);
-
-/* Run fn(arg), which reads c's mapping (wi_capture_next and the frames it
- * gives). 0 when fn returned; -1, c->shrunk set, when the file was cut
- * short under the mapping and a read past its new end faulted (SIGBUS):
- * fn was left where the read faulted, so what it was building is
- * half-done (free it, do not report it). For that time a SIGBUS handler
- * is installed (a fault elsewhere goes to the handler there was before);
- * guards may run on several threads at once and nest. */
-int wi_capture_guard(struct wi_capture *c, void (*fn)(void *), void *arg);
 
 #endif

@@ -63,17 +63,15 @@ static void wb_add(struct wb_set *s, const uint8_t *wb)
 }
 
 /* The waybill as a manifest holds it: its text, checked, gives back the
- * same 24 bytes (read once into field_out: what is added is what was
- * checked, even when the capture shrinks under the walk). */
-static int manifest_waybill(const uint8_t *field, uint8_t *field_out)
+ * same 24 bytes. */
+static int manifest_waybill(const uint8_t *field)
 {
 	char t[25];
 	uint8_t wb[24];
 	const char *why;
-	memcpy(field_out, field, 24);
-	memcpy(t, field_out, 24);
+	memcpy(t, field, 24);
 	t[24] = 0;
-	return !ps_manifest_waybill(t, wb, &why) && !memcmp(wb, field_out, 24);
+	return !ps_manifest_waybill(t, wb, &why) && !memcmp(wb, field, 24);
 }
 
 /* The barcode-only records of one frame, if it is a scan batch. */
@@ -92,26 +90,10 @@ static void frame_waybills(struct wb_set *s, const uint8_t *f, uint32_t len)
 	for (unsigned i = 0; i < count; i++) {
 		const uint8_t *r = p + PS_HDR_LEN + PS_SCAN_LEN * i;
 		static const uint8_t zero[8];
-		uint8_t wb[24];
 		if (!memcmp(r + PS_WAYBILL_LEN, zero, 8) &&
-		    manifest_waybill(r, wb))
-			wb_add(s, wb);
+		    manifest_waybill(r))
+			wb_add(s, r);
 	}
-}
-
-struct walk {
-	struct wi_capture *cap;
-	struct wb_set *s;
-};
-
-static void walk(void *arg)
-{
-	struct walk *w = arg;
-	const uint8_t *f;
-	uint32_t len;
-	uint64_t ts;
-	while (!w->s->oom && wi_capture_next(w->cap, &f, &len, &ts))
-		frame_waybills(w->s, f, len);
 }
 
 int wi_barcode_only(const char *path, uint8_t (**wbs)[24], size_t *n)
@@ -119,15 +101,15 @@ int wi_barcode_only(const char *path, uint8_t (**wbs)[24], size_t *n)
 	struct wi_capture cap;
 	struct wb_set s = { 0 };
 	char err[256];
+	const uint8_t *f;
+	uint32_t len;
+	uint64_t ts;
 	*wbs = NULL;
 	*n = 0;
 	if (wi_capture_open(&cap, path, err, sizeof(err)))
 		return 0;
-	/* a file cut short under the walk ends it (the waybills so far are
-	 * asked for); the replay, which opens the file again, says what it
-	 * finds */
-	struct walk w = { &cap, &s };
-	wi_capture_guard(&cap, walk, &w);
+	while (!s.oom && wi_capture_next(&cap, &f, &len, &ts))
+		frame_waybills(&s, f, len);
 	wi_capture_close(&cap);
 	if (s.oom) {
 		free(s.wb);

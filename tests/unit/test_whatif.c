@@ -8,11 +8,9 @@
  * dataplane pipelines give (the reference path, wi_engine.h); and the
  * window's clock on hostile stamps (a frame stamped earlier, one 2^32 - 1
  * seconds after the first); a window capacity too large to round up
- * refused with the reason, not looped on; a capture cut short while
- * mapped an error, not SIGBUS. */
+ * refused with the reason, not looped on. */
 #include <criterion/criterion.h>
 #include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -890,135 +888,6 @@ Test(window, a_replay_with_too_large_a_capacity_says_why, .timeout = 20)
 		cr_assert_eq(wi_run(&o, path, &r, err, sizeof(err)), -1);
 		cr_assert(strstr(err, "window 8388608 s"), "%s", err);
 		cr_assert_null(strstr(err, "memory"), "%s", err);
-	}
-	unlink(path);
-	ps_plan_free(a);
-	ps_plan_free(b);
-}
-
-/* ------------------------------------------ a capture cut while mapped */
-
-struct sum_walk {
-	struct wi_capture *cap;
-	uint64_t sum, frames;
-};
-
-static void sum_frames(void *arg)
-{
-	struct sum_walk *w = arg;
-	const uint8_t *f;
-	uint32_t len;
-	uint64_t ts;
-	while (wi_capture_next(w->cap, &f, &len, &ts)) {
-		for (uint32_t i = 0; i < len; i++)
-			w->sum += f[i];
-		w->frames++;
-	}
-}
-
-/* A capture truncated by another process while it is mapped (still being
- * written, or rotated in place): a read past its new end faults (SIGBUS),
- * which would kill the process with no word. The walk under the guard
- * ends with an error instead, having read what was there; the handler
- * there was before is back afterwards, and a walk of a whole file is
- * untouched. */
-Test(capture, a_file_cut_while_mapped_is_an_error_not_a_crash)
-{
-	char path[] = "/tmp/test_whatif_XXXXXX";
-	int fd = mkstemp(path);
-	cr_assert(fd >= 0);
-	close(fd);
-	random_capture(path, 3, 600);
-	struct wi_capture cap;
-	char err[256];
-	cr_assert_eq(wi_capture_open(&cap, path, err, sizeof(err)), 0, "%s",
-		     err);
-	struct sum_walk whole = { &cap, 0, 0 };
-	cr_assert_eq(wi_capture_guard(&cap, sum_frames, &whole), 0);
-	cr_assert_eq(whole.frames, 600);
-	cr_assert_not(cap.shrunk);
-	wi_capture_close(&cap);
-
-	cr_assert_eq(wi_capture_open(&cap, path, err, sizeof(err)), 0, "%s",
-		     err);
-	cr_assert_eq(truncate(path, 10000), 0);
-	struct sum_walk cut = { &cap, 0, 0 };
-	cr_assert_eq(wi_capture_guard(&cap, sum_frames, &cut), -1);
-	cr_assert(cap.shrunk);
-	cr_assert_gt(cut.frames, 0, "the frames before the cut were read");
-	cr_assert_lt(cut.frames, 600);
-	wi_capture_close(&cap);
-	struct sigaction sa;
-	cr_assert_eq(sigaction(SIGBUS, NULL, &sa), 0);
-	cr_assert_eq(sa.sa_handler, SIG_DFL, "the handler before is back");
-	unlink(path);
-}
-
-static volatile sig_atomic_t bus_seen;
-
-static void on_bus(int sig)
-{
-	(void)sig;
-	bus_seen = 1;
-}
-
-static void raise_bus(void *arg)
-{
-	(void)arg;
-	raise(SIGBUS);
-}
-
-/* A SIGBUS that is not a read of the guarded capture goes to the handler
- * there was before the guard. */
-Test(capture, another_sigbus_goes_to_the_handler_before)
-{
-	static const uint8_t none[1];
-	struct wi_capture cap = { .map = none, .size = 1, .owned = 1 };
-	struct sigaction sa, was;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_bus;
-	sigemptyset(&sa.sa_mask);
-	cr_assert_eq(sigaction(SIGBUS, &sa, &was), 0);
-	bus_seen = 0;
-	cr_assert_eq(wi_capture_guard(&cap, raise_bus, NULL), 0);
-	cr_assert(bus_seen);
-	cr_assert_not(cap.shrunk);
-	struct sigaction now;
-	cr_assert_eq(sigaction(SIGBUS, &was, &now), 0);
-	cr_assert_eq(now.sa_handler, on_bus);
-}
-
-/* The replay of a capture cut while it is read says so and reports
- * nothing, on both paths. */
-Test(replay, a_capture_cut_while_replayed_says_so)
-{
-	struct ps_plan *a = compile(plan_a), *b = compile(plan_b);
-	char path[] = "/tmp/test_whatif_XXXXXX";
-	int fd = mkstemp(path);
-	cr_assert(fd >= 0);
-	close(fd);
-	for (int ref = 0; ref < 2; ref++) {
-		random_capture(path, 5, 600);
-		struct wi_capture cap;
-		char err[256] = "";
-		cr_assert_eq(wi_capture_open(&cap, path, err, sizeof(err)), 0,
-			     "%s", err);
-		cr_assert_eq(truncate(path, 20000), 0);
-		struct wi_opts o = { .plan = { a, b }, .name = { "a", "b" },
-				     .capacity = 4096, .window_s = 10,
-				     .reference = ref };
-		struct wi_result r;
-		cr_assert_eq(wi_run_capture(&o, &cap, path, &r, err,
-					    sizeof(err)), -1);
-		wi_capture_close(&cap);
-		cr_assert(strstr(err, path), "%s", err);
-		cr_assert(strstr(err, "truncated while being read"), "%s",
-			  err);
-		/* the file as it is now replays */
-		cr_assert_eq(wi_run(&o, path, &r, err, sizeof(err)), 0, "%s",
-			     err);
-		cr_assert_gt(r.frames, 0);
-		wi_result_free(&r);
 	}
 	unlink(path);
 	ps_plan_free(a);
