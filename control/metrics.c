@@ -228,7 +228,7 @@ static void worker_cycles(struct ps_out *o, const struct ps_ctl_daemon *d)
 		return;
 	head(o, "parcelsort_tsc_hz", "The TSC's frequency: the cycle counters "
 	     "divided by it are seconds (busy plus idle grows by it each "
-	     "second, per worker).", "gauge");
+	     "second, per worker with a queue to poll).", "gauge");
 	ps_out_printf(o, "parcelsort_tsc_hz %llu\n",
 		      (unsigned long long)d->tsc_hz);
 }

@@ -13,16 +13,18 @@ def scrape(url):
     t_before = time.monotonic()
     text = urllib.request.urlopen(url, timeout=5).read().decode()
     t = (t_before + time.monotonic()) / 2
-    total, hz, workers = 0, 0, 0
+    per, hz = {}, 0
     for line in text.splitlines():
-        if line.startswith("parcelsort_worker_busy_cycles_total{"):
-            workers += 1
         if line.startswith("parcelsort_worker_busy_cycles_total{") or \
            line.startswith("parcelsort_worker_idle_cycles_total{"):
-            total += int(line.rsplit(" ", 1)[1])
+            name, value = line.rsplit(" ", 1)
+            w = name[name.index("{"):]
+            per[w] = per.get(w, 0) + int(value)
         elif line.startswith("parcelsort_tsc_hz "):
             hz = int(line.rsplit(" ", 1)[1])
-    return t, total, hz, workers
+    # a worker without a queue to poll counts nothing: not one of them
+    workers = sum(1 for v in per.values() if v > 0)
+    return t, sum(per.values()), hz, workers
 
 
 url, seconds = sys.argv[1], float(sys.argv[2])

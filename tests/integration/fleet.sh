@@ -144,9 +144,10 @@ la=$(field a latency_ms)
 # push to active is the site's own figure: from the push's time stamp
 # (taken once fleet push has checked the plan) to the daemon's OK. The
 # wall clock here also holds that offline check and this script's polling
-# (slow under the sanitizers), so it gets a looser bound.
+# (slow under the sanitizers: 5.3 s once on a loaded machine), so it gets
+# a loose bound, 10 s.
 check "pushed to site a: active within a second ($la ms; ${ms} ms with the push's own plan check and polling)" \
-    '[ "$(field a outcome)" = active ] && [ "$la" -ge 0 ] && [ "$la" -lt 1000 ] && [ "$ms" -lt 5000 ]'
+    '[ "$(field a outcome)" = active ] && [ "$la" -ge 0 ] && [ "$la" -lt 1000 ] && [ "$ms" -lt 10000 ]'
 check "site a's replies carry the new plan version $va" \
     '[ "$(in_ns a python3 "$HERE/ask.py" SF1000000000001 330782100201 --version | cut -d" " -f3)" = "$va" ]'
 check "site b did not get it (still plan version 1)" \
@@ -162,7 +163,7 @@ va=$(field a plan_version); vb=$(field b plan_version)
 la=$(field a latency_ms); lb=$(field b latency_ms)
 check "pushed to both: active at each within a second (a $la ms, b $lb ms; ${ms} ms with the push's own check and polling)" \
     '[ "$(field a outcome)" = active ] && [ "$(field b outcome)" = active ] &&
-     [ "$la" -ge 0 ] && [ "$la" -lt 1000 ] && [ "$lb" -ge 0 ] && [ "$lb" -lt 1000 ] && [ "$ms" -lt 5000 ]'
+     [ "$la" -ge 0 ] && [ "$la" -lt 1000 ] && [ "$lb" -ge 0 ] && [ "$lb" -lt 1000 ] && [ "$ms" -lt 10000 ]'
 check "both sites stamp their replies with it (a v$va, b v$vb)" \
     '[ "$(in_ns a python3 "$HERE/ask.py" SF1000000000003 330782100201 --version | cut -d" " -f3)" = "$va" ] &&
      [ "$(in_ns b python3 "$HERE/ask.py" SF1000000000004 330782100201 --version | cut -d" " -f3)" = "$vb" ]'
@@ -259,14 +260,16 @@ for s in a b; do
     prev=""
     for _ in $(seq 1 60); do
         ctl "$s" --json stats >"$T/stats-$s.json"
-        now=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["export"]["written"])' "$T/stats-$s.json")
+        now=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["export"]["written"])' "$T/stats-$s.json" 2>/dev/null)
         [ "$now" = "$prev" ] && break
         prev=$now
         sleep 0.5
     done
 done
 exported() { python3 -c 'import json,sys; e=json.load(open(sys.argv[1]))["export"]; print(e["written"], e["spool_overflow"], e["dropped"])' "$T/stats-$1.json"; }
-audit() { fleet --json events --site "$1" 2>/dev/null | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["events"], d["doubled"], d["missing"], d["malformed"], d["last"])'; }
+# (retried below: an empty answer while the restarted cluster elects its
+# leaders prints nothing)
+audit() { fleet --json events --site "$1" 2>/dev/null | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["events"], d["doubled"], d["missing"], d["malformed"], d["last"])' 2>/dev/null; }
 for s in a b; do
     set -- $(exported "$s")
     written=$1 over=$2 dropped=$3
@@ -299,6 +302,8 @@ check "site b: the stream holds exactly the $WRITTEN_b events stored, none doubl
 # no daemon was killed: no spool bytes are torn, and a block is never
 # taken for torn (a block appended as the agent found the end of the data
 # was once skipped so: written, never published)
+# (a status read can miss while the cluster settles: read until answered)
+wait_for 10 '[ -n "$(events_field a torn_blocks)" ] && [ -n "$(events_field b torn_blocks)" ]'
 TORN_a=$(events_field a torn_blocks) TORN_b=$(events_field b torn_blocks)
 check "no spool block taken for torn (a: $TORN_a, b: $TORN_b)" \
     '[ "$TORN_a" = 0 ] && [ "$TORN_b" = 0 ]'

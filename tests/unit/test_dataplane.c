@@ -344,7 +344,9 @@ Test(dedup, a_tsc_reading_before_the_start_does_not_pin_the_clock)
  * is rightly forgotten, which is not what this tests. Busy (the other's
  * slot mid-write for 0.1 s) needs the writer off its CPU that long, which
  * a loaded machine did to these unpinned threads once under ASan: it is
- * allowed against the writer's fresh only, and for a few waybills. */
+ * allowed against the writer's fresh only, and for a few waybills (the
+ * pipeline then decides the waybill afresh without remembering it, and
+ * counts it dedup_busy). */
 struct racer {
 	struct ps_dedup *d;
 	int n;

@@ -537,7 +537,8 @@ static void *append_in_bursts(void *arg)
 	return NULL;
 }
 
-Test(spool, blocks_appended_while_reading_are_never_taken_for_torn)
+Test(spool, blocks_appended_while_reading_are_never_taken_for_torn,
+     .timeout = 60)
 {
 	char err[256];
 	append_dir = dir;

@@ -842,16 +842,18 @@ Test(window, a_capacity_too_large_is_refused, .timeout = 20)
 		struct wi_window w;
 		struct ps_dedup d;
 		errno = 0;
-		cr_assert_eq(wi_window_init(&w, too_large[i], 600), -1,
-			     "capacity %llu",
+		int rc = wi_window_init(&w, too_large[i], 600), e = errno;
+		cr_assert_eq(rc, -1, "capacity %llu",
 			     (unsigned long long)too_large[i]);
-		cr_assert_eq(errno, EINVAL, "capacity %llu: not memory",
+		cr_assert_eq(e, EINVAL, "capacity %llu: not memory",
 			     (unsigned long long)too_large[i]);
 		errno = 0;
-		cr_assert_eq(ps_dedup_init(&d, too_large[i], 600), -1,
-			     "capacity %llu",
+		rc = ps_dedup_init(&d, too_large[i], 600);
+		e = errno;
+		cr_assert_eq(rc, -1, "capacity %llu",
 			     (unsigned long long)too_large[i]);
-		cr_assert_eq(errno, EINVAL);
+		cr_assert_eq(e, EINVAL, "capacity %llu: not memory",
+			     (unsigned long long)too_large[i]);
 	}
 	/* up to the limit, the same number of buckets as always */
 	struct wi_window w;
