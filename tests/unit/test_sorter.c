@@ -200,16 +200,24 @@ static void state(uint16_t chute, uint8_t st, uint16_t hold, uint32_t now)
 	cr_assert_eq(ack_count(r, n), 1);
 }
 
-static const uint8_t *result_from(struct ps_pipeline *p, const uint8_t *from,
-				  const char *wbs, uint16_t chute,
-				  uint8_t status, uint32_t now, size_t *n)
+/* A kind 5 payload of one result for wbs. */
+static void result_payload(uint8_t pay[16 + 48], const char *wbs,
+			   uint16_t chute, uint8_t status)
 {
-	uint8_t pay[16 + 48], wb[24];
+	uint8_t wb[24];
 	waybill(wb, wbs);
 	header(pay, PS_KIND_SORT_RESULT, 1);
 	struct ps_sort_result e = { .waybill = wb, .chute = chute,
 				    .status = status, .plan_version = 5 };
 	ps_sort_result_encode(pay + 16, &e);
+}
+
+static const uint8_t *result_from(struct ps_pipeline *p, const uint8_t *from,
+				  const char *wbs, uint16_t chute,
+				  uint8_t status, uint32_t now, size_t *n)
+{
+	uint8_t pay[16 + 48];
+	result_payload(pay, wbs, chute, status);
 	return run(p, build(from, pay, sizeof(pay)), now, n);
 }
 
@@ -1111,12 +1119,8 @@ static void burst_scan(const char *wbs, uint64_t region)
 /* A kind 5 batch of one result for wbs, the burst's next. */
 static void burst_result(const char *wbs, uint16_t chute, uint8_t status)
 {
-	uint8_t pay[16 + 48], wb[24];
-	waybill(wb, wbs);
-	header(pay, PS_KIND_SORT_RESULT, 1);
-	struct ps_sort_result e = { .waybill = wb, .chute = chute,
-				    .status = status, .plan_version = 5 };
-	ps_sort_result_encode(pay + 16, &e);
+	uint8_t pay[16 + 48];
+	result_payload(pay, wbs, chute, status);
 	burst_add(build(SORTER, pay, sizeof(pay)));
 }
 
