@@ -15,6 +15,7 @@
 
 #include "holds.h"
 #include "plan_bench.h"
+#include "ps_hugemem.h"
 
 #define HOLDS 1000000u
 
@@ -73,31 +74,6 @@ static double run_held(const struct ps_plan *p, const struct ps_chute_state *cs,
 	return (thread_ns() - t0) / NKEYS;
 }
 
-/* The kB of huge pages under the mapping that holds address a (smaps),
- * -1 when it cannot be read. */
-static long huge_kb_at(const void *a)
-{
-	FILE *f = fopen("/proc/self/smaps", "r");
-	if (!f)
-		return -1;
-	char line[512];
-	int in = 0;
-	long kb = -1;
-	uintptr_t x = (uintptr_t)a;
-	while (fgets(line, sizeof(line), f)) {
-		unsigned long lo, hi;
-		if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2 &&
-		    strchr(line, '-') < strchr(line, ' ')) {
-			in = x >= lo && x < hi;
-			continue;
-		}
-		if (in && sscanf(line, "AnonHugePages: %ld kB", &kb) == 1)
-			break;
-	}
-	fclose(f);
-	return kb;
-}
-
 /* 1,000,000 waybills: every 1,000th key, the rest SF waybills no key has. */
 static struct ps_holds *million_holds(const struct keys *k)
 {
@@ -153,7 +129,7 @@ void section_holds(const struct built *b, const struct ps_regions *reg)
 	printf("\nfilter: %zu KB (%s test; %ld kB of huge pages under it); "
 	       "of %u keys, %zu held, %zu more passed it (read the table for "
 	       "nothing)\n", ps_holds_filter_bytes(h) >> 10,
-	       h->simd ? "AVX2" : "portable", huge_kb_at(h->filter),
+	       h->simd ? "AVX2" : "portable", (long)ps_huge_kb(h->filter, ps_holds_filter_bytes(h)),
 	       (unsigned)NKEYS, held, pass - held);
 	bench_json_row("holds", "\"plan\":\"%s\",\"none_ns\":%.2f,"
 		       "\"million_ns\":%.2f,\"cost_ns_median\":%.2f,"

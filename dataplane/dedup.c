@@ -1,13 +1,13 @@
 /* dedup.c: the shared duplicate window (see dedup.h). */
 #include "dedup.h"
 #include "dedup_rules.h"
+#include "ps_hugemem.h"
 #include "ps_wbhash.h"
 
 #include <errno.h>
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 int ps_dedup_init(struct ps_dedup *d, uint64_t capacity, uint32_t window_s)
 {
@@ -21,11 +21,9 @@ int ps_dedup_init(struct ps_dedup *d, uint64_t capacity, uint32_t window_s)
 	memset(d, 0, sizeof(*d));
 	size_t heads = buckets * sizeof(struct ps_dedup_head);
 	d->bytes = heads + buckets * PS_DEDUP_WAYS * sizeof(struct ps_dedup_slot);
-	void *m = mmap(NULL, d->bytes, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (m == MAP_FAILED)
+	void *m = ps_huge_alloc(d->bytes);
+	if (!m)
 		return -1;
-	madvise(m, d->bytes, MADV_HUGEPAGE);
 	d->head = m;
 	d->slot = (struct ps_dedup_slot *)((char *)m + heads);
 	d->mask = buckets - 1;
@@ -36,8 +34,7 @@ int ps_dedup_init(struct ps_dedup *d, uint64_t capacity, uint32_t window_s)
 
 void ps_dedup_free(struct ps_dedup *d)
 {
-	if (d->head)
-		munmap(d->head, d->bytes);
+	ps_huge_free(d->head, d->bytes);
 	d->head = NULL;
 	d->slot = NULL;
 }

@@ -1,9 +1,9 @@
 /* holds.c: the immutable hold set and its filter (see holds.h). */
 #include "holds.h"
+#include "ps_hugemem.h"
 
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <immintrin.h>
 
 #define BLOCK_WORDS 8
@@ -34,25 +34,24 @@ static inline uint64_t stored(uint64_t x)
 }
 
 /* Zeroed memory; from 2 MB up on 2 MB pages where the kernel gives them
- * (transparent huge pages on request): a million holds' filter is then
- * one TLB entry, and their table 32. */
-#define HUGE_PAGE (2u << 20)
-
+ * (ps_hugemem.h): a million holds' filter is then one TLB entry, and
+ * their table 32. */
 static void *zalloc_big(size_t bytes)
 {
-	if (bytes < HUGE_PAGE) {
-		void *p = aligned_alloc(64, (bytes + 63) & ~(size_t)63);
-		if (p)
-			memset(p, 0, bytes);
-		return p;
-	}
-	bytes = (bytes + HUGE_PAGE - 1) & ~(size_t)(HUGE_PAGE - 1);
-	void *p = aligned_alloc(HUGE_PAGE, bytes);
-	if (!p)
-		return NULL;
-	madvise(p, bytes, MADV_HUGEPAGE);     /* a hint: 4 KB pages else */
-	memset(p, 0, bytes);
+	if (bytes >= PS_HUGE_PAGE)
+		return ps_huge_alloc(bytes);
+	void *p = aligned_alloc(64, (bytes + 63) & ~(size_t)63);
+	if (p)
+		memset(p, 0, bytes);
 	return p;
+}
+
+static void free_big(void *p, size_t bytes)
+{
+	if (bytes >= PS_HUGE_PAGE)
+		ps_huge_free(p, bytes);
+	else
+		free(p);
 }
 
 struct ps_holds *ps_holds_build(const uint8_t (*wb)[24], size_t n)
@@ -65,11 +64,12 @@ struct ps_holds *ps_holds_build(const uint8_t (*wb)[24], size_t n)
 	struct ps_holds *h = zalloc_big(bytes);
 	if (!h)
 		return NULL;
+	h->bytes = bytes;
 	h->mask = slots - 1;
 	uint64_t blocks = filter_blocks(n);
 	h->filter = zalloc_big(blocks * sizeof(h->filter[0]));
 	if (!h->filter) {
-		free(h);
+		free_big(h, bytes);
 		return NULL;
 	}
 	h->fmask = blocks - 1;
@@ -95,9 +95,10 @@ struct ps_holds *ps_holds_build(const uint8_t (*wb)[24], size_t n)
 
 void ps_holds_free(struct ps_holds *h)
 {
-	if (h)
-		free(h->filter);
-	free(h);
+	if (!h)
+		return;
+	free_big(h->filter, ps_holds_filter_bytes(h));
+	free_big(h, h->bytes);
 }
 
 size_t ps_holds_count(const struct ps_holds *h)

@@ -39,6 +39,7 @@ struct ps_holds {
 	uint64_t mask;           /* slots - 1 */
 	uint64_t fmask;          /* filter blocks - 1 */
 	struct ps_holds_block *filter;
+	size_t bytes;            /* this struct with its slots */
 	int simd;                /* the burst test may use AVX2 */
 	struct ps_holds_slot slot[];
 };

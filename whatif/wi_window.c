@@ -3,9 +3,9 @@
  * dataplane/dedup.c step for step, minus what only several cores need;
  * the rules that choose are the same code (dataplane/dedup_rules.h). */
 #include "wi_window.h"
+#include "ps_hugemem.h"
 
 #include <errno.h>
-#include <sys/mman.h>
 
 int wi_window_init(struct wi_window *w, uint64_t capacity, uint32_t window_s)
 {
@@ -19,11 +19,9 @@ int wi_window_init(struct wi_window *w, uint64_t capacity, uint32_t window_s)
 	}
 	memset(w, 0, sizeof(*w));
 	w->bytes = buckets * sizeof(struct wi_bucket);
-	void *m = mmap(NULL, w->bytes, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (m == MAP_FAILED)
+	void *m = ps_huge_alloc(w->bytes);
+	if (!m)
 		return -1;
-	madvise(m, w->bytes, MADV_HUGEPAGE);
 	w->b = m;
 	w->geom.mask = buckets - 1;
 	w->capacity = buckets * WI_WAYS;
@@ -33,8 +31,7 @@ int wi_window_init(struct wi_window *w, uint64_t capacity, uint32_t window_s)
 
 void wi_window_free(struct wi_window *w)
 {
-	if (w->b)
-		munmap(w->b, w->bytes);
+	ps_huge_free(w->b, w->bytes);
 	w->b = NULL;
 }
 

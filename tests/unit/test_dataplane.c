@@ -19,6 +19,7 @@
 #include "dedup.h"
 #include "pipeline.h"
 #include "pkt.h"
+#include "ps_hugemem.h"
 #include "plan.h"
 #include "rng.h"
 
@@ -64,6 +65,20 @@ Test(dedup, hit_age_and_replace)
 		     PS_DEDUP_MISS);
 	cr_assert_eq(ps_dedup_lookup(&d, h, wb, 21, &out), PS_DEDUP_HIT);
 	cr_assert_eq(out.chute, 42);
+	ps_dedup_free(&d);
+}
+
+/* The window (72 MB at the default capacity, read at random by every
+ * record) is on 2 MB boundaries with huge pages asked for, so that the
+ * kernel can map it with a few dozen TLB entries. */
+Test(dedup, the_window_asks_for_huge_pages)
+{
+	struct ps_dedup d;
+	cr_assert_eq(ps_dedup_init(&d, 1 << 20, 600), 0);
+	cr_assert_eq((uintptr_t)d.head % PS_HUGE_PAGE, 0);
+	cr_assert(ps_huge_advised(d.head));
+	cr_assert(ps_huge_advised(d.slot + d.capacity - 1));
+	d.slot[d.capacity - 1].key[0] = 1;       /* the last slot is ours */
 	ps_dedup_free(&d);
 }
 

@@ -9,6 +9,7 @@
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,7 @@
 #include "plan_reader.h"
 #include "plan_store.h"
 #include "ps_fault.h"
+#include "ps_hugemem.h"
 
 static char dir[64];
 
@@ -595,4 +597,53 @@ Test(holds_filter, burst_forms_agree_on_edge_hashes)
 		ps_holds_free(h);
 		free(w);
 	}
+}
+
+/* Large tables come from mmap on 2 MB boundaries with huge pages asked
+ * for, zeroed, every byte of them usable; not from the allocator, whose
+ * recycled memory may already be faulted in as 4 KB pages. */
+Test(hugemem, aligned_zeroed_and_advised)
+{
+	size_t bytes = 3 * PS_HUGE_PAGE + 1;
+	uint8_t *p = ps_huge_alloc(bytes);
+	cr_assert_not_null(p);
+	cr_assert_eq((uintptr_t)p % PS_HUGE_PAGE, 0, "on a 2 MB boundary");
+	cr_assert(ps_huge_advised(p), "MADV_HUGEPAGE on the mapping");
+	cr_assert(ps_huge_advised(p + 4 * PS_HUGE_PAGE - 1),
+		  "rounded up to whole 2 MB pages, all advised");
+	char *small = malloc(100);
+	cr_assert_not(ps_huge_advised(small), "the heap is not advised");
+	free(small);
+	for (size_t i = 0; i < 4 * PS_HUGE_PAGE; i += 4096)
+		cr_assert_eq(p[i] | p[i + 4095], 0, "zeroed at %zu", i);
+	memset(p, 0xa5, 4 * PS_HUGE_PAGE);       /* all of it ours */
+	ps_huge_free(p, bytes);
+	ps_huge_free(NULL, 0);
+	cr_assert_null(ps_huge_alloc(0));
+	cr_assert_null(ps_huge_alloc(SIZE_MAX - 4096),
+		       "a size that overflows is refused, not wrapped");
+}
+
+/* A million holds: the filter and the table each on 2 MB pages where the
+ * kernel gives them (the filter one TLB entry); a small list stays in
+ * the allocator's memory. */
+Test(holds_filter, a_large_filter_asks_for_huge_pages)
+{
+	size_t n = 1000000;
+	uint8_t (*w)[24] = family('H', n);
+	struct ps_holds *h = ps_holds_build((const uint8_t(*)[24])w, n);
+	cr_assert_not_null(h);
+	cr_assert_eq((uintptr_t)h->filter % PS_HUGE_PAGE, 0);
+	cr_assert_eq((uintptr_t)h % PS_HUGE_PAGE, 0);
+	cr_assert(ps_huge_advised(h->filter));
+	cr_assert(ps_huge_advised(h));
+	cr_assert(ps_holds_has(h, w[n - 1]));
+	ps_holds_free(h);
+	struct ps_holds *s = ps_holds_build((const uint8_t(*)[24])w, 10);
+	cr_assert_not_null(s);
+	cr_assert_not(ps_huge_advised(s->filter));
+	cr_assert(ps_holds_has(s, w[9]));
+	cr_assert_not(ps_holds_has(s, w[10]));
+	ps_holds_free(s);
+	free(w);
 }

@@ -1,0 +1,95 @@
+/* ps_hugemem.c: large zeroed tables on 2 MB pages (see ps_hugemem.h). */
+#include "ps_hugemem.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+
+static size_t whole_pages(size_t bytes)
+{
+	return (bytes + PS_HUGE_PAGE - 1) & ~(PS_HUGE_PAGE - 1);
+}
+
+void *ps_huge_alloc(size_t bytes)
+{
+	size_t len = whole_pages(bytes);
+	if (!bytes || len < bytes || len + PS_HUGE_PAGE < len) {
+		errno = bytes ? ENOMEM : EINVAL;
+		return NULL;
+	}
+	/* one huge page more than asked, to cut an aligned range out of */
+	char *m = mmap(NULL, len + PS_HUGE_PAGE, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (m == MAP_FAILED)
+		return NULL;
+	uintptr_t a = ((uintptr_t)m + PS_HUGE_PAGE - 1) & ~(uintptr_t)(PS_HUGE_PAGE - 1);
+	size_t head = a - (uintptr_t)m;
+	if (head)
+		munmap(m, head);
+	if (PS_HUGE_PAGE - head)
+		munmap((char *)a + len, PS_HUGE_PAGE - head);
+	madvise((void *)a, len, MADV_HUGEPAGE);      /* a hint: 4 KB pages else */
+	return (void *)a;
+}
+
+void ps_huge_free(void *p, size_t bytes)
+{
+	if (p)
+		munmap(p, whole_pages(bytes));
+}
+
+/* Calls fn(line, ctx) for each smaps line of the mappings that overlap
+ * [lo, hi); stops when it returns nonzero. -1 when smaps cannot be read. */
+static int smaps_lines(uintptr_t lo, uintptr_t hi,
+		       int (*fn)(const char *line, void *ctx), void *ctx)
+{
+	FILE *f = fopen("/proc/self/smaps", "r");
+	if (!f)
+		return -1;
+	char line[512];
+	int in = 0;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long s, e;
+		if (sscanf(line, "%lx-%lx ", &s, &e) == 2 &&
+		    strchr(line, '-') < strchr(line, ' ')) {   /* a mapping's line */
+			in = s < hi && e > lo;
+			continue;
+		}
+		if (in && fn(line, ctx))
+			break;
+	}
+	fclose(f);
+	return 0;
+}
+
+static int add_huge_kb(const char *line, void *ctx)
+{
+	size_t v;
+	if (sscanf(line, "AnonHugePages: %zu kB", &v) == 1)
+		*(size_t *)ctx += v;
+	return 0;
+}
+
+size_t ps_huge_kb(const void *p, size_t len)
+{
+	size_t kb = 0;
+	smaps_lines((uintptr_t)p, (uintptr_t)p + len, add_huge_kb, &kb);
+	return kb;
+}
+
+static int vm_flags_hg(const char *line, void *ctx)
+{
+	if (strncmp(line, "VmFlags:", 8))
+		return 0;
+	*(int *)ctx = strstr(line + 8, " hg") != NULL;
+	return 1;
+}
+
+int ps_huge_advised(const void *p)
+{
+	int hg = 0;
+	smaps_lines((uintptr_t)p, (uintptr_t)p + 1, vm_flags_hg, &hg);
+	return hg;
+}
