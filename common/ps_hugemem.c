@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 static size_t whole_pages(size_t bytes)
 {
@@ -14,9 +15,18 @@ static size_t whole_pages(size_t bytes)
 
 void *ps_huge_alloc(size_t bytes)
 {
+	if (!bytes) {
+		errno = EINVAL;
+		return NULL;
+	}
+	if (bytes < PS_HUGE_PAGE) {             /* a plain mapping */
+		void *m = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		return m == MAP_FAILED ? NULL : m;
+	}
 	size_t len = whole_pages(bytes);
-	if (!bytes || len < bytes || len + PS_HUGE_PAGE < len) {
-		errno = bytes ? ENOMEM : EINVAL;
+	if (len < bytes || len + PS_HUGE_PAGE < len) {
+		errno = ENOMEM;
 		return NULL;
 	}
 	/* one huge page more than asked, to cut an aligned range out of */
@@ -24,20 +34,30 @@ void *ps_huge_alloc(size_t bytes)
 		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (m == MAP_FAILED)
 		return NULL;
-	uintptr_t a = ((uintptr_t)m + PS_HUGE_PAGE - 1) & ~(uintptr_t)(PS_HUGE_PAGE - 1);
-	size_t head = a - (uintptr_t)m;
-	if (head)
-		munmap(m, head);
-	if (PS_HUGE_PAGE - head)
-		munmap((char *)a + len, PS_HUGE_PAGE - head);
-	madvise((void *)a, len, MADV_HUGEPAGE);      /* a hint: 4 KB pages else */
-	return (void *)a;
+	char *a = m + (((uintptr_t)m + PS_HUGE_PAGE - 1) &
+		       ~(uintptr_t)(PS_HUGE_PAGE - 1)) - (uintptr_t)m;
+	size_t head = (size_t)(a - m), tail = PS_HUGE_PAGE - head;
+	/* a cut can fail (the process at vm.max_map_count): then nothing
+	 * is kept rather than pieces no free would find */
+	if ((head && munmap(m, head)) || (tail && munmap(a + len, tail))) {
+		int e = errno;
+		munmap(m, len + PS_HUGE_PAGE);
+		errno = e;
+		return NULL;
+	}
+	madvise(a, len, MADV_HUGEPAGE);      /* a hint: 4 KB pages else */
+	return a;
 }
 
 void ps_huge_free(void *p, size_t bytes)
 {
 	if (p)
-		munmap(p, whole_pages(bytes));
+		munmap(p, bytes < PS_HUGE_PAGE ? bytes : whole_pages(bytes));
+}
+
+int ps_huge_supported(void)
+{
+	return access("/sys/kernel/mm/transparent_hugepage/enabled", F_OK) == 0;
 }
 
 /* Calls fn(line, ctx) for each smaps line of the mappings that overlap

@@ -41,7 +41,8 @@ struct ps_holds {
 	struct ps_holds_block *filter;
 	size_t bytes;            /* this struct with its slots */
 	int simd;                /* the burst test may use AVX2 */
-	struct ps_holds_slot slot[];
+	struct ps_holds_slot slot[] __attribute__((aligned(64)));  /* two a
+				  * cache line, none across one */
 };
 
 /* Build a set of n waybills (24 bytes each, as on the wire; repeats are

@@ -652,10 +652,12 @@ void ps_store_close(struct ps_store *s)
 {
 	if (!s)
 		return;
+	/* both taken out, then one grace period for both, then freed */
 	struct ps_plan *old = rcu_xchg_pointer(&s->active, NULL);
+	struct ps_holds *old_holds = rcu_xchg_pointer(&s->holds, NULL);
 	synchronize_rcu();
 	ps_plan_free(old);
-	ps_holds_free(rcu_xchg_pointer(&s->holds, NULL));
+	ps_holds_free(old_holds);
 	ps_store_free_holds(s);
 	if (s->have_src)
 		ps_plan_src_free(&s->active_src);

@@ -76,8 +76,10 @@ Test(dedup, the_window_asks_for_huge_pages)
 	struct ps_dedup d;
 	cr_assert_eq(ps_dedup_init(&d, 1 << 20, 600), 0);
 	cr_assert_eq((uintptr_t)d.head % PS_HUGE_PAGE, 0);
-	cr_assert(ps_huge_advised(d.head));
-	cr_assert(ps_huge_advised(d.slot + d.capacity - 1));
+	if (ps_huge_supported()) {
+		cr_assert(ps_huge_advised(d.head));
+		cr_assert(ps_huge_advised(d.slot + d.capacity - 1));
+	}
 	d.slot[d.capacity - 1].key[0] = 1;       /* the last slot is ours */
 	ps_dedup_free(&d);
 }
