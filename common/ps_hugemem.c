@@ -55,6 +55,25 @@ void ps_huge_free(void *p, size_t bytes)
 		munmap(p, bytes < PS_HUGE_PAGE ? bytes : whole_pages(bytes));
 }
 
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23           /* Linux 5.14 */
+#endif
+
+int ps_huge_populate(void *p, size_t bytes)
+{
+	size_t len = bytes < PS_HUGE_PAGE ? bytes : whole_pages(bytes);
+	if (!madvise(p, len, MADV_POPULATE_WRITE))
+		return 0;
+	if (errno != EINVAL)                    /* ENOMEM, EFAULT, ... */
+		return -1;
+	/* an older kernel: one write a page (the pages are zero) */
+	volatile uint8_t *b = p;
+	long page = sysconf(_SC_PAGESIZE);
+	for (size_t i = 0; i < len; i += (size_t)(page > 0 ? page : 4096))
+		b[i] = 0;
+	return 0;
+}
+
 int ps_huge_supported(void)
 {
 	return access("/sys/kernel/mm/transparent_hugepage/enabled", F_OK) == 0;

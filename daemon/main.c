@@ -22,6 +22,7 @@
 #include "manifest.h"
 #include "metrics.h"
 #include "pdump.h"
+#include "ps_hugemem.h"
 #include "report.h"
 #include "service.h"
 #include "telemetry.h"
@@ -255,8 +256,13 @@ static int start(struct ps_daemon *d, char *err, size_t n)
 	ps_errors_free(&errs);
 	if (warn[0])
 		fprintf(stderr, "parcelsortd: warning: %s\n", warn);
+	/* the window resident before the workers start: every page of it
+	 * is touched within the first records anyway (huge pages), and a
+	 * fault in a worker is a stall of a burst (a 2 MB page zeroed; on a
+	 * virtual machine whose host backs memory lazily, milliseconds) */
 	if (ps_dedup_init(&d->dedup, d->cfg.dedup_capacity,
-			  d->cfg.dedup_window)) {
+			  d->cfg.dedup_window) ||
+	    ps_huge_populate(d->dedup.head, d->dedup.bytes)) {
 		snprintf(err, n, "dedup.capacity: cannot allocate %llu entries",
 			 (unsigned long long)d->cfg.dedup_capacity);
 		return -1;

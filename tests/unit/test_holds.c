@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -632,6 +633,31 @@ Test(hugemem, aligned_zeroed_and_advised)
 	cr_assert_null(ps_huge_alloc(SIZE_MAX - 4096),
 		       "a size that overflows is refused, not wrapped");
 	cr_assert_eq(errno, ENOMEM);
+}
+
+/* A table made resident at once: every page in memory before anything
+ * reads it (mincore), still zero. */
+Test(hugemem, populate_makes_every_page_resident)
+{
+	static const size_t sizes[] = { 5000, 2 * PS_HUGE_PAGE + 4096 };
+	for (unsigned z = 0; z < 2; z++) {
+		size_t bytes = sizes[z];
+		size_t len = bytes < PS_HUGE_PAGE ? (bytes + 4095) & ~(size_t)4095
+			     : 3 * PS_HUGE_PAGE;
+		uint8_t *p = ps_huge_alloc(bytes);
+		cr_assert_not_null(p);
+		unsigned char *vec = malloc(len / 4096);
+		cr_assert_eq(ps_huge_populate(p, bytes), 0, "%s",
+			     strerror(errno));
+		cr_assert_eq(mincore(p, len, vec), 0);
+		for (size_t i = 0; i < len / 4096; i++)
+			cr_assert(vec[i] & 1, "page %zu of %zu resident", i,
+				  len / 4096);
+		for (size_t i = 0; i < len; i += 4096)
+			cr_assert_eq(p[i], 0);
+		free(vec);
+		ps_huge_free(p, bytes);
+	}
 }
 
 /* A million holds: the filter and the table each on 2 MB pages where the
