@@ -14,7 +14,10 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 D="$BUILD/parcelsortd"
 PLAN="$ROOT/config/yiwu.plan"
 LPID=""
-trap 'cleanup; [ -n "$LPID" ] && kill "$LPID" 2>/dev/null' EXIT INT TERM
+# cleanup removes /var/run/dpdk/ps$ID; the three daemons below have their
+# own prefixes
+trap 'cleanup; [ -n "$LPID" ] && kill "$LPID" 2>/dev/null
+      rm -rf "/var/run/dpdk/ps${ID}j" "/var/run/dpdk/ps${ID}g" "/var/run/dpdk/ps${ID}q"' EXIT INT TERM
 
 # --- the units ---------------------------------------------------------
 mkdir -p "$T/bin" "$T/units"
