@@ -16,6 +16,7 @@
 #include "dedup.h"
 #include "plan.h"
 #include "plan_src.h"
+#include "ps_hugemem.h"
 #include "ps_wire.h"
 
 #define BATCH 32
@@ -115,7 +116,11 @@ int main(int argc, char **argv)
 	struct ps_chute_state cs;
 	struct ps_dedup dd;
 	ps_chutes_init(&cs);
-	ps_dedup_init(&dd, cap, 600);
+	/* resident before traffic, as parcelsortd's (daemon/main.c) */
+	if (ps_dedup_init(&dd, cap, 600) || ps_huge_populate(dd.head, dd.bytes)) {
+		perror("kernel_server: the duplicate window");
+		return 1;
+	}
 	int fd = socket(AF_INET, SOCK_DGRAM, 0);
 	int big = 32 << 20;
 	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &big, sizeof(big));

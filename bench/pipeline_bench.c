@@ -42,6 +42,7 @@
 #include "pkt.h"
 #include "plan.h"
 #include "ps_errors.h"
+#include "ps_hugemem.h"
 #include "ps_pcap.h"
 
 #define FRAME_MAX 1600
@@ -120,7 +121,9 @@ static void setup_pipeline(const char *plan_path, uint64_t window)
 				   .ip4 = { 198, 18, 0, 2 }, .port = 7100 };
 	ps_net_cfg_finish(&net);
 	ps_chutes_init(&chutes);
-	if (ps_dedup_init(&dd, window, 600)) {
+	/* resident before traffic, as parcelsortd's (daemon/main.c) */
+	if (ps_dedup_init(&dd, window, 600) ||
+	    ps_huge_populate(dd.head, dd.bytes)) {
 		fprintf(stderr, "dedup: out of memory\n");
 		exit(1);
 	}

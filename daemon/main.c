@@ -3,6 +3,7 @@
  * plane it embeds (control socket, /metrics, DPDK telemetry), and the main
  * lcore's control loop (scheduled plan activation, manifest expiry, rates,
  * shutdown). What it prints is in report.c. */
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -261,10 +262,16 @@ static int start(struct ps_daemon *d, char *err, size_t n)
 	 * fault in a worker is a stall of a burst (a 2 MB page zeroed; on a
 	 * virtual machine whose host backs memory lazily, milliseconds) */
 	if (ps_dedup_init(&d->dedup, d->cfg.dedup_capacity,
-			  d->cfg.dedup_window) ||
-	    ps_huge_populate(d->dedup.head, d->dedup.bytes)) {
+			  d->cfg.dedup_window)) {
 		snprintf(err, n, "dedup.capacity: cannot allocate %llu entries",
 			 (unsigned long long)d->cfg.dedup_capacity);
+		return -1;
+	}
+	if (ps_huge_populate(d->dedup.head, d->dedup.bytes)) {
+		snprintf(err, n, "dedup.capacity: %llu entries: cannot make "
+			 "the window's %.0f MB resident: %s",
+			 (unsigned long long)d->cfg.dedup_capacity,
+			 d->dedup.bytes / 1e6, strerror(errno));
 		return -1;
 	}
 	if (open_manifest(d, err, n))

@@ -642,18 +642,20 @@ Test(hugemem, populate_makes_every_page_resident)
 	static const size_t sizes[] = { 5000, 2 * PS_HUGE_PAGE + 4096 };
 	for (unsigned z = 0; z < 2; z++) {
 		size_t bytes = sizes[z];
-		size_t len = bytes < PS_HUGE_PAGE ? (bytes + 4095) & ~(size_t)4095
+		size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+		size_t len = bytes < PS_HUGE_PAGE ? (bytes + pg - 1) / pg * pg
 			     : 3 * PS_HUGE_PAGE;
 		uint8_t *p = ps_huge_alloc(bytes);
 		cr_assert_not_null(p);
-		unsigned char *vec = malloc(len / 4096);
+		unsigned char *vec = malloc(len / pg);
+		cr_assert_not_null(vec);
 		cr_assert_eq(ps_huge_populate(p, bytes), 0, "%s",
 			     strerror(errno));
 		cr_assert_eq(mincore(p, len, vec), 0);
-		for (size_t i = 0; i < len / 4096; i++)
+		for (size_t i = 0; i < len / pg; i++)
 			cr_assert(vec[i] & 1, "page %zu of %zu resident", i,
-				  len / 4096);
-		for (size_t i = 0; i < len; i += 4096)
+				  len / pg);
+		for (size_t i = 0; i < len; i += pg)
 			cr_assert_eq(p[i], 0);
 		free(vec);
 		ps_huge_free(p, bytes);
