@@ -34,8 +34,8 @@ void *ps_huge_alloc(size_t bytes)
 		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (m == MAP_FAILED)
 		return NULL;
-	char *a = m + (((uintptr_t)m + PS_HUGE_PAGE - 1) &
-		       ~(uintptr_t)(PS_HUGE_PAGE - 1)) - (uintptr_t)m;
+	char *a = (char *)(((uintptr_t)m + PS_HUGE_PAGE - 1) &
+			   ~(uintptr_t)(PS_HUGE_PAGE - 1));
 	size_t head = (size_t)(a - m), tail = PS_HUGE_PAGE - head;
 	/* a cut can fail (the process at vm.max_map_count): then nothing
 	 * is kept rather than pieces no free would find */
@@ -56,22 +56,13 @@ void ps_huge_free(void *p, size_t bytes)
 }
 
 #ifndef MADV_POPULATE_WRITE
-#define MADV_POPULATE_WRITE 23           /* Linux 5.14 */
+#define MADV_POPULATE_WRITE 23           /* Linux 5.14; Debian 12 has 6.1 */
 #endif
 
 int ps_huge_populate(void *p, size_t bytes)
 {
-	size_t len = bytes < PS_HUGE_PAGE ? bytes : whole_pages(bytes);
-	if (!madvise(p, len, MADV_POPULATE_WRITE))
-		return 0;
-	if (errno != EINVAL)                    /* ENOMEM, EFAULT, ... */
-		return -1;
-	/* an older kernel: one write a page (the pages are zero) */
-	volatile uint8_t *b = p;
-	long page = sysconf(_SC_PAGESIZE);
-	for (size_t i = 0; i < len; i += (size_t)(page > 0 ? page : 4096))
-		b[i] = 0;
-	return 0;
+	return madvise(p, bytes < PS_HUGE_PAGE ? bytes : whole_pages(bytes),
+		       MADV_POPULATE_WRITE);
 }
 
 int ps_huge_supported(void)

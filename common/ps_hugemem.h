@@ -21,9 +21,9 @@ void *ps_huge_alloc(size_t bytes);
 void ps_huge_free(void *p, size_t bytes);
 /* Make every page of what ps_huge_alloc(bytes) gave resident now (its
  * contents stay zero), so that the path that reads the table does not
- * take the first faults: MADV_POPULATE_WRITE, or a write to each page
- * where the kernel lacks it. The pages are not locked: reclaim can still
- * take them back. 0, or -1 with errno (ENOMEM: the memory is not there). */
+ * take the first faults (MADV_POPULATE_WRITE, Linux 5.14). The pages are
+ * not locked: reclaim can still take them back. 0, or -1 with errno
+ * (ENOMEM: the memory is not there). */
 int ps_huge_populate(void *p, size_t bytes);
 /* The kB the kernel backs with huge pages now in the mappings that hold
  * [p, p + len) (/proc/self/smaps; a mapping merged with a neighbour

@@ -257,16 +257,16 @@ static int start(struct ps_daemon *d, char *err, size_t n)
 	ps_errors_free(&errs);
 	if (warn[0])
 		fprintf(stderr, "parcelsortd: warning: %s\n", warn);
-	/* the window resident before the workers start: every page of it
-	 * is touched within the first records anyway (huge pages), and a
-	 * fault in a worker is a stall of a burst (a 2 MB page zeroed; on a
-	 * virtual machine whose host backs memory lazily, milliseconds) */
 	if (ps_dedup_init(&d->dedup, d->cfg.dedup_capacity,
 			  d->cfg.dedup_window)) {
 		snprintf(err, n, "dedup.capacity: cannot allocate %llu entries",
 			 (unsigned long long)d->cfg.dedup_capacity);
 		return -1;
 	}
+	/* the window resident before the workers start: the first few
+	 * thousand records touch every 2 MB page of it anyway, and a fault
+	 * in a worker is a stall of a burst (a 2 MB page zeroed; on a
+	 * virtual machine whose host backs memory lazily, milliseconds) */
 	if (ps_huge_populate(d->dedup.head, d->dedup.bytes)) {
 		snprintf(err, n, "dedup.capacity: %llu entries: cannot make "
 			 "the window's %.0f MB resident: %s",
