@@ -6,18 +6,22 @@
  * thread's CPU ns per record (lowest pass), and the TSC cycles per record
  * spent in the burst's look-ups and in its inserts (all passes, and the
  * median burst's: a preempted burst does not move the median).
- *   fresh:    3 x the capacity in distinct waybills, each seen once per
+ *   fresh:    3.5 x the capacity in distinct waybills, each seen once per
  *             pass, the window full and evicting (every look-up misses,
  *             every record is inserted);
  *   replayed: 40% of the capacity, every look-up a hit;
+ *   replayed out of order: the replayed waybills looked up in a
+ *             shuffled order, not the one they were inserted in;
  *   replayed at 80%: 80% of the capacity, for the hit rate (a waybill
  *             forgotten by an eviction is a miss, then inserted again);
  *   results:  sort results (SORTED) in batches of 29 on remembered
  *             waybills, the kind 5 path (prefetch, look-up, claim, write).
  * The clock moves on a second a pass (600 s window: nothing expires).
- * Arguments: capacity (1048576), passes (5), which traffic (frs8: fresh,
- * replayed, sort results, replayed at 80%).
- * Not a test (no timing asserts). Built with -DOLD_WINDOW it runs against
+ * Arguments: capacity (1048576), passes (5), which traffic (frs8x: fresh,
+ * replayed, sort results, replayed at 80%, replayed out of order).
+ * Linked against bench/dedup_ring_proto.c instead of the dataplane's
+ * window, it is dedup_bench_ring (a prototype layout, measured side by
+ * side). Not a test (no timing asserts). Built with -DOLD_WINDOW it runs against
  * a window without the two-step prefetch (for before/after comparisons). */
 #include <inttypes.h>
 #include <stdio.h>
@@ -190,7 +194,10 @@ static double median(float *v, uint32_t n)
 	return v[n / 2];
 }
 
+/* The window filled by a pass over warm_keys, then the passes measured
+ * over keys (the same waybills, or the same in another order). */
 static void report(const char *name, struct ps_dedup *d,
+		   uint8_t (*warm_keys)[PS_WAYBILL_LEN],
 		   uint8_t (*keys)[PS_WAYBILL_LEN], uint64_t n, unsigned per,
 		   int kind, int passes)
 {
@@ -198,7 +205,7 @@ static void report(const char *name, struct ps_dedup *d,
 	double cyc[16], ns[16], x;
 	c.lookup_per = malloc(MAX_BURSTS * sizeof(float));
 	c.insert_per = malloc(MAX_BURSTS * sizeof(float));
-	pass(d, keys, n, per, kind, &warm, 10, &x);   /* fill the window */
+	pass(d, warm_keys, n, per, kind, &warm, 10, &x);   /* fill the window */
 	for (int p = 0; p < passes; p++)
 		cyc[p] = pass(d, keys, n, per, kind, &c, 11 + (uint32_t)p,
 			      &ns[p]);
@@ -217,13 +224,38 @@ static void report(const char *name, struct ps_dedup *d,
 	free(c.insert_per);
 }
 
+/* A copy of keys[0..n) in another order (Fisher-Yates, fixed seed): the
+ * waybills replayed in an order other than the one they were inserted in
+ * (a window whose slots follow the insert order reads them in order
+ * otherwise). */
+static uint8_t (*shuffled(uint8_t (*keys)[PS_WAYBILL_LEN],
+			  uint64_t n))[PS_WAYBILL_LEN]
+{
+	uint8_t (*out)[PS_WAYBILL_LEN] = malloc(n * PS_WAYBILL_LEN);
+	if (!out)
+		return NULL;
+	memcpy(out, keys, n * PS_WAYBILL_LEN);
+	uint64_t x = 88172645463325252ull;
+	for (uint64_t i = n - 1; i > 0; i--) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		uint64_t j = x % (i + 1);
+		uint8_t t[PS_WAYBILL_LEN];
+		memcpy(t, out[i], PS_WAYBILL_LEN);
+		memcpy(out[i], out[j], PS_WAYBILL_LEN);
+		memcpy(out[j], t, PS_WAYBILL_LEN);
+	}
+	return out;
+}
+
 int main(int argc, char **argv)
 {
 	uint64_t capacity = argc > 1 ? strtoull(argv[1], NULL, 10) : 1048576;
 	int passes = argc > 2 ? atoi(argv[2]) : 5;
 	/* which traffic: f fresh, r replayed, s sort results, 8 replayed at
-	 * 80% (all by default) */
-	const char *only = argc > 3 ? argv[3] : "frs8";
+	 * 80%, x replayed out of order (all by default) */
+	const char *only = argc > 3 ? argv[3] : "frs8x";
 	if (passes < 1 || passes > 16)
 		passes = 5;
 	uint64_t n_fresh = capacity * 3 + capacity / 2;
@@ -241,25 +273,35 @@ int main(int argc, char **argv)
 	if (ps_dedup_init(&d, capacity, 600))
 		return 1;
 	if (strchr(only, 'f'))
-		report("fresh (3.5 x capacity)", &d, keys, n_fresh, BURST, 0,
+		report("fresh (3.5 x capacity)", &d, keys, keys, n_fresh, BURST, 0,
 		       passes);
 	ps_dedup_free(&d);
 	if (ps_dedup_init(&d, capacity, 600))
 		return 1;
 	uint64_t n_rep = capacity * 2 / 5;
 	if (strchr(only, 'r') || strchr(only, 's'))
-		report("replayed (0.4 x capacity)", &d, keys, n_rep, BURST, 0,
+		report("replayed (0.4 x capacity)", &d, keys, keys, n_rep, BURST, 0,
 		       passes);
 	if (strchr(only, 's'))
-		report("sort results, batches of 29", &d, keys, n_rep, RESULTS,
+		report("sort results, batches of 29", &d, keys, keys, n_rep, RESULTS,
 		       1, passes);
 	struct ps_dedup d80;
 	if (ps_dedup_init(&d80, capacity, 600))
 		return 1;
 	if (strchr(only, '8'))
-		report("replayed (0.8 x capacity)", &d80, keys,
+		report("replayed (0.8 x capacity)", &d80, keys, keys,
 		       capacity * 4 / 5, BURST, 0, passes);
 	ps_dedup_free(&d80);
+	if (strchr(only, 'x')) {
+		struct ps_dedup dx;
+		uint8_t (*mixed)[PS_WAYBILL_LEN] = shuffled(keys, n_rep);
+		if (!mixed || ps_dedup_init(&dx, capacity, 600))
+			return 1;
+		report("replayed (0.4 x capacity) out of order", &dx, keys,
+		       mixed, n_rep, BURST, 0, passes);
+		ps_dedup_free(&dx);
+		free(mixed);
+	}
 	printf("window: %" PRIu64 " slots, %.1f MB\n", d.capacity,
 	       (double)d.bytes / 1048576.0);
 	ps_dedup_free(&d);

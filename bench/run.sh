@@ -1,8 +1,8 @@
 #!/bin/sh
 # run.sh: build and run parcelsort's benchmarks side by side; results go to
 # results/<time>/ (bench.md, bench.json, plan_bench.md/json, fresh_bench.md/json,
-# latency.md/json, one_record.md/json, dedup_bench.md, loop_bench.md/json,
-# whatif.md, fleet.md, PNG charts).
+# latency.md/json, one_record.md/json, dedup_bench.md, dedup_bench_ring.md,
+# loop_bench.md/json, whatif.md, fleet.md, PNG charts).
 #   bench/run.sh            everything, 5 runs per configuration
 #   bench/run.sh --quick    without the national plan, fewer runs
 set -eu
@@ -41,6 +41,8 @@ echo "== one record per datagram against l3fwd, alternating run by run"
 PARCELSORT_BUILD=$(pwd)/$BUILD python3 bench/one_record_bench.py "$OUT"
 echo "== the duplicate window alone"
 "$BUILD/bench/dedup_bench" | tee "$OUT/dedup_bench.md"
+echo "== the same against a prototype layout (slots a ring written in order: docs/performance.md)"
+"$BUILD/bench/dedup_bench_ring" 1048576 5 frx | tee "$OUT/dedup_bench_ring.md"
 echo "== the sorter loop: sort results flowing back, 1,000,000 holds"
 PARCELSORT_BUILD=$(pwd)/$BUILD python3 bench/loop_bench.py "$OUT"
 rm -rf "$OUT/work"
