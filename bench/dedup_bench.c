@@ -18,7 +18,9 @@
  *             waybills, the kind 5 path (prefetch, look-up, claim, write).
  * The clock moves on a second a pass (600 s window: nothing expires).
  * Arguments: capacity (1048576), passes (5), which traffic (frs8x: fresh,
- * replayed, sort results, replayed at 80%, replayed out of order).
+ * replayed, sort results, replayed at 80%, replayed out of order), passes
+ * before the measured ones (1: a window whose evictions take many passes
+ * to show, such as the prototype's ring at 80%, needs more).
  * Linked against bench/dedup_ring_proto.c instead of the dataplane's
  * window, it is dedup_bench_ring (a prototype layout, measured side by
  * side). Not a test (no timing asserts). Built with -DOLD_WINDOW it runs against
@@ -194,7 +196,10 @@ static double median(float *v, uint32_t n)
 	return v[n / 2];
 }
 
-/* The window filled by a pass over warm_keys, then the passes measured
+/* Passes over the keys before the measured ones (argument 4). */
+static int warm_passes = 1;
+
+/* The window filled by warm_passes passes over warm_keys, then the passes measured
  * over keys (the same waybills, or the same in another order). */
 static void report(const char *name, struct ps_dedup *d,
 		   uint8_t (*warm_keys)[PS_WAYBILL_LEN],
@@ -205,7 +210,8 @@ static void report(const char *name, struct ps_dedup *d,
 	double cyc[16], ns[16], x;
 	c.lookup_per = malloc(MAX_BURSTS * sizeof(float));
 	c.insert_per = malloc(MAX_BURSTS * sizeof(float));
-	pass(d, warm_keys, n, per, kind, &warm, 10, &x);   /* fill the window */
+	for (int w = 0; w < warm_passes; w++)   /* fill the window */
+		pass(d, warm_keys, n, per, kind, &warm, 10, &x);
 	for (int p = 0; p < passes; p++)
 		cyc[p] = pass(d, keys, n, per, kind, &c, 11 + (uint32_t)p,
 			      &ns[p]);
@@ -231,16 +237,18 @@ static void report(const char *name, struct ps_dedup *d,
 static uint8_t (*shuffled(uint8_t (*keys)[PS_WAYBILL_LEN],
 			  uint64_t n))[PS_WAYBILL_LEN]
 {
-	uint8_t (*out)[PS_WAYBILL_LEN] = malloc(n * PS_WAYBILL_LEN);
+	uint8_t (*out)[PS_WAYBILL_LEN] = malloc(n ? n * PS_WAYBILL_LEN : 1);
 	if (!out)
 		return NULL;
 	memcpy(out, keys, n * PS_WAYBILL_LEN);
 	uint64_t x = 88172645463325252ull;
-	for (uint64_t i = n - 1; i > 0; i--) {
+	for (uint64_t i = n ? n - 1 : 0; i > 0; i--) {
 		x ^= x << 13;
 		x ^= x >> 7;
 		x ^= x << 17;
 		uint64_t j = x % (i + 1);
+		if (j == i)
+			continue;
 		uint8_t t[PS_WAYBILL_LEN];
 		memcpy(t, out[i], PS_WAYBILL_LEN);
 		memcpy(out[i], out[j], PS_WAYBILL_LEN);
@@ -258,6 +266,9 @@ int main(int argc, char **argv)
 	const char *only = argc > 3 ? argv[3] : "frs8x";
 	if (passes < 1 || passes > 16)
 		passes = 5;
+	warm_passes = argc > 4 ? atoi(argv[4]) : 1;
+	if (warm_passes < 1 || warm_passes > 1000)
+		warm_passes = 1;
 	uint64_t n_fresh = capacity * 3 + capacity / 2;
 	uint8_t (*keys)[PS_WAYBILL_LEN] = malloc(n_fresh * PS_WAYBILL_LEN);
 	if (!keys)
@@ -302,8 +313,9 @@ int main(int argc, char **argv)
 		ps_dedup_free(&dx);
 		free(mixed);
 	}
-	printf("window: %" PRIu64 " slots, %.1f MB\n", d.capacity,
-	       (double)d.bytes / 1048576.0);
+	printf("window: %" PRIu64 " slots, %.1f MB (%zu bytes, %.1f a slot)\n",
+	       d.capacity, (double)d.bytes / 1048576.0, d.bytes,
+	       (double)d.bytes / (double)d.capacity);
 	ps_dedup_free(&d);
 	free(keys);
 	return 0;

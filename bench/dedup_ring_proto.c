@@ -1,6 +1,7 @@
 /* dedup_ring_proto.c: a PROTOTYPE of another layout for the duplicate
  * window, to measure before building it (issue #14). Not the dataplane's
- * window: one writer only, no second bucket, no clock skew rules; it
+ * window: one writer and one window at a time, no second bucket, a
+ * clock that is set rather than only moved on, 32-bit ring positions; it
  * exists so that bench/dedup_bench can be linked against it
  * (dedup_bench_ring) and the two layouts compared on the same traffic in
  * one run (docs/performance.md, "A log-structured window, prototyped").
@@ -12,8 +13,11 @@
  * prefetched a few inserts before (a sequential stream) instead of the
  * bucket's own slot (a random line). An entry lives until the ring comes
  * round to its slot (capacity inserts later: the oldest entry of the whole
- * window goes first) or its time passes the window; a bucket whose 8 ways
- * are all live gives up its oldest by ring position. Buckets: capacity /
+ * window goes first; counted as evicted then if its time was still live)
+ * or its time passes the window; a bucket whose 8 ways are all live gives
+ * up its oldest by ring position (its slot is left to the ring, and
+ * counted when the ring overwrites it). A waybill decided again (its
+ * entry not usable) keeps its way and its count of rounds. Buckets: capacity /
  * PROTO_LOAD_DIV (4: 16 bytes of heads per entry, 80 in all against the
  * dataplane's 72). Same API as dataplane/dedup.h. */
 #include "dedup.h"
@@ -37,7 +41,8 @@ struct ring_head {
 } __attribute__((aligned(64)));
 _Static_assert(sizeof(struct ring_head) == 64, "a head is a cache line");
 
-static uint32_t ring_next;       /* positions written so far (one writer) */
+static uint32_t ring_next;       /* positions written so far (one writer,
+				  * one window: reset by ps_dedup_init) */
 
 static inline struct ring_head *head_of(const struct ps_dedup *d,
 					uint64_t hash)
@@ -128,12 +133,13 @@ void ps_dedup_prefetch_insert(const struct ps_dedup *d, uint64_t hash,
 	(void)now_s;
 }
 
-/* wb's live entry under head h: its slot (seqlock read into *o), else
- * NULL. */
+/* wb's live entry under head h: its slot (seqlock read into *o) and its
+ * way (*way), else NULL. */
 static struct ps_dedup_slot *find(const struct ps_dedup *d,
 				  const struct ring_head *h, uint64_t hash,
 				  const uint8_t *wb, uint32_t now,
-				  struct ps_dedup_entry *o, uint32_t *q)
+				  struct ps_dedup_entry *o, uint32_t *q,
+				  int *way)
 {
 	unsigned m = ps_dedup_tags_match(h->tag, ps_dedup_tag(hash));
 	while (m) {
@@ -159,6 +165,7 @@ static struct ps_dedup_slot *find(const struct ps_dedup *d,
 		if (__atomic_load_n(&s->seq, __ATOMIC_RELAXED) != q1)
 			continue;
 		*q = q1;
+		*way = i;
 		return s;
 	}
 	return NULL;
@@ -170,7 +177,8 @@ enum ps_dedup_result ps_dedup_lookup_entry(const struct ps_dedup *d,
 					   struct ps_dedup_entry *out)
 {
 	uint32_t q;
-	return find(d, head_of(d, hash), hash, wb, now_s, out, &q)
+	int way;
+	return find(d, head_of(d, hash), hash, wb, now_s, out, &q, &way)
 		       ? PS_DEDUP_HIT : PS_DEDUP_MISS;
 }
 
@@ -186,25 +194,21 @@ enum ps_dedup_result ps_dedup_lookup(const struct ps_dedup *d, uint64_t hash,
 }
 
 /* The way a new entry takes: one overwritten by the ring or empty, else
- * the oldest by ring position (*evicted). */
-static int pick_way(const struct ps_dedup *d, const struct ring_head *h,
-		    int *evicted)
+ * the oldest by ring position (its slot is left to the ring). */
+static int pick_way(const struct ps_dedup *d, const struct ring_head *h)
 {
 	int way = 0;
 	uint32_t oldest = 0;
 	for (int i = 0; i < PS_DEDUP_WAYS; i++) {
 		uint32_t p = h->pos[i];
-		if (!in_ring(d, p)) {
-			*evicted = 0;
+		if (!in_ring(d, p))
 			return i;
-		}
 		uint32_t age = ring_next - p;
 		if (age >= oldest) {
 			oldest = age;
 			way = i;
 		}
 	}
-	*evicted = 1;
 	return way;
 }
 
@@ -223,21 +227,40 @@ enum ps_dedup_result ps_dedup_insert_exempt(struct ps_dedup *d, uint64_t hash,
 		free_ = 0;
 	struct ps_dedup_entry e;
 	uint32_t q;
-	*evicted = 0;
-	if (find(d, h, hash, wb, now_s, &e, &q) && !e.not_discharged &&
-	    ps_chute_usable(cs, e.dec.chute, reject, intercept)) {
-		*out = e.dec;
-		__atomic_store_n(&h->insert_lock, 0, __ATOMIC_RELEASE);
-		return PS_DEDUP_HIT;
+	int way;
+	uint8_t rounds = 0;
+	struct ps_dedup_slot *old = find(d, h, hash, wb, now_s, &e, &q, &way);
+	if (old) {
+		if (!e.not_discharged &&
+		    ps_chute_usable(cs, e.dec.chute, reject, intercept)) {
+			*out = e.dec;
+			__atomic_store_n(&h->insert_lock, 0, __ATOMIC_RELEASE);
+			*evicted = 0;
+			return PS_DEDUP_HIT;
+		}
+		/* decided again: its way and its rounds; the old slot emptied
+		 * (not an eviction when the ring comes round to it) */
+		rounds = e.rounds;
+		__atomic_store_n(&old->seq, q + 1, __ATOMIC_RELAXED);
+		__atomic_thread_fence(__ATOMIC_RELEASE);
+		old->t = 0;
+		__atomic_store_n(&old->seq, q + 2, __ATOMIC_RELEASE);
+	} else {
+		way = -1;
 	}
-	int way = pick_way(d, h, evicted);
 	uint32_t p = ++ring_next;
+	if (!p)                          /* 0 marks an empty way */
+		p = ++ring_next;
+	if (way < 0)
+		way = pick_way(d, h);
 	__builtin_prefetch(slot_at(d, p + RING_AHEAD), 1);
 	struct ps_dedup_slot *s = slot_at(d, p);
+	/* the entry the ring comes round to, if its time is still live */
+	*evicted = ps_dedup_live(d->window_s, s->t, now_s);
 	q = __atomic_load_n(&s->seq, __ATOMIC_ACQUIRE) & ~1u;
 	__atomic_store_n(&s->seq, q + 1, __ATOMIC_RELAXED);
 	__atomic_thread_fence(__ATOMIC_RELEASE);
-	s->rounds = 0;
+	s->rounds = rounds;
 	s->not_discharged = 0;
 	memcpy(s->key, wb, PS_WAYBILL_LEN);
 	s->t = now_s + 1;
@@ -271,8 +294,9 @@ enum ps_dedup_result ps_dedup_sort_result(struct ps_dedup *d, uint64_t hash,
 					  struct ps_dedup_entry *before)
 {
 	uint32_t q;
+	int way;
 	struct ps_dedup_slot *s = find(d, head_of(d, hash), hash, wb, now_s,
-				       before, &q);
+				       before, &q, &way);
 	if (!s)
 		return PS_DEDUP_MISS;
 	if (status == PS_SORT_SORTED && !before->not_discharged)
