@@ -16,7 +16,8 @@
  *             forgotten by an eviction is a miss, then inserted again);
  *   results:  sort results (SORTED) in batches of 29 on remembered
  *             waybills, the kind 5 path (prefetch, look-up, claim, write).
- * The clock moves on a second a pass (600 s window: nothing expires).
+ * The clock moves on a second a measured pass and stays at second 10 for
+ * the passes before them (600 s window: nothing expires, however many).
  * Arguments: capacity (1048576), passes (5), which traffic (frs8x: fresh,
  * replayed, sort results, replayed at 80%, replayed out of order), passes
  * before the measured ones (1: a window whose evictions take many passes
@@ -267,8 +268,11 @@ int main(int argc, char **argv)
 	if (passes < 1 || passes > 16)
 		passes = 5;
 	warm_passes = argc > 4 ? atoi(argv[4]) : 1;
-	if (warm_passes < 1 || warm_passes > 1000)
-		warm_passes = 1;
+	if (warm_passes < 1 || warm_passes > 1000) {
+		fprintf(stderr, "dedup_bench: passes before the measured ones: "
+			"1 to 1000\n");
+		return 2;
+	}
 	uint64_t n_fresh = capacity * 3 + capacity / 2;
 	uint8_t (*keys)[PS_WAYBILL_LEN] = malloc(n_fresh * PS_WAYBILL_LEN);
 	if (!keys)

@@ -14,10 +14,11 @@
  * bucket's own slot (a random line). An entry lives until the ring comes
  * round to its slot (capacity inserts later: the oldest entry of the whole
  * window goes first; counted as evicted then if its time was still live)
- * or its time passes the window; a bucket whose 8 ways are all live gives
- * up its oldest by ring position (its slot is left to the ring, and
- * counted when the ring overwrites it). A waybill decided again (its
- * entry not usable) keeps its way and its count of rounds. Buckets: capacity /
+ * or its time passes the window; a bucket whose 8 ways all hold entries
+ * still in the ring gives up its oldest by ring position (its slot left
+ * to the ring, and counted as evicted when the ring overwrites it while
+ * its time is live). A waybill decided again (its entry not usable) keeps
+ * its way and its count of rounds, its old slot emptied. Buckets: capacity /
  * PROTO_LOAD_DIV (4: 16 bytes of heads per entry, 80 in all against the
  * dataplane's 72). Same API as dataplane/dedup.h. */
 #include "dedup.h"
@@ -194,7 +195,7 @@ enum ps_dedup_result ps_dedup_lookup(const struct ps_dedup *d, uint64_t hash,
 }
 
 /* The way a new entry takes: one overwritten by the ring or empty, else
- * the oldest by ring position (its slot is left to the ring). */
+ * the oldest by ring position (given up: its slot is left to the ring). */
 static int pick_way(const struct ps_dedup *d, const struct ring_head *h)
 {
 	int way = 0;
@@ -226,10 +227,10 @@ enum ps_dedup_result ps_dedup_insert_exempt(struct ps_dedup *d, uint64_t hash,
 					    __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
 		free_ = 0;
 	struct ps_dedup_entry e;
-	uint32_t q;
+	uint32_t q, oq = 0;
 	int way;
 	uint8_t rounds = 0;
-	struct ps_dedup_slot *old = find(d, h, hash, wb, now_s, &e, &q, &way);
+	struct ps_dedup_slot *old = find(d, h, hash, wb, now_s, &e, &oq, &way);
 	if (old) {
 		if (!e.not_discharged &&
 		    ps_chute_usable(cs, e.dec.chute, reject, intercept)) {
@@ -238,25 +239,25 @@ enum ps_dedup_result ps_dedup_insert_exempt(struct ps_dedup *d, uint64_t hash,
 			*evicted = 0;
 			return PS_DEDUP_HIT;
 		}
-		/* decided again: its way and its rounds; the old slot emptied
-		 * (not an eviction when the ring comes round to it) */
-		rounds = e.rounds;
-		__atomic_store_n(&old->seq, q + 1, __ATOMIC_RELAXED);
-		__atomic_thread_fence(__ATOMIC_RELEASE);
-		old->t = 0;
-		__atomic_store_n(&old->seq, q + 2, __ATOMIC_RELEASE);
+		rounds = e.rounds;       /* decided again: its way, its rounds */
 	} else {
 		way = -1;
 	}
 	uint32_t p = ++ring_next;
 	if (!p)                          /* 0 marks an empty way */
 		p = ++ring_next;
+	*evicted = 0;
 	if (way < 0)
 		way = pick_way(d, h);
 	__builtin_prefetch(slot_at(d, p + RING_AHEAD), 1);
 	struct ps_dedup_slot *s = slot_at(d, p);
-	/* the entry the ring comes round to, if its time is still live */
-	*evicted = ps_dedup_live(d->window_s, s->t, now_s);
+	/* the entry the ring comes round to, if its time is still live and
+	 * it is not the same waybill's (re-decided): an entry a full bucket
+	 * gave up is counted here, late (never, when its time ran out first:
+	 * emptying or marking its slot at the give-up would cost a write to a
+	 * line not prefetched, about 20 cycles a fresh record measured) */
+	if (old != s)
+		*evicted |= ps_dedup_live(d->window_s, s->t, now_s);
 	q = __atomic_load_n(&s->seq, __ATOMIC_ACQUIRE) & ~1u;
 	__atomic_store_n(&s->seq, q + 1, __ATOMIC_RELAXED);
 	__atomic_thread_fence(__ATOMIC_RELEASE);
@@ -273,6 +274,15 @@ enum ps_dedup_result ps_dedup_insert_exempt(struct ps_dedup *d, uint64_t hash,
 	__atomic_store_n(&s->seq, q + 2, __ATOMIC_RELEASE);
 	h->tag[way] = ps_dedup_tag(hash);
 	h->pos[way] = p;
+	/* the slot of a re-decided waybill's old entry, emptied once the new
+	 * one is in place: claimed by compare-and-swap as a sort result
+	 * claims it */
+	if (old && old != s && !(oq & 1) &&
+	    __atomic_compare_exchange_n(&old->seq, &oq, oq + 1, 0,
+					__ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
+		old->t = 0;
+		__atomic_store_n(&old->seq, oq + 2, __ATOMIC_RELEASE);
+	}
 	__atomic_store_n(&h->insert_lock, 0, __ATOMIC_RELEASE);
 	return PS_DEDUP_MISS;
 }

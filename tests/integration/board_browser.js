@@ -32,8 +32,10 @@ const chrome = spawn("/usr/bin/chromium", [
 	"--user-data-dir=" + profile, "--remote-debugging-pipe",
 	"--window-size=1600,1500", "about:blank"],
 	// its own process group: its helper processes (renderer, crashpad)
-	// are killed with it before the profile is removed
+	// are killed with it before the profile is removed; its temporary
+	// files (org.chromium.Chromium.*) go in the profile, removed with it
 	{ stdio: ["ignore", "ignore", "ignore", "pipe", "pipe"],
+	  env: Object.assign({}, process.env, { TMPDIR: profile }),
 	  detached: true });
 const toChrome = chrome.stdio[3], fromChrome = chrome.stdio[4];
 

@@ -40,7 +40,7 @@ AGENT=$(ls "$T"/parcelsort-agent_*.deb 2>/dev/null | head -1)
 check "two packages: parcelsort and parcelsort-agent, version $VERSION" \
     '[ -n "$DEB" ] && [ -n "$AGENT" ] && case "$DEB" in *_"$VERSION"_*) true ;; *) false ;; esac'
 [ -n "$DEB" ] && [ -n "$AGENT" ] || exit 1
-lintian --no-tag-display-limit "$DEB" "$AGENT" >"$T/lintian" 2>&1
+TMPDIR="$T" lintian --no-tag-display-limit "$DEB" "$AGENT" >"$T/lintian" 2>&1
 check "lintian: no errors ($(grep -c '^E:' "$T/lintian") errors, $(grep -c '^W:' "$T/lintian") warnings)" \
     '! grep -q "^E:" "$T/lintian"'
 grep '^[EW]:' "$T/lintian" | head -20
