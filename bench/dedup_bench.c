@@ -20,7 +20,7 @@
  * the passes before them (600 s window: nothing expires, however many).
  * Arguments: capacity (1048576), passes (5), which traffic (frs8x: fresh,
  * replayed, sort results, replayed at 80%, replayed out of order), passes
- * before the measured ones (1: a window whose evictions take many passes
+ * before the measured ones (1 to 1000, default 1: a window whose evictions take many passes
  * to show, such as the prototype's ring at 80%, needs more).
  * Linked against bench/dedup_ring_proto.c instead of the dataplane's
  * window, it is dedup_bench_ring (a prototype layout, measured side by
@@ -156,8 +156,7 @@ static double cpu_ns(void)
 
 /* One pass over keys in bursts of `per`; TSC cycles per record, and the
  * thread's CPU time per record in *ns (time on the CPU only: a preempted
- * pass costs more cycles, not more CPU time). The clock moves on one
- * second per pass. */
+ * pass costs more cycles, not more CPU time), the clock at now. */
 static double pass(struct ps_dedup *d, uint8_t (*keys)[PS_WAYBILL_LEN],
 		   uint64_t n, unsigned per, int kind, struct counts *c,
 		   uint32_t now, double *ns)
@@ -265,8 +264,10 @@ int main(int argc, char **argv)
 	/* which traffic: f fresh, r replayed, s sort results, 8 replayed at
 	 * 80%, x replayed out of order (all by default) */
 	const char *only = argc > 3 ? argv[3] : "frs8x";
-	if (passes < 1 || passes > 16)
-		passes = 5;
+	if (passes < 1 || passes > 16) {
+		fprintf(stderr, "dedup_bench: measured passes: 1 to 16\n");
+		return 2;
+	}
 	warm_passes = argc > 4 ? atoi(argv[4]) : 1;
 	if (warm_passes < 1 || warm_passes > 1000) {
 		fprintf(stderr, "dedup_bench: passes before the measured ones: "

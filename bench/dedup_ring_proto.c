@@ -277,9 +277,9 @@ enum ps_dedup_result ps_dedup_insert_exempt(struct ps_dedup *d, uint64_t hash,
 	/* the slot of a re-decided waybill's old entry, emptied once the new
 	 * one is in place: claimed by compare-and-swap as a sort result
 	 * claims it */
-	if (old && old != s && !(oq & 1) &&
+	if (old && old != s &&
 	    __atomic_compare_exchange_n(&old->seq, &oq, oq + 1, 0,
-					__ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
+					__ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) {
 		old->t = 0;
 		__atomic_store_n(&old->seq, oq + 2, __ATOMIC_RELEASE);
 	}
