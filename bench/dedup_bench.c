@@ -20,12 +20,13 @@
  * the passes before them (600 s window: nothing expires, however many).
  * Arguments: capacity (1048576), passes (5), which traffic (frs8x: fresh,
  * replayed, sort results, replayed at 80%, replayed out of order), passes
- * before the measured ones (1 to 1000, default 1: a window whose evictions take many passes
- * to show, such as the prototype's ring at 80%, needs more).
- * Linked against bench/dedup_ring_proto.c instead of the dataplane's
- * window, it is dedup_bench_ring (a prototype layout, measured side by
- * side). Not a test (no timing asserts). Built with -DOLD_WINDOW it runs against
- * a window without the two-step prefetch (for before/after comparisons). */
+ * before the measured ones (1 to 1000, default 1: a window whose
+ * evictions take many passes to show, such as the prototype's ring at
+ * 80%, needs more). Linked against bench/dedup_ring_proto.c instead of
+ * the dataplane's window, it is dedup_bench_ring (a prototype layout,
+ * measured side by side). Not a test (no timing asserts). Built with
+ * -DOLD_WINDOW it runs against a window without the two-step prefetch
+ * (for before/after comparisons). */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -199,8 +200,8 @@ static double median(float *v, uint32_t n)
 /* Passes over the keys before the measured ones (argument 4). */
 static int warm_passes = 1;
 
-/* The window filled by warm_passes passes over warm_keys, then the passes measured
- * over keys (the same waybills, or the same in another order). */
+/* The window filled by warm_passes passes over warm_keys, then the passes
+ * measured over keys (the same waybills, or the same in another order). */
 static void report(const char *name, struct ps_dedup *d,
 		   uint8_t (*warm_keys)[PS_WAYBILL_LEN],
 		   uint8_t (*keys)[PS_WAYBILL_LEN], uint64_t n, unsigned per,
@@ -289,18 +290,18 @@ int main(int argc, char **argv)
 	if (ps_dedup_init(&d, capacity, 600))
 		return 1;
 	if (strchr(only, 'f'))
-		report("fresh (3.5 x capacity)", &d, keys, keys, n_fresh, BURST, 0,
-		       passes);
+		report("fresh (3.5 x capacity)", &d, keys, keys, n_fresh,
+		       BURST, 0, passes);
 	ps_dedup_free(&d);
 	if (ps_dedup_init(&d, capacity, 600))
 		return 1;
 	uint64_t n_rep = capacity * 2 / 5;
 	if (strchr(only, 'r') || strchr(only, 's'))
-		report("replayed (0.4 x capacity)", &d, keys, keys, n_rep, BURST, 0,
-		       passes);
+		report("replayed (0.4 x capacity)", &d, keys, keys, n_rep,
+		       BURST, 0, passes);
 	if (strchr(only, 's'))
-		report("sort results, batches of 29", &d, keys, keys, n_rep, RESULTS,
-		       1, passes);
+		report("sort results, batches of 29", &d, keys, keys, n_rep,
+		       RESULTS, 1, passes);
 	struct ps_dedup d80;
 	if (ps_dedup_init(&d80, capacity, 600))
 		return 1;

@@ -1,7 +1,7 @@
 /* dedup_ring_proto.c: a PROTOTYPE of another layout for the duplicate
  * window, to measure before building it (issue #14). Not the dataplane's
- * window: one writer and one window at a time, no second bucket, a
- * clock that is set rather than only moved on, 32-bit ring positions; it
+ * window: one writer and one window at a time, no second bucket, no
+ * clock of its own (the caller's time), 32-bit ring positions; it
  * exists so that bench/dedup_bench can be linked against it
  * (dedup_bench_ring) and the two layouts compared on the same traffic in
  * one run (docs/performance.md, "A log-structured window, prototyped").
@@ -20,7 +20,8 @@
  * its time is live). A waybill decided again (its entry not usable) keeps
  * its way and its count of rounds, its old slot emptied. Buckets: capacity /
  * PROTO_LOAD_DIV (4: 16 bytes of heads per entry, 80 in all against the
- * dataplane's 72). Same API as dataplane/dedup.h. */
+ * dataplane's 72). The part of dataplane/dedup.h's API that dedup_bench
+ * calls. */
 #include "dedup.h"
 #include "dedup_rules.h"
 #include "ps_hugemem.h"
@@ -103,11 +104,6 @@ uint64_t ps_dedup_hash(const uint8_t *wb)
 	return ps_wb_hash64(wb);
 }
 
-void ps_dedup_tick(struct ps_dedup *d, uint32_t s)
-{
-	d->clock_s = s;
-}
-
 void ps_dedup_prefetch(const struct ps_dedup *d, uint64_t hash)
 {
 	__builtin_prefetch(head_of(d, hash));
@@ -181,17 +177,6 @@ enum ps_dedup_result ps_dedup_lookup_entry(const struct ps_dedup *d,
 	int way;
 	return find(d, head_of(d, hash), hash, wb, now_s, out, &q, &way)
 		       ? PS_DEDUP_HIT : PS_DEDUP_MISS;
-}
-
-enum ps_dedup_result ps_dedup_lookup(const struct ps_dedup *d, uint64_t hash,
-				     const uint8_t *wb, uint32_t now_s,
-				     struct ps_decision *out)
-{
-	struct ps_dedup_entry e;
-	enum ps_dedup_result r = ps_dedup_lookup_entry(d, hash, wb, now_s, &e);
-	if (r == PS_DEDUP_HIT)
-		*out = e.dec;
-	return r;
 }
 
 /* The way a new entry takes: one overwritten by the ring or empty, else
@@ -285,16 +270,6 @@ enum ps_dedup_result ps_dedup_insert_exempt(struct ps_dedup *d, uint64_t hash,
 	}
 	__atomic_store_n(&h->insert_lock, 0, __ATOMIC_RELEASE);
 	return PS_DEDUP_MISS;
-}
-
-enum ps_dedup_result ps_dedup_insert(struct ps_dedup *d, uint64_t hash,
-				     const uint8_t *wb, uint32_t now_s,
-				     const struct ps_decision *dec,
-				     const struct ps_chute_state *cs,
-				     struct ps_decision *out, int *evicted)
-{
-	return ps_dedup_insert_exempt(d, hash, wb, now_s, dec, cs, 0, 0, out,
-				      evicted);
 }
 
 /* As the dataplane's: claimed by compare-and-swap, changed in place. */
