@@ -28,13 +28,18 @@ char *ctl_read_file_max(const char *path, unsigned long long max, size_t *len)
 {
 	FILE *f = fopen(path, "rb");
 	struct stat st;
-	if (!f || fstat(fileno(f), &st) || !S_ISREG(st.st_mode) ||
-	    (unsigned long long)st.st_size > max) {
+	if (!f || fstat(fileno(f), &st) || !S_ISREG(st.st_mode)) {
 		fprintf(stderr, "parcelsortctl: %s: %s\n", path,
-			f ? "not a regular file of a sane size"
-			  : strerror(errno));
+			f ? "not a regular file" : strerror(errno));
 		if (f)
 			fclose(f);
+		return NULL;
+	}
+	if ((unsigned long long)st.st_size > max) {
+		fprintf(stderr, "parcelsortctl: %s: %llu bytes, more than the "
+			"%llu this command takes\n", path,
+			(unsigned long long)st.st_size, max);
+		fclose(f);
 		return NULL;
 	}
 	char *b = malloc((size_t)st.st_size + 1);
@@ -48,6 +53,20 @@ char *ctl_read_file_max(const char *path, unsigned long long max, size_t *len)
 	*len = (size_t)st.st_size;
 	b[*len] = 0;
 	return b;
+}
+
+int ctl_refuse_nul(const char *path, const char *text, size_t len,
+		   unsigned long first)
+{
+	const char *z = memchr(text, 0, len);
+	if (!z)
+		return 0;
+	unsigned long line = first;
+	for (const char *c = text; (c = memchr(c, '\n', (size_t)(z - c))); c++)
+		line++;
+	fprintf(stderr, "%s:%lu: a NUL byte in the line\n"
+		"parcelsortctl: refused, nothing changed\n", path, line);
+	return EXIT_REFUSED;
 }
 
 /* The plan at path, or in text (len bytes) under that name when text. */

@@ -873,7 +873,20 @@ static int cmd_hold_add(struct req *r)
 	if (ps_hold_note_ok(r->a->v[0], r->a->len[0]))
 		return usage(r, "hold add: --note takes up to 100 printable "
 			     "ASCII characters");
-	int rc = hold_args(r, 1, r->a->v[0], "hold add", &l);
+	/* without the blanks at its ends, as the saved list gives it back
+	 * after a restart (a hold file's note is trimmed) */
+	char note[PS_HOLD_NOTE_MAX + 1];
+	const char *n0 = r->a->v[0];
+	size_t nl = r->a->len[0];
+	while (nl && *n0 == ' ') {
+		n0++;
+		nl--;
+	}
+	while (nl && n0[nl - 1] == ' ')
+		nl--;
+	memcpy(note, n0, nl);
+	note[nl] = 0;
+	int rc = hold_args(r, 1, note, "hold add", &l);
 	if (rc)
 		return rc;
 	ps_errors_init(&e);
@@ -927,7 +940,8 @@ static int cmd_hold_list(struct req *r)
 	}
 	struct ps_hold_list page;
 	struct ps_holds_info hi;
-	ps_store_hold_page(r->st, a->n == 2 ? after : NULL, limit, &page, &hi);
+	int more = ps_store_hold_page(r->st, a->n == 2 ? after : NULL, limit,
+				      &page, &hi);
 	if (page.oom) {
 		ps_hold_list_free(&page);
 		return fail(r, PS_CTL_ERR_INTERNAL, "out of memory");
@@ -949,7 +963,7 @@ static int cmd_hold_list(struct req *r)
 	}
 	ps_out_write(r->o, "],\"next\":", 9);
 	/* more after this page: the cursor for the next one */
-	if (page.n && page.n == limit) {
+	if (page.n && more) {
 		snprintf(wb, sizeof(wb), "%.24s",
 			 (const char *)page.e[page.n - 1].wb);
 		ps_out_json_str(r->o, wb);

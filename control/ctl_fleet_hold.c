@@ -260,12 +260,13 @@ static int load_file(const struct ctl_fleet_hold_args *h, struct op *op)
 {
 	if (h->n_pos != 2)
 		return ctl_bad_usage("fleet hold load FILE TARGET");
-	op->data = ctl_read_file(h->pos[1], &op->len);
+	/* chunked: larger than one message */
+	op->data = ctl_read_file_max(h->pos[1], PS_FLEET_HOLDS_MAX_BYTES,
+				     &op->len);
 	if (!op->data)
 		return EXIT_USAGE;
-	if (op->len > PS_FLEET_HOLDS_MAX_BYTES)
-		return ctl_bad_usage("fleet hold load: the file is larger than "
-				     "600 MB");
+	if (ctl_refuse_nul(h->pos[1], op->data, op->len, 1))
+		return EXIT_REFUSED;
 	size_t k = 0;
 	for (const char *p = base_name(h->pos[1]);
 	     *p && k + 1 < sizeof(op->c.name); p++)

@@ -22,6 +22,7 @@
 #include "ctl_render.h"
 #include "ctl_table.h"
 #include "doctor.h"
+#include "holds_list.h"
 #include "outbuf.h"
 #include "wi_cli.h"
 
@@ -541,9 +542,15 @@ static int cli_hold_load(const struct typed *t)
 	if (t->argc != 1)
 		return wrong(t);
 	size_t len;
-	char *text = ctl_read_file(t->argv[0], &len);
+	/* sent in parts: larger than one request */
+	char *text = ctl_read_file_max(t->argv[0], PS_HOLDS_FILE_MAX_BYTES,
+				       &len);
 	if (!text)
 		return EXIT_USAGE;
+	if (ctl_refuse_nul(t->argv[0], text, len, 1)) {
+		free(text);
+		return EXIT_REFUSED;
+	}
 	struct ps_out body;
 	struct ps_ctl_reply rep;
 	char token[32] = "";
@@ -664,7 +671,8 @@ static int load_was_interrupted(void)
 /* The file read as a stream, sent in parts of at most CTL_MANIFEST_PART
  * bytes cut after a line's end (a file of 500 MB never sits in memory
  * whole). */
-static int manifest_parts(unsigned cmd, const char *token, FILE *f)
+static int manifest_parts(unsigned cmd, const char *token, FILE *f,
+			  const char *path)
 {
 	char *buf = malloc(CTL_MANIFEST_PART);
 	size_t have = 0;
@@ -683,7 +691,9 @@ static int manifest_parts(unsigned cmd, const char *token, FILE *f)
 			break;
 		const char *nl = memrchr(buf, '\n', have);
 		size_t n = got == 0 || !nl ? have : (size_t)(nl - buf) + 1;
-		rc = manifest_part(cmd, token, line, buf, n);
+		rc = ctl_refuse_nul(path, buf, n, line);
+		if (!rc)
+			rc = manifest_part(cmd, token, line, buf, n);
 		for (const char *c = buf; (c = memchr(c, '\n', (size_t)(buf + n - c)));
 		     c++)
 			line++;
@@ -722,7 +732,7 @@ static int cli_manifest_load(const struct typed *t)
 	if (!rc) {
 		token_of(&rep, token, sizeof(token));
 		ps_ctl_reply_free(&rep);
-		rc = manifest_parts(t->cmd, token, f);
+		rc = manifest_parts(t->cmd, token, f, t->argv[0]);
 	}
 	fclose(f);
 	ps_out_free(&body);

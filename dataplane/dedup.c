@@ -262,16 +262,31 @@ static int first_free(const struct ps_dedup *d, const struct ps_dedup_head *h,
 	return ps_dedup_first_free(d->window_s, h->t, now_s, t);
 }
 
+/* Head h's insert orders, read before its times (the order of its
+ * writers' stores: a slot's order is written after its time, so a choice
+ * made on times written after this read finds its order changed at the
+ * claim). */
+static inline void read_ords(const struct ps_dedup_head *h, uint8_t *ord)
+{
+	memcpy(ord, h->ord, PS_DEDUP_WAYS);
+	__atomic_signal_fence(__ATOMIC_ACQUIRE);
+}
+
 /* A free or expired slot of head h (1), else (0) its oldest entry's
- * (dedup_rules.h); *t_seen is the time the choice was made on. */
+ * (dedup_rules.h); *t_seen and *ord_seen are the time and insert order
+ * the choice was made on. */
 static int free_or_oldest_of(const struct ps_dedup *d,
 			     const struct ps_dedup_head *h, uint32_t now_s,
-			     int *slot, uint32_t *t_seen)
+			     int *slot, uint32_t *t_seen, uint8_t *ord_seen)
 {
-	return ps_dedup_free_or_oldest(d->window_s, h->t, h->ord,
-				       __atomic_load_n(&h->inserts,
-						       __ATOMIC_RELAXED),
-				       now_s, slot, t_seen);
+	uint8_t ord[PS_DEDUP_WAYS];
+	read_ords(h, ord);
+	int r = ps_dedup_free_or_oldest(d->window_s, h->t, ord,
+					__atomic_load_n(&h->inserts,
+							__ATOMIC_RELAXED),
+					now_s, slot, t_seen);
+	*ord_seen = ord[*slot];
+	return r;
 }
 
 static int free_or_oldest(const struct ps_dedup *d,
@@ -279,7 +294,8 @@ static int free_or_oldest(const struct ps_dedup *d,
 {
 	int i;
 	uint32_t t;
-	free_or_oldest_of(d, h, now_s, &i, &t);
+	uint8_t o;
+	free_or_oldest_of(d, h, now_s, &i, &t, &o);
 	return i;
 }
 
@@ -341,15 +357,18 @@ enum ps_dedup_result ps_dedup_insert_exempt(struct ps_dedup *d, uint64_t hash,
 	return r;
 }
 
-/* Where a new entry goes: bucket b, way i, and the time its head entry
- * had when it was chosen, read once for the choice (a claim checks that it
- * still has it: read again later, it could already be another insert's,
- * made in between, and that entry would be overwritten). */
+/* Where a new entry goes: bucket b, way i, and the time and insert order
+ * its head entry had when it was chosen, read once for the choice (a claim
+ * checks that it still has both: read again later, they could already be
+ * another insert's, made in between, and that entry would be overwritten;
+ * the order tells apart two entries of the same second, such as a
+ * waybill's entry and the one that replaced it in place). */
 struct choice {
 	uint64_t b;
 	int i;
 	int spill;               /* b is the waybill's second bucket */
 	uint32_t t;
+	uint8_t ord;
 };
 
 /* Whether an insert whose bucket is full looks at its second bucket. Each
@@ -372,12 +391,14 @@ static void pick_free_or_oldest(struct ps_dedup *d, uint64_t hash,
 				struct ps_dedup_head *h, uint32_t now_s,
 				struct choice *c)
 {
-	if (free_or_oldest_of(d, h, now_s, &c->i, &c->t))
+	if (free_or_oldest_of(d, h, now_s, &c->i, &c->t, &c->ord))
 		return;
 	/* c->i is the oldest: evicted, unless the second bucket has room */
 	if (d->mask && look_at_alt(h)) {
 		uint64_t a = ps_dedup_alt_bucket(d, hash);
 		uint32_t t;
+		uint8_t ord[PS_DEDUP_WAYS];
+		read_ords(&d->head[a], ord);
 		int j = first_free(d, &d->head[a], now_s, &t);
 		/* under the bucket's turn */
 		h->alt_full_run = j >= 0 ? 0 : (uint8_t)(h->alt_full_run +
@@ -386,6 +407,7 @@ static void pick_free_or_oldest(struct ps_dedup *d, uint64_t hash,
 			c->b = a;
 			c->i = j;
 			c->t = t;
+			c->ord = ord[j];
 			c->spill = 1;
 		}
 	}
@@ -406,6 +428,8 @@ static void pick_slot(struct ps_dedup *d, uint64_t hash, const uint8_t *wb,
 	while (m) {
 		int i = __builtin_ctz(m);
 		m &= m - 1;
+		c->ord = __atomic_load_n(&h->ord[i], __ATOMIC_RELAXED);
+		__atomic_signal_fence(__ATOMIC_ACQUIRE);
 		c->t = head_t(h, i);
 		if (!memcmp(s[i].key, wb, PS_WAYBILL_LEN)) {
 			c->i = i;
@@ -436,21 +460,26 @@ static int pick_fresh(struct ps_dedup *d, uint64_t hash, uint32_t now_s,
 }
 
 /* Claim the chosen slot for writing: its sequence number moved from even
- * to odd by compare-and-swap, and then its head entry's time still the one
- * it was chosen for (an insert spilling from another bucket, or one of its
- * own bucket when this one spills, may have taken it meanwhile: then it is
- * not ours). Returns the even number it had, or 1 (odd) when it is not
- * ours. */
+ * to odd by compare-and-swap, and then its head entry's time and insert
+ * order still the ones it was chosen for (an insert spilling from another
+ * bucket, one of its own bucket when this one spills, or a waybill of
+ * another bucket re-decided in the slot it spilled to, may have written it
+ * meanwhile: then it is not ours). Returns the even number it had, or 1
+ * (odd) when it is not ours. */
 static uint32_t claim(struct ps_dedup *d, const struct choice *c)
 {
 	struct ps_dedup_slot *s = &d->slot[c->b * PS_DEDUP_WAYS + (uint64_t)c->i];
 	const struct ps_dedup_head *h = &d->head[c->b];
+#ifdef PS_DEDUP_TEST_BEFORE_CLAIM
+	PS_DEDUP_TEST_BEFORE_CLAIM(d, c);   /* tests: another core's turn */
+#endif
 	uint32_t q = __atomic_load_n(&s->seq, __ATOMIC_ACQUIRE);
 	if ((q & 1) ||
 	    !__atomic_compare_exchange_n(&s->seq, &q, q + 1, 0,
 					 __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
 		return 1;
-	if (head_t(h, c->i) != c->t) {
+	if (head_t(h, c->i) != c->t ||
+	    __atomic_load_n(&h->ord[c->i], __ATOMIC_RELAXED) != c->ord) {
 		__atomic_store_n(&s->seq, q + 2, __ATOMIC_RELEASE);
 		return 1;
 	}

@@ -17,6 +17,9 @@
 #define PS_HOLD_WAYBILL 24          /* bytes, NUL-padded, as on the wire */
 #define PS_HOLD_NOTE_MAX 100        /* printable characters of a note */
 #define PS_HOLDS_MAX 4000000u       /* waybills on the list at most */
+/* The largest hold file parcelsortctl reads (hold load, fleet hold load):
+ * room for PS_HOLDS_MAX holds with full notes; sent in parts or chunks. */
+#define PS_HOLDS_FILE_MAX_BYTES (600ull << 20)
 
 struct ps_hold_ent {
 	uint8_t wb[PS_HOLD_WAYBILL];

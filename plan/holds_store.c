@@ -293,9 +293,9 @@ int ps_store_hold_has(struct ps_store *s, const uint8_t *wb)
 	return r;
 }
 
-void ps_store_hold_page(struct ps_store *s, const uint8_t *after,
-			size_t limit, struct ps_hold_list *out,
-			struct ps_holds_info *info)
+int ps_store_hold_page(struct ps_store *s, const uint8_t *after,
+		       size_t limit, struct ps_hold_list *out,
+		       struct ps_holds_info *info)
 {
 	ps_hold_list_init(out);
 	pthread_mutex_lock(&s->lock);
@@ -305,8 +305,10 @@ void ps_store_hold_page(struct ps_store *s, const uint8_t *after,
 		const char *note = ps_hold_note(l, i);
 		ps_hold_list_append(out, l->e[i].wb, note, strlen(note));
 	}
+	int more = i < l->n;
 	info_locked(s, info);
 	pthread_mutex_unlock(&s->lock);
+	return more;
 }
 
 /* ------------------------------------------------------ open and close */

@@ -59,9 +59,10 @@ void ps_store_hold_load_abort(struct ps_store *s, uint64_t token);
 
 /* A page of the list: up to limit entries after the waybill `after`
  * (NULL: from the first), copied into out (initialised here); info as
- * ps_store_holds_info at the same moment. */
-void ps_store_hold_page(struct ps_store *s, const uint8_t *after,
-			size_t limit, struct ps_hold_list *out,
-			struct ps_holds_info *info);
+ * ps_store_holds_info at the same moment. Returns 1 when more entries
+ * follow the page, else 0. */
+int ps_store_hold_page(struct ps_store *s, const uint8_t *after,
+		       size_t limit, struct ps_hold_list *out,
+		       struct ps_holds_info *info);
 
 #endif

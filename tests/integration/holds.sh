@@ -64,19 +64,27 @@ check "the list replaced the old one (502 released)" '[ "$(ask SF0000000000502 $
 check "hold list pages: 1000 by default and a cursor" \
     'ctl hold list | grep -q "the next page: hold list --after HL000000000999"'
 
+# a note is kept as a restart gives it back: without blanks at its ends
+note() { ctl --json hold list --after SF0000000000700 --limit 1 | python3 -c "import json,sys; print(repr(json.load(sys.stdin)['holds'][0]['note']))"; }
+ctl hold add SF0000000000701 --note "  two blanks each side  " >/dev/null
+check "hold add --note: the blanks at its ends dropped ($(note))" '[ "$(note)" = "'"'two blanks each side'"'" ]'
+
 # a restart keeps the list and its revision
 r=$(rev)
 stop_daemon
 start_daemon holds --plan "$PLAN"
-check "restart keeps the holds ($(count)) and the revision" '[ "$(count)" = 200000 ] && [ "$(rev)" = "$r" ]'
+check "restart keeps the holds ($(count)) and the revision" '[ "$(count)" = 200001 ] && [ "$(rev)" = "$r" ]'
+check "and the note as it was ($(note))" '[ "$(note)" = "'"'two blanks each side'"'" ]'
 check "and they intercept" '[ "$(ask HL000000000007 $R)" = "INTERCEPTED 999" ]'
 
-# kill -9 during a load of 1,000,000 holds: the old list or the new one
+# kill -9 during a load of 1,000,000 holds with 100-character notes
+# (126 MB, more than one request: sent in parts): the old list or the new
 python3 -c "
 import sys
+n = '%0100d' % 9
 w = sys.stdout.write
 for i in range(1000000):
-    w('KL%012d,kill test\n' % i)
+    w('KL%012d,%s\n' % (i, n))
 " >"$T/million.holds"
 ctl hold load "$T/million.holds" >/dev/null 2>&1 &
 LP=$!
@@ -93,12 +101,19 @@ wait $LP 2>/dev/null
 start_daemon holds --plan "$PLAN"
 c=$(count)
 check "kill -9 during hold load: the old list or the new, never a mix ($c)" \
-    '[ "$c" = 200000 ] || [ "$c" = 1000000 ]'
+    '[ "$c" = 200001 ] || [ "$c" = 1000000 ]'
 ctl hold load "$T/million.holds" >"$T/out" 2>&1
-check "1,000,000 holds load" '[ $? -eq 0 ] && [ "$(count)" = 1000000 ]'
+check "1,000,000 holds with notes load ($(($(stat -c %s "$T/million.holds") / 1048576)) MB)" \
+    '[ $? -eq 0 ] && [ "$(count)" = 1000000 ]'
 check "a held waybill of the million is INTERCEPTED" '[ "$(ask KL000000654321 $R)" = "INTERCEPTED 999" ]'
 ctl hold clear >"$T/out"
 check "hold clear: none held, the parcel is decided again" \
     '[ "$(count)" = 0 ] && [ "$(ask KL000000654321 $R | cut -d" " -f1)" = ROUTED ]'
+ctl hold add SF0000000000801 SF0000000000802 >/dev/null
+ctl hold list --limit 2 >"$T/out"
+check "a page that ends the list offers no next page" \
+    'grep -q SF0000000000802 "$T/out" && ! grep -q "next page" "$T/out"'
+ctl hold list --limit 1 >"$T/out"
+check "one that does not, does" 'grep -q "the next page: hold list --after SF0000000000801" "$T/out"'
 stop_daemon
 check "daemon stopped cleanly (exit $RC)" '[ "$RC" -eq 0 ]'

@@ -254,12 +254,38 @@ Test(holds, saved_and_restored)
 	s = open_store(0, NULL);
 	struct ps_hold_list page;
 	struct ps_holds_info hi;
-	ps_store_hold_page(s, NULL, 10, &page, &hi);
+	cr_assert_eq(ps_store_hold_page(s, NULL, 10, &page, &hi), 0);
 	cr_assert_eq(hi.revision, rev);
 	cr_assert_eq(page.n, 2);
 	cr_assert_str_eq(ps_hold_note(&page, 0), "note one");
 	cr_assert_str_eq(ps_hold_note(&page, 1), "");
 	cr_assert(in_set(s, "SF0000000000112"));
+	ps_hold_list_free(&page);
+	ps_store_close(s);
+}
+
+/* hold list's cursor: "more" only when entries follow the page (a page
+ * exactly as long as the rest is the last) */
+Test(holds, a_page_says_whether_more_follow)
+{
+	struct ps_store *s = open_store(0, NULL);
+	struct ps_errors e;
+	uint64_t rev;
+	struct ps_hold_list page;
+	struct ps_holds_info hi;
+	ps_errors_init(&e);
+	cr_assert_eq(load_text(s, "f", "SF0000000000121\nSF0000000000122\n"
+			       "SF0000000000123\n", 1 << 20, &e, &rev), 0);
+	cr_assert_eq(ps_store_hold_page(s, NULL, 2, &page, &hi), 1);
+	cr_assert_eq(page.n, 2);
+	ps_hold_list_free(&page);
+	cr_assert_eq(ps_store_hold_page(s, NULL, 3, &page, &hi), 0);
+	cr_assert_eq(page.n, 3);
+	ps_hold_list_free(&page);
+	cr_assert_eq(ps_store_hold_page(s, (const uint8_t *)
+			"SF0000000000122\0\0\0\0\0\0\0\0\0", 1, &page,
+			&hi), 0);
+	cr_assert_eq(page.n, 1);
 	ps_hold_list_free(&page);
 	ps_store_close(s);
 }
