@@ -85,10 +85,13 @@ static const char *map_file(const char *path, size_t *len)
 	return p == MAP_FAILED ? NULL : p;
 }
 
-/* Cut the text into batches of at most max bytes. */
+/* Cut the text into batches of at most max bytes (each ends at a line's
+ * end, so there may be many more than len / max). */
 static int cut(struct push *p, const char *name, size_t max)
 {
-	size_t cap = p->len / max + 2;
+	uint32_t cap = ps_man_batch_count(p->text, p->len, max);
+	if (!cap)
+		cap = 1;         /* an empty file, or a line too long (below) */
 	p->b = calloc(cap, sizeof(*p->b));
 	p->off = calloc(cap, sizeof(*p->off));
 	p->n = calloc(cap, sizeof(*p->n));
@@ -116,6 +119,8 @@ static int cut(struct push *p, const char *name, size_t max)
 		line += lines;
 		off += n;
 	} while (off < p->len && p->count < cap);
+	if (off < p->len)
+		return -1;               /* never: cap counted every batch */
 	for (uint32_t i = 0; i < p->count; i++)
 		p->b[i].count = p->count;
 	return 0;
@@ -176,7 +181,11 @@ static natsStatus send_batch(struct ps_fleet *f, const char *site,
 	snprintf(id, sizeof(id), "%s.%s.%u", subject, b.push, i);
 	po.MsgId = id;
 	po.MaxWait = 10000;
-	po.ExpectLastSubjectSeq = after;
+	/* the site's stream holds its subject alone: its last sequence is
+	 * the subject's, and it stays when every message has aged out or
+	 * been purged (the subject's own would then be none, and a push
+	 * expecting it refused for good) */
+	po.ExpectLastSeq = after;
 	for (int tries = 0; s == NATS_OK || ((s == NATS_TIMEOUT ||
 	     s == NATS_NO_RESPONDERS) && tries < 4); tries++) {
 		jsPubAck *ack = NULL;

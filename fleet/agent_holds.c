@@ -305,6 +305,8 @@ static int take_chunk(struct holds *h, natsMsg *m, uint64_t seq)
 	int r = ps_hold_asm_add(&h->as, &c, natsMsg_GetData(m),
 				(size_t)natsMsg_GetDataLength(m), why,
 				sizeof(why));
+	if (h->as.dropped[0])            /* the load this one cut short */
+		refused(h, "load", h->as.dropped);
 	if (r == PS_HOLD_MORE)
 		return 0;
 	if (r == PS_HOLD_IGNORED) {      /* the rest of a refused load */

@@ -125,18 +125,24 @@ static int same_load(const struct ps_hold_chunk *x,
 int ps_hold_asm_add(struct ps_hold_asm *a, const struct ps_hold_chunk *c,
 		    const void *data, size_t n, char *why, size_t whylen)
 {
-	if (!a->active && a->refused[0] && !strcmp(a->refused, c->load) &&
-	    c->index != 0)
+	a->dropped[0] = 0;
+	if (a->refused[0] && !strcmp(a->refused, c->load) && c->index != 0 &&
+	    !(a->active && !strcmp(a->c.load, c->load)))
 		return PS_HOLD_IGNORED;
 	if (!c->count || c->index >= c->count ||
 	    c->size > PS_FLEET_HOLDS_MAX_BYTES)
 		return refuse(a, c->load, why, whylen,
 			      "chunk %u of %u is out of range", c->index,
 			      c->count);
-	if (a->active && strcmp(a->c.load, c->load))
-		return refuse(a, a->c.load, why, whylen,
-			      "chunk %u of %u never came (another operation "
-			      "followed)", a->next, a->c.count);
+	if (a->active && strcmp(a->c.load, c->load)) {
+		/* cut short by another load (its rest, if it ever comes,
+		 * ignored): dropped, and this chunk taken on its own */
+		snprintf(a->dropped, sizeof(a->dropped), "load %s refused: "
+			 "chunk %u of %u never came (another load followed)",
+			 a->c.load, a->next, a->c.count);
+		snprintf(a->refused, sizeof(a->refused), "%s", a->c.load);
+		ps_hold_asm_reset(a);
+	}
 	if (!a->active) {
 		if (c->index != 0)
 			return refuse(a, c->load, why, whylen,
@@ -145,7 +151,8 @@ int ps_hold_asm_add(struct ps_hold_asm *a, const struct ps_hold_chunk *c,
 		a->active = 1;
 		a->c = *c;
 		a->next = 0;
-		a->refused[0] = 0;
+		if (!strcmp(a->refused, c->load))
+			a->refused[0] = 0;   /* that load begun again */
 	}
 	if (!same_load(&a->c, c))
 		return refuse(a, c->load, why, whylen,

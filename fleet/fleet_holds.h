@@ -72,6 +72,11 @@ struct ps_hold_asm {
 	struct ps_hold_chunk c;  /* the load being assembled */
 	uint32_t next;           /* the index expected next */
 	char refused[48];        /* the last load refused: its rest ignored */
+	/* a load cut short by a chunk of another (an interrupted
+	 * parcelsortctl run again): why it was dropped, for the caller to
+	 * report ("" when none); the other load's chunk is then taken as
+	 * if none had been under way */
+	char dropped[256];
 	struct ps_out buf;
 };
 

@@ -36,6 +36,18 @@ size_t ps_man_cut(const char *text, size_t len, size_t off, size_t max,
 	return n;
 }
 
+uint32_t ps_man_batch_count(const char *text, size_t len, size_t max)
+{
+	uint32_t count = 0, lines;
+	for (size_t off = 0; off < len; count++) {
+		size_t n = ps_man_cut(text, len, off, max, &lines);
+		if (!n)
+			return 0;
+		off += n;
+	}
+	return count;
+}
+
 natsStatus ps_man_batch_set(natsMsg *m, const struct ps_man_batch *b)
 {
 	char v[5][24];

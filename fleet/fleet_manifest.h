@@ -61,6 +61,9 @@ void ps_man_subject(char *out, size_t n, const char *site);
  * line is longer than max; *lines gets its count of line breaks. */
 size_t ps_man_cut(const char *text, size_t len, size_t off, size_t max,
 		  uint32_t *lines);
+/* How many batches ps_man_cut makes of the whole text at max bytes each
+ * (0 for an empty text), or 0 when a line is longer than max. */
+uint32_t ps_man_batch_count(const char *text, size_t len, size_t max);
 
 /* How many batches the site's agent takes in one fetch and applies as
  * one load: as many as fit in PS_MAN_LOAD_BYTES at the cluster's message

@@ -250,21 +250,25 @@ out:
 
 /* ---- loads ---- */
 
-#define STOP_FULL 2
 
 struct staging {
 	struct ps_mtable *t;
 	uint64_t expires_ms;        /* staged only: the commit sets its own */
 	struct ps_mtable_batch batch;   /* lines put 16 at a time */
+	int full;                   /* more distinct waybills than capacity */
 };
 
+/* A line staged; once over capacity the rest of the file is still read,
+ * so that every bad line in it is reported with the refusal. */
 static int stage_line(void *arg, const uint8_t *wb, uint64_t region,
 		      uint32_t line)
 {
 	struct staging *s = arg;
 	(void)line;
-	return ps_mtable_batch_put(&s->batch, wb, region, s->expires_ms)
-	       ? STOP_FULL : 0;
+	if (!s->full &&
+	    ps_mtable_batch_put(&s->batch, wb, region, s->expires_ms))
+		s->full = 1;
+	return 0;
 }
 
 struct count_new {
@@ -411,7 +415,7 @@ int ps_manifest_load(struct ps_manifest *m, FILE *f, const char *name,
 		     int replace, struct ps_errors *errs,
 		     struct ps_manifest_load_result *res)
 {
-	struct staging s = { ps_mtable_new(m->cfg.capacity), 0, { 0 } };
+	struct staging s = { ps_mtable_new(m->cfg.capacity), 0, { 0 }, 0 };
 	memset(res, 0, sizeof(*res));
 	ps_mtable_batch_init(&s.batch, s.t);
 	if (!s.t) {
@@ -422,14 +426,16 @@ int ps_manifest_load(struct ps_manifest *m, FILE *f, const char *name,
 	 * go on meanwhile */
 	s.expires_ms = now_of(m) + m->cfg.ttl_ms;
 	int rc = ps_manifest_parse(f, name, stage_line, &s, errs, &res->lines);
-	if (!rc && ps_mtable_batch_flush(&s.batch))
-		rc = STOP_FULL;
+	if (!s.full && ps_mtable_batch_flush(&s.batch))
+		s.full = 1;
 	pthread_mutex_lock(&m->wlock);
-	if (rc == STOP_FULL) {
+	if (rc) {                       /* bad lines, and the capacity too */
+		if (s.full)
+			refuse_full(m, name, errs);
+		rc = PS_MF_INVALID;
+	} else if (s.full) {
 		refuse_full(m, name, errs);
 		rc = PS_MF_FULL;
-	} else if (rc) {
-		rc = PS_MF_INVALID;
 	} else {
 		rc = commit_staged(m, &s.t, name, replace, errs, res);
 	}
@@ -452,15 +458,16 @@ static void stage_drop(struct ps_manifest *m)
 	m->stage = NULL;
 }
 
+/* As stage_line: over capacity, the rest is still checked. */
 static int stage_line_g(void *arg, const uint8_t *wb, uint64_t region,
 			uint32_t line)
 {
 	struct stage *g = arg;
 	(void)line;
-	if (!ps_mtable_batch_put(&g->batch, wb, region, g->expires_ms))
-		return 0;
-	g->full = 1;
-	return STOP_FULL;
+	if (!g->full &&
+	    ps_mtable_batch_put(&g->batch, wb, region, g->expires_ms))
+		g->full = 1;
+	return 0;
 }
 
 /* How long the stage has had no part or commit. A wall clock stepped
@@ -565,9 +572,8 @@ int ps_manifest_stage_part(struct ps_manifest *m, uint64_t token,
 	struct stage *g = stage_of(m, token, errs);
 	if (g) {
 		uint64_t before = g->parse.entries;
-		if (!g->full &&
-		    !ps_mparse_text(&g->parse, text, len, first_line) &&
-		    ps_mtable_batch_flush(&g->batch))
+		ps_mparse_text(&g->parse, text, len, first_line);
+		if (!g->full && ps_mtable_batch_flush(&g->batch))
 			g->full = 1;
 		*lines = g->parse.entries - before;
 		g->last_ms = now_of(m);     /* idle from the part's end */
@@ -592,6 +598,8 @@ int ps_manifest_stage_commit(struct ps_manifest *m, uint64_t token,
 		ps_errors_free(errs);
 		*errs = g->errs;
 		ps_errors_init(&g->errs);
+		if (g->full)             /* the capacity too, with them */
+			refuse_full(m, g->name, errs);
 	} else if (g->full) {
 		refuse_full(m, g->name, errs);
 		rc = PS_MF_FULL;

@@ -258,5 +258,18 @@ check "two pushes of one name with headers ($dnb batches each) go as a load each
      [ "$(region MD1000000039999)" = 330782100202 ] &&
      [ "$(man manifest_outcome)" = applied ] && [ "$(($(stat loads) - loads))" = 2 ]'
 
+# --- a stream whose messages have all aged out --------------------------------
+# the site's stream keeps its last sequence but no message (its 7-day age
+# limit, or a purge): a push must still go (it once expected the subject's
+# last message, which no longer exists, and was refused for good)
+probe purge-manifest a >"$T/purge.out" 2>&1
+printf 'MZ0000000000001,330782100204\n' >"$T/after-purge.csv"
+fleet manifest push "$T/after-purge.csv" --site a >"$T/ppush" 2>&1
+prc=$?
+prev=$(sed -n 's/.*revisions [0-9]*\.\.\([0-9]*\)).*/\1/p' "$T/ppush")
+[ -n "$prev" ] && wait_rev "$prev"
+check "after the stream's messages are gone, a push is sent and applied ($(cat "$T/ppush"))" \
+    'grep -q allowed "$T/purge.out" && [ $prc = 0 ] && [ "$(region MZ0000000000001)" = 330782100204 ]'
+
 agent_stop
 

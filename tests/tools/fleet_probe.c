@@ -12,7 +12,9 @@
  *   stream again, FILE saying how: "same", "tamper" (one byte of its text
  *   changed, its CRC header made to match), "corrupt" (one byte changed,
  *   the CRC header kept) or "badline" (the last line's region made
- *   invalid, its CRC header made to match: a batch the daemon refuses))
+ *   invalid, its CRC header made to match: a batch the daemon refuses)),
+ *   purge-manifest (every message of the site's manifest stream removed,
+ *   as its 7-day age limit does)
  *   fleet_probe --nkey-gen FILE: a new user nkey seed into FILE (mode
  *   0600), its public key on stdout (as `nk -gen user -pubout` would)
  * Prints "allowed" (exit 0), or "denied: REASON" (exit 1) when the server
@@ -174,6 +176,11 @@ static natsStatus run(struct ps_fleet *f, const char *op, const char *site,
 		s = consume(f, stream, subj, file ? file : name);
 	} else if (!strcmp(op, "manifest-again") && file) {
 		s = manifest_again(f, site, file);
+	} else if (!strcmp(op, "purge-manifest")) {
+		char stream[PS_FLEET_SITE_MAX + 32];
+		jsErrCode jerr = 0;
+		ps_man_stream(stream, sizeof(stream), site);
+		s = js_PurgeStream(f->js, stream, NULL, &jerr);
 	}
 	return s;
 }

@@ -427,13 +427,15 @@ Test(fleet_holds, a_damaged_or_foreign_chunk_is_refused)
 	cr_assert_eq(ps_hold_asm_add(&a, &c, copy, n, why, sizeof(why)),
 		     PS_HOLD_BAD);
 	cr_assert(strstr(why, "CRC-32"), "%s", why);
-	/* a chunk of another load in the middle of one */
+	/* a chunk of another load in the middle of one: that one dropped,
+	 * and a chunk other than the first refused on its own */
 	cr_assert_eq(feed(&a, text, len, 0, why), PS_HOLD_MORE);
 	c = meta(text, len, 1);
 	snprintf(c.load, sizeof(c.load), "other");
 	cr_assert_eq(ps_hold_asm_add(&a, &c, text, 10, why, sizeof(why)),
 		     PS_HOLD_BAD);
-	cr_assert(strstr(why, "never came"), "%s", why);
+	cr_assert(strstr(a.dropped, "never came"), "%s", a.dropped);
+	cr_assert(strstr(why, "without chunk 0"), "%s", why);
 	/* a chunk that disagrees on the size */
 	ps_hold_asm_reset(&a);
 	cr_assert_eq(feed(&a, text, len, 0, why), PS_HOLD_MORE);
@@ -443,6 +445,49 @@ Test(fleet_holds, a_damaged_or_foreign_chunk_is_refused)
 		     PS_HOLD_BAD);
 	cr_assert(strstr(why, "disagrees"), "%s", why);
 	free(copy);
+	ps_hold_asm_free(&a);
+	free(text);
+}
+
+/* parcelsortctl stopped partway through a fleet hold load and run again
+ * (a new load id): the interrupted load is dropped and reported, and the
+ * new one, arriving whole, is applied (it was refused with it); a late
+ * chunk of the dropped load is ignored, not taken for a new one. */
+Test(fleet_holds, a_load_run_again_after_an_interrupted_one_is_taken)
+{
+	size_t len;
+	char *text = big_list(&len);
+	uint32_t count = ps_hold_chunk_count(len, CHUNK);
+	struct ps_hold_asm a;
+	char why[256];
+	ps_hold_asm_init(&a);
+	struct ps_hold_chunk c;
+	size_t off, n;
+	for (uint32_t i = 0; i < 2; i++) {      /* the first run: 2 chunks */
+		c = meta(text, len, i);
+		snprintf(c.load, sizeof(c.load), "first");
+		ps_hold_chunk_range(len, CHUNK, i, &off, &n);
+		cr_assert_eq(ps_hold_asm_add(&a, &c, text + off, n, why,
+					     sizeof(why)), PS_HOLD_MORE);
+	}
+	for (uint32_t i = 0; i < count; i++) {  /* run again: all of it */
+		int r = feed(&a, text, len, i, why);
+		if (i == 0)
+			cr_assert(strstr(a.dropped, "load first refused"), "%s",
+				  a.dropped);
+		else
+			cr_assert_eq(a.dropped[0], 0);
+		cr_assert_eq(r, i + 1 < count ? PS_HOLD_MORE : PS_HOLD_DONE,
+			     "chunk %u: %d (%s)", i, r, why);
+	}
+	cr_assert_eq(a.buf.len, len);
+	cr_assert_eq(memcmp(a.buf.buf, text, len), 0);
+	ps_hold_asm_reset(&a);
+	c = meta(text, len, 2);                 /* the first run's rest */
+	snprintf(c.load, sizeof(c.load), "first");
+	ps_hold_chunk_range(len, CHUNK, 2, &off, &n);
+	cr_assert_eq(ps_hold_asm_add(&a, &c, text + off, n, why, sizeof(why)),
+		     PS_HOLD_IGNORED);
 	ps_hold_asm_free(&a);
 	free(text);
 }
@@ -764,6 +809,25 @@ Test(fleet_manifest, batches_are_whole_lines_under_the_size)
 	/* the rest fits: taken whole, even without a last line break */
 	cr_assert_eq(ps_man_cut("SF1,1\nSF2,2", 11, 0, 100, &lines), 11);
 	cr_assert_eq(lines, 1);
+}
+
+/* Lines that leave a batch nearly half empty make many more batches than
+ * len / max: every one is counted (parcelsortctl sized its batches by
+ * len / max + 2 and dropped the end of such a file without a word). */
+Test(fleet_manifest, every_batch_of_a_file_is_counted)
+{
+	char t[100 * 25 + 1];
+	for (int i = 0; i < 100; i++)
+		snprintf(t + 25 * i, 26, "PS%09d,330100000000\n", i);
+	size_t len = strlen(t), max = 49, off = 0;   /* one line a batch */
+	uint32_t n = ps_man_batch_count(t, len, max), lines;
+	cr_assert_eq(n, 100);
+	cr_assert_gt(n, len / max + 2);
+	for (uint32_t i = 0; i < n; i++)
+		off += ps_man_cut(t, len, off, max, &lines);
+	cr_assert_eq(off, len);
+	cr_assert_eq(ps_man_batch_count(t, len, 20), 0, "a line too long");
+	cr_assert_eq(ps_man_batch_count(t, 0, max), 0, "nothing to cut");
 }
 
 Test(fleet_manifest, a_load_takes_the_batches_that_fit_in_64_MB)

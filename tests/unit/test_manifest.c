@@ -812,6 +812,46 @@ Test(manifest, a_clock_stepped_back_does_not_keep_a_dead_load_busy)
 	ps_manifest_close(m);
 }
 
+/* A file past the capacity with bad lines after that point: every bad
+ * line is reported with the capacity, in parts and in one piece (the
+ * parse once stopped at the capacity, and the operator met the hidden
+ * errors only on the next try). */
+static int has_msg(const struct ps_errors *e, const char *what)
+{
+	for (size_t i = 0; i < e->n; i++)
+		if (strstr(e->msg[i], what))
+			return 1;
+	return 0;
+}
+
+Test(manifest, a_file_past_the_capacity_still_has_every_bad_line_reported)
+{
+	struct ps_manifest *m = open_m(3, 0);
+	struct ps_errors e;
+	struct ps_manifest_load_result r;
+	uint64_t tok, lines;
+	const char *text = "PS0000000001,110000000001\n"
+			   "PS0000000002,110000000001\nPS0000000003,110000000001\n"
+			   "PS0000000004,110000000001\ngarbage\n";
+	ps_errors_init(&e);
+	cr_assert_eq(begin(m, "x.csv", 1, &tok), 0);
+	cr_assert_eq(part(m, tok, text, 1, &lines, &e), 0);
+	cr_assert_eq(part(m, tok, "more garbage\n", 6, &lines, &e), 0);
+	cr_assert_eq(ps_manifest_stage_commit(m, tok, &e, &r), PS_MF_INVALID);
+	cr_assert(has_msg(&e, "x.csv:5:"), "line 5 reported");
+	cr_assert(has_msg(&e, "x.csv:6:"), "line 6 reported");
+	cr_assert(has_msg(&e, "more than 3 distinct waybills"));
+	cr_assert_eq(get(m, 1), 0);
+	ps_errors_free(&e);
+	ps_errors_init(&e);
+	cr_assert_eq(load_text(m, text, 1, &e, &r), PS_MF_INVALID);
+	cr_assert(has_msg(&e, ":5:"), "line 5 reported");
+	cr_assert(has_msg(&e, "more than 3 distinct waybills"));
+	cr_assert_eq(get(m, 1), 0);
+	ps_errors_free(&e);
+	ps_manifest_close(m);
+}
+
 Test(manifest, a_staged_load_past_the_capacity_is_refused)
 {
 	struct ps_manifest *m = open_m(3, 0);
