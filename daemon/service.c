@@ -27,9 +27,10 @@ static uint64_t status_plan_ns;       /* the plan the last STATUS= named */
 static int status_plan_have;
 static int service_argc;
 static char **service_argv;
-/* the allow-lists' second buffers: a reload writes the one not in use */
-static struct ps_prefix spare_allow[PS_MAX_ALLOW];
-static struct ps_prefix spare_sorter[PS_MAX_ALLOW];
+/* the allow-lists' buffers for reloads (allow_swap.h): two a list, each
+ * with room for the old and the new list side by side */
+static struct ps_prefix allow_buf[2][2 * PS_MAX_ALLOW];
+static struct ps_prefix sorter_buf[2][2 * PS_MAX_ALLOW];
 
 /* ------------------------------------------------------- modes */
 
@@ -275,17 +276,17 @@ void ps_service_stopping(void)
 
 /* -------------------------------------------------------- reload */
 
-/* A new allow-list for every port, in the buffer no worker reads, the
- * old one reused only after a grace period (allow_swap.h). */
+/* A new allow-list for every port, through the buffers no worker is
+ * reading, each reused only after a grace period (allow_swap.h). */
 static void publish_allow(struct ps_daemon *d, int sorter,
 			  const struct ps_prefix *src, unsigned n)
 {
 	if (sorter)
-		ps_allow_publish(d->ports.net, d->ports.n, 1,
-				 d->cfg.sorter_allow, spare_sorter, src, n);
+		ps_allow_publish(d->ports.net, d->ports.n, 1, sorter_buf[0],
+				 sorter_buf[1], src, n);
 	else
-		ps_allow_publish(d->ports.net, d->ports.n, 0, d->cfg.allow,
-				 spare_allow, src, n);
+		ps_allow_publish(d->ports.net, d->ports.n, 0, allow_buf[0],
+				 allow_buf[1], src, n);
 }
 
 static void apply_live(struct ps_daemon *d, const struct ps_config_key *k,

@@ -1,13 +1,24 @@
 /* allow_swap.c: publishing a new allow-list to the running workers (see
- * allow_swap.h). Three steps, a grace period between each:
- *   1. every port's count drops to no more than either list's;
- *   2. every port's pointer moves to the new buffer;
- *   3. every port's count becomes the new list's.
- * A worker holds a pointer and a count only within one burst, so after
- * the grace period of step 1 none holds the old larger count when the
- * pointer moves, after that of step 2 none holds the old pointer when the
- * count grows, and after that of step 3 the old buffer is free to be
- * rewritten by the next publish, however soon it comes. */
+ * allow_swap.h). A worker reads a port's pointer and count separately,
+ * so every pair it can see must admit whatever both lists admit. Four
+ * steps, a grace period after each, through two buffers of twice the
+ * longest list, `one` (not read by any worker) and `two` (the buffer read
+ * before, or the other one on the first publish):
+ *   1. `one` gets the old list then the new; the pointer moves to it, the
+ *      count still the old list's: the old list still;
+ *   2. the count covers both: old or new admits;
+ *   3. `two` gets the new list then the old; the pointer moves to it: the
+ *      same union;
+ *   4. the count becomes the new list's: the new list alone.
+ * A worker holds a pointer and a count only within one burst, so it sees
+ * at most two neighbouring steps, and each such pair admits every
+ * address both lists admit (the old count over `one`, the old count or
+ * the union over `one`, the union over either buffer, the union or the
+ * new count over `two`). A buffer is written only after the grace period
+ * that took the last reader off it: `one` was last read before the
+ * previous publish's step 3, `two` before step 1. (Three steps that
+ * lowered the count, then moved the pointer, then raised it once cut an
+ * address on both lists off for a grace period.) */
 #include <string.h>
 
 #include <urcu-qsbr.h>
@@ -24,6 +35,33 @@ static unsigned *list_count(struct ps_net_cfg *c, int sorter)
 	return sorter ? &c->n_sorter_allow : &c->n_allow;
 }
 
+static void set_ptr(struct ps_net_cfg *nets, unsigned n_nets, int sorter,
+		    const struct ps_prefix *p)
+{
+	for (unsigned i = 0; i < n_nets; i++)
+		__atomic_store_n(list_ptr(&nets[i], sorter), p,
+				 __ATOMIC_RELEASE);
+	synchronize_rcu();
+}
+
+static void set_count(struct ps_net_cfg *nets, unsigned n_nets, int sorter,
+		      unsigned n)
+{
+	for (unsigned i = 0; i < n_nets; i++)
+		__atomic_store_n(list_count(&nets[i], sorter), n,
+				 __ATOMIC_RELEASE);
+	synchronize_rcu();
+}
+
+static void concat(struct ps_prefix *to, const struct ps_prefix *a,
+		   unsigned na, const struct ps_prefix *b, unsigned nb)
+{
+	if (na)
+		memcpy(to, a, na * sizeof(*a));
+	if (nb)
+		memcpy(to + na, b, nb * sizeof(*b));
+}
+
 void ps_allow_publish(struct ps_net_cfg *nets, unsigned n_nets, int sorter,
 		      struct ps_prefix *buf_a, struct ps_prefix *buf_b,
 		      const struct ps_prefix *src, unsigned n)
@@ -31,23 +69,14 @@ void ps_allow_publish(struct ps_net_cfg *nets, unsigned n_nets, int sorter,
 	if (!n_nets)
 		return;
 	const struct ps_prefix *cur = *list_ptr(&nets[0], sorter);
-	struct ps_prefix *next = cur == buf_b ? buf_a : buf_b;
-	/* no worker reads next: the last publish waited its grace period */
-	if (n)
-		memcpy(next, src, n * sizeof(*src));
-	for (unsigned i = 0; i < n_nets; i++) {
-		unsigned *cnt = list_count(&nets[i], sorter);
-		unsigned old = __atomic_load_n(cnt, __ATOMIC_RELAXED);
-		__atomic_store_n(cnt, old < n ? old : n, __ATOMIC_RELEASE);
-	}
-	synchronize_rcu();
-	for (unsigned i = 0; i < n_nets; i++)
-		__atomic_store_n(list_ptr(&nets[i], sorter),
-				 (const struct ps_prefix *)next,
-				 __ATOMIC_RELEASE);
-	synchronize_rcu();
-	for (unsigned i = 0; i < n_nets; i++)
-		__atomic_store_n(list_count(&nets[i], sorter), n,
-				 __ATOMIC_RELEASE);
-	synchronize_rcu();
+	unsigned n_old = *list_count(&nets[0], sorter);
+	struct ps_prefix *one = cur == buf_a ? buf_b : buf_a;
+	struct ps_prefix *two = one == buf_a ? buf_b : buf_a;
+	/* nobody reads one: the last publish waited its grace periods */
+	concat(one, cur, n_old, src, n);
+	set_ptr(nets, n_nets, sorter, one);
+	set_count(nets, n_nets, sorter, n_old + n);
+	concat(two, src, n, one, n_old);     /* nobody reads two any more */
+	set_ptr(nets, n_nets, sorter, two);
+	set_count(nets, n_nets, sorter, n);
 }

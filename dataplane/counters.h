@@ -24,7 +24,8 @@
 	_(L2, l2, "truncated Ethernet or VLAN header")			\
 	_(ETHERTYPE, ethertype, "neither ARP, IPv4 nor IPv6")		\
 	_(ARP, arp, "ARP that is not a request for our address")		\
-	_(IP_HEADER, ip_header, "bad IP version or lengths, truncated")	\
+	_(IP_HEADER, ip_header, "bad IP version or lengths, truncated, "	\
+	  "or an IPv6 extension header it may not skip")		\
 	_(IP_CHECKSUM, ip_checksum, "bad IPv4 header checksum")		\
 	_(FRAGMENT, fragment, "IP fragment")				\
 	_(NOT_OUR_IP, not_our_ip, "destination address not ours")	\

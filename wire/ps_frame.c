@@ -158,7 +158,31 @@ static enum ps_frame_status parse_ipv4(const uint8_t *l3, size_t avail,
 	return PS_FRAME_UDP;
 }
 
-/* IPv6 header at l3, skipping hop-by-hop, routing and destination options. */
+/* The options of a hop-by-hop or destination options header (h, len
+ * bytes): 1 when every one may be skipped (Pad1, PadN, or an unknown
+ * option whose type's top two bits are 00), 0 when one says to discard
+ * the packet or runs past the header (RFC 8200, 4.2). */
+static int ipv6_options_skippable(const uint8_t *h, unsigned len)
+{
+	for (unsigned i = 2; i < len;) {
+		uint8_t type = h[i];
+		if (type == 0) {                 /* Pad1 */
+			i++;
+			continue;
+		}
+		if (i + 2 > len || i + 2u + h[i + 1] > len)
+			return 0;
+		if (type != 1 && (type >> 6) != 0)
+			return 0;                /* not PadN: discard */
+		i += 2u + h[i + 1];
+	}
+	return 1;
+}
+
+/* IPv6 header at l3, skipping what RFC 8200 lets a destination skip:
+ * hop-by-hop options (first only) and destination options whose options
+ * may all be skipped, and routing headers with no segment left. Anything
+ * else there is dropped as a bad IP header. */
 static enum ps_frame_status parse_ipv6(const uint8_t *l3, size_t avail,
 				       struct ps_frame *f)
 {
@@ -174,12 +198,16 @@ static enum ps_frame_status parse_ipv6(const uint8_t *l3, size_t avail,
 			return PS_FRAME_FRAGMENT;
 		if (nh != 0 && nh != 43 && nh != 60)
 			break;
-		if (off + 8 > end)
+		if (off + 8 > end || (nh == 0 && hops))
+			return PS_FRAME_IP_HEADER;   /* hop-by-hop not first */
+		unsigned hlen = (l3[off + 1] + 1u) * 8u;
+		if (off + hlen > end)
+			return PS_FRAME_IP_HEADER;
+		if (nh == 43 ? l3[off + 3] != 0       /* segments left */
+			     : !ipv6_options_skippable(l3 + off, hlen))
 			return PS_FRAME_IP_HEADER;
 		nh = l3[off];
-		off += (l3[off + 1] + 1u) * 8u;
-		if (off > end)
-			return PS_FRAME_IP_HEADER;
+		off += hlen;
 	}
 	if (nh == 0 || nh == 43 || nh == 60)
 		return PS_FRAME_IP_HEADER;

@@ -108,6 +108,74 @@ Test(frame, fragments_are_refused)
 	cr_assert_eq(ps_frame_parse(f, n, &p), PS_FRAME_FRAGMENT);
 }
 
+/* An IPv6 frame with extension headers (8 bytes each: next header, 0,
+ * then 6 bytes of body[k]) between its header and UDP; types[k] is each
+ * one's type. The UDP checksum stays right (no routing header moves the
+ * destination it is taken over). */
+static size_t v6_with_ext(uint8_t *f, const uint8_t *types,
+			  const uint8_t (*body)[6], int n_ext)
+{
+	uint8_t base[256];
+	struct ps_endpoints e = ep(1, 0);
+	size_t n = ps_frame_build_udp(base, sizeof(base), &e, payload, 80);
+	memcpy(f, base, 14 + 40);
+	uint8_t *ip = f + 14, *x = ip + 40;
+	ip[6] = types[0];
+	for (int k = 0; k < n_ext; k++, x += 8) {
+		x[0] = k + 1 < n_ext ? types[k + 1] : 17;
+		x[1] = 0;
+		memcpy(x + 2, body[k], 6);
+	}
+	memcpy(x, base + 14 + 40, n - 14 - 40);
+	unsigned plen = (unsigned)(n - 14 - 40) + 8u * (unsigned)n_ext;
+	ip[4] = (uint8_t)(plen >> 8);
+	ip[5] = (uint8_t)plen;
+	return n + 8u * (unsigned)n_ext;
+}
+
+/* RFC 8200: a destination skips only what it may. Options whose type
+ * says "discard", a routing header with segments left and a hop-by-hop
+ * header after another drop the frame (the spec: "IP options it cannot
+ * skip"); padding, unknown options marked "skip" and a routing header
+ * already at its end do not. */
+Test(frame, ipv6_extension_headers_skipped_only_where_allowed)
+{
+	uint8_t f[512];
+	struct ps_frame p;
+	static const uint8_t padn[6] = { 1, 4, 0, 0, 0, 0 };
+	static const uint8_t pad1[6] = { 0, 0, 1, 2, 0, 0 };
+	static const uint8_t skip_unknown[6] = { 0x1e, 4, 9, 9, 9, 9 };
+	static const uint8_t discard[6] = { 0x80, 4, 9, 9, 9, 9 };
+	static const uint8_t jumbo[6] = { 0xc2, 4, 0, 0, 0, 0 };
+	static const uint8_t overrun[6] = { 1, 10, 0, 0, 0, 0 };
+	static const uint8_t rt_done[6] = { 0, 0, 0, 0, 0, 0 };
+	static const uint8_t rt_left[6] = { 4, 1, 0, 0, 0, 0 };
+	struct { uint8_t types[2]; const uint8_t *body[2]; int n;
+		 enum ps_frame_status want; const char *what; } c[] = {
+		{ { 60 }, { padn }, 1, PS_FRAME_UDP, "dest options, PadN" },
+		{ { 60 }, { pad1 }, 1, PS_FRAME_UDP, "dest options, Pad1 and PadN" },
+		{ { 60 }, { skip_unknown }, 1, PS_FRAME_UDP, "unknown option, skip" },
+		{ { 60 }, { discard }, 1, PS_FRAME_IP_HEADER, "unknown option, discard" },
+		{ { 0 }, { jumbo }, 1, PS_FRAME_IP_HEADER, "jumbo payload" },
+		{ { 60 }, { overrun }, 1, PS_FRAME_IP_HEADER, "option past its header" },
+		{ { 43 }, { rt_done }, 1, PS_FRAME_UDP, "routing, no segment left" },
+		{ { 43 }, { rt_left }, 1, PS_FRAME_IP_HEADER, "routing, a segment left" },
+		{ { 0, 60 }, { padn, padn }, 2, PS_FRAME_UDP, "hop-by-hop first" },
+		{ { 60, 0 }, { padn, padn }, 2, PS_FRAME_IP_HEADER, "hop-by-hop second" },
+	};
+	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		uint8_t body[2][6];
+		for (int k = 0; k < c[i].n; k++)
+			memcpy(body[k], c[i].body[k], 6);
+		size_t n = v6_with_ext(f, c[i].types,
+				       (const uint8_t (*)[6])body, c[i].n);
+		enum ps_frame_status st = ps_frame_parse(f, n, &p);
+		cr_assert_eq(st, c[i].want, "%s: %d", c[i].what, st);
+		if (st == PS_FRAME_UDP)
+			cr_assert_eq(p.payload_len, 80, "%s", c[i].what);
+	}
+}
+
 Test(frame, other_protocols_and_ethertypes)
 {
 	uint8_t f[256];
