@@ -360,9 +360,11 @@ static void control_loop(struct ps_daemon *d)
 		double t = ps_daemon_elapsed_s(d);
 		if (t - last_expire >= 600) {
 			/* lapsed entries already read as absent; this frees
-			 * their room */
-			ps_manifest_expire(d->manifest);
-			last_expire = t;
+			 * their room. Never waiting on a load under way (this
+			 * loop feeds the watchdog): tried again 5 s later */
+			uint64_t gone;
+			last_expire = ps_manifest_try_expire(d->manifest, &gone)
+				? t - 595 : t;
 		}
 		if (d->cfg.stats_interval > 0 &&
 		    t - last_stats >= d->cfg.stats_interval) {

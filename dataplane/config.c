@@ -269,6 +269,8 @@ static int set_allow(struct ps_prefix *list, unsigned *count, const char *v,
 		     const char *key, char *err, size_t n)
 {
 	char buf[4096], *save = NULL;
+	if (strlen(v) >= sizeof(buf))     /* never cut: a cut prefix widens */
+		return bad(err, n, key, "...", "longer than 4095 characters");
 	snprintf(buf, sizeof(buf), "%s", v);
 	*count = 0;
 	for (char *t = strtok_r(buf, ", \t", &save); t;

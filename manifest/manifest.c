@@ -634,6 +634,21 @@ uint64_t ps_manifest_expire(struct ps_manifest *m)
 	return n;
 }
 
+int ps_manifest_try_expire(struct ps_manifest *m, uint64_t *n)
+{
+	*n = 0;
+	if (pthread_mutex_trylock(&m->slock))
+		return -1;
+	stage_drop_idle(m, now_of(m));
+	pthread_mutex_unlock(&m->slock);
+	if (pthread_mutex_trylock(&m->wlock))
+		return -1;
+	*n = ps_mtable_expire(m->cur, now_of(m));
+	m->st.lapsed += *n;
+	pthread_mutex_unlock(&m->wlock);
+	return 0;
+}
+
 int ps_manifest_loading(struct ps_manifest *m, char *name, size_t len,
 			uint64_t *idle_ms)
 {

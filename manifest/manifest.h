@@ -112,6 +112,11 @@ void ps_manifest_stage_abort(struct ps_manifest *m, uint64_t token);
 /* Remove the lapsed entries now (they are already as if absent), and
  * drop an idle load in parts. */
 uint64_t ps_manifest_expire(struct ps_manifest *m);
+/* The same unless a load or a change holds the manifest (a 16 M-entry
+ * load's commit holds it for seconds): then -1 at once, nothing done.
+ * The daemon's main loop, which also feeds the systemd watchdog, calls
+ * this one. 0 with *n the entries removed. */
+int ps_manifest_try_expire(struct ps_manifest *m, uint64_t *n);
 
 struct ps_manifest_stats {
 	uint64_t entries;

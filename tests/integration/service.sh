@@ -75,6 +75,13 @@ check "--check-config: broken plan exits 2 with every FILE:LINE (rc $rc)" \
     '[ $rc -eq 2 ] && grep -q "bad.plan:4: route names hub 7" "$T/out" &&
      grep -q "bad.plan:5: bad route prefix" "$T/out"'
 check "--check-config starts nothing (no EAL)" '! grep -q "EAL:" "$T/out"'
+# an allow-list too long to read whole is refused, never cut short (a
+# prefix cut after "/1" of "/16" would admit half the Internet)
+long=$(python3 -c 'print(" " * 4084 + "128.0.0.0/16")')
+"$D" --check-config -- --ip 198.18.0.2 --sorter-allow "$long" --state-dir "$T/s" >"$T/out" 2>&1
+rc=$?
+check "--check-config: an allow-list over 4095 characters exits 2, not cut (rc $rc)" \
+    '[ $rc -eq 2 ] && grep -q "longer than 4095 characters" "$T/out"'
 "$D" --check-config -- --config "$T/good.ini" --log-file "$T/no/such/dir/parcelsortd.log" \
     --ctl "$T/no/such/ctl.sock" >"$T/out" 2>&1
 rc=$?

@@ -1915,3 +1915,4 @@ Test(pipeline, a_decision_reply_summing_to_zero_is_sent_as_all_ones)
 	}
 	rig_close(&r);
 }
+

@@ -852,6 +852,56 @@ Test(manifest, a_file_past_the_capacity_still_has_every_bad_line_reported)
 	ps_manifest_close(m);
 }
 
+/* The daemon's main loop (which feeds the systemd watchdog) never waits
+ * on a load under way: try_expire says busy at once while a replace holds
+ * the manifest (here held inside its wait for the readers), and does its
+ * work once the load is done. */
+static volatile int in_wait, release_wait;
+
+static void blocking_wait(void)
+{
+	in_wait = 1;
+	while (!release_wait)
+		usleep(1000);
+}
+
+static struct ps_manifest *loading_m;
+
+static void *replace_load(void *arg)
+{
+	(void)arg;
+	struct ps_errors e;
+	struct ps_manifest_load_result r;
+	ps_errors_init(&e);
+	load_text(loading_m, "PS0000000001,110000000001\n", 1, &e, &r);
+	ps_errors_free(&e);
+	return NULL;
+}
+
+Test(manifest, expiry_from_the_main_loop_never_waits_on_a_load)
+{
+	struct ps_manifest_cfg cfg = { .capacity = 100, .ttl_ms = 10000,
+				       .now_ms = clock_fn,
+				       .wait_readers = blocking_wait };
+	char err[512] = "";
+	loading_m = ps_manifest_open(&cfg, err, sizeof(err));
+	cr_assert_not_null(loading_m, "%s", err);
+	cr_assert_eq(add(loading_m, 7, 110000000007ull), PS_MF_OK);
+	pthread_t t;
+	pthread_create(&t, NULL, replace_load, NULL);
+	while (!in_wait)
+		usleep(1000);
+	uint64_t n = 99;
+	cr_assert_eq(ps_manifest_try_expire(loading_m, &n), -1, "busy");
+	cr_assert_eq(n, 0);
+	release_wait = 1;
+	pthread_join(t, NULL);
+	fake_now += 20000;                  /* the loaded entry lapses */
+	cr_assert_eq(ps_manifest_try_expire(loading_m, &n), 0);
+	cr_assert_eq(n, 1);
+	ps_manifest_close(loading_m);
+}
+
 Test(manifest, a_staged_load_past_the_capacity_is_refused)
 {
 	struct ps_manifest *m = open_m(3, 0);
