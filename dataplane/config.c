@@ -473,8 +473,16 @@ static int load_file(struct ps_dp_config *c, const char *path, char *err,
 		for (int k = 0; k < ne && !rc; k++) {
 			char key[2 * CFG_NAME_LEN + 2], msg[512];
 			snprintf(key, sizeof(key), "%s.%s", ptrs[i], e[k].name);
-			if (apply_given(c, key, e[k].value, msg,
-					sizeof(msg))) {
+			/* rte_cfgfile keeps CFG_VALUE_LEN - 1 characters of a
+			 * value and drops the rest: a value that long may have
+			 * been cut (an allow-list's last prefix made wider) */
+			int cut = strlen(e[k].value) >= CFG_VALUE_LEN - 1;
+			if (cut)
+				snprintf(msg, sizeof(msg), "%s: %d characters or "
+					 "more, which the file form cuts (give "
+					 "it as a flag)", key, CFG_VALUE_LEN - 1);
+			if (cut || apply_given(c, key, e[k].value, msg,
+					       sizeof(msg))) {
 				snprintf(err, n, "%s: [%s] %s", path, ptrs[i],
 					 msg);
 				if (collect)

@@ -61,13 +61,20 @@ static inline uint8_t sender_refused(const struct ps_net_cfg *net,
 				     const struct ps_header *h,
 				     const struct ps_frame *f)
 {
-	if (h->kind == PS_KIND_SCAN)
-		return !net->n_allow ||
-		       ps_prefix_allowed(net->allow, net->n_allow, f->ip_ver,
-					 f->src) ? 0 : PS_DROP_NOT_ALLOWED;
-	return net->n_sorter_allow &&
-	       ps_prefix_allowed(net->sorter_allow, net->n_sorter_allow,
-				 f->ip_ver, f->src) ? 0 : PS_DROP_NOT_SORTER;
+	/* each list's pointer and count read once: a reload moves them
+	 * apart, each pair it leaves valid (allow_swap.c) */
+	if (h->kind == PS_KIND_SCAN) {
+		unsigned n = __atomic_load_n(&net->n_allow, __ATOMIC_RELAXED);
+		return !n || ps_prefix_allowed(__atomic_load_n(&net->allow,
+							       __ATOMIC_RELAXED),
+					       n, f->ip_ver, f->src)
+			? 0 : PS_DROP_NOT_ALLOWED;
+	}
+	unsigned n = __atomic_load_n(&net->n_sorter_allow, __ATOMIC_RELAXED);
+	return n && ps_prefix_allowed(__atomic_load_n(&net->sorter_allow,
+						      __ATOMIC_RELAXED),
+				      n, f->ip_ver, f->src)
+		? 0 : PS_DROP_NOT_SORTER;
 }
 
 /* The counter of an invalid entry's cause, by kind. */

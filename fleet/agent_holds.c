@@ -305,8 +305,11 @@ static int take_chunk(struct holds *h, natsMsg *m, uint64_t seq)
 	int r = ps_hold_asm_add(&h->as, &c, natsMsg_GetData(m),
 				(size_t)natsMsg_GetDataLength(m), why,
 				sizeof(why));
-	if (h->as.dropped[0])            /* the load this one cut short */
+	if (h->as.dropped[0]) {          /* the load this one cut short */
 		refused(h, "load", h->as.dropped);
+		report(h);               /* published now: the new load's
+					  * outcome replaces it later */
+	}
 	if (r == PS_HOLD_MORE)
 		return 0;
 	if (r == PS_HOLD_IGNORED) {      /* the rest of a refused load */
@@ -352,7 +355,8 @@ static int take(struct holds *h, natsMsg *m)
 		snprintf(why, sizeof(why), "load %s refused: chunk %u of %u "
 			 "never came (another operation followed)",
 			 h->as.c.load, h->as.next, h->as.c.count);
-		fprintf(stderr, "parcelsort-agent: %s\n", why);
+		refused(h, "load", why);
+		report(h);               /* published now, as above */
 		snprintf(h->as.refused, sizeof(h->as.refused), "%s",
 			 h->as.c.load);   /* its later chunks: ignored */
 		ps_hold_asm_reset(&h->as);

@@ -82,6 +82,16 @@ long=$(python3 -c 'print(" " * 4084 + "128.0.0.0/16")')
 rc=$?
 check "--check-config: an allow-list over 4095 characters exits 2, not cut (rc $rc)" \
     '[ $rc -eq 2 ] && grep -q "longer than 4095 characters" "$T/out"'
+# the file form keeps 255 characters of a value (rte_cfgfile): a longer one
+# is refused, not read cut ("128.0.0.0/16" cut to "128.0.0.0/1")
+python3 -c '
+v = ", ".join("198.51.100.%d/32" % i for i in range(1, 14))
+v += " " * (244 - len(v)) + "128.0.0.0/16"
+print("[dataplane]\nip = 198.18.0.2\nallow = " + v)' >"$T/long.ini"
+"$D" --check-config -- --config "$T/long.ini" --state-dir "$T/s" >"$T/out" 2>&1
+rc=$?
+check "--check-config: a file value of 255 characters or more exits 2, not cut (rc $rc)" \
+    '[ $rc -eq 2 ] && grep -q "dataplane.allow: 255 characters or more" "$T/out"'
 "$D" --check-config -- --config "$T/good.ini" --log-file "$T/no/such/dir/parcelsortd.log" \
     --ctl "$T/no/such/ctl.sock" >"$T/out" 2>&1
 rc=$?
