@@ -7,6 +7,7 @@
 #include "metrics.h"
 
 #include <ctype.h>
+#include <pthread.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -136,6 +137,16 @@ static void sorter_states(struct ps_out *o, const struct ps_ctl_daemon *d)
 
 /* Per device (devices with records): its records by reason; "other" is
  * the rest, so that the reasons add up to the device's records. */
+/* A device's "other" records are derived: its records less the four
+ * reasons, read from the workers' counters while they count. A reading
+ * taken between a record's count and its reason's shows one more than the
+ * next reading would, and Prometheus takes any fall of a counter for a
+ * restart (rate() then counts the whole value again). So it is never
+ * shown below what was shown before, in this process (the sums only
+ * grow). */
+static uint64_t other_shown[65536];
+static pthread_mutex_t other_lock = PTHREAD_MUTEX_INITIALIZER;
+
 static void device_records(struct ps_out *o, const struct ps_loop_counters *l)
 {
 	head(o, "parcelsort_device_records_total", "Scan records of each "
@@ -158,6 +169,11 @@ static void device_records(struct ps_out *o, const struct ps_loop_counters *l)
 				      (unsigned long long)part[k]);
 			rest = rest >= part[k] ? rest - part[k] : 0;
 		}
+		pthread_mutex_lock(&other_lock);
+		if (rest < other_shown[i])
+			rest = other_shown[i];
+		other_shown[i] = rest;
+		pthread_mutex_unlock(&other_lock);
 		ps_out_printf(o, "parcelsort_device_records_total{device=\"%u\","
 			      "reason=\"other\"} %llu\n", i,
 			      (unsigned long long)rest);
