@@ -434,6 +434,8 @@ static int parse_scan_args(struct req *r, struct ps_scan *sc, uint8_t *wb)
 	return PS_CTL_OK;
 }
 
+static uint32_t dataplane_now(const struct ps_ctl_daemon *d);
+
 static int cmd_route_get(struct req *r)
 {
 	struct ps_scan sc;
@@ -443,6 +445,10 @@ static int cmd_route_get(struct req *r)
 		return rc;
 	int mf_looked, mf_found;
 	ps_ctl_manifest_route(r->x, &sc, &mf_looked, &mf_found);
+	/* the sorter reports past their time cleared first, as a worker
+	 * does before its next decision (with no traffic none has run) */
+	ps_chutes_lapse((struct ps_chute_state *)ps_store_chutes(r->st),
+			dataplane_now(r->x->d));
 	struct ps_explain e;
 	ps_store_explain(r->st, &sc, &e);
 	char why[700], pf[16];

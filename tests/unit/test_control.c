@@ -796,6 +796,31 @@ Test(figures, chute_list_shows_states_and_sort_results)
 	fixture_close(&f, 0);
 }
 
+/* route get with no traffic: a sorter report past its time no longer
+ * takes the chute out (a worker clears such reports before its next
+ * decision; route get, which no worker's burst precedes, once showed the
+ * chute unavailable until traffic came) */
+Test(figures, route_get_sees_a_sorter_report_lapse_without_traffic)
+{
+	struct fixture f;
+	loop_fixture(&f);
+	ps_chute_report(ps_store_chutes(f.st), 5, PS_CHUTE_FULL, 30, 100);
+	json_t *j = run_json(&f, PS_CTL_ROUTE_GET, "330782100201", 13);
+	json_t *d = json_object_get(j, "decision");
+	cr_assert_neq(json_integer_value(json_object_get(d, "chute")), 5,
+		      "chute 5 is FULL until second 130: %s", f.o.buf);
+	json_decref(j);
+	fake_now = 131;
+	j = run_json(&f, PS_CTL_ROUTE_GET, "330782100201", 13);
+	d = json_object_get(j, "decision");
+	cr_assert_eq(json_integer_value(json_object_get(d, "chute")), 5,
+		     "the report lapsed at 130: %s", f.o.buf);
+	cr_assert_str_eq(json_string_value(json_object_get(d, "reason")),
+			 "ROUTED", "%s", f.o.buf);
+	json_decref(j);
+	fixture_close(&f, 0);
+}
+
 Test(figures, device_list_sorts_rates_and_limits)
 {
 	struct fixture f;
