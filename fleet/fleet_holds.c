@@ -126,8 +126,8 @@ int ps_hold_asm_add(struct ps_hold_asm *a, const struct ps_hold_chunk *c,
 		    const void *data, size_t n, char *why, size_t whylen)
 {
 	a->dropped[0] = 0;
-	if (a->refused[0] && !strcmp(a->refused, c->load) && c->index != 0 &&
-	    !(a->active && !strcmp(a->c.load, c->load)))
+	/* (a load begun again is no longer the refused one: never active) */
+	if (a->refused[0] && !strcmp(a->refused, c->load) && c->index != 0)
 		return PS_HOLD_IGNORED;
 	if (!c->count || c->index >= c->count ||
 	    c->size > PS_FLEET_HOLDS_MAX_BYTES)
